@@ -1,0 +1,109 @@
+"""Typed settings from the environment (prefix CKB_) and an optional file.
+
+Defaults need no set-up: SQLite under var/, no Redis, Asia/Shanghai.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Optional
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_var_dir() -> Path:
+    return PROJECT_ROOT / "var"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CKB_", env_file=None, extra="ignore")
+
+    var_dir: Path = Field(default_factory=_default_var_dir)
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: str = ""
+    timezone: str = "Asia/Shanghai"
+    debug: bool = False
+    # Cookies are Secure by default; `serve` on plain http://127.0.0.1 relaxes it explicitly.
+    secure_cookies: bool = True
+
+    # Ingestion limits (the contract in README / issue 2).
+    max_body_bytes: int = 1024 * 1024
+    max_json_depth: int = 32
+    max_batch_events: int = 1000
+    signature_tolerance_seconds: int = 300
+    secret_rotation_grace_hours: int = 24
+
+    # HTTP processors: outbound guard.
+    http_allow_private_hosts: list[str] = Field(default_factory=list)
+    http_default_timeout_seconds: float = 10.0
+    http_max_response_bytes: int = 256 * 1024
+
+    # Mail: SMTP relay for the e-mail processor.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "noreply@cunkebao.local"
+
+    # SMS: "outbox" records to the console; "http" posts to a generic gateway.
+    sms_provider: str = "outbox"
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
+
+    # Engine.
+    engine_use_durable_rules: bool = True
+    dispatcher_batch_size: int = 200
+    task_lease_seconds: int = 120
+    step_max_attempts: int = 3
+    retry_base_seconds: float = 2.0
+    scheduler_sweep_seconds: float = 1.0
+    run_background: bool = True
+
+    # Login throttling.
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 300
+
+    @field_validator("var_dir", mode="before")
+    @classmethod
+    def _expand(cls, value):
+        return Path(value).expanduser() if value else _default_var_dir()
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.var_dir / 'cunkebao.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url().startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept under var/ (never in code)."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.var_dir / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key
+
+
+def load_settings(file: Optional[str] = None, **overrides) -> Settings:
+    """Environment first, then an optional KEY=VALUE file (CKB_CONFIG), then explicit overrides."""
+    path = file or os.environ.get("CKB_CONFIG")
+    if path:
+        values = Settings(_env_file=path)  # type: ignore[call-arg]
+        data = values.model_dump()
+        data.update(overrides)
+        return Settings(**data)
+    return Settings(**overrides)

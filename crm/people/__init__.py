@@ -1,0 +1,1 @@
+"""Console users, roles with named permissions, API tokens and in-site notifications."""

@@ -1,0 +1,75 @@
+"""Users, roles, API tokens and in-site notifications."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlmodel import Field, SQLModel
+
+from config.clock import utcnow
+from config.db_types import JSONType
+
+
+class Role(SQLModel, table=True):
+    __tablename__ = "role"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=100)
+    permissions: list = Field(default_factory=list, sa_type=JSONType)
+    builtin: bool = False
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    display_name: str = Field(default="", max_length=100)
+    password_hash: str
+    email: str = Field(default="", max_length=320)
+    mobile: str = Field(default="", max_length=32)
+    enabled: bool = True
+    is_admin: bool = False
+    must_change_password: bool = False
+    failed_logins: int = 0
+    locked_until: Optional[datetime] = None
+    last_login_at: Optional[datetime] = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserRole(SQLModel, table=True):
+    __tablename__ = "user_role"
+
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True)
+    role_id: int = Field(foreign_key="role.id", primary_key=True)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for /api/v1; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    name: str = Field(default="", max_length=100)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    prefix: str = Field(max_length=12)
+    revoked: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: Optional[datetime] = None
+
+
+class Notification(SQLModel, table=True):
+    """站内通知: a message to one user, with an unread badge in the console."""
+
+    __tablename__ = "notification"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(index=True)
+    title: str = Field(max_length=200)
+    body: str = Field(default="", max_length=5000)
+    link: str = Field(default="", max_length=500)
+    source: str = Field(default="", max_length=64)
+    read: bool = False
+    created_at: datetime = Field(default_factory=utcnow, index=True)

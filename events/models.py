@@ -1,0 +1,90 @@
+"""Event definitions, apps, event records and idempotency keys."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from config.clock import utcnow
+from config.db_types import JSONType
+
+FIELD_TYPES = ("text", "number", "boolean", "datetime", "list")
+FIELD_TYPE_LABELS = {"text": "文本", "number": "数值", "boolean": "布尔", "datetime": "时间", "list": "列表"}
+
+
+class EventDefinition(SQLModel, table=True):
+    __tablename__ = "event_definition"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=100)
+    enabled: bool = True
+    remark: str = Field(default="", max_length=500)
+    # [{"name": str, "type": FIELD_TYPES, "label": str, "required": bool, "remark": str}]
+    fields: list = Field(default_factory=list, sa_type=JSONType)
+    builtin_key: Optional[str] = Field(default=None, max_length=64)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class App(SQLModel, table=True):
+    __tablename__ = "app"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    app_key: str = Field(max_length=64, unique=True, index=True)
+    secret_sealed: str
+    previous_secret_sealed: Optional[str] = None
+    previous_secret_expires_at: Optional[datetime] = None
+    ip_allowlist: list = Field(default_factory=list, sa_type=JSONType)
+    enabled: bool = True
+    remark: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class EventRecord(SQLModel, table=True):
+    """One event as received: accepted ones are dispatched, rejected ones keep their reason."""
+
+    __tablename__ = "event_record"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    app_id: Optional[int] = Field(default=None, index=True)
+    source: str = Field(default="api", max_length=16)  # api | device | webhook | schedule | crm | console
+    event_code: str = Field(max_length=64, index=True)
+    event_definition_id: Optional[int] = Field(default=None, index=True)
+    external_id: Optional[str] = Field(default=None, max_length=128)
+    # "<source>:<app or device>:<external id>" for accepted events; unique, so replays are no-ops.
+    dedupe_key: Optional[str] = Field(default=None, max_length=256, unique=True)
+    occurred_at: datetime = Field(default_factory=utcnow)
+    received_at: datetime = Field(default_factory=utcnow, index=True)
+    data: dict = Field(default_factory=dict, sa_type=JSONType)
+    status: str = Field(default="accepted", max_length=16)  # accepted | rejected
+    reject_reason: str = Field(default="", max_length=32)
+    errors: list = Field(default_factory=list, sa_type=JSONType)
+    # pending → claimed → done; rejected records are "skipped".
+    dispatch_status: str = Field(default="pending", max_length=16, index=True)
+    claimed_until: Optional[datetime] = None
+    dispatched_at: Optional[datetime] = None
+    matched_count: int = 0
+    # "" until dispatched, then matched | unmatched | error; filters in 事件历史 read it.
+    outcome: str = Field(default="", max_length=16)
+    outcome_note: str = Field(default="", max_length=500)
+    client_ip: str = Field(default="", max_length=64)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """An Idempotency-Key header seen from an app: a repeat returns the first answer."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("app_id", "key", name="uq_idempotency_app_key"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    app_id: int = Field(index=True)
+    key: str = Field(max_length=128)
+    status_code: int
+    response: dict = Field(default_factory=dict, sa_type=JSONType)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,0 +1,93 @@
+"""`${var}` placeholders filled from event data, rendered in a Jinja2 sandbox.
+
+As in 晓售: `${user_name}` becomes the event's data["user_name"]; an object or list becomes its
+JSON text. Templates can only read data — the sandbox blocks attribute tricks — and a
+variable the event does not carry is an error, never a silent empty string.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+
+class PlaceholderError(ValueError):
+    """A template cannot be parsed or refers to data the event does not have (message in Chinese)."""
+
+
+def _finalize(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+_env = SandboxedEnvironment(
+    variable_start_string="${",
+    variable_end_string="}",
+    # Block and comment syntax moved out of the way so literal "{%" or "{#" in text stays text.
+    block_start_string="${%",
+    block_end_string="%}",
+    comment_start_string="${#",
+    comment_end_string="#}",
+    undefined=StrictUndefined,
+    finalize=_finalize,
+    autoescape=False,
+    keep_trailing_newline=True,
+)
+
+
+@lru_cache(maxsize=4096)
+def _compile(text: str):
+    try:
+        return _env.from_string(text)
+    except TemplateSyntaxError as exc:
+        raise PlaceholderError(f"模板语法错误（第 {exc.lineno} 行）：{exc.message}") from exc
+
+
+def has_placeholders(text: str) -> bool:
+    return "${" in text
+
+
+def render_text(text: str, data: dict) -> str:
+    if not isinstance(text, str) or not has_placeholders(text):
+        return text
+    try:
+        return _compile(text).render(**data)
+    except UndefinedError as exc:
+        raise PlaceholderError(f"事件数据中没有变量：{exc.message}") from exc
+    except SecurityError as exc:
+        raise PlaceholderError(f"模板不允许的操作：{exc}") from exc
+
+
+def render_value(value: Any, data: dict) -> Any:
+    """Renders every string inside nested dicts/lists; other values pass through."""
+    if isinstance(value, str):
+        return render_text(value, data)
+    if isinstance(value, dict):
+        return {k: render_value(v, data) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_value(v, data) for v in value]
+    return value
+
+
+def find_variables(value: Any) -> set[str]:
+    """Root names of every ${var} used anywhere in a nested value."""
+    if isinstance(value, str):
+        if not has_placeholders(value):
+            return set()
+        try:
+            return set(meta.find_undeclared_variables(_env.parse(value)))
+        except TemplateSyntaxError as exc:
+            raise PlaceholderError(f"模板语法错误（第 {exc.lineno} 行）：{exc.message}") from exc
+    if isinstance(value, dict):
+        return set().union(*(find_variables(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(find_variables(v) for v in value)) if value else set()
+    return set()

@@ -1,0 +1,87 @@
+"""The processor contract: one small base class, one plugin per file, a registry by stable key.
+
+Deciding (the engine matched a strategy) is separate from doing (a processor's `run`).
+A processor never touches the StrategyTask ledger: it returns an Outcome or raises a
+ProcessorError, and the engine records attempts, retries and dead letters.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Optional
+
+from events.placeholders import find_variables
+
+
+@dataclass(frozen=True)
+class ConfigField:
+    """One input of a processor's configuration form (rendered by the console, Redash-style)."""
+
+    name: str
+    label: str
+    kind: str = "text"  # text | textarea | number | select | boolean | keyvalue | json
+    required: bool = False
+    help: str = ""
+    choices: tuple = ()
+    default: Any = None
+    templated: bool = True  # may contain ${var} filled from event data
+
+
+@dataclass
+class ProcessorContext:
+    """What a running step may see and use."""
+
+    event_code: str
+    data: dict
+    event_record_id: int
+    strategy_id: int
+    task_id: int
+    idempotency_key: str
+    attempt: int
+    services: Any  # engine.runtime.Services: settings, db, clock, secret box, http session…
+    customer: Optional[dict] = None
+    dry_run: bool = False
+
+
+@dataclass
+class Outcome:
+    """A finished step: what was sent (rendered request) and what came back."""
+
+    request: dict = field(default_factory=dict)
+    response: dict = field(default_factory=dict)
+    note: str = ""
+
+
+class Processor(ABC):
+    """Base class. Subclasses set `key` (stored in the database: never rename without a migration)."""
+
+    key: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    builtin: ClassVar[bool] = True
+    config_fields: ClassVar[tuple[ConfigField, ...]] = ()
+
+    def validate_config(self, config: dict) -> list[str]:
+        """Chinese messages for missing or malformed configuration; empty when valid."""
+        errors = []
+        for f in self.config_fields:
+            value = config.get(f.name, f.default)
+            if f.required and (value is None or (isinstance(value, str) and not value.strip())):
+                errors.append(f"「{f.label}」不能为空")
+        return errors
+
+    def variables(self, config: dict) -> set[str]:
+        """Every ${var} the step's configuration uses; the event must define each one."""
+        names: set[str] = set()
+        for f in self.config_fields:
+            if f.templated:
+                names |= find_variables(config.get(f.name))
+        return names
+
+    @abstractmethod
+    def render(self, ctx: ProcessorContext, config: dict) -> dict:
+        """The request this step would send, with ${var} filled — shown by dry runs and history."""
+
+    @abstractmethod
+    def run(self, ctx: ProcessorContext, config: dict) -> Outcome:
+        """Do the step's effect once; raise RetryableError / PermanentError on failure."""

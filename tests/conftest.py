@@ -1,0 +1,84 @@
+"""Shared fixtures: a migrated database per test (SQLite file, or PostgreSQL when
+CKB_TEST_DATABASE=postgres), a manual clock, services, the Flask app and its client."""
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime
+
+import pytest
+from sqlalchemy import text
+
+from config.clock import ManualClock, UTC
+from config.db import Database
+from config.services import Services
+from config.settings import Settings
+
+POSTGRES = os.environ.get("CKB_TEST_DATABASE") == "postgres"
+PG_URL = os.environ.get("CKB_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """Runs the Alembic migrations once; each test gets a copy (SQLite) or truncated tables (PG)."""
+    from web.migrate import upgrade
+
+    if POSTGRES:
+        if not PG_URL:
+            pytest.fail("CKB_TEST_DATABASE=postgres needs CKB_TEST_POSTGRES_URL")
+        db = Database(PG_URL)
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.dispose()
+        upgrade(PG_URL)
+        return PG_URL
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _truncate_all(db: Database) -> None:
+    from web.schema import metadata
+
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def settings(tmp_path, migrated_template):
+    var = tmp_path / "var"
+    var.mkdir()
+    if POSTGRES:
+        url = PG_URL
+    else:
+        db_file = var / "cunkebao.db"
+        shutil.copy(migrated_template, db_file)
+        url = f"sqlite:///{db_file}"
+    return Settings(
+        var_dir=var,
+        database_url=url,
+        secret_key="test-secret-key",
+        run_background=False,
+        secure_cookies=False,
+        retry_base_seconds=0.01,
+    )
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(datetime(2026, 11, 20, 2, 0, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def services(settings, clock):
+    svc = Services(settings=settings, db=Database(settings.resolved_database_url()), clock=clock)
+    if POSTGRES:
+        _truncate_all(svc.db)
+    yield svc
+    svc.db.dispose()
+
+
+@pytest.fixture
+def db(services):
+    return services.db

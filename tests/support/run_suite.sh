@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the suite twice over: everything on SQLite (with Redis when a server can be started),
+# then the storage and engine tests again on a real PostgreSQL started on loopback.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BIN=.venv/bin
+state=var/test-services
+mkdir -p "$state"
+source tests/support/services.sh
+start_redis "$state" && export CKB_TEST_REDIS_URL
+start_postgres "$state" && export CKB_TEST_POSTGRES_URL
+trap 'stop_services "$state"' EXIT
+
+$BIN/python -m pytest -q "$@"
+first=$?
+second=0
+if [ -n "${CKB_TEST_POSTGRES_URL:-}" ]; then
+  echo "== storage and engine tests on PostgreSQL =="
+  CKB_TEST_DATABASE=postgres $BIN/python -m pytest -q -m "not browser" tests/config tests/events tests/engine tests/rules
+  second=$?
+fi
+[ $first -eq 0 ] && [ $second -eq 0 ]

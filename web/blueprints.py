@@ -1,0 +1,14 @@
+"""The one place that lists every blueprint of the console and the API."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from web.api import register_api
+    from web.auth import register_auth
+    from web.console import register_console
+
+    register_auth(app)
+    register_console(app)
+    register_api(app)

@@ -1,0 +1,12 @@
+"""Every table of every package, imported in one place for Alembic and the test harness."""
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+import crm.people.models  # noqa: F401
+import engine.models  # noqa: F401
+import events.models  # noqa: F401
+import handlers.models  # noqa: F401
+import rules.models  # noqa: F401
+
+metadata = SQLModel.metadata
