@@ -1,0 +1,197 @@
+"""处理器注册中心 service functions: list, create, edit and delete user HTTP processors.
+
+Validation answers in Chinese, field by field, so the console can show each message next to
+its input. A definition's key (`custom.<slug>`) is made once and never changes: strategies
+store it. Whoever edits a definition should call `ProcessorRegistry.invalidate(key)` (or pass
+the registry here) so running strategies pick up the change.
+"""
+from __future__ import annotations
+
+import secrets
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+from sqlmodel import func, select
+
+from config.clock import utcnow
+from events.placeholders import PlaceholderError, find_variables
+from handlers.builtin.http import BODY_METHODS, METHODS, PLACEHOLDER_RE, json_template_problem
+from handlers.models import ProcessorDefinition
+
+EDITABLE = ("name", "method", "url", "params", "headers", "body", "timeout_seconds", "remark", "enabled")
+DEFAULTS = {"method": "POST", "params": [], "headers": [], "body": "", "timeout_seconds": 10.0,
+            "remark": "", "enabled": True}
+
+
+class DefinitionError(ValueError):
+    """Invalid input; `errors` maps each field name to a Chinese message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("；".join(errors.values()))
+        self.errors = errors
+
+
+class DefinitionNotFound(LookupError):
+    def __init__(self, definition_id: Any):
+        super().__init__(f"处理器 #{definition_id} 不存在或已被删除")
+
+
+def _rows(value: Any, label: str, errors: dict, field: str, with_flags: bool) -> list[dict]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, dict):  # {name: value} from a JSON client
+        value = [{"name": k, "value": v} for k, v in value.items()]
+    if not isinstance(value, list):
+        errors[field] = f"{label}格式不正确，应为列表"
+        return []
+    rows = []
+    for index, row in enumerate(value, start=1):
+        if not isinstance(row, dict) or not str(row.get("name") or "").strip():
+            errors[field] = f"第 {index} 个{label}缺少名称"
+            continue
+        clean = {"name": str(row["name"]).strip(), "value": "" if row.get("value") is None else str(row["value"])}
+        if with_flags:
+            clean["remark"] = str(row.get("remark") or "")
+            clean["fixed"] = bool(row.get("fixed"))
+        try:
+            find_variables(clean["value"])
+        except PlaceholderError as exc:
+            errors[field] = f"第 {index} 个{label}：{exc}"
+        rows.append(clean)
+    names = [r["name"] for r in rows]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated and with_flags:
+        errors[field] = f"{label}名称重复：{'、'.join(duplicated)}"
+    return rows
+
+
+def _check_url(url: str) -> Optional[str]:
+    if not url:
+        return "请求地址不能为空"
+    if len(url) > 2000:
+        return "请求地址不能超过 2000 个字符"
+    try:
+        find_variables(url)
+        parts = urlsplit(PLACEHOLDER_RE.sub("x", url))
+        parts.port  # noqa: B018 — raises on a malformed port
+    except (PlaceholderError, ValueError):
+        return "请求地址格式不正确"
+    if parts.scheme.lower() not in ("http", "https"):
+        return "请求地址必须以 http:// 或 https:// 开头"
+    if not parts.hostname or " " in url:
+        return "请求地址格式不正确，缺少主机名或包含空格"
+    return None
+
+
+def _clean(db, data: dict, current: Optional[ProcessorDefinition]) -> dict:
+    base = {f: getattr(current, f) for f in EDITABLE} if current else dict(DEFAULTS)
+    merged = {**base, **{k: v for k, v in data.items() if k in EDITABLE}}
+    errors: dict[str, str] = {}
+    name = str(merged.get("name") or "").strip()
+    if not name:
+        errors["name"] = "名称不能为空"
+    elif len(name) > 100:
+        errors["name"] = "名称不能超过 100 个字符"
+    else:
+        with db.read() as session:
+            query = select(ProcessorDefinition).where(func.lower(ProcessorDefinition.name) == name.lower())
+            if current is not None:
+                query = query.where(ProcessorDefinition.id != current.id)
+            if session.exec(query).first() is not None:
+                errors["name"] = f"名称「{name}」已被其他处理器使用"
+    method = str(merged.get("method") or "").strip().upper()
+    if method not in METHODS:
+        errors["method"] = f"请求方式只能是 {'/'.join(METHODS)}"
+    url = str(merged.get("url") or "").strip()
+    if problem := _check_url(url):
+        errors["url"] = problem
+    params = _rows(merged.get("params"), "参数", errors, "params", with_flags=True)
+    headers = _rows(merged.get("headers"), "请求头", errors, "headers", with_flags=False)
+    body = str(merged.get("body") or "")
+    if len(body) > 20000:
+        errors["body"] = "请求体不能超过 20000 个字符"
+    elif method in BODY_METHODS and (problem := json_template_problem(body)):
+        errors["body"] = problem
+    try:
+        timeout = float(merged.get("timeout_seconds"))
+        if not 1 <= timeout <= 60:
+            errors["timeout_seconds"] = "超时时间须在 1–60 秒之间"
+    except (TypeError, ValueError):
+        timeout = 0.0
+        errors["timeout_seconds"] = "超时时间必须是数字（秒）"
+    remark = str(merged.get("remark") or "")
+    if len(remark) > 500:
+        errors["remark"] = "备注不能超过 500 个字符"
+    if errors:
+        raise DefinitionError(errors)
+    return {"name": name, "method": method, "url": url, "params": params, "headers": headers,
+            "body": body, "timeout_seconds": timeout, "remark": remark,
+            "enabled": bool(merged.get("enabled", True))}
+
+
+def _new_key(session) -> str:
+    # Random rather than derived from the name: the name may be edited, the key never.
+    while True:
+        key = f"custom.{secrets.token_hex(4)}"
+        if session.exec(select(ProcessorDefinition).where(ProcessorDefinition.key == key)).first() is None:
+            return key
+
+
+def list_definitions(db) -> list[ProcessorDefinition]:
+    with db.read() as session:
+        return list(session.exec(select(ProcessorDefinition).order_by(ProcessorDefinition.id)).all())
+
+
+def get_definition(db, definition_id: int) -> ProcessorDefinition:
+    with db.read() as session:
+        definition = session.get(ProcessorDefinition, definition_id)
+    if definition is None:
+        raise DefinitionNotFound(definition_id)
+    return definition
+
+
+def create_definition(db, data: dict) -> ProcessorDefinition:
+    values = _clean(db, data, None)
+    with db.write() as session:
+        now = utcnow()
+        definition = ProcessorDefinition(key=_new_key(session), created_at=now, updated_at=now, **values)
+        session.add(definition)
+        session.flush()
+        session.refresh(definition)
+    return definition
+
+
+def update_definition(db, definition_id: int, data: dict, registry=None) -> ProcessorDefinition:
+    """Applies the given fields (others keep their values); the key never changes."""
+    values = _clean(db, data, get_definition(db, definition_id))
+    with db.write() as session:
+        definition = session.get(ProcessorDefinition, definition_id)
+        if definition is None:
+            raise DefinitionNotFound(definition_id)
+        for field, value in values.items():
+            setattr(definition, field, value)
+        definition.updated_at = utcnow()
+        session.add(definition)
+        session.flush()
+        session.refresh(definition)
+    if registry is not None:
+        registry.invalidate(definition.key)
+    return definition
+
+
+def delete_definition(db, definition_id: int, registry=None) -> None:
+    with db.write() as session:
+        definition = session.get(ProcessorDefinition, definition_id)
+        if definition is None:
+            raise DefinitionNotFound(definition_id)
+        key = definition.key
+        session.delete(definition)
+    if registry is not None:
+        registry.invalidate(key)
+
+
+def variables_of(definition: ProcessorDefinition) -> list[str]:
+    """Every ${var} the definition uses (URL, parameter and header values, body), sorted."""
+    found = find_variables([definition.url, [p.get("value", "") for p in definition.params or []],
+                            [h.get("value", "") for h in definition.headers or []], definition.body or ""])
+    return sorted(found)
