@@ -27,13 +27,15 @@ class DefinitionError(ValueError):
     """Invalid input; `errors` maps each field name to a Chinese message."""
 
     def __init__(self, errors: dict[str, str]):
-        super().__init__("；".join(errors.values()))
+        self.message = "；".join(errors.values())
+        super().__init__(self.message)
         self.errors = errors
 
 
 class DefinitionNotFound(LookupError):
     def __init__(self, definition_id: Any):
-        super().__init__(f"处理器 #{definition_id} 不存在或已被删除")
+        self.message = f"处理器 #{definition_id} 不存在或已被删除"
+        super().__init__(self.message)
 
 
 def _rows(value: Any, label: str, errors: dict, field: str, with_flags: bool) -> list[dict]:

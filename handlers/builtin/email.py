@@ -26,12 +26,18 @@ SMTP_TIMEOUT_SECONDS = 20
 _TO_COLUMN_CHARS = 320
 
 
-def _smtp_error(exc: smtplib.SMTPResponseException, request: dict) -> ProcessorError:
+def _render_recipients(value, data: dict):
+    if isinstance(value, list):
+        return [render_text(str(v), data) for v in value]
+    return render_text(str(value or ""), data)
+
+
+def _smtp_error(exc: smtplib.SMTPResponseException) -> ProcessorError:
     text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
     message = f"邮件服务器拒绝（{exc.smtp_code} {text.strip()}）"
     if 400 <= exc.smtp_code < 500:
-        return RetryableError(message + "，稍后重试", request=request)
-    return PermanentError(message, request=request)
+        return RetryableError(message + "，稍后重试")
+    return PermanentError(message)
 
 
 class EmailProcessor(Processor):
@@ -47,7 +53,7 @@ class EmailProcessor(Processor):
 
     def render(self, ctx: ProcessorContext, config: dict) -> dict:
         try:
-            recipients = split_recipients(render_value_list(config.get("to"), ctx.data))
+            recipients = split_recipients(_render_recipients(config.get("to"), ctx.data))
             subject = " ".join(render_text(str(config.get("subject") or ""), ctx.data).splitlines()).strip()
             body = render_text(str(config.get("body") or ""), ctx.data)
         except PlaceholderError as exc:
@@ -87,7 +93,7 @@ class EmailProcessor(Processor):
                 raise RetryableError(f"邮件服务器暂时拒收：{refused}") from exc
             raise PermanentError(f"邮件服务器拒收这些收件人：{refused}") from exc
         except smtplib.SMTPResponseException as exc:
-            raise _smtp_error(exc, {}) from exc
+            raise _smtp_error(exc) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise RetryableError(f"无法连接邮件服务器 {settings.smtp_host}:{settings.smtp_port}（{type(exc).__name__}）") from exc
 
@@ -113,9 +119,3 @@ class EmailProcessor(Processor):
         if refused:
             response["refused"] = {addr: code for addr, (code, _) in refused.items()}
         return Outcome(request=shown, response=response, note=f"已发送给 {len(rendered['to']) - len(refused)} 个收件人")
-
-
-def render_value_list(value, data: dict):
-    if isinstance(value, list):
-        return [render_text(str(v), data) for v in value]
-    return render_text(str(value or ""), data)

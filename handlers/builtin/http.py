@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from events.placeholders import PlaceholderError, find_variables, render_text
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
-from handlers.builtin.http_response import raise_for_status, redact_headers
+from handlers.builtin.http_response import MASK, is_secret_name, raise_for_status, redact_headers
 from handlers.errors import PermanentError, ProcessorError
 from handlers.net_guard import fetch
 
@@ -156,7 +156,7 @@ class HttpProcessor(Processor):
 
     @staticmethod
     def _shown(spec: dict) -> dict:
-        query = urlencode(spec["params"])
+        query = urlencode([(k, MASK if is_secret_name(k) else v) for k, v in spec["params"]])
         url = spec["url"] + (("&" if "?" in spec["url"] else "?") + query if query else "")
         body: Any = spec["body"]
         try:

@@ -14,7 +14,7 @@ from typing import Optional
 from handlers.errors import PermanentError, RetryableError
 from handlers.net_guard import FetchResult
 
-# A header whose name contains one of these words is shown as *** in history.
+# A header or query parameter whose name contains one of these words is shown as *** in history.
 SECRET_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "password", "passwd",
                        "api-key", "apikey", "signature", "session")
 KEPT_RESPONSE_HEADERS = ("content-type", "content-length", "retry-after", "location",
@@ -24,9 +24,12 @@ HISTORY_BODY_CHARS = 4096
 MASK = "***"
 
 
+def is_secret_name(name: str) -> bool:
+    return any(word in name.lower() for word in SECRET_HEADER_WORDS)
+
+
 def redact_headers(headers: dict) -> dict:
-    return {name: (MASK if any(w in name.lower() for w in SECRET_HEADER_WORDS) else value)
-            for name, value in headers.items()}
+    return {name: (MASK if is_secret_name(name) else value) for name, value in headers.items()}
 
 
 def parse_retry_after(value: Optional[str], now: datetime) -> Optional[float]:

@@ -125,3 +125,43 @@ def test_unresolvable_host_is_permanent():
 
     with pytest.raises(PermanentError, match="无法解析域名"):
         vet_url("http://no-such-host.invalid/", resolver=nowhere)
+
+
+def _self_signed(tmp_path, name: str):
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=1))
+            .not_valid_after(now + timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_https_pins_ip_but_sends_the_name_as_sni_and_verifies(services, tmp_path):
+    import ssl
+
+    from tests.support.fake_http import FakeHttpServer
+
+    cert_file, key_file = _self_signed(tmp_path, "hook.example")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    seen = []
+    context.sni_callback = lambda sock, server_name, ctx: seen.append(server_name)
+    settings = services.settings.model_copy(update={"http_allow_private_hosts": ["hook.example"]})
+    with FakeHttpServer(ssl_context=context) as server:
+        with pytest.raises(PermanentError, match="TLS"):  # self-signed: verification must stay on
+            fetch(settings, "GET", f"https://hook.example:{server.port}/", resolver=resolver_to("127.0.0.1"))
+    assert seen == ["hook.example"]

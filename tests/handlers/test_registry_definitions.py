@@ -124,6 +124,7 @@ def test_custom_processor_resolves_runs_and_invalidates(services, loopback_servi
     assert sent.query == {"token": ["t-1"], "channel": ["leads"]}
     assert sent.headers["X-Sign"] == "abc" and sent.json() == {"mobile": "13800138000", "tags": ["VIP", "抖音"]}
     assert outcome.response["status"] == 200
+    assert "token=%2A%2A%2A" in outcome.request["url"]  # the secret is sent but not kept in history
 
     update_definition(services.db, definition.id, {"enabled": False})
     assert registry.get(definition.key).enabled  # still the cached copy

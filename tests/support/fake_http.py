@@ -110,8 +110,9 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeHttpServer:
-    def __init__(self, host: str = "127.0.0.1"):
+    def __init__(self, host: str = "127.0.0.1", ssl_context=None):
         self.host = host
+        self.ssl_context = ssl_context  # an ssl.SSLContext makes it an HTTPS server
         self.requests: list[RecordedRequest] = []
         self._scripts: dict[str, list[Reply]] = {}
         self._lock = threading.Lock()
@@ -123,6 +124,8 @@ class FakeHttpServer:
     def start(self) -> "FakeHttpServer":
         self._server = _Server((self.host, 0), _Handler)
         self._server.owner = self
+        if self.ssl_context is not None:
+            self._server.socket = self.ssl_context.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="fake-http", daemon=True)
         self._thread.start()
@@ -148,7 +151,8 @@ class FakeHttpServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
