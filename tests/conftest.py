@@ -82,3 +82,23 @@ def services(settings, clock):
 @pytest.fixture
 def db(services):
     return services.db
+
+
+@pytest.fixture
+def fake_http():
+    """A real HTTP server on 127.0.0.1 whose answers each test scripts."""
+    from tests.support.fake_http import FakeHttpServer
+
+    server = FakeHttpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server on 127.0.0.1 collecting every message."""
+    from tests.support.smtp_sink import SmtpSink
+
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()

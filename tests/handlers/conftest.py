@@ -1,7 +1,6 @@
 """Fixtures for processor tests: a scripted HTTP server, an SMTP sink, and step contexts.
 
-Other test packages can reuse the peers the same way: import FakeHttpServer / SmtpSink from
-tests.support and copy the two small fixtures below into their conftest.
+The peers themselves (`fake_http`, `smtp_sink`) are fixtures in tests/conftest.py.
 """
 from __future__ import annotations
 
@@ -9,22 +8,6 @@ import pytest
 
 from handlers.base import ProcessorContext
 from tests.support import with_settings
-from tests.support.fake_http import FakeHttpServer
-from tests.support.smtp_sink import SmtpSink
-
-
-@pytest.fixture
-def fake_http():
-    server = FakeHttpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp_sink():
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture
