@@ -1,19 +1,50 @@
 """The engine runtime: services, processor registry, matcher, dispatcher and scheduler together.
 
 One Runtime lives in each process: the web server (one-process mode runs everything), a
-`cunkebao worker` (dispatcher + task executor) or a `cunkebao scheduler`.
+`cunkebao worker` (dispatcher + task executor) or a `cunkebao scheduler` (cron leader).
+`tick()` runs everything synchronously — tests use it with a ManualClock.
 """
 from __future__ import annotations
 
+import logging
+import os
+import socket
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
 
 from config.services import Services
 from config.settings import Settings
+from engine.dispatcher import Dispatcher
+from engine.executor import TaskExecutor
+from engine.matcher import build_matcher
+from engine.scheduler import Scheduler
+from engine.strategy_set import StrategySet
+from events.catalog import Catalog
+from events.ingestion import Ingestor
+from handlers.registry import default_registry
+
+log = logging.getLogger("ckb.runtime")
 
 
 class Runtime:
-    def __init__(self, services: Services):
+    def __init__(self, services: Services, registry=None, matcher=None, executor_threads: int = 4):
         self.services = services
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.catalog = Catalog(services)
+        self.registry = registry or default_registry(services)
+        self.matcher = matcher or build_matcher(prefer_durable=services.settings.engine_use_durable_rules)
+        self.strategies = StrategySet(services, self.matcher)
+        self.ingestor = Ingestor(services, self.catalog, on_stored=self._events_stored)
+        self.dispatcher = Dispatcher(self)
+        self.executor = TaskExecutor(self)
+        self.scheduler = Scheduler(self)
+        self._executor_threads = executor_threads
+        self._pool: Optional[ThreadPoolExecutor] = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Optional[Any] = None) -> "Runtime":
@@ -22,3 +53,74 @@ class Runtime:
     @property
     def settings(self) -> Settings:
         return self.services.settings
+
+    # -- edits made through this process apply at once --------------------------------------
+    def invalidate(self) -> None:
+        self.catalog.invalidate()
+        self.registry.invalidate()
+        self.strategies.refresh(force=True)
+
+    # -- background mode ----------------------------------------------------------------------
+    def _events_stored(self, _ids) -> None:
+        self._wake.set()
+
+    def submit(self, task_id: int) -> None:
+        if self._pool is None:
+            self.executor.execute(task_id)
+        else:
+            self._pool.submit(self._safe_execute, task_id)
+
+    def _safe_execute(self, task_id: int) -> None:
+        try:
+            self.executor.execute(task_id)
+        except Exception:  # noqa: BLE001 - the lease expires and the sweep retries it
+            log.exception("task execution failed", extra={"task": task_id})
+
+    def _dispatch_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                count, task_ids = self.dispatcher.run_once()
+                for task_id in task_ids:
+                    self.submit(task_id)
+            except Exception:  # noqa: BLE001 - keep dispatching; claims expire and are retried
+                log.exception("dispatch failed")
+                count = 0
+            if count == 0:
+                self._wake.wait(timeout=0.5)
+                self._wake.clear()
+
+    def start(self, dispatch: bool = True, sweep: bool = True, cron: bool = True) -> None:
+        self.strategies.refresh(force=True)
+        self._pool = ThreadPoolExecutor(max_workers=self._executor_threads, thread_name_prefix="ckb-step")
+        if dispatch:
+            t = threading.Thread(target=self._dispatch_loop, name="ckb-dispatch", daemon=True)
+            t.start()
+            self._threads.append(t)
+        if sweep or cron:
+            self.scheduler.start(sweep=sweep, cron=cron)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self.scheduler.stop()
+        for t in self._threads:
+            t.join(timeout=5)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    # -- synchronous mode (tests, CLI) ----------------------------------------------------------
+    def tick(self, rounds: int = 100) -> dict:
+        """Dispatches every pending event and runs every due task, until nothing is left."""
+        self.strategies.refresh(force=True)
+        totals = {"events": 0, "tasks": 0}
+        for _ in range(rounds):
+            count, task_ids = self.dispatcher.run_once()
+            task_ids += self.scheduler.sweep()
+            for task_id in task_ids:
+                self.executor.execute(task_id)
+            totals["events"] += count
+            totals["tasks"] += len(task_ids)
+            if not count and not task_ids:
+                break
+        return totals

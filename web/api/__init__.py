@@ -3,6 +3,20 @@ from __future__ import annotations
 
 from flask import Flask
 
+from events.errors import EventsError
+from handlers.definitions import DefinitionError, DefinitionNotFound
+from rules.conditions import ConditionError
+from rules.errors import RulesError
+from web.api.common import BadRequest, error_response
+from web.extensions import csrf
+
 
 def register_api(app: Flask) -> None:
-    return None
+    from web.api import definitions, ingest, openapi, operations, strategies
+
+    for module in (ingest, definitions, strategies, operations, openapi):
+        csrf.exempt(module.bp)  # bearer tokens / HMAC, not cookies
+        app.register_blueprint(module.bp)
+
+    for exc_class in (BadRequest, EventsError, RulesError, DefinitionError, DefinitionNotFound, ConditionError):
+        app.register_error_handler(exc_class, error_response)

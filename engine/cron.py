@@ -1,0 +1,42 @@
+"""Every cron job of the system, defined in one place and run only on the scheduler leader.
+
+Times are in the configured zone (default Asia/Shanghai). Later issues add auto-tag (05:30),
+tag expiry (00:00), grouping/allocation, recycle, targeted marketing and group push here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Callable
+
+from sqlalchemy import delete
+
+from events.models import IdempotencyKey
+
+
+@dataclass(frozen=True)
+class CronJob:
+    key: str
+    name: str
+    cron: dict  # APScheduler CronTrigger fields, e.g. {"hour": 3, "minute": 0}
+    run: Callable  # run(runtime) -> str summary
+
+
+def purge_idempotency_keys(runtime) -> str:
+    """Idempotency-Key answers are kept 24 hours, as documented in the API quick start."""
+    cutoff = runtime.services.now() - timedelta(hours=24)
+    with runtime.services.db.write() as s:
+        n = s.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)).rowcount
+    return f"清理过期幂等键 {n} 条"
+
+
+CRON_JOBS: list[CronJob] = [
+    CronJob("purge_idempotency_keys", "清理过期幂等键", {"hour": 3, "minute": 0}, purge_idempotency_keys),
+]
+
+
+def register(job: CronJob) -> None:
+    """Later issues add their jobs through here, keyed by a stable key."""
+    if any(j.key == job.key for j in CRON_JOBS):
+        raise ValueError(f"cron job {job.key} already registered")
+    CRON_JOBS.append(job)

@@ -1,0 +1,110 @@
+"""The dispatcher: claim stored events, match every enabled strategy, plan and record steps.
+
+One write transaction per batch records, for each event, the matched strategy runs, every
+planned step (immediate ones already claimed by this process) and the event's outcome —
+all or nothing, so a crash mid-batch leaves the events claimable again.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import insert, select, update
+
+from engine.ledger import claim_events
+from engine.models import StrategyRun, StrategyTask
+from engine.planner import plan_steps
+from events.field_types import typed
+from events.models import EventRecord
+
+log = logging.getLogger("ckb.dispatcher")
+EVENTS = EventRecord.__table__
+RUNS = StrategyRun.__table__
+TASKS = StrategyTask.__table__
+
+
+class Dispatcher:
+    def __init__(self, runtime):
+        self.runtime = runtime
+
+    def run_once(self, limit: int | None = None) -> tuple[int, list[int]]:
+        """Claims and dispatches one batch; returns (events dispatched, immediate task ids to run)."""
+        rt = self.runtime
+        s = rt.settings
+        now = rt.services.now()
+        ids = claim_events(rt.services.db, now, s.task_lease_seconds, limit or s.dispatcher_batch_size)
+        if not ids:
+            return 0, []
+        rt.strategies.refresh()
+        with rt.services.db.read() as session:
+            records = session.execute(
+                select(EVENTS.c.id, EVENTS.c.event_code, EVENTS.c.data, EVENTS.c.received_at).where(EVENTS.c.id.in_(ids))
+            ).all()
+        plans = [self._plan(rec, now) for rec in records]
+        return len(records), self._store(plans, now)
+
+    def _plan(self, rec, now):
+        rt = self.runtime
+        definition = rt.catalog.definitions.get(rec.event_code)
+        if definition is None or not rt.strategies.has_strategies(rec.event_code):
+            return rec, [], "none", "没有启用的策略订阅此事件"
+        data = typed(list(definition.fields), rec.data or {}, rt.settings.timezone)
+        try:
+            matched = rt.strategies.match(rec.event_code, data, now)
+        except Exception as exc:  # noqa: BLE001 - recorded on the event, never silently dropped
+            log.exception("matching failed", extra={"event_record": rec.id})
+            return rec, [], "error", f"匹配出错：{exc}"[:500]
+        runs = []
+        for strategy in matched:
+            if not strategy.in_window(rec.received_at):
+                runs.append((strategy, False, "事件接入时间不在策略生效时间内", []))
+                continue
+            steps = plan_steps(list(strategy.steps), rec.received_at, now, rt.settings.timezone)
+            runs.append((strategy, True, "", steps))
+        hit = sum(1 for r in runs if r[1])
+        if hit:
+            return rec, runs, "matched", f"匹配 {hit} 条策略"
+        return rec, runs, "unmatched", "条件均不满足" if not runs else "匹配的策略不在生效时间内"
+
+    def _store(self, plans, now) -> list[int]:
+        rt = self.runtime
+        lease = now + timedelta(seconds=rt.settings.task_lease_seconds)
+        run_now: list[int] = []
+        with rt.services.db.write() as session:
+            for rec, runs, outcome, note in plans:
+                claimed = session.execute(
+                    update(EVENTS).where(EVENTS.c.id == rec.id, EVENTS.c.dispatch_status == "claimed")
+                    .values(dispatch_status="done", dispatched_at=now, outcome=outcome, outcome_note=note,
+                            matched_count=sum(1 for r in runs if r[1]))
+                ).rowcount
+                if not claimed:
+                    continue  # another dispatcher finished it after our lease expired
+                for strategy, matched, reason, steps in runs:
+                    run_id = session.execute(insert(RUNS).values(
+                        event_record_id=rec.id, strategy_id=strategy.id, strategy_name=strategy.name,
+                        strategy_version=strategy.version, matched=matched, reason=reason, created_at=now,
+                    ).returning(RUNS.c.id)).scalar()
+                    rows = [self._task_row(rec.id, run_id, strategy, step, now, lease) for step in steps]
+                    if rows:
+                        ids = session.execute(insert(TASKS).returning(TASKS.c.id, TASKS.c.status, TASKS.c.timing), rows).all()
+                        run_now += [i for i, status, timing in ids if status == "running"]
+        return run_now
+
+    def _task_row(self, record_id, run_id, strategy, step, now, lease) -> dict:
+        rt = self.runtime
+        immediate = step.status == "pending" and step.due_at <= now
+        try:
+            name = rt.registry.get(step.processor_key).name
+        except LookupError:
+            name = step.processor_key
+        return {
+            "event_record_id": record_id, "strategy_run_id": run_id, "strategy_id": strategy.id,
+            "step_index": step.step_index, "processor_key": step.processor_key, "processor_name": name,
+            "config": step.config, "timing": step.timing, "due_at": step.due_at,
+            "status": "running" if immediate else step.status, "attempts": 0,
+            "max_attempts": rt.settings.step_max_attempts,
+            "lease_until": lease if immediate else None, "lease_owner": rt.owner if immediate else "",
+            "idempotency_key": f"{record_id}:{strategy.id}:{step.step_index}",
+            "rendered": {}, "result": {}, "last_error": "", "note": step.note, "created_at": now,
+            "started_at": now if immediate else None, "finished_at": now if step.status == "skipped" else None,
+        }

@@ -1,0 +1,49 @@
+"""Claims on the ledger: which process runs which event or task, with leases.
+
+A claim is one UPDATE … RETURNING over a sub-select (with FOR UPDATE SKIP LOCKED on
+PostgreSQL, under SQLite's single write lock otherwise). A claim whose lease expires — the
+process died — is claimable again, so a crash loses nothing.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from config.db import Database
+from engine.models import CLAIMABLE_STATUSES, StrategyTask
+from events.models import EventRecord
+
+TASKS = StrategyTask.__table__
+EVENTS = EventRecord.__table__
+
+
+def _claim(db: Database, table, condition, order, values: dict, limit: int) -> list[int]:
+    sub = select(table.c.id).where(condition).order_by(*order).limit(limit)
+    if db.is_postgres:
+        sub = sub.with_for_update(skip_locked=True)
+    stmt = update(table).where(table.c.id.in_(sub.scalar_subquery())).values(**values).returning(table.c.id)
+    with db.write() as session:
+        return sorted(session.execute(stmt).scalars())
+
+
+def claim_events(db: Database, now: datetime, lease_seconds: int, limit: int) -> list[int]:
+    lease = now + timedelta(seconds=lease_seconds)
+    cond = or_(EVENTS.c.dispatch_status == "pending",
+               and_(EVENTS.c.dispatch_status == "claimed", EVENTS.c.claimed_until < now))
+    return _claim(db, EVENTS, cond, [EVENTS.c.id], {"dispatch_status": "claimed", "claimed_until": lease}, limit)
+
+
+def claim_due_tasks(db: Database, now: datetime, lease_seconds: int, owner: str, limit: int) -> list[int]:
+    lease = now + timedelta(seconds=lease_seconds)
+    cond = or_(and_(TASKS.c.status.in_(CLAIMABLE_STATUSES), TASKS.c.due_at <= now),
+               and_(TASKS.c.status == "running", TASKS.c.lease_until < now))
+    values = {"status": "running", "lease_until": lease, "lease_owner": owner}
+    return _claim(db, TASKS, cond, [TASKS.c.due_at, TASKS.c.id], values, limit)
+
+
+def next_due_at(db: Database) -> datetime | None:
+    with db.read() as session:
+        return session.execute(
+            select(TASKS.c.due_at).where(TASKS.c.status.in_(CLAIMABLE_STATUSES)).order_by(TASKS.c.due_at).limit(1)
+        ).scalar()

@@ -1,0 +1,90 @@
+"""Request parsing and error answers shared by the /api/v1 views."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from flask import g, jsonify, request
+
+from config.pii import mask_value
+from events.body import json_depth
+from web.auth.guards import api_error
+from web.extensions import services
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str, errors: dict | None = None, status: int = 400, code: str = "bad_request"):
+        super().__init__(message)
+        self.message, self.errors, self.status, self.code = message, errors or {}, status, code
+
+
+def json_body(required: bool = True) -> dict:
+    """The request's JSON object, with size and depth limits; BadRequest names the problem."""
+    settings = services().settings
+    raw = request.get_data(cache=True)
+    if len(raw) > settings.max_body_bytes:
+        raise BadRequest(f"请求体过大：上限 {settings.max_body_bytes} 字节")
+    if not raw.strip():
+        if required:
+            raise BadRequest("请求体不能为空，应为 JSON 对象")
+        return {}
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise BadRequest(f"JSON 嵌套超过 {settings.max_json_depth} 层") from None
+    except ValueError as exc:
+        raise BadRequest(f"JSON 格式错误：{exc}") from None
+    if json_depth(data) > settings.max_json_depth:
+        raise BadRequest(f"JSON 嵌套超过 {settings.max_json_depth} 层")
+    if not isinstance(data, dict):
+        raise BadRequest("请求体应为 JSON 对象")
+    return data
+
+
+def int_arg(name: str, default=None, minimum: int = 1, maximum: int = 10**9):
+    value = request.args.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadRequest(f"查询参数 {name} 应为整数") from None
+    if not minimum <= number <= maximum:
+        raise BadRequest(f"查询参数 {name} 应在 {minimum} 到 {maximum} 之间")
+    return number
+
+
+def ids_arg(data: dict) -> list[int]:
+    ids = data.get("ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise BadRequest("ids 应为非空整数数组", {"ids": "ids 应为非空整数数组"})
+    if len(ids) > 1000:
+        raise BadRequest("一次最多操作 1000 条")
+    return ids
+
+
+def error_response(exc) -> tuple:
+    """Any service error with .message/.errors becomes a 4xx JSON answer naming the problem."""
+    status = getattr(exc, "status", 404 if type(exc).__name__ in ("NotFound", "DefinitionNotFound") else 422)
+    code = getattr(exc, "code", "not_found" if status == 404 else "invalid")
+    message = getattr(exc, "message", None) or str(exc)
+    return api_error(status, code, message, fields=getattr(exc, "errors", {}) or {})
+
+
+def ok(payload, status: int = 200):
+    response = jsonify(payload)
+    response.status_code = status
+    return response
+
+
+def can_see_pii() -> bool:
+    return "pii.view" in g.get("permissions", frozenset())
+
+
+def masked(value):
+    """Mobile numbers and e-mails masked unless the caller holds pii.view."""
+    return value if can_see_pii() else mask_value(value)
+
+
+def iso(value: datetime | None):
+    return value.isoformat() if value else None

@@ -1,0 +1,133 @@
+"""/api/v1/event-definitions and /api/v1/apps."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from engine.impact import definition_change_impact, strategies_using_event
+from events import apps as app_service
+from events import definitions as service
+from web.api import serializers as ser
+from web.api.common import ids_arg, json_body, ok
+from web.api.spec import ANY_OBJ, BOOL, IDS, STR, api_route, obj
+from web.auth.guards import api_auth
+from web.extensions import runtime, services
+
+bp = Blueprint("api_definitions", __name__, url_prefix="/api/v1")
+FIELD = obj({"name": STR, "type": {"enum": ["text", "number", "boolean", "datetime", "list"]}, "label": STR,
+             "required": BOOL, "remark": STR}, ("name", "type"))
+DEFINITION = obj({"code": STR, "name": STR, "enabled": BOOL, "remark": STR,
+                  "fields": {"type": "array", "items": FIELD}}, ("code", "name"))
+APP = obj({"name": STR, "ip_allowlist": {"type": "array", "items": STR}, "enabled": BOOL, "remark": STR}, ("name",))
+
+
+def _write(fn):
+    with services().db.write() as s:
+        result = fn(s)
+    runtime().invalidate()
+    return result
+
+
+@api_route(bp, "/event-definitions", "GET", "事件定义列表", "事件注册中心", permission="events.view")
+@api_auth("events.view")
+def list_definitions():
+    with services().db.read() as s:
+        return ok({"items": [ser.definition(d) for d in service.list_definitions(s)]})
+
+
+@api_route(bp, "/event-definitions", "POST", "注册事件", "事件注册中心", body=DEFINITION, permission="events.manage")
+@api_auth("events.manage")
+def create_definition():
+    data = json_body()
+    return ok(ser.definition(_write(lambda s: service.create_definition(s, data))), 201)
+
+
+@api_route(bp, "/event-definitions/<int:definition_id>", "GET", "事件定义详情", "事件注册中心", permission="events.view")
+@api_auth("events.view")
+def get_definition(definition_id):
+    with services().db.read() as s:
+        return ok(ser.definition(service.get_definition(s, definition_id)))
+
+
+@api_route(bp, "/event-definitions/<int:definition_id>", "PUT", "修改事件定义", "事件注册中心", body=DEFINITION,
+           permission="events.manage")
+@api_auth("events.manage")
+def update_definition(definition_id):
+    data = json_body()
+    with services().db.read() as s:
+        impact = definition_change_impact(s, definition_id, data.get("fields") or [], runtime().registry)
+    if impact and not data.get("confirm"):
+        return ok({"error": {"code": "breaks_strategies", "message": "修改会影响已启用的策略，确认后请带 confirm=true 重新提交",
+                             "strategies": impact}}, 409)
+    return ok(ser.definition(_write(lambda s: service.update_definition(s, definition_id, data))))
+
+
+@api_route(bp, "/event-definitions/<int:definition_id>", "DELETE", "删除事件定义", "事件注册中心", permission="events.manage")
+@api_auth("events.manage")
+def delete_definition(definition_id):
+    with services().db.read() as s:
+        users = strategies_using_event(s, definition_id)
+    if users:
+        return ok({"error": {"code": "in_use", "message": f"事件被 {len(users)} 条策略使用，不能删除", "strategies": users}}, 409)
+    _write(lambda s: service.delete_definition(s, definition_id))
+    return ok({"deleted": definition_id})
+
+
+@api_route(bp, "/event-definitions/import-builtin", "POST", "导入内置事件", "事件注册中心", permission="events.manage")
+@api_auth("events.manage")
+def import_builtin():
+    return ok(_write(lambda s: service.import_builtin(s)))
+
+
+@api_route(bp, "/event-definitions/enable", "POST", "批量启用/禁用事件", "事件注册中心",
+           body=obj({"ids": {"type": "array"}, "enabled": BOOL}, ("ids", "enabled")), permission="events.manage")
+@api_auth("events.manage")
+def enable_definitions():
+    data = json_body()
+    ids = ids_arg(data)
+    return ok({"changed": _write(lambda s: service.set_enabled(s, ids, bool(data.get("enabled"))))})
+
+
+@api_route(bp, "/event-definitions/copy", "POST", "复制事件", "事件注册中心", body=IDS, permission="events.manage")
+@api_auth("events.manage")
+def copy_definitions():
+    ids = ids_arg(json_body())
+    return ok({"items": [ser.definition(d) for d in _write(lambda s: service.copy_definitions(s, ids))]}, 201)
+
+
+@api_route(bp, "/apps", "GET", "应用列表", "应用管理", permission="apps.view")
+@api_auth("apps.view")
+def list_apps():
+    with services().db.read() as s:
+        return ok({"items": [ser.app(a) for a in app_service.list_apps(s)]})
+
+
+@api_route(bp, "/apps", "POST", "创建应用（返回一次性密钥）", "应用管理", body=APP, permission="apps.manage")
+@api_auth("apps.manage")
+def create_app():
+    data = json_body()
+    app, secret = _write(lambda s: app_service.create_app_record(s, services().secret_box, data))
+    return ok({**ser.app(app), "secret": secret}, 201)
+
+
+@api_route(bp, "/apps/<int:app_id>", "PUT", "修改应用", "应用管理", body=APP, permission="apps.manage")
+@api_auth("apps.manage")
+def update_app(app_id):
+    data = json_body()
+    return ok(ser.app(_write(lambda s: app_service.update_app_record(s, app_id, data))))
+
+
+@api_route(bp, "/apps/<int:app_id>", "DELETE", "删除应用", "应用管理", permission="apps.manage")
+@api_auth("apps.manage")
+def delete_app(app_id):
+    _write(lambda s: app_service.delete_app_record(s, app_id))
+    return ok({"deleted": app_id})
+
+
+@api_route(bp, "/apps/<int:app_id>/rotate-secret", "POST", "轮换密钥（旧密钥在宽限期内仍有效）", "应用管理",
+           permission="apps.manage", body=ANY_OBJ)
+@api_auth("apps.manage")
+def rotate_secret(app_id):
+    svc = services()
+    secret = _write(lambda s: app_service.rotate_secret(s, svc.secret_box, app_id, svc.now(),
+                                                        svc.settings.secret_rotation_grace_hours))
+    return ok({"secret": secret, "grace_hours": svc.settings.secret_rotation_grace_hours})

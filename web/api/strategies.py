@@ -1,0 +1,224 @@
+"""/api/v1/strategy-groups, /api/v1/strategies (CRUD, enable/disable, reorder, test, backtest,
+versions, rollback) and /api/v1/bundles."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, g
+
+from engine import authoring, bundles, dryrun, lifecycle
+from events.field_types import FieldValueError, parse_datetime
+from rules import groups as group_service
+from rules import versions as version_service
+from web.api import serializers as ser
+from web.api.common import BadRequest, ids_arg, int_arg, json_body, ok
+from web.api.spec import ANY_OBJ, BOOL, IDS, INT, STR, api_route, obj
+from web.auth.guards import api_auth
+from web.extensions import runtime, services
+
+bp = Blueprint("api_strategies", __name__, url_prefix="/api/v1")
+ROW = obj({"lparen": INT, "field": STR, "op": STR, "value": {}, "rparen": INT, "join": {"enum": ["and", "or"]}})
+STEP = obj({"processor": STR, "config": ANY_OBJ, "timing": obj({"mode": {"enum": ["immediate", "delay", "until"]},
+                                                                "hours": {"type": "number"}, "minutes": {"type": "number"},
+                                                                "at": STR})}, ("processor",))
+STRATEGY = obj({"name": STR, "group_id": INT, "event_id": INT, "starts_at": STR, "ends_at": STR, "remark": STR,
+                "conditions": {"type": "array", "items": ROW}, "steps": {"type": "array", "items": STEP}},
+               ("name", "group_id", "event_id", "steps"))
+
+
+def _user() -> str:
+    return g.user.username if g.get("user") is not None else ""
+
+
+def _write(fn):
+    with services().db.write() as s:
+        result = fn(s)
+    runtime().invalidate()
+    return result
+
+
+@api_route(bp, "/strategy-groups", "GET", "策略组列表", "自动化策略", permission="strategies.view")
+@api_auth("strategies.view")
+def list_groups():
+    with services().db.read() as s:
+        return ok({"items": [ser.group(x) for x in group_service.list_groups(s)]})
+
+
+@api_route(bp, "/strategy-groups", "POST", "添加策略组", "自动化策略", body=obj({"name": STR}, ("name",)),
+           permission="strategies.manage")
+@api_auth("strategies.manage")
+def create_group():
+    name = json_body().get("name")
+    return ok(ser.group(_write(lambda s: group_service.create_group(s, name))), 201)
+
+
+@api_route(bp, "/strategy-groups/<int:group_id>", "PUT", "重命名策略组", "自动化策略", body=obj({"name": STR}, ("name",)),
+           permission="strategies.manage")
+@api_auth("strategies.manage")
+def rename_group(group_id):
+    name = json_body().get("name")
+    return ok(ser.group(_write(lambda s: group_service.rename_group(s, group_id, name))))
+
+
+@api_route(bp, "/strategy-groups/<int:group_id>", "DELETE", "删除策略组", "自动化策略", permission="strategies.manage")
+@api_auth("strategies.manage")
+def delete_group(group_id):
+    _write(lambda s: group_service.delete_group(s, group_id))
+    return ok({"deleted": group_id})
+
+
+@api_route(bp, "/strategy-groups/reorder", "POST", "策略组排序", "自动化策略", body=IDS, permission="strategies.manage")
+@api_auth("strategies.manage")
+def reorder_groups():
+    ids = ids_arg(json_body())
+    _write(lambda s: group_service.reorder_groups(s, ids))
+    return ok({"order": ids})
+
+
+@api_route(bp, "/strategies", "GET", "策略列表", "自动化策略", query=[("group_id", "integer", "策略组")],
+           permission="strategies.view")
+@api_auth("strategies.view")
+def list_strategies():
+    group_id = int_arg("group_id")
+    with services().db.read() as s:
+        return ok({"items": [ser.strategy(x) for x in lifecycle.list_strategies(s, group_id)]})
+
+
+@api_route(bp, "/strategies", "POST", "添加策略（默认禁用）", "自动化策略", body=STRATEGY, permission="strategies.manage")
+@api_auth("strategies.manage")
+def create_strategy():
+    data, rt = json_body(), runtime()
+    return ok(ser.strategy(_write(lambda s: authoring.create_strategy(s, data, rt.registry, rt.settings.timezone, _user()))), 201)
+
+
+@api_route(bp, "/strategies/<int:strategy_id>", "GET", "策略详情", "自动化策略", permission="strategies.view")
+@api_auth("strategies.view")
+def get_strategy(strategy_id):
+    with services().db.read() as s:
+        return ok(ser.strategy(authoring.get_strategy(s, strategy_id)))
+
+
+@api_route(bp, "/strategies/<int:strategy_id>", "PUT", "修改策略（生成新版本）", "自动化策略", body=STRATEGY,
+           permission="strategies.manage")
+@api_auth("strategies.manage")
+def update_strategy(strategy_id):
+    data, rt = json_body(), runtime()
+    return ok(ser.strategy(_write(lambda s: authoring.update_strategy(s, strategy_id, data, rt.registry, rt.settings.timezone, _user()))))
+
+
+@api_route(bp, "/strategies/<int:strategy_id>", "DELETE", "删除策略（取消其待执行任务）", "自动化策略",
+           permission="strategies.manage")
+@api_auth("strategies.manage")
+def delete_strategy(strategy_id):
+    cancelled = _write(lambda s: lifecycle.delete_strategy(s, strategy_id))
+    return ok({"deleted": strategy_id, "cancelled_tasks": cancelled})
+
+
+@api_route(bp, "/strategies/enable", "POST", "启用或禁用策略（禁用会取消待执行任务）", "自动化策略",
+           body=obj({"ids": {"type": "array"}, "enabled": BOOL}, ("ids", "enabled")), permission="strategies.manage")
+@api_auth("strategies.manage")
+def enable_strategies():
+    data = json_body()
+    ids = ids_arg(data)
+    if not isinstance(data.get("enabled"), bool):
+        raise BadRequest("enabled 应为 true 或 false", {"enabled": "enabled 应为 true 或 false"})
+    return ok(_write(lambda s: lifecycle.set_enabled(s, ids, data["enabled"])))
+
+
+@api_route(bp, "/strategies/pending-count", "POST", "待执行任务数（禁用前确认）", "自动化策略", body=IDS,
+           permission="strategies.view")
+@api_auth("strategies.view")
+def pending_count():
+    ids = ids_arg(json_body())
+    with services().db.read() as s:
+        return ok({"pending": lifecycle.pending_task_count(s, ids)})
+
+
+@api_route(bp, "/strategies/reorder", "POST", "策略排序（组内拖动）", "自动化策略",
+           body=obj({"group_id": INT, "ids": {"type": "array"}}, ("group_id", "ids")), permission="strategies.manage")
+@api_auth("strategies.manage")
+def reorder_strategies():
+    data = json_body()
+    ids = ids_arg(data)
+    _write(lambda s: lifecycle.reorder_strategies(s, int(data.get("group_id") or 0), ids))
+    return ok({"order": ids})
+
+
+@api_route(bp, "/strategies/test", "POST", "试运行（不产生任何副作用）", "自动化策略",
+           body=obj({"strategy": STRATEGY, "strategy_id": INT, "sample": ANY_OBJ}, ("sample",)), permission="strategies.test")
+@api_auth("strategies.test")
+def test_strategy():
+    data, rt = json_body(), runtime()
+    with services().db.read() as s:
+        strategy = _strategy_input(s, data)
+        return ok(dryrun.dry_run(s, strategy, data.get("sample") or {}, rt.registry, rt.services))
+
+
+@api_route(bp, "/strategies/backtest", "POST", "回测：统计一段时间内的已存事件会匹配多少", "自动化策略",
+           body=obj({"strategy": STRATEGY, "strategy_id": INT, "since": STR, "until": STR}), permission="strategies.test")
+@api_auth("strategies.test")
+def backtest_strategy():
+    data, rt = json_body(), runtime()
+    tz, now = rt.settings.timezone, rt.services.now()
+    try:
+        since = parse_datetime(data["since"], tz) if data.get("since") else now - timedelta(days=7)
+        until = parse_datetime(data["until"], tz) if data.get("until") else now
+    except FieldValueError as exc:
+        raise BadRequest(f"时间范围无效：{exc}") from None
+    with services().db.read() as s:
+        return ok(dryrun.backtest(s, _strategy_input(s, data), since, until, tz, now))
+
+
+def _strategy_input(session, data: dict) -> dict:
+    if data.get("strategy_id"):
+        return ser.strategy(authoring.get_strategy(session, int(data["strategy_id"])))
+    if isinstance(data.get("strategy"), dict):
+        return data["strategy"]
+    raise BadRequest("请提供 strategy_id 或 strategy", {"strategy": "请提供 strategy_id 或 strategy"})
+
+
+@api_route(bp, "/strategies/<int:strategy_id>/versions", "GET", "策略版本列表", "自动化策略", permission="strategies.view")
+@api_auth("strategies.view")
+def list_versions(strategy_id):
+    with services().db.read() as s:
+        authoring.get_strategy(s, strategy_id)
+        return ok({"items": [ser.version(v) for v in version_service.list_versions(s, strategy_id)]})
+
+
+@api_route(bp, "/strategies/<int:strategy_id>/versions/<int:version>/diff", "GET", "与当前版本对比", "自动化策略",
+           permission="strategies.view")
+@api_auth("strategies.view")
+def diff_version(strategy_id, version):
+    with services().db.read() as s:
+        current = version_service.snapshot(authoring.get_strategy(s, strategy_id))
+        old = version_service.get_version(s, strategy_id, version).snapshot
+        return ok({"changes": version_service.diff(old, current)})
+
+
+@api_route(bp, "/strategies/<int:strategy_id>/rollback", "POST", "回滚到指定版本", "自动化策略",
+           body=obj({"version": INT}, ("version",)), permission="strategies.manage")
+@api_auth("strategies.manage")
+def rollback(strategy_id):
+    version, rt = json_body().get("version"), runtime()
+    if not isinstance(version, int):
+        raise BadRequest("version 应为整数", {"version": "version 应为整数"})
+    return ok(ser.strategy(_write(lambda s: authoring.rollback_strategy(s, strategy_id, version, rt.registry, rt.settings.timezone, _user()))))
+
+
+@api_route(bp, "/bundles/export", "POST", "导出配置包（事件、处理器、策略）", "配置包",
+           body=obj({"strategy_ids": {"type": "array"}}), permission="strategies.view")
+@api_auth("strategies.view")
+def export_bundle():
+    ids = json_body(required=False).get("strategy_ids") or None
+    with services().db.read() as s:
+        return ok(bundles.export_bundle(s, ids))
+
+
+@api_route(bp, "/bundles/import", "POST", "导入配置包，返回创建/更新/拒绝报告", "配置包", body=ANY_OBJ,
+           permission="strategies.manage")
+@api_auth("strategies.manage")
+def import_bundle():
+    data, rt = json_body(), runtime()
+    report = bundles.import_bundle(rt.services.db, data, rt.registry, rt.settings.timezone, _user())
+    rt.invalidate()
+    return ok(report)

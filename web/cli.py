@@ -1,0 +1,172 @@
+"""The `cunkebao` command: init, serve, worker, scheduler, apps/users/tokens administration."""
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import secrets
+import signal
+import sys
+import threading
+
+import click
+
+from config.settings import load_settings
+
+
+def _runtime(settings=None):
+    from engine.runtime import Runtime
+
+    return Runtime.from_settings(settings or load_settings())
+
+
+@click.group()
+def main():
+    """存客宝 automation server."""
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="创建演示数据（内置事件、演示应用、示例策略与事件）")
+@click.option("--admin", "admin_name", default="admin", show_default=True)
+def init(demo, admin_name):
+    """Migrate the database, create built-in roles and the admin user (and demo data)."""
+    from crm.people import service as people
+    from web.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.resolved_database_url())
+    rt = _runtime(settings)
+    people.ensure_builtin_roles(rt.services.db)
+    password_file = settings.var_dir / "admin-initial-password.txt"
+    if people.get_user_by_username(rt.services.db, admin_name) is None:
+        password = "Ckb" + secrets.token_urlsafe(9) + "9"
+        people.create_user(rt.services.db, admin_name, password, display_name="系统管理员", roles=["admin"], is_admin=True)
+        fd = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(password + "\n")
+        click.echo(f"管理员账号：{admin_name}  初始密码：{password}（已保存到 {password_file}）")
+    elif password_file.exists():
+        click.echo(f"管理员账号：{admin_name}  初始密码见 {password_file}")
+    if demo:
+        from web.demo import seed_demo
+
+        info = seed_demo(rt)
+        if info["secret"]:
+            click.echo(f"演示应用 app_key={info['app_key']} secret={info['secret']}（仅显示一次）")
+        rt.tick()
+    click.echo("初始化完成")
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="gunicorn 进程数")
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--no-background", is_flag=True, help="只提供 Web/API，不在本进程分发事件（由 worker 进程负责）")
+def serve(host, port, workers, threads, no_background):
+    """Web console + API + dispatcher + scheduler in one process (gunicorn, gthread workers)."""
+    from web.wsgi_server import run_gunicorn
+
+    overrides = {}
+    if "CKB_SECURE_COOKIES" not in os.environ and _loopback(host):
+        overrides["secure_cookies"] = False  # plain http on loopback; behind TLS keep the default
+    settings = load_settings(**overrides)
+    click.echo(f"存客宝已启动：http://{host}:{port}/  （管理员初始密码见 {settings.var_dir / 'admin-initial-password.txt'}）")
+    run_gunicorn(settings, host, port, workers, threads, background=not no_background)
+
+
+def _run_until_signal(rt, **parts):
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    rt.start(**parts)
+    stop.wait()
+    rt.stop()
+
+
+@main.command()
+def worker():
+    """Dispatch stored events and run due steps (run several for scale)."""
+    _run_until_signal(_runtime(), dispatch=True, sweep=True, cron=False)
+
+
+@main.command()
+def scheduler():
+    """Run the cron jobs (only the elected leader acts) and sweep due steps."""
+    _run_until_signal(_runtime(), dispatch=False, sweep=True, cron=True)
+
+
+@main.group()
+def apps():
+    """应用管理."""
+
+
+@apps.command("create")
+@click.argument("name")
+@click.option("--ip", "ips", multiple=True, help="允许的来源 IP/CIDR，可多次指定")
+def apps_create(name, ips):
+    from events.apps import create_app_record
+    from events.errors import EventsError
+
+    rt = _runtime()
+    try:
+        with rt.services.db.write() as s:
+            app, secret = create_app_record(s, rt.services.secret_box, {"name": name, "ip_allowlist": list(ips)})
+    except EventsError as exc:
+        raise click.ClickException(exc.message + "：" + "；".join(exc.errors.values()))
+    click.echo(json.dumps({"id": app.id, "name": app.name, "app_key": app.app_key, "secret": secret,
+                           "ip_allowlist": app.ip_allowlist}, ensure_ascii=False))
+
+
+@main.group()
+def users():
+    """用户管理."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", "roles", multiple=True, default=["operator"], show_default=True)
+@click.option("--admin", is_flag=True)
+def users_create(username, password, roles, admin):
+    from crm.people import service as people
+    from crm.people.errors import PeopleError
+
+    rt = _runtime()
+    people.ensure_builtin_roles(rt.services.db)
+    try:
+        user = people.create_user(rt.services.db, username, password, roles=list(roles), is_admin=admin)
+    except PeopleError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(json.dumps({"id": user.id, "username": user.username}, ensure_ascii=False))
+
+
+@main.group()
+def tokens():
+    """API 令牌."""
+
+
+@tokens.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True)
+def tokens_create(username, name):
+    from crm.people import service as people
+    from crm.people.errors import PeopleError
+
+    rt = _runtime()
+    try:
+        token = people.create_token(rt.services.db, username, name)
+    except PeopleError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(token)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
