@@ -1,0 +1,90 @@
+"""Named permissions with Chinese labels, grouped the way the console menu is, and the
+built-in roles. Permission names are stored in Role.permissions: never rename one without a
+data migration."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+
+@dataclass(frozen=True)
+class Permission:
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
+class PermissionGroup:
+    key: str
+    label: str
+    permissions: tuple[Permission, ...]
+
+
+def _group(key: str, label: str, *pairs: tuple[str, str]) -> PermissionGroup:
+    return PermissionGroup(key, label, tuple(Permission(n, lbl) for n, lbl in pairs))
+
+
+PERMISSION_GROUPS: tuple[PermissionGroup, ...] = (
+    _group("dashboard", "首页", ("dashboard.view", "查看首页")),
+    _group("events", "事件注册中心", ("events.view", "查看事件"), ("events.manage", "管理事件")),
+    _group("apps", "应用管理", ("apps.view", "查看应用"), ("apps.manage", "管理应用与密钥")),
+    _group("processors", "处理器注册中心",
+           ("processors.view", "查看处理器"), ("processors.manage", "管理处理器")),
+    _group("strategies", "自动化策略管理",
+           ("strategies.view", "查看策略"), ("strategies.manage", "编辑与启停策略"),
+           ("strategies.test", "试运行与回测")),
+    _group("tasks", "策略任务", ("tasks.view", "查看任务"), ("tasks.manage", "取消与重跑任务")),
+    _group("history", "事件历史", ("history.view", "查看事件历史")),
+    _group("deadletters", "死信",
+           ("deadletters.view", "查看死信"), ("deadletters.manage", "重放与丢弃死信")),
+    _group("outbox", "短信发件箱", ("outbox.view", "查看短信发件箱")),
+    _group("notifications", "站内通知", ("notifications.view", "查看站内通知")),
+    _group("users", "用户管理", ("users.view", "查看用户"), ("users.manage", "管理用户")),
+    _group("roles", "角色管理", ("roles.manage", "管理角色")),
+    _group("pii", "敏感信息", ("pii.view", "查看完整手机号")),
+)
+
+PERMISSIONS: dict[str, Permission] = {
+    p.name: p for group in PERMISSION_GROUPS for p in group.permissions
+}
+ALL_PERMISSIONS: frozenset[str] = frozenset(PERMISSIONS)
+
+# Staff administration stays with admins; operators run everything else.
+_ADMIN_ONLY = frozenset({"users.view", "users.manage", "roles.manage"})
+
+
+@dataclass(frozen=True)
+class BuiltinRole:
+    code: str
+    name: str
+    permissions: frozenset[str]
+
+
+BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
+    BuiltinRole("admin", "管理员", ALL_PERMISSIONS),
+    BuiltinRole("operator", "运营", ALL_PERMISSIONS - _ADMIN_ONLY),
+    BuiltinRole("viewer", "只读", frozenset(n for n in ALL_PERMISSIONS if n.endswith(".view"))
+                - _ADMIN_ONLY - {"pii.view"}),
+)
+
+
+def label(name: str) -> str:
+    """The Chinese label of a permission (the name itself when unknown, e.g. after a removal)."""
+    perm = PERMISSIONS.get(name)
+    return perm.label if perm else name
+
+
+def unknown(names: Iterable[str]) -> list[str]:
+    return sorted(n for n in names if n not in PERMISSIONS)
+
+
+def user_permissions(user, roles: Iterable) -> set[str]:
+    """The union of the roles' permissions; an admin (is_admin) has every permission."""
+    if user is None or not getattr(user, "enabled", True):
+        return set()
+    if getattr(user, "is_admin", False):
+        return set(ALL_PERMISSIONS)
+    granted: set[str] = set()
+    for role in roles:
+        granted.update(n for n in (role.permissions or []) if n in PERMISSIONS)
+    return granted

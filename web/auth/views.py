@@ -1,0 +1,78 @@
+"""登录 / 退出 / 修改密码."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+
+from crm.people import service as people
+from web import navigation
+from web.auth.forms import errors_from, form_value
+from web.auth.guards import login_required
+from web.auth.session import login_user, logout_user, refresh_session, safe_next
+from web.extensions import services
+
+bp = Blueprint("auth", __name__)
+
+
+def _landing(user) -> str:
+    """首页 when the user may see it, else the first menu page they can open."""
+    _, perms = people.load_identity(services().db, user.id)
+    views = current_app.view_functions
+    if "dashboard.index" in views and "dashboard.view" in perms:
+        return url_for("dashboard.index")
+    endpoint = navigation.first_allowed_endpoint(perms, views)
+    return url_for(endpoint) if endpoint else url_for("account.notifications")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if g.get("user") is not None and request.method == "GET":
+        return redirect(safe_next(request.args.get("next")) or _landing(g.user))
+    errors, username = {}, ""
+    if request.method == "POST":
+        username = form_value("username")
+        password = request.form.get("password", "")
+        if not username or not password:
+            errors = {"__all__": ["请输入用户名和密码"]}
+        else:
+            svc = services()
+            try:
+                user = people.authenticate(
+                    svc.db, username, password, svc.clock.now(),
+                    max_failures=svc.settings.login_max_failures,
+                    lockout_seconds=svc.settings.login_lockout_seconds)
+            except people.PeopleError as exc:
+                errors = errors_from(exc)
+            else:
+                login_user(user)
+                if user.must_change_password:
+                    flash("请先设置新密码后再继续使用", "warning")
+                    return redirect(url_for("auth.password"))
+                return redirect(safe_next(request.args.get("next")) or _landing(user))
+    status = 200 if not errors else 400
+    return render_template("auth/login.html", errors=errors, username=username), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash("已退出登录", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    errors = {}
+    if request.method == "POST":
+        try:
+            user = people.change_password(
+                services().db, g.user.id, request.form.get("old_password", ""),
+                request.form.get("new_password", ""), request.form.get("confirm", ""))
+        except people.PeopleError as exc:
+            errors = errors_from(exc)
+        else:
+            refresh_session(user)
+            flash("密码已修改，其他设备上的登录已失效", "success")
+            return redirect(_landing(user))
+    forced = bool(g.user.must_change_password)
+    return render_template("auth/password.html", errors=errors, forced=forced), (400 if errors else 200)

@@ -1,0 +1,85 @@
+"""The console's left-hand menu: groups of items, each naming an endpoint and the permission
+that shows it. Pages register themselves just by existing: an item appears only when its
+endpoint is a real view of the app and the user holds its permission, so engineers add a page
+by writing its blueprint, and menu entries for unbuilt pages stay hidden.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from flask import request
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    permission: Optional[str]  # None: every signed-in user
+    icon: str = "dot"  # a key of the inline SVG icon set in base.html
+    # Other endpoints that highlight this item (e.g. an edit page under its list).
+    prefixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    label: str
+    items: tuple[NavItem, ...]
+
+
+NAVIGATION: tuple[NavGroup, ...] = (
+    NavGroup("", (NavItem("首页", "dashboard.index", "dashboard.view", "home", ("dashboard.",)),)),
+    NavGroup("营销工具", (
+        NavItem("事件注册中心", "events.index", "events.view", "bolt", ("events.",)),
+        NavItem("处理器注册中心", "processors.index", "processors.view", "cube", ("processors.",)),
+        NavItem("自动化策略管理", "strategies.index", "strategies.view", "flow", ("strategies.",)),
+        NavItem("策略任务", "tasks.index", "tasks.view", "clock", ("tasks.",)),
+        NavItem("事件历史", "history.index", "history.view", "list", ("history.",)),
+        NavItem("死信", "deadletters.index", "deadletters.view", "alert", ("deadletters.",)),
+        NavItem("短信发件箱", "outbox.index", "outbox.view", "mail", ("outbox.",)),
+    )),
+    NavGroup("系统配置", (
+        NavItem("应用管理", "apps.index", "apps.view", "key", ("apps.",)),
+        NavItem("用户管理", "users.index", "users.view", "users",
+                ("users.index", "users.new", "users.edit")),
+        NavItem("角色管理", "users.roles", "roles.manage", "shield", ("users.role",)),
+    )),
+    NavGroup("个人", (
+        NavItem("站内通知", "account.notifications", None, "bell", ("account.notification",)),
+        NavItem("API 令牌", "account.tokens", None, "token", ("account.token",)),
+    )),
+)
+
+
+def _allowed(item: NavItem, permissions: Iterable[str]) -> bool:
+    return item.permission is None or item.permission in permissions
+
+
+def visible_menu(permissions: Iterable[str], view_functions: Iterable[str]) -> list[NavGroup]:
+    """The groups and items one user sees: existing endpoints they have permission for."""
+    permissions, views = set(permissions), set(view_functions)
+    groups = []
+    for group in NAVIGATION:
+        items = tuple(i for i in group.items if i.endpoint in views and _allowed(i, permissions))
+        if items:
+            groups.append(NavGroup(group.label, items))
+    return groups
+
+
+def menu_preview(permissions: Iterable[str]) -> list[tuple[NavGroup, list[tuple[NavItem, bool]]]]:
+    """For 角色管理's "预览菜单权限": every menu item and whether the permissions show it
+    (regardless of whether the page is built yet)."""
+    permissions = set(permissions)
+    return [(g, [(i, _allowed(i, permissions)) for i in g.items]) for g in NAVIGATION]
+
+
+def is_active(item: NavItem, endpoint: Optional[str] = None) -> bool:
+    endpoint = endpoint if endpoint is not None else (request.endpoint or "")
+    return endpoint == item.endpoint or any(endpoint.startswith(p) for p in item.prefixes)
+
+
+def first_allowed_endpoint(permissions: Iterable[str], view_functions: Iterable[str]) -> Optional[str]:
+    """Where to land after login when the user cannot see 首页."""
+    for group in visible_menu(permissions, view_functions):
+        return group.items[0].endpoint
+    return None

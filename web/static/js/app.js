@@ -1,0 +1,266 @@
+/* 存客宝 console behaviour. No inline scripts are allowed (CSP), so pages opt in with
+   data-* attributes, and page-specific code goes in its own static file using window.CKB.
+
+   data-confirm="问题"          on a <form> (asks before submit) or a <button>/<a>
+   data-modal-open="dialog-id"  opens <dialog id=…>; data-modal-close closes the enclosing one
+   data-dismiss                 removes the enclosing .alert
+   data-copy="#selector"        copies that element's text
+   data-expand="#row-id"        toggles a hidden detail row (table row expand)
+   tbody[data-reorder-url]      rows <tr data-id draggable="true"> can be dragged; after a drop
+                                POST {"order": [ids…]} (JSON) to the URL, with the CSRF header
+   fieldset[data-perm-group] input[data-check-all]   ticks/unticks the whole group
+   [data-menu-preview]          live menu preview for the role form (checked permissions)
+
+   window.CKB: csrfToken(), fetch(url, options) (adds X-CSRFToken on unsafe methods),
+   postJSON(url, data), toast(message, tone), confirm(message) → Promise<boolean>,
+   openModal(id), closeModal(id), jsonData(id) (parses <script type="application/json" id=…>),
+   enableReorder(tbody, url). */
+(function () {
+  "use strict";
+
+  var SAFE = /^(GET|HEAD|OPTIONS|TRACE)$/i;
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function sameOrigin(url) {
+    try { return new URL(url, window.location.href).origin === window.location.origin; }
+    catch (e) { return false; }
+  }
+
+  function ckbFetch(url, options) {
+    options = Object.assign({ credentials: "same-origin" }, options || {});
+    var method = (options.method || "GET").toUpperCase();
+    var headers = new Headers(options.headers || {});
+    if (!SAFE.test(method) && sameOrigin(url) && !headers.has("X-CSRFToken")) {
+      headers.set("X-CSRFToken", csrfToken());
+    }
+    if (!headers.has("Accept")) headers.set("Accept", "application/json");
+    options.headers = headers;
+    return window.fetch(url, options);
+  }
+
+  function postJSON(url, data) {
+    return ckbFetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(data)
+    }).then(function (resp) {
+      return resp.json().catch(function () { return {}; }).then(function (body) {
+        if (!resp.ok) {
+          var msg = (body && body.error && body.error.message) || ("请求失败（" + resp.status + "）");
+          throw new Error(msg);
+        }
+        return body;
+      });
+    });
+  }
+
+  function toast(message, tone) {
+    var stack = document.getElementById("toasts");
+    if (!stack) return;
+    var el = document.createElement("div");
+    el.className = "toast toast-" + (tone || "info");
+    el.setAttribute("role", "status");
+    el.textContent = message;
+    stack.appendChild(el);
+    setTimeout(function () {
+      el.classList.add("leaving");
+      setTimeout(function () { el.remove(); }, 300);
+    }, tone === "error" ? 6000 : 3500);
+  }
+
+  function openModal(id) {
+    var dlg = document.getElementById(id);
+    if (dlg && !dlg.open) {
+      dlg.showModal();
+      var first = dlg.querySelector("input:not([type=hidden]), select, textarea");
+      if (first) first.focus();
+    }
+  }
+
+  function closeModal(id) {
+    var dlg = typeof id === "string" ? document.getElementById(id) : id;
+    if (dlg && dlg.open) dlg.close();
+  }
+
+  /* A styled confirm dialog; resolves true when the user presses 确定. */
+  function confirmDialog(message) {
+    var dlg = document.getElementById("confirm-dialog");
+    if (!dlg) return Promise.resolve(window.confirm(message));
+    document.getElementById("confirm-message").textContent = message;
+    return new Promise(function (resolve) {
+      function done(value) {
+        dlg.removeEventListener("close", onClose);
+        ok.removeEventListener("click", onOk);
+        cancel.removeEventListener("click", onCancel);
+        if (dlg.open) dlg.close();
+        resolve(value);
+      }
+      var ok = dlg.querySelector("[data-confirm-ok]");
+      var cancel = dlg.querySelector("[data-confirm-cancel]");
+      function onOk() { done(true); }
+      function onCancel() { done(false); }
+      function onClose() { done(false); }
+      ok.addEventListener("click", onOk);
+      cancel.addEventListener("click", onCancel);
+      dlg.addEventListener("close", onClose);
+      dlg.showModal();
+      ok.focus();
+    });
+  }
+
+  function jsonData(id) {
+    var el = document.getElementById(id);
+    if (!el) return null;
+    try { return JSON.parse(el.textContent); } catch (e) { return null; }
+  }
+
+  /* ---- drag-and-drop reorder ---- */
+  function enableReorder(tbody, url) {
+    var dragged = null;
+    tbody.addEventListener("dragstart", function (ev) {
+      var row = ev.target.closest("tr[data-id]");
+      if (!row) return;
+      dragged = row;
+      row.classList.add("dragging");
+      ev.dataTransfer.effectAllowed = "move";
+      ev.dataTransfer.setData("text/plain", row.dataset.id);
+    });
+    tbody.addEventListener("dragover", function (ev) {
+      var row = ev.target.closest("tr[data-id]");
+      if (!dragged || !row || row === dragged) return;
+      ev.preventDefault();
+      tbody.querySelectorAll(".drag-over").forEach(function (r) { r.classList.remove("drag-over"); });
+      row.classList.add("drag-over");
+    });
+    tbody.addEventListener("drop", function (ev) {
+      var row = ev.target.closest("tr[data-id]");
+      if (!dragged || !row || row === dragged) return;
+      ev.preventDefault();
+      var rows = Array.prototype.slice.call(tbody.querySelectorAll("tr[data-id]"));
+      var after = rows.indexOf(dragged) < rows.indexOf(row);
+      row.parentNode.insertBefore(dragged, after ? row.nextSibling : row);
+      saveOrder(tbody, url);
+    });
+    tbody.addEventListener("dragend", function () {
+      if (dragged) dragged.classList.remove("dragging");
+      tbody.querySelectorAll(".drag-over").forEach(function (r) { r.classList.remove("drag-over"); });
+      dragged = null;
+    });
+  }
+
+  function saveOrder(tbody, url) {
+    var order = Array.prototype.map.call(tbody.querySelectorAll("tr[data-id]"), function (r) { return r.dataset.id; });
+    return postJSON(url, { order: order })
+      .then(function () { toast("顺序已保存", "success"); })
+      .catch(function (err) { toast("保存顺序失败：" + err.message, "error"); });
+  }
+
+  /* ---- role form: check-all per group and the live menu preview ---- */
+  function syncGroup(group) {
+    var all = group.querySelector("[data-check-all]");
+    var boxes = group.querySelectorAll('input[type=checkbox]:not([data-check-all])');
+    var on = Array.prototype.filter.call(boxes, function (b) { return b.checked; }).length;
+    if (all) { all.checked = on > 0 && on === boxes.length; all.indeterminate = on > 0 && on < boxes.length; }
+  }
+
+  function refreshPreview() {
+    var preview = document.querySelector("[data-menu-preview]");
+    var form = preview && preview.closest("form");
+    if (!form) return;
+    var granted = {};
+    form.querySelectorAll('input[name="permissions"]:checked').forEach(function (b) { granted[b.value] = true; });
+    preview.querySelectorAll("[data-permission]").forEach(function (item) {
+      var perm = item.getAttribute("data-permission");
+      var shown = !perm || !!granted[perm];
+      item.classList.toggle("hidden-item", !shown);
+      var state = item.querySelector(".menu-preview-state");
+      if (state) state.textContent = shown ? "可见" : "隐藏";
+    });
+  }
+
+  /* ---- wiring ---- */
+  document.addEventListener("click", function (ev) {
+    var t = ev.target;
+    var opener = t.closest("[data-modal-open]");
+    if (opener) { ev.preventDefault(); openModal(opener.getAttribute("data-modal-open")); return; }
+    var closer = t.closest("[data-modal-close]");
+    if (closer) { ev.preventDefault(); closeModal(closer.closest("dialog")); return; }
+    var dismiss = t.closest("[data-dismiss]");
+    if (dismiss) { var box = dismiss.closest(".alert"); if (box) box.remove(); return; }
+    var copy = t.closest("[data-copy]");
+    if (copy) {
+      var src = document.querySelector(copy.getAttribute("data-copy"));
+      if (src && navigator.clipboard) {
+        navigator.clipboard.writeText(src.textContent.trim())
+          .then(function () { toast("已复制到剪贴板", "success"); })
+          .catch(function () { toast("复制失败，请手动选择复制", "error"); });
+      }
+      return;
+    }
+    var expander = t.closest("[data-expand]");
+    if (expander && !t.closest("a, button, input, form")) {
+      var row = document.querySelector(expander.getAttribute("data-expand"));
+      if (row) { row.hidden = !row.hidden; expander.setAttribute("aria-expanded", String(!row.hidden)); }
+      return;
+    }
+    if (t.closest("[data-sidebar-toggle]")) { document.body.classList.toggle("sidebar-open"); return; }
+    if (t.closest("[data-sidebar-close]")) { document.body.classList.remove("sidebar-open"); return; }
+    var asker = t.closest("a[data-confirm], button[data-confirm]");
+    if (asker && !asker.dataset.confirmed) {
+      ev.preventDefault();
+      confirmDialog(asker.getAttribute("data-confirm")).then(function (yes) {
+        if (!yes) return;
+        asker.dataset.confirmed = "1";
+        asker.click();
+        delete asker.dataset.confirmed;
+      });
+    }
+  });
+
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!form.matches("form[data-confirm]") || form.dataset.confirmed) return;
+    ev.preventDefault();
+    confirmDialog(form.getAttribute("data-confirm")).then(function (yes) {
+      if (!yes) return;
+      form.dataset.confirmed = "1";
+      if (form.requestSubmit) form.requestSubmit(ev.submitter || undefined); else form.submit();
+    });
+  });
+
+  document.addEventListener("change", function (ev) {
+    var t = ev.target;
+    var group = t.closest("[data-perm-group]");
+    if (group) {
+      if (t.matches("[data-check-all]")) {
+        group.querySelectorAll('input[type=checkbox]:not([data-check-all])').forEach(function (b) { b.checked = t.checked; });
+      }
+      syncGroup(group);
+    }
+    if (t.name === "permissions" || t.matches("[data-check-all]")) refreshPreview();
+  });
+
+  // Close the user dropdown when clicking elsewhere.
+  document.addEventListener("click", function (ev) {
+    document.querySelectorAll("details.user-menu[open]").forEach(function (d) {
+      if (!d.contains(ev.target)) d.removeAttribute("open");
+    });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("tbody[data-reorder-url]").forEach(function (tb) {
+      enableReorder(tb, tb.getAttribute("data-reorder-url"));
+    });
+    document.querySelectorAll("[data-perm-group]").forEach(syncGroup);
+    refreshPreview();
+  });
+
+  window.CKB = {
+    csrfToken: csrfToken, fetch: ckbFetch, postJSON: postJSON, toast: toast, confirm: confirmDialog,
+    openModal: openModal, closeModal: closeModal, jsonData: jsonData, enableReorder: enableReorder
+  };
+})();
