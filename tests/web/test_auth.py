@@ -282,3 +282,13 @@ def test_role_pages(client, app_db, admin_user, login, csrf_token):
     assert "营销工具" not in form or "事件注册中心" in form  # grouped by menu
     assert client.post(f"/roles/{role.id}/delete", data={"csrf_token": token}).status_code == 302
     assert all(r.code != "shop" for r, _ in people.list_roles(app_db))
+
+
+def test_menu_shows_only_built_pages_the_user_may_see():
+    from web.navigation import menu_preview, visible_menu
+
+    views = {"dashboard.index", "users.index", "users.roles", "account.notifications", "account.tokens"}
+    labels = [i.label for g in visible_menu({"dashboard.view", "users.view", "tasks.view"}, views) for i in g.items]
+    assert labels == ["首页", "用户管理", "站内通知", "API 令牌"]  # 策略任务 has no page yet
+    preview = {i.label: shown for _, items in menu_preview({"tasks.view"}) for i, shown in items}
+    assert preview["策略任务"] and not preview["角色管理"] and preview["站内通知"]
