@@ -104,7 +104,7 @@ def _tokens(rows: list, fields: list[dict], tz: str) -> list:
             lparen = _count(raw_row.get("lparen") if isinstance(raw_row, dict) else 0, row, "左括号", "(")
             rparen = _count(raw_row.get("rparen") if isinstance(raw_row, dict) else 0, row, "右括号", ")")
             leaf = _leaf(row, raw_row, by_name, tz)
-            join = _join(row, raw_row)
+            join = _join(row, raw_row) if index < len(rows) - 1 else "and"  # the last join joins nothing
         except ConditionError as exc:
             problems.append(exc)
             continue
