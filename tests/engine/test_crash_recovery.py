@@ -26,12 +26,17 @@ def _count(svc, stmt) -> int:
         return s.execute(stmt).scalar() or 0
 
 
-def _worker(svc) -> subprocess.Popen:
+def _worker(svc, name: str) -> subprocess.Popen:
     env = {**os.environ, "CKB_DATABASE_URL": svc.settings.resolved_database_url(), "CKB_SECRET_KEY": "test-secret-key",
            "CKB_VAR_DIR": str(svc.settings.var_dir), "CKB_TASK_LEASE_SECONDS": "3",
            "CKB_SCHEDULER_SWEEP_SECONDS": "0.2", "CKB_ENGINE_USE_DURABLE_RULES": "true"}
-    return subprocess.Popen([sys.executable, "-m", "web.cli", "worker"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with open(svc.settings.var_dir / f"{name}.log", "wb") as log:
+        return subprocess.Popen([sys.executable, "-m", "web.cli", "worker"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=log)
+
+
+def _log(svc, name: str) -> str:
+    return (svc.settings.var_dir / f"{name}.log").read_text(errors="replace")[-2000:]
 
 
 def _wait(predicate, timeout: float) -> bool:
@@ -54,22 +59,22 @@ def test_sigkill_with_pending_steps_runs_each_exactly_once(kit):
     svc = kit.svc
     assert _count(svc, select(func.count()).select_from(StrategyTask).where(StrategyTask.status == "pending")) == TOTAL
 
-    first = _worker(svc)
+    first = _worker(svc, "first")
     started = _wait(lambda: _count(svc, select(func.count(SmsMessage.id))) >= 150, 60)
     first.send_signal(signal.SIGKILL)
     first.wait(10)
-    assert started, first.stderr.read().decode()[-2000:]
+    assert started, _log(svc, "first")
     after_kill = _count(svc, select(func.count(SmsMessage.id)))
     assert after_kill < TOTAL, "the worker finished before it could be killed; raise TOTAL"
 
-    second = _worker(svc)
+    second = _worker(svc, "second")
     try:
         done = _wait(lambda: _count(svc, select(func.count()).select_from(StrategyTask)
                                     .where(StrategyTask.status == "done")) == TOTAL, 120)
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(10)
-    assert done, second.stderr.read().decode()[-2000:]
+    assert done, _log(svc, "second")
     assert _count(svc, select(func.count(SmsMessage.id))) == TOTAL
     assert _count(svc, select(func.count(func.distinct(SmsMessage.idempotency_key)))) == TOTAL
     assert _count(svc, select(func.count()).select_from(StrategyTask).where(StrategyTask.status != "done")) == 0

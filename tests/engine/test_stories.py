@@ -69,8 +69,8 @@ def test_vip3_thank_you_mail_fires_after_48_hours(kit, smtp_sink, clock):
     clock.advance(minutes=2)
     kit.rt.tick()
     assert _tasks(kit.svc)[0].status == "done"
-    assert len(smtp_sink.messages) == 1 and smtp_sink.messages[0].subject == "感谢信"
-    assert "王五" in smtp_sink.messages[0].text
+    assert len(smtp_sink.messages) == 1 and smtp_sink.messages[0].message["Subject"] == "感谢信"
+    assert "王五" in smtp_sink.messages[0].body and smtp_sink.messages[0].rcpt_tos == ["wangwu@example.com"]
 
 
 def test_cancelling_before_due_prevents_the_mail(kit, smtp_sink, clock):
