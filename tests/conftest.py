@@ -102,3 +102,23 @@ def smtp_sink():
     sink = SmtpSink().start()
     yield sink
     sink.stop()
+
+
+REQUIRE_SERVICES = os.environ.get("CKB_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture
+def redis_url():
+    """A real Redis server (started by tests/support/run_suite.sh); under `make test` it must exist."""
+    url = os.environ.get("CKB_TEST_REDIS_URL", "")
+    if not url:
+        if REQUIRE_SERVICES:
+            pytest.fail("CKB_TEST_REDIS_URL is not set but make test requires a Redis server")
+        pytest.skip("no Redis server (run through make test)")
+    import redis
+
+    client = redis.Redis.from_url(url, decode_responses=True)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()

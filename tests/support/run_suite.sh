@@ -11,7 +11,7 @@ start_redis "$state" && export CKB_TEST_REDIS_URL
 start_postgres "$state" && export CKB_TEST_POSTGRES_URL
 trap 'stop_services "$state"' EXIT
 
-$BIN/python -m pytest -q "$@"
+CKB_REQUIRE_SERVICES=1 $BIN/python -m pytest -q "$@"
 first=$?
 second=0
 if [ -n "${CKB_TEST_POSTGRES_URL:-}" ]; then
