@@ -36,3 +36,5 @@ def configure_logging(level: str = "INFO", stream=None) -> None:
     handler._ckb = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    # The due-task sweep runs every second; its per-run lines would drown everything else.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

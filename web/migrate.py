@@ -1,6 +1,8 @@
 """Run Alembic migrations programmatically (used by `cunkebao init` and the test harness)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 
@@ -15,4 +17,7 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    if url.startswith("sqlite:///"):
+        # A fresh machine has no var/ yet; SQLite cannot create the folder itself.
+        Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), revision)
