@@ -10,3 +10,12 @@ def register_console(app: Flask) -> None:
 
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(users.bp)
+    register_tools(app)
+
+
+def register_tools(app: Flask) -> None:
+    """营销工具 and 应用管理 pages."""
+    from web.console import apps, deadletters, events, history, outbox, processors, strategies, tasks
+
+    for module in (events, processors, strategies, tasks, history, deadletters, outbox, apps):
+        app.register_blueprint(module.bp)
