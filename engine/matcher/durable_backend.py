@@ -4,12 +4,20 @@ How it is used, and why (all measured on durable_rules 2.0.28):
 - Events are asserted as FACTS and retracted right after: an event is consumed by the first rule
   that fires, a fact lets every matching rule fire once.
 - One fixed sid ("0"): all state is per call anyway, and a ruleset takes at most 1024 sids.
-- Our Host subclass starts no timer threads. The stock Host polls every ruleset from two
-  background threads; those would race our lock (taking actions we are waiting for) and they
-  break with IndexError when a ruleset is removed from the list. We use no timers.
-- A reload registers a fresh ruleset name, then deletes the old sid state and frees the old
-  ruleset (durable_rules_engine.delete_ruleset) so memory stays flat across reloads.
-- Actions only append the strategy id: durable swallows exceptions raised in actions.
+- We drive the C engine (durable_rules_engine) directly, not durable's Python Host: the Host's
+  action machinery, once several rulesets exist, corrupts memory when an old ruleset's state is
+  deleted on reload (measured: segfault / "free(): invalid pointer" with two event types and one
+  reload). The C calls alone are sound: assert_fact → start_action_for_state →
+  complete_and_start_action until empty names every rule that fired; then retract_fact.
+  The Host's timer threads are gone with it (they also broke when a ruleset was removed).
+- A reload creates a fresh ruleset name, then deletes the old sid state and frees the old
+  ruleset (delete_ruleset) so memory stays flat across reloads (without delete_state: +713 KB
+  leaked per reload of 50 strategies; with it: flat).
+- delete_state is only safe once an action has run on the state: createStateNode leaves
+  context.messages/stateFact uninitialised and deleteStateNode frees them when non-NULL
+  (valgrind: "conditional jump depends on uninitialised value" in deleteStateNode; in practice a
+  segfault whenever a state that never fired is deleted). So every new ruleset gets a probe rule
+  (PROBE_RULE) fired once right away: completing its action sets both fields to NULL.
 - Strategies durable cannot express (NotExpressible) or that would exceed the ruleset budget
   (limits.DurableBudget) keep their Python predicate; so do events whose values durable would
   misread (encode_fact raises NotExpressible). Results are merged in the marketer's order.
@@ -22,11 +30,12 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
+import json
+
 import durable_rules_engine
-from durable import engine as durable_engine
 
 from engine.matcher.base import CompiledStrategy, Matcher, in_order
 from engine.matcher.limits import DurableBudget
@@ -34,36 +43,29 @@ from rules.conditions import Always, NotExpressible, compile_predicate, encode_f
 from rules.conditions.predicate import Predicate
 
 log = logging.getLogger(__name__)
+_PROCESS_NAMES = itertools.count(1)  # next() on a count is atomic under the GIL
 SID = "0"
 MAX_ERRORS = 3
-
-
-class _QuietHost(durable_engine.Host):
-    """A Host without the dispatch/timer threads (see the module docstring)."""
-
-    def _run(self):
-        return None
+PROBE_RULE = "probe"
+PROBE_FACT = json.dumps({"ckb_probe": 1, "sid": SID, "id": "ckb-probe"})
 
 
 @dataclass
 class _EventSet:
     ordered: tuple[tuple[int, Predicate], ...]      # every strategy, in order, with its predicate
     python_only: frozenset[int]                     # matched by predicate even when durable runs
-    ruleset: str | None = None                      # durable ruleset name, None when nothing is there
+    ruleset: int | None = None                      # durable ruleset handle, None when nothing is there
     definition: dict | None = None
     plan: tuple = ()
     errors: int = 0
-    hits: list = field(default_factory=list)
 
 
 class DurableMatcher(Matcher):
     backend = "durable_rules"
 
     def __init__(self):
-        self._host = _QuietHost()
         self._sets: dict[str, _EventSet] = {}
         self._lock = threading.RLock()
-        self._names = itertools.count(1)
         self._fact_ids = itertools.count(1)
 
     # -- loading ---------------------------------------------------------------------------
@@ -97,33 +99,40 @@ class DurableMatcher(Matcher):
         if not event_set.definition:
             event_set.ruleset = None
             return
-        name = f"ckb_{next(self._names)}"
-        rules = {rule_name: {"all": [{"m": condition}], "run": self._collector(event_set.hits, rule_name)}
-                 for rule_name, condition in event_set.definition.items()}
+        # Names are unique per process, not per matcher: the C engine keeps one global table of
+        # rulesets, and two matchers (e.g. two apps in one test process) reusing "ckb_1" segfault.
+        name = f"ckb_{next(_PROCESS_NAMES)}"
+        rules = {rule_name: {"all": [{"m": condition}]} for rule_name, condition in event_set.definition.items()}
+        rules[PROBE_RULE] = {"all": [{"m": {"ckb_probe": 1}}]}
         try:
-            self._host.register_rulesets({name: rules})
+            handle = durable_rules_engine.create_ruleset(name, json.dumps(rules, ensure_ascii=False))
         except Exception:  # noqa: BLE001 - whatever durable refuses, the Python predicates still match
             log.exception("durable_rules refused a ruleset; its strategies are matched in Python")
             event_set.ruleset = None
             return
-        event_set.ruleset = name
+        self._assert_and_drain(handle, PROBE_FACT)  # see the module docstring: makes delete_state safe
+        event_set.ruleset = handle
 
     @staticmethod
-    def _collector(hits: list, rule_name: str):
-        strategy_id = int(rule_name[1:])
-        return lambda c: hits.append(strategy_id)
+    def _assert_and_drain(handle: int, text: str) -> set[int]:
+        """Asserts a fact, runs every pending action to completion, retracts it; returns fired strategy ids."""
+        fired: set[int] = set()
+        code, state = durable_rules_engine.assert_fact(handle, text)
+        if code == 0:  # 0: actions are pending
+            result = durable_rules_engine.start_action_for_state(handle, state)
+            messages = result[1] if result else None
+            while messages:
+                fired.update(int(rule[1:]) for rule in json.loads(messages) if rule != PROBE_RULE)
+                messages = durable_rules_engine.complete_and_start_action(handle, state)
+        durable_rules_engine.retract_fact(handle, text)
+        return fired
 
     def _drop(self, event_set: _EventSet) -> None:
-        name, event_set.ruleset = event_set.ruleset, None
-        if name is None:
+        handle, event_set.ruleset = event_set.ruleset, None
+        if handle is None:
             return
-        ruleset = self._host._ruleset_directory.pop(name)
-        self._host._ruleset_list.remove(ruleset)
-        try:
-            ruleset.delete_state(SID)
-        except durable_rules_engine.error:
-            pass  # error 309: the sid never saw a fact, so there is no state to free
-        durable_rules_engine.delete_ruleset(ruleset._handle)
+        durable_rules_engine.delete_state(handle, SID)  # primed at creation, so the state exists and is safe
+        durable_rules_engine.delete_ruleset(handle)
 
     # -- matching --------------------------------------------------------------------------
     def match(self, event_code: str, data: dict, now: datetime) -> list[int]:
@@ -143,18 +152,13 @@ class DurableMatcher(Matcher):
         except NotExpressible:
             return None
         fact.update(sid=SID, id=str(next(self._fact_ids)))
-        event_set.hits.clear()
         try:
-            try:
-                self._host.assert_fact(event_set.ruleset, fact)
-            except durable_engine.MessageNotHandledException:
-                pass
-            self._host.retract_fact(event_set.ruleset, fact)
+            fired = self._assert_and_drain(event_set.ruleset, json.dumps(fact, ensure_ascii=False))
         except Exception:  # noqa: BLE001 - e.g. error 303; the state is unusable now
             log.warning("durable_rules failed on an event; matched in Python and rebuilding", exc_info=True)
             self._recover(event_set)
             return None
-        return set(event_set.hits)
+        return fired
 
     def _recover(self, event_set: _EventSet) -> None:
         self._drop(event_set)
@@ -177,5 +181,6 @@ class DurableMatcher(Matcher):
     def state_size(self) -> int:
         """Facts and rulesets held (for tests): both must stay bounded across reloads."""
         with self._lock:
-            facts = sum(len(self._host.get_facts(s.ruleset, SID)) for s in self._sets.values() if s.ruleset)
-            return facts + len(self._host._ruleset_list)
+            live = [s.ruleset for s in self._sets.values() if s.ruleset]
+            facts = sum(len(json.loads(durable_rules_engine.get_facts(h, SID))) for h in live)
+            return facts + len(live)
