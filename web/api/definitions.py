@@ -8,7 +8,7 @@ from events import apps as app_service
 from events import definitions as service
 from web.api import serializers as ser
 from web.api.common import ids_arg, json_body, ok
-from web.api.spec import ANY_OBJ, BOOL, IDS, STR, api_route, obj
+from web.api.spec import BOOL, IDS, INT_LIST, STR, api_route, obj
 from web.auth.guards import api_auth
 from web.extensions import runtime, services
 
@@ -79,7 +79,7 @@ def import_builtin():
 
 
 @api_route(bp, "/event-definitions/enable", "POST", "批量启用/禁用事件", "事件注册中心",
-           body=obj({"ids": {"type": "array"}, "enabled": BOOL}, ("ids", "enabled")), permission="events.manage")
+           body=obj({"ids": INT_LIST, "enabled": BOOL}, ("ids", "enabled")), permission="events.manage")
 @api_auth("events.manage")
 def enable_definitions():
     data = json_body()
@@ -124,7 +124,7 @@ def delete_app(app_id):
 
 
 @api_route(bp, "/apps/<int:app_id>/rotate-secret", "POST", "轮换密钥（旧密钥在宽限期内仍有效）", "应用管理",
-           permission="apps.manage", body=ANY_OBJ)
+           permission="apps.manage")
 @api_auth("apps.manage")
 def rotate_secret(app_id):
     svc = services()

@@ -6,7 +6,7 @@ from flask import Blueprint, request
 from events.errors import IngestError
 from events.ingestion import IngestRequest
 from web.api.common import ok
-from web.api.spec import ANY_OBJ, INT, STR, api_route, obj
+from web.api.spec import ANY_OBJ, INT, OBJ_LIST, STR, api_route, obj
 from web.auth.guards import api_error
 from web.extensions import csrf, runtime
 
@@ -16,7 +16,7 @@ csrf.exempt(bp)
 EVENT = obj({"id": STR, "event": STR, "occurred_at": {"type": "string", "format": "date-time"}, "data": ANY_OBJ}, ("event",))
 BODY = {"oneOf": [EVENT, obj({"events": {"type": "array", "items": EVENT, "maxItems": 1000}}, ("events",))]}
 RESULT = obj({"accepted": {"type": "array", "items": obj({"index": INT, "id": STR, "record_id": INT})},
-              "duplicates": {"type": "array"}, "rejected": {"type": "array"}})
+              "duplicates": OBJ_LIST, "rejected": OBJ_LIST})
 
 
 @api_route(bp, "/events", "POST", "接入事件（单个或批量，HMAC 签名）", "事件接入", body=BODY, auth="hmac",

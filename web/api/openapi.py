@@ -6,7 +6,7 @@ import re
 from flask import Blueprint
 
 from web.api.common import ok
-from web.api.spec import ROUTES
+from web.api.spec import ROUTES, api_route
 
 bp = Blueprint("api_openapi", __name__, url_prefix="/api/v1")
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -25,7 +25,7 @@ def build_document() -> dict:
         op = {"summary": r.summary, "tags": [r.tag], "operationId": f"{r.method}_{path}",
               "parameters": params + [{"name": n, "in": "query", "required": False, "schema": {"type": t}, "description": d}
                                       for n, t, d in r.query],
-              "security": [{"hmac": []}] if r.auth == "hmac" else [{"bearer": []}],
+              "security": {"hmac": [{"hmac": []}], "none": []}.get(r.auth, [{"bearer": []}]),
               "responses": {}}
         if r.permission:
             op["description"] = f"需要权限：{r.permission}"
@@ -51,6 +51,6 @@ def build_document() -> dict:
     }
 
 
-@bp.get("/openapi.json")
+@api_route(bp, "/openapi.json", "GET", "本 OpenAPI 3 文档", "文档", auth="none")
 def openapi_document():
     return ok(build_document())

@@ -10,13 +10,13 @@ from engine import history, tasks
 from handlers import definitions as processor_service
 from web.api import serializers as ser
 from web.api.common import BadRequest, ids_arg, int_arg, json_body, ok
-from web.api.spec import ANY_OBJ, IDS, STR, api_route, obj
+from web.api.spec import IDS, OBJ_LIST, STR, api_route, obj
 from web.auth.guards import api_auth
 from web.extensions import runtime, services
 
 bp = Blueprint("api_operations", __name__, url_prefix="/api/v1")
 PROCESSOR = obj({"name": STR, "method": {"enum": ["GET", "POST", "PUT", "DELETE"]}, "url": STR,
-                 "params": {"type": "array"}, "headers": {"type": "array"}, "body": STR,
+                 "params": OBJ_LIST, "headers": OBJ_LIST, "body": STR,
                  "timeout_seconds": {"type": "number"}, "remark": STR}, ("name", "url", "method"))
 PAGING = [("page", "integer", "页码"), ("per_page", "integer", "每页条数（最多 200）")]
 

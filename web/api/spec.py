@@ -17,7 +17,7 @@ class RouteDoc:
     query: list = field(default_factory=list)  # [(name, type, description)]
     permission: str = ""
     responses: dict = field(default_factory=dict)
-    auth: str = "bearer"  # bearer | hmac
+    auth: str = "bearer"  # bearer | hmac | none
 
 
 ROUTES: list[RouteDoc] = []
@@ -37,7 +37,10 @@ def api_route(bp: Blueprint, rule: str, method: str, summary: str, tag: str, **d
 
 
 def obj(properties: dict, required: tuple = ()) -> dict:
-    return {"type": "object", "properties": properties, "required": list(required)}
+    schema = {"type": "object", "properties": properties}
+    if required:  # OpenAPI 3.0 wants a non-empty list or no "required" at all
+        schema["required"] = list(required)
+    return schema
 
 
 STR = {"type": "string"}
@@ -45,4 +48,6 @@ INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
 NUM = {"type": "number"}
 ANY_OBJ = {"type": "object", "additionalProperties": True}
-IDS = obj({"ids": {"type": "array", "items": INT}}, ("ids",))
+INT_LIST = {"type": "array", "items": INT}
+OBJ_LIST = {"type": "array", "items": ANY_OBJ}  # OpenAPI 3.0: an array names its items
+IDS = obj({"ids": INT_LIST}, ("ids",))

@@ -12,7 +12,7 @@ from rules import groups as group_service
 from rules import versions as version_service
 from web.api import serializers as ser
 from web.api.common import BadRequest, ids_arg, int_arg, json_body, ok
-from web.api.spec import ANY_OBJ, BOOL, IDS, INT, STR, api_route, obj
+from web.api.spec import ANY_OBJ, BOOL, IDS, INT, INT_LIST, STR, api_route, obj
 from web.auth.guards import api_auth
 from web.extensions import runtime, services
 
@@ -115,7 +115,7 @@ def delete_strategy(strategy_id):
 
 
 @api_route(bp, "/strategies/enable", "POST", "启用或禁用策略（禁用会取消待执行任务）", "自动化策略",
-           body=obj({"ids": {"type": "array"}, "enabled": BOOL}, ("ids", "enabled")), permission="strategies.manage")
+           body=obj({"ids": INT_LIST, "enabled": BOOL}, ("ids", "enabled")), permission="strategies.manage")
 @api_auth("strategies.manage")
 def enable_strategies():
     data = json_body()
@@ -135,7 +135,7 @@ def pending_count():
 
 
 @api_route(bp, "/strategies/reorder", "POST", "策略排序（组内拖动）", "自动化策略",
-           body=obj({"group_id": INT, "ids": {"type": "array"}}, ("group_id", "ids")), permission="strategies.manage")
+           body=obj({"group_id": INT, "ids": INT_LIST}, ("group_id", "ids")), permission="strategies.manage")
 @api_auth("strategies.manage")
 def reorder_strategies():
     data = json_body()
@@ -206,7 +206,7 @@ def rollback(strategy_id):
 
 
 @api_route(bp, "/bundles/export", "POST", "导出配置包（事件、处理器、策略）", "配置包",
-           body=obj({"strategy_ids": {"type": "array"}}), permission="strategies.view")
+           body=obj({"strategy_ids": INT_LIST}), permission="strategies.view")
 @api_auth("strategies.view")
 def export_bundle():
     ids = json_body(required=False).get("strategy_ids") or None
