@@ -63,6 +63,20 @@ def ids_arg(data: dict) -> list[int]:
     return ids
 
 
+def bool_field(data: dict, name: str) -> bool:
+    """A JSON boolean: the string "false" must not read as True."""
+    value = data.get(name)
+    if not isinstance(value, bool):
+        raise BadRequest(f"{name} 应为 true 或 false", {name: f"{name} 应为 true 或 false"})
+    return value
+
+
+def list_field(data: dict, name: str, message: str) -> None:
+    """Refuses (422, naming the field) a value that is present but neither a list nor a string."""
+    if data.get(name) is not None and not isinstance(data[name], (list, str)):
+        raise BadRequest(message, {name: message}, status=422, code="invalid")
+
+
 def error_response(exc) -> tuple:
     """Any service error with .message/.errors becomes a 4xx JSON answer naming the problem."""
     status = getattr(exc, "status", 404 if type(exc).__name__ in ("NotFound", "DefinitionNotFound") else 422)

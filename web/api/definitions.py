@@ -7,7 +7,7 @@ from engine.impact import definition_change_impact, strategies_using_event
 from events import apps as app_service
 from events import definitions as service
 from web.api import serializers as ser
-from web.api.common import ids_arg, json_body, ok
+from web.api.common import bool_field, ids_arg, json_body, list_field, ok
 from web.api.spec import BOOL, IDS, INT_LIST, STR, api_route, obj
 from web.auth.guards import api_auth
 from web.extensions import runtime, services
@@ -53,8 +53,11 @@ def get_definition(definition_id):
 @api_auth("events.manage")
 def update_definition(definition_id):
     data = json_body()
-    with services().db.read() as s:
-        impact = definition_change_impact(s, definition_id, data.get("fields") or [], runtime().registry)
+    fields = data.get("fields", [])
+    impact = None
+    if isinstance(fields, list) and all(isinstance(f, dict) for f in fields):  # else validation answers 422
+        with services().db.read() as s:
+            impact = definition_change_impact(s, definition_id, fields, runtime().registry)
     if impact and not data.get("confirm"):
         return ok({"error": {"code": "breaks_strategies", "message": "修改会影响已启用的策略，确认后请带 confirm=true 重新提交",
                              "strategies": impact}}, 409)
@@ -83,8 +86,8 @@ def import_builtin():
 @api_auth("events.manage")
 def enable_definitions():
     data = json_body()
-    ids = ids_arg(data)
-    return ok({"changed": _write(lambda s: service.set_enabled(s, ids, bool(data.get("enabled"))))})
+    ids, enabled = ids_arg(data), bool_field(data, "enabled")
+    return ok({"changed": _write(lambda s: service.set_enabled(s, ids, enabled))})
 
 
 @api_route(bp, "/event-definitions/copy", "POST", "复制事件", "事件注册中心", body=IDS, permission="events.manage")
@@ -92,6 +95,12 @@ def enable_definitions():
 def copy_definitions():
     ids = ids_arg(json_body())
     return ok({"items": [ser.definition(d) for d in _write(lambda s: service.copy_definitions(s, ids))]}, 201)
+
+
+def _app_body() -> dict:
+    data = json_body()
+    list_field(data, "ip_allowlist", "IP 白名单应为字符串数组，如 [\"10.0.0.0/8\"]")
+    return data
 
 
 @api_route(bp, "/apps", "GET", "应用列表", "应用管理", permission="apps.view")
@@ -104,7 +113,7 @@ def list_apps():
 @api_route(bp, "/apps", "POST", "创建应用（返回一次性密钥）", "应用管理", body=APP, permission="apps.manage")
 @api_auth("apps.manage")
 def create_app():
-    data = json_body()
+    data = _app_body()
     app, secret = _write(lambda s: app_service.create_app_record(s, services().secret_box, data))
     return ok({**ser.app(app), "secret": secret}, 201)
 
@@ -112,7 +121,7 @@ def create_app():
 @api_route(bp, "/apps/<int:app_id>", "PUT", "修改应用", "应用管理", body=APP, permission="apps.manage")
 @api_auth("apps.manage")
 def update_app(app_id):
-    data = json_body()
+    data = _app_body()
     return ok(ser.app(_write(lambda s: app_service.update_app_record(s, app_id, data))))
 
 

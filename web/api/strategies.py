@@ -11,7 +11,7 @@ from events.field_types import FieldValueError, parse_datetime
 from rules import groups as group_service
 from rules import versions as version_service
 from web.api import serializers as ser
-from web.api.common import BadRequest, ids_arg, int_arg, json_body, ok
+from web.api.common import BadRequest, bool_field, ids_arg, int_arg, json_body, ok
 from web.api.spec import ANY_OBJ, BOOL, IDS, INT, INT_LIST, STR, api_route, obj
 from web.auth.guards import api_auth
 from web.extensions import runtime, services
@@ -119,10 +119,8 @@ def delete_strategy(strategy_id):
 @api_auth("strategies.manage")
 def enable_strategies():
     data = json_body()
-    ids = ids_arg(data)
-    if not isinstance(data.get("enabled"), bool):
-        raise BadRequest("enabled 应为 true 或 false", {"enabled": "enabled 应为 true 或 false"})
-    return ok(_write(lambda s: lifecycle.set_enabled(s, ids, data["enabled"])))
+    ids, enabled = ids_arg(data), bool_field(data, "enabled")
+    return ok(_write(lambda s: lifecycle.set_enabled(s, ids, enabled)))
 
 
 @api_route(bp, "/strategies/pending-count", "POST", "待执行任务数（禁用前确认）", "自动化策略", body=IDS,
