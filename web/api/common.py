@@ -71,6 +71,14 @@ def bool_field(data: dict, name: str) -> bool:
     return value
 
 
+def str_field(data: dict, name: str, label: str):
+    """A JSON string (or absent): a list or object must not be saved as its Python repr."""
+    value = data.get(name)
+    if value is not None and not isinstance(value, str):
+        raise BadRequest(f"{label}应为字符串", {name: f"{label}应为字符串"}, status=422, code="invalid")
+    return value
+
+
 def list_field(data: dict, name: str, message: str) -> None:
     """Refuses (422, naming the field) a value that is present but neither a list nor a string."""
     if data.get(name) is not None and not isinstance(data[name], (list, str)):

@@ -11,7 +11,7 @@ from events.field_types import FieldValueError, parse_datetime
 from rules import groups as group_service
 from rules import versions as version_service
 from web.api import serializers as ser
-from web.api.common import BadRequest, bool_field, ids_arg, int_arg, json_body, ok
+from web.api.common import BadRequest, bool_field, ids_arg, int_arg, json_body, ok, str_field
 from web.api.spec import ANY_OBJ, BOOL, IDS, INT, INT_LIST, STR, api_route, obj
 from web.auth.guards import api_auth
 from web.extensions import runtime, services
@@ -48,7 +48,7 @@ def list_groups():
            permission="strategies.manage")
 @api_auth("strategies.manage")
 def create_group():
-    name = json_body().get("name")
+    name = str_field(json_body(), "name", "策略组名称")
     return ok(ser.group(_write(lambda s: group_service.create_group(s, name))), 201)
 
 
@@ -56,7 +56,7 @@ def create_group():
            permission="strategies.manage")
 @api_auth("strategies.manage")
 def rename_group(group_id):
-    name = json_body().get("name")
+    name = str_field(json_body(), "name", "策略组名称")
     return ok(ser.group(_write(lambda s: group_service.rename_group(s, group_id, name))))
 
 
@@ -87,7 +87,7 @@ def list_strategies():
 @api_route(bp, "/strategies", "POST", "添加策略（默认禁用）", "自动化策略", body=STRATEGY, permission="strategies.manage")
 @api_auth("strategies.manage")
 def create_strategy():
-    data, rt = json_body(), runtime()
+    data, rt = strategy_body(json_body()), runtime()
     return ok(ser.strategy(_write(lambda s: authoring.create_strategy(s, data, rt.registry, rt.settings.timezone, _user()))), 201)
 
 
@@ -102,7 +102,7 @@ def get_strategy(strategy_id):
            permission="strategies.manage")
 @api_auth("strategies.manage")
 def update_strategy(strategy_id):
-    data, rt = json_body(), runtime()
+    data, rt = strategy_body(json_body()), runtime()
     return ok(ser.strategy(_write(lambda s: authoring.update_strategy(s, strategy_id, data, rt.registry, rt.settings.timezone, _user()))))
 
 
@@ -137,8 +137,10 @@ def pending_count():
 @api_auth("strategies.manage")
 def reorder_strategies():
     data = json_body()
-    ids = ids_arg(data)
-    _write(lambda s: lifecycle.reorder_strategies(s, int(data.get("group_id") or 0), ids))
+    ids, group_id = ids_arg(data), data.get("group_id")
+    if not isinstance(group_id, int) or isinstance(group_id, bool):
+        raise BadRequest("group_id 应为整数", {"group_id": "group_id 应为整数"})
+    _write(lambda s: lifecycle.reorder_strategies(s, group_id, ids))
     return ok({"order": ids})
 
 
@@ -165,6 +167,17 @@ def backtest_strategy():
         raise BadRequest(f"时间范围无效：{exc}") from None
     with services().db.read() as s:
         return ok(dryrun.backtest(s, _strategy_input(s, data), since, until, tz, now))
+
+
+def strategy_body(data: dict) -> dict:
+    """Shapes the services assume (each step's timing is an object); the services check the rest."""
+    errors = {}
+    for i, step in enumerate(data.get("steps") if isinstance(data.get("steps"), list) else []):
+        if isinstance(step, dict) and step.get("timing") is not None and not isinstance(step["timing"], dict):
+            errors[f"steps[{i}].timing"] = f"第 {i + 1} 步：执行时间应为对象，如 {{\"mode\": \"delay\", \"hours\": 2}}"
+    if errors:
+        raise BadRequest("策略配置有误，请按提示修改", errors, status=422, code="invalid")
+    return data
 
 
 def _strategy_input(session, data: dict) -> dict:
