@@ -149,9 +149,11 @@ def reorder_strategies():
 @api_auth("strategies.test")
 def test_strategy():
     data, rt = json_body(), runtime()
+    if not isinstance(data.get("sample"), dict):
+        raise BadRequest("sample 应为 JSON 对象（事件数据）", {"sample": "sample 应为 JSON 对象（事件数据）"})
     with services().db.read() as s:
         strategy = _strategy_input(s, data)
-        return ok(dryrun.dry_run(s, strategy, data.get("sample") or {}, rt.registry, rt.services))
+        return ok(dryrun.dry_run(s, strategy, data["sample"], rt.registry, rt.services))
 
 
 @api_route(bp, "/strategies/backtest", "POST", "回测：统计一段时间内的已存事件会匹配多少", "自动化策略",
@@ -181,10 +183,20 @@ def strategy_body(data: dict) -> dict:
 
 
 def _strategy_input(session, data: dict) -> dict:
-    if data.get("strategy_id"):
-        return ser.strategy(authoring.get_strategy(session, int(data["strategy_id"])))
-    if isinstance(data.get("strategy"), dict):
-        return data["strategy"]
+    if data.get("strategy_id") is not None:
+        if not isinstance(data["strategy_id"], int) or isinstance(data["strategy_id"], bool):
+            raise BadRequest("strategy_id 应为整数", {"strategy_id": "strategy_id 应为整数"})
+        return ser.strategy(authoring.get_strategy(session, data["strategy_id"]))
+    if isinstance(data.get("strategy"), dict):  # unsaved: the planner assumes what a save would check
+        strategy, errors = strategy_body(data["strategy"]), {}
+        steps = strategy.get("steps") or []
+        if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
+            errors["steps"] = "steps 应为执行操作（对象）的数组"
+        if not isinstance(strategy.get("event_id"), int) or isinstance(strategy["event_id"], bool):
+            errors["event_id"] = "请选择事件（event_id 应为整数）"
+        if errors:
+            raise BadRequest("策略配置有误，请按提示修改", errors, status=422, code="invalid")
+        return strategy
     raise BadRequest("请提供 strategy_id 或 strategy", {"strategy": "请提供 strategy_id 或 strategy"})
 
 
@@ -230,6 +242,10 @@ def export_bundle():
 @api_auth("strategies.manage")
 def import_bundle():
     data, rt = json_body(), runtime()
+    for part in ("events", "processors", "strategies"):  # the service assumes lists of objects
+        items = data.get(part)
+        if items is not None and (not isinstance(items, list) or not all(isinstance(i, dict) for i in items)):
+            raise BadRequest(f"{part} 应为对象数组", {part: f"{part} 应为对象数组"}, status=422, code="invalid")
     report = bundles.import_bundle(rt.services.db, data, rt.registry, rt.settings.timezone, _user())
     rt.invalidate()
     return ok(report)
