@@ -6,7 +6,7 @@ from flask import Blueprint, render_template
 
 from engine.history import HistoryFilter, list_records, start_of_today
 from web.auth.guards import permission_required
-from web.console.dashboard_counts import today_counts
+from engine.overview import today_counts
 from web.console.forms_common import read
 from web.extensions import runtime
 

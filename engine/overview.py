@@ -1,5 +1,4 @@
-"""Today's numbers for 首页. The engine has no overview service yet, so these few counting
-queries live here, next to the one page that reads them."""
+"""首页 overview: today's numbers of events, matches and step runs, in one read."""
 from __future__ import annotations
 
 from datetime import datetime
