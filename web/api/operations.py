@@ -9,7 +9,7 @@ from config.clock import from_local
 from engine import history, tasks
 from handlers import definitions as processor_service
 from web.api import serializers as ser
-from web.api.common import BadRequest, ids_arg, int_arg, json_body, ok
+from web.api.common import BadRequest, ids_arg, int_arg, json_body, masked, ok
 from web.api.spec import IDS, OBJ_LIST, STR, api_route, obj
 from web.auth.guards import api_auth
 from web.extensions import runtime, services
@@ -133,5 +133,5 @@ def get_record(record_id):
                   "tasks": [{**ser.task(t["task"]), "attempts": [ser.attempt(a) for a in t["attempts"]]} for t in r["tasks"]]}
                  for r in d["runs"]],
         "unmatched": [{"strategy_id": u["strategy"].id, "strategy_name": u["strategy"].name, "reason": u["reason"],
-                       "trace": [t.as_dict() for t in u["trace"]]} for u in d["unmatched"]],
+                       "trace": masked([t.as_dict() for t in u["trace"]])} for u in d["unmatched"]],
     })

@@ -11,7 +11,7 @@ from events.field_types import FieldValueError, parse_datetime
 from rules import groups as group_service
 from rules import versions as version_service
 from web.api import serializers as ser
-from web.api.common import BadRequest, bool_field, ids_arg, int_arg, json_body, ok, str_field
+from web.api.common import BadRequest, bool_field, ids_arg, int_arg, json_body, masked, ok, str_field
 from web.api.spec import ANY_OBJ, BOOL, IDS, INT, INT_LIST, STR, api_route, obj
 from web.auth.guards import api_auth
 from web.extensions import runtime, services
@@ -168,7 +168,8 @@ def backtest_strategy():
     except FieldValueError as exc:
         raise BadRequest(f"时间范围无效：{exc}") from None
     with services().db.read() as s:
-        return ok(dryrun.backtest(s, _strategy_input(s, data), since, until, tz, now))
+        result = dryrun.backtest(s, _strategy_input(s, data), since, until, tz, now)
+    return ok({**result, "examples": masked(result["examples"])})  # stored customer data
 
 
 def strategy_body(data: dict) -> dict:
