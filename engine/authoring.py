@@ -44,8 +44,11 @@ def _window(data: dict, tz: str, errors: dict) -> tuple[datetime | None, datetim
 
 
 def _check_timing(i: int, timing: dict, tz: str, errors: dict) -> dict:
-    mode = timing.get("mode", "immediate")
     key = f"steps[{i}].timing"
+    if not isinstance(timing, dict):
+        errors[key] = f"第 {i + 1} 步：延迟设置格式错误"
+        return {"mode": "immediate"}
+    mode = timing.get("mode", "immediate")
     if mode not in TIMING_MODES:
         errors[key] = f"第 {i + 1} 步：延迟方式「{mode}」无效"
         return {"mode": "immediate"}

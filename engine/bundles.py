@@ -62,15 +62,27 @@ def import_bundle(db: Database, bundle: dict, registry, tz: str, user: str = "")
         return report
     # Processors first (their service manages its own transactions), then one session with a
     # savepoint per event and strategy.
-    for proc in bundle.get("processors") or []:
+    for proc in _objects(bundle, "processors", report):
         _item(None, report, f"处理器 {proc.get('name')}", lambda proc=proc: _import_processor(db, proc))
     registry.invalidate()
     with db.write() as session:
-        for ev in bundle.get("events") or []:
+        for ev in _objects(bundle, "events", report):
             _item(session, report, f"事件 {ev.get('code')}", lambda ev=ev: _import_event(session, ev))
-        for st in bundle.get("strategies") or []:
+        for st in _objects(bundle, "strategies", report):
             _item(session, report, f"策略 {st.get('name')}", lambda st=st: _import_strategy(session, st, registry, tz, user))
     return report
+
+
+def _objects(bundle: dict, part: str, report: dict) -> list[dict]:
+    """The objects of one part; anything else in it is refused by name, not crashed on."""
+    items = bundle.get(part) or []
+    if not isinstance(items, list):
+        report["refused"].append({"item": part, "reason": f"{part} 应为数组"})
+        return []
+    bad = [i for i, item in enumerate(items) if not isinstance(item, dict)]
+    for i in bad:
+        report["refused"].append({"item": f"{part}[{i}]", "reason": "应为 JSON 对象"})
+    return [item for item in items if isinstance(item, dict)]
 
 
 def _item(session: Session | None, report: dict, label: str, action) -> None:

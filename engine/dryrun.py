@@ -20,6 +20,8 @@ BACKTEST_MAX_EVENTS = 200_000
 
 
 def _definition(session: Session, event_id) -> EventDefinition:
+    if isinstance(event_id, bool) or not isinstance(event_id, (int, str)) or not str(event_id).isdigit():
+        raise RulesError("请选择事件", {"event_id": "event_id 应为事件的整数 ID"})
     definition = session.get(EventDefinition, int(event_id or 0))
     if definition is None:
         raise RulesError("请选择事件", {"event_id": "请选择事件"})
@@ -29,6 +31,9 @@ def _definition(session: Session, event_id) -> EventDefinition:
 def dry_run(session: Session, strategy: dict, sample: dict, registry, services) -> dict:
     """Per row: true/false with the values seen; per step: the rendered payload. Nothing is sent."""
     definition = _definition(session, strategy.get("event_id"))
+    steps_in = strategy.get("steps") or []
+    if not isinstance(steps_in, list) or not all(isinstance(s, dict) and s.get("processor") for s in steps_in):
+        raise RulesError("执行操作格式错误", {"steps": "steps 应为数组，每一步是含 processor 的对象"})
     tz = services.settings.timezone
     clean, errors = normalise(definition.fields or [], sample or {}, tz)
     if errors:
@@ -37,7 +42,7 @@ def dry_run(session: Session, strategy: dict, sample: dict, registry, services) 
     node = parse_conditions(strategy.get("conditions") or [], definition.fields or [])
     matched, trace = explain(node, typed(definition.fields or [], clean, tz), now)
     steps = []
-    for plan in plan_steps(strategy.get("steps") or [], now, now, tz):
+    for plan in plan_steps(steps_in, now, now, tz):
         entry = {"index": plan.step_index, "processor": plan.processor_key, "timing": plan.timing,
                  "due_at": plan.due_at.isoformat(), "status": plan.status, "note": plan.note}
         try:

@@ -19,6 +19,8 @@ def strategies_using_event(session: Session, definition_id: int) -> list[dict]:
 
 def definition_change_impact(session: Session, definition_id: int, new_fields: list, registry=None) -> list[dict]:
     """Enabled strategies whose conditions or ${变量} would break under `new_fields`."""
+    if not isinstance(new_fields, list):
+        new_fields = []  # the definition service refuses such input with a field error
     names = {f.get("name") for f in new_fields if isinstance(f, dict)}
     impact = []
     for s in session.exec(select(Strategy).where(Strategy.event_id == definition_id, Strategy.enabled.is_(True))):

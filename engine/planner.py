@@ -31,7 +31,7 @@ def step_delay(timing: dict) -> timedelta:
 def plan_steps(steps: list[dict], arrived_at: datetime, now: datetime, tz_name: str) -> list[PlannedStep]:
     planned = []
     for index, step in enumerate(steps):
-        timing = step.get("timing") or {"mode": "immediate"}
+        timing = step.get("timing") if isinstance(step.get("timing"), dict) else {"mode": "immediate"}
         mode = timing.get("mode", "immediate")
         status, note, due = "pending", "", now
         if mode == "delay":

@@ -21,6 +21,10 @@ def parse_allowlist(entries) -> list[str]:
     """Normalises an IP allow-list (CIDR or single addresses); raises with the bad entry named."""
     if isinstance(entries, str):
         entries = [e for e in entries.replace(",", "\n").split() if e.strip()]
+    if entries is None:
+        entries = []
+    if not isinstance(entries, (list, tuple)):
+        raise EventsError("IP 白名单有误", {"ip_allowlist": "IP 白名单应为列表（或每行一个的文本）"})
     out = []
     for entry in entries or []:
         entry = str(entry).strip()
