@@ -9,7 +9,7 @@ from flask import g, jsonify, request
 from config.pii import mask_value
 from events.body import json_depth
 from web.auth.guards import api_error
-from web.extensions import services
+from web.extensions import runtime, services
 
 
 class BadRequest(Exception):
@@ -110,3 +110,11 @@ def masked(value):
 
 def iso(value: datetime | None):
     return value.isoformat() if value else None
+
+
+def write_and_reload(fn):
+    """Runs one service call in a write transaction, then tells the engine to reload at once."""
+    with services().db.write() as session:
+        result = fn(session)
+    runtime().invalidate()
+    return result

@@ -7,7 +7,7 @@ from engine.impact import definition_change_impact, strategies_using_event
 from events import apps as app_service
 from events import definitions as service
 from web.api import serializers as ser
-from web.api.common import bool_field, ids_arg, json_body, list_field, ok
+from web.api.common import bool_field, ids_arg, json_body, list_field, ok, write_and_reload
 from web.api.spec import BOOL, IDS, INT_LIST, STR, api_route, obj
 from web.auth.guards import api_auth
 from web.extensions import runtime, services
@@ -18,13 +18,6 @@ FIELD = obj({"name": STR, "type": {"enum": ["text", "number", "boolean", "dateti
 DEFINITION = obj({"code": STR, "name": STR, "enabled": BOOL, "remark": STR,
                   "fields": {"type": "array", "items": FIELD}}, ("code", "name"))
 APP = obj({"name": STR, "ip_allowlist": {"type": "array", "items": STR}, "enabled": BOOL, "remark": STR}, ("name",))
-
-
-def _write(fn):
-    with services().db.write() as s:
-        result = fn(s)
-    runtime().invalidate()
-    return result
 
 
 @api_route(bp, "/event-definitions", "GET", "事件定义列表", "事件注册中心", permission="events.view")
@@ -38,7 +31,7 @@ def list_definitions():
 @api_auth("events.manage")
 def create_definition():
     data = json_body()
-    return ok(ser.definition(_write(lambda s: service.create_definition(s, data))), 201)
+    return ok(ser.definition(write_and_reload(lambda s: service.create_definition(s, data))), 201)
 
 
 @api_route(bp, "/event-definitions/<int:definition_id>", "GET", "事件定义详情", "事件注册中心", permission="events.view")
@@ -61,7 +54,7 @@ def update_definition(definition_id):
     if impact and not data.get("confirm"):
         return ok({"error": {"code": "breaks_strategies", "message": "修改会影响已启用的策略，确认后请带 confirm=true 重新提交",
                              "strategies": impact}}, 409)
-    return ok(ser.definition(_write(lambda s: service.update_definition(s, definition_id, data))))
+    return ok(ser.definition(write_and_reload(lambda s: service.update_definition(s, definition_id, data))))
 
 
 @api_route(bp, "/event-definitions/<int:definition_id>", "DELETE", "删除事件定义", "事件注册中心", permission="events.manage")
@@ -71,14 +64,14 @@ def delete_definition(definition_id):
         users = strategies_using_event(s, definition_id)
     if users:
         return ok({"error": {"code": "in_use", "message": f"事件被 {len(users)} 条策略使用，不能删除", "strategies": users}}, 409)
-    _write(lambda s: service.delete_definition(s, definition_id))
+    write_and_reload(lambda s: service.delete_definition(s, definition_id))
     return ok({"deleted": definition_id})
 
 
 @api_route(bp, "/event-definitions/import-builtin", "POST", "导入内置事件", "事件注册中心", permission="events.manage")
 @api_auth("events.manage")
 def import_builtin():
-    return ok(_write(lambda s: service.import_builtin(s)))
+    return ok(write_and_reload(lambda s: service.import_builtin(s)))
 
 
 @api_route(bp, "/event-definitions/enable", "POST", "批量启用/禁用事件", "事件注册中心",
@@ -87,14 +80,14 @@ def import_builtin():
 def enable_definitions():
     data = json_body()
     ids, enabled = ids_arg(data), bool_field(data, "enabled")
-    return ok({"changed": _write(lambda s: service.set_enabled(s, ids, enabled))})
+    return ok({"changed": write_and_reload(lambda s: service.set_enabled(s, ids, enabled))})
 
 
 @api_route(bp, "/event-definitions/copy", "POST", "复制事件", "事件注册中心", body=IDS, permission="events.manage")
 @api_auth("events.manage")
 def copy_definitions():
     ids = ids_arg(json_body())
-    return ok({"items": [ser.definition(d) for d in _write(lambda s: service.copy_definitions(s, ids))]}, 201)
+    return ok({"items": [ser.definition(d) for d in write_and_reload(lambda s: service.copy_definitions(s, ids))]}, 201)
 
 
 def _app_body() -> dict:
@@ -114,7 +107,7 @@ def list_apps():
 @api_auth("apps.manage")
 def create_app():
     data = _app_body()
-    app, secret = _write(lambda s: app_service.create_app_record(s, services().secret_box, data))
+    app, secret = write_and_reload(lambda s: app_service.create_app_record(s, services().secret_box, data))
     return ok({**ser.app(app), "secret": secret}, 201)
 
 
@@ -122,13 +115,13 @@ def create_app():
 @api_auth("apps.manage")
 def update_app(app_id):
     data = _app_body()
-    return ok(ser.app(_write(lambda s: app_service.update_app_record(s, app_id, data))))
+    return ok(ser.app(write_and_reload(lambda s: app_service.update_app_record(s, app_id, data))))
 
 
 @api_route(bp, "/apps/<int:app_id>", "DELETE", "删除应用", "应用管理", permission="apps.manage")
 @api_auth("apps.manage")
 def delete_app(app_id):
-    _write(lambda s: app_service.delete_app_record(s, app_id))
+    write_and_reload(lambda s: app_service.delete_app_record(s, app_id))
     return ok({"deleted": app_id})
 
 
@@ -137,6 +130,6 @@ def delete_app(app_id):
 @api_auth("apps.manage")
 def rotate_secret(app_id):
     svc = services()
-    secret = _write(lambda s: app_service.rotate_secret(s, svc.secret_box, app_id, svc.now(),
+    secret = write_and_reload(lambda s: app_service.rotate_secret(s, svc.secret_box, app_id, svc.now(),
                                                         svc.settings.secret_rotation_grace_hours))
     return ok({"secret": secret, "grace_hours": svc.settings.secret_rotation_grace_hours})

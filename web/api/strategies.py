@@ -11,7 +11,7 @@ from events.field_types import FieldValueError, parse_datetime
 from rules import groups as group_service
 from rules import versions as version_service
 from web.api import serializers as ser
-from web.api.common import BadRequest, bool_field, ids_arg, int_arg, json_body, masked, ok, str_field
+from web.api.common import BadRequest, bool_field, ids_arg, int_arg, json_body, masked, ok, str_field, write_and_reload
 from web.api.spec import ANY_OBJ, BOOL, IDS, INT, INT_LIST, STR, api_route, obj
 from web.auth.guards import api_auth
 from web.extensions import runtime, services
@@ -30,13 +30,6 @@ def _user() -> str:
     return g.user.username if g.get("user") is not None else ""
 
 
-def _write(fn):
-    with services().db.write() as s:
-        result = fn(s)
-    runtime().invalidate()
-    return result
-
-
 @api_route(bp, "/strategy-groups", "GET", "策略组列表", "自动化策略", permission="strategies.view")
 @api_auth("strategies.view")
 def list_groups():
@@ -49,7 +42,7 @@ def list_groups():
 @api_auth("strategies.manage")
 def create_group():
     name = str_field(json_body(), "name", "策略组名称")
-    return ok(ser.group(_write(lambda s: group_service.create_group(s, name))), 201)
+    return ok(ser.group(write_and_reload(lambda s: group_service.create_group(s, name))), 201)
 
 
 @api_route(bp, "/strategy-groups/<int:group_id>", "PUT", "重命名策略组", "自动化策略", body=obj({"name": STR}, ("name",)),
@@ -57,13 +50,13 @@ def create_group():
 @api_auth("strategies.manage")
 def rename_group(group_id):
     name = str_field(json_body(), "name", "策略组名称")
-    return ok(ser.group(_write(lambda s: group_service.rename_group(s, group_id, name))))
+    return ok(ser.group(write_and_reload(lambda s: group_service.rename_group(s, group_id, name))))
 
 
 @api_route(bp, "/strategy-groups/<int:group_id>", "DELETE", "删除策略组", "自动化策略", permission="strategies.manage")
 @api_auth("strategies.manage")
 def delete_group(group_id):
-    _write(lambda s: group_service.delete_group(s, group_id))
+    write_and_reload(lambda s: group_service.delete_group(s, group_id))
     return ok({"deleted": group_id})
 
 
@@ -71,7 +64,7 @@ def delete_group(group_id):
 @api_auth("strategies.manage")
 def reorder_groups():
     ids = ids_arg(json_body())
-    _write(lambda s: group_service.reorder_groups(s, ids))
+    write_and_reload(lambda s: group_service.reorder_groups(s, ids))
     return ok({"order": ids})
 
 
@@ -88,7 +81,7 @@ def list_strategies():
 @api_auth("strategies.manage")
 def create_strategy():
     data, rt = strategy_body(json_body()), runtime()
-    return ok(ser.strategy(_write(lambda s: authoring.create_strategy(s, data, rt.registry, rt.settings.timezone, _user()))), 201)
+    return ok(ser.strategy(write_and_reload(lambda s: authoring.create_strategy(s, data, rt.registry, rt.settings.timezone, _user()))), 201)
 
 
 @api_route(bp, "/strategies/<int:strategy_id>", "GET", "策略详情", "自动化策略", permission="strategies.view")
@@ -103,14 +96,14 @@ def get_strategy(strategy_id):
 @api_auth("strategies.manage")
 def update_strategy(strategy_id):
     data, rt = strategy_body(json_body()), runtime()
-    return ok(ser.strategy(_write(lambda s: authoring.update_strategy(s, strategy_id, data, rt.registry, rt.settings.timezone, _user()))))
+    return ok(ser.strategy(write_and_reload(lambda s: authoring.update_strategy(s, strategy_id, data, rt.registry, rt.settings.timezone, _user()))))
 
 
 @api_route(bp, "/strategies/<int:strategy_id>", "DELETE", "删除策略（取消其待执行任务）", "自动化策略",
            permission="strategies.manage")
 @api_auth("strategies.manage")
 def delete_strategy(strategy_id):
-    cancelled = _write(lambda s: lifecycle.delete_strategy(s, strategy_id))
+    cancelled = write_and_reload(lambda s: lifecycle.delete_strategy(s, strategy_id))
     return ok({"deleted": strategy_id, "cancelled_tasks": cancelled})
 
 
@@ -120,7 +113,7 @@ def delete_strategy(strategy_id):
 def enable_strategies():
     data = json_body()
     ids, enabled = ids_arg(data), bool_field(data, "enabled")
-    return ok(_write(lambda s: lifecycle.set_enabled(s, ids, enabled)))
+    return ok(write_and_reload(lambda s: lifecycle.set_enabled(s, ids, enabled)))
 
 
 @api_route(bp, "/strategies/pending-count", "POST", "待执行任务数（禁用前确认）", "自动化策略", body=IDS,
@@ -140,7 +133,7 @@ def reorder_strategies():
     ids, group_id = ids_arg(data), data.get("group_id")
     if not isinstance(group_id, int) or isinstance(group_id, bool):
         raise BadRequest("group_id 应为整数", {"group_id": "group_id 应为整数"})
-    _write(lambda s: lifecycle.reorder_strategies(s, group_id, ids))
+    write_and_reload(lambda s: lifecycle.reorder_strategies(s, group_id, ids))
     return ok({"order": ids})
 
 
@@ -226,7 +219,7 @@ def rollback(strategy_id):
     version, rt = json_body().get("version"), runtime()
     if not isinstance(version, int):
         raise BadRequest("version 应为整数", {"version": "version 应为整数"})
-    return ok(ser.strategy(_write(lambda s: authoring.rollback_strategy(s, strategy_id, version, rt.registry, rt.settings.timezone, _user()))))
+    return ok(ser.strategy(write_and_reload(lambda s: authoring.rollback_strategy(s, strategy_id, version, rt.registry, rt.settings.timezone, _user()))))
 
 
 @api_route(bp, "/bundles/export", "POST", "导出配置包（事件、处理器、策略）", "配置包",
