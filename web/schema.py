@@ -3,7 +3,12 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+import crm.customers.models  # noqa: F401
+import crm.groups.models  # noqa: F401
+import crm.jobs.models  # noqa: F401
 import crm.people.models  # noqa: F401
+import crm.sales.models  # noqa: F401
+import crm.tags.models  # noqa: F401
 import engine.models  # noqa: F401
 import events.models  # noqa: F401
 import handlers.models  # noqa: F401

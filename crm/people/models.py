@@ -35,6 +35,8 @@ class User(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: Optional[datetime] = None
     last_login_at: Optional[datetime] = None
+    # 脱敏管理: mask | private_clear | assigned_clear | group_clear | clear
+    mask_mode: str = Field(default="mask", max_length=16)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -73,3 +75,21 @@ class Notification(SQLModel, table=True):
     source: str = Field(default="", max_length=64)
     read: bool = False
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Department(SQLModel, table=True):
+    """组织管理: a department tree; a user may belong to several departments."""
+
+    __tablename__ = "department"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    parent_id: Optional[int] = Field(default=None, foreign_key="department.id", index=True)
+    name: str = Field(max_length=100)
+    position: int = 0
+
+
+class UserDepartment(SQLModel, table=True):
+    __tablename__ = "user_department"
+
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True)
+    department_id: int = Field(foreign_key="department.id", primary_key=True)

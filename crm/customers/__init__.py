@@ -1,0 +1,1 @@
+"""客户档案: customers (built-in and custom fields), companies, enums, saved queries, detail tabs."""
