@@ -42,6 +42,24 @@ PERMISSION_GROUPS: tuple[PermissionGroup, ...] = (
     _group("users", "用户管理", ("users.view", "查看用户"), ("users.manage", "管理用户")),
     _group("roles", "角色管理", ("roles.manage", "管理角色")),
     _group("pii", "敏感信息", ("pii.view", "查看完整手机号")),
+    # 客户中心 (issue 3)
+    _group("customers", "客户档案",
+           ("customers.view", "查看客户"), ("customers.manage", "编辑客户与批量操作"),
+           ("customers.import", "导入客户"), ("customers.export", "导出客户"),
+           ("customers.view_all", "查看全部客户")),
+    _group("companies", "公司管理", ("companies.manage", "管理公司")),
+    _group("modeling", "系统建模",
+           ("fields.manage", "数据结构定义与枚举"), ("detail_tabs.manage", "客户详情TABS")),
+    _group("tags", "标签管理", ("tags.view", "查看标签"), ("tags.manage", "管理标签与规则"),
+           ("tags.apply", "手动打标签")),
+    _group("groups", "客户分组",
+           ("groups.view", "查看分组"), ("groups.manage", "管理分组与分组规则"),
+           ("allocation.manage", "分配与回收规则"), ("customers.transfer", "客户批量转移")),
+    _group("worktasks", "任务中心", ("worktasks.view", "查看任务中心"), ("worktasks.manage", "管理任务与跟进")),
+    _group("templates", "消息模板", ("templates.manage", "管理消息模板"), ("notices.send", "发送站内通知")),
+    _group("marketing", "定向营销", ("marketing.view", "查看定向营销"), ("marketing.manage", "管理定向营销")),
+    _group("org", "组织与脱敏", ("org.manage", "组织管理"), ("masking.manage", "脱敏管理")),
+    _group("crmlogs", "操作日志", ("crmlogs.view", "查看操作日志")),
 )
 
 PERMISSIONS: dict[str, Permission] = {
@@ -50,7 +68,7 @@ PERMISSIONS: dict[str, Permission] = {
 ALL_PERMISSIONS: frozenset[str] = frozenset(PERMISSIONS)
 
 # Staff administration stays with admins; operators run everything else.
-_ADMIN_ONLY = frozenset({"users.view", "users.manage", "roles.manage"})
+_ADMIN_ONLY = frozenset({"users.view", "users.manage", "roles.manage", "org.manage", "masking.manage"})
 
 
 @dataclass(frozen=True)
@@ -64,7 +82,17 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
     BuiltinRole("admin", "管理员", ALL_PERMISSIONS),
     BuiltinRole("operator", "运营", ALL_PERMISSIONS - _ADMIN_ONLY),
     BuiltinRole("viewer", "只读", frozenset(n for n in ALL_PERMISSIONS if n.endswith(".view"))
-                - _ADMIN_ONLY - {"pii.view"}),
+                - _ADMIN_ONLY - {"pii.view", "customers.view_all"}),
+    # 业务员: sees and follows only the customers assigned to them.
+    BuiltinRole("sales", "业务员", frozenset({
+        "dashboard.view", "customers.view", "customers.manage", "tags.view", "tags.apply", "worktasks.view",
+        "worktasks.manage", "notifications.view", "marketing.view"})),
+    # 部门经理: runs groups, allocation and the team's tasks; sees all customers of the groups they manage.
+    BuiltinRole("manager", "部门经理", frozenset({
+        "dashboard.view", "customers.view", "customers.manage", "customers.import", "customers.export",
+        "customers.transfer", "tags.view", "tags.apply", "groups.view", "groups.manage", "allocation.manage",
+        "worktasks.view", "worktasks.manage", "marketing.view", "marketing.manage", "templates.manage",
+        "notices.send", "notifications.view", "crmlogs.view"})),
 )
 
 
