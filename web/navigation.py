@@ -29,6 +29,32 @@ class NavGroup:
 
 NAVIGATION: tuple[NavGroup, ...] = (
     NavGroup("", (NavItem("首页", "dashboard.index", "dashboard.view", "home", ("dashboard.",)),)),
+    NavGroup("客户管理", (
+        NavItem("客户档案", "customers.index", "customers.view", "users", ("customers.",)),
+        NavItem("客户分组管理", "groups.index", "groups.view", "list", ("groups.index", "groups.group")),
+        NavItem("客户分组规则", "groups.rules", "groups.manage", "flow", ("groups.rule",)),
+        NavItem("客户导入", "imports.index", "customers.import", "list", ("imports.",)),
+        NavItem("客户批量转移", "groups.transfer", "customers.transfer", "flow", ("groups.transfer",)),
+        NavItem("回收站客户", "groups.recycle_bin", "customers.manage", "alert", ("groups.recycle",)),
+        NavItem("公司管理", "companies.index", "companies.manage", "cube", ("companies.",)),
+    )),
+    NavGroup("销售管理", (
+        NavItem("任务中心", "worktasks.index", "worktasks.view", "clock", ("worktasks.index", "worktasks.task")),
+        NavItem("客户跟进任务", "worktasks.followups", "worktasks.view", "list", ("worktasks.follow",)),
+        NavItem("定向营销", "marketing.index", "marketing.view", "mail", ("marketing.",)),
+    )),
+    NavGroup("系统建模", (
+        NavItem("数据结构定义", "modeling.fields", "fields.manage", "cube", ("modeling.field",)),
+        NavItem("标签管理", "tags.index", "tags.view", "token", ("tags.index", "tags.tag", "tags.categor")),
+        NavItem("枚举管理", "modeling.enums", "fields.manage", "list", ("modeling.enum",)),
+        NavItem("客户详情TABS", "modeling.tabs", "detail_tabs.manage", "list", ("modeling.tab",)),
+        NavItem("消息模板管理", "templates.index", "templates.manage", "mail", ("templates.",)),
+        NavItem("站内通知管理", "notices.index", "notices.send", "bell", ("notices.",)),
+    )),
+    NavGroup("操作日志", (
+        NavItem("标签历史", "tags.history", "crmlogs.view", "clock", ("tags.history",)),
+        NavItem("分组与分配日志", "crmlogs.index", "crmlogs.view", "list", ("crmlogs.",)),
+    )),
     NavGroup("营销工具", (
         NavItem("事件注册中心", "events.index", "events.view", "bolt", ("events.",)),
         NavItem("处理器注册中心", "processors.index", "processors.view", "cube", ("processors.",)),
@@ -43,6 +69,8 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("用户管理", "users.index", "users.view", "users",
                 ("users.index", "users.new", "users.edit")),
         NavItem("角色管理", "users.roles", "roles.manage", "shield", ("users.role",)),
+        NavItem("组织管理", "org.index", "org.manage", "users", ("org.index", "org.dep")),
+        NavItem("脱敏管理", "org.masking", "masking.manage", "shield", ("org.mask",)),
     )),
     NavGroup("个人", (
         NavItem("站内通知", "account.notifications", None, "bell", ("account.notification",)),
