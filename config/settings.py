@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     scheduler_sweep_seconds: float = 1.0
     run_background: bool = True
 
+    # Customer center: nightly auto-tag run (HH:MM, configured zone), SQL sandbox timeout.
+    autotag_cron: str = "05:30"
+    sql_sandbox_timeout_seconds: float = 10.0
+
     # Login throttling.
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
