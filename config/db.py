@@ -6,9 +6,12 @@ busy timeout instead of failing half-way with "database is locked" on upgrade.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
+import fcntl
+import os
+import threading
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -37,6 +40,52 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+class WriteQueue:
+    """Writers to one SQLite file wait here, in arrival order, instead of in SQLite's busy handler.
+
+    SQLite's busy handler polls: a writer that finds the lock taken sleeps 1, 2, 5 … up to
+    100 ms before trying again, so under load most of a request's time was spent asleep while
+    the lock was already free (measured in bench/ingest.py: a quarter of all ingest samples sat
+    in BEGIN IMMEDIATE). Here threads queue on a lock and processes on flock(2) of a lock file
+    beside the database; both wake the next writer the moment the lock is released. SQLite's
+    own lock stays the truth (other programs still use the busy timeout); this only orders
+    our writers in front of it. A nested write() in the same thread passes through.
+    """
+
+    def __init__(self, db_path: str):
+        self.path = db_path + ".write-lock"
+        self._pid = None
+        self._lock: Optional[threading.Lock] = None
+        self._fd: Optional[int] = None
+        self._local = threading.local()
+        self._setup = threading.Lock()
+
+    def _for_this_process(self):
+        # flock belongs to the open file description: each process (gunicorn forks) opens its own.
+        if self._pid != os.getpid():
+            with self._setup:
+                if self._pid != os.getpid():
+                    self._lock = threading.Lock()
+                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                    self._pid = os.getpid()
+        return self._lock, self._fd
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        if getattr(self._local, "held", False):
+            yield
+            return
+        lock, fd = self._for_this_process()
+        with lock:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._local.held = True
+            try:
+                yield
+            finally:
+                self._local.held = False
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -59,6 +108,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self._write_engine = self.engine.execution_options(ckb_write=True)
+        path = url.split("///", 1)[-1] if url.startswith("sqlite") else ""
+        self._queue = WriteQueue(path) if path and path != ":memory:" and "mode=memory" not in path else None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
@@ -80,13 +131,17 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A unit of work: commits on success, rolls back on any exception (nothing half-written)."""
-        with Session(self._write_engine, expire_on_commit=False) as session:
+        with self.write_turn(), Session(self._write_engine, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+
+    def write_turn(self):
+        """This thread's turn to write (SQLite file databases); a no-op on PostgreSQL."""
+        return self._queue.hold() if self._queue is not None else nullcontext()
 
     def dispose(self) -> None:
         self.engine.dispose()

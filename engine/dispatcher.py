@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from engine.ledger import claim_events
 from engine.models import StrategyRun, StrategyTask
@@ -21,6 +21,12 @@ log = logging.getLogger("ckb.dispatcher")
 EVENTS = EventRecord.__table__
 RUNS = StrategyRun.__table__
 TASKS = StrategyTask.__table__
+# Built once, compiled once: the values travel as parameters.
+_EVENT_DONE = (update(EVENTS).where(EVENTS.c.id == bindparam("b_id"), EVENTS.c.dispatch_status == "claimed")
+               .values(dispatch_status="done", dispatched_at=bindparam("b_at"), outcome=bindparam("b_outcome"),
+                       outcome_note=bindparam("b_note"), matched_count=bindparam("b_matched")))
+_RUN_INSERT = insert(RUNS).returning(RUNS.c.id, sort_by_parameter_order=True)
+_TASK_INSERT = insert(TASKS).returning(TASKS.c.id, TASKS.c.status, sort_by_parameter_order=True)
 
 
 class Dispatcher:
@@ -69,26 +75,31 @@ class Dispatcher:
     def _store(self, plans, now) -> list[int]:
         rt = self.runtime
         lease = now + timedelta(seconds=rt.settings.task_lease_seconds)
-        run_now: list[int] = []
+        run_rows: list[dict] = []
+        planned: list[tuple] = []  # (event record id, strategy, steps), parallel to run_rows
         with rt.services.db.write() as session:
+            conn = session.connection()
             for rec, runs, outcome, note in plans:
-                claimed = session.execute(
-                    update(EVENTS).where(EVENTS.c.id == rec.id, EVENTS.c.dispatch_status == "claimed")
-                    .values(dispatch_status="done", dispatched_at=now, outcome=outcome, outcome_note=note,
-                            matched_count=sum(1 for r in runs if r[1]))
-                ).rowcount
+                claimed = conn.execute(_EVENT_DONE, {
+                    "b_id": rec.id, "b_at": now, "b_outcome": outcome, "b_note": note,
+                    "b_matched": sum(1 for r in runs if r[1])}).rowcount
                 if not claimed:
                     continue  # another dispatcher finished it after our lease expired
                 for strategy, matched, reason, steps in runs:
-                    run_id = session.execute(insert(RUNS).values(
-                        event_record_id=rec.id, strategy_id=strategy.id, strategy_name=strategy.name,
-                        strategy_version=strategy.version, matched=matched, reason=reason, created_at=now,
-                    ).returning(RUNS.c.id)).scalar()
-                    rows = [self._task_row(rec.id, run_id, strategy, step, now, lease) for step in steps]
-                    if rows:
-                        ids = session.execute(insert(TASKS).returning(TASKS.c.id, TASKS.c.status, TASKS.c.timing), rows).all()
-                        run_now += [i for i, status, timing in ids if status == "running"]
-        return run_now
+                    run_rows.append({"event_record_id": rec.id, "strategy_id": strategy.id, "strategy_name": strategy.name,
+                                     "strategy_version": strategy.version, "matched": matched, "reason": reason,
+                                     "created_at": now})
+                    planned.append((rec.id, strategy, steps))
+            if not run_rows:
+                return []
+            # Two multi-row INSERT … RETURNING statements for the whole batch (rows come back in
+            # parameter order), instead of one statement per run and per run's steps.
+            run_ids = [row[0] for row in conn.execute(_RUN_INSERT, run_rows)]
+            task_rows = [self._task_row(record_id, run_id, strategy, step, now, lease)
+                         for (record_id, strategy, steps), run_id in zip(planned, run_ids) for step in steps]
+            if not task_rows:
+                return []
+            return [i for i, status in conn.execute(_TASK_INSERT, task_rows) if status == "running"]
 
     def _task_row(self, record_id, run_id, strategy, step, now, lease) -> dict:
         rt = self.runtime

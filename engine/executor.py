@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, select, update
 
 from engine.backoff import next_attempt_at
 from engine.models import StepAttempt, StrategyTask
@@ -19,6 +19,19 @@ from rules.models import Strategy
 
 log = logging.getLogger("ckb.executor")
 TASKS = StrategyTask.__table__
+EVENTS = EventRecord.__table__
+# Built once, compiled once (per-task statements were a visible share of the worker's profile).
+_TASK_BY_ID = select(TASKS).where(TASKS.c.id == bindparam("b_id"))
+_RECORD_BY_ID = select(EVENTS.c.id, EVENTS.c.event_code, EVENTS.c.data).where(EVENTS.c.id == bindparam("b_id"))
+_STRATEGY_ENABLED = select(Strategy.__table__.c.enabled).where(Strategy.__table__.c.id == bindparam("b_id"))
+_TASK_FINISH = (update(TASKS).where(TASKS.c.id == bindparam("b_id"), TASKS.c.status == "running",
+                                    TASKS.c.lease_owner == bindparam("b_owner"))
+                .values(status=bindparam("b_status"), attempts=bindparam("b_attempts"), due_at=bindparam("b_due"),
+                        lease_until=None, rendered=bindparam("b_rendered", type_=TASKS.c.rendered.type),
+                        result=bindparam("b_result", type_=TASKS.c.result.type), last_error=bindparam("b_error"),
+                        note=bindparam("b_note"), started_at=bindparam("b_started", type_=TASKS.c.started_at.type),
+                        finished_at=bindparam("b_finished", type_=TASKS.c.finished_at.type)))
+_ATTEMPT_INSERT = insert(StepAttempt.__table__)
 
 
 @dataclass
@@ -43,13 +56,15 @@ class TaskExecutor:
     def execute(self, task_id: int) -> Optional[str]:
         """Runs a task this process has claimed; returns its new status (None if not ours)."""
         db = self.services.db
+        # Core rows (read-only, attribute access like the models) instead of three ORM loads.
         with db.read() as s:
-            task = s.get(StrategyTask, task_id)
+            conn = s.connection()
+            task = conn.execute(_TASK_BY_ID, {"b_id": task_id}).first()
             if task is None or task.status != "running" or task.lease_owner != self.runtime.owner:
                 return None
-            record = s.get(EventRecord, task.event_record_id)
-            strategy = s.get(Strategy, task.strategy_id)
-        if task.timing != "immediate" and (strategy is None or not strategy.enabled):
+            record = conn.execute(_RECORD_BY_ID, {"b_id": task.event_record_id}).first()
+            enabled = conn.execute(_STRATEGY_ENABLED, {"b_id": task.strategy_id}).scalar() if task.timing != "immediate" else True
+        if task.timing != "immediate" and not enabled:
             return self._finish(task, "cancelled", note="策略已禁用或已删除，延迟任务取消")
         started = self.services.now()
         t0 = time.perf_counter()
@@ -90,21 +105,20 @@ class TaskExecutor:
         else:
             status, due = "dead", task.due_at
         with self.services.db.write() as s:
-            changed = s.execute(
-                update(TASKS).where(TASKS.c.id == task.id, TASKS.c.status == "running",
-                                    TASKS.c.lease_owner == self.runtime.owner)
-                .values(status=status, attempts=attempts, due_at=due, lease_until=None,
-                        rendered=result.request or task.rendered or {}, result=result.response or {},
-                        last_error=(result.error or "")[:2000], note=(result.note or "")[:500],
-                        started_at=task.started_at or started,
-                        finished_at=now if status in ("done", "dead") else None)
-            ).rowcount
+            conn = s.connection()
+            changed = conn.execute(_TASK_FINISH, {
+                "b_id": task.id, "b_owner": self.runtime.owner,
+                "b_status": status, "b_attempts": attempts, "b_due": due,
+                "b_rendered": result.request or task.rendered or {}, "b_result": result.response or {},
+                "b_error": (result.error or "")[:2000], "b_note": (result.note or "")[:500],
+                "b_started": task.started_at or started,
+                "b_finished": now if status in ("done", "dead") else None}).rowcount
             if not changed:
                 return task.status  # the lease was lost to another worker; its run wins
-            s.add(StepAttempt(task_id=task.id, number=attempts, started_at=started, finished_at=now,
-                              ok=result.ok, retryable=result.retryable, request=result.request or {},
-                              response=result.response or {}, error=(result.error or "")[:2000],
-                              duration_ms=duration_ms))
+            conn.execute(_ATTEMPT_INSERT, {
+                "task_id": task.id, "number": attempts, "started_at": started, "finished_at": now,
+                "ok": result.ok, "retryable": result.retryable, "request": result.request or {},
+                "response": result.response or {}, "error": (result.error or "")[:2000], "duration_ms": duration_ms})
         if status == "dead":
             log.warning("step dead-lettered", extra={"task": task.id, "error": result.error})
         return status

@@ -26,6 +26,7 @@ from events.signature import check_signature, check_timestamp
 
 log = logging.getLogger("ckb.ingest")
 TABLE = EventRecord.__table__
+_INSERTS: dict = {}  # dialect name → the compiled-once INSERT … ON CONFLICT DO NOTHING RETURNING id
 
 REJECT_LABELS = {
     "app_disabled": "应用已禁用",
@@ -168,20 +169,25 @@ class Ingestor:
         return row
 
     # -- storage ----------------------------------------------------------------------------
-    def _insert(self, session, values: dict):
-        dialect = session.get_bind().dialect.name
-        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(TABLE)
-        stmt = ins.values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(TABLE.c.id)
-        return session.execute(stmt).scalar()
+    @staticmethod
+    def _insert(conn, values: dict):
+        # One statement per dialect with the row as bound parameters: SQLAlchemy compiles it once
+        # and caches it, where values(**row) built a new statement (and cache key) for every event.
+        stmt = _INSERTS.get(conn.dialect.name)
+        if stmt is None:
+            ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(TABLE)
+            stmt = _INSERTS[conn.dialect.name] = ins.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(TABLE.c.id)
+        return conn.execute(stmt, values).scalar()
 
     def _store(self, app: CachedApp, rows: list, single: bool, refusal, idem_key, now) -> IngestResult:
         accepted, duplicates, rejected, stored = [], [], [], []
         first_by_key: dict[str, int] = {}
         with self.services.db.write() as session:
+            conn = session.connection()
             for row in rows:
                 index = row.pop("index")
                 if row["status"] == "rejected":
-                    rid = self._insert(session, row)
+                    rid = self._insert(conn, row)
                     rejected.append({"index": index, "record_id": rid, "reason": row["reject_reason"], "errors": row["errors"]})
                     continue
                 key = row["dedupe_key"]
@@ -189,9 +195,9 @@ class Ingestor:
                 if key in first_by_key:
                     duplicates.append({"index": index, "id": ext, "record_id": first_by_key[key]})
                     continue
-                rid = self._insert(session, row)
+                rid = self._insert(conn, row)
                 if rid is None:
-                    rid = session.execute(sa_select(TABLE.c.id).where(TABLE.c.dedupe_key == key)).scalar()
+                    rid = conn.execute(sa_select(TABLE.c.id).where(TABLE.c.dedupe_key == key)).scalar()
                     duplicates.append({"index": index, "id": ext, "record_id": rid})
                 else:
                     accepted.append({"index": index, "id": ext, "record_id": rid})

@@ -27,8 +27,12 @@ class _App(BaseApplication):
         return app
 
 
+def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
+    """The gunicorn configuration of `cunkebao serve` (bench/baseline_app.py serves with it too)."""
+    return {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
+            "accesslog": None, "errorlog": "-", "loglevel": "warning", "timeout": 60, "graceful_timeout": 10,
+            "keepalive": 5, "preload_app": False}
+
+
 def run_gunicorn(settings: Settings, host: str, port: int, workers: int, threads: int, background: bool = True) -> None:
-    options = {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
-               "accesslog": None, "errorlog": "-", "loglevel": "warning", "timeout": 60, "graceful_timeout": 10,
-               "keepalive": 5, "preload_app": False}
-    _App(settings, options, background).run()
+    _App(settings, gunicorn_options(host, port, workers, threads), background).run()
