@@ -9,6 +9,76 @@ def _f(name, type_, label, required=False, remark=""):
     return {"name": name, "type": type_, "label": label, "required": required, "remark": remark}
 
 
+def _customer(required_id=True):
+    """The customer fields every CRM event carries, so processors can find the customer again."""
+    return [_f("customerId", "number", "客户ID", required_id), _f("customerName", "text", "客户名称"),
+            _f("mobile", "text", "手机号"), _f("email", "text", "邮件"),
+            _f("ownerId", "number", "负责人ID"), _f("ownerName", "text", "负责人")]
+
+
+def _operator():
+    return [_f("operatorId", "number", "操作人ID", remark="策略或定时任务触发时为空"),
+            _f("operatorName", "text", "操作人")]
+
+
+CRM_EVENTS: list[dict] = [
+    {
+        "key": "crm_customer_created", "code": "crm.customer_created", "name": "客户创建",
+        "remark": "客户中心新增了客户（手工录入、导入或接口）",
+        "fields": _customer() + [_f("source", "text", "客户来源"), _f("city", "text", "城市"),
+                                 _f("companyName", "text", "公司"), _f("createdAt", "datetime", "创建时间")]
+        + _operator(),
+    },
+    {
+        "key": "crm_tag_added", "code": "crm.tag_added", "name": "客户被打标签",
+        "remark": "客户获得一个标签（手动、自动规则、导入或策略）",
+        "fields": _customer() + [_f("tagId", "number", "标签ID", True), _f("tagName", "text", "标签名称"),
+                                 _f("tagSource", "text", "打标方式", remark="manual/auto/strategy/import")]
+        + _operator(),
+    },
+    {
+        "key": "crm_tag_removed", "code": "crm.tag_removed", "name": "客户标签被移除",
+        "remark": "客户的一个标签被移除（手动、规则不再满足、到期或策略）",
+        "fields": _customer() + [_f("tagId", "number", "标签ID", True), _f("tagName", "text", "标签名称"),
+                                 _f("tagSource", "text", "移除方式", remark="manual/auto/expiry/strategy")]
+        + _operator(),
+    },
+    {
+        "key": "crm_customer_assigned", "code": "crm.customer_assigned", "name": "客户被分配",
+        "remark": "客户被分配给业务员（分配规则、手动分配、转移或策略）",
+        "fields": _customer() + [_f("groupId", "number", "分组ID"), _f("groupName", "text", "分组名称"),
+                                 _f("userId", "number", "业务员ID", True), _f("userName", "text", "业务员"),
+                                 _f("fromUserId", "number", "原业务员ID"), _f("ruleName", "text", "分配规则")]
+        + _operator(),
+    },
+    {
+        "key": "crm_customer_recycled", "code": "crm.customer_recycled", "name": "客户被回收",
+        "remark": "客户被回收到分组公海（回收规则或手动退回）",
+        "fields": _customer() + [_f("groupId", "number", "分组ID"), _f("groupName", "text", "分组名称"),
+                                 _f("userId", "number", "原业务员ID"), _f("userName", "text", "原业务员"),
+                                 _f("ruleName", "text", "回收规则"), _f("reason", "text", "回收原因")]
+        + _operator(),
+    },
+    {
+        "key": "crm_followup_recorded", "code": "crm.followup_recorded", "name": "记录跟进",
+        "remark": "业务员为客户记录了一次跟进",
+        "fields": _customer() + [_f("followUpId", "number", "跟进记录ID"), _f("userId", "number", "跟进人ID"),
+                                 _f("userName", "text", "跟进人"), _f("way", "text", "跟进方式"),
+                                 _f("status", "text", "跟进状态"), _f("maturity", "number", "成熟度"),
+                                 _f("content", "text", "跟进内容"), _f("nextFollowOn", "datetime", "下次跟进日期"),
+                                 _f("taskId", "number", "任务ID"), _f("followCount", "number", "累计跟进次数")],
+    },
+    {
+        "key": "crm_task_overdue", "code": "crm.task_overdue", "name": "任务逾期",
+        "remark": "任务中心的任务过了截止时间仍未完成",
+        "fields": [_f("taskId", "number", "任务ID", True), _f("title", "text", "任务标题"),
+                   _f("kind", "text", "任务类型", remark="normal/follow_up"), _f("priority", "text", "优先级"),
+                   _f("deadline", "datetime", "截止时间"), _f("userId", "number", "负责人ID"),
+                   _f("userName", "text", "负责人")] + _customer(required_id=False)[:4],
+    },
+]
+
+
 BUILTIN_EVENTS: list[dict] = [
     {
         "key": "product_maturity", "code": "product_maturity", "name": "理财产品到期",
@@ -82,6 +152,8 @@ BUILTIN_EVENTS: list[dict] = [
             _f("vipLevel", "number", "VIP等级", True),
         ],
     },
+    # 客户中心 (issue 3): CRM changes emitted by crm.events_out.emit with source "crm".
+    *CRM_EVENTS,
 ]
 
 

@@ -10,6 +10,7 @@ def register_console(app: Flask) -> None:
 
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(users.bp)
+    from web.console import org; app.register_blueprint(org.bp)  # noqa: E702 - 组织管理/脱敏管理
     register_tools(app)
 
 
