@@ -1,0 +1,57 @@
+"""Reading an uploaded customer file: .xlsx (streamed, read-only) or .csv in UTF-8 (with or
+without BOM) or GBK, as Excel in China often saves it. Yields the header, then each row as a
+list of cell values; blank rows are skipped but still counted, so row numbers match the file."""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Iterator
+
+from crm.errors import CrmError
+
+SUFFIXES = (".xlsx", ".csv")
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gbk"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise CrmError("CSV 文件编码无法识别（请保存为 UTF-8 或 GBK）", {"file": "CSV 文件编码无法识别"})
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, list]]:
+    text = _decode(path.read_bytes())
+    for number, row in enumerate(csv.reader(io.StringIO(text)), 1):
+        yield number, row
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, list]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise CrmError(f"无法读取 Excel 文件：{type(exc).__name__}", {"file": "文件不是有效的 .xlsx"}) from None
+    except Exception as exc:  # zipfile.BadZipFile and friends: not an xlsx at all
+        raise CrmError(f"无法读取 Excel 文件：{type(exc).__name__}", {"file": "文件不是有效的 .xlsx"}) from None
+    try:
+        ws = wb.worksheets[0]
+        for number, row in enumerate(ws.iter_rows(values_only=True), 1):
+            yield number, list(row)
+    finally:
+        wb.close()
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, list]]:
+    """(row number in the file, cells) for every non-blank row, header first."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise CrmError("只支持 .xlsx 和 .csv 文件", {"file": "只支持 .xlsx 和 .csv 文件"})
+    rows = _xlsx_rows(path) if suffix == ".xlsx" else _csv_rows(path)
+    for number, cells in rows:
+        if any(c is not None and str(c).strip() for c in cells):
+            yield number, cells
