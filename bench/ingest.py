@@ -247,7 +247,7 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--seconds", type=int, default=15, help="each wrk measurement")
     ap.add_argument("--batch", type=int, default=500)
-    ap.add_argument("--batch-requests", type=int, default=500)
+    ap.add_argument("--batch-requests", type=int, default=700)
     ap.add_argument("--e2e-rate", type=float, default=1000.0)
     ap.add_argument("--e2e-seconds", type=float, default=20.0)
     ap.add_argument("--ceiling-rate", type=float, default=0.0, help="0: 95%% of the e2e completion rate measured")
