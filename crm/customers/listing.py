@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from config.clock import utcnow
 from crm.customers.audience import audience_select, validate_spec
+from crm.customers.fields import enum_items_by_field, list_fields
 from crm.customers.fieldset import BUILTIN_FIELDS, attr_expression, customer_fields
 from crm.customers.models import Customer
 from crm.customers.visibility import visible_customers_clause
@@ -59,8 +60,6 @@ def available_columns(session: Session) -> list[dict]:
         if f.get("custom"):
             cols.append({"key": f["name"], "label": f["label"], "custom": True, "custom_type": f["custom_type"],
                          "default": False})
-    from crm.customers.fields import list_fields
-
     shown = {f.key for f in list_fields(session) if f.show_in_list}
     for c in cols:
         c["default"] = c["default"] or c["key"] in shown
@@ -80,6 +79,7 @@ def chosen_columns(session: Session, keys: Optional[Iterable[str]]) -> list[dict
 def _quick_rows(session: Session, quick: dict) -> list[dict]:
     """Header filters as condition rows: text contains, enum/number/boolean equals."""
     fields = {f["name"]: f for f in customer_fields(session)}
+    enum_items = enum_items_by_field(session)
     rows = []
     for name, value in (quick or {}).items():
         value = str(value or "").strip()
@@ -87,6 +87,8 @@ def _quick_rows(session: Session, quick: dict) -> list[dict]:
         if not value or f is None or f["type"] == "datetime":
             continue
         op = "contains" if f["type"] == "text" and f.get("custom_type") != "enum" else "eq"
+        if f.get("custom_type") == "enum":  # the operator types the label (进取); the value is stored
+            value = next((i["value"] for i in enum_items.get(name, []) if value in (i["label"], i["value"])), value)
         rows.append({"field": name, "op": op, "value": value, "join": "and"})
     return rows
 
