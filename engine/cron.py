@@ -1,7 +1,8 @@
-"""Every cron job of the system, defined in one place and run only on the scheduler leader.
+"""The engine's own cron jobs and the CronJob shape; run only on the scheduler leader.
 
-Times are in the configured zone (default Asia/Shanghai). Later issues add auto-tag (05:30),
-tag expiry (00:00), grouping/allocation, recycle, targeted marketing and group push here.
+Times are in the configured zone (default Asia/Shanghai). The full list — with the customer
+center's auto-tag (05:30), tag expiry (00:00), grouping/allocation, recycle, task reminders and
+targeted marketing — is assembled in one place: engine.crm_wiring.all_cron_jobs.
 """
 from __future__ import annotations
 

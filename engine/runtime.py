@@ -16,6 +16,7 @@ from typing import Any, Optional
 
 from config.services import Services
 from config.settings import Settings
+from crm.jobs.runner import JobRunner
 from engine.dispatcher import Dispatcher
 from engine.executor import TaskExecutor
 from engine.matcher import build_matcher
@@ -26,6 +27,9 @@ from events.ingestion import Ingestor
 from handlers.registry import default_registry
 
 log = logging.getLogger("ckb.runtime")
+# Steps per recording transaction: big enough to amortise the commit, small enough that a slow
+# processor (an HTTP call near its timeout) delays only a few other steps' bookkeeping.
+STEP_BATCH = 16
 
 
 class Runtime:
@@ -40,6 +44,7 @@ class Runtime:
         self.dispatcher = Dispatcher(self)
         self.executor = TaskExecutor(self)
         self.scheduler = Scheduler(self)
+        self.jobs = JobRunner(services)  # imports, exports, "run now" jobs of the customer center
         self._executor_threads = executor_threads
         self._pool: Optional[ThreadPoolExecutor] = None
         self._wake = threading.Event()
@@ -64,24 +69,26 @@ class Runtime:
     def _events_stored(self, _ids) -> None:
         self._wake.set()
 
-    def submit(self, task_id: int) -> None:
-        if self._pool is None:
-            self.executor.execute(task_id)
-        else:
-            self._pool.submit(self._safe_execute, task_id)
+    def submit(self, task_ids: list[int]) -> None:
+        """Runs claimed tasks in batches (one recording transaction each) on the step pool."""
+        for start in range(0, len(task_ids), STEP_BATCH):
+            chunk = task_ids[start:start + STEP_BATCH]
+            if self._pool is None:
+                self.executor.execute_many(chunk)
+            else:
+                self._pool.submit(self._safe_execute, chunk)
 
-    def _safe_execute(self, task_id: int) -> None:
+    def _safe_execute(self, task_ids: list[int]) -> None:
         try:
-            self.executor.execute(task_id)
-        except Exception:  # noqa: BLE001 - the lease expires and the sweep retries it
-            log.exception("task execution failed", extra={"task": task_id})
+            self.executor.execute_many(task_ids)
+        except Exception:  # noqa: BLE001 - the leases expire and the sweep retries them
+            log.exception("task execution failed", extra={"tasks": task_ids})
 
     def _dispatch_loop(self) -> None:
         while not self._stop.is_set():
             try:
                 count, task_ids = self.dispatcher.run_once()
-                for task_id in task_ids:
-                    self.submit(task_id)
+                self.submit(task_ids)
             except Exception:  # noqa: BLE001 - keep dispatching; claims expire and are retried
                 log.exception("dispatch failed")
                 count = 0
@@ -96,6 +103,7 @@ class Runtime:
             t = threading.Thread(target=self._dispatch_loop, name="ckb-dispatch", daemon=True)
             t.start()
             self._threads.append(t)
+            self.jobs.start()
         if sweep or cron:
             self.scheduler.start(sweep=sweep, cron=cron)
 
@@ -103,6 +111,7 @@ class Runtime:
         self._stop.set()
         self._wake.set()
         self.scheduler.stop()
+        self.jobs.stop()
         for t in self._threads:
             t.join(timeout=5)
         if self._pool is not None:
@@ -117,8 +126,8 @@ class Runtime:
         for _ in range(rounds):
             count, task_ids = self.dispatcher.run_once()
             task_ids += self.scheduler.sweep()
-            for task_id in task_ids:
-                self.executor.execute(task_id)
+            for start in range(0, len(task_ids), STEP_BATCH):
+                self.executor.execute_many(task_ids[start:start + STEP_BATCH])
             totals["events"] += count
             totals["tasks"] += len(task_ids)
             if not count and not task_ids:

@@ -9,7 +9,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from engine.cron import CRON_JOBS
+from engine.crm_wiring import all_cron_jobs
 from engine.leader import LeaderLease
 from engine.ledger import claim_due_tasks
 
@@ -30,8 +30,7 @@ class Scheduler:
 
     def _sweep_job(self) -> None:
         try:
-            for task_id in self.sweep():
-                self.runtime.submit(task_id)
+            self.runtime.submit(self.sweep())
         except Exception:  # noqa: BLE001 - a failed sweep is retried at the next tick
             log.exception("sweep failed")
 
@@ -57,7 +56,7 @@ class Scheduler:
         if cron:
             self._elect()
             aps.add_job(self._elect, "interval", seconds=max(self.lease.ttl // 3, 1), id="elect")
-            for job in CRON_JOBS:
+            for job in all_cron_jobs(self.runtime.settings):
                 aps.add_job(self._cron, CronTrigger(timezone=tz, **job.cron), args=[job], id=f"cron:{job.key}")
         aps.start()
         self._aps = aps

@@ -72,3 +72,16 @@ def test_idempotency_keys_expire_after_a_day(services, clock):
     with services.db.write() as s:
         s.add(IdempotencyKey(app_id=1, key="new", status_code=202, response={}, created_at=clock.now()))
     assert "1 条" in purge_idempotency_keys(Runtime(services))
+
+
+def test_scheduler_registers_every_cron_job_with_a_valid_trigger(services):
+    from engine.crm_wiring import all_cron_jobs
+
+    rt = Runtime(services)
+    rt.scheduler.start(sweep=False, cron=True)
+    try:
+        scheduled = {job.id for job in rt.scheduler._aps.get_jobs()}
+    finally:
+        rt.scheduler.stop()
+    expected = {f"cron:{j.key}" for j in all_cron_jobs(services.settings)}
+    assert expected <= scheduled and {"cron:auto_tag", "cron:marketing_plans", "cron:recycle"} <= expected

@@ -1,0 +1,32 @@
+"""The customer center plugged into the engine: every cron job of the system in one list, and the
+background-job handlers (imports, exports, auto-tag now, grouping and allocation runs).
+
+crm modules register their job handlers when imported, so importing them here is the wiring;
+their cron specs are (key, name, cron fields, fn(services) -> summary) and become CronJobs.
+"""
+from __future__ import annotations
+
+import crm.customers.exporting  # noqa: F401 - registers the customer_export job handler
+import crm.customers.importing  # noqa: F401 - registers the customer_import job handler
+import crm.tags.jobs  # noqa: F401 - registers the auto_tag job handler
+from crm.groups.schedule import CRON_SPECS as GROUP_CRON
+from crm.sales.schedule import CRON_SPECS as SALES_CRON
+from crm.tags.schedule import cron_specs as tag_cron_specs
+from engine.cron import CRON_JOBS, CronJob
+from engine.marketing import CRON_JOB as MARKETING_CRON
+
+
+def _from_spec(spec: tuple) -> CronJob:
+    key, name, cron, fn = spec
+    return CronJob(key, name, cron, lambda runtime, fn=fn: fn(runtime.services))
+
+
+def all_cron_jobs(settings) -> list[CronJob]:
+    """Engine jobs, then the customer center's (times in the configured zone)."""
+    specs = list(tag_cron_specs(settings)) + list(GROUP_CRON) + list(SALES_CRON)
+    jobs = list(CRON_JOBS) + [_from_spec(s) for s in specs] + [MARKETING_CRON]
+    keys = [j.key for j in jobs]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        raise ValueError(f"cron job keys registered twice: {duplicates}")
+    return jobs
