@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import threading
 from contextlib import contextmanager, nullcontext
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -20,6 +22,20 @@ from sqlmodel import Session, create_engine
 from config.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str):
+    return re.compile(pattern)
+
+
+def _regexp(pattern, value) -> bool:
+    if value is None or pattern is None:
+        return False
+    try:
+        return _compiled(pattern).search(str(value)) is not None
+    except re.error:
+        return False
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -33,6 +49,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.close()
+        # SQLite parses `x REGEXP y` but ships no implementation; audiences use it for 正则匹配.
+        dbapi_conn.create_function("regexp", 2, _regexp, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
