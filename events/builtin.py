@@ -9,75 +9,63 @@ def _f(name, type_, label, required=False, remark=""):
     return {"name": name, "type": type_, "label": label, "required": required, "remark": remark}
 
 
-def _customer(required_id=True):
-    """The customer fields every CRM event carries, so processors can find the customer again."""
-    return [_f("customerId", "number", "客户ID", required_id), _f("customerName", "text", "客户名称"),
-            _f("mobile", "text", "手机号"), _f("email", "text", "邮件"),
-            _f("ownerId", "number", "负责人ID"), _f("ownerName", "text", "负责人")]
-
-
-def _operator():
-    return [_f("operatorId", "number", "操作人ID", remark="策略或定时任务触发时为空"),
-            _f("operatorName", "text", "操作人")]
+# Field names are exactly what the customer center's emit() calls send (crm/customers/service.py
+# uses camelCase like the 晓售 events above; tags, groups and sales send snake_case ids). Every CRM
+# event carries the customer's id, which the CRM processors use to find the customer again.
+def _tag_change(key: str, code: str, name: str, remark: str, how: str) -> dict:
+    return {
+        "key": key, "code": code, "name": name, "remark": remark,
+        "fields": [_f("customer_id", "number", "客户ID", True), _f("tag_ids", "list", "标签ID列表"),
+                   _f("tag_names", "list", "标签名称列表"), _f("tag_name", "text", "标签名称", remark="多个用、连接"),
+                   _f("source", "text", how), _f("operator_id", "number", "操作人ID", remark="规则或策略触发时为空")],
+    }
 
 
 CRM_EVENTS: list[dict] = [
     {
         "key": "crm_customer_created", "code": "crm.customer_created", "name": "客户创建",
         "remark": "客户中心新增了客户（手工录入、导入或接口）",
-        "fields": _customer() + [_f("source", "text", "客户来源"), _f("city", "text", "城市"),
-                                 _f("companyName", "text", "公司"), _f("createdAt", "datetime", "创建时间")]
-        + _operator(),
+        "fields": [_f("customerId", "number", "客户ID", True), _f("customerName", "text", "客户名称"),
+                   _f("mobile", "text", "手机号"), _f("email", "text", "邮件"), _f("ownerId", "number", "负责人ID"),
+                   _f("source", "text", "客户来源"), _f("city", "text", "城市"), _f("createdAt", "datetime", "创建时间"),
+                   _f("operatorId", "number", "操作人ID")],
     },
-    {
-        "key": "crm_tag_added", "code": "crm.tag_added", "name": "客户被打标签",
-        "remark": "客户获得一个标签（手动、自动规则、导入或策略）",
-        "fields": _customer() + [_f("tagId", "number", "标签ID", True), _f("tagName", "text", "标签名称"),
-                                 _f("tagSource", "text", "打标方式", remark="manual/auto/strategy/import")]
-        + _operator(),
-    },
-    {
-        "key": "crm_tag_removed", "code": "crm.tag_removed", "name": "客户标签被移除",
-        "remark": "客户的一个标签被移除（手动、规则不再满足、到期或策略）",
-        "fields": _customer() + [_f("tagId", "number", "标签ID", True), _f("tagName", "text", "标签名称"),
-                                 _f("tagSource", "text", "移除方式", remark="manual/auto/expiry/strategy")]
-        + _operator(),
-    },
+    _tag_change("crm_tag_added", "crm.tag_added", "客户被打标签", "客户获得标签（手动、自动规则、导入或策略）",
+                "打标方式（manual/auto/strategy/import）"),
+    _tag_change("crm_tag_removed", "crm.tag_removed", "客户标签被移除", "客户的标签被移除（手动、规则不再满足、到期或策略）",
+                "移除方式（manual/auto/expiry/strategy）"),
     {
         "key": "crm_customer_assigned", "code": "crm.customer_assigned", "name": "客户被分配",
-        "remark": "客户被分配给业务员（分配规则、手动分配、转移或策略）",
-        "fields": _customer() + [_f("groupId", "number", "分组ID"), _f("groupName", "text", "分组名称"),
-                                 _f("userId", "number", "业务员ID", True), _f("userName", "text", "业务员"),
-                                 _f("fromUserId", "number", "原业务员ID"), _f("ruleName", "text", "分配规则")]
-        + _operator(),
+        "remark": "客户被分配给业务员（分配规则、手动分配、批量转移或策略）",
+        "fields": [_f("customer_id", "number", "客户ID", True), _f("group_id", "number", "分组ID", remark="批量转移时为空"),
+                   _f("user_id", "number", "业务员ID", True)],
     },
     {
         "key": "crm_customer_recycled", "code": "crm.customer_recycled", "name": "客户被回收",
-        "remark": "客户被回收到分组公海（回收规则或手动退回）",
-        "fields": _customer() + [_f("groupId", "number", "分组ID"), _f("groupName", "text", "分组名称"),
-                                 _f("userId", "number", "原业务员ID"), _f("userName", "text", "原业务员"),
-                                 _f("ruleName", "text", "回收规则"), _f("reason", "text", "回收原因")]
-        + _operator(),
+        "remark": "客户退回分组公海、公司公海或进入回收站",
+        "fields": [_f("customer_id", "number", "客户ID", True), _f("group_id", "number", "分组ID"),
+                   _f("from_user_id", "number", "原业务员ID"),
+                   _f("destination", "text", "去向", remark="group_pool 分组公海 / company_pool 公司公海 / recycle_bin 回收站")],
     },
     {
         "key": "crm_followup_recorded", "code": "crm.followup_recorded", "name": "记录跟进",
         "remark": "业务员为客户记录了一次跟进",
-        "fields": _customer() + [_f("followUpId", "number", "跟进记录ID"), _f("userId", "number", "跟进人ID"),
-                                 _f("userName", "text", "跟进人"), _f("way", "text", "跟进方式"),
-                                 _f("status", "text", "跟进状态"), _f("maturity", "number", "成熟度"),
-                                 _f("content", "text", "跟进内容"), _f("nextFollowOn", "datetime", "下次跟进日期"),
-                                 _f("taskId", "number", "任务ID"), _f("followCount", "number", "累计跟进次数")],
+        "fields": [_f("customer_id", "number", "客户ID", True), _f("customer_name", "text", "客户名称"),
+                   _f("mobile", "text", "手机号"), _f("email", "text", "邮件"), _f("user_id", "number", "跟进人ID"),
+                   _f("follow_up_id", "number", "跟进记录ID"), _f("way", "text", "跟进方式", remark="phone/wechat/visit/sms/email/other"),
+                   _f("status", "text", "跟进状态", remark="following/intent/deal/invalid"), _f("maturity", "number", "成熟度"),
+                   _f("content", "text", "跟进内容"), _f("next_follow_on", "datetime", "下次跟进日期"),
+                   _f("task_id", "number", "完成的任务ID"), _f("next_task_id", "number", "下次跟进任务ID")],
     },
     {
         "key": "crm_task_overdue", "code": "crm.task_overdue", "name": "任务逾期",
         "remark": "任务中心的任务过了截止时间仍未完成",
-        "fields": [_f("taskId", "number", "任务ID", True), _f("title", "text", "任务标题"),
-                   _f("kind", "text", "任务类型", remark="normal/follow_up"), _f("priority", "text", "优先级"),
-                   _f("deadline", "datetime", "截止时间"), _f("userId", "number", "负责人ID"),
-                   _f("userName", "text", "负责人")] + _customer(required_id=False)[:4],
+        "fields": [_f("task_id", "number", "任务ID", True), _f("title", "text", "任务标题"),
+                   _f("kind", "text", "任务类型", remark="normal/follow_up"), _f("owner_id", "number", "负责人ID"),
+                   _f("creator_id", "number", "创建人ID"), _f("customer_id", "number", "客户ID"),
+                   _f("priority", "text", "优先级", remark="low/normal/high/urgent"), _f("deadline", "datetime", "截止时间")],
     },
 ]
-
 
 BUILTIN_EVENTS: list[dict] = [
     {

@@ -1,13 +1,23 @@
-"""内置处理器: ready-made steps — HTTP 请求, 发送邮件, 发送短信, 站内通知, 写日志.
+"""内置处理器: ready-made steps — HTTP 请求, 发送邮件, 发送短信, 站内通知, 写日志, and the customer
+center's steps (打标签, 移除标签, 移入客户分组, 分配客户, 创建任务, 发送模板消息, 通知客户负责人).
 
 One plugin per module; BUILTIN_PROCESSORS is what `handlers.registry.default_registry` loads.
 """
 from __future__ import annotations
 
+from handlers.builtin.crm_assign import AssignProcessor
+from handlers.builtin.crm_group import MoveToGroupProcessor
+from handlers.builtin.crm_message import SendTemplateProcessor
+from handlers.builtin.crm_notify_owner import NotifyOwnerProcessor
+from handlers.builtin.crm_tag import AddTagProcessor, RemoveTagProcessor
+from handlers.builtin.crm_task import CreateTaskProcessor
 from handlers.builtin.email import EmailProcessor
 from handlers.builtin.http import HttpProcessor
 from handlers.builtin.log import LogProcessor
 from handlers.builtin.notify import NotifyProcessor
 from handlers.builtin.sms import SmsProcessor
 
-BUILTIN_PROCESSORS = (HttpProcessor, EmailProcessor, SmsProcessor, NotifyProcessor, LogProcessor)
+BUILTIN_PROCESSORS = (HttpProcessor, EmailProcessor, SmsProcessor, NotifyProcessor, LogProcessor,
+                      # 客户中心 (issue 3)
+                      AddTagProcessor, RemoveTagProcessor, MoveToGroupProcessor, AssignProcessor,
+                      CreateTaskProcessor, SendTemplateProcessor, NotifyOwnerProcessor)

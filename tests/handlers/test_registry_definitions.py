@@ -12,7 +12,8 @@ from handlers.definitions import (DefinitionError, DefinitionNotFound, create_de
 from handlers.errors import PermanentError, UnknownProcessor
 from handlers.registry import default_registry
 
-BUILTIN_KEYS = ["http", "email", "sms", "notify", "log"]
+BUILTIN_KEYS = ["http", "email", "sms", "notify", "log", "crm.add_tag", "crm.remove_tag", "crm.move_to_group",
+                "crm.assign", "crm.create_task", "crm.send_template", "crm.notify_owner"]
 
 
 def webhook(url="https://crm.example.com/api/${path}", **extra):

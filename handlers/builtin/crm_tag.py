@@ -1,0 +1,53 @@
+"""打标签 / 移除标签: give the event's customer a tag, or take one away.
+
+Tags are named by ID or name (several separated by commas; ${tagName} from the event works
+too). Only global manual tags can be given by a strategy — an auto tag belongs to its rule and
+a personal tag to its owner. The change lands in 标签历史 with source 策略, like any other.
+Giving a tag the customer already has (or removing one they do not have) changes nothing.
+"""
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from crm.customers.models import Customer
+from crm.tags.apply import apply_tags, remove_tags
+from handlers.base import ConfigField, Outcome, ProcessorContext
+from handlers.builtin.crm_customer import LOOKUP_FIELDS, CustomerStep, customer_label, render_config
+from handlers.builtin.crm_refs import resolve_tags
+
+TAGS_FIELD = ConfigField("tags", "标签", required=True,
+                         help="标签ID或标签名称，多个用逗号分隔；也可填 ${tagName} 等事件变量（标签ID见「标签管理」）")
+
+
+class AddTagProcessor(CustomerStep):
+    key = "crm.add_tag"
+    name = "打标签"
+    description = "为事件对应的客户添加全局手动标签（按客户ID、手机号或邮箱查找客户），记入标签历史。"
+    config_fields = LOOKUP_FIELDS + (TAGS_FIELD,)
+    removing = False
+
+    def settings(self, ctx: ProcessorContext, config: dict, session: Session) -> dict:
+        tags = resolve_tags(session, render_config(config.get("tags"), ctx.data))
+        return {"tag_ids": [t.id for t in tags], "tags": [t.name for t in tags]}
+
+    def apply(self, ctx: ProcessorContext, session: Session, customer: Customer, step: dict) -> Outcome:
+        change = remove_tags if self.removing else apply_tags
+        count = change(session, [customer.id], step["tag_ids"], operator_id=None, source="strategy",
+                       now=ctx.services.now(), tz=ctx.services.settings.timezone)
+        names = "、".join(step["tags"])
+        verb = "移除标签" if self.removing else "添加标签"
+        if count:
+            note = f"已为客户{customer_label(customer)}{verb}：{names}"
+        else:
+            note = f"客户{customer_label(customer)}{'没有' if self.removing else '已有'}这些标签，无需{verb[:2]}：{names}"
+        return Outcome(response={"removed" if self.removing else "added": count}, note=note)
+
+    def summary(self, step: dict, outcome: Outcome) -> str:
+        return f"{'移除标签' if self.removing else '添加标签'} {'、'.join(step['tags'])}"
+
+
+class RemoveTagProcessor(AddTagProcessor):
+    key = "crm.remove_tag"
+    name = "移除标签"
+    description = "移除事件对应客户的全局手动标签（按客户ID、手机号或邮箱查找客户），记入标签历史。"
+    removing = True
