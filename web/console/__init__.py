@@ -11,6 +11,9 @@ def register_console(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(users.bp)
     from web.console import org; app.register_blueprint(org.bp)  # noqa: E702 - 组织管理/脱敏管理
+    from web.console import companies, customers, imports, modeling  # 客户档案/公司/导入/系统建模
+    for module in (customers, companies, imports, modeling):
+        app.register_blueprint(module.bp)
     register_tools(app)
 
 
