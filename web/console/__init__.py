@@ -11,8 +11,14 @@ def register_console(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(users.bp)
     from web.console import org; app.register_blueprint(org.bp)  # noqa: E702 - 组织管理/脱敏管理
+    from web.console import marketing, notices, templates_admin, worktasks  # 销售管理
+    for module in (worktasks, templates_admin, notices, marketing):
+        app.register_blueprint(module.bp)
     from web.console import companies, customers, imports, modeling  # 客户档案/公司/导入/系统建模
     for module in (customers, companies, imports, modeling):
+        app.register_blueprint(module.bp)
+    from web.console import crmlogs, groups  # 客户分组/分配/回收/转移/回收站, 操作日志
+    for module in (groups, crmlogs):
         app.register_blueprint(module.bp)
     register_tools(app)
 
