@@ -4,7 +4,8 @@ CRON_SPECS; each function takes the shared services and returns a Chinese summar
 """
 from __future__ import annotations
 
-from crm.tags.autotag import expire_tags, run_auto_tags
+from crm.tags.autotag import run_auto_tags
+from crm.tags.expiry import expire_tags
 
 DEFAULT_AUTOTAG_TIME = "05:30"
 
