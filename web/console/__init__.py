@@ -17,6 +17,10 @@ def register_console(app: Flask) -> None:
     from web.console import companies, customers, imports, modeling  # 客户档案/公司/导入/系统建模
     for module in (customers, companies, imports, modeling):
         app.register_blueprint(module.bp)
+    from web.console import crmlogs, groups  # 客户分组/分配/回收/转移/回收站, 操作日志
+    for module in (groups, crmlogs):
+        app.register_blueprint(module.bp)
+    from web.console import tags; app.register_blueprint(tags.bp)  # noqa: E702 - 标签管理/标签规则/标签历史
     register_tools(app)
 
 

@@ -1,0 +1,62 @@
+"""操作日志 filters (default today in Asia/Shanghai, kind, action, customer, user, group, period),
+转移记录 aggregation, and the cron specs."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from config.clock import UTC
+from crm.groups import membership
+from crm.groups.logs import LogFilter, list_logs, transfer_records
+from crm.groups.schedule import CRON_SPECS
+
+TZ = "Asia/Shanghai"
+
+
+def test_logs_default_to_today_and_filter(world, services, clock):
+    a, b = world.user("a", "张三"), world.user("b", "李四")
+    g1, g2 = world.group("一组", sales=[a, b]), world.group("二组", sales=[a])
+    ids = world.customers(3)
+    yesterday = clock.now()
+    world.write(lambda s: membership.assign(s, ids, g1, a, None, now=yesterday))
+    clock.advance(days=1)
+    world.write(lambda s: membership.assign(s, ids[:1], g2, a, None, now=clock.now()))
+    world.write(lambda s: membership.release_to_group_pool(s, ids[1:2], g1, b, now=clock.now()))
+    now = clock.now()
+
+    def rows(**kw):
+        return world.read(lambda s: list_logs(s, LogFilter(**kw), now, TZ))
+
+    today, total = rows(kind="allocation")
+    assert total == 2 and {r["type"] for r in today} == {"手动分配", "delete"}
+    assert [r["operator"] for r in today if r["log"].action == "delete"] == ["delete"]
+    assert rows(kind="allocation", action="assign")[1] == 1
+    everything = dict(since=datetime(2020, 1, 1, tzinfo=UTC), until=now + timedelta(minutes=1))
+    assert rows(kind="allocation", **everything)[1] == 5
+    assert rows(kind="allocation", group_id=g2, **everything)[1] == 1
+    assert rows(kind="allocation", customer="客户" + str(ids[0]), **everything)[1] == 2
+    assert rows(kind="allocation", user_id=b, **everything)[1] == 0
+    assert rows(kind="recycle")[0][0]["action"] == "回组"
+    assert rows(kind="group", **everything)[1] == 4
+
+
+def test_transfer_records_are_one_line_per_transfer(world, services, clock):
+    a, b = world.user("a", "小丹"), world.user("b", "李四")
+    g = world.group("测试组", sales=[a, b])
+    ids = world.customers(4)
+    world.write(lambda s: membership.assign(s, ids, g, a, None))
+    world.write(lambda s: membership.transfer(s, a, b, ids[:1], "调岗", b, now=clock.now()))
+    clock.advance(minutes=1)
+    world.write(lambda s: membership.transfer(s, a, b, None, "离职", b, now=clock.now()))
+    records, total = world.read(lambda s: transfer_records(s, LogFilter(kind="transfer"), clock.now(), TZ))
+    assert total == 2
+    assert [(r["customers"], r["type"], r["reason"], r["from_user"], r["to_user"]) for r in records] == [
+        (3, "全部转移", "离职", "小丹", "李四"), (1, "部分转移", "调岗", "小丹", "李四")]
+
+
+def test_cron_specs(services, world):
+    assert [(k, n, c) for k, n, c, _ in CRON_SPECS] == [
+        ("group_rules", "自动分组", {"hour": 6, "minute": 0}), ("allocation", "自动分配", {"hour": 6, "minute": 15}),
+        ("recycle", "客户回收", {"hour": 1, "minute": 0})]
+    summaries = [fn(services) for *_, fn in CRON_SPECS]
+    assert summaries == ["执行分组规则 0 条，移动客户 0 个", "执行分配规则 0 条，分配客户 0 个",
+                         "执行回收规则 0 条，回收客户 0 个，重新分配 0 个"]
