@@ -1,0 +1,40 @@
+"""Attachments (size cap, safe names, blocked types, kept inside var/attachments) and detail tabs."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from crm.customers import attachments, tabs
+from crm.customers.detail import customer_detail
+from crm.errors import CrmError
+
+
+def test_attachment_saved_safely_and_capped(services, make_customer):
+    c = make_customer(name="甲", mobile="13800138000")
+    var = services.settings.var_dir
+    with services.db.write() as s:
+        row = attachments.save_attachment(s, var, c.id, "../../etc/合同 v1.pdf", io.BytesIO(b"%PDF-1"), None)
+    assert row.filename == "合同 v1.pdf" and row.size == 6
+    with services.db.read() as s:
+        meta, path = attachments.attachment_path(s, var, c.id, row.id)
+    assert (var / "attachments").resolve() in path.parents and path.read_bytes() == b"%PDF-1"
+    with services.db.write() as s, pytest.raises(CrmError, match="文件太大"):
+        attachments.save_attachment(s, var, c.id, "big.bin", io.BytesIO(b"x" * 11), None, max_bytes=10)
+    with services.db.write() as s, pytest.raises(CrmError, match="不允许"):
+        attachments.save_attachment(s, var, c.id, "x.html", io.BytesIO(b"<script>"), None)
+    assert len(list((var / "attachments" / str(c.id)).iterdir())) == 1
+    with services.db.read() as s:
+        d = customer_detail(s, c.id)
+    assert [a.filename for a in d["attachments"]] == ["合同 v1.pdf"]
+    assert d["growth"][0]["summary"] == "上传附件「合同 v1.pdf」"
+
+
+def test_tabs_validate_and_render_in_sandbox(db):
+    with db.write() as s, pytest.raises(CrmError):
+        tabs.create_tab(s, {"name": "x", "kind": "url", "content": "javascript:alert(1)"})
+    with db.write() as s:
+        t = tabs.create_tab(s, {"name": "t", "kind": "template", "content": "{{ customer.name }}{{ ''.__class__ }}",
+                                "enabled": "1"})
+    html = tabs.render_template_tab(t, {"name": "<i>甲</i>", "attrs": {}})
+    assert "&lt;i&gt;甲" in html and "class" not in html.replace("field-error", "")
