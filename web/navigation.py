@@ -32,6 +32,7 @@ NAVIGATION: tuple[NavGroup, ...] = (
     NavGroup("客户管理", (
         NavItem("客户档案", "customers.index", "customers.view", "users", ("customers.",)),
         NavItem("客户分组管理", "groups.index", "groups.view", "list", ("groups.index", "groups.group")),
+        NavItem("我的分组", "groups.mine", "customers.view", "users", ("groups.mine",)),
         NavItem("客户分组规则", "groups.rules", "groups.manage", "flow", ("groups.rule",)),
         NavItem("客户导入", "imports.index", "customers.import", "list", ("imports.",)),
         NavItem("客户批量转移", "groups.transfer", "customers.transfer", "flow", ("groups.transfer",)),
