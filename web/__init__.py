@@ -37,4 +37,7 @@ def create_app(settings: Optional[Settings] = None, *, runtime=None, clock=None)
         configure_logging("DEBUG" if settings.debug else "INFO")
     init_extensions(app)
     register_blueprints(app)
+    from web.console import masking_filters
+
+    masking_filters.register(app)
     return app

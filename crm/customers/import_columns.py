@@ -70,7 +70,7 @@ def template_xlsx(session: Session) -> bytes:
     ws = wb.active
     ws.title = "客户导入"
     ws.append([c.label for c in cols])
-    example = {"name": "张三", "mobile": "13800138000", "email": "zhangsan@example.com", "gender": "男",
+    example = {"name": "张三", "mobile": "13900000000", "email": "zhangsan@example.com", "gender": "男",
                "birthday": "1990-05-01", "city": "上海", "source": "展会"}
     ws.append([example.get(c.key, "") for c in cols])
     notes = wb.create_sheet("填写说明")

@@ -192,6 +192,23 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('code')
     )
+    op.create_table('notice',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('body', sqlmodel.sql.sqltypes.AutoString(length=5000), nullable=False),
+    sa.Column('recipients', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('attachments', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('recipient_count', sa.Integer(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('notice', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notice_created_by'), ['created_by'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notice_status'), ['status'], unique=False)
+
     op.create_table('sales_task',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -497,6 +514,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sales_task_creator_id'))
 
     op.drop_table('sales_task')
+    with op.batch_alter_table('notice', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notice_status'))
+        batch_op.drop_index(batch_op.f('ix_notice_created_by'))
+
+    op.drop_table('notice')
     op.drop_table('message_template')
     with op.batch_alter_table('marketing_run', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_marketing_run_plan_id'))

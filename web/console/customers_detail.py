@@ -13,6 +13,7 @@ from crm.customers import attachments, detail, service, tabs
 from crm.customers.companies import company_choices
 from crm.customers.fields import enum_items_by_field, list_fields
 from crm.customers.visibility import can_see
+from crm.people.masking import can_see_full
 from crm.errors import CrmError, NotFound
 from web.auth.guards import permission_required
 from web.auth.security_headers import CSP
@@ -29,11 +30,12 @@ def _check_visible(customer_id: int) -> None:
 
 
 def _full_contact(session, customer_id: int) -> bool:
-    try:
-        from crm.people.masking import can_see_full
-    except ImportError:
-        return "pii.view" in g.permissions
     return can_see_full(session, g.user, g.permissions, customer_id)
+
+
+def _masked_contacts(customer) -> dict:
+    """What a user without the right sees in the edit form instead of the full mobile/e-mail."""
+    return {k: mask_text(getattr(customer, k)) for k in ("mobile", "email") if getattr(customer, k)}
 
 
 @bp.get("/customers/<int:customer_id>")
@@ -123,16 +125,20 @@ def edit(customer_id: int):
         customer = read(lambda s: service.get_customer(s, customer_id))
     except NotFound:
         abort(404)
+    masked = {} if read(lambda s: _full_contact(s, customer_id)) else _masked_contacts(customer)
     if request.method == "POST":
         data = _form_data()
+        for key, shown in masked.items():
+            if data.get(key) == shown:  # left as displayed: keep the stored value, never the mask
+                data.pop(key)
         try:
             with services().db.write() as s:
                 service.update_customer(s, customer_id, data, g.user.id)
         except CrmError as exc:
-            return _form(customer, values=data, errors=error_map(exc), status=400)
+            return _form(customer.model_copy(update=masked), values={**data, **masked}, errors=error_map(exc), status=400)
         flash("已保存客户资料", "success")
         return redirect(url_for("customers.show", customer_id=customer_id))
-    return _form(customer)
+    return _form(customer.model_copy(update=masked))
 
 
 @bp.post("/customers/<int:customer_id>/attachments")
