@@ -52,3 +52,20 @@ class StrategyVersion(SQLModel, table=True):
     changed_by: str = Field(default="", max_length=64)
     changed_at: datetime = Field(default_factory=utcnow)
     summary: str = Field(default="", max_length=500)
+
+
+class ScheduleTrigger(SQLModel, table=True):
+    """A schedule (cron or one-time) that fires the `schedule.fired` event for one strategy —
+    scheduled workbench features (定时提醒, 社群推送, 朋友圈同步 slots) are ordinary strategies."""
+
+    __tablename__ = "schedule_trigger"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    strategy_id: int = Field(index=True)
+    key: str = Field(max_length=64, unique=True)
+    cron: str = Field(default="", max_length=100)  # 5-field cron in the configured zone; "" = one-time
+    run_at: Optional[datetime] = None  # one-time
+    payload: dict = Field(default_factory=dict, sa_type=JSONType)
+    enabled: bool = True
+    next_fire_at: Optional[datetime] = Field(default=None, index=True)
+    last_fired_at: Optional[datetime] = None

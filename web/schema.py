@@ -10,6 +10,7 @@ import crm.people.models  # noqa: F401
 import crm.sales.models  # noqa: F401
 import crm.sales.notice_models  # noqa: F401
 import crm.tags.models  # noqa: F401
+import devices.models  # noqa: F401
 import engine.models  # noqa: F401
 import events.models  # noqa: F401
 import handlers.models  # noqa: F401
