@@ -1,0 +1,232 @@
+"""设备指令: the only way anything — a strategy, a workbench template, a manual send — asks a
+phone to act. Each command passes the risk budget first and is stored as 排队 (with the time it
+may go, for pacing), 延后 (with when and why) or 拒绝 (with why); nothing is silently dropped.
+
+Issuing is idempotent on the idempotency key: a retried strategy step gets its first command
+back instead of sending twice. Deferred commands are re-checked by `recheck_deferred` when their
+time comes (the delivery loop or a cron job calls it). The gateway registers `on_issued` to start
+delivering a queued command the moment its transaction commits.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Optional
+
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from config.clock import as_utc, utcnow
+from devices import budget
+from devices.budget_types import Allow, Defer, Refuse
+from devices.models import DeviceCommand, WechatAccount
+
+log = logging.getLogger(__name__)
+
+# kind → payload fields that must be present (one of a tuple is enough).
+COMMAND_KINDS: dict[str, tuple] = {
+    "accept_friend": (("wxid", "request_id"),), "add_friend": (("phone", "wxid"),),
+    "send_text": ("to", "text"), "send_image": ("to", ("url", "material_id")), "send_link": ("to", "url"),
+    "send_miniprogram": ("to", "appid"), "like_moment": ("moment_id",), "comment_moment": ("moment_id", "text"),
+    "post_moment": (("text", "media", "link"),), "create_group": ("members",),
+    "invite_to_group": ("chatroom_id", "members"), "set_announcement": ("chatroom_id", "text"),
+    "sync_friends": (), "sync_groups": (), "restart": (), "unbind": (),
+}
+CANCELLABLE = ("queued", "deferred")
+SOURCES = ("strategy", "manual", "template", "system")
+
+
+class CommandError(ValueError):
+    """The command cannot be created or changed at all (unknown kind, missing field, no account)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class IssuedCommand:
+    """What a wake-up callback learns after commit (no database objects cross threads)."""
+
+    id: int
+    account_id: int
+    device_id: Optional[int]
+    kind: str
+    not_before: Optional[datetime]
+
+
+_callbacks: list[Callable[[IssuedCommand], None]] = []
+_callbacks_lock = threading.Lock()
+
+
+def on_issued(callback: Callable[[IssuedCommand], None]) -> Callable[[], None]:
+    """Calls `callback` after commit for every newly queued command; returns an unregister function."""
+    with _callbacks_lock:
+        _callbacks.append(callback)
+
+    def unregister() -> None:
+        with _callbacks_lock:
+            if callback in _callbacks:
+                _callbacks.remove(callback)
+    return unregister
+
+
+def _after_commit(session: Session) -> None:
+    pending = session.info.pop("ckb_issued", [])
+    session.info.pop("ckb_issued_hooked", None)
+    with _callbacks_lock:
+        callbacks = list(_callbacks)
+    for item in pending:
+        for callback in callbacks:
+            try:
+                callback(item)
+            except Exception:  # noqa: BLE001 - a broken listener must not undo a committed command
+                log.exception("on_issued callback failed", extra={"command_id": item.id})
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop("ckb_issued", None)
+    session.info.pop("ckb_issued_hooked", None)
+
+
+def _announce(session: Session, command: DeviceCommand) -> None:
+    if command.status != "queued":
+        return
+    session.info.setdefault("ckb_issued", []).append(IssuedCommand(
+        command.id, command.account_id, command.device_id, command.kind, command.not_before))
+    if not session.info.get("ckb_issued_hooked"):
+        session.info["ckb_issued_hooked"] = True
+        event.listen(session, "after_commit", _after_commit, once=True)
+        event.listen(session, "after_soft_rollback", lambda s, _t: _after_rollback(s), once=True)
+
+
+def validate_payload(kind: str, payload: dict) -> None:
+    if kind not in COMMAND_KINDS:
+        raise CommandError(f"不支持的指令类型：{kind}")
+    if not isinstance(payload, dict):
+        raise CommandError("指令内容必须是对象")
+    for need in COMMAND_KINDS[kind]:
+        names = need if isinstance(need, tuple) else (need,)
+        if not any(payload.get(n) not in (None, "", []) for n in names):
+            raise CommandError(f"指令 {kind} 缺少 {'或'.join(names)}")
+
+
+def _existing(session: Session, key: Optional[str]) -> Optional[DeviceCommand]:
+    if not key:
+        return None
+    return session.exec(select(DeviceCommand).where(DeviceCommand.idempotency_key == key)).first()
+
+
+def _apply(command: DeviceCommand, decision, warnings: list[str]) -> None:
+    note = f"（含提示词：{'、'.join(warnings)}）" if warnings else ""
+    if isinstance(decision, Allow):
+        command.status, command.not_before, command.reason = "queued", decision.not_before, note
+    elif isinstance(decision, Defer):
+        command.status, command.not_before, command.reason = "deferred", decision.until, (decision.reason + note)[:500]
+    elif isinstance(decision, Refuse):
+        command.status, command.reason = "refused", decision.reason[:500]
+        command.result = {**(command.result or {}), **decision.detail}
+
+
+def issue_command(session: Session, account_id: int, kind: str, payload: dict, *, source: str = "strategy",
+                  idempotency_key: Optional[str] = None, task_id: Optional[int] = None, customer_key: str = "",
+                  now: Optional[datetime] = None, settings=None, redis=None) -> DeviceCommand:
+    """Creates a command through the risk budget (inside the caller's write transaction)."""
+    found = _existing(session, idempotency_key)
+    if found is not None:
+        return found
+    validate_payload(kind, payload)
+    account = session.get(WechatAccount, account_id)
+    if account is None:
+        raise CommandError(f"微信号不存在（ID {account_id}）")
+    now = as_utc(now) if now is not None else utcnow()
+    # The budget's counters and the command row commit or roll back together; a concurrent
+    # issuer of the same key loses on the unique index and gets the winner's command back.
+    try:
+        with session.begin_nested():
+            decision = budget.check(session, account, kind, payload, customer_key=customer_key, source=source,
+                                    now=now, settings=settings, redis=redis)
+            command = DeviceCommand(device_id=account.device_id, account_id=account.id, kind=kind,
+                                    payload=dict(payload), source=source if source in SOURCES else "system",
+                                    idempotency_key=idempotency_key or None, task_id=task_id,
+                                    customer_key=(customer_key or "")[:100], created_at=now)
+            _apply(command, decision, budget.warnings_for(session, kind, payload)
+                   if not isinstance(decision, Refuse) else [])
+            if command.status == "refused":
+                command.finished_at = now
+            session.add(command)
+            session.flush()
+    except IntegrityError:
+        found = _existing(session, idempotency_key)
+        if found is None:
+            raise
+        return found
+    _announce(session, command)
+    return command
+
+
+def recheck_deferred(session: Session, now: datetime, settings=None, redis=None, limit: int = 200) -> dict:
+    """Deferred commands whose time has come go through the budget again: queued, deferred anew
+    (e.g. tomorrow's cap is already taken) or refused. Returns the counts per new status."""
+    now = as_utc(now)
+    due = session.exec(select(DeviceCommand).where(DeviceCommand.status == "deferred",
+                                                   col(DeviceCommand.not_before) <= now)
+                       .order_by(DeviceCommand.not_before, DeviceCommand.id).limit(limit)).all()
+    counts: dict[str, int] = {}
+    for command in due:
+        account = session.get(WechatAccount, command.account_id)
+        if account is None:
+            decision = Refuse("微信号已删除")
+        else:
+            with session.begin_nested():
+                decision = budget.check(session, account, command.kind, command.payload,
+                                        customer_key=command.customer_key, source=command.source, now=now,
+                                        settings=settings, redis=redis)
+        _apply(command, decision, [])
+        if command.status == "refused":
+            command.finished_at = now
+        session.add(command)
+        session.flush()
+        _announce(session, command)
+        counts[command.status] = counts.get(command.status, 0) + 1
+    return counts
+
+
+def cancel_command(session: Session, command_id: int, now: Optional[datetime] = None,
+                   reason: str = "已手动取消") -> DeviceCommand:
+    """Cancels a command that has not gone to the phone yet (its budget stays spent)."""
+    command = session.get(DeviceCommand, command_id)
+    if command is None:
+        raise CommandError(f"指令不存在（ID {command_id}）")
+    if command.status not in CANCELLABLE:
+        raise CommandError(f"指令当前状态为 {command.status}，已无法取消")
+    command.status = "cancelled"
+    command.reason = reason[:500]
+    command.finished_at = as_utc(now) if now is not None else utcnow()
+    session.add(command)
+    session.flush()
+    return command
+
+
+def list_commands(session: Session, filters: Optional[dict] = None) -> list[DeviceCommand]:
+    """Commands newest first; filters: account_id, device_id, status (one or a list), kind, source,
+    task_id, since, until (created_at), limit (default 100), offset."""
+    f = dict(filters or {})
+    query = select(DeviceCommand)
+    for name in ("account_id", "device_id", "kind", "source", "task_id"):
+        if f.get(name) not in (None, ""):
+            query = query.where(getattr(DeviceCommand, name) == f[name])
+    status = f.get("status")
+    if status:
+        statuses = [status] if isinstance(status, str) else list(status)
+        query = query.where(col(DeviceCommand.status).in_(statuses))
+    if f.get("since"):
+        query = query.where(DeviceCommand.created_at >= as_utc(f["since"]))
+    if f.get("until"):
+        query = query.where(DeviceCommand.created_at < as_utc(f["until"]))
+    limit = max(1, min(int(f.get("limit") or 100), 1000))
+    query = query.order_by(col(DeviceCommand.id).desc()).offset(int(f.get("offset") or 0)).limit(limit)
+    return list(session.exec(query).all())
