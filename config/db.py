@@ -22,6 +22,9 @@ from sqlmodel import Session, create_engine
 from config.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Set-based services report how many rows an INSERT … SELECT touched; without this SQLAlchemy
+# answers -1 for INSERTs on psycopg (measured), so counts and logs on PostgreSQL would be wrong.
+ROWCOUNT = {"preserve_rowcount": True}
 
 
 @lru_cache(maxsize=256)
@@ -112,13 +115,14 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         engine = create_engine(
             url,
             echo=echo,
+            execution_options=ROWCOUNT,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             pool_size=8,
             max_overflow=16,
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True, execution_options=ROWCOUNT)
 
 
 class Database:

@@ -32,8 +32,9 @@ def record_growth_bulk(session: Session, customer_ids_select, kind: str, summary
     col = list(ids.c)[0]
     stmt = insert(GrowthRecord).from_select(
         ["customer_id", "kind", "summary", "operator_id", "created_at"],
-        select(col, literal(kind[:32]), literal(summary[:500]), literal(operator_id), literal(now or utcnow(),
-                                                                                             GrowthRecord.__table__.c.created_at.type)))
+        select(col, literal(kind[:32]), literal(summary[:500]),
+               literal(operator_id, GrowthRecord.__table__.c.operator_id.type),  # a typed NULL for PostgreSQL
+               literal(now or utcnow(), GrowthRecord.__table__.c.created_at.type)))
     return session.execute(stmt).rowcount or 0
 
 

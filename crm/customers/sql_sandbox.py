@@ -27,12 +27,39 @@ _ALLOWED_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_F
 _FORBIDDEN_FUNCTIONS = {"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer"}
 
 
+def _statement_count(sql: str) -> int:
+    """Statements in `sql`, counting `;` outside quotes and comments (PostgreSQL's simple-query
+    protocol would run them all; SQLite's driver refuses them by itself)."""
+    count, i, n, quote = 1, 0, len(sql), None
+    while i < n:
+        ch = sql[i]
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in ("'", '"'):
+            quote = ch
+        elif sql.startswith("--", i):
+            i = sql.find("\n", i)
+            i = n if i < 0 else i
+        elif sql.startswith("/*", i):
+            i = sql.find("*/", i + 2)
+            i = n if i < 0 else i + 1
+        elif ch == "$":  # PostgreSQL dollar quoting is not needed for a SELECT of ids
+            raise CrmError("不支持的写法", {"sql": "不支持 $ 引号写法"})
+        elif ch == ";" and sql[i + 1:].strip():
+            count += 1
+        i += 1
+    return count
+
+
 def _check_text(sql: str) -> str:
     sql = (sql or "").strip().rstrip(";").strip()
     if not sql:
         raise CrmError("SQL 不能为空", {"sql": "请填写一条 SELECT 语句"})
     if len(sql) > 10_000:
         raise CrmError("SQL 过长", {"sql": "SQL 最多 10000 个字符"})
+    if _statement_count(sql) > 1:
+        raise CrmError("只允许一条查询语句", {"sql": "只允许一条 SELECT 语句（不能用分号连接多条语句）"})
     head = sql.split(None, 1)[0].lower()
     if head not in ("select", "with"):
         raise CrmError("只允许查询语句", {"sql": "只允许 SELECT（或 WITH … SELECT）语句"})

@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import cast, func, insert, literal, select
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
@@ -40,8 +40,10 @@ def write_logs(session: Session, rows: Select, *, kind: str, action: str, now: d
     """`rows` selects (customer_id, group_id, from_user_id, to_user_id) in that order."""
     sub = rows.subquery()
     c = CrmLog.__table__.c
+    # Callers select literal NULLs for absent users; PostgreSQL types those as text unless cast.
+    typed = [cast(sub.c[i], c[name].type) for i, name in enumerate(("customer_id", "group_id", "from_user_id", "to_user_id"))]
     source = select(
-        _const(kind, c.kind), _const(action, c.action), sub.c[0], sub.c[1], sub.c[2], sub.c[3],
+        _const(kind, c.kind), _const(action, c.action), *typed,
         _const(rule_name[:100], c.rule_name), _const((reason or "")[:500], c.reason),
         _const(operator_id, c.operator_id), _const(now, c.created_at))
     result = session.execute(insert(CrmLog.__table__).from_select(list(_LOG_COLUMNS), source))

@@ -12,9 +12,15 @@ from events.models import EventDefinition
 from web.schema import metadata
 
 
+def _data_driven(change) -> bool:
+    """Custom customer fields get expression indexes at run time (crm.customers.fields): not schema drift."""
+    return change[0] == "remove_index" and change[1].name.startswith("ix_customer_attr_")
+
+
 def test_migrations_match_models(db):
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), metadata)
+    diff = [d for d in diff if not (isinstance(d, tuple) and _data_driven(d))]
     assert diff == [], f"models and migrations differ: {diff}"
 
 

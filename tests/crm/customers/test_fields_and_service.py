@@ -11,11 +11,18 @@ from crm.errors import CrmError
 
 
 def _indexes(db) -> dict:
+    sql = ("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'customer'" if db.is_postgres else
+           "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='customer'")
     with db.read() as s:
-        return dict(s.execute(text("SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='customer'")).all())
+        return dict(s.execute(text(sql)).all())
 
 
 def _plan(s, stmt) -> str:
+    if s.get_bind().dialect.name == "postgresql":
+        # A tiny test table is cheaper to scan; ask the planner whether the index is usable at all.
+        s.execute(text("SET LOCAL enable_seqscan = off"))
+        compiled = stmt.compile(s.get_bind(), compile_kwargs={"literal_binds": True})
+        return " | ".join(r[0] for r in s.execute(text("EXPLAIN " + str(compiled))).all())
     compiled = stmt.compile(s.get_bind(), compile_kwargs={"render_postcompile": True})
     params = tuple(compiled.params[k] for k in compiled.positiontup)
     rows = s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params).all()
@@ -26,7 +33,7 @@ def test_creating_a_field_creates_an_index_the_query_plan_uses(db, custom_fields
     assert "ix_customer_attr_aum" in _indexes(db)
     with db.read() as s:
         plan = _plan(s, select(Customer.id).where(attr_expression("aum", "number") > 500))
-    assert "USING INDEX ix_customer_attr_aum" in plan
+    assert "ix_customer_attr_aum" in plan and ("USING INDEX" in plan or "Index" in plan)
 
 
 def test_deleting_a_field_drops_index_and_values(db, custom_fields, make_customer):

@@ -14,6 +14,9 @@ RANGE_ROWS = [{"field": "investable_assets", "op": "gt", "value": "100000", "joi
               {"field": "investable_assets", "op": "lte", "value": "500000"}]
 RANGE_SQL = ("SELECT id FROM customer WHERE json_extract(attrs, '$.investable_assets') > 100000 "
              "AND json_extract(attrs, '$.investable_assets') <= 500000")
+# The same rule as a marketer on PostgreSQL writes it.
+RANGE_SQL_PG = ("SELECT id FROM customer WHERE (attrs->>'investable_assets')::numeric > 100000 "
+                "AND (attrs->>'investable_assets')::numeric <= 500000")
 
 
 def _assets(make_customers, *amounts):
@@ -23,7 +26,7 @@ def _assets(make_customers, *amounts):
 def test_investable_assets_by_condition_and_by_sql_agree(services, assets_field, make_customers, make_tag):
     ids = _assets(make_customers, 50_000, 100_000, 100_001, 300_000, 500_000, 500_001)
     by_rows = make_tag("可投资资产10万-50万", rule={"mode": "conditions", "rows": RANGE_ROWS}, score=2)
-    by_sql = make_tag("可投资资产10万-50万(SQL)", rule={"mode": "sql", "sql": RANGE_SQL})
+    by_sql = make_tag("可投资资产10万-50万(SQL)", rule={"mode": "sql", "sql": RANGE_SQL_PG if services.db.is_postgres else RANGE_SQL})
     report = autotag.run_auto_tags(services.db, now=services.now())
     assert not report.failed, report.summary()
     expected = {ids[2], ids[3], ids[4]}
