@@ -145,5 +145,64 @@ BUILTIN_EVENTS: list[dict] = [
 ]
 
 
+# 设备 (issue 4): what phones report through the device gateway (source "device"), the results of
+# the commands they were sent, and the schedule triggers. Field names are the gateway's contract.
+_ACCOUNT = [_f("account_id", "number", "微信号ID", True), _f("account_wxid", "text", "微信号wxid")]
+DEVICE_EVENTS: list[dict] = [
+    {"key": "device_friend_request", "code": "device.friend_request", "name": "收到好友请求",
+     "remark": "设备上的微信号收到新的好友请求",
+     "fields": _ACCOUNT + [_f("from_wxid", "text", "请求人wxid", True), _f("nickname", "text", "请求人昵称"),
+                           _f("greeting", "text", "验证消息"), _f("source", "text", "来源", remark="search/qrcode/group/card/phone"),
+                           _f("request_id", "number", "好友请求ID")]},
+    {"key": "device_friend_added", "code": "device.friend_added", "name": "新增好友",
+     "remark": "微信号新增了一位好友（通过请求或主动添加）",
+     "fields": _ACCOUNT + [_f("wxid", "text", "好友wxid", True), _f("nickname", "text", "好友昵称"),
+                           _f("mobile", "text", "手机号"), _f("source", "text", "来源")]},
+    {"key": "device_friend_deleted", "code": "device.friend_deleted", "name": "好友被删除",
+     "remark": "好友删除了微信号，或微信号删除了好友",
+     "fields": _ACCOUNT + [_f("wxid", "text", "好友wxid", True), _f("nickname", "text", "好友昵称"),
+                           _f("by_friend", "boolean", "是否对方删除")]},
+    {"key": "device_message", "code": "device.message", "name": "收到消息",
+     "remark": "微信号收到私聊或群聊消息",
+     "fields": _ACCOUNT + [_f("from_wxid", "text", "发送人wxid", True), _f("nickname", "text", "发送人昵称"),
+                           _f("chatroom_id", "text", "群ID", remark="私聊为空"), _f("is_group", "boolean", "是否群消息"),
+                           _f("text", "text", "消息内容"), _f("msg_type", "text", "消息类型", remark="text/image/link/…")]},
+    {"key": "device_group_member_joined", "code": "device.group_member_joined", "name": "新成员入群",
+     "remark": "有人加入了微信号所在的群",
+     "fields": [_f("account_id", "number", "微信号ID", True), _f("chatroom_id", "text", "群ID", True),
+                _f("group_id", "number", "群记录ID"), _f("group_name", "text", "群名称"),
+                _f("members", "list", "入群成员", remark="[{wxid, nickname}]"), _f("wxids", "list", "入群成员wxid列表")]},
+    {"key": "device_group_member_left", "code": "device.group_member_left", "name": "成员退群",
+     "remark": "有人退出或被移出微信号所在的群",
+     "fields": [_f("account_id", "number", "微信号ID", True), _f("chatroom_id", "text", "群ID", True),
+                _f("group_id", "number", "群记录ID"), _f("group_name", "text", "群名称"),
+                _f("members", "list", "退群成员", remark="[{wxid, nickname}]"), _f("wxids", "list", "退群成员wxid列表")]},
+    {"key": "device_moment_posted", "code": "device.moment_posted", "name": "好友发朋友圈",
+     "remark": "微信号的好友发布了朋友圈",
+     "fields": [_f("account_id", "number", "微信号ID", True), _f("moment_id", "text", "朋友圈ID", True),
+                _f("friend_wxid", "text", "好友wxid", True), _f("text", "text", "内容"), _f("has_media", "boolean", "是否含图片/视频")]},
+    {"key": "device_command_result", "code": "device.command_result", "name": "设备指令结果",
+     "remark": "发给手机的指令执行完成（成功、失败或超时）",
+     "fields": [_f("command_id", "number", "指令ID", True), _f("kind", "text", "指令类型", True), _f("ok", "boolean", "是否成功", True),
+                _f("error", "text", "失败原因"), _f("account_id", "number", "微信号ID")]},
+    {"key": "device_risk_signal", "code": "device.risk_signal", "name": "风控信号",
+     "remark": "微信提示操作过于频繁、需要验证、被投诉、封号或被好友删除",
+     "fields": [_f("account_id", "number", "微信号ID", True),
+                _f("kind", "text", "信号类型", True, "too_frequent/verification/complaint/banned/deleted_by_friend"),
+                _f("text", "text", "提示内容")]},
+    {"key": "device_offline", "code": "device.offline", "name": "设备离线",
+     "remark": "设备超过 3 个心跳周期没有消息，已标记离线",
+     "fields": [_f("device_id", "number", "设备ID", True), _f("device_name", "text", "设备名称"),
+                _f("last_seen_at", "datetime", "最后心跳时间"), _f("account_ids", "list", "设备上的微信号ID"),
+                _f("owner_user_ids", "list", "微信号负责人ID")]},
+    {"key": "schedule_fired", "code": "schedule.fired", "name": "定时触发",
+     "remark": "策略的定时触发器到点（cron 或一次性）",
+     "fields": [_f("schedule_key", "text", "定时键", True), _f("strategy_id", "number", "策略ID"),
+                _f("fired_at", "datetime", "触发时间")]},
+]
+BUILTIN_EVENTS += DEVICE_EVENTS
+DEVICE_EVENT_KEYS = tuple(e["key"] for e in DEVICE_EVENTS)
+
+
 def builtin_by_key() -> dict[str, dict]:
     return {e["key"]: e for e in BUILTIN_EVENTS}

@@ -168,5 +168,67 @@ def tokens_create(username, name):
     click.echo(token)
 
 
+@main.group()
+def devices():
+    """设备：添加设备、运行模拟手机."""
+
+
+@devices.command("add")
+@click.option("--count", default=1, show_default=True, type=int, help="添加的设备数量")
+@click.option("--name", "prefix", default="模拟手机", show_default=True, help="设备名称前缀")
+@click.option("--host", default="127.0.0.1:5000", show_default=True, help="二维码里的服务器地址")
+@click.option("--tokens-file", type=click.Path(dir_okay=False), required=True, help="令牌写入此文件（每行一个，权限 600）")
+def devices_add(count, prefix, host, tokens_file):
+    """Create N devices and write their tokens (shown only now) to a file."""
+    from devices.registry import add_device
+
+    rt = _runtime()
+    tokens = []
+    with rt.services.db.write() as s:
+        for i in range(count):
+            _device, token, _qr = add_device(s, f"{prefix}{i + 1:04d}" if count > 1 else prefix, host)
+            tokens.append(token)
+    fd = os.open(tokens_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write("\n".join(tokens) + "\n")
+    click.echo(f"已添加 {count} 台设备，令牌已写入 {tokens_file}")
+
+
+@devices.command("simulate")
+@click.option("--count", default=3, show_default=True, type=int, help="模拟手机数量（不超过令牌数）")
+@click.option("--url", default="ws://127.0.0.1:5000/devices/ws", show_default=True)
+@click.option("--tokens-file", type=click.Path(exists=True, dir_okay=False), required=True)
+@click.option("--message-rate", default=1.0, show_default=True, type=float, help="每个微信号每分钟收到的消息数")
+@click.option("--moment-rate", default=0.5, show_default=True, type=float, help="每个微信号每分钟看到的好友朋友圈数")
+@click.option("--friend-request-rate", default=0.2, show_default=True, type=float, help="每个微信号每分钟收到的好友请求数")
+@click.option("--join-rate", default=0.2, show_default=True, type=float, help="每个微信号每分钟的入群人数")
+@click.option("--group-fail-rate", default=0.0, show_default=True, type=float, help="发送必定失败的群所占比例")
+@click.option("--min-send-gap", default=3.0, show_default=True, type=float, help="同一微信号两次发送间隔低于此秒数即触发「操作过于频繁」")
+@click.option("--seed", default=1, show_default=True, type=int)
+def devices_simulate(count, url, tokens_file, message_rate, moment_rate, friend_request_rate, join_rate,
+                     group_fail_rate, min_send_gap, seed):
+    """Run N simulated phones against a running server until Ctrl-C."""
+    from devices.simulator import PhoneConfig, SimulatedFleet
+
+    with open(tokens_file, encoding="utf-8") as fh:
+        tokens = [line.strip() for line in fh if line.strip()][:count]
+    if not tokens:
+        raise click.ClickException(f"{tokens_file} 里没有令牌（先运行 cunkebao devices add）")
+    config = PhoneConfig(message_rate=message_rate, moment_rate=moment_rate, friend_request_rate=friend_request_rate,
+                         join_rate=join_rate, group_fail_rate=group_fail_rate, min_send_gap=min_send_gap, seed=seed)
+    fleet = SimulatedFleet(url, tokens, config)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    fleet.start(timeout=300)
+    stats = fleet.stats()
+    click.echo(f"{stats['connected']} 台模拟手机已连接（{stats['accounts']} 个微信号），拒绝 {stats['refused']} 台；Ctrl-C 结束")
+    for phone in fleet.refused()[:5]:
+        click.echo(f"  被拒绝：{phone.stats.refused}")
+    while not stop.wait(60):
+        click.echo(json.dumps(fleet.stats(), ensure_ascii=False))
+    fleet.stop()
+
+
 if __name__ == "__main__":
     sys.exit(main())

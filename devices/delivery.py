@@ -1,0 +1,191 @@
+"""指令下发: moving due commands to the phones connected to this process, and noticing the ones
+that were never acknowledged.
+
+- Due means queued with not_before passed (the risk budget sets not_before for pacing); a
+  command for an offline phone simply stays queued until the phone is back.
+- Commands go out in id order per account. A command is marked sent before the frame leaves,
+  so a crash between the two is caught by the timeout below, never lost.
+- Sent but not acknowledged within 30 s → sent once more; a second silence → timeout (with a
+  `device.command_result` event). Acknowledged but no result within 5 minutes → timeout
+  without a retry (the phone may have done it; doing it twice would be worse).
+- Several web processes: each delivers only to the phones it holds. A command issued in this
+  process wakes delivery at once (devices.commands.on_issued after commit); one issued
+  elsewhere (a worker process) is found by polling the database every 0.5 s — one indexed
+  query on (status, not_before). Redis pub/sub was not needed for that bound; see PROTOCOL.md.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+from typing import Optional
+
+from sqlalchemy import or_
+from sqlmodel import select
+
+from devices.connections import ConnectionRegistry
+from devices.models import DeviceCommand, WechatAccount
+from devices.outcomes import OutcomeWriter, command_result_event
+from devices.protocol import ACK_TIMEOUT_SECONDS, command as command_frame
+
+log = logging.getLogger("ckb.devices.delivery")
+RESULT_TIMEOUT_SECONDS = 300
+MAX_ATTEMPTS = 2
+
+
+class Delivery:
+    def __init__(self, services, ingestor, registry: ConnectionRegistry, *, poll_seconds: float = 0.5,
+                 ack_timeout: float = ACK_TIMEOUT_SECONDS, housekeeping=None):
+        self.services = services
+        self.ingestor = ingestor
+        self.registry = registry
+        self.poll_seconds = poll_seconds
+        self.ack_timeout = ack_timeout
+        self.outcomes = OutcomeWriter(services, ingestor)
+        self.housekeeping = housekeeping  # called about once a second (offline sweep)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._lock = threading.Lock()
+        self._unhook = None
+        try:  # a command issued in this process wakes delivery the moment it commits
+            from devices.commands import on_issued
+
+            self._unhook = on_issued(lambda _issued: self.wake())
+        except ImportError:  # pragma: no cover - the risk budget ships with the devices package
+            pass
+
+    # -- lifecycle: the loop lives while this process holds phones --------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    def ensure_running(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._stop.clear()
+                self._thread = threading.Thread(target=self._run, name="ckb-device-delivery", daemon=True)
+                self._thread.start()
+        self.wake()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=10)
+        self.outcomes.stop()
+        if self._unhook is not None:
+            self._unhook()
+            self._unhook = None
+
+    def _run(self) -> None:
+        idle_since = None
+        last_house = 0.0
+        while not self._stop.is_set():
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+            if not len(self.registry):
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since > 2:
+                    with self._lock:
+                        if not len(self.registry):
+                            self._thread = None
+                            return
+                continue
+            idle_since = None
+            try:
+                self.deliver_due()
+                if time.monotonic() - last_house >= 1.0:
+                    last_house = time.monotonic()
+                    self.check_timeouts()
+                    self.recheck_deferred()
+                    if self.housekeeping is not None:
+                        self.housekeeping()
+            except Exception:  # noqa: BLE001 - keep delivering; the next round retries
+                log.exception("device command delivery failed")
+
+    # -- sending -------------------------------------------------------------------------------
+    def deliver_due(self, limit: int = 500) -> int:
+        held = self.registry.device_ids()
+        if not held:
+            return 0
+        now = self.services.now()
+        out = []
+        with self.services.db.write() as session:
+            stmt = (select(DeviceCommand, WechatAccount.device_id)
+                    .join(WechatAccount, WechatAccount.id == DeviceCommand.account_id)
+                    .where(DeviceCommand.status == "queued", WechatAccount.device_id.in_(held),
+                           or_(DeviceCommand.not_before.is_(None), DeviceCommand.not_before <= now))
+                    .order_by(DeviceCommand.id).limit(limit).with_for_update(skip_locked=True, of=DeviceCommand))
+            for cmd, device_id in session.exec(stmt).all():
+                attempts = int((cmd.result or {}).get("attempts", 0)) + 1
+                cmd.status, cmd.sent_at, cmd.device_id = "sent", now, device_id
+                cmd.result = {"attempts": attempts}
+                session.add(cmd)
+                out.append((cmd.id, device_id, command_frame(cmd.id, cmd.kind, cmd.payload or {}, int(self.ack_timeout))))
+        failed = [cid for cid, device_id, frame in out if not self._send(device_id, frame)]
+        if failed:
+            with self.services.db.write() as session:
+                for cmd in session.exec(select(DeviceCommand).where(DeviceCommand.id.in_(failed), DeviceCommand.status == "sent")):
+                    cmd.status, cmd.sent_at = "queued", None
+                    cmd.result = {"attempts": max(0, int((cmd.result or {}).get("attempts", 1)) - 1)}
+                    session.add(cmd)
+        return len(out) - len(failed)
+
+    def _send(self, device_id: int, frame: str) -> bool:
+        conn = self.registry.get(device_id)
+        return conn is not None and conn.send(frame)
+
+    # -- what the phone says back -----------------------------------------------------------------
+    def on_ack(self, op) -> None:
+        self.outcomes.submit(op)
+
+    def on_result(self, op) -> bool:
+        """Returns once the result is stored (the caller then acknowledges it to the phone)."""
+        return self.outcomes.submit(op, wait=True)
+
+    def requeue_unacked(self, device_id: int) -> None:
+        """A phone that dropped its connection: what it had not acknowledged goes out again when
+        it is back (phones ignore a command id they already executed; PROTOCOL.md)."""
+        with self.services.db.write() as session:
+            for cmd in session.exec(select(DeviceCommand).where(DeviceCommand.device_id == device_id,
+                                                                DeviceCommand.status == "sent")):
+                cmd.status, cmd.sent_at = "queued", None
+                session.add(cmd)
+
+    def recheck_deferred(self) -> None:
+        """Deferred commands whose time has come go back through the risk budget (commands.py)."""
+        try:
+            from devices.commands import recheck_deferred
+        except ImportError:  # pragma: no cover
+            return
+        with self.services.db.write() as session:
+            recheck_deferred(session, self.services.now(), settings=self.services.settings, redis=self.services.redis)
+
+    # -- silence -------------------------------------------------------------------------------
+    def check_timeouts(self) -> int:
+        now = self.services.now()
+        ack_cutoff = now - timedelta(seconds=self.ack_timeout)
+        result_cutoff = now - timedelta(seconds=RESULT_TIMEOUT_SECONDS)
+        events = []
+        with self.services.db.write() as session:
+            stmt = select(DeviceCommand).where(or_(
+                (DeviceCommand.status == "sent") & (DeviceCommand.sent_at < ack_cutoff),
+                (DeviceCommand.status == "acked") & (DeviceCommand.acked_at < result_cutoff))).limit(500)
+            for cmd in session.exec(stmt):
+                attempts = int((cmd.result or {}).get("attempts", 1))
+                if cmd.status == "sent" and attempts < MAX_ATTEMPTS:
+                    cmd.status, cmd.sent_at = "queued", None
+                    cmd.error = f"第 {attempts} 次下发后 {int(self.ack_timeout)} 秒内未确认，已重新下发"
+                else:
+                    silent = "未确认" if cmd.status == "sent" else "已确认但未返回结果"
+                    cmd.error = (f"设备{silent}（下发 {attempts} 次，每次等待 {int(self.ack_timeout)} 秒）"
+                                 if cmd.status == "sent" else f"设备{silent}（{RESULT_TIMEOUT_SECONDS} 秒）")
+                    cmd.status, cmd.finished_at = "timeout", now
+                    events.append(command_result_event(cmd))
+                session.add(cmd)
+        if events:
+            self.ingestor.ingest_trusted("device", "device:commands", events)
+        return len(events)

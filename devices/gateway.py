@@ -1,0 +1,279 @@
+"""设备网关: one phone's conversation with the server, whatever carries it (web/devices_ws.py
+puts it on a WebSocket). hello with the device token → welcome → heartbeats, the accounts on
+the phone, reports, and the acks/results of the commands delivery sends it.
+
+A report is acknowledged only after it is stored: first our own records (friend requests,
+friends, groups, moments — idempotent upserts), then the event in the ledger (deduplicated on
+device + report id), so a phone may re-send anything it has no ack for.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from sqlmodel import select
+
+from devices import autoaccept, presence
+from devices.connections import Connection, ConnectionRegistry, Transport
+from devices.delivery import Delivery
+from devices.errors import ProtocolError
+from devices.models import FriendRequest, WechatAccount
+from devices.outcomes import Op
+from devices.protocol import (CLOSE_AUTH, CLOSE_BAD_FRAME, CLOSE_DISABLED, CLOSE_HELLO_TIMEOUT, CLOSE_NORMAL,
+                              CLOSE_REPLACED, HEARTBEAT_SECONDS, HELLO_TIMEOUT_SECONDS, REPORT_KINDS, VERSION,
+                              ack, dumps, error, parse_frame)
+from devices.registry import resolve_token, upsert_accounts, write_log
+from devices.reports import record_report
+
+log = logging.getLogger("ckb.devices.gateway")
+
+
+class Gateway:
+    def __init__(self, services, ingestor, *, heartbeat_seconds: float = HEARTBEAT_SECONDS,
+                 hello_timeout: float = HELLO_TIMEOUT_SECONDS, poll_seconds: float = 0.5, ack_timeout: Optional[float] = None):
+        self.services = services
+        self.ingestor = ingestor
+        self.heartbeat_seconds = heartbeat_seconds
+        self.hello_timeout = hello_timeout
+        self.registry = ConnectionRegistry()
+        kwargs = {"ack_timeout": ack_timeout} if ack_timeout else {}
+        self.delivery = Delivery(services, ingestor, self.registry, poll_seconds=poll_seconds,
+                                 housekeeping=self._housekeeping, **kwargs)
+        self._definitions_ready = False
+        self._last_sweep = None
+
+    @property
+    def tz(self) -> str:
+        return self.services.settings.timezone
+
+    def stop(self) -> None:
+        for conn in self.registry.all():
+            conn.close(CLOSE_NORMAL, "服务器停止")
+        self.delivery.stop()
+
+    def ensure_definitions(self) -> None:
+        """Device reports are events: their definitions must exist, or every report is refused."""
+        if self._definitions_ready:
+            return
+        from events.builtin import DEVICE_EVENT_KEYS
+        from events.definitions import import_builtin
+
+        with self.services.db.write() as session:
+            created = import_builtin(session, keys=DEVICE_EVENT_KEYS)["created"]
+        if created:
+            self.ingestor.catalog.invalidate()
+        self._definitions_ready = True
+
+    # -- one connection ------------------------------------------------------------------------
+    def serve(self, transport: Transport) -> None:
+        conn = self._hello(transport)
+        if conn is None:
+            return
+        reason = "手机断开连接"
+        try:
+            while not conn.closed:
+                try:
+                    raw = transport.receive(timeout=5)
+                except Exception:  # noqa: BLE001 - the transport's "closed" exception
+                    break
+                if raw is None:
+                    continue
+                try:
+                    self.handle(conn, parse_frame(raw))
+                except ProtocolError as exc:
+                    reason = exc.message
+                    conn.send(error(None, exc.code, exc.message))
+                    conn.close(exc.close_code, exc.message)
+                    break
+        finally:
+            self._disconnected(conn, reason)
+
+    def _hello(self, transport: Transport) -> Optional[Connection]:
+        def refuse(code: int, close_code: int, message: str, frame_id=None) -> None:
+            try:
+                transport.send(error(frame_id, code, message))
+            except Exception:  # noqa: BLE001 - the phone may be gone already
+                pass
+            Connection(0, transport).close(close_code, message)
+
+        try:
+            raw = transport.receive(timeout=self.hello_timeout)
+        except Exception:  # noqa: BLE001
+            return None
+        if raw is None:
+            refuse("hello_timeout", CLOSE_HELLO_TIMEOUT, f"{int(self.hello_timeout)} 秒内未发送 hello")
+            return None
+        try:
+            frame = parse_frame(raw)
+        except ProtocolError as exc:
+            refuse(exc.code, exc.close_code, exc.message)
+            return None
+        if frame["type"] != "hello":
+            refuse("hello_required", CLOSE_BAD_FRAME, "第一条消息必须是 hello", frame["id"])
+            return None
+        self.ensure_definitions()
+        now = self.services.now()
+        with self.services.db.write() as session:
+            device = resolve_token(session, frame.get("token"))
+            if device is None:
+                refuse("auth_failed", CLOSE_AUTH, "设备令牌无效", frame["id"])
+                return None
+            if not device.enabled:
+                write_log(session, device.id, "alert", "已解绑的设备尝试连接，已拒绝", now)
+                refuse("device_disabled", CLOSE_DISABLED, "设备已解绑，请在设备管理中启用", frame["id"])
+                return None
+            presence.mark_online(session, device, now, getattr(transport, "remote_addr", ""),
+                                 frame.get("app_version", ""), frame.get("model", ""))
+            device_id, name = device.id, device.name
+            accounts = {a.wxid: a.id for a in session.exec(select(WechatAccount).where(WechatAccount.device_id == device_id))}
+        conn = Connection(device_id, transport)
+        conn.accounts = accounts
+        old = self.registry.add(conn)
+        if old is not None:
+            old.close(CLOSE_REPLACED, "同一设备在别处重新连接")
+        conn.send(dumps({"type": "welcome", "id": frame["id"], "device_id": device_id, "device_name": name,
+                         "protocol": VERSION, "heartbeat_interval": int(self.heartbeat_seconds),
+                         "server_time": now.isoformat()}))
+        self.delivery.ensure_running()
+        return conn
+
+    def _disconnected(self, conn: Connection, reason: str) -> None:
+        conn.close(CLOSE_NORMAL, reason)
+        if not self.registry.remove(conn):
+            return  # replaced by a newer connection of the same phone: that one is the truth
+        try:
+            with self.services.db.write() as session:
+                presence.mark_disconnected(session, conn.device_id, self.services.now(), reason)
+            self.delivery.requeue_unacked(conn.device_id)
+        except Exception:  # noqa: BLE001 - bookkeeping only; the offline sweep catches up
+            log.exception("recording a disconnect failed", extra={"device_id": conn.device_id})
+
+    # -- frames ----------------------------------------------------------------------------------
+    def handle(self, conn: Connection, frame: dict) -> None:
+        kind, fid = frame["type"], frame["id"]
+        if kind == "heartbeat":
+            self.delivery.outcomes.submit(Op("heartbeat", conn.device_id, battery=frame.get("battery"),
+                                             network=frame.get("network")), wait=True)
+            conn.send(ack(fid))
+        elif kind == "ack":
+            self.delivery.on_ack(Op("ack", conn.device_id, command_id=_int(fid)))
+        elif kind == "result":
+            op = Op("result", conn.device_id, command_id=_int(fid), ok=frame.get("ok") is True,
+                    result=frame.get("result"), error=str(frame.get("error") or "")[:1000])
+            if self.delivery.on_result(op):
+                conn.send(ack(fid))
+        elif kind == "accounts":
+            self._accounts(conn, frame)
+        elif kind == "report":
+            self._report(conn, frame)
+        else:  # a second hello
+            conn.send(error(fid, "already_authenticated", "已经认证，无需重复 hello"))
+
+    def _accounts(self, conn: Connection, frame: dict) -> None:
+        items = frame.get("accounts")
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            conn.send(error(frame["id"], "bad_accounts", "accounts 应为微信号对象数组"))
+            return
+        now = self.services.now()
+        with self.services.db.write() as session:
+            presence.touch(session, conn.device_id, now)
+            conn.accounts = upsert_accounts(session, conn.device_id, items)
+        conn.send(ack(frame["id"], accounts=conn.accounts))
+        self.delivery.wake()  # commands queued for these accounts can go out now
+
+    def _report(self, conn: Connection, frame: dict) -> None:
+        fid, kind, data = frame["id"], frame.get("kind"), frame.get("data") or {}
+        account_id = conn.accounts.get(str(frame.get("account", "")))
+        if kind not in REPORT_KINDS or not isinstance(data, dict) or account_id is None:
+            message = (f"未知的上报类型：{str(kind)[:32]}" if kind not in REPORT_KINDS else
+                       "data 应为 JSON 对象" if not isinstance(data, dict) else
+                       f"微信号 {str(frame.get('account', ''))[:64]} 不在本设备上（先发送 accounts）")
+            conn.send(ack(fid, ok=False, error={"code": "bad_report", "message": message}))
+            return
+        now = self.services.now()
+        try:
+            with self.services.db.write() as session:
+                presence.touch(session, conn.device_id, now)
+                account = session.get(WechatAccount, account_id)
+                ev = record_report(session, conn.device_id, account, kind, data, now)
+        except ProtocolError as exc:
+            conn.send(ack(fid, ok=False, error={"code": exc.code, "message": exc.message}))
+            return
+        if ev is None:
+            conn.send(ack(fid, ok=True))
+            return
+        ev["id"] = str(fid)
+        if frame.get("at"):
+            ev["occurred_at"] = frame["at"]
+        result = self.ingestor.ingest_trusted("device", f"device:{conn.device_id}", [ev])
+        payload = result.payload
+        if payload["rejected"]:
+            first = payload["rejected"][0]
+            conn.send(ack(fid, ok=False, record_id=first["record_id"],
+                          error={"code": first["reason"], "message": "；".join(e["message"] for e in first["errors"])}))
+            return
+        record = (payload["accepted"] or payload["duplicates"])[0]
+        conn.send(ack(fid, ok=True, record_id=record["record_id"], duplicate=not payload["accepted"]))
+        if kind == "friend_request" and payload["accepted"]:
+            self.auto_accept(ev["data"]["request_id"])
+
+    # -- 自动通过好友 -------------------------------------------------------------------------------
+    def auto_accept(self, request_id: int):
+        """Runs the auto-accept rules on a new friend request; returns the command issued or None."""
+        try:
+            from devices.commands import issue_command
+        except ImportError:  # the risk budget is not installed: nothing is accepted automatically
+            log.warning("auto-accept skipped: devices.commands is missing")
+            return None
+        now = self.services.now()
+        with self.services.db.write() as session:
+            request = session.get(FriendRequest, request_id)
+            if request is None or request.status != "pending":
+                return None
+            rule = autoaccept.choose_rule(session, request, now, self.tz)
+            if rule is None:
+                return None
+            cmd = issue_command(session, request.account_id, "accept_friend",
+                                {"request_id": request.id, "wxid": request.from_wxid}, source="system",
+                                idempotency_key=f"autoaccept:{request.id}", now=now, settings=self.services.settings)
+            account = session.get(WechatAccount, request.account_id)
+            if cmd.status == "refused":
+                write_log(session, account.device_id or 0, "command",
+                          f"自动通过规则「{rule.name}」未能通过 {request.from_wxid} 的好友请求：{cmd.reason}", now)
+                return cmd
+            request.status, request.handled_by, request.handled_at = "accepted", f"rule:{rule.id}", now
+            session.add(request)
+            return cmd
+
+    # -- 离线检测 ------------------------------------------------------------------------------------
+    def _housekeeping(self) -> None:
+        now = self.services.now()
+        if self._last_sweep is None or (now - self._last_sweep).total_seconds() >= min(self.heartbeat_seconds, 10):
+            self._last_sweep = now
+            self.sweep_offline()
+
+    def sweep_offline(self) -> list[int]:
+        """Marks phones silent for more than three heartbeats offline; returns their ids."""
+        now = self.services.now()
+        with self.services.db.read() as session:
+            candidates = presence.find_silent(session, now, self.heartbeat_seconds)
+        marked = []
+        for device_id in candidates:
+            with self.services.db.write() as session:
+                data = presence.mark_offline(session, device_id, now, self.heartbeat_seconds, self.tz)
+            if data is None:
+                continue
+            marked.append(device_id)
+            self.ingestor.ingest_trusted("device", f"device:{device_id}",
+                                         [{"event": "device.offline", "id": f"offline:{data['last_seen_at']}", "data": data}])
+            conn = self.registry.get(device_id)
+            if conn is not None:
+                conn.close(CLOSE_NORMAL, "心跳超时，已标记离线")
+        return marked
+
+
+def _int(value) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

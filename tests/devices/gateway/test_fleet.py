@@ -1,0 +1,86 @@
+"""The simulator as the test peer: a fleet connects and syncs; a friend request with a matching
+greeting is auto-accepted by rule, the accept_friend command reaches the phone and its result
+(and the new friend) come back."""
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from devices.models import (AutoAcceptRule, ChatGroup, ChatGroupMember, Device, DeviceCommand, Friend, FriendRequest,
+                            WechatAccount)
+from events.models import EventRecord
+
+
+def test_twenty_phones_connect_and_sync(fleet, make_devices, app_db):
+    devices = make_devices(20)
+    f = fleet([token for _id, token in devices], friends=5, groups=2, members=3)
+    stats = f.stats()
+    assert stats["connected"] == 20 and stats["refused"] == 0
+    with app_db.read() as s:
+        assert s.exec(select(func.count()).select_from(Device).where(Device.online == True)).one() == 20  # noqa: E712
+        assert s.exec(select(func.count()).select_from(WechatAccount)).one() == stats["accounts"]
+        assert s.exec(select(func.count()).select_from(Friend)).one() == 5 * stats["accounts"]
+        assert s.exec(select(func.count()).select_from(ChatGroup)).one() == 2 * stats["accounts"]
+        assert s.exec(select(func.count()).select_from(ChatGroupMember)).one() == 6 * stats["accounts"]
+        accounts = s.exec(select(WechatAccount)).all()
+        assert all(a.friends_count == 5 and a.groups_count == 2 and a.device_id for a in accounts)
+
+
+def test_friend_request_is_auto_accepted_by_rule(fleet, make_devices, app_db):
+    with app_db.write() as s:
+        s.add(AutoAcceptRule(name="不相关来源", sources=["phone"], position=0))
+        rule = AutoAcceptRule(name="课程咨询自动通过", keywords=["课程", "报名"], daily_cap=5, position=1)
+        s.add(rule)
+        s.flush()
+        rule_id = rule.id
+    [(_id, token)] = make_devices()
+    f = fleet([token], friends=3, groups=1, members=2)
+    phone = f.phones[0]
+    answer = f.report(0, "friend_request", {"from_wxid": "wxid_lead1", "nickname": "陈女士",
+                                            "greeting": "你好，想了解课程", "source": "search"})
+    assert answer["ok"] is True
+    ignored = f.report(0, "friend_request", {"from_wxid": "wxid_lead2", "greeting": "在吗", "source": "search"})
+    assert ignored["ok"] is True
+
+    assert f.wait_for(lambda: any(kind == "accept_friend" for _c, kind, _p in phone.stats.received))
+    [(command_id, _kind, payload)] = [r for r in phone.stats.received if r[1] == "accept_friend"]
+    assert payload["wxid"] == "wxid_lead1"
+
+    def friend_arrived():
+        with app_db.read() as s:
+            return s.exec(select(Friend).where(Friend.wxid == "wxid_lead1")).first() is not None
+    assert f.wait_for(friend_arrived)
+    with app_db.read() as s:
+        cmd = s.get(DeviceCommand, command_id)
+        assert cmd.status == "succeeded" and cmd.source == "system" and cmd.idempotency_key.startswith("autoaccept:")
+        requests = {r.from_wxid: r for r in s.exec(select(FriendRequest))}
+        assert requests["wxid_lead1"].status == "accepted" and requests["wxid_lead1"].handled_by == f"rule:{rule_id}"
+        assert requests["wxid_lead2"].status == "pending" and requests["wxid_lead2"].handled_by == ""
+        codes = [e.event_code for e in s.exec(select(EventRecord).order_by(EventRecord.id))]
+        assert codes.count("device.friend_request") == 2
+        assert "device.command_result" in codes and "device.friend_added" in codes
+    assert len([r for r in phone.stats.received if r[1] == "accept_friend"]) == 1
+
+
+def test_sends_faster_than_the_gap_give_a_risk_signal(fleet, make_devices, app_db, clock):
+    """Two sends to one simulated account inside its gap: the second fails with 操作过于频繁
+    and the phone reports the risk signal (the budget normally prevents this; here the commands
+    are placed straight in the queue, as a misbehaving second server would)."""
+    [(_id, token)] = make_devices()
+    f = fleet([token], friends=2, groups=1, members=1, min_send_gap=60)
+    acc = f.phones[0].account(0)
+    with app_db.write() as s:
+        account = s.exec(select(WechatAccount).where(WechatAccount.wxid == acc.wxid)).one()
+        for i in range(2):
+            s.add(DeviceCommand(account_id=account.id, kind="send_text", payload={"to": next(iter(acc.friends)), "text": f"第{i}条"},
+                                status="queued", created_at=clock.now()))
+    assert f.wait_for(lambda: f.phones[0].stats.risk_signals == 1)
+
+    def risk_stored():
+        with app_db.read() as s:
+            return s.exec(select(EventRecord).where(EventRecord.event_code == "device.risk_signal")).first() is not None
+    assert f.wait_for(risk_stored)
+    with app_db.read() as s:
+        statuses = sorted(c.status for c in s.exec(select(DeviceCommand)))
+        assert statuses == ["failed", "succeeded"]
+        assert s.exec(select(DeviceCommand).where(DeviceCommand.status == "failed")).one().error.startswith("操作过于频繁")
