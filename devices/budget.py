@@ -58,7 +58,8 @@ def is_group_target(kind: str, payload: dict) -> bool:
 
 def gap_window(kind: str, payload: dict, settings=None) -> tuple[float, float]:
     if is_group_target(kind, payload):
-        low, high = _setting(settings, "budget_group_gap_min_seconds", 3), _setting(settings, "budget_group_gap_max_seconds", 8)
+        low, high = (_setting(settings, "budget_group_gap_min_seconds", 3),
+                     _setting(settings, "budget_group_gap_max_seconds", 8))
     else:
         low, high = (_setting(settings, "budget_private_gap_min_seconds", 5),
                      _setting(settings, "budget_private_gap_max_seconds", 10))

@@ -31,7 +31,7 @@ COMMAND_KINDS: dict[str, tuple] = {
     "accept_friend": (("wxid", "request_id"),), "add_friend": (("phone", "wxid"),),
     "send_text": ("to", "text"), "send_image": ("to", ("url", "material_id")), "send_link": ("to", "url"),
     "send_miniprogram": ("to", "appid"), "like_moment": ("moment_id",), "comment_moment": ("moment_id", "text"),
-    "post_moment": (("text", "media", "link"),), "create_group": ("members",),
+    "post_moment": (("text", "media", "link", "material_ids"),), "create_group": ("members",),
     "invite_to_group": ("chatroom_id", "members"), "set_announcement": ("chatroom_id", "text"),
     "sync_friends": (), "sync_groups": (), "restart": (), "unbind": (),
 }

@@ -21,3 +21,19 @@ BUILTIN_PROCESSORS = (HttpProcessor, EmailProcessor, SmsProcessor, NotifyProcess
                       # 客户中心 (issue 3)
                       AddTagProcessor, RemoveTagProcessor, MoveToGroupProcessor, AssignProcessor,
                       CreateTaskProcessor, SendTemplateProcessor, NotifyOwnerProcessor)
+
+# 设备 (issue 4): steps that drive phones, every command through the risk budget.
+from handlers.builtin.device_accept_friend import AcceptFriendProcessor  # noqa: E402
+from handlers.builtin.device_add_friend import AddFriendProcessor  # noqa: E402
+from handlers.builtin.device_comment_moment import CommentMomentProcessor  # noqa: E402
+from handlers.builtin.device_create_group import CreateGroupProcessor  # noqa: E402
+from handlers.builtin.device_invite_to_group import InviteToGroupProcessor  # noqa: E402
+from handlers.builtin.device_like_moment import LikeMomentProcessor  # noqa: E402
+from handlers.builtin.device_post_moment import PostMomentProcessor  # noqa: E402
+from handlers.builtin.device_send_message import SendMessageProcessor  # noqa: E402
+from handlers.builtin.device_set_announcement import SetAnnouncementProcessor  # noqa: E402
+from handlers.builtin.device_tag_friend import TagFriendProcessor  # noqa: E402
+
+BUILTIN_PROCESSORS += (AcceptFriendProcessor, AddFriendProcessor, SendMessageProcessor, LikeMomentProcessor,
+                       CommentMomentProcessor, PostMomentProcessor, CreateGroupProcessor, InviteToGroupProcessor,
+                       SetAnnouncementProcessor, TagFriendProcessor)
