@@ -37,3 +37,17 @@ from handlers.builtin.device_tag_friend import TagFriendProcessor  # noqa: E402
 BUILTIN_PROCESSORS += (AcceptFriendProcessor, AddFriendProcessor, SendMessageProcessor, LikeMomentProcessor,
                        CommentMomentProcessor, PostMomentProcessor, CreateGroupProcessor, InviteToGroupProcessor,
                        SetAnnouncementProcessor, TagFriendProcessor)
+
+# 工作台 (issue 4): the steps the workbench templates use.
+from handlers.builtin.device_distribute import DistributeProcessor  # noqa: E402
+from handlers.builtin.device_group_welcome import GroupWelcomeProcessor  # noqa: E402
+from handlers.builtin.workbench_auto_group import AutoGroupProcessor, AutoGroupSetupProcessor  # noqa: E402
+from handlers.builtin.workbench_auto_like import AutoLikeProcessor  # noqa: E402
+from handlers.builtin.workbench_checkin import CheckInProcessor  # noqa: E402
+from handlers.builtin.workbench_group_push import GroupPushProcessor, GroupPushRetryProcessor  # noqa: E402
+from handlers.builtin.workbench_keyword_reply import KeywordReplyProcessor  # noqa: E402
+from handlers.builtin.workbench_moment_sync import MomentSyncProcessor  # noqa: E402
+
+BUILTIN_PROCESSORS += (DistributeProcessor, GroupWelcomeProcessor, AutoLikeProcessor, MomentSyncProcessor,
+                       AutoGroupProcessor, AutoGroupSetupProcessor, GroupPushProcessor, GroupPushRetryProcessor,
+                       KeywordReplyProcessor, CheckInProcessor)

@@ -68,9 +68,9 @@ def build(config: dict, context: BuildContext) -> dict:
     steps = [step("device.distribute", distribute)]
     if source == "new_friend":
         if welcome:
-            steps.append(step("device.send_message", {"account_id": "${account_id}", "to": "${wxid}", "text": welcome}))
+            steps.append(step("device.send_message", {"to": "${wxid}", "text": welcome}))
         if tags:
-            steps.append(step("device.tag_friend", {"account_id": "${account_id}", "wxid": "${wxid}", "tags": ",".join(tags)}))
+            steps.append(step("device.tag_friend", {"wxid": "${wxid}", "tags": ",".join(tags)}))
     else:
         if tags:
             steps.append(step("crm.add_tag", {"tags": ",".join(tags)}))
