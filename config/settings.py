@@ -69,6 +69,17 @@ class Settings(BaseSettings):
     autotag_cron: str = "05:30"
     sql_sandbox_timeout_seconds: float = 10.0
 
+    # Device risk budget (风控): send gaps with jitter, caps, quiet hours (e.g. "22:00-08:00"; off when empty).
+    budget_group_gap_min_seconds: float = 3.0
+    budget_group_gap_max_seconds: float = 8.0
+    budget_private_gap_min_seconds: float = 5.0
+    budget_private_gap_max_seconds: float = 10.0
+    budget_hourly_send_cap: int = 300
+    budget_customer_daily_touches: int = 5
+    budget_quiet_hours: str = ""
+    budget_offline_retry_minutes: int = 30
+    risk_pause_hours: int = 24
+
     # Login throttling.
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
