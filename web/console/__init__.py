@@ -21,6 +21,10 @@ def register_console(app: Flask) -> None:
     for module in (groups, crmlogs):
         app.register_blueprint(module.bp)
     from web.console import tags; app.register_blueprint(tags.bp)  # noqa: E702 - 标签管理/标签规则/标签历史
+    from web.console import devices; app.register_blueprint(devices.bp)  # noqa: E702 - 设备管理
+    from web.console import accounts; app.register_blueprint(accounts.bp)  # noqa: E702 - 微信号管理
+    from web.console import content; app.register_blueprint(content.bp)  # noqa: E702 - 内容库/素材/朋友圈采集/敏感词
+    from web.console import workbench; app.register_blueprint(workbench.bp)  # noqa: E702 - 工作台
     register_tools(app)
 
 
