@@ -111,9 +111,9 @@ class Delivery:
         held = self.registry.device_ids()
         if not held:
             return 0
-        now = self.services.now()
         out = []
         with self.services.db.write() as session:
+            now = self.services.now()  # after the write lock: sent_at is when it really goes
             stmt = (select(DeviceCommand, WechatAccount.device_id)
                     .join(WechatAccount, WechatAccount.id == DeviceCommand.account_id)
                     .where(DeviceCommand.status == "queued", WechatAccount.device_id.in_(held),

@@ -92,9 +92,9 @@ class OutcomeWriter:
                     item.done.set()
 
     def apply(self, batch: list[Op]) -> None:
-        now = self.services.now()
         events = []
         with self.services.db.write() as session:
+            now = self.services.now()  # when it is stored, not when it was queued for the lock
             beats: dict[int, Op] = {}
             for op in batch:
                 if op.kind == "heartbeat":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from devices.models import ChatGroup, ChatGroupMember, Friend, WechatAccount
@@ -42,10 +42,20 @@ def sync_friends(session: Session, account: WechatAccount, friends: list, comple
     items = {_s(f.get("wxid"), 64): f for f in friends if isinstance(f, dict) and f.get("wxid")}
     existing = {f.wxid: f for f in session.exec(select(Friend).where(Friend.account_id == account.id))}
     added = removed = 0
+    fresh = []
     for wxid, item in items.items():
-        if wxid not in existing or existing[wxid].deleted_at is not None:
+        if wxid not in existing:
+            # New friends in one executemany: a phone's first sync brings hundreds at once.
+            fresh.append({"account_id": account.id, "wxid": wxid, "nickname": _s(item.get("nickname"), 100),
+                          "remark": _s(item.get("remark"), 100), "mobile": _s(item.get("mobile"), 32),
+                          "source": _s(item.get("source"), 32), "tags": _tags(item.get("tags")), "added_at": now})
+            continue
+        if existing[wxid].deleted_at is not None:
             added += 1
-        upsert_friend(session, account.id, item, now, existing.get(wxid))
+        upsert_friend(session, account.id, item, now, existing[wxid])
+    if fresh:
+        session.execute(insert(Friend), fresh)
+        added += len(fresh)
     if complete:
         for wxid, friend in existing.items():
             if wxid not in items and friend.deleted_at is None:
@@ -76,12 +86,14 @@ def apply_members(session: Session, group: ChatGroup, members: list, joined: boo
     items = {_s(m.get("wxid"), 64): m for m in members if isinstance(m, dict) and m.get("wxid")}
     existing = {m.wxid: m for m in session.exec(select(ChatGroupMember).where(ChatGroupMember.group_id == group.id))}
     changed = []
+    fresh = []
     for wxid, item in items.items():
         row = existing.get(wxid)
         if joined:
             if row is None:
-                row = ChatGroupMember(group_id=group.id, wxid=wxid, joined_at=now)
+                fresh.append({"group_id": group.id, "wxid": wxid, "nickname": _s(item.get("nickname"), 100), "joined_at": now})
                 changed.append({"wxid": wxid, "nickname": _s(item.get("nickname"), 100)})
+                continue
             elif row.left_at is not None:
                 row.left_at, row.joined_at = None, now
                 changed.append({"wxid": wxid, "nickname": _s(item.get("nickname"), 100)})
@@ -92,6 +104,8 @@ def apply_members(session: Session, group: ChatGroup, members: list, joined: boo
             row.left_at = now
             session.add(row)
             changed.append({"wxid": wxid, "nickname": row.nickname or _s(item.get("nickname"), 100)})
+    if fresh:
+        session.execute(insert(ChatGroupMember), fresh)
     if complete:
         for wxid, row in existing.items():
             if wxid not in items and row.left_at is None:

@@ -15,9 +15,9 @@ from config.settings import load_settings
 
 
 def _runtime(settings=None):
-    from engine.runtime import Runtime
+    from web.device_wiring import make_runtime
 
-    return Runtime.from_settings(settings or load_settings())
+    return make_runtime(settings or load_settings())
 
 
 @click.group()
@@ -205,8 +205,9 @@ def devices_add(count, prefix, host, tokens_file):
 @click.option("--group-fail-rate", default=0.0, show_default=True, type=float, help="发送必定失败的群所占比例")
 @click.option("--min-send-gap", default=3.0, show_default=True, type=float, help="同一微信号两次发送间隔低于此秒数即触发「操作过于频繁」")
 @click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--ready-file", type=click.Path(dir_okay=False), help="全部连上后把统计（含每台的连接耗时）写成 JSON 到此文件")
 def devices_simulate(count, url, tokens_file, message_rate, moment_rate, friend_request_rate, join_rate,
-                     group_fail_rate, min_send_gap, seed):
+                     group_fail_rate, min_send_gap, seed, ready_file):
     """Run N simulated phones against a running server until Ctrl-C."""
     from devices.simulator import PhoneConfig, SimulatedFleet
 
@@ -225,6 +226,11 @@ def devices_simulate(count, url, tokens_file, message_rate, moment_rate, friend_
     click.echo(f"{stats['connected']} 台模拟手机已连接（{stats['accounts']} 个微信号），拒绝 {stats['refused']} 台；Ctrl-C 结束")
     for phone in fleet.refused()[:5]:
         click.echo(f"  被拒绝：{phone.stats.refused}")
+    if ready_file:
+        stats["connect_seconds"] = [p.stats.connect_seconds for p in fleet.phones if p.stats.connect_seconds is not None]
+        with open(ready_file + ".tmp", "w", encoding="utf-8") as fh:
+            json.dump(stats, fh)
+        os.replace(ready_file + ".tmp", ready_file)
     while not stop.wait(60):
         click.echo(json.dumps(fleet.stats(), ensure_ascii=False))
     fleet.stop()

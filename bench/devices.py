@@ -1,0 +1,194 @@
+"""Issue 4 benchmark: 1,000 simulated phones on one server process — connection time, command
+ack latency (goal p99 ≤ 200 ms) and memory per connected device.
+
+Run: .venv/bin/python bench/devices.py [--phones 1000] [--commands 2000] [--rate 100]
+(about 1–2 minutes; everything on 127.0.0.1 in a fresh temporary var dir, SQLite).
+
+The server is `cunkebao serve --workers 1 --threads <phones + 100>`: the issue asks for one
+server process, and with gunicorn's gthread worker and flask-sock every open WebSocket holds one
+worker thread for its lifetime (plus simple-websocket's reader thread), so the thread pool must
+be larger than the fleet; the +100 leaves threads for the console and API. Threads mostly sleep
+in recv(), so the GIL is not the limit at these rates; the SQLite writer is, which is why acks
+and results are written in batches (devices/outcomes.py).
+
+Commands are issued from this process through devices.commands.issue_command (the risk budget),
+one send_text per account at --rate per second; the server, which did not issue them, finds them
+by its 0.5 s database poll (devices/delivery.py). Figures:
+- ack latency: sent_at → acked_at, both stamped by the server (acked_at when the ack is stored);
+- result latency: sent_at → finished_at (the simulated phone answers after 50–200 ms);
+- pickup delay: created_at → sent_at (the cross-process poll; in-process issues wake delivery at once);
+- memory per device: (worker RSS with the fleet connected − RSS before) / phones.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.ingest import CLI, Proc, wait_port  # noqa: E402
+
+GOAL_ACK_P99_MS = 200.0
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def threads_of(pid: int) -> int:
+    return len(list(Path(f"/proc/{pid}/task").iterdir()))
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--phones", type=int, default=1000)
+    ap.add_argument("--commands", type=int, default=2000)
+    ap.add_argument("--rate", type=float, default=100.0, help="commands issued per second")
+    ap.add_argument("--port", type=int, default=5077)
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="ckb-bench-devices-"))
+    env = {**os.environ, "CKB_VAR_DIR": str(tmp / "var"), "CKB_SECRET_KEY": "bench-devices", "CKB_SECURE_COOKIES": "false"}
+    os.environ.update({k: env[k] for k in ("CKB_VAR_DIR", "CKB_SECRET_KEY")})
+    started = time.monotonic()
+    server = fleet = None
+    try:
+        subprocess.run([CLI, "init"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        from config.settings import load_settings
+        from config.services import Services
+        from devices.registry import add_device
+
+        services = Services.from_settings(load_settings())
+        with services.db.write() as s:
+            tokens = [add_device(s, f"压测手机{i:04d}", f"127.0.0.1:{args.port}")[1] for i in range(args.phones)]
+
+        threads = args.phones + 100
+        server = Proc("server", [CLI, "serve", "--port", str(args.port), "--workers", "1", "--threads", str(threads)], env, tmp)
+        wait_port(args.port)
+        time.sleep(1.0)
+        workers = server.children()
+        worker = workers[0]
+        rss_before, threads_before = rss_kib(worker), threads_of(worker)
+
+        # The phones run in their own process, as real phones would: their event loop does not
+        # share a GIL with this process's command issuing.
+        tokens_file, ready = tmp / "tokens.txt", tmp / "fleet-ready.json"
+        tokens_file.write_text("\n".join(tokens) + "\n")
+        t0 = time.monotonic()
+        fleet = Proc("fleet", [CLI, "devices", "simulate", "--count", str(args.phones), "--tokens-file", str(tokens_file),
+                               "--url", f"ws://127.0.0.1:{args.port}/devices/ws", "--message-rate", "0", "--moment-rate", "0",
+                               "--friend-request-rate", "0", "--join-rate", "0", "--min-send-gap", "0",
+                               "--ready-file", str(ready)], env, tmp)
+        while not ready.exists():
+            if fleet.p.poll() is not None or time.monotonic() - t0 > 200:
+                raise RuntimeError(f"the simulated fleet did not come up; see {tmp / 'fleet.log'}")
+            time.sleep(0.2)
+        connect_all = time.monotonic() - t0
+        stats = json.loads(ready.read_text())
+        connect_times = stats["connect_seconds"]
+        time.sleep(2.0)
+        rss_after, threads_after = rss_kib(worker), threads_of(worker)
+
+        from sqlmodel import select
+
+        from devices.commands import issue_command
+        from devices.models import DeviceCommand, Friend, WechatAccount
+
+        with services.db.read() as s:
+            accounts = [(a.id, a.wxid) for a in s.exec(select(WechatAccount).where(WechatAccount.device_id.is_not(None)))]
+            friend_of = {}
+            for account_id, wxid in s.exec(select(Friend.account_id, Friend.wxid)):
+                friend_of.setdefault(account_id, wxid)
+        rng = random.Random(7)
+        order = [accounts[i % len(accounts)] for i in range(args.commands)]
+        rng.shuffle(order)
+        ids = []
+        t_issue = time.monotonic()
+        for i, (account_id, wxid) in enumerate(order):
+            due = t_issue + i / args.rate
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            with services.db.write() as s:
+                # One distinct recipient per command: the budget paces sends per account, so a
+                # second send to the same account would wait its 5–10 s gap (by design).
+                cmd = issue_command(s, account_id, "send_text", {"to": friend_of[account_id], "text": f"压测消息 {i}"},
+                                    source="manual", idempotency_key=f"bench:{i}")
+                ids.append((cmd.id, cmd.status))
+        issue_seconds = time.monotonic() - t_issue
+        queued = [cid for cid, status in ids if status == "queued"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with services.db.read() as s:
+                open_ = s.exec(select(DeviceCommand.id).where(DeviceCommand.id.in_(queued),
+                                                              DeviceCommand.status.in_(("queued", "sent", "acked")))).all()
+            if not open_:
+                break
+            time.sleep(0.5)
+        with services.db.read() as s:
+            rows = s.exec(select(DeviceCommand).where(DeviceCommand.id.in_(queued))).all()
+        ms = lambda a, b: (b - a).total_seconds() * 1000  # noqa: E731
+        ack = [ms(c.sent_at, c.acked_at) for c in rows if c.sent_at and c.acked_at]
+        result = [ms(c.sent_at, c.finished_at) for c in rows if c.sent_at and c.finished_at]
+        pickup = [ms(c.created_at, c.sent_at) for c in rows if c.sent_at]
+        statuses: dict[str, int] = {}
+        for c in rows:
+            statuses[c.status] = statuses.get(c.status, 0) + 1
+        rss_end = rss_kib(worker)
+
+        figures = {
+            "phones": args.phones, "connected": stats["connected"], "refused": stats["refused"], "accounts": stats["accounts"],
+            "server": f"1 process (gunicorn gthread), {threads} threads",
+            "connect_all_s": round(connect_all, 1),
+            "connect_p50_ms": round(pct(connect_times, 50) * 1000), "connect_p99_ms": round(pct(connect_times, 99) * 1000),
+            "commands_issued": len(ids), "commands_queued": len(queued), "issue_rate_per_s": round(len(ids) / issue_seconds, 1),
+            "statuses": statuses,
+            "ack_p50_ms": round(pct(ack, 50), 1), "ack_p99_ms": round(pct(ack, 99), 1), "ack_max_ms": round(max(ack or [0]), 1),
+            "result_p50_ms": round(pct(result, 50), 1), "result_p99_ms": round(pct(result, 99), 1),
+            "pickup_p50_ms": round(pct(pickup, 50), 1), "pickup_p99_ms": round(pct(pickup, 99), 1),
+            "worker_rss_before_mib": round(rss_before / 1024, 1), "worker_rss_connected_mib": round(rss_after / 1024, 1),
+            "worker_rss_end_mib": round(rss_end / 1024, 1),
+            "memory_per_device_kib": round((rss_after - rss_before) / max(1, stats["connected"]), 1),
+            "worker_threads_before": threads_before, "worker_threads_connected": threads_after,
+            "ack_goal_met": bool(ack) and pct(ack, 99) <= GOAL_ACK_P99_MS,
+            "total_s": round(time.monotonic() - started, 1),
+        }
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+        out = ROOT / "bench" / "out"
+        out.mkdir(exist_ok=True)
+        (out / f"devices-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2))
+        return 0 if figures["ack_goal_met"] and stats["connected"] == args.phones else 1
+    finally:
+        if fleet is not None:
+            fleet.stop()  # SIGTERM to its own process group: the phones hang up
+        if server is not None:
+            server.stop()
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print(f"kept {tmp}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
