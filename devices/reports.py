@@ -12,7 +12,7 @@ from typing import Optional
 from sqlmodel import Session, select
 
 from devices.errors import ProtocolError
-from devices.models import FriendRequest, Moment, WechatAccount
+from devices.models import Friend, FriendRequest, Moment, WechatAccount
 from devices.registry import write_log
 from devices.sync import apply_members, sync_friends, sync_groups, upsert_friend, upsert_group
 
@@ -60,14 +60,17 @@ def record_report(session: Session, device_id: int, account: WechatAccount, kind
             "source": request.source, "request_id": request.id}}
     if kind == "friend_added":
         _need(data, "wxid")
+        known = session.exec(select(Friend.id).where(Friend.account_id == account.id, Friend.wxid == _s(data["wxid"], 64),
+                                                     Friend.deleted_at.is_(None))).first()
         friend = upsert_friend(session, account.id, data, now)
         for request in session.exec(select(FriendRequest).where(
                 FriendRequest.account_id == account.id, FriendRequest.from_wxid == friend.wxid,
                 FriendRequest.status == "pending")):
             request.status, request.handled_at = "accepted", now
             session.add(request)
-        account.friends_count += 1
-        session.add(account)
+        if known is None:  # a re-sent report must not count the friend twice
+            account.friends_count += 1
+            session.add(account)
         return {"event": "device.friend_added", "data": {
             **base, "wxid": friend.wxid, "nickname": friend.nickname, "mobile": friend.mobile, "source": friend.source}}
     if kind == "friend_deleted":
