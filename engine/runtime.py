@@ -33,8 +33,10 @@ STEP_BATCH = 16
 
 
 class Runtime:
-    def __init__(self, services: Services, registry=None, matcher=None, executor_threads: int = 4):
+    def __init__(self, services: Services, registry=None, matcher=None, executor_threads: int = 4,
+                 extra_cron_jobs: tuple = ()):
         self.services = services
+        self.extra_cron_jobs = tuple(extra_cron_jobs)  # e.g. the device layer's, added by web
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.catalog = Catalog(services)
         self.registry = registry or default_registry(services)
@@ -52,8 +54,8 @@ class Runtime:
         self._threads: list[threading.Thread] = []
 
     @classmethod
-    def from_settings(cls, settings: Settings, clock: Optional[Any] = None) -> "Runtime":
-        return cls(Services.from_settings(settings, clock=clock))
+    def from_settings(cls, settings: Settings, clock: Optional[Any] = None, **kw) -> "Runtime":
+        return cls(Services.from_settings(settings, clock=clock), **kw)
 
     @property
     def settings(self) -> Settings:

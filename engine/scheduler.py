@@ -56,7 +56,7 @@ class Scheduler:
         if cron:
             self._elect()
             aps.add_job(self._elect, "interval", seconds=max(self.lease.ttl // 3, 1), id="elect")
-            for job in all_cron_jobs(self.runtime.settings):
+            for job in all_cron_jobs(self.runtime.settings, self.runtime.extra_cron_jobs):
                 aps.add_job(self._cron, CronTrigger(timezone=tz, **job.cron), args=[job], id=f"cron:{job.key}")
         aps.start()
         self._aps = aps

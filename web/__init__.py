@@ -14,13 +14,13 @@ from config.settings import Settings, load_settings
 
 
 def create_app(settings: Optional[Settings] = None, *, runtime=None, clock=None) -> Flask:
-    from engine.runtime import Runtime
+    from web.device_wiring import make_runtime
     from web.extensions import init_extensions
     from web.blueprints import register_blueprints
 
     settings = settings or load_settings()
     if runtime is None:
-        runtime = Runtime.from_settings(settings, clock=clock)
+        runtime = make_runtime(settings, clock=clock)
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.config.update(
         SECRET_KEY=settings.resolved_secret_key(),

@@ -56,6 +56,17 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("标签历史", "tags.history", "crmlogs.view", "clock", ("tags.history",)),
         NavItem("分组与分配日志", "crmlogs.index", "crmlogs.view", "list", ("crmlogs.",)),
     )),
+    NavGroup("矩阵管理", (
+        NavItem("工作台", "workbench.index", "strategies.view", "bolt", ("workbench.",)),
+        NavItem("设备管理", "devices.index", "devices.view", "cube", ("devices.",)),
+        NavItem("微信号管理", "accounts.index", "accounts.view", "users",
+                ("accounts.index", "accounts.account", "accounts.friends", "accounts.groups")),
+        NavItem("好友请求", "accounts.requests", "accounts.view", "bell", ("accounts.request",)),
+        NavItem("自动通过规则", "accounts.rules", "accounts.manage", "shield", ("accounts.rule",)),
+        NavItem("内容库", "content.index", "content.view", "list", ("content.index", "content.item", "content.collect")),
+        NavItem("素材管理", "content.materials", "content.view", "inbox", ("content.material",)),
+        NavItem("敏感词", "content.sensitive", "content.manage", "alert", ("content.sensitive",)),
+    )),
     NavGroup("营销工具", (
         NavItem("事件注册中心", "events.index", "events.view", "bolt", ("events.",)),
         NavItem("处理器注册中心", "processors.index", "processors.view", "cube", ("processors.",)),

@@ -60,6 +60,10 @@ PERMISSION_GROUPS: tuple[PermissionGroup, ...] = (
     _group("marketing", "定向营销", ("marketing.view", "查看定向营销"), ("marketing.manage", "管理定向营销")),
     _group("org", "组织与脱敏", ("org.manage", "组织管理"), ("masking.manage", "脱敏管理")),
     _group("crmlogs", "操作日志", ("crmlogs.view", "查看操作日志")),
+    # 矩阵管理与内容运营 (issue 4)
+    _group("devices", "设备管理", ("devices.view", "查看设备"), ("devices.manage", "添加设备与下发指令")),
+    _group("accounts", "微信号管理", ("accounts.view", "查看微信号与好友"), ("accounts.manage", "管理微信号、好友请求与通过规则")),
+    _group("content", "内容库", ("content.view", "查看内容库"), ("content.manage", "管理内容、素材与敏感词")),
 )
 
 PERMISSIONS: dict[str, Permission] = {

@@ -83,5 +83,5 @@ def test_scheduler_registers_every_cron_job_with_a_valid_trigger(services):
         scheduled = {job.id for job in rt.scheduler._aps.get_jobs()}
     finally:
         rt.scheduler.stop()
-    expected = {f"cron:{j.key}" for j in all_cron_jobs(services.settings)}
+    expected = {f"cron:{j.key}" for j in all_cron_jobs(services.settings, rt.extra_cron_jobs)}
     assert expected <= scheduled and {"cron:auto_tag", "cron:marketing_plans", "cron:recycle"} <= expected
