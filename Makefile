@@ -20,7 +20,7 @@ install-test: $(BIN)/python
 # Set up and start on the embedded defaults: SQLite under var/, no Redis, demo data.
 run: install
 	$(BIN)/cunkebao init --demo
-	$(BIN)/cunkebao serve --host $(HOST) --port $(PORT)
+	$(BIN)/cunkebao serve --host $(HOST) --port $(PORT) --simulate 3
 
 # Set up and run the whole suite: SQLite, then storage/engine again on a real PostgreSQL,
 # Redis tests on a real Redis, page tests in Debian's Chromium (installed when missing).

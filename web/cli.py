@@ -48,9 +48,10 @@ def init(demo, admin_name):
     elif password_file.exists():
         click.echo(f"管理员账号：{admin_name}  初始密码见 {password_file}")
     if demo:
-        from web.demo import seed_demo
+        from web.demo import seed_demo, seed_demo_devices
 
         info = seed_demo(rt)
+        seed_demo_devices(rt, settings.var_dir, "127.0.0.1:5000")
         if info["secret"]:
             click.echo(f"演示应用 app_key={info['app_key']} secret={info['secret']}（仅显示一次）")
         rt.tick()
@@ -70,16 +71,48 @@ def _loopback(host: str) -> bool:
 @click.option("--workers", default=1, show_default=True, type=int, help="gunicorn 进程数")
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.option("--no-background", is_flag=True, help="只提供 Web/API，不在本进程分发事件（由 worker 进程负责）")
-def serve(host, port, workers, threads, no_background):
+@click.option("--simulate", default=0, show_default=True, type=int,
+              help="同时运行 N 台演示用模拟手机（令牌来自 init --demo）")
+def serve(host, port, workers, threads, no_background, simulate):
     """Web console + API + dispatcher + scheduler in one process (gunicorn, gthread workers)."""
+    from web.demo import DEMO_TOKENS_FILE
     from web.wsgi_server import run_gunicorn
 
     overrides = {}
     if "CKB_SECURE_COOKIES" not in os.environ and _loopback(host):
         overrides["secure_cookies"] = False  # plain http on loopback; behind TLS keep the default
     settings = load_settings(**overrides)
+    if simulate:
+        _start_demo_phones(host, port, simulate, settings.var_dir / DEMO_TOKENS_FILE)
     click.echo(f"存客宝已启动：http://{host}:{port}/  （管理员初始密码见 {settings.var_dir / 'admin-initial-password.txt'}）")
     run_gunicorn(settings, host, port, workers, threads, background=not no_background)
+
+
+def _start_demo_phones(host: str, port: int, count: int, tokens_file) -> None:
+    """Runs the simulator in its own process once the server answers; it ends with the server."""
+    import atexit
+    import socket
+    import subprocess
+    import time
+
+    if not tokens_file.exists():
+        click.echo("没有演示手机令牌（先运行 cunkebao init --demo），不启动模拟手机")
+        return
+    url = f"ws://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/devices/ws"
+    state: dict = {}
+
+    def launch():
+        for _ in range(120):  # up to a minute for gunicorn to bind
+            try:
+                socket.create_connection((url.split("//")[1].split("/")[0].rsplit(":", 1)[0], port), 0.5).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        state["proc"] = subprocess.Popen([sys.executable, "-m", "web.cli", "devices", "simulate", "--count", str(count),
+                                          "--url", url, "--tokens-file", str(tokens_file)])
+
+    atexit.register(lambda: state.get("proc") and state["proc"].terminate())
+    threading.Thread(target=launch, name="ckb-demo-phones", daemon=True).start()
 
 
 def _run_until_signal(rt, **parts):

@@ -83,3 +83,26 @@ def seed_demo(runtime) -> dict:
         runtime.ingestor.ingest(IngestRequest(body=body, app_key=app.app_key, timestamp=str(ts),
                                               signature=sign(secret, ts, body), client_ip="127.0.0.1"))
     return {"app_key": app.app_key, "secret": secret}
+
+
+DEMO_TOKENS_FILE = "demo-device-tokens.txt"
+
+
+def seed_demo_devices(runtime, var_dir, host: str, count: int = 3) -> str:
+    """Demo phones for `serve --simulate`: created once; their tokens kept in var/ (mode 600)."""
+    import os
+
+    from devices.registry import add_device
+
+    path = os.path.join(str(var_dir), DEMO_TOKENS_FILE)
+    if os.path.exists(path):
+        return path
+    tokens = []
+    with runtime.services.db.write() as s:
+        for i in range(count):
+            _device, token, _qr = add_device(s, f"演示手机{i + 1}", host, "init --demo 创建的模拟手机")
+            tokens.append(token)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write("\n".join(tokens) + "\n")
+    return path

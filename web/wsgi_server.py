@@ -31,7 +31,9 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
     """The gunicorn configuration of `cunkebao serve` (bench/baseline_app.py serves with it too)."""
     return {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
             "accesslog": None, "errorlog": "-", "loglevel": "warning", "timeout": 60, "graceful_timeout": 10,
-            "keepalive": 5, "preload_app": False}
+            "keepalive": 5, "preload_app": False,
+            # Each phone's WebSocket holds a connection for its whole life; leave room for the console.
+            "worker_connections": max(1000, threads + 100)}
 
 
 def run_gunicorn(settings: Settings, host: str, port: int, workers: int, threads: int, background: bool = True) -> None:

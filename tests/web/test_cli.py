@@ -30,6 +30,8 @@ def test_init_demo_creates_admin_demo_app_and_runs_the_stories(env):
     assert result.exit_code == 0, result.output
     assert "管理员账号：admin" in result.output and "演示应用 app_key=ak_" in result.output
     assert (env / "admin-initial-password.txt").stat().st_mode & 0o777 == 0o600
+    tokens = (env / "demo-device-tokens.txt").read_text().split()
+    assert len(tokens) == 3 and (env / "demo-device-tokens.txt").stat().st_mode & 0o777 == 0o600
     db = _db(env)
     with db.read() as s:
         outcomes = {r.external_id: r.outcome for r in s.exec(select(EventRecord))}
