@@ -15,6 +15,7 @@ from crm.sales.schedule import CRON_SPECS as SALES_CRON
 from crm.tags.schedule import cron_specs as tag_cron_specs
 from engine.cron import CRON_JOBS, CronJob
 from engine.marketing import CRON_JOB as MARKETING_CRON
+from engine.schedule_triggers import CRON_JOB as SCHEDULE_CRON
 
 
 def _from_spec(spec: tuple) -> CronJob:
@@ -26,7 +27,7 @@ def all_cron_jobs(settings, extra: tuple = ()) -> list[CronJob]:
     """Engine jobs, the customer center's, then `extra` — the device layer's, composed by web
     (the engine may not import devices). Times are in the configured zone."""
     specs = list(tag_cron_specs(settings)) + list(GROUP_CRON) + list(SALES_CRON)
-    jobs = list(CRON_JOBS) + [_from_spec(s) for s in specs] + [MARKETING_CRON] + list(extra)
+    jobs = list(CRON_JOBS) + [_from_spec(s) for s in specs] + [MARKETING_CRON, SCHEDULE_CRON] + list(extra)
     keys = [j.key for j in jobs]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
-from devices.simulator.world import SimAccount, build_accounts, person
+from devices.simulator.world import SimAccount, SimGroup, build_accounts, person
 
 SEND_KINDS = ("send_text", "send_image", "send_link", "send_miniprogram", "add_friend", "invite_to_group")
 
@@ -245,6 +245,12 @@ class SimulatedPhone:
                       "mobile": payload.get("mobile", "")}
             acc.friends[wxid] = friend
             return True, {"wxid": wxid}, "", [("friend_added", friend)]
+        if kind == "create_group":  # a real phone answers with the new chatroom's id
+            room = f"{self.rng.getrandbits(40)}@chatroom"
+            members = [{"wxid": w, "nickname": acc.friends.get(w, {}).get("nickname", "")} for w in payload.get("members") or []]
+            acc.groups[room] = SimGroup(room, payload.get("name") or "新群", members)
+            return True, {"chatroom_id": room}, "", [("groups_sync", {"groups": [
+                {"chatroom_id": room, "name": payload.get("name") or "新群", "members": members}], "complete": False})]
         if kind == "sync_friends":
             return True, {"friends": len(acc.friends)}, "", [("friends_sync", {"friends": list(acc.friends.values()), "complete": True})]
         if kind == "sync_groups":
