@@ -23,6 +23,7 @@ from devices.protocol import (CLOSE_AUTH, CLOSE_BAD_FRAME, CLOSE_DISABLED, CLOSE
                               CLOSE_REPLACED, HEARTBEAT_SECONDS, HELLO_TIMEOUT_SECONDS, REPORT_KINDS, VERSION,
                               ack, dumps, error, parse_frame)
 from devices.registry import resolve_token, upsert_accounts, write_log
+from devices.health import apply_risk_signal
 from devices.reports import record_report
 
 log = logging.getLogger("ckb.devices.gateway")
@@ -41,6 +42,9 @@ class Gateway:
                                  housekeeping=self._housekeeping, **kwargs)
         self._definitions_ready = False
         self._last_sweep = None
+        # Told about every newly reported risk signal once the account is paused; web sets it to
+        # notify the account's owner (devices may not import the customer center).
+        self.on_risk_signal = None
 
     @property
     def tz(self) -> str:
@@ -216,6 +220,19 @@ class Gateway:
         conn.send(ack(fid, ok=True, record_id=record["record_id"], duplicate=not payload["accepted"]))
         if kind == "friend_request" and payload["accepted"]:
             self.auto_accept(ev["data"]["request_id"])
+        if kind == "risk_signal" and payload["accepted"]:  # once per report, not per re-send
+            self._apply_risk(account_id, ev["data"], now)
+
+    def _apply_risk(self, account_id: int, data: dict, now) -> None:
+        """The account pauses itself and loses health; then its owner is told (on_risk_signal)."""
+        with self.services.db.write() as session:
+            account = apply_risk_signal(session, account_id, data["kind"], now, data.get("text", ""),
+                                        self.services.settings)
+        if account is not None and self.on_risk_signal is not None:
+            try:
+                self.on_risk_signal(account, data)
+            except Exception:  # noqa: BLE001 - a failed notification must not break the phone's session
+                log.exception("risk-signal notification failed")
 
     # -- 自动通过好友 -------------------------------------------------------------------------------
     def auto_accept(self, request_id: int):

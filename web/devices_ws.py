@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, request
 from flask_sock import Sock
 
+from crm.people.notifications import notify
 from devices.gateway import Gateway
 from devices.protocol import MAX_FRAME_BYTES
 
@@ -38,8 +39,24 @@ def gateway_for(app: Flask) -> Gateway:
     gateway = app.extensions.get("ckb_devices")
     if gateway is None:
         runtime = app.extensions["ckb"]
-        gateway = app.extensions["ckb_devices"] = Gateway(runtime.services, runtime.ingestor)
+        gateway = app.extensions["ckb_devices"] = configure(Gateway(runtime.services, runtime.ingestor))
     return gateway
+
+
+def configure(gateway: Gateway) -> Gateway:
+    """What the web process adds to a gateway: telling owners about their accounts' risk signals."""
+    gateway.on_risk_signal = lambda account, data: _notify_owner(gateway.services, account, data)
+    return gateway
+
+
+def _notify_owner(services, account, data: dict) -> None:
+    """站内通知 to the account's owner when its phone reports a risk signal (the account is paused)."""
+    if not account.owner_user_id:
+        return
+    name = account.nickname or account.wxid
+    state = "已暂停" if account.status == "paused" else "已封禁" if account.status == "banned" else "需关注"
+    notify(services.db, account.owner_user_id, f"微信号「{name}」出现风控信号，{state}",
+           f"{data.get('text') or data.get('kind')}。当前健康分 {account.health_score}。", "/accounts", "devices.risk")
 
 
 @sock.route("/devices/ws", bp=bp)

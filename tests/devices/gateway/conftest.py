@@ -10,13 +10,14 @@ from websockets.sync.client import connect
 from devices.gateway import Gateway
 from devices.registry import add_device
 from devices.simulator import PhoneConfig, SimulatedFleet
-from tests.web.conftest import app, app_db, live_server  # noqa: F401 - the live app these tests talk to
+from tests.web.conftest import admin_user, app, app_db, live_server  # noqa: F401 - the live app these tests talk to
+from web.devices_ws import configure
 
 
 @pytest.fixture
 def gateway(app):
     runtime = app.extensions["ckb"]
-    gw = Gateway(runtime.services, runtime.ingestor, poll_seconds=0.05)
+    gw = configure(Gateway(runtime.services, runtime.ingestor, poll_seconds=0.05))
     app.extensions["ckb_devices"] = gw
     yield gw
     gw.stop()

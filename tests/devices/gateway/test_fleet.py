@@ -84,3 +84,29 @@ def test_sends_faster_than_the_gap_give_a_risk_signal(fleet, make_devices, app_d
         statuses = sorted(c.status for c in s.exec(select(DeviceCommand)))
         assert statuses == ["failed", "succeeded"]
         assert s.exec(select(DeviceCommand).where(DeviceCommand.status == "failed")).one().error.startswith("操作过于频繁")
+
+
+def test_risk_signal_pauses_the_account_lowers_health_and_tells_its_owner(fleet, make_devices, app_db, admin_user):
+    """风控: the phone reports 操作过于频繁 → the account pauses itself for the configured period,
+    loses 15 health points, and its owner gets a 站内通知 — once, even if the report is re-sent."""
+    from crm.people.models import Notification
+
+    [(_id, token)] = make_devices()
+    f = fleet([token], friends=1, groups=0, members=0)
+    acc = f.phones[0].account(0)
+    with app_db.write() as s:
+        account = s.exec(select(WechatAccount).where(WechatAccount.wxid == acc.wxid)).one()
+        account.owner_user_id = admin_user.id
+        s.add(account)
+    for _ in range(2):  # the second is a re-send of the same report id
+        assert f.report(0, "risk_signal", {"kind": "too_frequent", "text": "操作过于频繁，请稍后再试"}, report_id="77")["ok"]
+
+    def paused():
+        with app_db.read() as s:
+            return s.exec(select(WechatAccount).where(WechatAccount.wxid == acc.wxid)).one().status == "paused"
+    assert f.wait_for(paused)
+    with app_db.read() as s:
+        account = s.exec(select(WechatAccount).where(WechatAccount.wxid == acc.wxid)).one()
+        assert account.health_score == 85 and account.paused_until is not None and "操作过于频繁" in account.pause_reason
+        notes = s.exec(select(Notification).where(Notification.user_id == admin_user.id)).all()
+    assert len(notes) == 1 and "已暂停" in notes[0].title
