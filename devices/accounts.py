@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Iterable, Optional
 
-from sqlalchemy import exists, func, or_, select as sa_select
+from sqlalchemy import cast, exists, func, or_, select as sa_select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, select
 
 from config.clock import to_local
@@ -167,7 +168,8 @@ class FriendQuery:
 def _has_tag(session: Session, tag: str):
     """JSON-array membership on both databases (JSONB @> on PostgreSQL, json_each on SQLite)."""
     if session.get_bind().dialect.name == "postgresql":
-        return Friend.tags.contains([tag])
+        # The column is JSON with a JSONB variant; say JSONB so SQLAlchemy knows @> applies.
+        return cast(Friend.tags, JSONB).contains([tag])
     each = func.json_each(Friend.tags).table_valued("value")
     return exists(sa_select(each.c.value).where(each.c.value == tag))
 

@@ -9,8 +9,10 @@ device + report id), so a phone may re-send anything it has no ack for.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Optional
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from devices import autoaccept, presence
@@ -24,6 +26,8 @@ from devices.protocol import (CLOSE_AUTH, CLOSE_BAD_FRAME, CLOSE_DISABLED, CLOSE
                               ack, dumps, error, parse_frame)
 from devices.registry import resolve_token, upsert_accounts, write_log
 from devices.health import apply_risk_signal
+from events.builtin import DEVICE_EVENT_KEYS
+from events.definitions import import_builtin
 from devices.reports import record_report
 
 log = logging.getLogger("ckb.devices.gateway")
@@ -41,6 +45,7 @@ class Gateway:
         self.delivery = Delivery(services, ingestor, self.registry, poll_seconds=poll_seconds,
                                  housekeeping=self._housekeeping, **kwargs)
         self._definitions_ready = False
+        self._definitions_lock = threading.Lock()
         self._last_sweep = None
         # Told about every newly reported risk signal once the account is paused; web sets it to
         # notify the account's owner (devices may not import the customer center).
@@ -59,14 +64,19 @@ class Gateway:
         """Device reports are events: their definitions must exist, or every report is refused."""
         if self._definitions_ready:
             return
-        from events.builtin import DEVICE_EVENT_KEYS
-        from events.definitions import import_builtin
-
-        with self.services.db.write() as session:
-            created = import_builtin(session, keys=DEVICE_EVENT_KEYS)["created"]
-        if created:
-            self.ingestor.catalog.invalidate()
-        self._definitions_ready = True
+        with self._definitions_lock:  # many phones say hello at once after a restart
+            if self._definitions_ready:
+                return
+            try:
+                with self.services.db.write() as session:
+                    created = import_builtin(session, keys=DEVICE_EVENT_KEYS)["created"]
+            except IntegrityError:
+                # Another process created them between our check and our insert (PostgreSQL runs
+                # writers concurrently): they exist now, which is all we need.
+                created = True
+            if created:
+                self.ingestor.catalog.invalidate()
+            self._definitions_ready = True
 
     # -- one connection ------------------------------------------------------------------------
     def serve(self, transport: Transport) -> None:

@@ -45,6 +45,7 @@ class Dispatcher:
         with rt.services.db.read() as session:
             records = session.execute(
                 select(EVENTS.c.id, EVENTS.c.event_code, EVENTS.c.data, EVENTS.c.received_at).where(EVENTS.c.id.in_(ids))
+                .order_by(EVENTS.c.id)  # arrival order: PostgreSQL returns IN (...) rows in any order
             ).all()
         plans = [self._plan(rec, now) for rec in records]
         return len(records), self._store(plans, now)

@@ -51,6 +51,11 @@ def settings(tmp_path, migrated_template):
     var.mkdir()
     if POSTGRES:
         url = PG_URL
+        # One shared database: every test starts from empty tables, whichever fixtures it uses
+        # (the web `app` builds its own runtime and never asks for `services`).
+        fresh = Database(url)
+        _truncate_all(fresh)
+        fresh.dispose()
     else:
         db_file = var / "cunkebao.db"
         shutil.copy(migrated_template, db_file)
@@ -73,8 +78,6 @@ def clock():
 @pytest.fixture
 def services(settings, clock):
     svc = Services(settings=settings, db=Database(settings.resolved_database_url()), clock=clock)
-    if POSTGRES:
-        _truncate_all(svc.db)
     yield svc
     svc.db.dispose()
 

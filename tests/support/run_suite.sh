@@ -16,7 +16,7 @@ first=$?
 second=0
 if [ -n "${CKB_TEST_POSTGRES_URL:-}" ]; then
   echo "== storage and engine tests on PostgreSQL =="
-  CKB_TEST_DATABASE=postgres $BIN/python -m pytest -q -m "not browser" tests/config tests/events tests/engine tests/rules tests/crm
+  CKB_TEST_DATABASE=postgres $BIN/python -m pytest -q -m "not browser" tests/config tests/events tests/engine tests/rules tests/crm tests/devices tests/handlers
   second=$?
 fi
 [ $first -eq 0 ] && [ $second -eq 0 ]
