@@ -8,9 +8,11 @@ def register_blueprints(app: Flask) -> None:
     from web.api import register_api
     from web.auth import register_auth
     from web.console import register_console
+    from web import devices_files
     from web.devices_ws import register_devices_ws
 
     register_auth(app)
     register_console(app)
     register_api(app)
     register_devices_ws(app)
+    app.register_blueprint(devices_files.bp)
