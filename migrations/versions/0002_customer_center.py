@@ -420,7 +420,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('customer_id', 'tag_id')
     )
     with op.batch_alter_table('customer_tag', schema=None) as batch_op:
-        batch_op.create_index('ix_customer_tag_expires', ['expires_at'], unique=False)
+        batch_op.create_index('ix_customer_tag_expires', ['expires_at'], unique=False,
+                              sqlite_where=sa.text('expires_at IS NOT NULL'),
+                              postgresql_where=sa.text('expires_at IS NOT NULL'))
         batch_op.create_index('ix_customer_tag_tag', ['tag_id', 'customer_id'], unique=False)
 
     op.create_table('group_link',
