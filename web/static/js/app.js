@@ -259,8 +259,36 @@
     refreshPreview();
   });
 
+  /* Building blocks the page editors share (策略条件, 标签规则, 客户高级筛选). */
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") node.textContent = attrs[k];
+      else if (k === "class") node.className = attrs[k];
+      else if (attrs[k] !== null && attrs[k] !== undefined && attrs[k] !== false) node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
+    return node;
+  }
+  function selectBox(options, value, attrs) {
+    var s = el("select", attrs);
+    options.forEach(function (o) {
+      var opt = el("option", { value: o[0], text: o[1] });
+      if (String(o[0]) === String(value)) opt.selected = true;
+      s.appendChild(opt);
+    });
+    return s;
+  }
+  // The 晓售 condition row's fixed choices: brackets and 并且/或者.
+  var CONDITION_CHOICES = {
+    parens: [[0, "无"], [1, "("], [2, "(("], [3, "((("]],
+    rparens: [[0, "无"], [1, ")"], [2, "))"], [3, ")))"]],
+    joins: [["and", "并且"], ["or", "或者"]]
+  };
+
   window.CKB = {
     csrfToken: csrfToken, fetch: ckbFetch, postJSON: postJSON, toast: toast, confirm: confirmDialog,
-    openModal: openModal, closeModal: closeModal, jsonData: jsonData, enableReorder: enableReorder
+    openModal: openModal, closeModal: closeModal, jsonData: jsonData, enableReorder: enableReorder,
+    el: el, select: selectBox, conditionChoices: CONDITION_CHOICES
   };
 })();

@@ -3,29 +3,9 @@
 (function () {
   "use strict";
   var CKB = window.CKB;
-  var PARENS = [[0, "无"], [1, "("], [2, "(("], [3, "((("]];
-  var RPARENS = [[0, "无"], [1, ")"], [2, "))"], [3, ")))"]];
-  var JOINS = [["and", "并且"], ["or", "或者"]];
+  var PARENS = CKB.conditionChoices.parens, RPARENS = CKB.conditionChoices.rparens, JOINS = CKB.conditionChoices.joins;
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") node.textContent = attrs[k];
-      else if (k === "class") node.className = attrs[k];
-      else if (attrs[k] !== null && attrs[k] !== undefined && attrs[k] !== false) node.setAttribute(k, attrs[k]);
-    });
-    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
-    return node;
-  }
-  function select(options, value, attrs) {
-    var s = el("select", attrs);
-    options.forEach(function (o) {
-      var opt = el("option", { value: o[0], text: o[1] });
-      if (String(o[0]) === String(value)) opt.selected = true;
-      s.appendChild(opt);
-    });
-    return s;
-  }
+  var el = CKB.el, select = CKB.select;  // shared DOM helpers (app.js)
 
   /* ---- 高级筛选 ---- */
   function initFilter(root) {

@@ -5,31 +5,10 @@
   "use strict";
 
   var CKB = window.CKB, D, root;
-  var PARENS = [[0, "无"], [1, "("], [2, "(("], [3, "((("]];
-  var RPARENS = [[0, "无"], [1, ")"], [2, "))"], [3, ")))"]];
-  var JOINS = [["and", "并且"], ["or", "或者"]];
+  var PARENS = CKB.conditionChoices.parens, RPARENS = CKB.conditionChoices.rparens, JOINS = CKB.conditionChoices.joins;
   var MODES = [["immediate", "立即执行"], ["delay", "延迟"], ["until", "延迟到"]];
 
-  /* ---- small DOM helpers ---- */
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") node.textContent = attrs[k];
-      else if (k === "class") node.className = attrs[k];
-      else if (attrs[k] !== null && attrs[k] !== undefined && attrs[k] !== false) node.setAttribute(k, attrs[k]);
-    });
-    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
-    return node;
-  }
-  function select(options, value, attrs) {
-    var s = el("select", attrs);
-    options.forEach(function (o) {
-      var opt = el("option", { value: o[0], text: o[1] });
-      if (String(o[0]) === String(value)) opt.selected = true;
-      s.appendChild(opt);
-    });
-    return s;
-  }
+  var el = CKB.el, select = CKB.select;  // shared DOM helpers (app.js)
   function rowButtons(onAdd, onRemove) {
     var add = el("button", { type: "button", "class": "icon-btn", title: "在下方添加一行", "aria-label": "添加一行", text: "+" });
     var del = el("button", { type: "button", "class": "icon-btn", title: "删除此行", "aria-label": "删除此行", "data-remove": "1", text: "−" });
