@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import bindparam, insert, select, update
 
@@ -33,8 +34,11 @@ class Dispatcher:
     def __init__(self, runtime):
         self.runtime = runtime
 
-    def run_once(self, limit: int | None = None) -> tuple[int, list[int]]:
-        """Claims and dispatches one batch; returns (events dispatched, immediate task ids to run)."""
+    def run_once(self, limit: int | None = None) -> tuple[int, list]:
+        """Claims and dispatches one batch; returns (events dispatched, immediate steps to run).
+
+        The immediate steps come back as (task row, event record) pairs, already claimed by this
+        process, so the executor runs them without reading back what was just written."""
         rt = self.runtime
         s = rt.settings
         now = rt.services.now()
@@ -73,7 +77,7 @@ class Dispatcher:
             return rec, runs, "matched", f"匹配 {hit} 条策略"
         return rec, runs, "unmatched", "条件均不满足" if not runs else "匹配的策略不在生效时间内"
 
-    def _store(self, plans, now) -> list[int]:
+    def _store(self, plans, now) -> list:
         rt = self.runtime
         lease = now + timedelta(seconds=rt.settings.task_lease_seconds)
         run_rows: list[dict] = []
@@ -100,7 +104,10 @@ class Dispatcher:
                          for (record_id, strategy, steps), run_id in zip(planned, run_ids) for step in steps]
             if not task_rows:
                 return []
-            return [i for i, status in conn.execute(_TASK_INSERT, task_rows) if status == "running"]
+            inserted = conn.execute(_TASK_INSERT, task_rows).all()
+        records = {rec.id: rec for rec, *_ in plans}
+        return [(SimpleNamespace(**row, id=task_id), records[row["event_record_id"]])
+                for row, (task_id, status) in zip(task_rows, inserted) if status == "running"]
 
     def _task_row(self, record_id, run_id, strategy, step, now, lease) -> dict:
         rt = self.runtime

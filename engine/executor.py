@@ -64,6 +64,14 @@ class TaskExecutor:
     def execute_many(self, task_ids: list[int]) -> dict[int, str]:
         """Runs claimed tasks one by one, then records every outcome in one write transaction."""
         tasks, records, enabled = self._load(task_ids)
+        return self._run(tasks, records, enabled)
+
+    def execute_claimed(self, steps: list) -> dict[int, str]:
+        """Runs immediate steps the dispatcher has just written and claimed: (task row, record)
+        pairs already in memory, so nothing is read back (a fifth of the worker's time before)."""
+        return self._run([task for task, _ in steps], {record.id: record for _, record in steps}, {})
+
+    def _run(self, tasks: list, records: dict, enabled: dict) -> dict[int, str]:
         outcomes = []  # (task, status override or None, result, started, duration_ms)
         for task in tasks:
             if task.timing != "immediate" and not enabled.get(task.strategy_id, False):

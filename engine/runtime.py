@@ -81,17 +81,29 @@ class Runtime:
             else:
                 self._pool.submit(self._safe_execute, chunk)
 
-    def _safe_execute(self, task_ids: list[int]) -> None:
+    def submit_claimed(self, steps: list) -> None:
+        """Runs the dispatcher's freshly claimed immediate steps (rows in memory) in batches."""
+        for start in range(0, len(steps), STEP_BATCH):
+            chunk = steps[start:start + STEP_BATCH]
+            if self._pool is None:
+                self.executor.execute_claimed(chunk)
+            else:
+                self._pool.submit(self._safe_execute, chunk, True)
+
+    def _safe_execute(self, batch: list, claimed: bool = False) -> None:
         try:
-            self.executor.execute_many(task_ids)
+            if claimed:
+                self.executor.execute_claimed(batch)
+            else:
+                self.executor.execute_many(batch)
         except Exception:  # noqa: BLE001 - the leases expire and the sweep retries them
-            log.exception("task execution failed", extra={"tasks": task_ids})
+            log.exception("task execution failed", extra={"tasks": len(batch)})
 
     def _dispatch_loop(self) -> None:
         while not self._stop.is_set():
             try:
-                count, task_ids = self.dispatcher.run_once()
-                self.submit(task_ids)
+                count, steps = self.dispatcher.run_once()
+                self.submit_claimed(steps)
             except Exception:  # noqa: BLE001 - keep dispatching; claims expire and are retried
                 log.exception("dispatch failed")
                 count = 0
@@ -127,12 +139,14 @@ class Runtime:
         self.strategies.refresh(force=True)
         totals = {"events": 0, "tasks": 0}
         for _ in range(rounds):
-            count, task_ids = self.dispatcher.run_once()
-            task_ids += self.scheduler.sweep()
+            count, steps = self.dispatcher.run_once()
+            for start in range(0, len(steps), STEP_BATCH):
+                self.executor.execute_claimed(steps[start:start + STEP_BATCH])
+            task_ids = self.scheduler.sweep()
             for start in range(0, len(task_ids), STEP_BATCH):
                 self.executor.execute_many(task_ids[start:start + STEP_BATCH])
             totals["events"] += count
-            totals["tasks"] += len(task_ids)
-            if not count and not task_ids:
+            totals["tasks"] += len(steps) + len(task_ids)
+            if not count and not steps and not task_ids:
                 break
         return totals
