@@ -9,6 +9,8 @@ methods; the tree itself never changes for a new compiler.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from dataclasses import dataclass
 from typing import Any, Generic, Iterator, TypeVar, Union
 
@@ -43,7 +45,7 @@ class Always:
 Node = Union[Comparison, And, Or, Always]
 
 
-class Compiler(Generic[T]):
+class Compiler(ABC, Generic[T]):
     """Bottom-up translation of a tree; subclasses say what each node becomes."""
 
     def compile(self, node: Node) -> T:
@@ -57,17 +59,21 @@ class Compiler(Generic[T]):
             return self.always()
         raise TypeError(f"not a condition node: {node!r}")
 
+    @abstractmethod
     def comparison(self, leaf: Comparison) -> T:
-        raise NotImplementedError
+        """One row."""
 
+    @abstractmethod
     def all_of(self, parts: list[T]) -> T:
-        raise NotImplementedError
+        """Rows joined by 并且."""
 
+    @abstractmethod
     def any_of(self, parts: list[T]) -> T:
-        raise NotImplementedError
+        """Rows joined by 或者."""
 
+    @abstractmethod
     def always(self) -> T:
-        raise NotImplementedError
+        """No rows: every event matches."""
 
 
 def comparisons(node: Node) -> Iterator[Comparison]:
