@@ -279,6 +279,16 @@
     });
     return s;
   }
+  // One condition row back to its stored shape {lparen, field, op, value, rparen, join}; the value
+  // widget is one input ("one"/"list") or two ("0"/"1" for 介于), or none (为空/不为空).
+  function readConditionRow(tr) {
+    function col(name) { var s = tr.querySelector('[data-col="' + name + '"]'); return s ? s.value : ""; }
+    var value = null, one = tr.querySelector('[data-value="one"], [data-value="list"]');
+    if (one) value = one.value;
+    else if (tr.querySelector('[data-value="0"]')) value = [tr.querySelector('[data-value="0"]').value, tr.querySelector('[data-value="1"]').value];
+    return { lparen: parseInt(col("lparen"), 10) || 0, field: col("field"), op: col("op"), value: value,
+             rparen: parseInt(col("rparen"), 10) || 0, join: col("join") || "and" };
+  }
   // The 晓售 condition row's fixed choices: brackets and 并且/或者.
   var CONDITION_CHOICES = {
     parens: [[0, "无"], [1, "("], [2, "(("], [3, "((("]],
@@ -289,6 +299,6 @@
   window.CKB = {
     csrfToken: csrfToken, fetch: ckbFetch, postJSON: postJSON, toast: toast, confirm: confirmDialog,
     openModal: openModal, closeModal: closeModal, jsonData: jsonData, enableReorder: enableReorder,
-    el: el, select: selectBox, conditionChoices: CONDITION_CHOICES
+    el: el, select: selectBox, conditionChoices: CONDITION_CHOICES, readConditionRow: readConditionRow
   };
 })();

@@ -61,21 +61,13 @@
       body.appendChild(tr);
     }
 
-    function readRow(tr) {
-      function col(n) { var s = tr.querySelector('[data-col="' + n + '"]'); return s ? s.value : ""; }
-      var value = null, one = tr.querySelector('[data-value="one"], [data-value="list"]');
-      if (one) value = one.value;
-      else if (tr.querySelector('[data-value="0"]')) value = [tr.querySelector('[data-value="0"]').value, tr.querySelector('[data-value="1"]').value];
-      return { lparen: parseInt(col("lparen"), 10) || 0, field: col("field"), op: col("op"), value: value,
-               rparen: parseInt(col("rparen"), 10) || 0, join: col("join") || "and" };
-    }
     function tags(name) {
       var s = root.querySelector('[data-adv-tags="' + name + '"]');
       return s ? Array.prototype.filter.call(s.options, function (o) { return o.selected; }).map(function (o) { return parseInt(o.value, 10); }) : [];
     }
     function current() {
       var sort = root.querySelector("[data-adv-sort]");
-      return { rows: Array.prototype.map.call(body.querySelectorAll("tr"), readRow).filter(function (r) { return r.field; }),
+      return { rows: Array.prototype.map.call(body.querySelectorAll("tr"), CKB.readConditionRow).filter(function (r) { return r.field; }),
                include_tags: tags("include_tags"), exclude_tags: tags("exclude_tags"), sort: sort ? sort.value : "" };
     }
 

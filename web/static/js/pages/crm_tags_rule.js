@@ -80,15 +80,6 @@
     root.querySelector(".cond-table").hidden = empty;
   }
 
-  function readRow(tr) {
-    function col(name) { var s = tr.querySelector('[data-col="' + name + '"]'); return s ? s.value : ""; }
-    var value = null, one = tr.querySelector('[data-value="one"]'), list = tr.querySelector('[data-value="list"]');
-    if (one) value = one.value;
-    else if (list) value = list.value;
-    else if (tr.querySelector('[data-value="0"]')) value = [tr.querySelector('[data-value="0"]').value, tr.querySelector('[data-value="1"]').value];
-    return { lparen: parseInt(col("lparen"), 10) || 0, field: col("field"), op: col("op"), value: value,
-             rparen: parseInt(col("rparen"), 10) || 0, join: col("join") || "and" };
-  }
   function picked(name) {
     return Array.prototype.filter.call(root.querySelector('[data-bind="' + name + '"]').options, function (o) { return o.selected; })
       .map(function (o) { return parseInt(o.value, 10); });
@@ -96,7 +87,7 @@
   function readRule() {
     var mode = root.querySelector('[data-bind="mode"]').value;
     return { mode: mode, name: root.querySelector('[data-bind="name"]').value,
-             rows: mode === "conditions" ? Array.prototype.map.call(root.querySelectorAll("[data-conditions] tr"), readRow) : [],
+             rows: mode === "conditions" ? Array.prototype.map.call(root.querySelectorAll("[data-conditions] tr"), CKB.readConditionRow) : [],
              include_tags: mode === "conditions" ? picked("include_tags") : [],
              exclude_tags: mode === "conditions" ? picked("exclude_tags") : [],
              sql: mode === "sql" ? root.querySelector('[data-bind="sql"]').value : "" };

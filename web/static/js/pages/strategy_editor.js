@@ -109,15 +109,6 @@
     root.querySelector(".cond-table").hidden = empty;
   }
 
-  function readCondition(tr) {
-    function col(name) { var s = tr.querySelector('[data-col="' + name + '"]'); return s ? s.value : ""; }
-    var value = null, one = tr.querySelector('[data-value="one"]'), list = tr.querySelector('[data-value="list"]');
-    if (one) value = one.value;
-    else if (list) value = list.value;
-    else if (tr.querySelector('[data-value="0"]')) value = [tr.querySelector('[data-value="0"]').value, tr.querySelector('[data-value="1"]').value];
-    return { lparen: parseInt(col("lparen"), 10) || 0, field: col("field"), op: col("op"), value: value,
-             rparen: parseInt(col("rparen"), 10) || 0, join: col("join") || "and" };
-  }
 
   function renderConditions(rows) {
     var body = root.querySelector("[data-conditions]");
@@ -289,7 +280,7 @@
       id: D.strategy.id, name: bind("name").trim(), group_id: bind("group_id") ? Number(bind("group_id")) : null,
       event_id: bind("event_id") ? Number(bind("event_id")) : null, starts_at: bind("starts_at"), ends_at: bind("ends_at"),
       remark: D.strategy.remark || "",
-      conditions: Array.prototype.map.call(root.querySelectorAll("[data-conditions] tr"), readCondition),
+      conditions: Array.prototype.map.call(root.querySelectorAll("[data-conditions] tr"), CKB.readConditionRow),
       steps: Array.prototype.map.call(root.querySelectorAll("[data-steps] tr"), readStep)
     };
   }
@@ -463,7 +454,7 @@
       sample.addEventListener("input", function () { sampleTouched = true; });
     }
     eventSel.addEventListener("change", function () {
-      renderConditions(Array.prototype.map.call(root.querySelectorAll("[data-conditions] tr"), readCondition));
+      renderConditions(Array.prototype.map.call(root.querySelectorAll("[data-conditions] tr"), CKB.readConditionRow));
       if (sample && !sampleTouched) sample.value = sampleFor(fieldsOf());
     });
     root.querySelector("[data-add-condition]").addEventListener("click", function () { addCondition(null); });
