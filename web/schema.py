@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 import crm.customers.models  # noqa: F401
 import crm.groups.models  # noqa: F401
 import crm.jobs.models  # noqa: F401
+import crm.leads.models  # noqa: F401
 import crm.people.models  # noqa: F401
 import crm.sales.models  # noqa: F401
 import crm.sales.notice_models  # noqa: F401
