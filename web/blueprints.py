@@ -16,3 +16,9 @@ def register_blueprints(app: Flask) -> None:
     register_api(app)
     register_devices_ws(app)
     app.register_blueprint(devices_files.bp)
+    register_lead_endpoints(app)
+
+
+def register_lead_endpoints(app: Flask) -> None:
+    """Public 场景获客 endpoints (platform webhooks, QR scans, payment-code landing pages): no
+    login and no CSRF (each verifies its own signature or token), rate-limited per IP and scene."""

@@ -39,6 +39,17 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("回收站客户", "groups.recycle_bin", "customers.manage", "alert", ("groups.recycle",)),
         NavItem("公司管理", "companies.index", "companies.manage", "cube", ("companies.",)),
     )),
+    NavGroup("场景获客", (
+        NavItem("场景获客", "lead_home.index", "leads.view", "bolt", ("lead_home.", "lead_plans.")),
+        NavItem("线索列表", "leads.index", "leads.view", "list", ("leads.",)),
+        NavItem("获客统计", "lead_stats.index", "leads.view", "flow", ("lead_stats.",)),
+        NavItem("获客场景配置", "lead_scenes.index", "scenes.manage", "cube", ("lead_scenes.",)),
+        NavItem("渠道管理", "lead_channels.index", "scenes.manage", "token", ("lead_channels.",)),
+        NavItem("付款码", "lead_payments.index", "scenes.manage", "key", ("lead_payments.",)),
+        NavItem("海报与渠道码", "lead_posters.index", "scenes.manage", "inbox", ("lead_posters.",)),
+        NavItem("线索导入", "lead_imports.index", "leads.import", "list", ("lead_imports.",)),
+        NavItem("线索死信", "lead_deadletters.index", "leads.manage", "alert", ("lead_deadletters.",)),
+    )),
     NavGroup("销售管理", (
         NavItem("任务中心", "worktasks.index", "worktasks.view", "clock", ("worktasks.index", "worktasks.task")),
         NavItem("客户跟进任务", "worktasks.followups", "worktasks.view", "list", ("worktasks.follow",)),

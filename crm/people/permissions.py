@@ -64,6 +64,11 @@ PERMISSION_GROUPS: tuple[PermissionGroup, ...] = (
     _group("devices", "设备管理", ("devices.view", "查看设备"), ("devices.manage", "添加设备与下发指令")),
     _group("accounts", "微信号管理", ("accounts.view", "查看微信号与好友"), ("accounts.manage", "管理微信号、好友请求与通过规则")),
     _group("content", "内容库", ("content.view", "查看内容库"), ("content.manage", "管理内容、素材与敏感词")),
+    # 场景获客 (issue 5)
+    _group("leads", "场景获客",
+           ("leads.view", "查看线索与获客统计"), ("leads.manage", "编辑线索、状态与备注"),
+           ("leads.assign", "分配线索"), ("leads.import", "导入线索"),
+           ("scenes.manage", "管理获客场景、计划、渠道、付款码与海报")),
 )
 
 PERMISSIONS: dict[str, Permission] = {
@@ -90,13 +95,14 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
     # 业务员: sees and follows only the customers assigned to them.
     BuiltinRole("sales", "业务员", frozenset({
         "dashboard.view", "customers.view", "customers.manage", "tags.view", "tags.apply", "worktasks.view",
-        "worktasks.manage", "notifications.view", "marketing.view"})),
+        "worktasks.manage", "notifications.view", "marketing.view", "leads.view", "leads.manage"})),
     # 部门经理: runs groups, allocation and the team's tasks; sees all customers of the groups they manage.
     BuiltinRole("manager", "部门经理", frozenset({
         "dashboard.view", "customers.view", "customers.manage", "customers.import", "customers.export",
         "customers.transfer", "tags.view", "tags.apply", "groups.view", "groups.manage", "allocation.manage",
         "worktasks.view", "worktasks.manage", "marketing.view", "marketing.manage", "templates.manage",
-        "notices.send", "notifications.view", "crmlogs.view"})),
+        "notices.send", "notifications.view", "crmlogs.view", "leads.view", "leads.manage", "leads.assign",
+        "leads.import"})),
 )
 
 

@@ -26,6 +26,12 @@ def register_console(app: Flask) -> None:
     from web.console import content; app.register_blueprint(content.bp)  # noqa: E702 - 内容库/素材/朋友圈采集/敏感词
     from web.console import workbench; app.register_blueprint(workbench.bp)  # noqa: E702 - 工作台
     register_tools(app)
+    register_leads(app)
+
+
+def register_leads(app: Flask) -> None:
+    """场景获客 pages: home and plans, leads, statistics, scenes, channels, payment codes, posters,
+    imports and dead letters (one module per area, one line each)."""
 
 
 def register_tools(app: Flask) -> None:
