@@ -13,10 +13,13 @@ from events.field_types import normalise
 from events.models import EventDefinition, EventRecord
 
 
-def emit(session: Session, event_code: str, data: dict, tz: str = "Asia/Shanghai") -> EventRecord:
-    definition = session.exec(select(EventDefinition).where(EventDefinition.code == event_code)).first()
+def emit(session: Session, event_code: str, data: dict, tz: str = "Asia/Shanghai", *, source: str = "crm",
+         definition: EventDefinition | None = None) -> EventRecord:
+    """Stores the event in the caller's transaction; `definition` saves the lookup in bulk paths."""
+    if definition is None:
+        definition = session.exec(select(EventDefinition).where(EventDefinition.code == event_code)).first()
     now = utcnow()
-    record = EventRecord(source="crm", event_code=event_code, data=data, received_at=now, occurred_at=now)
+    record = EventRecord(source=source, event_code=event_code, data=data, received_at=now, occurred_at=now)
     if definition is None or not definition.enabled:
         record.status, record.dispatch_status, record.outcome = "rejected", "skipped", "rejected"
         record.reject_reason = "event_unknown" if definition is None else "event_disabled"

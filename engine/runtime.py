@@ -33,6 +33,24 @@ log = logging.getLogger("ckb.runtime")
 STEP_BATCH = 64
 
 
+def run_batches(steps: list, size: int) -> list[list]:
+    """Batches of about `size` (task, record) pairs that never split one strategy run: a run's
+    immediate steps then execute in order on one thread (识别客户 before 分配, for example),
+    where splitting them let two executor threads run a later step first."""
+    batches: list[list] = []
+    for item in steps:
+        task = item[0]
+        if batches and (len(batches[-1]) < size or _same_run(batches[-1][-1][0], task)):
+            batches[-1].append(item)
+        else:
+            batches.append([item])
+    return batches
+
+
+def _same_run(a, b) -> bool:
+    return a.event_record_id == b.event_record_id and a.strategy_id == b.strategy_id
+
+
 class Runtime:
     def __init__(self, services: Services, registry=None, matcher=None, executor_threads: int = 4,
                  extra_cron_jobs: tuple = ()):
@@ -83,8 +101,7 @@ class Runtime:
 
     def submit_claimed(self, steps: list) -> None:
         """Runs the dispatcher's freshly claimed immediate steps (rows in memory) in batches."""
-        for start in range(0, len(steps), STEP_BATCH):
-            chunk = steps[start:start + STEP_BATCH]
+        for chunk in run_batches(steps, STEP_BATCH):
             if self._pool is None:
                 self.executor.execute_claimed(chunk)
             else:
@@ -140,8 +157,8 @@ class Runtime:
         totals = {"events": 0, "tasks": 0}
         for _ in range(rounds):
             count, steps = self.dispatcher.run_once()
-            for start in range(0, len(steps), STEP_BATCH):
-                self.executor.execute_claimed(steps[start:start + STEP_BATCH])
+            for chunk in run_batches(steps, STEP_BATCH):
+                self.executor.execute_claimed(chunk)
             task_ids = self.scheduler.sweep()
             for start in range(0, len(task_ids), STEP_BATCH):
                 self.executor.execute_many(task_ids[start:start + STEP_BATCH])

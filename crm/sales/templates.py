@@ -18,6 +18,7 @@ from config.clock import to_local
 from crm.customers.fieldset import customer_fields
 from crm.customers.models import Customer
 from crm.errors import CrmError, NotFound
+from crm.leads.fields import STANDARD_FIELDS
 from crm.sales.models import MarketingPlan, MessageTemplate
 from events.placeholders import PlaceholderError, find_variables, render_text
 
@@ -46,14 +47,21 @@ def list_templates(session: Session, channel: Optional[str] = None, enabled_only
     return list(session.exec(stmt))
 
 
+def _lead_only(session: Session) -> list[dict]:
+    """Lead fields (意向产品, 需求描述 …) a 线索自动回复 can use; customer sends leave them out."""
+    customer = {f["name"] for f in customer_fields(session)}
+    return [{"name": f["name"], "label": f"{f['label']}（仅线索自动回复）"} for f in STANDARD_FIELDS
+            if f["name"] not in customer]
+
+
 def variable_names(session: Session) -> list[dict]:
     """The variables a template may use (for the editor's 插入变量 list)."""
-    return [{"name": f["name"], "label": f["label"]} for f in customer_fields(session)]
+    return [{"name": f["name"], "label": f["label"]} for f in customer_fields(session)] + _lead_only(session)
 
 
 def check_variables(session: Session, *texts: str) -> set[str]:
     """The ${变量} used; CrmError naming unknown ones or a syntax error."""
-    known = {f["name"] for f in customer_fields(session)}
+    known = {f["name"] for f in customer_fields(session)} | {f["name"] for f in _lead_only(session)}
     used: set[str] = set()
     try:
         for text in texts:

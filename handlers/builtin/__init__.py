@@ -51,3 +51,11 @@ from handlers.builtin.workbench_moment_sync import MomentSyncProcessor  # noqa: 
 BUILTIN_PROCESSORS += (DistributeProcessor, GroupWelcomeProcessor, AutoLikeProcessor, MomentSyncProcessor,
                        AutoGroupProcessor, AutoGroupSetupProcessor, GroupPushProcessor, GroupPushRetryProcessor,
                        KeywordReplyProcessor, CheckInProcessor)
+
+# 场景获客 (issue 5): the stages of a scene's lead pipeline.
+from handlers.builtin.lead_assign import AssignLeadProcessor  # noqa: E402
+from handlers.builtin.lead_identify import IdentifyLeadProcessor  # noqa: E402
+from handlers.builtin.lead_respond import RespondLeadProcessor  # noqa: E402
+from handlers.builtin.lead_tag import TagLeadProcessor  # noqa: E402
+
+BUILTIN_PROCESSORS += (IdentifyLeadProcessor, TagLeadProcessor, AssignLeadProcessor, RespondLeadProcessor)

@@ -1,0 +1,113 @@
+"""客户识别: who is this lead? Following the scene's dedup strategy the lead is matched to an
+existing customer by mobile and/or e-mail (then the customer's empty fields are filled and its
+owner is told), or a prospect customer is created in the company pool. An earlier lead of the
+same person in the same scene marks this one as a duplicate (重复线索), counted in statistics.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from crm.customers.growth import record_growth
+from crm.customers.models import Customer
+from crm.customers.service import create_customer
+from crm.leads.logs import write_log
+from crm.leads.models import Lead, LeadScene
+from crm.people.models import Notification
+
+FILLABLE = (("name", "name"), ("mobile", "mobile"), ("email", "email"), ("wechat", "wechat_id"), ("region", "city"))
+
+
+@dataclass
+class Identified:
+    customer_id: Optional[int]
+    created: bool = False
+    matched_by: str = ""  # mobile | email | "" (new or not checked)
+    duplicate_of: Optional[int] = None
+    filled: list = field(default_factory=list)
+    note: str = ""
+
+
+def _keys(strategy: str) -> tuple[str, ...]:
+    return {"BY_PHONE": ("mobile",), "BY_EMAIL": ("email",), "BY_PHONE_OR_EMAIL": ("mobile", "email")}.get(strategy, ())
+
+
+def earlier_lead(session: Session, lead: Lead, keys: tuple[str, ...]) -> Optional[int]:
+    tests = [getattr(Lead, k) == getattr(lead, k) for k in keys if getattr(lead, k)]
+    if not tests:
+        return None
+    return session.exec(select(Lead.id).where(Lead.scene_id == lead.scene_id, Lead.id < lead.id, or_(*tests))
+                        .order_by(Lead.id).limit(1)).first()
+
+
+def _match(session: Session, lead: Lead, keys: tuple[str, ...]) -> tuple[Optional[Customer], str]:
+    for key in keys:
+        value = getattr(lead, key)
+        if value:
+            found = session.exec(select(Customer).where(getattr(Customer, key) == value).limit(1)).first()
+            if found is not None:
+                return found, key
+    return None, ""
+
+
+def _fill_empty(session: Session, customer: Customer, data: dict) -> list[str]:
+    """Copies lead values into the customer's empty fields (never over a value, never a clash)."""
+    filled = []
+    for lead_key, column in FILLABLE:
+        value = data.get(lead_key)
+        if not value or getattr(customer, column):
+            continue
+        if column in ("mobile", "email", "wechat_id") and session.exec(
+                select(Customer.id).where(getattr(Customer, column) == value).limit(1)).first() is not None:
+            continue  # another customer holds it; identifying the person is the operator's call
+        setattr(customer, column, str(value)[:100])
+        filled.append(column)
+    return filled
+
+
+def identify(session: Session, lead: Lead, scene: LeadScene, now: datetime) -> Identified:
+    if lead.customer_id is not None:
+        return Identified(lead.customer_id, note="线索已关联客户，无需重复识别")
+    keys = _keys(scene.dedup_strategy)
+    if not keys:
+        write_log(session, lead.id, "identified", "场景设置为不去重：不关联客户")
+        return Identified(None, note="不去重，不关联客户")
+    duplicate_of = earlier_lead(session, lead, keys)
+    customer, matched_by = _match(session, lead, keys)
+    data = dict(lead.lead_data or {})
+    result = Identified(None, duplicate_of=duplicate_of, matched_by=matched_by)
+    if customer is not None:
+        result.customer_id = customer.id
+        result.filled = _fill_empty(session, customer, data)
+        if result.filled:
+            customer.updated_at = now
+            session.add(customer)
+        record_growth(session, customer.id, "lead", f"通过获客场景「{scene.name}」再次留资（线索 #{lead.id}）")
+        if customer.owner_id:
+            session.add(Notification(user_id=customer.owner_id, title=f"你的客户「{customer.name}」有新线索",
+                                     body=f"来自获客场景「{scene.name}」", link=f"/leads/{lead.id}",
+                                     source="leads", created_at=now))
+        label = "手机号" if matched_by == "mobile" else "邮箱"
+        result.note = f"按{label}识别为老客户「{customer.name}」" + (f"，补全了 {'、'.join(result.filled)}" if result.filled else "")
+    else:
+        name = str(data.get("name") or "").strip() or f"线索{lead.id}"
+        created = create_customer(session, {"name": name, "mobile": lead.mobile, "email": lead.email,
+                                             "wechat_id": data.get("wechat") or None, "city": lead.region,
+                                             "source": scene.name[:64]}, source_note=f"获客场景「{scene.name}」")
+        result.customer_id, result.created = created.id, True
+        result.note = f"未找到已有客户，新建潜在客户「{created.name}」"
+    if duplicate_of:
+        result.note += f"；与线索 #{duplicate_of} 重复"
+    lead.customer_id, lead.customer_is_new, lead.duplicate_of_id = result.customer_id, result.created, duplicate_of
+    if lead.status == "NEW":
+        lead.status = "QUALIFIED"
+    lead.updated_at = now
+    session.add(lead)
+    write_log(session, lead.id, "identified", result.note,
+              detail={"customer_id": result.customer_id, "created": result.created, "matched_by": matched_by,
+                      "duplicate_of": duplicate_of, "filled": result.filled})
+    return result

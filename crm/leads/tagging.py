@@ -1,0 +1,51 @@
+"""自动打标签: a scene's tag rules (晓售 condition rows over the lead's fields — keywords with
+包含, numeric ranges, source and channel) give the lead tags; the linked customer gets the same
+tags, recorded in 标签历史 like any strategy's. Re-running after an update only adds."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from crm.leads.fields import lead_event_fields
+from crm.leads.logs import write_log
+from crm.leads.models import Lead, LeadScene, LeadTag
+from crm.tags.apply import apply_tags
+from crm.tags.models import Tag
+from events.field_types import typed
+from rules.conditions import compile_predicate, parse_conditions
+
+
+def matching_rules(scene: LeadScene, facts: dict, now: datetime, tz: str) -> list[dict]:
+    fields = lead_event_fields(scene)
+    values = typed(fields, facts, tz)
+    out = []
+    for rule in scene.tagging_rules or []:
+        rows = rule.get("rows") or []
+        if not rows or compile_predicate(parse_conditions(rows, fields))(values, now):
+            out.append(rule)
+    return out
+
+
+def tag_lead(session: Session, lead: Lead, scene: LeadScene, facts: dict, now: datetime, tz: str) -> list[str]:
+    """Adds the tags of every matching rule; returns the names of tags newly given to the lead."""
+    rules = matching_rules(scene, facts, now, tz)
+    wanted: list[int] = []
+    for rule in rules:
+        wanted += [t for t in rule.get("tags") or [] if t not in wanted]
+    tags = {t.id: t for t in session.exec(select(Tag).where(Tag.id.in_(wanted), Tag.enabled == True))} if wanted else {}  # noqa: E712
+    have = set(session.exec(select(LeadTag.tag_id).where(LeadTag.lead_id == lead.id)))
+    new = [tid for tid in wanted if tid in tags and tid not in have]
+    for tid in new:
+        session.add(LeadTag(lead_id=lead.id, tag_id=tid, created_at=now))
+    lead.tag_ids = sorted(have | set(new))
+    lead.updated_at = now
+    session.add(lead)
+    given = [tags[t].name for t in new]
+    if lead.customer_id is not None and tags:
+        apply_tags(session, [lead.customer_id], list(tags), source="strategy", now=now, tz=tz)
+    names = "、".join(r.get("name", "") for r in rules)
+    message = (f"命中规则「{names}」，添加标签：{'、'.join(given)}" if given else
+               f"命中规则「{names}」，标签均已存在" if rules else "没有命中的打标签规则")
+    write_log(session, lead.id, "tagged", message, detail={"rules": [r.get("name") for r in rules], "added": given})
+    return given

@@ -1,0 +1,69 @@
+"""线索处理步骤的共同部分: load the event's lead and its scene, do one pipeline stage in one write
+transaction, and when a stage cannot succeed put the lead in 线索死信 with the reason (and the
+lead's error field), so it can be re-driven after the scene is fixed.
+
+The scene is read when the step runs — never cached — so an edited rule applies to the next lead.
+"""
+from __future__ import annotations
+
+from abc import abstractmethod
+
+from sqlmodel import Session
+
+from crm.errors import CrmError
+from crm.leads.intake import Submission, dead_letter
+from crm.leads.logs import write_log
+from crm.leads.models import Lead, LeadScene
+from handlers.base import Outcome, Processor, ProcessorContext
+from handlers.errors import PermanentError
+from handlers.builtin.http import DRY_RUN_NOTE
+
+
+def lead_id_of(ctx: ProcessorContext) -> int:
+    try:
+        return int(ctx.data.get("lead_id"))
+    except (TypeError, ValueError):
+        raise PermanentError("事件中没有线索ID（lead_id），线索处理步骤只能用于获客场景的线索事件") from None
+
+
+def record_failure(ctx: ProcessorContext, lead_id: int, step_name: str, message: str) -> None:
+    """A permanent failure: the lead's error, a red log line and a 线索死信 row (re-drivable)."""
+    with ctx.services.db.write() as session:
+        lead = session.get(Lead, lead_id)
+        if lead is None:
+            return
+        lead.error = f"{step_name}：{message}"[:1000]
+        session.add(lead)
+        write_log(session, lead.id, "error", f"{step_name}失败：{message}", ok=False, actor=f"strategy:{ctx.strategy_id}")
+        row = dead_letter(session, lead.scene_id, "pipeline", Submission(raw={}, source="pipeline"),
+                          f"{step_name}失败：{message}", [])
+        row.lead_id = lead.id
+        session.add(row)
+
+
+class LeadStep(Processor):
+
+    def render(self, ctx: ProcessorContext, config: dict) -> dict:
+        return {"lead_id": ctx.data.get("lead_id"), "step": self.name}
+
+    def run(self, ctx: ProcessorContext, config: dict) -> Outcome:
+        lead_id = lead_id_of(ctx)
+        if ctx.dry_run:
+            return Outcome(request=self.render(ctx, config), note=DRY_RUN_NOTE)
+        try:
+            with ctx.services.db.write() as session:
+                lead = session.get(Lead, lead_id)
+                if lead is None:
+                    raise PermanentError(f"线索 {lead_id} 不存在或已删除")
+                scene = session.get(LeadScene, lead.scene_id)
+                return self.apply(ctx, config, session, lead, scene)
+        except CrmError as exc:
+            record_failure(ctx, lead_id, self.name, exc.message)
+            raise PermanentError(exc.message) from exc
+        except PermanentError as exc:
+            record_failure(ctx, lead_id, self.name, exc.message)
+            raise
+
+    @abstractmethod
+    def apply(self, ctx: ProcessorContext, config: dict, session: Session, lead: Lead, scene: LeadScene) -> Outcome:
+        """Do the stage inside the open write transaction."""
