@@ -173,15 +173,17 @@ class _Intake:
              self.tz, source="lead", definition=self.definition)
 
 
-def submit(db: Database, scene_id: int, submissions: list[Submission], tz: str = "Asia/Shanghai") -> list[Result]:
-    """Stores what is valid, refuses what is not (each with field errors); one transaction."""
+def submit(db: Database, scene_id: int, submissions: list[Submission], tz: str = "Asia/Shanghai",
+           now: Optional[datetime] = None) -> list[Result]:
+    """Stores what is valid, refuses what is not (each with field errors); one transaction.
+    `now` is the caller's clock (services.now()), so lead times agree with the engine's."""
     with db.write() as session:
         scene = session.get(LeadScene, scene_id)
         if scene is None:
             refused = SubmissionRefused(f"获客场景 {scene_id} 不存在", {"scene": "场景不存在"})
             return [refused for _ in submissions]
         intake = _Intake(session, scene, tz)
-        now = utcnow()
+        now = now or utcnow()
         return [intake.one(sub, now) for sub in submissions]
 
 
@@ -203,7 +205,7 @@ def dead_letter(session: Session, scene_id: Optional[int], source: str, submissi
     return row
 
 
-def redrive(db: Database, dead_letter_id: int, tz: str = "Asia/Shanghai") -> int:
+def redrive(db: Database, dead_letter_id: int, tz: str = "Asia/Shanghai", now: Optional[datetime] = None) -> int:
     """Processes a dead letter again under the scene's current rules; returns the lead id."""
     with db.read() as session:
         row = session.get(LeadDeadLetter, dead_letter_id)
@@ -223,7 +225,7 @@ def redrive(db: Database, dead_letter_id: int, tz: str = "Asia/Shanghai") -> int
     if scene_id is None:
         raise LeadsError("死信未关联获客场景，无法重新处理")
     sub = Submission(**{k: v for k, v in payload.items() if k in Submission.__dataclass_fields__})
-    result = submit(db, scene_id, [sub], tz)[0]
+    result = submit(db, scene_id, [sub], tz, now)[0]
     with db.write() as session:
         if isinstance(result, SubmissionRefused):
             dl = session.get(LeadDeadLetter, dead_letter_id)
