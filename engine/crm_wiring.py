@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import crm.customers.exporting  # noqa: F401 - registers the customer_export job handler
 import crm.customers.importing  # noqa: F401 - registers the customer_import job handler
+import crm.leads.importing  # noqa: F401 - registers the leads.import job handler
 import crm.tags.jobs  # noqa: F401 - registers the auto_tag job handler
 from crm.groups.schedule import CRON_SPECS as GROUP_CRON
 from crm.sales.schedule import CRON_SPECS as SALES_CRON
 from crm.tags.schedule import cron_specs as tag_cron_specs
 from engine.cron import CRON_JOBS, CronJob
+from engine.lead_pull import CRON_JOB as LEAD_PULL_CRON
 from engine.marketing import CRON_JOB as MARKETING_CRON
 from engine.schedule_triggers import CRON_JOB as SCHEDULE_CRON
 
@@ -27,7 +29,7 @@ def all_cron_jobs(settings, extra: tuple = ()) -> list[CronJob]:
     """Engine jobs, the customer center's, then `extra` — the device layer's, composed by web
     (the engine may not import devices). Times are in the configured zone."""
     specs = list(tag_cron_specs(settings)) + list(GROUP_CRON) + list(SALES_CRON)
-    jobs = list(CRON_JOBS) + [_from_spec(s) for s in specs] + [MARKETING_CRON, SCHEDULE_CRON] + list(extra)
+    jobs = list(CRON_JOBS) + [_from_spec(s) for s in specs] + [MARKETING_CRON, SCHEDULE_CRON, LEAD_PULL_CRON] + list(extra)
     keys = [j.key for j in jobs]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:

@@ -32,6 +32,7 @@ def register_console(app: Flask) -> None:
 def register_leads(app: Flask) -> None:
     """场景获客 pages: home and plans, leads, statistics, scenes, channels, payment codes, posters,
     imports and dead letters (one module per area, one line each)."""
+    from web.console import lead_imports; app.register_blueprint(lead_imports.bp)  # noqa: E702 - 线索导入/订单同步记录
 
 
 def register_tools(app: Flask) -> None:
