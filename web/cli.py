@@ -52,6 +52,9 @@ def init(demo, admin_name):
 
         info = seed_demo(rt)
         seed_demo_devices(rt, settings.var_dir, "127.0.0.1:5000")
+        from web.demo_leads import seed_demo_leads
+
+        seed_demo_leads(rt)
         if info["secret"]:
             click.echo(f"演示应用 app_key={info['app_key']} secret={info['secret']}（仅显示一次）")
         rt.tick()

@@ -122,6 +122,8 @@ def apply_rules(mapping_rules: list, raw: dict) -> tuple[dict, list[dict]]:
     for name in STANDARD_NAMES - set(data):
         for alias in SYNONYMS.get(name, ()):
             value = body.get(alias)
+            if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
+                continue  # a nested object under a usual name ("content": {...}) is not the field
             if value not in (None, "", []):
                 data[name] = _transform(value, "join") if isinstance(value, list) else value
                 break

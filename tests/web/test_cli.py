@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from config.db import Database
 from events.models import EventRecord
+from crm.leads.models import Lead
 from handlers.models import SmsMessage
 from web.cli import main
 
@@ -34,11 +35,15 @@ def test_init_demo_creates_admin_demo_app_and_runs_the_stories(env):
     assert len(tokens) == 3 and (env / "demo-device-tokens.txt").stat().st_mode & 0o777 == 0o600
     db = _db(env)
     with db.read() as s:
-        outcomes = {r.external_id: r.outcome for r in s.exec(select(EventRecord))}
+        outcomes = {r.external_id: r.outcome for r in s.exec(select(EventRecord).where(EventRecord.source == "api"))}
         sms = [m.mobile for m in s.exec(select(SmsMessage))]
+        leads = s.exec(select(Lead)).all()
     db.dispose()
     assert outcomes == {"demo-1": "matched", "demo-2": "unmatched", "demo-3": "matched", "demo-4": "matched"}
     assert sorted(sms) == ["13700137000", "13800138000"]
+    # 场景获客 demo: leads went through the real pipeline (identified, tagged, assigned).
+    assert len(leads) == 14 and all(lead.customer_id for lead in leads)
+    assert sum(1 for lead in leads if lead.status == "ASSIGNED") == 14
     again = CliRunner().invoke(main, ["init", "--demo"])  # idempotent: nothing created twice
     assert again.exit_code == 0 and "演示应用 app_key" not in again.output
 
