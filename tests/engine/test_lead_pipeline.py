@@ -200,3 +200,27 @@ def test_a_failing_stage_puts_the_lead_in_dead_letters_and_redrive_reruns_it(run
     assert lead.responded_at is not None and lead.error == ""
     with svc.db.read() as s:
         assert s.get(LeadDeadLetter, dl.id).status == "redriven"
+
+
+def test_editing_a_scene_applies_to_the_next_lead_and_is_versioned(runtime):
+    svc = runtime.services
+    vip, other = _tags(svc, "VIP意向", "其他意向")
+    scene_id = _scene(runtime, {"name": "热更新表单", "scene_type": "WEB_FORM",
+                                "tagging_rules": [{"name": "VIP", "rows": [row("message", "contains", "VIP")], "tags": [vip]}]})
+    [first] = submit(svc.db, scene_id, [Submission(raw={"submission_data": {"name": "甲", "phone": "13800000001", "message": "VIP"}})])
+    runtime.tick()
+    with svc.db.write() as s:
+        save_scene(s, {"tagging_rules": [{"name": "全部", "rows": [], "tags": [other]}],
+                       "mapping_rules": [{"source": "submission_data.budget", "target": "budget", "type": "number"}]},
+                   registry=runtime.registry, box=svc.secret_box, author="运营", scene_id=scene_id)
+    [second] = submit(svc.db, scene_id, [Submission(raw={"submission_data": {
+        "name": "乙", "phone": "13800000002", "message": "VIP", "budget": "5000"}})])
+    runtime.tick()  # no restart, no invalidate: the scene is read when each step runs
+    assert _lead(svc, first.lead_id).tag_ids == [vip]
+    second_lead = _lead(svc, second.lead_id)
+    assert second_lead.tag_ids == [other] and second_lead.lead_data["budget"] == 5000
+    from crm.leads.scenes import list_versions
+    with svc.db.read() as s:
+        versions = list_versions(s, scene_id)
+    assert [v.version for v in versions] == [2, 1] and versions[0].author == "运营"
+    assert {d["field"] for d in versions[0].diff} == {"tagging_rules", "mapping_rules"}
