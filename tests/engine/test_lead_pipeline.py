@@ -224,3 +224,23 @@ def test_editing_a_scene_applies_to_the_next_lead_and_is_versioned(runtime):
         versions = list_versions(s, scene_id)
     assert [v.version for v in versions] == [2, 1] and versions[0].author == "运营"
     assert {d["field"] for d in versions[0].diff} == {"tagging_rules", "mapping_rules"}
+
+
+def test_device_welcome_sends_a_friend_request_through_the_risk_budget(runtime):
+    from devices.models import DeviceCommand, WechatAccount
+    from tests.devices.budget.conftest import make_account
+
+    svc = runtime.services
+    account = make_account(svc, wxid="wxid_sales1")
+    with svc.db.write() as s:
+        s.get(WechatAccount, account).health_score = 45  # 警告: 5 friend requests a day
+    scene_id = _scene(runtime, {"name": "抖音私信", "scene_type": "SOCIAL_MEDIA_LEAD", "auto_response": {
+        "channel": "device", "device_account": str(account), "device_text": "您好${name}，我是您的专属顾问"}})
+    leads = submit(svc.db, scene_id, [Submission(raw={"name": f"客户{i}", "phone": f"1350013500{i}"}) for i in range(7)])
+    runtime.tick()
+    with svc.db.read() as s:
+        commands = list(s.exec(select(DeviceCommand).order_by(DeviceCommand.id)))
+    assert [c.status for c in commands].count("queued") == 5  # the 健康分 cap holds for lead welcomes too
+    assert commands[0].kind == "add_friend" and commands[0].payload["greeting"] == "您好客户0，我是您的专属顾问"
+    responded = [_lead(svc, r.lead_id).responded_at for r in leads]
+    assert all(responded)  # deferred requests are queued for later, not dropped
