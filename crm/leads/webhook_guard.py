@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 from config.rate_limit import RateLimiter
 from crm.leads import intake
 from crm.leads.adapters import get_adapter
-from crm.leads.adapters.base import Answer, WebhookAdapter, WebhookRefused, json_answer
+from crm.leads.adapters.base import Answer, WebhookAdapter, WebhookRefused, count_accepted, json_answer
 from crm.leads.models import SCENE_TYPES, LeadScene, WebhookNonce, WebhookRejection
 from crm.leads.scenes import open_secret
 
@@ -185,9 +185,8 @@ def _deliver(services, adapter: WebhookAdapter, scene: LeadScene, digest: str, c
     except Exception:
         forget_signature(services.db, scene.id, digest)
         raise
-    accepted = sum(1 for r in results if not isinstance(r, Exception))
     log.info("webhook delivered: adapter=%s scene=%s items=%d accepted=%d", adapter.key, scene.id, len(results),
-             accepted)
+             count_accepted(results))
     return Reply(adapter.ok_response(results))
 
 

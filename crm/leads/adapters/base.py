@@ -29,15 +29,8 @@ from events.body import json_depth
 WINDOW_SECONDS = 300  # used when the caller passes no window (the web layer passes the setting)
 MAX_JSON_DEPTH = 32
 
-# Why a call was refused; stored in WebhookRejection.reason and shown in 获客统计.
-REASONS = {
-    "signature": "签名错误",
-    "timestamp": "时间戳超出窗口",
-    "replay": "重放请求",
-    "scene": "场景不存在或不唯一",
-    "rate_limit": "请求过于频繁",
-    "body": "请求体错误",
-}
+# Why a call was refused (WebhookRejection.reason; labels in crm.leads.stats.REJECTION_REASONS)
+# and the HTTP status each reason is answered with.
 STATUS = {"signature": 401, "timestamp": 401, "replay": 409, "scene": 404, "rate_limit": 429, "body": 400}
 # Numeric codes for platforms whose answers carry one (抖音 err_no, 商城 code).
 ERROR_CODES = {"signature": 40001, "timestamp": 40002, "replay": 40003, "scene": 40004, "body": 40005,

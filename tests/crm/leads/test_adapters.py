@@ -10,10 +10,15 @@ import pytest
 from sqlmodel import select
 
 from config.clock import UTC
+from config.rate_limit import RateLimiter
 from crm.leads.adapters import ADAPTERS, adapters_for, get_adapter
 from crm.leads.adapters.base import WebhookRefused
-from crm.leads.models import WebhookNonce, WebhookRejection
-from crm.leads.webhook_guard import purge_nonces, record_rejection, rejection_counts, remember_signature
+from crm.leads.adapters.cti import CtiCallAdapter
+from crm.leads.models import Lead, WebhookNonce, WebhookRejection
+from crm.leads.webhook_guard import (WebhookCall, purge_nonces, receive, record_rejection, rejection_counts,
+                                     remember_signature)
+from engine.lead_scenes import save_scene
+from handlers.registry import default_registry
 from tests.support.fake_platforms import (FakeAlipay, FakeCti, FakeDouyin, FakeFormTool, FakeShop, FakeWechatPay)
 
 SECRET = "whsec_unit"
@@ -231,3 +236,32 @@ def test_rejections_are_counted_by_adapter_and_reason(db, clock):
         assert rejection_counts(s, now - timedelta(days=3), scene_id=5) == {("douyin_leads", "signature"): 2,
                                                                             ("cti_calls", "replay"): 1}
         assert s.exec(select(WebhookRejection).where(WebhookRejection.reason == "scene")).one().client_ip == "203.0.113.9"
+
+
+class FlakyStore(CtiCallAdapter):
+    """The real CTI adapter whose first delivery fails on our side (the database went away)."""
+
+    failures = 1
+
+    def deliver(self, *args, **kwargs):
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("database unavailable")
+        return super().deliver(*args, **kwargs)
+
+
+def test_a_failure_on_our_side_lets_the_platform_resend_the_same_bytes(services, clock, monkeypatch):
+    monkeypatch.setitem(ADAPTERS, "cti_calls", FlakyStore())
+    with services.db.write() as s:
+        scene, secret = save_scene(s, {"name": "热线", "key": "hotline", "scene_type": "PHONE_CALL"},
+                                   registry=default_registry(services), box=services.secret_box)
+    delivery = FakeCti(secret, clock).call_started("CALL-1")
+    call = WebhookCall("cti_calls", delivery.body, delivery.headers, "198.51.100.7")
+    limiter = RateLimiter(clock=lambda: clock.now().timestamp())
+    with pytest.raises(RuntimeError):
+        receive(services, limiter, call)  # the web layer answers 500; the platform will resend
+    reply = receive(services, limiter, call)
+    assert (reply.answer.status, json.loads(reply.answer.body)) == (200, {"result": "ok"})
+    assert receive(services, limiter, call).answer.status == 409  # once stored, the same bytes are a replay
+    with services.db.read() as s:
+        assert [lead.external_id for lead in s.exec(select(Lead).where(Lead.scene_id == scene.id))] == ["CALL-1"]
