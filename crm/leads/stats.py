@@ -36,6 +36,9 @@ from crm.leads.models import (LEAD_STATUSES, Lead, LeadAssignment, LeadChannel, 
 
 MAX_DAYS = 366
 NO_CHANNEL = "未指定渠道"
+# WebhookRejection.reason → what the console shows.
+REJECTION_REASONS = {"signature": "签名错误", "timestamp": "时间戳超出窗口", "replay": "重放请求", "scene": "场景不存在、已停用或不唯一",
+                     "rate_limit": "请求过于频繁", "body": "请求体无效"}
 FUNNEL_STAGES = (("received", "收到线索"), ("assigned", "已分配"), ("processing", "跟进中"), ("converted", "已转化"))
 
 
