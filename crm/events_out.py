@@ -13,25 +13,33 @@ from events.field_types import normalise
 from events.models import EventDefinition, EventRecord
 
 
+def record_values(definition: EventDefinition | None, event_code: str, data: dict, tz: str, source: str,
+                  now) -> dict:
+    """The EventRecord columns for one emitted event: accepted with typed data, or refused with
+    the reason (unregistered, disabled, invalid) — never silently dropped."""
+    values = {"source": source, "event_code": event_code, "data": data, "received_at": now, "occurred_at": now,
+              "status": "accepted", "dispatch_status": "pending", "outcome": "", "reject_reason": "", "errors": [],
+              "outcome_note": "", "event_definition_id": definition.id if definition is not None else None}
+    if definition is None or not definition.enabled:
+        values.update(status="rejected", dispatch_status="skipped", outcome="rejected",
+                      reject_reason="event_unknown" if definition is None else "event_disabled",
+                      outcome_note="事件未注册（请在事件注册中心导入内置事件）" if definition is None else "事件已禁用")
+        return values
+    clean, errors = normalise(definition.fields or [], data, tz)
+    if errors:
+        values.update(status="rejected", dispatch_status="skipped", outcome="rejected", reject_reason="invalid",
+                      errors=errors)
+    else:
+        values["data"] = clean
+    return values
+
+
 def emit(session: Session, event_code: str, data: dict, tz: str = "Asia/Shanghai", *, source: str = "crm",
          definition: EventDefinition | None = None) -> EventRecord:
-    """Stores the event in the caller's transaction; `definition` saves the lookup in bulk paths."""
+    """Stores the event in the caller's transaction."""
     if definition is None:
         definition = session.exec(select(EventDefinition).where(EventDefinition.code == event_code)).first()
-    now = utcnow()
-    record = EventRecord(source=source, event_code=event_code, data=data, received_at=now, occurred_at=now)
-    if definition is None or not definition.enabled:
-        record.status, record.dispatch_status, record.outcome = "rejected", "skipped", "rejected"
-        record.reject_reason = "event_unknown" if definition is None else "event_disabled"
-        record.outcome_note = "事件未注册（请在事件注册中心导入内置事件）" if definition is None else "事件已禁用"
-    else:
-        clean, errors = normalise(definition.fields or [], data, tz)
-        record.event_definition_id = definition.id
-        if errors:
-            record.status, record.dispatch_status, record.outcome = "rejected", "skipped", "rejected"
-            record.reject_reason, record.errors = "invalid", errors
-        else:
-            record.data = clean
+    record = EventRecord(**record_values(definition, event_code, data, tz, source, utcnow()))
     session.add(record)
     session.flush()
     return record

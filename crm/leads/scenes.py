@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from crm.leads.errors import LeadNotFound, LeadsError, SubmissionRefused
 from crm.leads.fields import CUSTOM_NAME_RE, ENVELOPE_NAMES, STANDARD_NAMES, lead_event_fields
 from crm.leads.mapping import TRANSFORMS
+from crm.leads.pull_state import clean_pull_params
 from crm.leads.models import DEDUP_STRATEGIES, SCENE_TYPES, LeadChannel, LeadScene, LeadSceneVersion
 from crm.tags.models import Tag
 from events.models import FIELD_TYPES
@@ -244,6 +245,11 @@ def clean_scene(session: Session, data: dict, existing: Optional[LeadScene] = No
         errors["rate_limit_per_minute"] = "每分钟限流应为 1–100000 的整数"
         rate = 600
     params = _json_ok(merged.get("params"), "params", "场景参数", errors, dict)
+    if isinstance(params.get("pull"), dict):
+        try:
+            params["pull"] = clean_pull_params(params["pull"])
+        except LeadsError as exc:
+            errors.update(exc.errors or {"params.pull": exc.message})
     mapping = clean_mapping(_json_ok(merged.get("mapping_rules"), "mapping_rules", "映射规则", errors, list), errors)
     probe = LeadScene(name=name, scene_type=scene_type, mapping_rules=mapping)
     fields = lead_event_fields(probe)
@@ -304,11 +310,16 @@ def list_versions(session: Session, scene_id: int) -> list[LeadSceneVersion]:
                              .order_by(LeadSceneVersion.version.desc())))
 
 
+def webhook_paths(scene: LeadScene) -> list[str]:
+    """Where platforms post this scene's leads (one per adapter serving its type)."""
+    from crm.leads.adapters import adapters_for  # adapters import intake, which imports this module
+
+    return [f"/webhooks/{a.key}?scene={scene.key}" for a in adapters_for(scene.scene_type)]
+
+
 def webhook_path(scene: LeadScene) -> str:
-    adapters = {"SOCIAL_MEDIA_LEAD": "douyin_leads", "ORDER_SYNC": "order_notifications", "PHONE_CALL": "cti_calls",
-                "WEB_FORM": "web_form", "PAYMENT_CODE": "wechat_pay"}
-    adapter = adapters.get(scene.scene_type)
-    return f"/webhooks/{adapter}?scene={scene.key}" if adapter else ""
+    paths = webhook_paths(scene)
+    return paths[0] if paths else ""
 
 
 def scene_dict(scene: LeadScene) -> dict:
@@ -321,6 +332,7 @@ def scene_dict(scene: LeadScene) -> dict:
             "auto_response_config": scene.auto_response, "deduplication_strategy": scene.dedup_strategy,
             "rate_limit_per_minute": scene.rate_limit_per_minute, "event_code": scene.event_code,
             "strategy_id": scene.strategy_id, "webhook_path": webhook_path(scene),
+            "webhook_paths": webhook_paths(scene),
             "has_secret": bool(scene.secret_sealed), "has_credentials": bool(scene.credentials_sealed),
             "version": scene.version, "created_at": scene.created_at.isoformat(),
             "updated_at": scene.updated_at.isoformat()}

@@ -29,8 +29,6 @@ from crm.leads.scenes import open_secret
 
 log = logging.getLogger("crm.leads.webhooks")
 
-IP_LIMIT_PER_MINUTE = 120  # until settings carry lead_webhook_ip_limit_per_minute
-IP_LIMIT_SETTING = "lead_webhook_ip_limit_per_minute"
 RATE_WINDOW_SECONDS = 60
 DEAD_LETTER_BODY_CHARS = 64 * 1024  # what a dead letter keeps of an unreadable body
 
@@ -133,7 +131,7 @@ def receive(services, limiter: RateLimiter, call: WebhookCall) -> Reply:
     """The whole life of one platform call; the web view only reads the request and writes the reply."""
     adapter = get_adapter(call.adapter_key)
     try:
-        ip_limit = getattr(services.settings, IP_LIMIT_SETTING, IP_LIMIT_PER_MINUTE)
+        ip_limit = services.settings.lead_webhook_ip_limit_per_minute
         over = _over_limit(limiter, f"webhook:ip:{call.client_ip}", ip_limit)
         if over:
             raise _Limited(f"请求过于频繁：每个来源 IP 每分钟最多 {ip_limit} 次", *over)

@@ -15,7 +15,6 @@ import pytest
 from sqlmodel import select
 
 from crm.leads import payments
-from crm.leads import webhook_guard
 from crm.leads.models import Lead, LeadDeadLetter, PaymentRecord, WebhookRejection
 from crm.leads.webhook_guard import rejection_counts
 from engine.lead_scenes import save_scene
@@ -230,7 +229,7 @@ def test_a_call_opens_a_lead_in_progress_and_its_end_updates_it(client, env, clo
 def test_unknown_adapters_and_floods_from_one_address(client, env, clock, monkeypatch):
     resp = client.post("/webhooks/pigeon_post", data=b"{}")
     assert resp.status_code == 404 and resp.get_json()["error"] == "unknown_adapter"
-    monkeypatch.setattr(webhook_guard, "IP_LIMIT_PER_MINUTE", 3)
+    monkeypatch.setattr(client.application.extensions["ckb"].services.settings, "lead_webhook_ip_limit_per_minute", 3)
     _scene_id, secret = env.scene("SOCIAL_MEDIA_LEAD", "dy")
     forger = FakeDouyin("whsec_guessed", clock)
     for n in range(2):
