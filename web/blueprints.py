@@ -22,4 +22,5 @@ def register_blueprints(app: Flask) -> None:
 def register_lead_endpoints(app: Flask) -> None:
     """Public 场景获客 endpoints (platform webhooks, QR scans, payment-code landing pages): no
     login and no CSRF (each verifies its own signature or token), rate-limited per IP and scene."""
+    from web import lead_public; app.register_blueprint(lead_public.bp)  # noqa: E702 - /s/<token>, /pay/<token>
     from web import webhooks; app.register_blueprint(webhooks.bp)  # noqa: E702

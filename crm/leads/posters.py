@@ -22,7 +22,6 @@ from typing import Optional
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from config.clock import utcnow
 from crm.leads.errors import LeadsError, LeadNotFound
 from crm.leads.models import AcquisitionPlan, LeadChannel, LeadScene, QrCode, QrScan
 

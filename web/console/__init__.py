@@ -32,6 +32,8 @@ def register_console(app: Flask) -> None:
 def register_leads(app: Flask) -> None:
     """场景获客 pages: home and plans, leads, statistics, scenes, channels, payment codes, posters,
     imports and dead letters (one module per area, one line each)."""
+    from web.console import lead_payments; app.register_blueprint(lead_payments.bp)  # noqa: E702 - 付款码
+    from web.console import lead_posters; app.register_blueprint(lead_posters.bp)  # noqa: E702 - 海报与渠道码
     from web.console import lead_imports; app.register_blueprint(lead_imports.bp)  # noqa: E702 - 线索导入/订单同步记录
 
 

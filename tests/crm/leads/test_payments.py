@@ -23,7 +23,8 @@ def rt(services):
     runtime.stop()
 
 
-def _scene(rt, **data) -> int:
+def make_scene(rt, **data) -> int:
+    """A scene saved as the console does (its event and pipeline strategy included)."""
     with rt.services.db.write() as s:
         scene, _ = save_scene(s, {"dedup_strategy": "BY_PHONE", **data}, registry=rt.registry,
                               box=rt.services.secret_box, author="test")
@@ -39,9 +40,9 @@ def refs(rt):
         s.add(channel)
         s.flush()
         channel_id = channel.id
-    pay = _scene(rt, name="体验课付款码", key="paycode", scene_type="PAYMENT_CODE")
-    relaxed = _scene(rt, name="打赏码", key="tips", scene_type="PAYMENT_CODE", params={"require_contact": False})
-    form = _scene(rt, name="官网表单", key="webform", scene_type="WEB_FORM")
+    pay = make_scene(rt, name="体验课付款码", key="paycode", scene_type="PAYMENT_CODE")
+    relaxed = make_scene(rt, name="打赏码", key="tips", scene_type="PAYMENT_CODE", params={"require_contact": False})
+    form = make_scene(rt, name="官网表单", key="webform", scene_type="WEB_FORM")
     with rt.services.db.write() as s:
         plan = AcquisitionPlan(name="双十一体验课", scene_id=pay)
         s.add(plan)
