@@ -284,3 +284,12 @@ def scene_type_summary(session: Session, today_start: datetime, week_start: date
         if scene_type in out:
             out[scene_type]["running"] = n
     return out
+
+
+def lead_counts(session: Session, by: str, since: datetime) -> dict[int, dict]:
+    """Leads per scene (`by="scene"`) or channel (`by="channel"`): all of them and those since
+    `since` (the lists show 累计 and 近7天)."""
+    column = {"scene": Lead.scene_id, "channel": Lead.channel_id}[by]
+    query = (select(column, func.count(), func.sum(case((Lead.created_at >= since, 1), else_=0)))
+             .where(column.is_not(None)).group_by(column))
+    return {key: {"total": int(n), "recent": int(recent or 0)} for key, n, recent in session.exec(query).all()}

@@ -32,6 +32,9 @@ def register_console(app: Flask) -> None:
 def register_leads(app: Flask) -> None:
     """场景获客 pages: home and plans, leads, statistics, scenes, channels, payment codes, posters,
     imports and dead letters (one module per area, one line each)."""
+    from web.console import leads_home; app.register_blueprint(leads_home.bp)  # noqa: E702 - 场景获客首页/获客计划
+    from web.console import lead_scenes; app.register_blueprint(lead_scenes.bp)  # noqa: E702 - 获客场景配置
+    from web.console import lead_channels; app.register_blueprint(lead_channels.bp)  # noqa: E702 - 渠道管理
     from web.console import lead_payments; app.register_blueprint(lead_payments.bp)  # noqa: E702 - 付款码
     from web.console import lead_posters; app.register_blueprint(lead_posters.bp)  # noqa: E702 - 海报与渠道码
     from web.console import lead_imports; app.register_blueprint(lead_imports.bp)  # noqa: E702 - 线索导入/订单同步记录

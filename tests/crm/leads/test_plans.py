@@ -129,6 +129,9 @@ def test_counts_progress_delete_and_home_summary(db, scenes, clock):
         assert [p.name for p in plans.list_plans(s, status="running")] == ["抖音"]
         today = datetime(2026, 11, 19, 16, 0, tzinfo=UTC)  # 2026-11-20 00:00 in Asia/Shanghai
         summary = plans.scene_type_summary(s, today, today - timedelta(days=6))
+        assert plans.lead_counts(s, "scene", today) == {scenes["douyin"]: {"total": 5, "recent": 2},
+                                                        scenes["phone"]: {"total": 1, "recent": 1}}
+        assert plans.lead_counts(s, "channel", today) == {}
     assert summary["SOCIAL_MEDIA_LEAD"] == {"scenes": 1, "enabled": 1, "today": 2, "week": 4, "running": 1}
     assert summary["PHONE_CALL"] == {"scenes": 1, "enabled": 1, "today": 1, "week": 1, "running": 0}
     assert summary["QR_CODE_SCAN"] == {"scenes": 1, "enabled": 0, "today": 0, "week": 0, "running": 0}
