@@ -37,6 +37,9 @@ def register_leads(app: Flask) -> None:
     from web.console import lead_channels; app.register_blueprint(lead_channels.bp)  # noqa: E702 - 渠道管理
     from web.console import lead_payments; app.register_blueprint(lead_payments.bp)  # noqa: E702 - 付款码
     from web.console import lead_posters; app.register_blueprint(lead_posters.bp)  # noqa: E702 - 海报与渠道码
+    from web.console import leads; app.register_blueprint(leads.bp)  # noqa: E702 - 线索列表/线索详情
+    from web.console import lead_stats; app.register_blueprint(lead_stats.bp)  # noqa: E702 - 获客统计
+    from web.console import lead_deadletters; app.register_blueprint(lead_deadletters.bp)  # noqa: E702 - 线索死信
     from web.console import lead_imports; app.register_blueprint(lead_imports.bp)  # noqa: E702 - 线索导入/订单同步记录
 
 
