@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     max_json_depth: int = 32
     max_batch_events: int = 1000
     signature_tolerance_seconds: int = 300
+    # The address phones and customers reach this server at (QR codes, poster links); empty: the
+    # host of the console request that draws the code.
+    public_base_url: str = ""
     # 场景获客 public endpoints (platform webhooks, scan forms): calls per minute from one IP.
     lead_webhook_ip_limit_per_minute: int = 120
     secret_rotation_grace_hours: int = 24

@@ -76,6 +76,9 @@ def identify(session: Session, lead: Lead, scene: LeadScene, now: datetime) -> I
     if not keys:
         write_log(session, lead.id, "identified", "场景设置为不去重：不关联客户")
         return Identified(None, note="不去重，不关联客户")
+    if not any(getattr(lead, k) for k in keys):
+        write_log(session, lead.id, "identified", "线索没有可用于识别的手机号或邮箱：不关联客户")
+        return Identified(None, note="没有手机号或邮箱，不关联客户")
     duplicate_of = earlier_lead(session, lead, keys)
     customer, matched_by = _match(session, lead, keys)
     data = dict(lead.lead_data or {})

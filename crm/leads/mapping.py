@@ -177,5 +177,7 @@ def map_submission(scene, raw: dict, tz: str = "Asia/Shanghai") -> tuple[dict, l
     known = {f["name"] for f in fields}
     typed = {k: v for k, v in typed.items() if k in known}
     _clean_contacts(typed, errors)
-    _junk(typed, errors, bool((scene.params or {}).get("require_contact", True)))
+    # A payer is known by the platform's payer id, not a contact: payment leads may have none.
+    require_contact = (scene.params or {}).get("require_contact", scene.scene_type != "PAYMENT_CODE")
+    _junk(typed, errors, bool(require_contact))
     return typed, errors

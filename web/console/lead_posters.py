@@ -20,7 +20,7 @@ FIELDS = ("scene_id", "channel_id", "plan_id", "title", "subtitle", "color", "ta
 def public_base_url() -> str:
     """Where phones reach this server: a configured public address (behind a proxy or CDN the
     console's own host may be internal), else the host the console was opened on."""
-    configured = str(getattr(services().settings, "public_base_url", "") or "").strip()
+    configured = services().settings.public_base_url.strip()
     return (configured or request.host_url).rstrip("/")
 
 

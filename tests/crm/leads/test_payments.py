@@ -40,7 +40,8 @@ def refs(rt):
         s.add(channel)
         s.flush()
         channel_id = channel.id
-    pay = make_scene(rt, name="体验课付款码", key="paycode", scene_type="PAYMENT_CODE")
+    # This scene insists on a phone number (payment scenes do not by default).
+    pay = make_scene(rt, name="体验课付款码", key="paycode", scene_type="PAYMENT_CODE", params={"require_contact": True})
     relaxed = make_scene(rt, name="打赏码", key="tips", scene_type="PAYMENT_CODE", params={"require_contact": False})
     form = make_scene(rt, name="官网表单", key="webform", scene_type="WEB_FORM")
     with rt.services.db.write() as s:
