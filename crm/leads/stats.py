@@ -151,28 +151,31 @@ def _first_assignments(period: Period):
             .group_by(LeadAssignment.lead_id).subquery())
 
 
-def latency(session: Session, period: Period) -> dict:
-    """count, avg, p50, p90 (seconds) of first-assignment latencies; None when nothing was assigned."""
+def _latency_groups(session: Session, period: Period, column) -> dict:
+    """{scene or channel id: (count, average seconds)} of first-assignment latencies."""
     first = _first_assignments(period)
-    base = select(LeadAssignment.latency_seconds).join(first, first.c.first_id == LeadAssignment.id)
-    n, avg = session.exec(select(func.count(), func.avg(LeadAssignment.latency_seconds)).select_from(LeadAssignment)
-                          .join(first, first.c.first_id == LeadAssignment.id)).one()
-    out = {"count": int(n or 0), "avg": round(float(avg), 1) if n else None, "p50": None, "p90": None}
-    for key, p in (("p50", 0.5), ("p90", 0.9)):
-        if n:
-            rank = max(1, math.ceil(p * n))  # nearest rank, 1-based
-            value = session.exec(base.order_by(LeadAssignment.latency_seconds).offset(rank - 1).limit(1)).one()
-            out[key] = round(float(value), 1)
-    return out
-
-
-def _latency_by(session: Session, period: Period, column) -> dict:
-    """{scene or channel id: average first-assignment latency in seconds}."""
-    first = _first_assignments(period)
-    stmt = (select(column, func.avg(LeadAssignment.latency_seconds))
+    stmt = (select(column, func.count(), func.avg(LeadAssignment.latency_seconds)).select_from(LeadAssignment)
             .join(first, first.c.first_id == LeadAssignment.id).join(Lead, Lead.id == LeadAssignment.lead_id)
             .group_by(column))
-    return {key: round(float(avg), 1) for key, avg in session.exec(stmt).all() if avg is not None}
+    return {key: (int(n), float(avg)) for key, n, avg in session.exec(stmt).all() if n}
+
+
+def latency(session: Session, period: Period, groups: dict | None = None) -> dict:
+    """count, avg, p50, p90 (seconds) of first-assignment latencies; None when nothing was assigned.
+    `groups` (from _latency_groups) saves recounting; both percentiles come from one ranked query."""
+    groups = _latency_groups(session, period, Lead.scene_id) if groups is None else groups
+    n = sum(c for c, _ in groups.values())
+    out = {"count": n, "avg": round(sum(c * a for c, a in groups.values()) / n, 1) if n else None, "p50": None, "p90": None}
+    if not n:
+        return out
+    ranks = {key: max(1, math.ceil(p * n)) for key, p in (("p50", 0.5), ("p90", 0.9))}  # nearest rank, 1-based
+    first = _first_assignments(period)
+    ranked = (select(LeadAssignment.latency_seconds.label("v"),
+                     func.row_number().over(order_by=LeadAssignment.latency_seconds).label("rn"))
+              .join(first, first.c.first_id == LeadAssignment.id).subquery())
+    values = dict(session.exec(select(ranked.c.rn, ranked.c.v).where(ranked.c.rn.in_(set(ranks.values())))).all())
+    out.update({key: round(float(values[rank]), 1) for key, rank in ranks.items()})
+    return out
 
 
 def _funnel(session: Session, period: Period) -> tuple[list[dict], list[dict]]:
@@ -219,7 +222,7 @@ def _rows(groups: dict, names: dict, days: list[date], latencies: dict) -> list[
                      "total": g["total"], "converted": g["converted"], "conversion_rate": _ratio(g["converted"], g["total"]),
                      "duplicates": g["duplicates"], "duplicate_ratio": _ratio(g["duplicates"], g["total"]),
                      "existing": g["existing"], "existing_ratio": _ratio(g["existing"], g["total"]),
-                     "avg_latency": latencies.get(key), "daily": daily})
+                     "avg_latency": round(latencies[key][1], 1) if key in latencies else None, "daily": daily})
     return sorted(rows, key=lambda r: (-r["total"], r["name"]))
 
 
@@ -242,8 +245,10 @@ def lead_stats(session: Session, period: Period) -> dict:
     days = period.days
     scene_names = dict(session.exec(select(LeadScene.id, LeadScene.name)).all())
     channel_names = dict(session.exec(select(LeadChannel.id, LeadChannel.name)).all())
-    scenes = _rows(_grouped(counts, 0), scene_names, days, _latency_by(session, period, Lead.scene_id))
-    channels = _rows(_grouped(counts, 1), channel_names, days, _latency_by(session, period, Lead.channel_id))
+    by_scene = _latency_groups(session, period, Lead.scene_id)
+    by_channel = _latency_groups(session, period, Lead.channel_id)
+    scenes = _rows(_grouped(counts, 0), scene_names, days, by_scene)
+    channels = _rows(_grouped(counts, 1), channel_names, days, by_channel)
     total = sum(r[3] for r in counts)
     converted = sum(r[4] for r in counts)
     duplicates = sum(r[5] for r in counts)
@@ -257,5 +262,5 @@ def lead_stats(session: Session, period: Period) -> dict:
             "converted": converted, "conversion_rate": _ratio(converted, total),
             "duplicates": duplicates, "duplicate_ratio": _ratio(duplicates, total),
             "existing": existing, "existing_ratio": _ratio(existing, total),
-            "latency": latency(session, period), "funnel": funnel, "statuses": statuses,
+            "latency": latency(session, period, by_scene), "funnel": funnel, "statuses": statuses,
             "dead_letters": dead, "rejections": rejected, "scenes": scenes, "channels": channels}

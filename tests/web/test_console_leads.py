@@ -271,9 +271,11 @@ def test_masked_for_a_user_without_pii_view(app, client, app_db, login, world):
     for url in ("/leads", f"/leads/{world['lead']}", f"/leads/{world['other']}", "/leads/deadletters"):
         html = client.get(url).get_data(as_text=True)
         assert MOBILE not in html and OTHER_MOBILE not in html, url
+        assert "138-0013-8000" not in html, url  # the raw payload as the form sent it
     found = client.get(f"/leads?q={OTHER_MOBILE}").get_data(as_text=True)  # searching by the full number works
     assert _rows(found) == 1 and "139****9000" in found[found.index('data-testid="lead-table"'):]
-    assert "138****8000" in client.get(f"/leads/{world['lead']}").get_data(as_text=True)
+    detail = client.get(f"/leads/{world['lead']}").get_data(as_text=True)
+    assert "138****8000" in detail and "+86 138****8000" in detail[detail.index('data-testid="lead-raw"'):]
     assert "139****9000" in client.get("/leads/deadletters").get_data(as_text=True)
 
 

@@ -7,8 +7,6 @@ counts them by reason.
 Payloads hold personal data: phones and e-mails are masked unless the user holds pii.view."""
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -20,6 +18,7 @@ from crm.leads.models import LeadDeadLetter, LeadScene, WebhookRejection
 from crm.leads.stats import REJECTION_REASONS
 from web.auth.guards import permission_required
 from web.console.forms_common import PER_PAGE, page_arg, pages, query_args, read, selected_ids
+from web.console.leads import pretty
 from web.extensions import services
 
 bp = Blueprint("lead_deadletters", __name__)
@@ -68,7 +67,7 @@ def _masked() -> bool:
 
 
 def _pretty(data) -> str:
-    return json.dumps(mask_value(data) if _masked() else data, ensure_ascii=False, indent=2, default=str)
+    return pretty(data, _masked())
 
 
 @bp.get("/leads/deadletters")
