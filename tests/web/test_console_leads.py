@@ -117,6 +117,9 @@ def test_stats_page_renders_cards_and_svg_charts(app, client, admin, app_db):
         assert re.search(rf'<svg [^>]*data-testid="{chart}"', html), chart
     assert "400热线" in html and "百度推广" in html and "签名错误 1" in html
     assert "style=" not in html[html.index("<svg"):]  # the CSP forbids inline styles
+    by_channel = client.get("/leads/stats?daily=channel").get_data(as_text=True)
+    legend = by_channel[by_channel.index('data-testid="chart-daily"'):by_channel.index("各渠道线索")]
+    assert "百度推广" in legend and "400热线" not in legend
     wider = client.get("/leads/stats?start=2026-10-01&end=2026-11-20").get_data(as_text=True)
     assert re.search(r'线索总数</span><span class="stat-value">3<', wider) and "未指定渠道" in wider
 
@@ -197,6 +200,22 @@ def test_list_filters(client, admin, world):
     oldest = client.get("/leads?sort=created_at").get_data(as_text=True)
     assert oldest.index("李四") < oldest.index("王五")
     assert _rows(client.get(f"/leads?scene={world['scene']}&status=NEW").get_data(as_text=True)) == 1
+
+
+def test_list_paging_keeps_the_filters(client, admin, world, app_db):
+    with app_db.write() as s:
+        s.add_all([Lead(scene_id=world["scene"], name=f"批量{i:02d}", status="NEW", tag_ids=[world["cold"]])
+                   for i in range(25)])
+        s.flush()
+        from crm.leads.models import LeadTag
+
+        s.add_all([LeadTag(lead_id=lead.id, tag_id=world["cold"]) for lead in
+                   s.exec(select(Lead).where(Lead.name.like("批量%"))).all()])
+    first = client.get(f"/leads?status=NEW&tags={world['cold']}").get_data(as_text=True)
+    assert _rows(first) == 20 and "共 26 条" in first
+    assert f"page=2&amp;status=NEW&amp;tags={world['cold']}" in first or f"status=NEW&amp;tags={world['cold']}&amp;page=2" in first
+    second = client.get(f"/leads?status=NEW&tags={world['cold']}&page=2").get_data(as_text=True)
+    assert _rows(second) == 6
 
 
 def test_detail_of_a_lead_processed_by_the_pipeline(client, admin, world, app_db):

@@ -117,8 +117,9 @@ def funnel(stages: list[dict], width: int = 520, row_h: int = 40) -> dict:
     return {"width": width, "height": 8 + row_h * len(stages), "cx": width / 2, "bars": bars}
 
 
-def _charts(data: dict) -> dict:
-    return {"daily": stacked_days(data["days"], [(r["name"], r["daily"]) for r in data["scenes"]]),
+def _charts(data: dict, daily_by: str) -> dict:
+    rows = data["channels"] if daily_by == "channel" else data["scenes"]
+    return {"daily": stacked_days(data["days"], [(r["name"], r["daily"]) for r in rows]),
             "channels": horizontal_bars([(r["name"], r["total"]) for r in data["channels"]]),
             "funnel": funnel(data["funnel"])}
 
@@ -128,8 +129,9 @@ def _charts(data: dict) -> dict:
 def index():
     period, errors = _period()
     data = read(lambda s: stats.lead_stats(s, period))
-    return render_template("lead_stats/index.html", data=data, period=period, errors=errors,
-                           charts=_charts(data), reason_labels=stats.REJECTION_REASONS,
+    daily_by = "channel" if request.args.get("daily") == "channel" else "scene"
+    return render_template("lead_stats/index.html", data=data, period=period, errors=errors, daily_by=daily_by,
+                           charts=_charts(data, daily_by), reason_labels=stats.REJECTION_REASONS,
                            args={"start": period.first.isoformat(), "end": period.last.isoformat()})
 
 
