@@ -32,12 +32,18 @@ from engine import lead_scenes as engine_scenes
 from events.models import FIELD_TYPE_LABELS
 from rules.conditions import operators_metadata
 from web.auth.guards import permission_required
-from web.console.forms_common import error_map, read, write
+from web.console.forms_common import FORM_ERROR, error_map, read, write
 from web.extensions import runtime, services
 
 bp = Blueprint("lead_scenes", __name__)
+# The order of the seed's 场景获客 page (抖音获客 first), for every tab row of these pages.
+TYPE_ORDER = ("SOCIAL_MEDIA_LEAD", "PHONE_CALL", "ORDER_SYNC", "PAYMENT_CODE", "QR_CODE_SCAN", "WEB_FORM",
+              "API_IMPORT", "FILE_IMPORT")
 # Where each kind of error is shown on the form (the first matching prefix wins).
-ERROR_AREAS = ("tagging_rules", "assignment_rules", "auto_response", "mapping_rules")
+ERROR_AREAS = ("tagging_rules", "assignment_rules", "mapping_rules")
+# The inputs of _processing.html that show their own errors.
+PROCESSING_FIELDS = {"dedup_strategy", "tagging_rules", "assignment_rules", "response_channel", "response_template",
+                     "response_device_text", "response_device_account"}
 # The version list names each changed field in Chinese.
 FIELD_LABELS = {"name": "场景名称", "scene_type": "场景类型", "is_enabled": "启用", "default_channel_id": "默认渠道",
                 "params": "场景参数", "mapping_rules": "数据映射", "tagging_rules": "打标签规则",
@@ -111,16 +117,17 @@ def processing_form() -> dict:
                               "device_account": request.form.get("response_device_account", "")}}
 
 
-def area_errors(errors: dict) -> dict:
+def area_errors(errors: dict, shown: set) -> dict:
     """Errors grouped for display: each rule editor's messages together under its area name,
-    `auto_response.template` → `response_template` (the input's name), the rest unchanged."""
+    `auto_response.template` → `response_template` (the input's name); a key the form does not
+    show (`shown`) goes to the alert at its top, so no message is ever lost."""
     out: dict = {}
     for key, messages in errors.items():
         if key.startswith("auto_response."):
-            target = "response_" + key.split(".", 1)[1]
+            key = "response_" + key.split(".", 1)[1]
         else:
-            target = next((area for area in ERROR_AREAS if key.startswith(area) and area != "auto_response"), key)
-        out.setdefault(target, []).extend(messages)
+            key = next((area for area in ERROR_AREAS if key.startswith(area)), key)
+        out.setdefault(key if key in shown else FORM_ERROR, []).extend(messages)
     return out
 
 
@@ -138,11 +145,12 @@ def _mapping_rows() -> list[dict]:
 
 
 def _scene_form() -> dict:
-    data = {name: request.form.get(name, "") for name in SCENE_FIELDS}
+    # The type and key are not posted when editing (they are fixed once created).
+    data = {name: request.form.get(name, "") for name in SCENE_FIELDS if name in request.form}
     data.update(processing_form())
     data["mapping_rules"] = _mapping_rows()
     data["is_enabled"] = request.form.get("is_enabled") == "1"
-    data["default_channel_id"] = data["default_channel_id"] or None
+    data["default_channel_id"] = data.get("default_channel_id") or None
     data["credentials"] = request.form.get("credentials", "")
     return data
 
@@ -163,7 +171,8 @@ def _form(scene, values, errors, status=200):
     tagging, assignment = values.get("tagging_rules"), values.get("assignment_rules")
     data.update(fields=condition_fields(probe), config={"tagging_rules": tagging if isinstance(tagging, list) else [],
                                                         "assignment_rules": assignment if isinstance(assignment, dict) else {}})
-    return render_template("lead_scenes/form.html", scene=scene, values=values, errors=area_errors(errors), data=data,
+    shown = PROCESSING_FIELDS | set(SCENE_FIELDS) | {"mapping_rules", "credentials", "is_enabled"}
+    return render_template("lead_scenes/form.html", scene=scene, values=values, errors=area_errors(errors, shown), data=data,
                            types=SCENE_TYPES, dedups=DEDUP_STRATEGIES, transforms=TRANSFORMS, field_types=FIELD_TYPE_LABELS,
                            response_channels=service.RESPONSE_CHANNELS), status
 
@@ -188,7 +197,7 @@ def index():
     hooks = {r.id: [{"name": a.name, "url": f"/webhooks/{a.key}?scene={r.key}"} for a in adapters_for(r.scene_type)]
              for r in rows}
     return render_template("lead_scenes/list.html", rows=rows, counts=counts, hooks=hooks, types=SCENE_TYPES,
-                           chosen=chosen, channel_names=names)
+                           chosen=chosen, channel_names=names, dedups=DEDUP_STRATEGIES, order=TYPE_ORDER)
 
 
 @bp.route("/leads/scenes/new", methods=["GET", "POST"])
@@ -265,15 +274,19 @@ def delete(scene_id: int):
 @permission_required("scenes.manage")
 def versions(scene_id: int):
     scene = _scene(scene_id)
+    versions_, channels = read(lambda s: (service.list_versions(s, scene_id), dict(editor_data(s)["channels"])))
+    words = {"scene_type": SCENE_TYPES, "dedup_strategy": DEDUP_STRATEGIES, "default_channel_id": channels}
+
+    def shown(field: str, value) -> str:
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if field in words:
+            return str(words[field].get(value, value))
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=1)
+
     rows = [{"version": v.version, "author": v.author, "created_at": v.created_at,
-             "diff": [{"field": d["field"], "before": _shown(d.get("before")), "after": _shown(d.get("after"))}
-                      for d in v.diff or []]}
-            for v in read(lambda s: service.list_versions(s, scene_id))]
+             "diff": [{"field": d["field"], "before": shown(d["field"], d.get("before")),
+                       "after": shown(d["field"], d.get("after"))} for d in v.diff or []]} for v in versions_]
     return render_template("lead_scenes/versions.html", scene=scene, rows=rows, labels=FIELD_LABELS)
-
-
-def _shown(value) -> str:
-    if value is None or value == "":
-        return "—"
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=1)
-

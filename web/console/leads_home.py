@@ -22,14 +22,12 @@ from devices.models import Material
 from engine.lead_scenes import save_scene
 from web.auth.guards import permission_required
 from web.console.forms_common import FORM_ERROR, error_map, read, write
-from web.console.lead_scenes import (area_errors, author, condition_fields, editor_data, processing_form, show_secret,
-                                     write_then_back)
+from web.console.lead_scenes import (PROCESSING_FIELDS, TYPE_ORDER, area_errors, author, condition_fields,
+                                     editor_data, processing_form, show_secret, write_then_back)
 from web.extensions import runtime
 
 bp = Blueprint("lead_home", __name__)
-# The order of the seed's 场景获客 page, with what each scene type is for.
-TYPE_ORDER = ("SOCIAL_MEDIA_LEAD", "PHONE_CALL", "ORDER_SYNC", "PAYMENT_CODE", "QR_CODE_SCAN", "WEB_FORM",
-              "API_IMPORT", "FILE_IMPORT")
+# What each scene type is for, on its card and in the wizard.
 TYPE_HINTS = {"SOCIAL_MEDIA_LEAD": "抖音广告表单线索、评论互动用户、粉丝同步", "PHONE_CALL": "呼入来电与外呼，通话结束更新意向",
               "ORDER_SYNC": "电商平台订单同步，识别已购与高价值客户", "PAYMENT_CODE": "带场景参数的收款码，支付即线索或成交",
               "QR_CODE_SCAN": "海报与渠道码，按渠道统计扫码与加好友", "WEB_FORM": "官网、落地页表单提交",
@@ -132,19 +130,18 @@ def _posted() -> dict:
             "content": content, **processing_form()}
 
 
-# Where the services' error keys are shown in the wizard (the rest go to the top of the form).
+# The wizard's own inputs that show their errors (step 3's come from lead_scenes).
 WIZARD_FIELDS = {"scene_type", "scene_id", "scene_name", "name", "goal_leads", "goal_note", "starts_on", "ends_on",
                  "channel_ids", "scripts", "material_ids", "douyin_accounts", "phone_numbers", "poster_title",
-                 "poster_subtitle", "poster_color", "dedup_strategy", "tagging_rules", "assignment_rules",
-                 "response_channel", "response_template", "response_device_text", "response_device_account"}
+                 "poster_subtitle", "poster_color"} | PROCESSING_FIELDS
 
 
 def _placed(errors: dict) -> dict:
-    out: dict = {}
-    for key, messages in area_errors(errors).items():
-        key = key.replace("content.poster.", "poster_").replace("content.", "")
-        out.setdefault(key if key in WIZARD_FIELDS else FORM_ERROR, []).extend(messages)
-    return out
+    """Plan errors name content fields (`content.poster.title`); the wizard's inputs are flat."""
+    flat: dict = {}
+    for key, messages in errors.items():
+        flat.setdefault(key.replace("content.poster.", "poster_").replace("content.", ""), []).extend(messages)
+    return area_errors(flat, WIZARD_FIELDS)
 
 
 def _wizard(plan, values, errors, status=200):

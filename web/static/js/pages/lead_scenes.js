@@ -63,14 +63,18 @@
       var tr = el("tr", {}, [el("td", {}, [select(C.parens, r.lparen || 0, { "data-col": "lparen", "aria-label": "左括号" })]),
         el("td", {}, [fieldSel]), opTd, valTd, el("td", {}, [select(C.rparens, r.rparen || 0, { "data-col": "rparen", "aria-label": "右括号" })]),
         el("td", {}, [select(C.joins, r.join || "and", { "data-col": "join", "aria-label": "连接符" })]), el("td", { "class": "row-btns" }, [del])]);
-      del.addEventListener("click", function () { tr.remove(); onChange(); });
+      del.addEventListener("click", function () { tr.remove(); empty(); onChange(); });
       body.appendChild(tr);
+      empty();
     }
-    (rows || []).forEach(row);
     var table = el("table", { "class": "table cond-table lr-cond" }, [el("thead", {}, [el("tr", {}, ["左括号", "字段", "操作符", "值", "右括号", "连接符", ""].map(function (h) { return el("th", { text: h }); }))]), body]);
+    var hint = el("p", { "class": "muted small", text: "没有条件：所有线索都满足。" });
+    function empty() { var none = !body.querySelector("tr"); table.hidden = none; hint.hidden = !none; }
+    (rows || []).forEach(row);
+    empty();
     var add = button("+ 添加条件", { "data-add-condition": "" });
     add.addEventListener("click", function () { row(); onChange(); });
-    return { node: el("div", { "class": "lr-conditions" }, [table, el("p", { "class": "muted small", text: "不加条件表示所有线索都满足。" }), add]),
+    return { node: el("div", { "class": "lr-conditions" }, [table, hint, add]),
              read: function () { return Array.prototype.map.call(body.querySelectorAll("tr"), CKB.readConditionRow).filter(function (r) { return r.field; }); } };
   }
 
