@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from crm.leads.models import AcquisitionPlan, Lead, LeadScene
 from crm.people import service as people
+from devices.models import Material
 from tests.web.test_console_lead_scenes import round_robin, seed_choices, tag_rule, token
 
 
@@ -136,3 +137,17 @@ def test_wizard_needs_manage_permissions(client, app_db, login, admin_user):
     assert client.get("/leads/home").status_code == 200 and client.get("/leads/plans").status_code == 200
     assert 'data-testid="new-plan"' not in client.get("/leads/home").get_data(as_text=True)
     assert client.get("/leads/plans/new").status_code == 403
+
+
+def test_materials_are_checked_against_the_content_library(client, admin, app_db, choices):
+    with app_db.write() as s:
+        material = Material(filename="双11海报.png", stored_path="x/poster.png", mime="image/png", size=10)
+        s.add(material)
+        s.flush()
+        material_id = material.id
+    page = client.get("/leads/plans/new").get_data(as_text=True)
+    assert "双11海报.png" in page and f"/content/materials/{material_id}/preview" in page
+    bad = client.post("/leads/plans/new", data=_wizard(client, choices, material_ids=[str(material_id), "999"]))
+    assert bad.status_code == 400 and "素材 999 不存在或已删除" in bad.get_data(as_text=True)
+    client.post("/leads/plans/new", data=_wizard(client, choices, material_ids=[str(material_id)]))
+    assert _one(app_db, AcquisitionPlan).content["material_ids"] == [material_id]

@@ -101,6 +101,16 @@ def test_wizard_creates_and_starts_a_douyin_plan(page, browser_login, app_db, ad
     row = page.locator("tr", has_text="双11 抖音直播引流")
     assert "进行中" in row.inner_text() and "0 / 300（0%）" in row.inner_text()
     shot(page, "plans_douyin")
+    # 编辑 reopens the wizard on the same scene with everything filled in.
+    row.locator("text=编辑").click()
+    page.wait_for_selector("[data-plan-wizard]")
+    assert "抖音直播留资" in page.locator("[data-plan-scene-name]").inner_text()
+    page.click("[data-step-tab='2']")
+    assert page.locator("#f-douyin_accounts").input_value() == "@门店官方号\n@老板号"
+    page.click("[data-step-tab='3']")
+    assert page.locator("[data-tag-rule] [data-value=one]").input_value() == "产品A"
+    assert page.locator("[data-assign-rule] [data-rule-users]").evaluate(
+        "s => Array.from(s.selectedOptions).map(o => o.text)") == ["业务员小丹", "老王"]
     with app_db.read() as s:
         plan = s.exec(select(AcquisitionPlan)).one()
         scene = s.get(LeadScene, plan.scene_id)

@@ -195,10 +195,10 @@ def _apply(session, values: dict, plan_id, start: bool):
     return plan, secret
 
 
-def _save(plan):
+def _save(plan, scene=None):
     values = _posted()
-    if plan is not None:  # the scene stays whatever the form says
-        values.update(scene_id=plan.scene_id, scene_type=read(lambda s: get_scene(s, plan.scene_id)).scene_type)
+    if plan is not None:  # the scene stays, whatever the form says
+        values.update(scene_id=plan.scene_id, scene_type=scene.scene_type)
     start = request.form.get("action") == "start"
     try:
         saved, secret = write(lambda s: _apply(s, values, plan.id if plan else None, start))
@@ -222,8 +222,13 @@ def new_plan():
 
 
 def _plan(plan_id: int):
+    """(plan, its scene) or a 404."""
+    def load(s):
+        plan = service.get_plan(s, plan_id)
+        return plan, get_scene(s, plan.scene_id)
+
     try:
-        return read(lambda s: (lambda p: (p, get_scene(s, p.scene_id)))(service.get_plan(s, plan_id)))
+        return read(load)
     except LeadNotFound:
         abort(404)
 
@@ -233,7 +238,7 @@ def _plan(plan_id: int):
 def edit_plan(plan_id: int):
     plan, scene = _plan(plan_id)
     if request.method == "POST":
-        return _save(plan)
+        return _save(plan, scene)
     return _wizard(plan, _plan_values(plan, scene), {})
 
 
