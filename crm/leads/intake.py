@@ -255,5 +255,7 @@ def discard(db: Database, dead_letter_id: int) -> None:
         row = session.get(LeadDeadLetter, dead_letter_id)
         if row is None:
             raise LeadsError(f"死信 {dead_letter_id} 不存在")
+        if row.status != "open":
+            raise LeadsError("该死信已处理，不能丢弃")
         row.status, row.resolved_at = "discarded", utcnow()
         session.add(row)

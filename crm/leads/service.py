@@ -10,7 +10,7 @@ from typing import Iterable, Optional
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from config.clock import utcnow
+from config.clock import to_local, utcnow
 from config.pii import mask_email, mask_mobile, mask_value
 from crm.customers.models import Customer
 from crm.leads.errors import LeadNotFound, LeadsError
@@ -168,19 +168,21 @@ def update_lead(session: Session, lead_id, data: dict, actor: str) -> Lead:
     return lead
 
 
-def add_note(session: Session, lead_id, text: str, actor: str) -> Lead:
-    """Appends a dated line to the lead's notes (跟进备注)."""
+def add_note(session: Session, lead_id, text: str, actor: str, now: Optional[datetime] = None,
+             tz: str = "Asia/Shanghai") -> Lead:
+    """Appends a line dated in the operator's time zone to the lead's notes (跟进备注)."""
     text = (text or "").strip()
     if not text:
         raise LeadsError("备注不能为空", {"note": "备注不能为空"})
     if len(text) > 1000:
         raise LeadsError("单条备注最多 1000 个字符", {"note": "单条备注最多 1000 个字符"})
     lead = get_lead(session, lead_id)
-    stamp = utcnow().strftime("%Y-%m-%d %H:%M")
+    now = now or utcnow()
+    stamp = to_local(now, tz).strftime("%Y-%m-%d %H:%M")
     notes = (lead.notes + "\n" if lead.notes else "") + f"[{stamp} {actor}] {text}"
     if len(notes) > 4000:
         raise LeadsError("备注已满（最多 4000 个字符），请精简后再添加", {"note": "备注已满"})
-    lead.notes, lead.updated_at = notes, utcnow()
+    lead.notes, lead.updated_at = notes, now
     session.add(lead)
     write_log(session, lead.id, "note", text, actor=actor)
     return lead

@@ -42,3 +42,9 @@ def test_log_lines_are_json_and_masked():
         configure_logging("WARNING")
     line = json.loads(stream.getvalue().strip().splitlines()[-1])
     assert line["msg"] == "客户 138****8000 提交" and line["email"] == "l***@example.com"
+
+
+def test_masking_sees_numbers_as_people_type_them():
+    from config.pii import mask_text
+
+    assert mask_text("手机 +86 138-0013-8000，备用 １３９ １２３４ ５６７８") == "手机 138****8000，备用 139****5678"

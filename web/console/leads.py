@@ -8,8 +8,6 @@ Mobile numbers and e-mails are masked for users without 查看完整手机号 (p
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlmodel import col, select
@@ -172,18 +170,12 @@ def _detail(session, lead_id: int) -> dict:
             "tag_names": _names(session, [lead])["tag_names"], **choices}
 
 
-# Platform payloads keep numbers as typed ("+86 138-0013-8000", full-width digits), which
-# config.pii's pattern (plain 11 digits) does not see; masked viewers get these masked too.
-_FORMATTED_MOBILE = re.compile(r"(?<!\d)((?:\+?86[-\s]?)?1[3-9]\d)[-\s]?\d{4}[-\s]?(\d{4})(?!\d)")
-
-
 def pretty(data, masked: bool) -> str:
     """Stored JSON (raw data, meta, a dead letter's payload) indented for reading; for a viewer
     without pii.view every mobile number and e-mail in it is masked, however it was typed."""
     if not masked:
         return json.dumps(data, ensure_ascii=False, indent=2, default=str)
-    text = json.dumps(mask_value(data), ensure_ascii=False, indent=2, default=str)
-    return _FORMATTED_MOBILE.sub(r"\1****\2", unicodedata.normalize("NFKC", text))
+    return json.dumps(mask_value(data), ensure_ascii=False, indent=2, default=str)
 
 
 def _pretty(data) -> str:
@@ -239,7 +231,7 @@ def add_note(lead_id: int):
 
     def act():
         with services().db.write() as s:
-            service.add_note(s, lead_id, text, _actor())
+            service.add_note(s, lead_id, text, _actor(), services().now(), services().settings.timezone)
 
     return _change(lead_id, act, "备注已添加", {"note": text})
 
