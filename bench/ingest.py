@@ -122,32 +122,59 @@ def skip_backlog(db: str) -> int:
     return n
 
 
-def run(args) -> dict:
-    work = Path(tempfile.mkdtemp(prefix="ckb-bench-"))
+def fresh_env(work: Path) -> tuple[dict, str]:
+    """(environment, database path) for the benchmark's processes: a fresh SQLite var dir under
+    `work`, whatever database or config file the caller's environment names."""
     var = work / "var"
     env = dict(os.environ, CKB_VAR_DIR=str(var), CKB_SECRET_KEY=secrets.token_urlsafe(32), CKB_SECURE_COOKIES="false")
     env.pop("CKB_DATABASE_URL", None)
     env.pop("CKB_CONFIG", None)
-    db = str(var / "cunkebao.db")
+    return env, str(var / "cunkebao.db")
+
+
+def save_results(name: str, r: dict) -> None:
+    """bench/out/<name>-<timestamp>.json (git-ignored)."""
+    out = ROOT / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    path = out / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(r, indent=2, ensure_ascii=False, default=str))
+    print(f"\nwritten {path.relative_to(ROOT)}  ({r['elapsed_seconds']:.0f} s)")
+
+
+def init_and_seed(seed_argv: list[str], env: dict) -> dict:
+    """`cunkebao init`, then the seeding command, whose "SEEDJSON {...}" line is answered."""
+    subprocess.run([CLI, "init"], env=env, cwd=ROOT, check=True, capture_output=True)
+    seeded = subprocess.run(seed_argv, env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+    return json.loads(next(l for l in seeded.stdout.splitlines() if l.startswith("SEEDJSON "))[9:])
+
+
+def start_servers(args, env: dict, work: Path, procs: list) -> tuple[Proc, Proc]:
+    """The baseline app and `cunkebao serve` (web tier only), same gunicorn workers and threads, on
+    args.base_port and args.port; both answering when this returns. They are added to `procs`."""
+    w, th = str(args.workers), str(args.threads)
+    base = Proc("baseline", [PY, "bench/baseline_app.py", "--port", str(args.base_port), "--workers", w, "--threads", th], env, work)
+    ckb = Proc("serve", [CLI, "serve", "--port", str(args.port), "--workers", w, "--threads", th, "--no-background"], env, work)
+    procs += [base, ckb]
+    wait_port(args.base_port)
+    wait_port(args.port)
+    time.sleep(3)  # every gunicorn worker has loaded its app
+    return base, ckb
+
+
+def run(args) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="ckb-bench-"))
+    env, db = fresh_env(work)
     results: dict = {"config": vars(args) | {"cores": os.cpu_count(), "work_dir": str(work)}}
     procs: list[Proc] = []
     t0 = time.time()
     try:
-        subprocess.run([CLI, "init"], env=env, cwd=ROOT, check=True, capture_output=True)
-        seeded = subprocess.run([PY, "-m", "bench.seed"], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
-        info = json.loads(next(l for l in seeded.stdout.splitlines() if l.startswith("SEEDJSON "))[9:])
+        info = init_and_seed([PY, "-m", "bench.seed"], env)
         results["seed"] = {"event_types": EVENT_TYPES, "strategies": info["strategies"],
                            "expected_matches_per_event": info["expected_matches"], "seconds": time.time() - t0}
         print(f"seeded {info['strategies']} strategies over {EVENT_TYPES} event types; "
               f"~{info['expected_matches']:.1f} matches per event ({time.time() - t0:.0f} s)", flush=True)
         key, secret = info["app_key"], info["secret"]
-        w, th = str(args.workers), str(args.threads)
-        base = Proc("baseline", [PY, "bench/baseline_app.py", "--port", str(args.base_port), "--workers", w, "--threads", th], env, work)
-        ckb = Proc("serve", [CLI, "serve", "--port", str(args.port), "--workers", w, "--threads", th, "--no-background"], env, work)
-        procs += [base, ckb]
-        wait_port(args.base_port)
-        wait_port(args.port)
-        time.sleep(3)  # every gunicorn worker has loaded its app
+        base, ckb = start_servers(args, env, work, procs)
 
         def measured(name, port, batch, count, seconds, tag, prof=None):
             warm, main = work / f"{tag}-warm.txt", work / f"{tag}.txt"
@@ -264,11 +291,7 @@ def main() -> None:
     r["ratios"] = ratios(r)
     print()
     print(table(r))
-    out = ROOT / "bench" / "out"
-    out.mkdir(exist_ok=True)
-    path = out / f"ingest-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(r, indent=2, ensure_ascii=False, default=str))
-    print(f"\nwritten {path.relative_to(ROOT)}  ({r['elapsed_seconds']:.0f} s)")
+    save_results("ingest", r)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from flask import Blueprint, g, request
 from crm.errors import CrmError
 from crm.leads import channels as channel_service
 from crm.leads.errors import LeadsError
-from crm.leads.models import CHANNEL_TYPES, DEDUP_STRATEGIES, SCENE_TYPES
+from crm.leads.models import CHANNEL_TYPES, DEDUP_STRATEGIES, SCENE_TYPES, LeadScene
 from crm.leads.scenes import get_scene, list_scenes, scene_dict
 from engine.lead_scenes import delete_scene, rotate_secret, save_scene
 from web.api.common import BadRequest, error_response, iso, json_body, ok, write_and_reload
@@ -34,9 +34,6 @@ FIELDS = {"scene_name": "name", "scene_key": "key", "scene_type": "scene_type", 
           "credentials": "credentials"}
 MODEL_NAMES = {model: api for api, model in FIELDS.items()}
 _HEAD = re.compile(r"[A-Za-z_]*")
-# Answered by GET; a client that sends a scene back unchanged must not be refused for them.
-READ_ONLY = {"scene_config_id", "scene_type_label", "event_code", "strategy_id", "webhook_path", "has_secret",
-             "has_credentials", "version", "created_at", "updated_at"}
 SCENE_IN = {**obj({"scene_name": STR, "scene_key": STR, "scene_type": {"type": "string", "enum": list(SCENE_TYPES)},
                    "is_enabled": BOOL, "source_channel_default_id": INT, "scene_specific_params": ANY_OBJ,
                    "data_mapping_rules": OBJ_LIST, "auto_tagging_rules": OBJ_LIST, "assignment_rules": ANY_OBJ,
@@ -53,7 +50,10 @@ CHANNEL_OUT = obj({"channel_id": INT, "name": STR, "channel_type": STR, "channel
 
 def scene_data(body: dict) -> dict:
     """The body in the scene model's names; an unknown field is refused rather than ignored."""
-    unknown = sorted(k for k in body if k not in FIELDS and k not in READ_ONLY)
+    # What GET answers besides the settings (ids, labels, version …) is read-only: a client that
+    # sends a scene back unchanged must not be refused for it.
+    read_only = set(scene_dict(LeadScene(name="", key="", scene_type="WEB_FORM")))
+    unknown = sorted(k for k in body if k not in FIELDS and k not in read_only)
     if unknown:
         raise BadRequest(f"未知字段：{'、'.join(unknown)}", {k: "未知字段" for k in unknown}, status=422, code="invalid")
     if "is_enabled" in body and not isinstance(body["is_enabled"], bool):

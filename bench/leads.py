@@ -1,0 +1,359 @@
+"""Issue 5 §5 benchmark: a burst of leads through POST /api/v1/leads/ingestions with dedup on.
+
+Run: .venv/bin/python bench/leads.py                 (50,000 leads; ~10–20 minutes on 2 cores)
+     .venv/bin/python bench/leads.py --leads 2000    (smoke run, ~1 minute)
+
+One WEB_FORM scene (dedup BY_PHONE_OR_EMAIL, one tag rule, round-robin to 5 salespeople) on a
+fresh SQLite var dir, served on 127.0.0.1 by `cunkebao serve` (gunicorn) with a `cunkebao
+worker` processing the leads while they arrive. Of the leads, a known number repeat an earlier
+lead's phone or e-mail (10 %: they must be found as duplicates, exactly) and a known number are
+re-deliveries of an earlier external id (2 %: they must not create a lead). The leads go in three
+phases: single-lead requests, batches of 100, batches of 500; a same-run baseline (a bare Flask
+app answering 202, same gunicorn options, same client) is the denominator of the ratios.
+Results are printed and written to bench/out/leads-<timestamp>.json.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.e2e_stats import connect  # noqa: E402
+from bench.ingest import CLI, PY, Proc, fresh_env, init_and_seed, save_results, start_servers  # noqa: E402
+from events.signature import sign  # noqa: E402
+
+PATH = "/api/v1/leads/ingestions"
+SALES = 5
+
+
+# -- the leads ------------------------------------------------------------------------------------
+def phone(seq: int) -> str:
+    # A bijection of seq onto 9 digits (3^18 is coprime with 10^9): distinct, not 13900000001-like junk.
+    return "13" + f"{(seq * 387420489 + 123456789) % 10**9:09d}"
+
+
+def plan_leads(n: int, seed: int, person_share: float, ext_share: float) -> tuple[list[dict], dict]:
+    """n lead items and the exact outcome: `person` items repeat an original's phone or e-mail (with
+    a fresh other contact), `ext` items are re-deliveries of an earlier item's external id."""
+    rng = random.Random(seed)
+    n_person, n_ext = round(n * person_share), round(n * ext_share)
+    n_orig = n - n_person - n_ext
+    head = min(n_orig, max(10, n // 50))  # repeats need something earlier to repeat
+    rest = ["orig"] * (n_orig - head) + ["person"] * n_person + ["ext"] * n_ext
+    rng.shuffle(rest)
+    items: list[dict] = []
+    originals: list[int] = []
+    for seq, kind in enumerate(["orig"] * head + rest, start=1):
+        if kind == "ext":
+            items.append(dict(items[rng.randrange(len(items))]))
+            continue
+        data = {"name": f"客户{seq}", "phone": phone(seq), "email": f"u{seq}@bench.example.com",
+                "message": "对产品A感兴趣，想了解价格" if seq % 3 == 0 else "想咨询一下", "region": rng.choice(["广东", "上海", "北京"])}
+        if kind == "person":
+            original = items[rng.choice(originals)]["submission_data"]
+            key = "phone" if seq % 2 else "email"
+            data[key] = original[key]
+        else:
+            originals.append(len(items))
+        items.append({"external_lead_id": f"L{seq}", "submission_data": data, "meta": {"ip_address": "10.0.0.1"}})
+    return items, {"leads_sent": n, "leads_created": n - n_ext, "ext_repeats": n_ext, "person_repeats": n_person,
+                   "tagged": sum(1 for i in {it["external_lead_id"]: it for it in items}.values()
+                                 if "产品A" in i["submission_data"]["message"])}
+
+
+# -- seeding (run in a child process pointed at the benchmark's var dir) -----------------------------
+def seed() -> dict:
+    from config.settings import load_settings
+    from crm.people import service as people
+    from crm.tags.models import Tag, TagCategory
+    from engine.lead_scenes import save_scene
+    from engine.runtime import Runtime
+    from events.apps import create_app_record
+
+    rt = Runtime.from_settings(load_settings())
+    svc = rt.services
+    people.ensure_builtin_roles(svc.db)
+    users = [people.create_user(svc.db, f"sales{i}", "Bench12345", display_name=f"销售{i}", roles=["sales"]).id
+             for i in range(1, SALES + 1)]
+    with svc.db.write() as s:
+        app, secret = create_app_record(s, svc.secret_box, {"name": "线索压测", "ip_allowlist": ["127.0.0.1/32"]})
+        category = TagCategory(name="线索标签")
+        s.add(category)
+        s.flush()
+        tag = Tag(category_id=category.id, name="产品A意向")
+        s.add(tag)
+        s.flush()
+        scene, _ = save_scene(s, {
+            "name": "官网表单", "key": "bench_form", "scene_type": "WEB_FORM", "dedup_strategy": "BY_PHONE_OR_EMAIL",
+            "rate_limit_per_minute": 100_000,
+            "tagging_rules": [{"name": "产品A意向", "rows": [{"field": "message", "op": "contains", "value": "产品A",
+                                                          "lparen": 0, "rparen": 0, "join": "and"}], "tags": [tag.id]}],
+            "assignment_rules": {"rules": [{"name": "轮询", "rows": [], "method": "round_robin", "user_ids": users}]},
+        }, registry=rt.registry, box=svc.secret_box, author="bench")
+        info = {"app_key": app.app_key, "secret": secret, "scene_id": scene.id, "tag_id": tag.id, "users": users}
+    rt.invalidate()
+    return info
+
+
+# -- the client -------------------------------------------------------------------------------------
+class Sender:
+    """Posts pre-serialised bodies over keep-alive connections, signing each just before sending."""
+
+    def __init__(self, port: int, path: str, key: str, secret: str, deadline: float):
+        self.port, self.path, self.key, self.secret, self.deadline = port, path, key, secret, deadline
+        self.lock = threading.Lock()
+        self.next = 0
+        self.latencies: list[float] = []
+        self.statuses: dict[int, int] = {}
+        self.answers: list[tuple[int, dict]] = []  # (job index, JSON answer) of 202s
+        self.first_ok = self.last_ok = None
+        self.errors = 0
+
+    def _worker(self, jobs: list[bytes]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        while time.time() < self.deadline:
+            with self.lock:
+                index = self.next
+                self.next += 1
+            if index >= len(jobs):
+                break
+            body = jobs[index]
+            ts = int(time.time())
+            headers = {"Content-Type": "application/json", "X-App-Key": self.key, "X-Timestamp": str(ts),
+                       "X-Signature": sign(self.secret, ts, body)}
+            start = time.time()
+            try:
+                conn.request("POST", self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                payload, status = resp.read(), resp.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+                with self.lock:
+                    self.errors += 1
+                continue
+            done = time.time()
+            with self.lock:
+                self.latencies.append(done - start)
+                self.statuses[status] = self.statuses.get(status, 0) + 1
+                if status == 202:
+                    self.answers.append((index, json.loads(payload)))
+                    self.first_ok = self.first_ok or done
+                    self.last_ok = done
+        conn.close()
+
+    def run(self, jobs: list[bytes], connections: int) -> dict:
+        start = time.time()
+        threads = [threading.Thread(target=self._worker, args=(jobs,), daemon=True) for _ in range(connections)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        lat = sorted(self.latencies) or [0.0]
+        seconds = (self.last_ok or time.time()) - start
+        return {"requests": len(self.latencies), "planned": len(jobs), "seconds": seconds,
+                "req_per_s": len(self.latencies) / seconds if seconds > 0 else 0.0, "statuses": self.statuses,
+                "errors": self.errors, "p50_ms": 1000 * lat[len(lat) // 2], "p99_ms": 1000 * lat[int(len(lat) * 0.99)],
+                "first_ok": self.first_ok, "last_ok": self.last_ok}
+
+
+def bodies(items: list[dict], batch: int, scene_id: int) -> list[bytes]:
+    dumps = lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":")).encode()  # noqa: E731
+    if batch == 1:
+        return [dumps({"scene_config_id": scene_id, **item}) for item in items]
+    return [dumps({"scene_config_id": scene_id, "leads": items[i:i + batch]}) for i in range(0, len(items), batch)]
+
+
+def stored(sender: Sender, batch: int) -> tuple[int, int, int]:
+    """(leads answered stored, of which duplicates, refused) from the 202 answers."""
+    ok = dup = refused = 0
+    for _, answer in sender.answers:
+        rows = [answer] if batch == 1 else answer["results"]
+        for row in rows:
+            if "lead_id" in row:
+                ok += 1
+                dup += bool(row["duplicate"])
+            else:
+                refused += 1
+    return ok, dup, refused
+
+
+# -- reading the outcome back -----------------------------------------------------------------------
+def epoch(value) -> float:
+    dt = datetime.fromisoformat(str(value))
+    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def wait_assigned(db: str, expected: int, deadline: float, stall_seconds: float) -> tuple[int, float]:
+    """Polls until `expected` leads are ASSIGNED, nothing moved for `stall_seconds`, or the deadline."""
+    conn = connect(db)
+    try:
+        last, moved = -1, time.time()
+        while True:
+            n = conn.execute("SELECT COUNT(*) FROM lead WHERE status = 'ASSIGNED'").fetchone()[0]
+            if n != last:
+                last, moved = n, time.time()
+            if n >= expected or time.time() > deadline or time.time() - moved > stall_seconds:
+                return n, time.time()
+            time.sleep(0.5)
+    finally:
+        conn.close()
+
+
+def outcome(db: str, scene_id: int, tag_id: int) -> dict:
+    conn = connect(db)
+    try:
+        q = lambda sql, *a: conn.execute(sql, a).fetchone()[0]  # noqa: E731
+        statuses = dict(conn.execute("SELECT status, COUNT(*) FROM lead GROUP BY status").fetchall())
+        spans = [epoch(b) - epoch(a) for a, b in conn.execute(
+            "SELECT created_at, assigned_at FROM lead WHERE assigned_at IS NOT NULL").fetchall()]
+        per_user = [n for (n,) in conn.execute(
+            "SELECT COUNT(*) FROM lead WHERE assignee_user_id IS NOT NULL GROUP BY assignee_user_id ORDER BY 1")]
+        spans.sort()
+        return {"leads": q("SELECT COUNT(*) FROM lead WHERE scene_id = ?", scene_id), "statuses": statuses,
+                "duplicate_of_set": q("SELECT COUNT(*) FROM lead WHERE duplicate_of_id IS NOT NULL"),
+                "customer_matches": q("SELECT COUNT(*) FROM lead WHERE customer_id IS NOT NULL AND customer_is_new = 0"),
+                "customers": q("SELECT COUNT(*) FROM customer"),
+                "tagged": q("SELECT COUNT(DISTINCT lead_id) FROM lead_tag WHERE tag_id = ?", tag_id),
+                "last_assigned_at": epoch(q("SELECT MAX(assigned_at) FROM lead")) if statuses.get("ASSIGNED") else None,
+                "per_user": per_user, "dead_letters": q("SELECT COUNT(*) FROM lead_dead_letter"),
+                "lead_error": q("SELECT COUNT(*) FROM lead WHERE error != ''"),
+                "assign_p50_s": spans[len(spans) // 2] if spans else None,
+                "assign_p99_s": spans[int(len(spans) * 0.99)] if spans else None}
+    finally:
+        conn.close()
+
+
+# -- the run ----------------------------------------------------------------------------------------
+def run(args) -> dict:
+    t0 = time.time()
+    deadline = t0 + args.time_limit
+    work = Path(tempfile.mkdtemp(prefix="ckb-bench-leads-"))
+    env, db = fresh_env(work)
+    env.pop("CKB_REDIS_URL", None)  # one machine: the rate-limit counters stay in each process
+    items, expected = plan_leads(args.leads, args.seed, args.person_share, args.ext_share)
+    r: dict = {"config": vars(args) | {"cores": os.cpu_count(), "work_dir": str(work)}, "expected": expected}
+    procs: list[Proc] = []
+    try:
+        info = init_and_seed([PY, "bench/leads.py", "--seed-only"], env)
+        base, _ = start_servers(args, env, work, procs)
+        n1 = int(len(items) * args.single_share)
+        n100 = n1 + int((len(items) - n1) / 2)
+        phases = [("single", 1, items[:n1]), ("batch100", 100, items[n1:n100]), ("batch500", 500, items[n100:])]
+        scene_id = info["scene_id"]
+        base_jobs = bodies(items[:min(n1, args.baseline_requests)], 1, scene_id)
+        r["baseline"] = Sender(args.base_port, "/api/v1/events", info["app_key"], info["secret"], deadline).run(base_jobs, args.connections)
+        base.stop()
+        procs.remove(base)
+        print(f"{'baseline':9s} {r['baseline']['req_per_s']:8.0f} req/s   p50 {r['baseline']['p50_ms']:6.1f} ms  "
+              f"p99 {r['baseline']['p99_ms']:6.1f} ms", flush=True)
+        worker = Proc("worker", [CLI, "worker"], env, work) if not args.worker_after else None
+        if worker:
+            procs.append(worker)
+            time.sleep(3)
+        first_ok, answered = None, {"stored": 0, "duplicates": 0, "refused": 0}
+        for name, batch, chunk in phases:
+            sender = Sender(args.port, PATH, info["app_key"], info["secret"], deadline)
+            p = r[name] = sender.run(bodies(chunk, batch, scene_id), args.connections)
+            ok, dup, refused = stored(sender, batch)
+            p.update(leads=len(chunk), leads_stored=ok, duplicates=dup, refused=refused,
+                     leads_per_s=ok / p["seconds"] if p["seconds"] > 0 else 0.0)
+            answered = {"stored": answered["stored"] + ok, "duplicates": answered["duplicates"] + dup,
+                        "refused": answered["refused"] + refused}
+            first_ok = first_ok or p["first_ok"]
+            print(f"{name:9s} {p['leads_per_s']:8.0f} leads/s accepted ({p['req_per_s']:.0f} req/s)  p50 {p['p50_ms']:6.1f} ms  "
+                  f"p99 {p['p99_ms']:6.1f} ms  statuses {p['statuses']} errors {p['errors']}", flush=True)
+        r["answered"] = answered
+        if args.worker_after:  # the ingest tier alone above; processing is timed from the worker's start
+            procs.append(Proc("worker", [CLI, "worker"], env, work))
+            first_ok = time.time()
+        assigned, _ = wait_assigned(db, expected["leads_created"], deadline, args.stall_seconds)
+        o = r["outcome"] = outcome(db, scene_id, info["tag_id"])
+        last = o["last_assigned_at"]
+        r["processed_per_s"] = assigned / (last - first_ok) if last and first_ok and last > first_ok else 0.0
+        r["processing_seconds"] = (last - first_ok) if last and first_ok else None
+    finally:
+        for p in reversed(procs):
+            p.stop()
+    r["elapsed_seconds"] = time.time() - t0
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return r
+
+
+def checks(r: dict) -> list[tuple[str, object, object]]:
+    e, o, a = r["expected"], r["outcome"], r["answered"]
+    return [("leads stored", o["leads"], e["leads_created"]),
+            ("answered duplicate (external id)", a["duplicates"], e["ext_repeats"]),
+            ("refused", a["refused"], 0),
+            ("duplicates found (lead.duplicate_of_id)", o["duplicate_of_set"], e["person_repeats"]),
+            ("matched existing customer", o["customer_matches"], e["person_repeats"]),
+            ("customers created", o["customers"], e["leads_created"] - e["person_repeats"]),
+            ("tagged 产品A意向", o["tagged"], e["tagged"]),
+            ("ASSIGNED", o["statuses"].get("ASSIGNED", 0), e["leads_created"])]
+
+
+def report(r: dict) -> str:
+    base = r["baseline"]["req_per_s"] or 1.0
+    lines = [f"{'figure':32s} {'throughput':>18s}  {'latency':26s} {'vs baseline':>11s}",
+             f"{'baseline Flask 202 (1/req)':32s} {base:13.0f} req/s  p50 {r['baseline']['p50_ms']:.1f} / p99 {r['baseline']['p99_ms']:.1f} ms {'1.00×':>11s}"]
+    for name, label in (("single", "accepted, 1 lead/request"), ("batch100", "accepted, 100 leads/request"),
+                        ("batch500", "accepted, 500 leads/request")):
+        p = r.get(name)
+        if p:
+            lines.append(f"{label:32s} {p['leads_per_s']:11.0f} leads/s  p50 {p['p50_ms']:.1f} / p99 {p['p99_ms']:.1f} ms "
+                         f"{p['leads_per_s'] / base:10.2f}×")
+    o = r["outcome"]
+    lines.append(f"{'processed to ASSIGNED':32s} {r['processed_per_s']:11.0f} leads/s  first accept → last assigned "
+                 f"{r['processing_seconds'] or 0:.1f} s {r['processed_per_s'] / base:7.2f}×")
+    lines.append(f"{'created → assigned per lead':32s} {'':18s}  p50 {o['assign_p50_s'] or 0:.1f} / p99 {o['assign_p99_s'] or 0:.1f} s")
+    lines.append(f"statuses {o['statuses']}  per salesperson {o['per_user']}  dead letters {o['dead_letters']}")
+    for label, got, want in checks(r):
+        lines.append(f"  {label:42s} {got!s:>8s} expected {want!s:>8s}  {'OK' if got == want else 'MISMATCH'}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--leads", type=int, default=50_000)
+    ap.add_argument("--single-share", type=float, default=0.2, help="share sent one lead per request; the rest half in 100s, half in 500s")
+    ap.add_argument("--person-share", type=float, default=0.10, help="leads repeating an earlier phone or e-mail")
+    ap.add_argument("--ext-share", type=float, default=0.02, help="re-deliveries of an earlier external id")
+    ap.add_argument("--baseline-requests", type=int, default=5000)
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn processes (one per core)")
+    ap.add_argument("--threads", type=int, default=4, help="gthread threads per gunicorn process")
+    ap.add_argument("--connections", type=int, default=16, help="client threads, each with a keep-alive connection")
+    ap.add_argument("--time-limit", type=float, default=3600, help="seconds for the whole run; phases stop sending at it")
+    ap.add_argument("--stall-seconds", type=float, default=120, help="stop waiting when no lead got assigned for this long")
+    ap.add_argument("--worker-after", action="store_true",
+                    help="start the worker after the last lead is accepted (ingest figures without processing beside them)")
+    ap.add_argument("--seed", type=int, default=20240601)
+    ap.add_argument("--port", type=int, default=5612)
+    ap.add_argument("--base-port", type=int, default=5611)
+    ap.add_argument("--keep", action="store_true", help="keep the temporary var dir and server logs")
+    ap.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.seed_only:
+        print("SEEDJSON " + json.dumps(seed()))
+        return
+    r = run(args)
+    print()
+    print(report(r))
+    r["checks"] = [{"check": c, "got": g, "expected": w, "ok": g == w} for c, g, w in checks(r)]
+    save_results("leads", r)
+
+
+if __name__ == "__main__":
+    main()
