@@ -19,7 +19,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from config.clock import utcnow
+from config.clock import to_local, utcnow
 from config.db import Database
 from crm.events_out import emit, record_values
 from crm.leads.errors import LeadsError, SubmissionRefused
@@ -98,9 +98,20 @@ class _Intake:
             errors["channel_id"] = f"渠道 {cid} 不存在"
         return cid
 
+    def _running_plan(self) -> Optional[int]:
+        """The scene's one running plan in its period (leads from webhooks, the API and polling
+        name no plan; with exactly one campaign running they belong to it)."""
+        if not hasattr(self, "_default_plan"):
+            today = to_local(self.now, self.tz).date()
+            plans = [p for p in self.session.execute(select(AcquisitionPlan).where(
+                AcquisitionPlan.scene_id == self.scene.id, AcquisitionPlan.status == "running")).scalars()
+                if (p.starts_on is None or p.starts_on <= today) and (p.ends_on is None or today <= p.ends_on)]
+            self._default_plan = plans[0].id if len(plans) == 1 else None
+        return self._default_plan
+
     def _plan(self, sub: Submission, errors: dict) -> Optional[int]:
         if sub.plan_id in (None, ""):
-            return None
+            return self._running_plan()
         try:
             pid = int(sub.plan_id)
         except (TypeError, ValueError):

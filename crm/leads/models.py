@@ -91,7 +91,7 @@ class LeadScene(SQLModel, table=True):
     # {"rules": [{"name", "rows", "method", "user_ids", "group_id", "weights", "cap_per_day"}],
     #  "working_hours": {...}, "backup_user_ids": [...], "fallback": {...}}
     assignment_rules: dict = Field(default_factory=dict, sa_type=JSONType)
-    # {"channel": "sms"|"email"|"device"|"", "template": "...", "device_text": "...", "notify_owner": bool}
+    # {"channel": "sms"|"email"|"device"|"", "template": "<code>", "device_text": "...", "device_account": "<id>"}
     auto_response: dict = Field(default_factory=dict, sa_type=JSONType)
     dedup_strategy: str = Field(default="BY_PHONE_OR_EMAIL", max_length=24)
     event_code: str = Field(default="", max_length=64)

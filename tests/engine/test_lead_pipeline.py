@@ -244,3 +244,19 @@ def test_device_welcome_sends_a_friend_request_through_the_risk_budget(runtime):
     assert commands[0].kind == "add_friend" and commands[0].payload["greeting"] == "您好客户0，我是您的专属顾问"
     responded = [_lead(svc, r.lead_id).responded_at for r in leads]
     assert all(responded)  # deferred requests are queued for later, not dropped
+
+
+def test_leads_without_a_plan_count_for_the_scenes_one_running_plan(runtime):
+    from crm.leads.plans import create_plan
+
+    svc = runtime.services
+    scene_id = _scene(runtime, {"name": "投放表单", "scene_type": "WEB_FORM"})
+    person = {"submission_data": {"name": "甲", "phone": "13800000009"}}
+    [before] = submit(svc.db, scene_id, [Submission(raw=person, external_id="a")])
+    with svc.db.write() as s:
+        plan_id = create_plan(s, {"name": "双十一", "scene_id": scene_id, "goal_leads": 10}, start=True).id
+    [during] = submit(svc.db, scene_id, [Submission(raw=person, external_id="b")])
+    with svc.db.write() as s:
+        create_plan(s, {"name": "双十二", "scene_id": scene_id, "goal_leads": 10}, start=True)
+    [two_running] = submit(svc.db, scene_id, [Submission(raw=person, external_id="c")])
+    assert [_lead(svc, r.lead_id).plan_id for r in (before, during, two_running)] == [None, plan_id, None]
