@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.e2e_stats import connect  # noqa: E402
-from bench.ingest import CLI, PY, Proc, fresh_env, init_and_seed, save_results, start_servers  # noqa: E402
+from bench.ingest import CLI, PY, Proc, fresh_env, init_and_seed, profile, save_results, start_servers  # noqa: E402
 from events.signature import sign  # noqa: E402
 
 PATH = "/api/v1/leads/ingestions"
@@ -237,6 +237,13 @@ def outcome(db: str, scene_id: int, tag_id: int) -> dict:
 
 
 # -- the run ----------------------------------------------------------------------------------------
+def start_worker(args, env: dict, work: Path, procs: list) -> None:
+    worker = Proc("worker", [CLI, "worker"], env, work)
+    procs.append(worker)
+    if args.profile:  # py-spy raw stacks of the lead pipeline, kept in the work dir
+        profile(worker.p.pid, args.profile, work / "worker.spy")
+
+
 def run(args) -> dict:
     t0 = time.time()
     deadline = t0 + args.time_limit
@@ -259,9 +266,8 @@ def run(args) -> dict:
         procs.remove(base)
         print(f"{'baseline':9s} {r['baseline']['req_per_s']:8.0f} req/s   p50 {r['baseline']['p50_ms']:6.1f} ms  "
               f"p99 {r['baseline']['p99_ms']:6.1f} ms", flush=True)
-        worker = Proc("worker", [CLI, "worker"], env, work) if not args.worker_after else None
-        if worker:
-            procs.append(worker)
+        if not args.worker_after:
+            start_worker(args, env, work, procs)
             time.sleep(3)
         first_ok, answered = None, {"stored": 0, "duplicates": 0, "refused": 0}
         for name, batch, chunk in phases:
@@ -277,7 +283,7 @@ def run(args) -> dict:
                   f"p99 {p['p99_ms']:6.1f} ms  statuses {p['statuses']} errors {p['errors']}", flush=True)
         r["answered"] = answered
         if args.worker_after:  # the ingest tier alone above; processing is timed from the worker's start
-            procs.append(Proc("worker", [CLI, "worker"], env, work))
+            start_worker(args, env, work, procs)
             first_ok = time.time()
         assigned, _ = wait_assigned(db, expected["leads_created"], deadline, args.stall_seconds)
         o = r["outcome"] = outcome(db, scene_id, info["tag_id"])
@@ -343,6 +349,8 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=5612)
     ap.add_argument("--base-port", type=int, default=5611)
     ap.add_argument("--keep", action="store_true", help="keep the temporary var dir and server logs")
+    ap.add_argument("--profile", type=int, default=0, metavar="SECONDS",
+                    help="py-spy record the worker for SECONDS from its start (worker.spy, kept with --keep)")
     ap.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.seed_only:
