@@ -12,13 +12,13 @@ import hashlib
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy.exc import IntegrityError
 
 from config.rate_limit import RateLimiter
 from crm.leads import intake
 from crm.leads.errors import SubmissionRefused
-from crm.leads.models import SCENE_TYPES, WebhookNonce
+from crm.leads.models import SCENE_TYPES
 from crm.leads.scenes import resolve_scene
+from crm.leads.webhook_guard import forget_signature, remember_signature
 from events.body import parse_body
 from events.errors import IngestError
 from events.ingestion import IngestRequest
@@ -195,16 +195,10 @@ def throttled(app, scenes) -> tuple[str, int] | None:
     return None
 
 
-def first_use(app, signature: str) -> bool:
+def replay_digest(app, signature: str) -> str:
     """A signed request whose leads carry no external id would create them again if replayed, so its
-    signature is remembered (scene 0 = the API's namespace in the webhook nonce table)."""
-    digest = hashlib.sha256(f"api:{app.id}:{signature}".encode()).hexdigest()
-    try:
-        with services().db.write() as session:
-            session.add(WebhookNonce(scene_id=0, digest=digest, created_at=services().now()))
-    except IntegrityError:
-        return False
-    return True
+    signature is remembered like a webhook's (scene 0 = the API's namespace in the nonce table)."""
+    return hashlib.sha256(f"api:{app.id}:{signature}".encode()).hexdigest()
 
 
 @api_route(bp, "/leads/ingestions", "POST", "接收线索（单条或批量 leads，HMAC 签名，同场景 external_lead_id 幂等）", "场景获客",
@@ -232,9 +226,18 @@ def ingest_leads():
             response = refused(429, "rate_limited", limited[0])
             response.headers["Retry-After"] = str(limited[1])
             return response
-        if any(part["submission"].external_id is None for i, part in parsed if i in scenes) and not first_use(app, req.signature):
+    digest = None
+    if any(part["submission"].external_id is None for i, part in parsed if i in scenes):
+        svc = services()
+        digest = replay_digest(app, req.signature)
+        if not remember_signature(svc.db, 0, digest, svc.now(), svc.settings.signature_tolerance_seconds):
             return refused(401, "replayed", "重复的签名请求（重放）：没有 external_lead_id 的线索请求只接受一次，请用新的时间戳重新签名")
-    store(parsed, scenes, results)
+    try:
+        store(parsed, scenes, results)
+    except Exception:
+        if digest is not None:  # nothing was stored: the same request may come again as it was
+            forget_signature(services().db, 0, digest)
+        raise
     return answer(results, len(items), batch)
 
 
