@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     public_base_url: str = ""
     # 场景获客 public endpoints (platform webhooks, scan forms): calls per minute from one IP.
     lead_webhook_ip_limit_per_minute: int = 120
+    # POST /api/v1/leads/ingestions requests per minute from one app (each scene has its own limit too).
+    lead_api_app_limit_per_minute: int = 60_000
     secret_rotation_grace_hours: int = 24
 
     # HTTP processors: outbound guard.

@@ -51,6 +51,16 @@ def _match(session: Session, lead: Lead, keys: tuple[str, ...]) -> tuple[Optiona
             found = session.exec(select(Customer).where(getattr(Customer, key) == value).limit(1)).first()
             if found is not None:
                 return found, key
+    # The person may already be a customer under their other contact: a lead with this mobile
+    # (or e-mail) was linked before. Workers can process a backlog out of arrival order, so
+    # without this, a repeat by e-mail and a repeat by phone of one person made two customers.
+    for key in keys:
+        value = getattr(lead, key)
+        if value:
+            linked = session.exec(select(Lead.customer_id).where(getattr(Lead, key) == value, Lead.id != lead.id,
+                                                                 Lead.customer_id.is_not(None)).limit(1)).first()
+            if linked is not None:
+                return session.get(Customer, linked), key
     return None, ""
 
 

@@ -238,7 +238,8 @@ def clean_scene(session: Session, data: dict, existing: Optional[LeadScene] = No
     if dedup not in DEDUP_STRATEGIES:
         errors["dedup_strategy"] = f"去重策略「{dedup}」无效"
     try:
-        rate = int(merged.get("rate_limit_per_minute") or 600)
+        raw_rate = merged.get("rate_limit_per_minute")
+        rate = 600 if raw_rate in (None, "") else int(raw_rate)
         if not 1 <= rate <= 100_000:
             raise ValueError
     except (TypeError, ValueError):

@@ -66,7 +66,8 @@ PERMISSION_GROUPS: tuple[PermissionGroup, ...] = (
     _group("content", "内容库", ("content.view", "查看内容库"), ("content.manage", "管理内容、素材与敏感词")),
     # 场景获客 (issue 5)
     _group("leads", "场景获客",
-           ("leads.view", "查看线索与获客统计"), ("leads.manage", "编辑线索、状态与备注"),
+           ("leads.view", "查看线索与获客统计"), ("leads.view_all", "查看全部线索（否则只看分配给自己的）"),
+           ("leads.manage", "编辑线索、状态与备注"),
            ("leads.assign", "分配线索"), ("leads.import", "导入线索"),
            ("scenes.manage", "管理获客场景、计划、渠道、付款码与海报")),
 )
@@ -101,8 +102,8 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
         "dashboard.view", "customers.view", "customers.manage", "customers.import", "customers.export",
         "customers.transfer", "tags.view", "tags.apply", "groups.view", "groups.manage", "allocation.manage",
         "worktasks.view", "worktasks.manage", "marketing.view", "marketing.manage", "templates.manage",
-        "notices.send", "notifications.view", "crmlogs.view", "leads.view", "leads.manage", "leads.assign",
-        "leads.import"})),
+        "notices.send", "notifications.view", "crmlogs.view", "leads.view", "leads.view_all", "leads.manage",
+        "leads.assign", "leads.import"})),
 )
 
 

@@ -260,3 +260,22 @@ def test_leads_without_a_plan_count_for_the_scenes_one_running_plan(runtime):
         create_plan(s, {"name": "双十二", "scene_id": scene_id, "goal_leads": 10}, start=True)
     [two_running] = submit(svc.db, scene_id, [Submission(raw=person, external_id="c")])
     assert [_lead(svc, r.lead_id).plan_id for r in (before, during, two_running)] == [None, plan_id, None]
+
+
+def test_one_person_is_one_customer_even_when_leads_are_processed_out_of_order(runtime):
+    svc = runtime.services
+    scene_id = _scene(runtime, {"name": "乱序表单", "scene_type": "WEB_FORM"})
+    # Stored in this order, but the repeat by e-mail is processed first (as a busy worker may).
+    original, by_email, by_phone = submit(svc.db, scene_id, [
+        Submission(raw={"submission_data": {"name": "甲", "phone": "13800000011", "email": "jia@example.com"}}),
+        Submission(raw={"submission_data": {"name": "甲", "phone": "13900000022", "email": "jia@example.com"}}),
+        Submission(raw={"submission_data": {"name": "甲", "phone": "13800000011", "email": "jia2@example.com"}})])
+    from crm.leads.identify import identify
+    from crm.leads.models import LeadScene
+    for acc in (by_email, original, by_phone):
+        with svc.db.write() as s:
+            identify(s, s.get(Lead, acc.lead_id), s.get(LeadScene, scene_id), svc.now())
+    customers = {_lead(svc, a.lead_id).customer_id for a in (original, by_email, by_phone)}
+    assert len(customers) == 1
+    with svc.db.read() as s:
+        assert len(s.exec(select(Customer)).all()) == 1

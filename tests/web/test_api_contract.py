@@ -10,7 +10,7 @@ import re
 from openapi_spec_validator import validate
 
 from crm.people.permissions import BUILTIN_ROLES
-from web.api import definitions, ingest, operations, strategies  # noqa: F401 - registers ROUTES
+from web.api import definitions, ingest, lead_ingest, leads, operations, scenes, strategies  # noqa: F401 - registers ROUTES
 from web.api.spec import ROUTES
 from tests.web.api_helpers import CHINESE, anon_api, api, assert_error, viewer_api  # noqa: F401
 

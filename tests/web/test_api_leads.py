@@ -288,12 +288,23 @@ def test_bad_list_parameters_are_400(api):
         assert_error(api.get(f"/api/v1/leads?{query}"), 400, word)
 
 
-def test_phones_and_emails_are_masked_without_pii_view(api, viewer_api, stored):
+def test_phones_and_emails_are_masked_without_pii_view(api, app, app_db, stored):
+    from crm.people import roles as role_service
+    from tests.web.api_helpers import Api, token_for
+
     full = api.get("/api/v1/leads").get_data(as_text=True) + api.get(f"/api/v1/leads/{stored[0]}").get_data(as_text=True)
     assert "13912340000" in full and "c0@example.com" in full
+    role_service.create_role(app_db, "lead_reader", "线索查看", {"leads.view", "leads.view_all"})
+    reader = Api(app.test_client(), token_for(app_db, "reader1", ["lead_reader"]))
     for path in ("/api/v1/leads", f"/api/v1/leads/{stored[0]}"):
-        text = viewer_api.get(path).get_data(as_text=True)
+        text = reader.get(path).get_data(as_text=True)
         assert "13912340000" not in text and "c0@example.com" not in text and "139****0000" in text, path
+
+
+def test_without_view_all_a_token_sees_only_its_own_leads(api, viewer_api, stored):
+    assert api.ok("GET", "/api/v1/leads")["total"] == len(stored)
+    assert viewer_api.ok("GET", "/api/v1/leads")["total"] == 0
+    assert viewer_api.get(f"/api/v1/leads/{stored[0]}").status_code == 404
 
 
 def test_detail_has_the_log_and_unknown_ids_are_404(api, stored):

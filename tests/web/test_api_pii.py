@@ -6,7 +6,8 @@ import re
 
 from crm.people import roles as role_service
 from crm.people.permissions import ALL_PERMISSIONS
-from web.api import definitions, operations, strategies  # noqa: F401 - registers ROUTES
+from crm.leads.intake import Submission, submit
+from web.api import definitions, lead_ingest, leads, operations, scenes, strategies  # noqa: F401 - registers ROUTES
 from web.api.spec import ROUTES
 from tests.web.api_helpers import (EMAIL, MOBILE, PASSWORD_EVENT, Api, api, row, runtime, token_for,  # noqa: F401
                                    viewer_api, world)
@@ -25,18 +26,24 @@ def populate(api, world, runtime) -> dict:
     accepted = world.ingest({"id": "p1", "event": "password_changed", "data": PASSWORD_EVENT})
     world.ingest({"id": "p2", "event": "customer_trade",
                   "data": {"customerName": "张三", "mobile": MOBILE, "email": EMAIL, "amount": MOBILE + "元"}})
+    scene = api.post("/api/v1/scenes/configurations", {"scene_name": "官网表单", "scene_type": "WEB_FORM"}).get_json()
+    [lead] = submit(runtime.services.db, scene["scene_config_id"], [Submission(raw={"submission_data": {
+        "name": "张三", "phone": "+86 138-0013-8000", "email": EMAIL, "message": f"请回电 {MOBILE}"}})])
     runtime.tick()
     record_id = accepted.payload["accepted"][0]["record_id"]
-    return {"definition_id": world.event_id(), "strategy_id": sid, "version": 1, "record_id": record_id}
+    return {"definition_id": world.event_id(), "strategy_id": sid, "version": 1, "record_id": record_id,
+            "lead_id": lead.lead_id, "scene_config_id": scene["scene_config_id"]}
 
 
-def walk(client: Api, ids: dict) -> dict[str, str]:
-    """Every GET route's answer (list routes with all=1 so nothing hides behind the date filter)."""
+def walk(client: Api, ids: dict, hidden: frozenset = frozenset()) -> dict[str, str]:
+    """Every GET route's answer (list routes with all=1 so nothing hides behind the date filter);
+    `hidden` routes answer 404 to this client (a lead not assigned to a user without 查看全部线索)."""
     answers = {}
     for route in GETS:
         path = re.sub(r"<int:(\w+)>", lambda m: str(ids[m.group(1)]), route.path)
         resp = client.get(path + ("?all=1" if route.path.endswith("event-records") else ""))
-        assert resp.status_code == 200, (path, resp.status_code, resp.get_data(as_text=True)[:300])
+        expected = 404 if route.path in hidden else 200
+        assert resp.status_code == expected, (path, resp.status_code, resp.get_data(as_text=True)[:300])
         answers[path] = resp.get_data(as_text=True)
     return answers
 
@@ -51,8 +58,8 @@ def test_without_pii_view_no_get_answer_shows_a_full_mobile_or_email(api, viewer
     role_service.create_role(app_db, "ops_no_pii", "运营（无敏感信息）", ALL_PERMISSIONS - {"pii.view"} -
                              {"users.view", "users.manage", "roles.manage"})
     no_pii = Api(app.test_client(), token_for(app_db, "ops2", ["ops_no_pii"]))
-    for client in (viewer_api, no_pii):
-        answers = walk(client, ids)
+    for client, hidden in ((viewer_api, frozenset({"/api/v1/leads/<int:lead_id>"})), (no_pii, frozenset())):
+        answers = walk(client, ids, hidden)
         assert not leaks(answers), leaks(answers)
         assert "138****8000" in answers["/api/v1/event-records"] and "z***@example.com" in answers["/api/v1/event-records"]
 

@@ -282,7 +282,7 @@ def test_manual_assign_and_bulk_assign_by_name(client, admin, world, app_db):
 
 def test_masked_for_a_user_without_pii_view(app, client, app_db, login, world):
     people.ensure_builtin_roles(app_db)
-    people.create_role(app_db, "lead_ops", "线索运营", {"leads.view", "leads.manage", "leads.assign"})
+    people.create_role(app_db, "lead_ops", "线索运营", {"leads.view", "leads.view_all", "leads.manage", "leads.assign"})
     people.create_user(app_db, "ops", "Masked12345", display_name="线索运营", roles=["lead_ops"])
     with app_db.write() as s:
         dead_letter(s, world["scene"], "api", Submission(raw={"phone": OTHER_MOBILE}), f"号码 {OTHER_MOBILE} 已拉黑", {})
@@ -299,7 +299,7 @@ def test_masked_for_a_user_without_pii_view(app, client, app_db, login, world):
 
 
 def test_a_salesperson_sees_only_their_own_leads(client, app_db, login, world):
-    people.create_role(app_db, "lead_sales", "线索销售", {"leads.view"})
+    people.create_role(app_db, "lead_sales", "线索销售", {"leads.view"})  # no leads.view_all
     with app_db.write() as s:
         from crm.people.models import UserRole, Role
 

@@ -30,7 +30,6 @@ bp = Blueprint("api_lead_ingest", __name__, url_prefix="/api/v1")
 
 MAX_BATCH = 500
 # A runaway client is stopped per app; a scene's own limit (rate_limit_per_minute) guards its pipeline.
-APP_REQUESTS_PER_MINUTE = 60_000
 SCENE_TTL = 5.0
 ENVELOPE = ("scene_type", "scene_config_id", "scene_key", "meta", "external_lead_id", "channel_id", "plan_id")
 
@@ -185,9 +184,10 @@ def rejected(exc: SubmissionRefused) -> dict:
 def throttled(app, scenes) -> tuple[str, int] | None:
     """(message, retry_after) when the app or a scene is over its per-minute limit."""
     rl = limiter()
-    allowed, retry = rl.hit(f"leads:app:{app.id}", APP_REQUESTS_PER_MINUTE, 60)
+    limit = services().settings.lead_api_app_limit_per_minute
+    allowed, retry = rl.hit(f"leads:app:{app.id}", limit, 60)
     if not allowed:
-        return f"应用「{app.name}」请求过于频繁（每分钟最多 {APP_REQUESTS_PER_MINUTE} 次），请 {retry} 秒后重试", retry
+        return f"应用「{app.name}」请求过于频繁（每分钟最多 {limit} 次），请 {retry} 秒后重试", retry
     for scene in {s.id: s for s in scenes}.values():
         allowed, retry = rl.hit(f"leads:scene:{scene.id}", scene.rate_limit_per_minute, 60)
         if not allowed:

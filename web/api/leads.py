@@ -14,6 +14,7 @@ from sqlmodel import select
 from config.clock import from_local
 from crm.errors import CrmError
 from crm.leads import service as lead_service
+from crm.leads.errors import LeadNotFound
 from crm.leads.assignment import manual_assign
 from crm.leads.logs import STAGE_LABELS
 from crm.leads.models import LEAD_STATUSES, LeadLog
@@ -71,6 +72,11 @@ LIST_QUERY = [("status", "string", "状态：" + "/".join(LEAD_STATUSES)), ("cha
               ("sort_by", "string", "/".join(SORTS)), ("sort_order", "string", "asc/desc")]
 
 
+def _own_only():
+    """Without 查看全部线索 a token sees only the leads assigned to its user, as in the console."""
+    return None if "leads.view_all" in g.get("permissions", frozenset()) else g.user.id
+
+
 @api_route(bp, "/leads", "GET", "线索列表（筛选、分页、排序）", "场景获客", permission="leads.view", query=LIST_QUERY,
            responses={"200": obj({"items": {"type": "array", "items": LEAD}, "total": INT, "page": INT, "size": INT})})
 @api_auth("leads.view")
@@ -82,7 +88,8 @@ def list_leads():
             scene_id=int_arg("scene_config_id"), assignee_user_id=int_arg("assigned_to_user_id"),
             start=_day_arg("start_date"), end=_day_arg("end_date", end=True), tag_ids=_ids_arg("tags_contain_any"),
             q=(request.args.get("q") or "").strip()[:100], page=page, size=size,
-            sort_by=_choice_arg("sort_by", SORTS, "created_at"), sort_order=_choice_arg("sort_order", ("asc", "desc"), "desc"))
+            sort_by=_choice_arg("sort_by", SORTS, "created_at"), sort_order=_choice_arg("sort_order", ("asc", "desc"), "desc"),
+            viewer_user_id=_own_only())
         items = [lead_service.lead_dict(session, row, mask=not can_see_pii()) for row in rows]
     return ok({"items": items, "total": total, "page": page, "size": size})
 
@@ -92,6 +99,9 @@ def _lead_answer(lead_id: int):
     without pii.view (the log's words and details may quote a number too)."""
     with services().db.read() as session:
         lead = lead_service.get_lead(session, lead_id)
+        own = _own_only()
+        if own is not None and lead.assignee_user_id != own:
+            raise LeadNotFound(f"线索 {lead_id} 不存在")
         out = lead_service.lead_dict(session, lead, mask=not can_see_pii(), raw=True)
         out["logs"] = [{"stage": row.stage, "stage_label": STAGE_LABELS.get(row.stage, row.stage), "ok": row.ok,
                         "message": row.message, "detail": row.detail, "actor": row.actor, "created_at": iso(row.created_at)}

@@ -51,8 +51,8 @@ def _masked() -> bool:
 
 
 def _own_only():
-    """A salesperson (no leads.manage) sees only the leads assigned to them."""
-    return None if "leads.manage" in g.permissions else g.user.id
+    """Without 查看全部线索 (leads.view_all) a user sees only the leads assigned to them."""
+    return None if "leads.view_all" in g.permissions else g.user.id
 
 
 def _actor() -> str:
