@@ -116,7 +116,12 @@ def identify(session: Session, lead: Lead, scene: LeadScene, now: datetime) -> I
     if duplicate_of:
         result.note += f"；与线索 #{duplicate_of} 重复"
     lead.customer_id, lead.customer_is_new, lead.duplicate_of_id = result.customer_id, result.created, duplicate_of
-    if lead.status == "NEW":
+    if scene.scene_type == "PAYMENT_CODE" and customer is not None and lead.status in ("NEW", "QUALIFIED"):
+        # A known customer paying through a payment code is a deal (成交), not a new lead.
+        lead.status, lead.converted_at = "CONVERTED", now
+        record_growth(session, customer.id, "deal", f"付款码成交 ¥{lead.value:g}（线索 #{lead.id}）")
+        result.note += "；老客户付款，记为成交"
+    elif lead.status == "NEW":
         lead.status = "QUALIFIED"
     lead.updated_at = now
     session.add(lead)

@@ -279,3 +279,16 @@ def test_one_person_is_one_customer_even_when_leads_are_processed_out_of_order(r
     assert len(customers) == 1
     with svc.db.read() as s:
         assert len(s.exec(select(Customer)).all()) == 1
+
+
+def test_a_known_customer_paying_by_payment_code_is_a_deal(runtime):
+    svc = runtime.services
+    with svc.db.write() as s:
+        known = create_customer(s, {"name": "老客户", "mobile": "13800000077"}).id
+    scene_id = _scene(runtime, {"name": "门店收款", "scene_type": "PAYMENT_CODE", "dedup_strategy": "BY_PHONE"})
+    paid = submit(svc.db, scene_id, [Submission(raw={"mobile": "13800000077", "value": 199}, external_id="T1", source="payment"),
+                                     Submission(raw={"mobile": "13900000088", "value": 99}, external_id="T2", source="payment")])
+    runtime.tick()
+    old, new = (_lead(svc, r.lead_id) for r in paid)
+    assert old.customer_id == known and old.status == "CONVERTED" and old.converted_at is not None
+    assert new.customer_is_new and new.status in ("QUALIFIED", "ASSIGNED")
