@@ -40,8 +40,9 @@ def _basics(s) -> tuple[dict, dict]:
         row = s.exec(select(Tag).where(Tag.name == name, Tag.category_id == category.id)).first()
         tags[name] = (row or create_tag(s, {"name": name, "category_id": category.id, "kind": "manual"}, None)).id
     if s.exec(select(MessageTemplate).where(MessageTemplate.code == "lead_thanks")).first() is None:
-        create_template(s, {"code": "lead_thanks", "name": "留资感谢邮件", "channel": "email", "subject": "感谢您的咨询",
-                            "body": "${name}您好：我们已收到您的咨询，专属顾问会在 1 个工作日内联系您。"})
+        # SMS, so the demo answers leads without a mail server (短信发件箱 shows them).
+        create_template(s, {"code": "lead_thanks", "name": "留资感谢短信", "channel": "sms",
+                            "body": "${name}您好，我们已收到您的咨询，专属顾问会在 1 个工作日内联系您。"})
     return channels, tags
 
 
@@ -52,7 +53,7 @@ def _scenes(tags: dict, channels: dict, users: list[int]) -> list[dict]:
          "tagging_rules": [{"name": "产品A", "rows": [_row("message", "contains", "产品A")], "tags": [tags["产品A意向"]]},
                            {"name": "价格", "rows": [_row("message", "contains", "价格")], "tags": [tags["价格咨询"]]}],
          "assignment_rules": {"rules": [{"name": "销售轮询", "rows": [], "method": "round_robin", "user_ids": sales}]},
-         "auto_response": {"channel": "email", "template": "lead_thanks"}},
+         "auto_response": {"channel": "sms", "template": "lead_thanks"}},
         {"name": "抖音广告线索", "scene_type": "SOCIAL_MEDIA_LEAD", "default_channel_id": channels["douyin"],
          "mapping_rules": [{"source": "content.telephone", "target": "mobile", "transform": "phone"},
                            {"source": "content.name", "target": "name"}, {"source": "content.city", "target": "region"}],

@@ -36,7 +36,8 @@ def test_init_demo_creates_admin_demo_app_and_runs_the_stories(env):
     db = _db(env)
     with db.read() as s:
         outcomes = {r.external_id: r.outcome for r in s.exec(select(EventRecord).where(EventRecord.source == "api"))}
-        sms = [m.mobile for m in s.exec(select(SmsMessage))]
+        sms = [m.mobile for m in s.exec(select(SmsMessage)) if "咨询" not in m.content]
+        thanked = [m.mobile for m in s.exec(select(SmsMessage)) if "咨询" in m.content]
         leads = s.exec(select(Lead)).all()
     db.dispose()
     assert outcomes == {"demo-1": "matched", "demo-2": "unmatched", "demo-3": "matched", "demo-4": "matched"}
@@ -44,6 +45,7 @@ def test_init_demo_creates_admin_demo_app_and_runs_the_stories(env):
     # 场景获客 demo: leads went through the real pipeline (identified, tagged, assigned).
     assert len(leads) == 14 and all(lead.customer_id for lead in leads)
     assert sum(1 for lead in leads if lead.status == "ASSIGNED") == 14
+    assert len(thanked) == 5  # the web-form leads got their thank-you SMS
     again = CliRunner().invoke(main, ["init", "--demo"])  # idempotent: nothing created twice
     assert again.exit_code == 0 and "演示应用 app_key" not in again.output
 
