@@ -7,6 +7,7 @@ import secrets
 
 from sqlmodel import select
 
+from crm.leads import payments, posters
 from crm.leads.channels import create_channel
 from crm.leads.intake import Submission, submit
 from crm.leads.models import LeadChannel, LeadScene
@@ -102,6 +103,10 @@ def seed_demo_leads(runtime) -> None:
                         "goal_leads": 200}, start=True)
         create_plan(s, {"name": "抖音信息流投放", "scene_id": ids["SOCIAL_MEDIA_LEAD"], "channel_ids": [channels["douyin"]],
                         "goal_leads": 500}, start=True)
+        posters.create_code(s, {"scene_id": ids["QR_CODE_SCAN"], "channel_id": channels["store"],
+                                "title": "到店扫码 领取试用装", "subtitle": "留下手机号，顾问为您预约到店体验"})
+        payments.create_code(s, {"scene_id": ids["PAYMENT_CODE"], "channel_id": channels["store"],
+                                 "title": "体验课 9.9 元", "provider": "wechat_pay", "amount": "9.9"})
     runtime.invalidate()
     now = svc.now()
     submit(svc.db, ids["WEB_FORM"], [Submission(raw={"form_id": "contact_us", "submission_data": {
