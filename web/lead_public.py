@@ -137,7 +137,7 @@ def submit_form(token: str):
                      meta={"qr_token": token, "ip_address": _ip(), "user_agent": request.user_agent.string[:300],
                            "submission_url": request.base_url})
     svc = services()
-    result = submit(svc.db, code.scene_id, [sub], tz=svc.settings.timezone)[0]
+    result = submit(svc.db, code.scene_id, [sub], tz=svc.settings.timezone, now=svc.now())[0]
     if isinstance(result, SubmissionRefused):
         field_errors = {k: [v] for k, v in result.errors.items() if k in FIELDS}
         if not field_errors:  # not the visitor's fault (scene stopped, channel removed …)

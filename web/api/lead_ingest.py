@@ -249,7 +249,7 @@ def store(parsed: list, scenes: dict, results: dict) -> None:
             by_scene.setdefault(scenes[index].id, []).append((index, part["submission"]))
     tz = services().settings.timezone
     for scene_id, group in by_scene.items():
-        outcomes = intake.submit(services().db, scene_id, [sub for _, sub in group], tz)
+        outcomes = intake.submit(services().db, scene_id, [sub for _, sub in group], tz, services().now())
         for (index, _), outcome in zip(group, outcomes):
             results[index] = (rejected(outcome) if isinstance(outcome, SubmissionRefused)
                               else {"lead_id": outcome.lead_id, "duplicate": outcome.duplicate})
