@@ -101,6 +101,37 @@ def collect_changes(session: Session, tbl, tag: Tag, changes: dict[int, list[Tag
             changes.setdefault(customer_id, []).append(tag)
 
 
+def _apply_one(session: Session, customer_id: int, tags: list[Tag], operator_id: int | None, source: str,
+               now: datetime, tz: str) -> int:
+    """`apply_tags` for one customer (a lead, a strategy step, one detail page): the same rows,
+    scores and events, without the scratch tables (creating three temp tables costs more than
+    the work for one customer)."""
+    if session.scalar(select(Customer.id).where(Customer.id == customer_id)) is None:
+        return 0
+    held = set(session.scalars(select(CustomerTag.tag_id).where(
+        CustomerTag.customer_id == customer_id, CustomerTag.tag_id.in_([t.id for t in tags]))))
+    new = [t for t in tags if t.id not in held]
+    expires = {t.id: expiry_for(now, t.validity_days, tz) for t in tags}
+    if new:
+        session.execute(insert(TagHistory.__table__), [
+            {"customer_id": customer_id, "tag_id": t.id, "tag_name": t.name, "action": "add", "source": source,
+             "operator_id": operator_id, "created_at": now} for t in new])
+        session.execute(insert(CustomerTag.__table__), [
+            {"customer_id": customer_id, "tag_id": t.id, "source": source, "added_by": operator_id, "added_at": now,
+             "expires_at": expires[t.id]} for t in new])
+    for tag in tags:  # re-applying a tag with a validity restarts it
+        if tag.id in held and expires[tag.id] is not None:
+            session.execute(update(CustomerTag).where(
+                CustomerTag.tag_id == tag.id, CustomerTag.customer_id == customer_id,
+                CustomerTag.expires_at.is_not(None), CustomerTag.expires_at < expires[tag.id])
+                .values(expires_at=expires[tag.id]).execution_options(synchronize_session=False))
+    if new:
+        scores.recompute(session, select(Customer.id.label("customer_id")).where(Customer.id == customer_id)
+                         .subquery())
+        emit_changes(session, "crm.tag_added", {customer_id: new}, source, operator_id, tz)
+    return len(new)
+
+
 def apply_tags(session: Session, customer_ids, tag_ids, operator_id: int | None = None, source: str = "manual",
                *, now: datetime | None = None, tz: str = DEFAULT_TZ) -> int:
     """Adds the tags to the customers that do not have them yet; returns how many links were
@@ -108,7 +139,10 @@ def apply_tags(session: Session, customer_ids, tag_ids, operator_id: int | None 
     tags, ids = _tags(session, tag_ids, operator_id, source, removing=False), _ids(customer_ids)
     if not tags or not ids:
         return 0
-    now, small, changes, added = now or utcnow(), len(ids) <= EVENT_LIMIT, {}, 0
+    now = now or utcnow()
+    if len(ids) == 1:
+        return _apply_one(session, ids[0], tags, operator_id, source, now, tz)
+    small, changes, added = len(ids) <= EVENT_LIMIT, {}, 0
     with scratch(session, "tmp_tags_given") as given, scratch(session, "tmp_tags_new") as new, \
             scratch(session, "tmp_tags_touched") as touched:
         fill_ids(session, given, ids)
