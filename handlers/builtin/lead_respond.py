@@ -12,13 +12,13 @@ from typing import Optional
 
 from crm.errors import CrmError
 from crm.leads.logs import write_log
-from crm.leads.models import Lead, LeadScene
+from crm.leads.models import Lead
 from crm.sales.templates import render_for, variable_names
 from handlers.base import Outcome, Processor, ProcessorContext
 from handlers.builtin.crm_refs import resolve_template
 from handlers.builtin.device_add_friend import AddFriendProcessor
 from handlers.builtin.email import EmailProcessor
-from handlers.builtin.lead_step import lead_id_of, record_failure
+from handlers.builtin.lead_step import lead_id_of, load_lead, record_failure
 from handlers.builtin.sms import SmsProcessor
 from handlers.errors import PermanentError
 
@@ -42,10 +42,10 @@ class RespondLeadProcessor(Processor):
 
     def _plan(self, ctx: ProcessorContext) -> Reply:
         with ctx.services.db.read() as session:
-            lead = session.get(Lead, lead_id_of(ctx))
+            lead, scene = load_lead(session, lead_id_of(ctx))
             if lead is None:
                 raise PermanentError(f"线索 {ctx.data.get('lead_id')} 不存在或已删除")
-            settings = dict(session.get(LeadScene, lead.scene_id).auto_response or {})
+            settings = dict(scene.auto_response or {})
             channel = settings.get("channel") or ""
             if lead.responded_at is not None:
                 return Reply(lead.id, "该线索已自动回复过，不重复发送")
