@@ -36,32 +36,45 @@ def _keys(strategy: str) -> tuple[str, ...]:
     return {"BY_PHONE": ("mobile",), "BY_EMAIL": ("email",), "BY_PHONE_OR_EMAIL": ("mobile", "email")}.get(strategy, ())
 
 
-def earlier_lead(session: Session, lead: Lead, keys: tuple[str, ...]) -> Optional[int]:
+def _earlier_lead_query(lead: Lead, keys: tuple[str, ...]):
     tests = [getattr(Lead, k) == getattr(lead, k) for k in keys if getattr(lead, k)]
     if not tests:
         return None
-    return session.exec(select(Lead.id).where(Lead.scene_id == lead.scene_id, Lead.id < lead.id, or_(*tests))
-                        .order_by(Lead.id).limit(1)).first()
+    return (select(Lead.id).where(Lead.scene_id == lead.scene_id, Lead.id < lead.id, or_(*tests))
+            .order_by(Lead.id).limit(1))
 
 
-def _match(session: Session, lead: Lead, keys: tuple[str, ...]) -> tuple[Optional[Customer], str]:
-    for key in keys:
+def _lookups(session: Session, lead: Lead, keys: tuple[str, ...]) -> tuple[Optional[int], Optional[Customer], str]:
+    """(the earlier lead of this person in the scene, the customer and the key that found it).
+
+    The customer is the first holding the lead's mobile (then e-mail); failing that, the one an
+    earlier lead with this mobile (or e-mail) was linked to — the person may already be a
+    customer under their other contact: workers can process a backlog out of arrival order, so
+    without this, a repeat by e-mail and a repeat by phone of one person made two customers.
+    Every lookup is a scalar subquery of one SELECT: one round trip instead of five."""
+    columns = []
+    earlier = _earlier_lead_query(lead, keys)
+    if earlier is not None:
+        columns.append(earlier.scalar_subquery().label("earlier"))
+    present = [k for k in keys if getattr(lead, k)]
+    for key in present:
         value = getattr(lead, key)
-        if value:
-            found = session.exec(select(Customer).where(getattr(Customer, key) == value).limit(1)).first()
-            if found is not None:
-                return found, key
-    # The person may already be a customer under their other contact: a lead with this mobile
-    # (or e-mail) was linked before. Workers can process a backlog out of arrival order, so
-    # without this, a repeat by e-mail and a repeat by phone of one person made two customers.
-    for key in keys:
+        columns.append(select(Customer.id).where(getattr(Customer, key) == value).limit(1)
+                       .scalar_subquery().label(f"customer_{key}"))
+    for key in present:
         value = getattr(lead, key)
-        if value:
-            linked = session.exec(select(Lead.customer_id).where(getattr(Lead, key) == value, Lead.id != lead.id,
-                                                                 Lead.customer_id.is_not(None)).limit(1)).first()
-            if linked is not None:
-                return session.get(Customer, linked), key
-    return None, ""
+        columns.append(select(Lead.customer_id).where(getattr(Lead, key) == value, Lead.id != lead.id,
+                                                      Lead.customer_id.is_not(None)).limit(1)
+                       .scalar_subquery().label(f"linked_{key}"))
+    if not columns:
+        return None, None, ""
+    row = session.execute(select(*columns)).mappings().one()
+    for prefix in ("customer", "linked"):
+        for key in present:
+            customer_id = row[f"{prefix}_{key}"]
+            if customer_id is not None:
+                return row.get("earlier"), session.get(Customer, customer_id), key
+    return row.get("earlier"), None, ""
 
 
 def _fill_empty(session: Session, customer: Customer, data: dict) -> list[str]:
@@ -89,8 +102,7 @@ def identify(session: Session, lead: Lead, scene: LeadScene, now: datetime) -> I
     if not any(getattr(lead, k) for k in keys):
         write_log(session, lead.id, "identified", "线索没有可用于识别的手机号或邮箱：不关联客户")
         return Identified(None, note="没有手机号或邮箱，不关联客户")
-    duplicate_of = earlier_lead(session, lead, keys)
-    customer, matched_by = _match(session, lead, keys)
+    duplicate_of, customer, matched_by = _lookups(session, lead, keys)
     data = dict(lead.lead_data or {})
     result = Identified(None, duplicate_of=duplicate_of, matched_by=matched_by)
     if customer is not None:
