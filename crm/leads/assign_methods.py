@@ -57,13 +57,16 @@ def rule_key(rule_name: str, part: str = "") -> str:
 
 def claim(session: Session, scene_id: int, key: str) -> LeadAssignState:
     """The pointer row, created when missing and locked until the caller's transaction ends."""
+    locked = (select(LeadAssignState).where(LeadAssignState.scene_id == scene_id, LeadAssignState.rule_key == key)
+              .with_for_update().execution_options(populate_existing=True))
+    state = session.scalars(locked).first()  # nearly always there: one round trip, not two
+    if state is not None:
+        return state
     values = {"scene_id": scene_id, "rule_key": key, "counter": 0}
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(insert(LeadAssignState).values(**values).on_conflict_do_nothing())
-    return session.scalars(select(LeadAssignState).where(
-        LeadAssignState.scene_id == scene_id, LeadAssignState.rule_key == key)
-        .with_for_update().execution_options(populate_existing=True)).one()
+    return session.scalars(locked).one()
 
 
 def rule_people(session: Session, rule: dict) -> list[int]:

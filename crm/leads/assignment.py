@@ -13,25 +13,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import literal, select
+from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from config.clock import as_utc
-from crm.customers.models import Customer
-from crm.groups.journal import ASSIGNED_EVENT, emit_events, write_growth, write_logs
+from crm import events_out
+from crm.customers.models import Customer, GrowthRecord
+from crm.groups.journal import ASSIGNED_EVENT
 from crm.groups.links import member_role
 from crm.groups.membership import assign as assign_customer
-from crm.groups.models import CustomerGroup, GroupMember
+from crm.groups.models import CrmLog, CustomerGroup, GroupMember
+from crm.leads import rule_cache
 from crm.leads.assign_methods import (BACKUP_KEY, Availability, claim, in_working_hours, narrow, pick,
                                       rule_key)
 from crm.leads.assign_rules import ENTRY_LISTS, METHODS, hours_text
 from crm.leads.errors import LeadNotFound, LeadsError
-from crm.leads.fields import lead_event_fields
 from crm.leads.logs import write_log
 from crm.leads.models import Lead, LeadAssignment, LeadScene
 from crm.people.models import Notification, User
 from events.field_types import typed
-from rules.conditions import ConditionError, compile_predicate, parse_conditions
+from rules.conditions import ConditionError
 
 # The lead's page in the console (web/console, blueprint "leads").
 LEAD_LINK = "/leads/{id}"
@@ -47,24 +48,26 @@ class Decision:
     rule_name: str
     reason: str        # Chinese, for the log: 规则「产品A线索」按轮询分配给 张三
     held: bool = False  # nobody gets the lead now (no rule matched, outside working hours …)
+    user_name: str = ""  # the assignee's display name when `decide` already read it
 
 
 def _held(reason: str, rule_name: str = "", method: str = "") -> Decision:
     return Decision(None, None, method, rule_name, reason, held=True)
 
 
-def _matching_rule(rules: list, fields: list[dict], facts: dict, now: datetime, tz: str) -> tuple[Optional[dict], list]:
+def _matching_rule(scene: LeadScene, rules: list, facts: dict, now: datetime, tz: str) -> tuple[Optional[dict], list]:
     """The first rule whose rows match, and the rules skipped because their rows no longer fit
     the scene's fields (a mapped field was removed after the rule was saved)."""
-    data = typed(fields, facts or {}, tz)
+    compiled = rule_cache.compiled(scene, "assignment", rules, tz)
+    data = typed(compiled.fields, facts or {}, tz)
     broken = []
-    for rule in rules:
+    for index, rule in enumerate(rules):
         try:
-            node = parse_conditions(rule.get("rows") or [], fields, tz)
+            predicate = compiled.predicate(index)
         except ConditionError as exc:
             broken.append(f"规则「{rule.get('name')}」的条件已失效：{exc.message}")
             continue
-        if compile_predicate(node)(data, now):
+        if predicate(data, now):
             return rule, broken
     return None, broken
 
@@ -77,7 +80,8 @@ def _backup(session: Session, lead: Lead, config: dict, why: str, now: datetime,
     chosen = pick(session, claim(session, lead.scene_id, BACKUP_KEY), "round_robin", users, {}, lead, available)
     if chosen.user_id is None:
         return _held(f"{why}，且没有可用的备用分配人", rule_name, "backup")
-    return Decision(chosen.user_id, None, "backup", rule_name, f"{why}，由备用分配人 {available.name(chosen.user_id)} 接收")
+    return Decision(chosen.user_id, None, "backup", rule_name, f"{why}，由备用分配人 {available.name(chosen.user_id)} 接收",
+                    user_name=available.name(chosen.user_id))
 
 
 def decide(session: Session, lead: Lead, scene: LeadScene, facts: dict, now: datetime, tz: str) -> Decision:
@@ -89,7 +93,7 @@ def decide(session: Session, lead: Lead, scene: LeadScene, facts: dict, now: dat
         if config.get("outside_hours") == "hold":
             return _held(f"{why}，线索暂不分配，等待人工处理")
         return _backup(session, lead, config, why, now, tz)
-    rule, broken = _matching_rule(config.get("rules") or [], lead_event_fields(scene), facts, now, tz)
+    rule, broken = _matching_rule(scene, config.get("rules") or [], facts, now, tz)
     if rule is None:
         return _held("；".join(["没有匹配的分配规则", *broken]))
     name = str(rule.get("name") or "")
@@ -117,11 +121,11 @@ def decide(session: Session, lead: Lead, scene: LeadScene, facts: dict, now: dat
         reason = f"{who}：{narrowed.miss}，按轮询分配给 {person}{passed}"
     else:
         reason = f"{who}{_PHRASES[method]}分配给 {person}{chosen.note}{passed}"
-    return Decision(chosen.user_id, rule.get("group_id"), method, name, reason)
+    return Decision(chosen.user_id, rule.get("group_id"), method, name, reason, user_name=person)
 
 
 def _take_customer(session: Session, lead: Lead, user_id: int, group_id: Optional[int], reason: str,
-                   rule_name: str, actor_id: Optional[int], now: datetime) -> None:
+                   rule_name: str, actor_id: Optional[int], now: datetime, user_name: str = "") -> None:
     """A customer nobody follows yet gets the lead's assignee as owner — through the team's
     group (a GroupLink assigned to them) when the lead went to a team they belong to."""
     customer = session.get(Customer, lead.customer_id) if lead.customer_id else None
@@ -133,17 +137,22 @@ def _take_customer(session: Session, lead: Lead, user_id: int, group_id: Optiona
                         rule_name=rule_name)
         session.expire(customer)
         return
-    user = session.get(User, user_id)
+    if not user_name:
+        user = session.get(User, user_id)
+        user_name = user.display_name or user.username
     customer.owner_id, customer.updated_at = user_id, now
     session.add(customer)
     session.flush()
-    write_logs(session, select(literal(customer.id), literal(None), literal(None), literal(user_id)),
-               kind="allocation", action="assign", now=now, operator_id=actor_id, rule_name=rule_name, reason=reason)
-    this = select(Customer.id).where(Customer.id == customer.id)
-    write_growth(session, this, kind="assign", now=now, operator_id=actor_id,
-                 summary=f"线索分配：由 {user.display_name or user.username} 跟进")
-    emit_events(session, ASSIGNED_EVENT, select(Customer.id.label("customer_id"), Customer.owner_id.label("user_id"))
-                .where(Customer.id == customer.id))
+    # One customer: the rows crm.groups.journal's set-based writers (write_logs, write_growth,
+    # emit_events) would write, without their INSERT … SELECT and counting round trips.
+    session.execute(insert(CrmLog.__table__).values(
+        kind="allocation", action="assign", customer_id=customer.id, group_id=None, from_user_id=None,
+        to_user_id=user_id, rule_name=rule_name[:100], reason=(reason or "")[:500], operator_id=actor_id,
+        created_at=now))
+    session.execute(insert(GrowthRecord.__table__).values(
+        customer_id=customer.id, kind="assign", summary=f"线索分配：由 {user_name} 跟进"[:500],
+        operator_id=actor_id, created_at=now))
+    events_out.emit(session, ASSIGNED_EVENT, {"customer_id": customer.id, "user_id": user_id})
 
 
 def _notify(session: Session, lead: Lead, user_id: Optional[int], group_id: Optional[int], reason: str,
@@ -182,7 +191,7 @@ def _record(session: Session, lead: Lead, decision: Decision, actor: str, actor_
         "group_id": decision.group_id, "method": decision.method, "rule_name": decision.rule_name})
     if decision.user_id:
         _take_customer(session, lead, decision.user_id, decision.group_id, decision.reason, decision.rule_name,
-                       actor_id, now)
+                       actor_id, now, decision.user_name)
     scene = session.get(LeadScene, lead.scene_id)
     if (scene.assignment_rules or {}).get("notify_assignee", True) if scene else True:
         _notify(session, lead, decision.user_id, decision.group_id, decision.reason, now)

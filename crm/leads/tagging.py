@@ -7,22 +7,22 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from crm.leads.fields import lead_event_fields
+from crm.leads import rule_cache
 from crm.leads.logs import write_log
 from crm.leads.models import Lead, LeadScene, LeadTag
 from crm.tags.apply import apply_tags
 from crm.tags.models import Tag
 from events.field_types import typed
-from rules.conditions import compile_predicate, parse_conditions
 
 
 def matching_rules(scene: LeadScene, facts: dict, now: datetime, tz: str) -> list[dict]:
-    fields = lead_event_fields(scene)
-    values = typed(fields, facts, tz)
+    rules = scene.tagging_rules or []
+    compiled = rule_cache.compiled(scene, "tagging", rules)
+    values = typed(compiled.fields, facts, tz)
     out = []
-    for rule in scene.tagging_rules or []:
+    for index, rule in enumerate(rules):
         rows = rule.get("rows") or []
-        if not rows or compile_predicate(parse_conditions(rows, fields))(values, now):
+        if not rows or compiled.predicate(index)(values, now):
             out.append(rule)
     return out
 
