@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -55,18 +55,22 @@ def rule_key(rule_name: str, part: str = "") -> str:
     return "rule:" + hashlib.sha1(f"{rule_name}\x00{part}".encode()).hexdigest()[:32]
 
 
+_POINTER = (select(LeadAssignState).where(LeadAssignState.scene_id == bindparam("scene_id"),
+                                          LeadAssignState.rule_key == bindparam("rule_key"))
+            .with_for_update().execution_options(populate_existing=True))
+
+
 def claim(session: Session, scene_id: int, key: str) -> LeadAssignState:
     """The pointer row, created when missing and locked until the caller's transaction ends."""
-    locked = (select(LeadAssignState).where(LeadAssignState.scene_id == scene_id, LeadAssignState.rule_key == key)
-              .with_for_update().execution_options(populate_existing=True))
-    state = session.scalars(locked).first()  # nearly always there: one round trip, not two
+    params = {"scene_id": scene_id, "rule_key": key}
+    state = session.scalars(_POINTER, params).first()  # nearly always there: one round trip, not two
     if state is not None:
         return state
     values = {"scene_id": scene_id, "rule_key": key, "counter": 0}
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(insert(LeadAssignState).values(**values).on_conflict_do_nothing())
-    return session.scalars(locked).one()
+    return session.scalars(_POINTER, params).one()
 
 
 def rule_people(session: Session, rule: dict) -> list[int]:
@@ -132,13 +136,16 @@ def narrow(session: Session, lead: Lead, facts: dict, rule: dict) -> Narrowed:
     return Narrowed(rule_people(session, rule), miss=miss)
 
 
+_PEOPLE = select(User).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
 class Availability:
     """Who of `users` may take a lead now: enabled, and under the rule's daily cap for this scene
     (today = the configured zone's calendar day)."""
 
     def __init__(self, session: Session, scene_id: int, users: list[int], cap: int, now: datetime, tz: str):
         self.cap = cap
-        self.people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(users)))} if users else {}
+        self.people = {u.id: u for u in session.scalars(_PEOPLE, {"ids": list(users)})} if users else {}
         self.today: dict[int, int] = {}
         if cap and users:
             start = day_start(now, tz)

@@ -124,6 +124,9 @@ def decide(session: Session, lead: Lead, scene: LeadScene, facts: dict, now: dat
     return Decision(chosen.user_id, rule.get("group_id"), method, name, reason, user_name=person)
 
 
+_INSERT_LOG, _INSERT_GROWTH = insert(CrmLog.__table__), insert(GrowthRecord.__table__)
+
+
 def _take_customer(session: Session, lead: Lead, user_id: int, group_id: Optional[int], reason: str,
                    rule_name: str, actor_id: Optional[int], now: datetime, user_name: str = "") -> None:
     """A customer nobody follows yet gets the lead's assignee as owner — through the team's
@@ -145,11 +148,11 @@ def _take_customer(session: Session, lead: Lead, user_id: int, group_id: Optiona
     session.flush()
     # One customer: the rows crm.groups.journal's set-based writers (write_logs, write_growth,
     # emit_events) would write, without their INSERT … SELECT and counting round trips.
-    session.execute(insert(CrmLog.__table__).values(
+    session.execute(_INSERT_LOG, dict(
         kind="allocation", action="assign", customer_id=customer.id, group_id=None, from_user_id=None,
         to_user_id=user_id, rule_name=rule_name[:100], reason=(reason or "")[:500], operator_id=actor_id,
         created_at=now))
-    session.execute(insert(GrowthRecord.__table__).values(
+    session.execute(_INSERT_GROWTH, dict(
         customer_id=customer.id, kind="assign", summary=f"线索分配：由 {user_name} 跟进"[:500],
         operator_id=actor_id, created_at=now))
     events_out.emit(session, ASSIGNED_EVENT, {"customer_id": customer.id, "user_id": user_id})

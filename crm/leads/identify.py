@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Optional
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlmodel import Session, select
 
 from crm.customers.growth import record_growth
@@ -36,12 +37,22 @@ def _keys(strategy: str) -> tuple[str, ...]:
     return {"BY_PHONE": ("mobile",), "BY_EMAIL": ("email",), "BY_PHONE_OR_EMAIL": ("mobile", "email")}.get(strategy, ())
 
 
-def _earlier_lead_query(lead: Lead, keys: tuple[str, ...]):
-    tests = [getattr(Lead, k) == getattr(lead, k) for k in keys if getattr(lead, k)]
-    if not tests:
-        return None
-    return (select(Lead.id).where(Lead.scene_id == lead.scene_id, Lead.id < lead.id, or_(*tests))
-            .order_by(Lead.id).limit(1))
+@lru_cache(maxsize=8)
+def _lookup_query(present: tuple[str, ...]):
+    """The lookups for a lead with these contacts, built once (parameters: scene_id, lead_id and
+    one per contact); rebuilding five subqueries per lead cost more than running them."""
+    lead_id = bindparam("lead_id")
+    columns = [select(Lead.id).where(Lead.scene_id == bindparam("scene_id"), Lead.id < lead_id,
+                                     or_(*[getattr(Lead, k) == bindparam(k) for k in present]))
+               .order_by(Lead.id).limit(1).scalar_subquery().label("earlier")]
+    for key in present:
+        columns.append(select(Customer.id).where(getattr(Customer, key) == bindparam(key)).limit(1)
+                       .scalar_subquery().label(f"customer_{key}"))
+    for key in present:
+        columns.append(select(Lead.customer_id).where(getattr(Lead, key) == bindparam(key), Lead.id != lead_id,
+                                                      Lead.customer_id.is_not(None)).limit(1)
+                       .scalar_subquery().label(f"linked_{key}"))
+    return select(*columns)
 
 
 def _lookups(session: Session, lead: Lead, keys: tuple[str, ...]) -> tuple[Optional[int], Optional[Customer], str]:
@@ -52,23 +63,9 @@ def _lookups(session: Session, lead: Lead, keys: tuple[str, ...]) -> tuple[Optio
     customer under their other contact: workers can process a backlog out of arrival order, so
     without this, a repeat by e-mail and a repeat by phone of one person made two customers.
     Every lookup is a scalar subquery of one SELECT: one round trip instead of five."""
-    columns = []
-    earlier = _earlier_lead_query(lead, keys)
-    if earlier is not None:
-        columns.append(earlier.scalar_subquery().label("earlier"))
-    present = [k for k in keys if getattr(lead, k)]
-    for key in present:
-        value = getattr(lead, key)
-        columns.append(select(Customer.id).where(getattr(Customer, key) == value).limit(1)
-                       .scalar_subquery().label(f"customer_{key}"))
-    for key in present:
-        value = getattr(lead, key)
-        columns.append(select(Lead.customer_id).where(getattr(Lead, key) == value, Lead.id != lead.id,
-                                                      Lead.customer_id.is_not(None)).limit(1)
-                       .scalar_subquery().label(f"linked_{key}"))
-    if not columns:
-        return None, None, ""
-    row = session.execute(select(*columns)).mappings().one()
+    present = tuple(k for k in keys if getattr(lead, k))
+    params = {"scene_id": lead.scene_id, "lead_id": lead.id, **{k: getattr(lead, k) for k in present}}
+    row = session.execute(_lookup_query(present), params).mappings().one()
     for prefix in ("customer", "linked"):
         for key in present:
             customer_id = row[f"{prefix}_{key}"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from crm.leads import rule_cache
@@ -13,6 +14,11 @@ from crm.leads.models import Lead, LeadScene, LeadTag
 from crm.tags.apply import apply_tags
 from crm.tags.models import Tag
 from events.field_types import typed
+
+
+# Built once: constructing a statement costs more than SQLite takes to run it.
+_ENABLED_TAGS = select(Tag).where(Tag.id.in_(bindparam("ids", expanding=True)), Tag.enabled == True)  # noqa: E712
+_LEAD_TAGS = select(LeadTag.tag_id).where(LeadTag.lead_id == bindparam("lead_id"))
 
 
 def matching_rules(scene: LeadScene, facts: dict, now: datetime, tz: str) -> list[dict]:
@@ -33,8 +39,8 @@ def tag_lead(session: Session, lead: Lead, scene: LeadScene, facts: dict, now: d
     wanted: list[int] = []
     for rule in rules:
         wanted += [t for t in rule.get("tags") or [] if t not in wanted]
-    tags = {t.id: t for t in session.exec(select(Tag).where(Tag.id.in_(wanted), Tag.enabled == True))} if wanted else {}  # noqa: E712
-    have = set(session.exec(select(LeadTag.tag_id).where(LeadTag.lead_id == lead.id)))
+    tags = {t.id: t for t in session.scalars(_ENABLED_TAGS, {"ids": wanted})} if wanted else {}
+    have = set(session.scalars(_LEAD_TAGS, {"lead_id": lead.id}))
     new = [tid for tid in wanted if tid in tags and tid not in have]
     for tid in new:
         session.add(LeadTag(lead_id=lead.id, tag_id=tid, created_at=now))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, exists, insert, literal, select, update
+from sqlalchemy import and_, bindparam, delete, exists, insert, literal, select, update
 from sqlmodel import Session
 
 from config.clock import from_local, to_local, utcnow
@@ -101,15 +101,19 @@ def collect_changes(session: Session, tbl, tag: Tag, changes: dict[int, list[Tag
             changes.setdefault(customer_id, []).append(tag)
 
 
+_ONE_CUSTOMER = select(Customer.id).where(Customer.id == bindparam("customer_id"))
+_HELD = select(CustomerTag.tag_id).where(CustomerTag.customer_id == bindparam("customer_id"),
+                                         CustomerTag.tag_id.in_(bindparam("tag_ids", expanding=True)))
+
+
 def _apply_one(session: Session, customer_id: int, tags: list[Tag], operator_id: int | None, source: str,
                now: datetime, tz: str) -> int:
     """`apply_tags` for one customer (a lead, a strategy step, one detail page): the same rows,
     scores and events, without the scratch tables (creating three temp tables costs more than
     the work for one customer)."""
-    if session.scalar(select(Customer.id).where(Customer.id == customer_id)) is None:
+    if session.scalar(_ONE_CUSTOMER, {"customer_id": customer_id}) is None:
         return 0
-    held = set(session.scalars(select(CustomerTag.tag_id).where(
-        CustomerTag.customer_id == customer_id, CustomerTag.tag_id.in_([t.id for t in tags]))))
+    held = set(session.scalars(_HELD, {"customer_id": customer_id, "tag_ids": [t.id for t in tags]}))
     new = [t for t in tags if t.id not in held]
     expires = {t.id: expiry_for(now, t.validity_days, tz) for t in tags}
     if new:

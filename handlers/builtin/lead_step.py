@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Optional
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from crm.errors import CrmError
@@ -27,10 +28,13 @@ def lead_id_of(ctx: ProcessorContext) -> int:
         raise PermanentError("事件中没有线索ID（lead_id），线索处理步骤只能用于获客场景的线索事件") from None
 
 
+_LEAD_AND_SCENE = (select(Lead, LeadScene).outerjoin(LeadScene, LeadScene.id == Lead.scene_id)
+                   .where(Lead.id == bindparam("lead_id")))
+
+
 def load_lead(session: Session, lead_id: int) -> tuple[Optional[Lead], Optional[LeadScene]]:
     """The lead and its scene in one query (two session.get() calls cost two round trips)."""
-    row = session.execute(select(Lead, LeadScene).outerjoin(LeadScene, LeadScene.id == Lead.scene_id)
-                          .where(Lead.id == lead_id)).first()
+    row = session.execute(_LEAD_AND_SCENE, {"lead_id": lead_id}).first()
     return (row[0], row[1]) if row is not None else (None, None)
 
 
