@@ -174,3 +174,28 @@ def test_every_matching_strategy_fires_in_order(kit):
     kit.rt.tick()
     assert [t.strategy_id for t in _tasks(kit.svc)] == [a, b]
     assert c not in [t.strategy_id for t in _tasks(kit.svc)]
+
+
+def test_immediate_steps_after_a_retrying_step_wait_for_it(kit, fake_http, clock):
+    """A run's immediate steps keep their order: the SMS after a failing HTTP call is not sent
+    before the call succeeds, and is not counted as an attempt while it waits."""
+    fake_http.fail_then_succeed("/crm", failures=2)
+    proc = create_definition(kit.svc.db, {"name": "登记到CRM", "method": "POST", "url": fake_http.url("/crm"),
+                                          "body_template": '{"mobile": "${mobile}"}'})
+    kit.strategy("password_changed", [], [
+        {"processor": proc.key, "config": {}, "timing": {"mode": "immediate"}},
+        {"processor": "sms", "config": {"mobile": "${mobile}", "content": "已登记"}, "timing": {"mode": "immediate"}}])
+    kit.post({"id": "o-1", "event": "password_changed", "data": {"customerName": "甲", "mobile": "13800000001", "status": "1"}})
+    kit.rt.tick()
+    http, sms = _tasks(kit.svc)
+    assert (http.status, sms.status, sms.attempts) == ("failed", "pending", 0)
+    assert "等待步骤 1" in sms.note and sms.due_at > http.due_at and _sms(kit.svc) == []
+    for _ in range(4):
+        clock.advance(seconds=10)
+        kit.rt.tick()
+    http, sms = _tasks(kit.svc)
+    assert (http.status, http.attempts, sms.status, sms.attempts) == ("done", 3, "done", 1)
+    with kit.svc.db.read() as s:
+        attempts = {a.task_id: a for a in s.exec(select(StepAttempt).order_by(StepAttempt.id))}  # the last of each
+    assert attempts[sms.id].started_at >= attempts[http.id].finished_at
+    assert [m.content for m in _sms(kit.svc)] == ["已登记"]
