@@ -86,6 +86,8 @@ def save_scene(session: Session, data: dict, *, registry, box, author: str = "",
             setattr(scene, name, value)
     if sealed_credentials is not None:
         scene.credentials_sealed = sealed_credentials
+    elif data.get("clear_credentials") is True:  # write-only field: clearing is an explicit choice
+        scene.credentials_sealed = ""
     if before is not None:
         if snapshot(scene) == before:
             return scene, None

@@ -292,3 +292,19 @@ def test_a_known_customer_paying_by_payment_code_is_a_deal(runtime):
     old, new = (_lead(svc, r.lead_id) for r in paid)
     assert old.customer_id == known and old.status == "CONVERTED" and old.converted_at is not None
     assert new.customer_is_new and new.status in ("QUALIFIED", "ASSIGNED")
+
+
+def test_platform_credentials_are_sealed_kept_when_blank_and_cleared_on_request(runtime):
+    from crm.leads.models import LeadScene
+    from crm.leads.scenes import open_credentials
+
+    svc = runtime.services
+    scene_id = _scene(runtime, {"name": "订单拉取", "scene_type": "ORDER_SYNC", "credentials": {"app_key": "k1", "app_secret": "s3cr3t"}})
+    with svc.db.read() as s:
+        scene = s.get(LeadScene, scene_id)
+        assert "s3cr3t" not in scene.credentials_sealed and open_credentials(svc.secret_box, scene)["app_secret"] == "s3cr3t"
+    for change, expected in (({"credentials": ""}, {"app_key": "k1", "app_secret": "s3cr3t"}), ({"clear_credentials": True}, {})):
+        with svc.db.write() as s:
+            save_scene(s, change, registry=runtime.registry, box=svc.secret_box, scene_id=scene_id)
+        with svc.db.read() as s:
+            assert open_credentials(svc.secret_box, s.get(LeadScene, scene_id)) == expected

@@ -152,6 +152,7 @@ def _scene_form() -> dict:
     data["is_enabled"] = request.form.get("is_enabled") == "1"
     data["default_channel_id"] = data.get("default_channel_id") or None
     data["credentials"] = request.form.get("credentials", "")
+    data["clear_credentials"] = request.form.get("clear_credentials") == "1"
     return data
 
 
