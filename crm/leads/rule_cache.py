@@ -34,8 +34,7 @@ class CompiledRules:
         slot = self._slots[index]
         if slot is _UNSET:
             rows = self.rules[index].get("rows") or []
-            # Tag rules were always parsed in the parser's default zone, assignment rules in the
-            # configured one; both are kept as they were.
+            # tz None: the parser's default zone (Asia/Shanghai).
             node = parse_conditions(rows, self.fields) if self.tz is None else parse_conditions(rows, self.fields,
                                                                                                 self.tz)
             slot = self._slots[index] = compile_predicate(node)

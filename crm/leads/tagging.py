@@ -23,7 +23,7 @@ _LEAD_TAGS = select(LeadTag.tag_id).where(LeadTag.lead_id == bindparam("lead_id"
 
 def matching_rules(scene: LeadScene, facts: dict, now: datetime, tz: str) -> list[dict]:
     rules = scene.tagging_rules or []
-    compiled = rule_cache.compiled(scene, "tagging", rules)
+    compiled = rule_cache.compiled(scene, "tagging", rules, tz)  # rows read in the configured zone, like assignment rules
     values = typed(compiled.fields, facts, tz)
     out = []
     for index, rule in enumerate(rules):
