@@ -1,6 +1,6 @@
 """Timed work of 场景获客, run by the engine's cron on the scheduler leader:
 
-- 分配暂缓线索 (every 10 minutes): leads held because they arrived outside working hours (or when
+- 分配暂缓线索 (every minute): leads held because they arrived outside working hours (or when
   everyone was capped) are assigned as soon as the scene's rules can place them — held leads do
   not wait for someone to notice them.
 - 清理 webhook 签名记录 (hourly): signatures older than a day are only kept to reject replays
@@ -53,6 +53,6 @@ def purge_old_signatures(services) -> int:
 
 
 CRON_SPECS = (
-    ("leads.release_held", "分配暂缓的线索", {"minute": "*/10"}, release_held),
+    ("leads.release_held", "分配暂缓的线索", {"minute": "*"}, release_held),
     ("leads.purge_signatures", "清理 webhook 签名记录", {"minute": "7"}, purge_old_signatures),
 )
