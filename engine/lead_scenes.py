@@ -21,6 +21,7 @@ from crm.leads.models import (AcquisitionPlan, Lead, LeadAssignState, LeadScene,
                               PullCursor, PullRun, QrCode, QrScan)
 from crm.leads.scenes import clean_scene, get_scene, get_scene_by_key, record_version, snapshot
 from engine import authoring, lifecycle
+from engine.impact import definition_change_impact
 from events.definitions import create_definition, get_by_code, update_definition
 from events.models import EventRecord
 from rules.errors import NotFound
@@ -60,6 +61,19 @@ def _sync_event(session: Session, scene: LeadScene) -> int:
     return update_definition(session, existing.id, {**data, "enabled": existing.enabled}).id
 
 
+def _refuse_breaking(session: Session, scene: LeadScene, registry) -> None:
+    """A mapping edit that drops a field an enabled strategy on this scene's event still tests or
+    uses as ${变量} is refused, naming the strategy — never a silently broken strategy."""
+    definition = get_by_code(session, scene.event_code)
+    if definition is None:
+        return
+    impact = definition_change_impact(session, definition.id, lead_event_fields(scene), registry)
+    if impact:
+        named = "；".join(f"「{i['name']}」：{'，'.join(i['problems'])}" for i in impact[:3])
+        raise LeadsError(f"映射规则的修改会使已启用的策略失效，请先修改这些策略：{named}",
+                         {"mapping_rules": f"会使 {len(impact)} 条已启用策略失效：{named}"})
+
+
 def _group_id(session: Session) -> int:
     group = session.execute(select(StrategyGroup).where(StrategyGroup.name == GROUP_NAME)).scalars().first()
     return (group or create_group(session, GROUP_NAME)).id
@@ -93,6 +107,8 @@ def save_scene(session: Session, data: dict, *, registry, box, author: str = "",
             return scene, None
         scene.version += 1
         scene.updated_at = now
+    if existing is not None:
+        _refuse_breaking(session, scene, registry)
     session.add(scene)
     session.flush()
     event_id = _sync_event(session, scene)

@@ -308,3 +308,23 @@ def test_platform_credentials_are_sealed_kept_when_blank_and_cleared_on_request(
             save_scene(s, change, registry=runtime.registry, box=svc.secret_box, scene_id=scene_id)
         with svc.db.read() as s:
             assert open_credentials(svc.secret_box, s.get(LeadScene, scene_id)) == expected
+
+
+def test_a_mapping_edit_that_would_break_an_enabled_strategy_is_refused(runtime):
+    import pytest
+
+    from crm.leads.errors import LeadsError
+    from crm.leads.models import LeadScene
+
+    svc = runtime.services
+    scene_id = _scene(runtime, {"name": "预算表单", "scene_type": "WEB_FORM", "mapping_rules": [
+        {"source": "submission_data.budget", "target": "budget", "type": "number", "label": "预算"}]})
+    with svc.db.read() as s:
+        code = s.get(LeadScene, scene_id).event_code
+    from tests.engine.conftest import Kit
+    Kit(runtime).strategy(code, [row("budget", "gt", 10000)], [{"processor": "log", "config": {"message": "大单"}}],
+                          name="大预算提醒")
+    with pytest.raises(LeadsError, match="大预算提醒"), svc.db.write() as s:
+        save_scene(s, {"mapping_rules": []}, registry=runtime.registry, box=svc.secret_box, scene_id=scene_id)
+    with svc.db.read() as s:
+        assert s.get(LeadScene, scene_id).mapping_rules[0]["target"] == "budget"  # nothing changed
