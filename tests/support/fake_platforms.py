@@ -12,6 +12,8 @@ or real HTTP.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import base64
 import hashlib
 import hmac
@@ -58,7 +60,7 @@ def _json(payload: dict) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-class FakePlatform:
+class FakePlatform(ABC):
     adapter_key = ""
 
     def __init__(self, secret: str, clock, scene_key: Optional[str] = None, skew_seconds: int = 0):
@@ -78,8 +80,9 @@ class FakePlatform:
         body = _json(payload)
         return Delivery(self.path, self.sign(body, str(self.timestamp())), body)
 
+    @abstractmethod
     def sign(self, body: bytes, ts: str) -> dict:
-        raise NotImplementedError
+        """The headers (or form fields) this platform signs a delivery with."""
 
 
 class FakeDouyin(FakePlatform):
