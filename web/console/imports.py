@@ -2,7 +2,7 @@
 template, follow each import (and export) job's progress, download its error sheet or file."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
 from crm.customers import exporting, importing
@@ -11,6 +11,7 @@ from crm.errors import CrmError
 from crm.jobs import runner
 from web.auth.guards import permission_required
 from web.console.forms_common import read
+from web.console.job_views import own_job, result_file, status_answer
 from web.extensions import runtime, services
 
 bp = Blueprint("imports", __name__)
@@ -93,33 +94,18 @@ def template(fmt: str):
 
 
 def _own_job(job_id: int):
-    job = runner.get_job(services().db, job_id)
-    if job is None or job.kind not in KINDS:
-        abort(404)
-    if job.created_by != g.user.id and "customers.view_all" not in g.permissions:
-        abort(404)
-    return job
+    return own_job(job_id, KINDS, "customers.view_all")
 
 
 @bp.get("/imports/jobs/<int:job_id>.json")
 @permission_required("customers.view")
 def job_status(job_id: int):
-    job = _own_job(job_id)
-    body = runner.status_dict(job)
-    if job.result_path:
-        body["result_url"] = url_for("imports.result", job_id=job.id)
-    return jsonify(body)
+    return status_answer(_own_job(job_id), "imports.result")
 
 
 @bp.get("/imports/jobs/<int:job_id>/result")
 @permission_required("customers.view")
 def result(job_id: int):
     job = _own_job(job_id)
-    if not job.result_path:
-        abort(404)
-    var_dir = services().settings.var_dir.resolve()
-    path = (var_dir / job.result_path).resolve()
-    if var_dir not in path.parents or not path.exists():
-        abort(404)
     prefix = "导入错误" if job.kind == importing.KIND else "客户导出"
-    return send_file(path, as_attachment=True, download_name=f"{prefix}_{job.id}{path.suffix}")
+    return result_file(job, f"{prefix}_{job.id}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
 from crm.errors import CrmError
@@ -16,6 +16,7 @@ from crm.leads.models import SCENE_TYPES, AcquisitionPlan, LeadChannel, LeadScen
 from engine.lead_pull import sync_now
 from web.auth.guards import permission_required
 from web.console.forms_common import error_map, read
+from web.console.job_views import own_job, result_file, status_answer
 from web.extensions import runtime, services
 
 bp = Blueprint("lead_imports", __name__)
@@ -93,33 +94,20 @@ def template(fmt: str):
 
 
 def _own_job(job_id: int):
-    job = runner.get_job(services().db, job_id)
-    if job is None or job.kind != importing.KIND:
-        abort(404)
-    if job.created_by != g.user.id and "leads.manage" not in g.permissions:
-        abort(404)
-    return job
+    return own_job(job_id, (importing.KIND,), "leads.manage")
 
 
 @bp.get("/leads/imports/jobs/<int:job_id>.json")
 @permission_required("leads.import")
 def job_status(job_id: int):
-    job = _own_job(job_id)
-    body = runner.status_dict(job)
-    if job.result_path:
-        body["result_url"] = url_for("lead_imports.result", job_id=job.id)
-    return jsonify(body)
+    return status_answer(_own_job(job_id), "lead_imports.result")
 
 
 @bp.get("/leads/imports/jobs/<int:job_id>/result")
 @permission_required("leads.import")
 def result(job_id: int):
     job = _own_job(job_id)
-    var_dir = services().settings.var_dir.resolve()
-    path = (var_dir / job.result_path).resolve() if job.result_path else None
-    if path is None or var_dir not in path.parents or not path.exists():
-        abort(404)
-    return send_file(path, mimetype=XLSX, as_attachment=True, download_name=f"线索导入错误_{job.id}.xlsx")
+    return result_file(job, f"线索导入错误_{job.id}", XLSX)
 
 
 # ---- 订单同步记录 ----------------------------------------------------------------------------------
