@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from crm.errors import CrmError
 
@@ -55,3 +56,25 @@ def read_rows(path: Path) -> Iterator[tuple[int, list]]:
     for number, cells in rows:
         if any(c is not None and str(c).strip() for c in cells):
             yield number, cells
+
+
+def store_upload(folder: Path, prefix: str, suffix: str, stream: BinaryIO, max_bytes: int,
+                 error: type[CrmError] = CrmError) -> Path:
+    """Streams an upload to `folder`, refusing it (with `error`) past `max_bytes` without reading
+    the rest, or when it is empty."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = folder / f"{prefix}_{secrets.token_hex(12)}{suffix}"
+    size, too_big = 0, False
+    with open(stored, "xb") as out:
+        while block := stream.read(256 * 1024):
+            size += len(block)
+            too_big = size > max_bytes
+            if too_big:
+                break
+            out.write(block)
+    if too_big or size == 0:
+        stored.unlink(missing_ok=True)
+        reason = f"文件太大（最多 {max_bytes // (1024 * 1024)} MB）" if too_big else "文件是空的"
+        raise error(reason, {"file": reason})
+    return stored
+

@@ -8,7 +8,6 @@ and other writers are never locked out for long.
 """
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import BinaryIO, Optional
 
@@ -19,7 +18,7 @@ from config.db import Database
 from crm.customers.companies import find_or_create_by_names
 from crm.customers.fields import enum_items_by_field
 from crm.customers.import_columns import import_columns, map_header
-from crm.customers.import_reader import SUFFIXES, read_rows
+from crm.customers.import_reader import SUFFIXES, read_rows, store_upload
 from crm.customers.import_rows import CheckedRows, RowChecker, RowError
 from crm.customers.import_writer import write_chunk
 from crm.errors import CrmError
@@ -57,21 +56,7 @@ def submit_import(db: Database, var_dir: Path, filename: str, stream: BinaryIO, 
         raise CrmError("只支持 .xlsx 和 .csv 文件", {"file": "只支持 .xlsx 和 .csv 文件"})
     tag_ids = sorted({int(t) for t in tag_ids or []})
     _check_target(db, group_id, tag_ids)
-    folder = imports_dir(var_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = folder / f"upload_{secrets.token_hex(12)}{suffix}"
-    size = 0
-    with open(stored, "xb") as out:
-        while chunk := stream.read(256 * 1024):
-            size += len(chunk)
-            if size > MAX_UPLOAD_BYTES:
-                out.close()
-                stored.unlink(missing_ok=True)
-                raise CrmError("文件太大（最多 50 MB）", {"file": "文件太大（最多 50 MB）"})
-            out.write(chunk)
-    if size == 0:
-        stored.unlink(missing_ok=True)
-        raise CrmError("文件是空的", {"file": "文件是空的"})
+    stored = store_upload(imports_dir(var_dir), "upload", suffix, stream, MAX_UPLOAD_BYTES)
     params = {"path": str(stored.relative_to(var_dir)), "filename": Path(filename).name[:200],
               "group_id": group_id, "tag_ids": tag_ids, "tz": tz, "var_dir": str(var_dir)}
     return submit(db, KIND, params, created_by, now=now)

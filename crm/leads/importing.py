@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -27,7 +26,7 @@ from openpyxl import Workbook
 
 from config.db import Database
 from crm.customers.import_columns import ImportColumn, map_header
-from crm.customers.import_reader import SUFFIXES, read_rows
+from crm.customers.import_reader import SUFFIXES, read_rows, store_upload
 from crm.customers.import_rows import RowError
 from crm.customers.importing import imports_dir, write_error_sheet
 from crm.jobs.models import Job
@@ -99,25 +98,6 @@ def _check_target(db: Database, scene_id, channel_id, plan_id) -> None:
                 raise LeadsError("所选获客计划不属于该场景", {"plan_id": "获客计划不属于该场景"})
 
 
-def _store(folder: Path, suffix: str, stream: BinaryIO) -> Path:
-    """Streams the upload to disk, refusing it past MAX_UPLOAD_BYTES without reading the rest."""
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = folder / f"lead_upload_{secrets.token_hex(12)}{suffix}"
-    size, too_big = 0, False
-    with open(stored, "xb") as out:
-        while block := stream.read(256 * 1024):
-            size += len(block)
-            too_big = size > MAX_UPLOAD_BYTES
-            if too_big:
-                break
-            out.write(block)
-    if too_big or size == 0:
-        stored.unlink(missing_ok=True)
-        reason = f"文件太大（最多 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB）" if too_big else "文件是空的"
-        raise LeadsError(reason, {"file": reason})
-    return stored
-
-
 def submit_import(db: Database, var_dir: Path, filename: str, stream: BinaryIO, *, scene_id: Optional[int],
                   channel_id: Optional[int] = None, plan_id: Optional[int] = None,
                   created_by: Optional[int] = None, tz: str = "Asia/Shanghai", now=None) -> Job:
@@ -126,7 +106,7 @@ def submit_import(db: Database, var_dir: Path, filename: str, stream: BinaryIO, 
     if suffix not in SUFFIXES:
         raise LeadsError("只支持 .xlsx 和 .csv 文件", {"file": "只支持 .xlsx 和 .csv 文件"})
     _check_target(db, scene_id, channel_id, plan_id)
-    stored = _store(imports_dir(var_dir), suffix, stream)
+    stored = store_upload(imports_dir(var_dir), "lead_upload", suffix, stream, MAX_UPLOAD_BYTES, LeadsError)
     params = {"path": str(stored.relative_to(var_dir)), "filename": Path(filename).name[:200], "scene_id": scene_id,
               "channel_id": channel_id, "plan_id": plan_id, "tz": tz, "var_dir": str(var_dir)}
     return submit(db, KIND, params, created_by, now=now)
