@@ -33,6 +33,7 @@ SOURCES = {"api": "接口", "webhook": "平台推送", "pull": "平台同步", "
            "qr": "扫码表单", "console": "手工录入"}
 _INSERTS: dict[str, object] = {}
 _EVENT_INSERT = insert(EventRecord.__table__)
+_UNKNOWN = object()  # the scene's running plan, not looked up yet
 
 
 @dataclass
@@ -83,6 +84,7 @@ class _Intake:
         self.now = utcnow()
         self.channels: dict[int, bool] = {}
         self.plans: dict[int, int] = {}
+        self._default_plan = _UNKNOWN
 
     def _channel(self, sub: Submission, errors: dict) -> Optional[int]:
         if sub.channel_id in (None, ""):
@@ -101,7 +103,7 @@ class _Intake:
     def _running_plan(self) -> Optional[int]:
         """The scene's one running plan in its period (leads from webhooks, the API and polling
         name no plan; with exactly one campaign running they belong to it)."""
-        if not hasattr(self, "_default_plan"):
+        if self._default_plan is _UNKNOWN:
             today = to_local(self.now, self.tz).date()
             plans = [p for p in self.session.execute(select(AcquisitionPlan).where(
                 AcquisitionPlan.scene_id == self.scene.id, AcquisitionPlan.status == "running")).scalars()

@@ -145,14 +145,16 @@ def _clean_contacts(data: dict, errors: list[dict]) -> None:
         errors.append({"field": "mobile", "message": f"手机号「{mobile}」疑似无效（后 8 位为同一数字）"})
 
 
+_LABELS = {f["name"]: f["label"] for f in STANDARD_FIELDS}
+
+
 def _junk(data: dict, errors: list[dict], require_contact: bool) -> None:
-    labels = {f["name"]: f["label"] for f in STANDARD_FIELDS}
     for key, value in data.items():
         if isinstance(value, str):
             if len(value) > MAX_TEXT:
-                errors.append({"field": key, "message": f"「{labels.get(key, key)}」最多 {MAX_TEXT} 个字符"})
+                errors.append({"field": key, "message": f"「{_LABELS.get(key, key)}」最多 {MAX_TEXT} 个字符"})
             elif INJECTION.search(value):
-                errors.append({"field": key, "message": f"「{labels.get(key, key)}」含有疑似恶意脚本内容"})
+                errors.append({"field": key, "message": f"「{_LABELS.get(key, key)}」含有疑似恶意脚本内容"})
     name = str(data.get("name") or "").strip()
     if name and (name.lower() in JUNK_NAMES or (len(name) >= 4 and len(set(name)) == 1)):
         errors.append({"field": "name", "message": f"姓名「{name}」疑似测试或无效数据"})

@@ -16,6 +16,7 @@ from crm.leads.fields import CUSTOM_NAME_RE, ENVELOPE_NAMES, STANDARD_NAMES, lea
 from crm.leads.mapping import TRANSFORMS
 from crm.leads.pull_state import clean_pull_params
 from crm.leads.models import DEDUP_STRATEGIES, SCENE_TYPES, LeadChannel, LeadScene, LeadSceneVersion
+from crm.sales.models import MessageTemplate
 from crm.tags.models import Tag
 from events.models import FIELD_TYPES
 from rules.conditions import ConditionError, parse_conditions
@@ -164,8 +165,6 @@ def clean_tagging(session: Session, rules: list, fields: list[dict], errors: dic
 
 
 def clean_response(session: Session, raw: dict, errors: dict) -> dict:
-    from crm.sales.models import MessageTemplate
-
     channel = str(raw.get("channel") or "")
     if channel not in RESPONSE_CHANNELS:
         errors["auto_response.channel"] = f"自动回复方式「{channel}」无效"
