@@ -25,7 +25,7 @@ from crm.events_out import emit, record_values
 from crm.leads.errors import LeadsError, SubmissionRefused
 from crm.leads.logs import write_log
 from crm.leads.mapping import map_submission
-from crm.leads.models import AcquisitionPlan, Lead, LeadChannel, LeadDeadLetter, LeadLog, LeadScene
+from crm.leads.models import DEAD_LETTER_STATUSES, AcquisitionPlan, Lead, LeadChannel, LeadDeadLetter, LeadLog, LeadScene
 from events.models import EventDefinition, EventRecord
 
 LEADS = Lead.__table__
@@ -269,6 +269,6 @@ def discard(db: Database, dead_letter_id: int) -> None:
         if row is None:
             raise LeadsError(f"死信 {dead_letter_id} 不存在")
         if row.status != "open":
-            raise LeadsError("该死信已处理，不能丢弃")
+            raise LeadsError(f"已是「{DEAD_LETTER_STATUSES.get(row.status, row.status)}」，不能丢弃")
         row.status, row.resolved_at = "discarded", utcnow()
         session.add(row)

@@ -53,6 +53,7 @@ LEAD_STATUSES = {
     "CLOSED": "已关闭",
 }
 PLAN_STATUSES = {"draft": "草稿", "running": "进行中", "paused": "已暂停", "ended": "已结束"}
+DEAD_LETTER_STATUSES = {"open": "待处理", "redriven": "已重新处理", "discarded": "已丢弃"}
 
 
 class LeadChannel(SQLModel, table=True):

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from config.pii import mask_value
 from crm.leads import intake
 from crm.leads.errors import LeadsError
-from crm.leads.models import LeadDeadLetter, LeadScene, WebhookRejection
+from crm.leads.models import DEAD_LETTER_STATUSES, LeadDeadLetter, LeadScene, WebhookRejection
 from crm.leads.stats import REJECTION_REASONS
 from web.auth.guards import permission_required
 from web.console.forms_common import PER_PAGE, page_arg, pages, query_args, read, selected_ids
@@ -23,7 +23,7 @@ from web.extensions import services
 
 bp = Blueprint("lead_deadletters", __name__)
 
-STATUSES = {"open": "待处理", "redriven": "已重新处理", "discarded": "已丢弃"}
+STATUSES = DEAD_LETTER_STATUSES
 STATUS_TONES = {"open": ("待处理", "red"), "redriven": ("已重新处理", "green"), "discarded": ("已丢弃", "gray")}
 SOURCES = {"api": "接口", "webhook": "平台推送", "pull": "平台同步", "file": "文件导入", "pipeline": "处理流程",
            "payment": "付款码", "qr": "扫码表单", "console": "手工录入"}
@@ -129,18 +129,10 @@ def redrive():
     return _back()
 
 
-def _discard_open(dead_letter_id: int) -> None:
-    # intake.discard does not look at the status; a re-driven letter keeps its lead link.
-    row = read(lambda s: s.get(LeadDeadLetter, dead_letter_id))
-    if row is not None and row.status != "open":
-        raise LeadsError(f"已是「{STATUSES.get(row.status, row.status)}」，不能丢弃")
-    intake.discard(services().db, dead_letter_id)
-
-
 @bp.post("/leads/deadletters/discard")
 @permission_required("leads.manage")
 def discard():
-    done, failed = _each(_discard_open)
+    done, failed = _each(lambda i: intake.discard(services().db, i))
     if done:
         flash(f"已丢弃 {len(done)} 条死信", "success")
     for dead_letter_id, reason in failed:
