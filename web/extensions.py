@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import Flask, current_app
 from flask_wtf.csrf import CSRFProtect
 
+from config.rate_limit import RateLimiter
+
 csrf = CSRFProtect()
 
 
@@ -18,3 +20,15 @@ def runtime():
 
 def services():
     return runtime().services
+
+
+def rate_limiter() -> RateLimiter:
+    """The app's one request limiter (platform webhooks, scan forms, the lead API; each names its
+    own keys): counts shared through Redis when configured, windows on the app's clock."""
+    limiter = current_app.extensions.get("ckb_rate_limiter")
+    if limiter is None:
+        svc = services()
+        limiter = current_app.extensions.setdefault(
+            "ckb_rate_limiter", RateLimiter(svc.redis, clock=lambda: svc.now().timestamp()))
+    return limiter
+

@@ -15,18 +15,16 @@ import secrets
 from flask import Blueprint, current_app, render_template, request
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from config.rate_limit import RateLimiter
 from crm.leads import payments, posters
 from crm.leads.errors import LeadNotFound, SubmissionRefused
 from crm.leads.intake import Submission, submit
 from crm.leads.models import LeadScene
-from web.extensions import csrf, services
+from web.extensions import csrf, rate_limiter, services
 
 bp = Blueprint("lead_public", __name__)
 csrf.exempt(bp)  # the signed form token below replaces the session CSRF token (visitors have no session)
 
 FORM_SALT = "ckb.lead_public.form"
-LIMITER = "ckb_public_limiter"
 FORM_MAX_AGE = 3600  # seconds a rendered form stays valid
 SCAN_LIMIT = (30, 60)  # counted scans per IP per minute; more still see the page, uncounted
 FORM_LIMIT = (5, 60)  # form submissions per IP per minute
@@ -55,15 +53,8 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt=FORM_SALT, signer=_ClockSigner)
 
 
-@bp.record_once
-def _make_limiter(state) -> None:
-    svc = state.app.extensions["ckb"].services
-    # Redis-backed when configured (every web process shares the counts), on the app's clock.
-    state.app.extensions[LIMITER] = RateLimiter(svc.redis, clock=lambda: svc.now().timestamp())
-
-
 def _allowed(key: str, limit: tuple[int, int]) -> bool:
-    allowed, _retry = current_app.extensions[LIMITER].hit(key, limit[0], limit[1])
+    allowed, _retry = rate_limiter().hit(key, limit[0], limit[1])
     return allowed
 
 

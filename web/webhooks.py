@@ -7,22 +7,13 @@ than one enabled scene of the same type exists.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
-from config.rate_limit import RateLimiter
 from crm.leads.webhook_guard import WebhookCall, receive
-from web.extensions import csrf, services
+from web.extensions import csrf, rate_limiter, services
 
 bp = Blueprint("webhooks", __name__)
 csrf.exempt(bp)  # platforms sign their calls; they have no session cookie to forge
-LIMITER = "ckb_webhook_limiter"
-
-
-@bp.record_once
-def _make_limiter(state) -> None:
-    svc = state.app.extensions["ckb"].services
-    # The app's clock, so the rate windows move with the time the rest of the app sees.
-    state.app.extensions[LIMITER] = RateLimiter(svc.redis, clock=lambda: svc.now().timestamp())
 
 
 @bp.post("/webhooks/<adapter_key>")
@@ -32,6 +23,6 @@ def receive_webhook(adapter_key: str):
     body = request.stream.read(cap + 1)
     call = WebhookCall(adapter_key=adapter_key, body=body, headers=request.headers,
                        client_ip=request.remote_addr or "", scene_key=request.args.get("scene") or None)
-    reply = receive(services(), current_app.extensions[LIMITER], call)
+    reply = receive(services(), rate_limiter(), call)
     status, text, content_type = reply.answer
     return Response(text, status=status, content_type=content_type, headers=reply.headers)

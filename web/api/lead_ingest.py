@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from flask import Blueprint, current_app, jsonify, request
 
-from config.rate_limit import RateLimiter
 from crm.leads import intake
 from crm.leads.errors import SubmissionRefused
 from crm.leads.models import SCENE_TYPES
@@ -24,7 +23,7 @@ from events.errors import IngestError
 from events.ingestion import IngestRequest
 from web.api.common import ok
 from web.api.spec import ANY_OBJ, BOOL, INT, STR, api_route, obj
-from web.extensions import runtime, services
+from web.extensions import rate_limiter, runtime, services
 
 bp = Blueprint("api_lead_ingest", __name__, url_prefix="/api/v1")
 
@@ -52,15 +51,6 @@ def field_errors(errors) -> list[dict]:
     if isinstance(errors, dict):
         return [{"field": k, "message": str(v)} for k, v in errors.items()]
     return [{"field": str(e.get("field", "")), "message": str(e.get("message", ""))} for e in errors or []]
-
-
-def limiter() -> RateLimiter:
-    """One limiter per app, on the app's clock (tests drive it); Redis-shared when configured."""
-    ext = current_app.extensions
-    if "ckb_lead_api_limiter" not in ext:
-        svc = services()
-        ext["ckb_lead_api_limiter"] = RateLimiter.from_settings(svc.settings, clock=lambda: svc.now().timestamp())
-    return ext["ckb_lead_api_limiter"]
 
 
 def signed_payload() -> tuple:
@@ -183,7 +173,7 @@ def rejected(exc: SubmissionRefused) -> dict:
 
 def throttled(app, scenes) -> tuple[str, int] | None:
     """(message, retry_after) when the app or a scene is over its per-minute limit."""
-    rl = limiter()
+    rl = rate_limiter()
     limit = services().settings.lead_api_app_limit_per_minute
     allowed, retry = rl.hit(f"leads:app:{app.id}", limit, 60)
     if not allowed:
