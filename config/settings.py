@@ -47,6 +47,7 @@ class Settings(BaseSettings):
 
     # HTTP processors: outbound guard.
     http_allow_private_hosts: list[str] = Field(default_factory=list)
+    # Total deadline of one outbound HTTP exchange (connect, headers, body, redirects).
     http_default_timeout_seconds: float = 10.0
     http_max_response_bytes: int = 256 * 1024
 
@@ -56,6 +57,8 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
+    # Total deadline of one SMTP exchange (connect, greeting, every command), not per read.
+    smtp_timeout_seconds: float = 20.0
     mail_from: str = "noreply@cunkebao.local"
 
     # SMS: "outbox" records to the console; "http" posts to a generic gateway.

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 from urllib.parse import urljoin, urlsplit
@@ -20,7 +19,9 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3.connection import HTTPConnection, HTTPSConnection
 
+from handlers.deadline import TotalDeadline, unwatch_socket, watch_socket
 from handlers.errors import PermanentError, RetryableError
 
 Resolver = Callable[..., list]
@@ -125,6 +126,27 @@ def vet_url(url: str, allow: Sequence[str] = (), resolver: Resolver = socket.get
     return VettedTarget(scheme=scheme, host=host, port=port, ip=addresses[0])
 
 
+class _DeadlineMixin:
+    """Registers each socket with the running TotalDeadline, so a slow peer is cut off in time."""
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        watch_socket(sock)
+        return sock
+
+    def close(self):
+        unwatch_socket(self.sock)
+        super().close()
+
+
+class DeadlineHTTPConnection(_DeadlineMixin, HTTPConnection):
+    pass
+
+
+class DeadlineHTTPSConnection(_DeadlineMixin, HTTPSConnection):
+    pass
+
+
 class PinnedAdapter(HTTPAdapter):
     """Connects to the vetted IP whatever DNS says now; Host and SNI still carry the name."""
 
@@ -139,7 +161,9 @@ class PinnedAdapter(HTTPAdapter):
         host_params = dict(host_params, host=self.target.ip)
         if host_params["scheme"] == "https":
             pool_kwargs = dict(pool_kwargs, server_hostname=self.target.host)
-        return self.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
+        pool = self.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
+        pool.ConnectionCls = DeadlineHTTPSConnection if host_params["scheme"] == "https" else DeadlineHTTPConnection
+        return pool
 
 
 def _send_once(target: VettedTarget, prepared, timeout: float):
@@ -154,7 +178,7 @@ def _send_once(target: VettedTarget, prepared, timeout: float):
         raise
 
 
-def _read_capped(response, max_bytes: int, deadline: float) -> tuple[bytes, bool]:
+def _read_capped(response, max_bytes: int, deadline: TotalDeadline) -> tuple[bytes, bool]:
     # Read one byte past the cap to tell "exactly the cap" from "more than the cap".
     chunks, size = [], 0
     for chunk in response.iter_content(8192):
@@ -162,26 +186,45 @@ def _read_capped(response, max_bytes: int, deadline: float) -> tuple[bytes, bool
         size += len(chunk)
         if size > max_bytes:
             return b"".join(chunks)[:max_bytes], True
-        if time.monotonic() > deadline:
+        if deadline.passed():
             raise requests.Timeout("total time exceeded")
     return b"".join(chunks), False
+
+
+def _prepare(method: str, url: str, params, headers: dict, body):
+    try:
+        return requests.Request(method, url, params=params, headers=headers, data=body).prepare()
+    except (requests.RequestException, ValueError) as exc:
+        # A header value with a line break or a malformed URL is the caller's data, not a bug.
+        raise PermanentError(f"请求无法构造：{exc}") from exc
 
 
 def fetch(settings, method: str, url: str, *, params=None, headers: Optional[dict] = None,
           body: Optional[bytes] = None, timeout: Optional[float] = None,
           max_bytes: Optional[int] = None, max_redirects: int = 3,
           resolver: Resolver = socket.getaddrinfo) -> FetchResult:
-    """One guarded request; redirects are followed only after the new hop passes the guard."""
+    """One guarded request; redirects are followed only after the new hop passes the guard.
+
+    `timeout` is the total deadline of the whole exchange — every hop's connect, TLS, headers
+    and body — not a per-read timeout, so a peer dripping bytes cannot hold the step longer.
+    """
     timeout = float(timeout or settings.http_default_timeout_seconds)
-    max_bytes = int(max_bytes or settings.http_max_response_bytes)
-    deadline = time.monotonic() + timeout
+    with TotalDeadline(timeout) as deadline:
+        return _fetch(settings, method, url, params, headers, body, timeout,
+                      int(max_bytes or settings.http_max_response_bytes), max_redirects, resolver, deadline)
+
+
+def _fetch(settings, method, url, params, headers, body, timeout, max_bytes, max_redirects, resolver,
+           deadline: TotalDeadline) -> FetchResult:
     method, headers, hops = method.upper(), {**DEFAULT_HEADERS, **(headers or {})}, []
     while True:
         target = vet_url(url, settings.http_allow_private_hosts, resolver)
-        prepared = requests.Request(method, url, params=params, headers=headers, data=body).prepare()
+        prepared = _prepare(method, url, params, headers, body)
         hops.append(prepared.url)
         try:
-            session, response = _send_once(target, prepared, timeout)
+            if deadline.passed():
+                raise requests.Timeout("total time exceeded")
+            session, response = _send_once(target, prepared, deadline.remaining())
             with session, response:
                 location = response.headers.get("Location")
                 if response.status_code in REDIRECT_STATUSES and location:
@@ -190,14 +233,8 @@ def fetch(settings, method: str, url: str, *, params=None, headers: Optional[dic
                     data, truncated = _read_capped(response, max_bytes, deadline)
                     return FetchResult(response.status_code, response.headers, data, truncated,
                                        prepared.url, hops)
-        except requests.Timeout as exc:
-            raise RetryableError(f"请求 {target.host} 超时（{timeout:g} 秒）") from exc
-        except requests.exceptions.SSLError as exc:
-            raise PermanentError(f"与 {target.host} 的 TLS 握手或证书校验失败") from exc
-        except requests.ConnectionError as exc:
-            raise RetryableError(f"无法连接 {target.host}：{type(exc).__name__}") from exc
         except requests.RequestException as exc:
-            raise PermanentError(f"请求 {target.host} 失败：{exc}") from exc
+            raise _failure(exc, target, timeout, deadline) from exc
         if len(hops) > max_redirects:
             raise PermanentError(f"重定向次数超过 {max_redirects} 次，已停止")
         next_url = urljoin(prepared.url, location)
@@ -207,3 +244,15 @@ def fetch(settings, method: str, url: str, *, params=None, headers: Optional[dic
             method, body = ("HEAD" if method == "HEAD" else "GET"), None
             headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
         url, params = next_url, None  # the Location already carries its own query
+
+
+def _failure(exc: requests.RequestException, target: VettedTarget, timeout: float,
+             deadline: TotalDeadline):
+    # A cut-off by the deadline surfaces as a reset or an incomplete read: name it a timeout.
+    if isinstance(exc, requests.Timeout) or deadline.passed():
+        return RetryableError(f"请求 {target.host} 超时（总时限 {timeout:g} 秒）")
+    if isinstance(exc, requests.exceptions.SSLError):
+        return PermanentError(f"与 {target.host} 的 TLS 握手或证书校验失败")
+    if isinstance(exc, requests.ConnectionError):
+        return RetryableError(f"无法连接 {target.host}：{type(exc).__name__}")
+    return PermanentError(f"请求 {target.host} 失败：{exc}")

@@ -18,12 +18,38 @@ from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
 from handlers.builtin.delivery_record import FAILED, replay_outcome, save
 from handlers.builtin.http import DRY_RUN_NOTE
 from handlers.builtin.recipients import split_recipients
+from handlers.deadline import TotalDeadline, unwatch_socket, watch_socket
 from handlers.errors import PermanentError, ProcessorError, RetryableError
 from handlers.models import MailMessage
 
 ADDRESS_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
-SMTP_TIMEOUT_SECONDS = 20
 _TO_COLUMN_CHARS = 320
+
+
+def _failure(exc: Exception, settings) -> ProcessorError:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        refused = "、".join(exc.recipients)
+        if any(400 <= c < 500 for c in codes):
+            return RetryableError(f"邮件服务器暂时拒收：{refused}")
+        return PermanentError(f"邮件服务器拒收这些收件人：{refused}")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _smtp_error(exc)
+    return RetryableError(f"无法连接邮件服务器 {settings.smtp_host}:{settings.smtp_port}（{type(exc).__name__}）")
+
+
+class _DeadlineSMTP(smtplib.SMTP):
+    """smtplib.SMTP whose socket is cut when the exchange's total deadline passes: a relay
+    dripping its replies would otherwise hold the step for as long as it likes."""
+
+    def _get_socket(self, host, port, timeout):
+        sock = super()._get_socket(host, port, timeout)
+        watch_socket(sock)
+        return sock
+
+    def close(self):
+        unwatch_socket(self.sock)
+        super().close()
 
 
 def _render_recipients(value, data: dict):
@@ -79,23 +105,19 @@ class EmailProcessor(Processor):
         return msg
 
     def _send(self, settings, msg: EmailMessage, rendered: dict) -> dict:
+        timeout = float(settings.smtp_timeout_seconds)
+        deadline = TotalDeadline(timeout)
         try:
-            with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
+            with deadline, _DeadlineSMTP(settings.smtp_host, settings.smtp_port, timeout=timeout) as smtp:
                 if settings.smtp_starttls:
                     smtp.starttls(context=ssl.create_default_context())
                 if settings.smtp_user:
                     smtp.login(settings.smtp_user, settings.smtp_password)
                 return smtp.send_message(msg, from_addr=rendered["from"], to_addrs=rendered["to"])
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            refused = "、".join(exc.recipients)
-            if any(400 <= c < 500 for c in codes):
-                raise RetryableError(f"邮件服务器暂时拒收：{refused}") from exc
-            raise PermanentError(f"邮件服务器拒收这些收件人：{refused}") from exc
-        except smtplib.SMTPResponseException as exc:
-            raise _smtp_error(exc) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise RetryableError(f"无法连接邮件服务器 {settings.smtp_host}:{settings.smtp_port}（{type(exc).__name__}）") from exc
+            if deadline.passed():  # a cut-off may surface as a half-read reply: name it a timeout
+                raise RetryableError(f"邮件服务器 {settings.smtp_host}:{settings.smtp_port} 超时（总时限 {timeout:g} 秒）") from exc
+            raise _failure(exc, settings) from exc
 
     def run(self, ctx: ProcessorContext, config: dict) -> Outcome:
         rendered = self.render(ctx, config)

@@ -7,6 +7,7 @@
     server.script("/big", Reply(200, size=10_000_000))     # streamed filler bytes
     server.script("/slow", Reply(200, delay=3))
     server.redirect("/jump", "http://10.0.0.1/x")
+    server.script("/drip", Reply(200, body="abc…", drip=0.5))  # one byte every 0.5 s (drip_headers: the head too)
     ... server.requests_to("/hook")[0].json() ...
     server.stop()
 
@@ -33,6 +34,8 @@ class Reply:
     headers: dict = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering
     size: int = 0  # > 0: stream this many filler bytes instead of `body`
+    drip: float = 0.0  # > 0: send the body one byte at a time, this many seconds apart
+    drip_headers: bool = False  # with drip: the status line and headers are dripped too
 
     def payload(self) -> tuple[bytes, str]:
         if isinstance(self.body, (dict, list)):
@@ -80,6 +83,8 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client stopped reading (a size cap or a timeout): that is the point
 
     def _write(self, reply: Reply):
+        if reply.drip:
+            return self._write_dripping(reply)
         data, content_type = reply.payload()
         self.send_response(reply.status)
         headers = {"Content-Type": content_type, **reply.headers}
@@ -97,6 +102,23 @@ class _Handler(BaseHTTPRequestHandler):
                 left -= len(chunk)
         else:
             self.wfile.write(data)
+
+    def _write_dripping(self, reply: Reply):
+        # A slow peer: each byte arrives well inside any per-read timeout, the whole never does.
+        data, content_type = reply.payload()
+        head = (f"HTTP/1.1 {reply.status} X\r\nContent-Type: {content_type}\r\n"
+                f"Content-Length: {len(data)}\r\n\r\n").encode("latin-1")
+        if not reply.drip_headers:
+            self.wfile.write(head)
+            self.wfile.flush()
+            head = b""
+        stopping = self.server.owner._stopping
+        for byte in head + data:
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            if stopping.wait(reply.drip):
+                return
+        self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
 
