@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import secrets
 from typing import Any, Optional
-from urllib.parse import urlsplit
 
 from sqlmodel import func, select
 
 from config.clock import utcnow
 from events.placeholders import PlaceholderError, find_variables
-from handlers.builtin.http import BODY_METHODS, METHODS, PLACEHOLDER_RE, json_template_problem
+from handlers.builtin.http import BODY_METHODS, METHODS, json_template_problem
 from handlers.models import ProcessorDefinition
+from handlers.url_template import header_value_problem, url_template_problem
 
 EDITABLE = ("name", "method", "url", "params", "headers", "body", "timeout_seconds", "remark", "enabled")
 DEFAULTS = {"method": "POST", "params": [], "headers": [], "body": "", "timeout_seconds": 10.0,
@@ -67,24 +67,6 @@ def _rows(value: Any, label: str, errors: dict, field: str, with_flags: bool) ->
     return rows
 
 
-def _check_url(url: str) -> Optional[str]:
-    if not url:
-        return "请求地址不能为空"
-    if len(url) > 2000:
-        return "请求地址不能超过 2000 个字符"
-    try:
-        find_variables(url)
-        parts = urlsplit(PLACEHOLDER_RE.sub("x", url))
-        parts.port  # noqa: B018 — raises on a malformed port
-    except (PlaceholderError, ValueError):
-        return "请求地址格式不正确"
-    if parts.scheme.lower() not in ("http", "https"):
-        return "请求地址必须以 http:// 或 https:// 开头"
-    if not parts.hostname or " " in url:
-        return "请求地址格式不正确，缺少主机名或包含空格"
-    return None
-
-
 def _clean(db, data: dict, current: Optional[ProcessorDefinition]) -> dict:
     base = {f: getattr(current, f) for f in EDITABLE} if current else dict(DEFAULTS)
     merged = {**base, **{k: v for k, v in data.items() if k in EDITABLE}}
@@ -105,10 +87,13 @@ def _clean(db, data: dict, current: Optional[ProcessorDefinition]) -> dict:
     if method not in METHODS:
         errors["method"] = f"请求方式只能是 {'/'.join(METHODS)}"
     url = str(merged.get("url") or "").strip()
-    if problem := _check_url(url):
+    if problem := url_template_problem(url):
         errors["url"] = problem
     params = _rows(merged.get("params"), "参数", errors, "params", with_flags=True)
     headers = _rows(merged.get("headers"), "请求头", errors, "headers", with_flags=False)
+    for row in headers:
+        if problem := header_value_problem(row["name"], row["value"]):
+            errors["headers"] = problem
     body = str(merged.get("body") or "")
     if len(body) > 20000:
         errors["body"] = "请求体不能超过 20000 个字符"

@@ -7,7 +7,6 @@ that stays the same across retries of one step, so a careful receiver can drop d
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Optional
 from urllib.parse import urlencode
 
@@ -16,11 +15,11 @@ from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
 from handlers.builtin.http_response import MASK, is_secret_name, raise_for_status, redact_headers
 from handlers.errors import PermanentError, ProcessorError
 from handlers.net_guard import fetch
+from handlers.url_template import PLACEHOLDER_RE, UrlTemplateError, header_value_problem, render_url, url_template_problem
 
 METHODS = ("GET", "POST", "PUT", "DELETE")
 BODY_METHODS = ("POST", "PUT")
 DRY_RUN_NOTE = "试运行：只渲染，未实际执行"
-PLACEHOLDER_RE = re.compile(r"\$\{[^}]*\}")
 
 
 def json_template_problem(template: str) -> Optional[str]:
@@ -104,7 +103,8 @@ class HttpProcessor(Processor):
     config_fields = (
         ConfigField("method", "请求方式", kind="select", required=True, choices=METHODS,
                     default="POST", templated=False),
-        ConfigField("url", "请求地址", required=True, help="以 http:// 或 https:// 开头，可使用 ${变量}"),
+        ConfigField("url", "请求地址", required=True,
+                    help="以 http:// 或 https:// 开头；${变量} 只能用在路径和查询参数值中，协议和主机须固定"),
         ConfigField("params", "请求参数", kind="keyvalue", help="作为查询参数（request 参数）发送"),
         ConfigField("headers", "请求头", kind="keyvalue"),
         ConfigField("body", "JSON 请求体", kind="json", help="仅 POST/PUT 发送；对象类型的变量会转成 JSON"),
@@ -117,6 +117,9 @@ class HttpProcessor(Processor):
         method = str(config.get("method") or "POST").upper()
         if method not in METHODS:
             errors.append(f"「请求方式」只能是 {'/'.join(METHODS)}")
+        url = str(config.get("url") or "").strip()
+        if url and (problem := url_template_problem(url)):
+            errors.append(f"「请求地址」{problem}")
         problem = json_template_problem(config.get("body") or "")
         if problem and method in BODY_METHODS:
             errors.append(f"「JSON 请求体」{problem}")
@@ -138,15 +141,20 @@ class HttpProcessor(Processor):
         method = str(config.get("method") or "POST").upper()
         if method not in METHODS:
             raise PermanentError(f"不支持的请求方式：{method}")
+        if not str(config.get("url") or "").strip():
+            raise PermanentError("请求地址为空")
         try:
-            url = render_text(str(config.get("url") or "").strip(), ctx.data)
+            url = render_url(str(config.get("url")), ctx.data)
             params = [(k, render_text(v, ctx.data)) for k, v in pairs(config.get("params"))]
             headers = {k: render_text(v, ctx.data) for k, v in pairs(config.get("headers"))}
             body = render_json_body(config.get("body") or "", ctx.data) if method in BODY_METHODS else ""
+        except UrlTemplateError as exc:
+            raise PermanentError(f"请求地址不安全，已拒绝：{exc}") from exc
         except PlaceholderError as exc:
             raise PermanentError(f"变量替换失败：{exc}") from exc
-        if not url:
-            raise PermanentError("请求地址为空")
+        for name, value in headers.items():
+            if problem := header_value_problem(name, value):
+                raise PermanentError(problem)
         if body:
             headers.setdefault("Content-Type", "application/json; charset=utf-8")
         headers["Idempotency-Key"] = ctx.idempotency_key
