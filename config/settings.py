@@ -9,8 +9,10 @@ import secrets
 from pathlib import Path
 from typing import Optional
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.retry_schedule import DEFAULT_RETRY_SCHEDULE, parse_schedule
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,8 +72,14 @@ class Settings(BaseSettings):
     engine_use_durable_rules: bool = True
     dispatcher_batch_size: int = 200
     task_lease_seconds: int = 120
-    step_max_attempts: int = 3
-    retry_base_seconds: float = 2.0
+    # Waits between attempts of a step whose processor has no schedule of its own
+    # (config/retry_schedule.py): the default rides out an outage of hours, not seconds.
+    retry_schedule: str = DEFAULT_RETRY_SCHEDULE
+    # Attempts of such a step, and what replaying a dead letter grants; when not set, one per
+    # wait of retry_schedule plus the first attempt.
+    step_max_attempts: int = 0
+    # When set, every schedule is compressed so its first wait is this many seconds (tests, drills).
+    retry_base_seconds: Optional[float] = None
     scheduler_sweep_seconds: float = 1.0
     run_background: bool = True
 
@@ -98,6 +106,13 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value):
         return Path(value).expanduser() if value else _default_var_dir()
+
+    @model_validator(mode="after")
+    def _attempts_follow_schedule(self):
+        parse_schedule(self.retry_schedule)  # a typo in CKB_RETRY_SCHEDULE fails at start-up
+        if self.step_max_attempts <= 0:
+            self.step_max_attempts = len(parse_schedule(self.retry_schedule)) + 1
+        return self
 
     def resolved_database_url(self) -> str:
         if self.database_url:

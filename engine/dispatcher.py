@@ -121,7 +121,7 @@ class Dispatcher:
             "step_index": step.step_index, "processor_key": step.processor_key, "processor_name": name,
             "config": step.config, "timing": step.timing, "due_at": step.due_at,
             "status": "running" if immediate else step.status, "attempts": 0,
-            "max_attempts": rt.settings.step_max_attempts,
+            "max_attempts": rt.registry.max_attempts(step.processor_key),
             "lease_until": lease if immediate else None, "lease_owner": rt.owner if immediate else "",
             "idempotency_key": f"{record_id}:{strategy.id}:{step.step_index}",
             "rendered": {}, "result": {}, "last_error": "", "note": step.note, "created_at": now,

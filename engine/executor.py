@@ -164,7 +164,8 @@ class TaskExecutor:
         if result.ok:
             return "done", task.due_at
         if result.retryable and attempts < task.max_attempts:
-            return "failed", next_attempt_at(now, attempts, self.services.settings.retry_base_seconds, result.retry_after)
+            return "failed", next_attempt_at(now, attempts, self.services.settings.retry_base_seconds, result.retry_after,
+                                             self.runtime.registry.retry_schedule(task.processor_key))
         return "dead", task.due_at
 
     def _record_all(self, outcomes: list) -> dict[int, str]:

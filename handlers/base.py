@@ -60,6 +60,8 @@ class Processor(ABC):
     description: ClassVar[str] = ""
     builtin: ClassVar[bool] = True
     config_fields: ClassVar[tuple[ConfigField, ...]] = ()
+    # Waits between attempts ("5s, 1m, 2h", config.retry_schedule); empty: the server's default.
+    retry_schedule: ClassVar[str] = ""
 
     def validate_config(self, config: dict) -> list[str]:
         """Chinese messages for missing or malformed configuration; empty when valid."""

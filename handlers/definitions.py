@@ -13,14 +13,18 @@ from typing import Any, Optional
 from sqlmodel import func, select
 
 from config.clock import utcnow
+from config.retry_schedule import RetryScheduleError, format_schedule, parse_schedule
+from crm.people.notifications import notify_permission
 from events.placeholders import PlaceholderError, find_variables
 from handlers.builtin.http import BODY_METHODS, METHODS, json_template_problem
 from handlers.models import ProcessorDefinition
 from handlers.url_template import header_value_problem, url_template_problem
 
-EDITABLE = ("name", "method", "url", "params", "headers", "body", "timeout_seconds", "remark", "enabled")
+EDITABLE = ("name", "method", "url", "params", "headers", "body", "timeout_seconds", "remark", "enabled",
+            "retry_schedule")
 DEFAULTS = {"method": "POST", "params": [], "headers": [], "body": "", "timeout_seconds": 10.0,
-            "remark": "", "enabled": True}
+            "remark": "", "enabled": True, "retry_schedule": ""}
+GONE_REASON = "对方返回 410 Gone"
 
 
 class DefinitionError(ValueError):
@@ -109,11 +113,20 @@ def _clean(db, data: dict, current: Optional[ProcessorDefinition]) -> dict:
     remark = str(merged.get("remark") or "")
     if len(remark) > 500:
         errors["remark"] = "备注不能超过 500 个字符"
+    retry_schedule = str(merged.get("retry_schedule") or "").strip()
+    if retry_schedule:
+        try:
+            retry_schedule = format_schedule(parse_schedule(retry_schedule))
+        except RetryScheduleError as exc:
+            errors["retry_schedule"] = str(exc)
     if errors:
         raise DefinitionError(errors)
+    enabled = bool(merged.get("enabled", True))
     return {"name": name, "method": method, "url": url, "params": params, "headers": headers,
-            "body": body, "timeout_seconds": timeout, "remark": remark,
-            "enabled": bool(merged.get("enabled", True))}
+            "body": body, "timeout_seconds": timeout, "remark": remark, "enabled": enabled,
+            "retry_schedule": retry_schedule,
+            # Re-enabling in the console is the operator's answer to the server disabling it.
+            "disabled_reason": "" if enabled else (current.disabled_reason if current else "")}
 
 
 def _new_key(session) -> str:
@@ -163,6 +176,26 @@ def update_definition(db, definition_id: int, data: dict, registry=None) -> Proc
         session.refresh(definition)
     if registry is not None:
         registry.invalidate(definition.key)
+    return definition
+
+
+def disable_gone(db, key: str, reason: str, now=None) -> Optional[ProcessorDefinition]:
+    """Disables the definition because its target said it is gone, and tells everyone who can
+    re-enable it (站内通知). Only the first call notifies: later steps find it disabled."""
+    with db.write() as session:
+        definition = session.exec(select(ProcessorDefinition).where(ProcessorDefinition.key == key)).first()
+        if definition is None or not definition.enabled:
+            return None
+        definition.enabled = False
+        definition.disabled_reason = reason
+        definition.updated_at = now or utcnow()
+        session.add(definition)
+        session.flush()
+        session.refresh(definition)
+    notify_permission(db, "processors.manage", f"处理器「{definition.name}」已自动停用",
+                      f"{reason}：{definition.method} {definition.url}。引用它的策略步骤将不再调用它；"
+                      "确认对方地址后可在处理器注册中心编辑并重新启用。",
+                      link=f"/processors/{definition.id}/edit", source="processors", now=now)
     return definition
 
 

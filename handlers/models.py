@@ -27,6 +27,10 @@ class ProcessorDefinition(SQLModel, table=True):
     timeout_seconds: float = 10.0
     remark: str = Field(default="", max_length=500)
     enabled: bool = True
+    # Waits between attempts ("5s, 1m, 30m, 2h"); empty: the server's default schedule.
+    retry_schedule: str = Field(default="", max_length=200)
+    # Why the server disabled it by itself (e.g. the target answered 410 Gone); cleared on re-enable.
+    disabled_reason: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -12,6 +12,7 @@ from typing import Optional, Union
 
 from sqlmodel import select
 
+from config.retry_schedule import RetryScheduleError, parse_schedule
 from handlers.base import Processor
 from handlers.builtin import BUILTIN_PROCESSORS
 from handlers.builtin.custom_http import CustomHttpProcessor
@@ -90,6 +91,30 @@ class ProcessorRegistry:
         except UnknownProcessor:
             return False
         return True
+
+    def retry_schedule(self, key: str) -> tuple[float, ...]:
+        """Waits between attempts of a step of this processor: its own schedule (declared in
+        code or configured on its definition), else the server's CKB_RETRY_SCHEDULE."""
+        schedule, _ = self._schedule(key)
+        return schedule
+
+    def max_attempts(self, key: str) -> int:
+        """Attempts a new step of this processor gets: one per wait of its own schedule plus
+        the first; CKB_STEP_MAX_ATTEMPTS for processors on the server's default."""
+        schedule, own = self._schedule(key)
+        return len(schedule) + 1 if own else self.services.settings.step_max_attempts
+
+    def _schedule(self, key: str) -> tuple[tuple[float, ...], bool]:
+        try:
+            text = self.get(key).retry_schedule
+        except UnknownProcessor:
+            text = ""
+        if text:
+            try:
+                return parse_schedule(text), True
+            except RetryScheduleError:
+                pass  # validated when saved; a bad declaration falls back to the default
+        return parse_schedule(self.services.settings.retry_schedule), False
 
     def list_builtin(self) -> list[dict]:
         return [describe(p) for p in self._processors.values()]

@@ -67,6 +67,8 @@ def settings(tmp_path, migrated_template):
         run_background=False,
         secure_cookies=False,
         retry_base_seconds=0.01,
+        # Three quick attempts, as most tests expect; tests of the schedule itself set their own.
+        step_max_attempts=3,
     )
 
 

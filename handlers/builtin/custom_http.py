@@ -9,6 +9,7 @@ from __future__ import annotations
 from events.placeholders import find_variables
 from handlers.base import ConfigField, Outcome, ProcessorContext
 from handlers.builtin.http import HttpProcessor
+from handlers.definitions import GONE_REASON, disable_gone
 from handlers.errors import PermanentError
 from handlers.models import ProcessorDefinition
 
@@ -22,6 +23,9 @@ class CustomHttpProcessor(HttpProcessor):
         self.key = definition.key
         self.name = definition.name
         self.description = definition.remark or f"自定义 HTTP 处理器：{definition.method} {definition.url}"
+        self.retry_schedule = definition.retry_schedule or ""
+        self._enabled = bool(definition.enabled)
+        self.disabled_reason = definition.disabled_reason or ""
         self.config_fields = tuple(
             ConfigField(name=p["name"], label=p.get("remark") or p["name"], default=p.get("value", ""),
                         help=f"默认值：{p.get('value', '')}" if p.get("value") else "")
@@ -30,7 +34,7 @@ class CustomHttpProcessor(HttpProcessor):
 
     @property
     def enabled(self) -> bool:
-        return bool(self.definition.enabled)
+        return self._enabled
 
     def validate_config(self, config: dict) -> list[str]:
         # Method, URL and body were validated when the definition was saved; only the step's
@@ -55,5 +59,14 @@ class CustomHttpProcessor(HttpProcessor):
 
     def run(self, ctx: ProcessorContext, config: dict) -> Outcome:
         if not self.enabled:
-            raise PermanentError(f"处理器「{self.name}」已停用，请在处理器注册中心启用后重放")
+            why = f"已停用：{self.disabled_reason}" if self.disabled_reason else "已停用"
+            raise PermanentError(f"处理器「{self.name}」{why}，请在处理器注册中心启用后重放")
         return super().run(ctx, config)
+
+    def gone(self, ctx: ProcessorContext, request: dict, response: dict) -> PermanentError:
+        """The target answered 410 Gone: the definition is disabled (persisted, admins told) so
+        later steps stop calling an endpoint that said it is gone for good."""
+        self._enabled, self.disabled_reason = False, GONE_REASON  # this process's cached copy stops at once
+        if not ctx.dry_run:
+            disable_gone(ctx.services.db, self.definition.key, GONE_REASON, ctx.services.now())
+        return PermanentError(f"处理器「{self.name}」已停用：{GONE_REASON}", request=request, response=response)

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from events.placeholders import PlaceholderError, find_variables, render_text
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
-from handlers.builtin.http_response import MASK, is_secret_name, raise_for_status, redact_headers
+from handlers.builtin.http_response import MASK, is_secret_name, raise_for_status, redact_headers, summarize_response
 from handlers.errors import PermanentError, ProcessorError
 from handlers.net_guard import fetch
 from handlers.url_template import PLACEHOLDER_RE, UrlTemplateError, header_value_problem, render_url, url_template_problem
@@ -162,6 +162,12 @@ class HttpProcessor(Processor):
         return {"method": method, "url": url, "params": params, "headers": headers, "body": body,
                 "timeout": float(timeout) if timeout not in (None, "") else None}
 
+    def gone(self, ctx: ProcessorContext, request: dict, response: dict) -> PermanentError:
+        """410 Gone: the receiver says the endpoint is gone for good, so retrying is pointless.
+        A registered processor (custom_http) is also disabled; a URL typed into one step has
+        nothing to disable beyond the step itself."""
+        return PermanentError("对方返回 410 Gone（地址已永久失效），不再重试", request=request, response=response)
+
     @staticmethod
     def _shown(spec: dict) -> dict:
         query = urlencode([(k, MASK if is_secret_name(k) else v) for k, v in spec["params"]])
@@ -190,6 +196,8 @@ class HttpProcessor(Processor):
         except ProcessorError as exc:  # refused or unreachable: history shows what was tried
             exc.request = exc.request or shown
             raise
+        if result.status == 410:
+            raise self.gone(ctx, shown, summarize_response(result))
         response = raise_for_status(result, shown, services.clock.now())
         note = f"HTTP {result.status}"
         if result.truncated:

@@ -14,8 +14,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # Per-processor retry schedule and the reason the server disabled a processor (410 Gone).
+    with op.batch_alter_table("processor_definition") as batch:
+        batch.add_column(sa.Column("retry_schedule", sa.String(length=200), nullable=False, server_default=""))
+        batch.add_column(sa.Column("disabled_reason", sa.String(length=200), nullable=False, server_default=""))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("processor_definition") as batch:
+        batch.drop_column("disabled_reason")
+        batch.drop_column("retry_schedule")

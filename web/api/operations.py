@@ -17,7 +17,8 @@ from web.extensions import runtime, services
 bp = Blueprint("api_operations", __name__, url_prefix="/api/v1")
 PROCESSOR = obj({"name": STR, "method": {"enum": ["GET", "POST", "PUT", "DELETE"]}, "url": STR,
                  "params": OBJ_LIST, "headers": OBJ_LIST, "body": STR,
-                 "timeout_seconds": {"type": "number"}, "remark": STR}, ("name", "url", "method"))
+                 "timeout_seconds": {"type": "number"}, "remark": STR, "enabled": {"type": "boolean"},
+                 "retry_schedule": STR}, ("name", "url", "method"))
 PAGING = [("page", "integer", "页码"), ("per_page", "integer", "每页条数（最多 200）")]
 
 

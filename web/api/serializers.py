@@ -19,7 +19,8 @@ def app(a) -> dict:
 def processor_definition(p) -> dict:
     return {"id": p.id, "key": p.key, "name": p.name, "method": p.method, "url": p.url, "params": p.params,
             "headers": p.headers, "body": p.body, "timeout_seconds": p.timeout_seconds, "remark": p.remark,
-            "enabled": p.enabled, "builtin": False, "created_at": iso(p.created_at), "updated_at": iso(p.updated_at)}
+            "enabled": p.enabled, "disabled_reason": p.disabled_reason, "retry_schedule": p.retry_schedule,
+            "builtin": False, "created_at": iso(p.created_at), "updated_at": iso(p.updated_at)}
 
 
 def group(g) -> dict:

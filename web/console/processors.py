@@ -49,12 +49,12 @@ def _form_data() -> dict:
     return {"name": form_value("name"), "url": form_value("url"), "method": form_value("method", "POST"),
             "remark": request.form.get("remark", ""), "timeout_seconds": form_value("timeout_seconds", "10"),
             "enabled": request.form.get("enabled", "1") == "1", "params": params, "headers": headers,
-            "body": request.form.get("body", "")}
+            "body": request.form.get("body", ""), "retry_schedule": form_value("retry_schedule", "")}
 
 
 def _render_form(definition, values: dict, errors: dict, status: int = 200):
     return render_template("processors/form.html", definition=definition, values=values, errors=errors,
-                           methods=METHODS), status
+                           methods=METHODS, default_retry_schedule=runtime().settings.retry_schedule), status
 
 
 @bp.route("/processors/new", methods=["GET", "POST"])
