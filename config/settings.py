@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     sms_provider: str = "outbox"
     sms_gateway_url: str = ""
     sms_gateway_token: str = ""
+    # Texts one mobile number may get (0: no cap), as SMS providers enforce: past the minute or
+    # hour cap a step is deferred until there is room, past the day cap (24 h) it is refused.
+    sms_per_number_per_minute: int = 1
+    sms_per_number_per_hour: int = 5
+    sms_per_number_per_day: int = 10
 
     # Engine.
     engine_use_durable_rules: bool = True

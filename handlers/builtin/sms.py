@@ -2,7 +2,8 @@
 
 The number is cleaned after ${变量} are filled (+86, spaces, dashes, full-width digits) and
 must then be an 11-digit mainland mobile. Every message is recorded (短信发件箱); a retried
-step whose message was already handed over does not send it again.
+step whose message was already handed over does not send it again, and no number gets more
+than the per-number caps allow (handlers.sms_caps).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from handlers.builtin.delivery_record import FAILED, replay_outcome, save
 from handlers.builtin.http import DRY_RUN_NOTE
 from handlers.errors import PermanentError, ProcessorError
 from handlers.models import SmsMessage
+from handlers.sms_caps import reserve
 from handlers.sms_providers import get_provider
 
 MOBILE_RE = re.compile(r"1[3-9]\d{9}")
@@ -75,6 +77,11 @@ class SmsProcessor(Processor):
         provider = get_provider(services.settings)
         row = dict(mobile=rendered["mobile"], content=rendered["content"], provider=provider.key,
                    created_at=services.now())
+        try:
+            reserve(services.db, services.settings, ctx.idempotency_key, shown["mobile"], **row)
+        except ProcessorError as exc:  # over a per-number cap: deferred or refused, never sent
+            exc.request = shown
+            raise
         try:
             result = provider.send(services, rendered["mobile"], rendered["content"], ctx.idempotency_key)
         except ProcessorError as exc:

@@ -53,7 +53,7 @@ def test_sigkill_with_pending_steps_runs_each_exactly_once(kit):
             "timing": {"mode": "delay", "hours": 1}}
     kit.strategy("password_changed", [row("status", "eq", "1")], [step])
     events = [{"id": f"e{i}", "event": "password_changed",
-               "data": {"customerName": str(i), "mobile": "13800138000", "status": "1"}} for i in range(TOTAL)]
+               "data": {"customerName": str(i), "mobile": f"138{i:08d}", "status": "1"}} for i in range(TOTAL)]
     assert len(kit.post({"events": events}).payload["accepted"]) == TOTAL
     kit.rt.tick()  # dispatched with the test's clock: due an hour after 2026-11-20, long past in real time
     svc = kit.svc
