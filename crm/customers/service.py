@@ -20,6 +20,7 @@ from crm.customers.models import Company, Customer
 from crm.customers.normalize import BadContact, normalize_email, normalize_mobile
 from crm.errors import CrmError, NotFound
 from crm.events_out import emit
+from crm.scope import Viewer, load
 
 TEXT_FIELDS = {"name": ("姓名", 100), "wechat_id": ("微信号", 64), "city": ("城市", 64), "source": ("来源", 64)}
 GENDERS = ("男", "女", "")
@@ -27,11 +28,9 @@ BUILTIN_INPUTS = ("name", "mobile", "email", "wechat_id", "gender", "birthday", 
                   "owner_id", "invited_by_id")
 
 
-def get_customer(session: Session, customer_id: int) -> Customer:
-    row = session.get(Customer, customer_id)
-    if row is None:
-        raise NotFound("客户不存在或已删除")
-    return row
+def get_customer(session: Session, customer_id: int, viewer: Viewer) -> Customer:
+    """The customer if `viewer` may see it (crm.scope); NotFound for unknown and foreign alike."""
+    return load(session, viewer, Customer, customer_id)
 
 
 def find_duplicate(session: Session, mobile: Optional[str], email: Optional[str],
@@ -164,9 +163,10 @@ def create_customer(session: Session, data: dict, operator_id: Optional[int] = N
     return row
 
 
-def update_customer(session: Session, customer_id: int, data: dict, operator_id: Optional[int] = None) -> Customer:
+def update_customer(session: Session, customer_id: int, data: dict, operator_id: Optional[int] = None, *,
+                    viewer: Viewer) -> Customer:
     """Updates the fields present in `data`; records which ones changed in the growth record."""
-    row = get_customer(session, customer_id)
+    row = get_customer(session, customer_id, viewer)
     clean, attrs = validate_customer(session, data, row)
     changed = [k for k, v in clean.items() if getattr(row, k) != v]
     for key in changed:

@@ -16,10 +16,10 @@ from crm.customers.fieldset import customer_fields
 from crm.customers.listing import QUICK_FILTERS, VIEWS, ListQuery, available_columns, chosen_columns, list_customers
 from crm.customers.display import Presenter
 from crm.customers.models import Customer
-from crm.customers.visibility import visible_customers_clause
+from crm import scope
 from crm.errors import CrmError
 from rules.conditions import operators_metadata
-from web.auth.guards import permission_required
+from web.auth.guards import current_viewer, permission_required
 from web.console.forms_common import error_map, read, selected_ids
 from web.extensions import services
 
@@ -139,10 +139,7 @@ def available_bulk() -> dict:
 
 
 def _visible_ids(session, ids: list[int]) -> list[int]:
-    if not ids:
-        return []
-    clause = visible_customers_clause(session, _uid(), _perms())
-    return list(session.scalars(select(Customer.id).where(Customer.id.in_(ids), clause)))
+    return scope.visible_ids(session, current_viewer(), Customer, ids)
 
 
 @bp.post("/customers/bulk/<action>")

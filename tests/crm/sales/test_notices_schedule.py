@@ -13,6 +13,7 @@ from crm.people.models import Department, Notification, Role, UserDepartment, Us
 from crm.sales.notices import add_attachment, attachment_file, can_read, save_draft, send_notice
 from crm.sales.schedule import CRON_SPECS
 from crm.sales.tasks import create_task
+from crm.scope import SYSTEM
 from events.models import EventRecord
 
 
@@ -69,9 +70,9 @@ def test_reminders_and_overdue_once(services, clock, people):
     now = clock.now()
     with services.db.write() as s:
         t = create_task(s, {"title": "回访客户", "owner_id": me, "remind_at": now + timedelta(minutes=10),
-                            "deadline": now + timedelta(hours=1)}, creator_id=me, now=now)
+                            "deadline": now + timedelta(hours=1)}, creator_id=me, now=now, viewer=SYSTEM)
         create_task(s, {"title": "已完成", "owner_id": me, "deadline": now - timedelta(hours=1), "status": "done"},
-                    creator_id=me, now=now)
+                    creator_id=me, now=now, viewer=SYSTEM)
         tid = t.id
     assert fn(services) == "任务提醒 0 条，新逾期任务 0 个"
     clock.advance(minutes=10)
