@@ -13,7 +13,7 @@ from crm.errors import CrmError
 from crm.sales.models import Task
 from crm.sales.task_views import TaskFilter, board, list_tasks
 from crm.sales.tasks import create_follow_up_tasks, create_task, move_task, set_status, update_task
-from crm.scope import SYSTEM
+from crm.scope import SYSTEM, Viewer
 
 SH = ZoneInfo("Asia/Shanghai")
 TZ = "Asia/Shanghai"
@@ -120,7 +120,8 @@ def test_follow_up_tasks_for_assignments(db, clock, people):
     # Due by the end of the next local day (Saturday 23:59:59 Shanghai).
     assert all(as_utc(r["task"].deadline) == as_utc(local(2026, 11, 21, 23, 59, 59)) for r in rows)
     with db.read() as s:
-        created, _ = list_tasks(s, TaskFilter(user_id=boss, scope="created"))
+        boss_sees_all = Viewer(boss, frozenset({"customers.view_all"}))  # the customers are not boss's own
+        created, _ = list_tasks(s, TaskFilter(user_id=boss, scope="created", viewer=boss_sees_all))
         mine, _ = list_tasks(s, TaskFilter(user_id=boss, scope="mine"))
     assert len(created) == 2 and mine == []
 
