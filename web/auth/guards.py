@@ -28,6 +28,7 @@ def login_required(view):
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
+    wrapped.required_permissions = frozenset()
     return wrapped
 
 

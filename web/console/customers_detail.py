@@ -101,7 +101,7 @@ def new():
             data["owner_id"] = g.user.id  # a salesperson's new customer is theirs, or they could not see it
         try:
             with services().db.write() as s:
-                c = service.create_customer(s, data, g.user.id)
+                c = service.create_customer(s, data, g.user.id, viewer=current_viewer())
         except CrmError as exc:
             return _form(values=data, errors=error_map(exc), status=400)
         flash(f"已创建客户「{c.name}」", "success")
