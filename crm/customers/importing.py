@@ -19,7 +19,7 @@ from crm.customers.companies import find_or_create_by_names
 from crm.customers.fields import enum_items_by_field
 from crm.customers.import_columns import import_columns, map_header
 from crm.customers.import_reader import SUFFIXES, read_rows, store_upload
-from crm.customers.import_rows import CheckedRows, RowChecker, RowError
+from crm.customers.import_rows import CheckedRows, RowChecker, RowError, failed_row_count
 from crm.customers.import_writer import write_chunk
 from crm.errors import CrmError
 from crm.groups.models import CustomerGroup
@@ -76,7 +76,7 @@ def check_file(db: Database, path: Path) -> CheckedRows:
         raise CrmError("表头缺少「手机号」或「邮箱」列，请使用下载的导入模板")
     checker, out = RowChecker(header_map, enum_items), CheckedRows()
     for number, cells in rows:
-        if len(out.rows) + len(out.errors) >= MAX_ROWS:
+        if out.total >= MAX_ROWS:
             raise CrmError(f"一次最多导入 {MAX_ROWS} 行，请拆分文件")
         checker.check(number, cells, out)
     return out
@@ -96,9 +96,9 @@ def run_import(db: Database, job: Job, progress, clock=None) -> dict:
     var_dir = Path(params["var_dir"])
     clock = clock or SystemClock()
     checked = check_file(db, var_dir / params["path"])
-    total_rows = len(checked.rows) + len(checked.errors)
+    total_rows = checked.total
     errors = list(checked.errors)
-    progress(len(checked.errors), total_rows, 0, len(errors))
+    progress(checked.failed_rows, total_rows, 0, checked.failed_rows)
     with db.write() as session:
         company_ids = find_or_create_by_names(session, {r["company"] for r in checked.rows if r.get("company")})
     created = updated = 0
@@ -109,13 +109,13 @@ def run_import(db: Database, job: Job, progress, clock=None) -> dict:
                                              tag_ids=params.get("tag_ids") or [], operator_id=job.created_by,
                                              now=clock.now(), tz=params.get("tz") or "Asia/Shanghai")
         created, updated, errors = created + c, updated + u, errors + chunk_errors
-        progress(len(checked.errors) + start + len(chunk), total_rows, created + updated, len(errors))
+        progress(checked.failed_rows + start + len(chunk), total_rows, created + updated, failed_row_count(errors))
     result_path = ""
     if errors:
         sheet = imports_dir(var_dir) / f"errors_{job.id}.xlsx"
         write_error_sheet(sheet, errors)
         result_path = str(sheet.relative_to(var_dir))
-    failed_rows = len({e.row for e in errors})
+    failed_rows = failed_row_count(errors)
     message = f"共 {total_rows} 行：新建 {created}，更新 {updated}，失败 {failed_rows}"
     return {"message": message, "result_path": result_path, "ok": created + updated, "failed": failed_rows,
             "done": total_rows, "total": total_rows}
