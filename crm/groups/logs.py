@@ -23,7 +23,7 @@ from crm.people.models import User
 KINDS = {"group": "分组日志", "allocation": "分配日志", "recycle": "回收历史", "transfer": "转移记录"}
 ACTIONS = {
     "group": {"add": "加入分组", "delete": "移出分组"},
-    "allocation": {"assign": "分配", "request": "主动请求", "delete": "delete"},
+    "allocation": {"assign": "分配", "request": "主动请求", "transfer": "批量转移", "delete": "delete"},
     "recycle": {"release": "回组", "pool": "回公海", "recycle": "回回收站", "restore": "退回公海"},
     "transfer": {"transfer": "转移"},
 }

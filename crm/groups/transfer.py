@@ -50,6 +50,19 @@ def _check_membership(session: Session, scope, from_user_id: int, to_user: User)
                        {"to_user_id": "接收的业务员必须是相关分组的成员"})
 
 
+def _log_reassignments(session: Session, scope, moving_links, source_id: int, target_id: int, *, now: datetime,
+                       operator_id: Optional[int], label: str, reason: str) -> None:
+    """分配日志 lines for a transfer: each group assignment that moves, and the ownership of a
+    customer held without one (group left empty), so 分配日志 shows every change of hands."""
+    common = dict(kind="allocation", action="transfer", now=now, operator_id=operator_id, rule_name=label,
+                  reason=reason)
+    write_logs(session, select(GroupLink.customer_id, GroupLink.group_id, GroupLink.assignee_id, literal(target_id))
+               .where(moving_links, GroupLink.customer_id.in_(scope)), **common)
+    linked = exists().where(GroupLink.customer_id == Customer.id, GroupLink.assignee_id == source_id)
+    write_logs(session, select(Customer.id, literal(None), literal(source_id), literal(target_id))
+               .where(Customer.id.in_(scope), ~linked), **common)
+
+
 def transfer(session: Session, from_user_id: int, to_user_id: int, customer_ids: Optional[Iterable[int]] = None,
              reason: str = "", operator_id: Optional[int] = None, *, now: Optional[datetime] = None) -> int:
     """Moves the customers (all of the user's when customer_ids is None) and returns how many."""
@@ -84,6 +97,8 @@ def transfer(session: Session, from_user_id: int, to_user_id: int, customer_ids:
                      summary=f"由 {source.display_name or source.username} 转移给 {target.display_name or target.username}"
                      + (f"：{reason}" if reason else ""))
         moving_links = and_(GroupLink.assignee_id == source.id, GroupLink.customer_id.in_(ids))
+        _log_reassignments(session, scope, moving_links, source.id, target.id, now=now, operator_id=operator_id,
+                           label=ALL_LABEL if customer_ids is None else SOME_LABEL, reason=reason)
         # Order matters: `scope` reads the old owner/assignee, so tasks and owners move before links.
         session.execute(update(Task).where(Task.owner_id == source.id, Task.customer_id.in_(scope),
                                            Task.status.in_(("todo", "doing")))
