@@ -21,6 +21,7 @@ from crm.errors import CrmError
 from rules.conditions import operators_metadata
 from web.auth.guards import current_viewer, permission_required
 from web.console.forms_common import error_map, read, selected_ids
+from web.console.worktasks_forms import user_choices
 from web.extensions import services
 
 bp = Blueprint("customers", __name__)
@@ -102,7 +103,7 @@ def index():
         rows = Presenter(s).rows(page["customers"], cols)
         return {"page": page, "rows": rows, "columns": cols, "all_columns": available_columns(s),
                 "saved": saved_queries.list_saved(s, _uid()), "fields": customer_fields(s),
-                "tags": _tag_choices(s), "groups": _group_choices(s)}
+                "tags": _tag_choices(s), "groups": _group_choices(s), "users": user_choices(s)}
 
     data = read(load)
     args = {k: v for k, v in request.args.items() if k != "page"}
@@ -165,6 +166,8 @@ def bulk(action: str):
         if action == "group":
             return membership.add_to_group(s, visible, group_id, _uid())
         if action == "assign":
+            if not user_id:
+                raise CrmError("请选择要分配给的业务员")
             return membership.assign(s, visible, group_id, user_id, _uid())
         if action == "release_group":
             return membership.release_to_group_pool(s, visible, group_id, _uid())
