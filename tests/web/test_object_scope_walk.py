@@ -251,3 +251,31 @@ def test_a_stale_task_no_longer_opens_the_customer(app, app_db, world):
     assert console.get(f"/worktasks/followups/new?customer_id={world['ids']['customer']}").status_code == 404
     with app_db.read() as s:
         assert s.get(Task, world["ids"]["stale"]).status == "todo"
+
+
+def test_a_salesperson_reads_nothing_of_another_on_any_get_route(app, world):
+    """Every GET route, its id arguments filled with B's objects (and 1–3), shows A none of B's names."""
+    from tests.web.test_masking_walk import _urls
+
+    i = world["ids"]
+    known = {"customer_id": i["customer"], "lead_id": i["lead"], "task_id": i["task"], "attachment_id": i["attachment"],
+             "query_id": i["query"], "token_id": i["b_token"], "group_id": i["group"]}
+    with app.app_context():
+        urls = list(_urls(app, known))
+    urls += [("worktasks.task_edit", f"/worktasks/tasks/{i['stale']}"),
+             ("worktasks.followup_new", f"/worktasks/followups/new?customer_id={i['customer']}"),
+             ("worktasks.followup_new", f"/worktasks/followups/new?task_id={i['stale']}"),
+             ("worktasks.task_new", f"/worktasks/tasks/new?customer_id={i['customer']}")]
+    leaks, crashes = [], []
+    for endpoint, url in urls:
+        client = world["api"] if url.startswith("/api/") else world["console"]
+        headers = {"Authorization": f"Bearer {world['token']}"} if url.startswith("/api/") else {}
+        resp = client.get(url, headers=headers)
+        body = resp.get_data(as_text=True) if resp.mimetype.startswith(("text/", "application/json")) else ""
+        resp.close()
+        if resp.status_code >= 500:
+            crashes.append(f"{url} ({resp.status_code})")
+        leaks += [f"{url}: {name}" for name in SECRET_NAMES if name in body]
+    assert not crashes, crashes
+    assert not leaks, "别人的客户/线索名称出现在页面上：\n" + "\n".join(leaks)
+    assert len(urls) > 200, len(urls)
