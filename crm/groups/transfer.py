@@ -19,6 +19,7 @@ from crm.groups.links import batches
 from crm.groups.models import CustomerGroup, GroupLink, GroupMember
 from crm.people.models import User
 from crm.sales.models import Task
+from crm.scope import Viewer, customers as customer_scope
 
 ALL_LABEL = "全部转移"
 SOME_LABEL = "部分转移"
@@ -64,8 +65,10 @@ def _log_reassignments(session: Session, scope, moving_links, source_id: int, ta
 
 
 def transfer(session: Session, from_user_id: int, to_user_id: int, customer_ids: Optional[Iterable[int]] = None,
-             reason: str = "", operator_id: Optional[int] = None, *, now: Optional[datetime] = None) -> int:
-    """Moves the customers (all of the user's when customer_ids is None) and returns how many."""
+             reason: str = "", operator_id: Optional[int] = None, *, now: Optional[datetime] = None,
+             viewer: Viewer) -> int:
+    """Moves the customers (all of the user's when customer_ids is None) and returns how many;
+    only customers `viewer` may see move (a 部门经理 hands over their own groups' customers)."""
     source = _user(session, from_user_id, "from_user_id", "转出的业务员")
     target = _user(session, to_user_id, "to_user_id", "接收的业务员")
     if source.id == target.id:
@@ -78,7 +81,7 @@ def transfer(session: Session, from_user_id: int, to_user_id: int, customer_ids:
     if customer_ids is not None and not list(customer_ids):
         raise CrmError("请选择要转移的客户", {"customer_ids": "请选择要转移的客户"})
     now = now or utcnow()
-    held = _held_by(source.id)
+    held = and_(_held_by(source.id), customer_scope(viewer))
     selections = [select(Customer.id).where(held)] if customer_ids is None else list(batches(customer_ids))
     for ids in selections:
         _check_membership(session, select(Customer.id).where(Customer.id.in_(ids), held), source.id, target)

@@ -8,6 +8,7 @@ from config.clock import UTC
 from crm.groups import membership
 from crm.groups.logs import LogFilter, list_logs, transfer_records
 from crm.groups.schedule import CRON_SPECS
+from crm.scope import SYSTEM
 
 TZ = "Asia/Shanghai"
 
@@ -44,9 +45,9 @@ def test_transfer_records_are_one_line_per_transfer(world, services, clock):
     g = world.group("测试组", sales=[a, b])
     ids = world.customers(4)
     world.write(lambda s: membership.assign(s, ids, g, a, None))
-    world.write(lambda s: membership.transfer(s, a, b, ids[:1], "调岗", b, now=clock.now()))
+    world.write(lambda s: membership.transfer(s, a, b, ids[:1], "调岗", b, now=clock.now(), viewer=SYSTEM))
     clock.advance(minutes=1)
-    world.write(lambda s: membership.transfer(s, a, b, None, "离职", b, now=clock.now()))
+    world.write(lambda s: membership.transfer(s, a, b, None, "离职", b, now=clock.now(), viewer=SYSTEM))
     records, total = world.read(lambda s: transfer_records(s, LogFilter(kind="transfer"), clock.now(), TZ))
     assert total == 2
     assert [(r["customers"], r["type"], r["reason"], r["from_user"], r["to_user"]) for r in records] == [
@@ -70,7 +71,7 @@ def test_batch_transfer_shows_in_the_allocation_log(world, services, clock):
     private = world.customers(1, owner_id=a)  # owned, assigned in no group
     world.write(lambda s: membership.assign(s, ids, g, a, None, now=clock.now()))
     clock.advance(minutes=1)
-    world.write(lambda s: membership.transfer(s, a, b, None, "离职", b, now=clock.now()))
+    world.write(lambda s: membership.transfer(s, a, b, None, "离职", b, now=clock.now(), viewer=SYSTEM))
     rows, total = world.read(lambda s: list_logs(s, LogFilter(kind="allocation", action="transfer"), clock.now(), TZ))
     assert total == 3
     assert {(r["log"].customer_id, r["log"].group_id) for r in rows} == {(ids[0], g), (ids[1], g), (private[0], None)}
