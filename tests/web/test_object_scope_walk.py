@@ -279,3 +279,23 @@ def test_a_salesperson_reads_nothing_of_another_on_any_get_route(app, world):
     assert not crashes, crashes
     assert not leaks, "别人的客户/线索名称出现在页面上：\n" + "\n".join(leaks)
     assert len(urls) > 200, len(urls)
+
+
+def test_company_contacts_list_only_customers_in_scope(app, app_db, login):
+    """公司详情 lists the company's contacts the user may see, not every customer of the company."""
+    from crm.customers.models import Company
+
+    people.ensure_builtin_roles(app_db)
+    people.create_role(app_db, "company_clerk", "公司维护", {"companies.manage", "customers.view"})
+    clerk = people.create_user(app_db, "clerk", PASSWORD, roles=["company_clerk"]).id
+    with app_db.write() as s:
+        company = Company(name="星辰科技")
+        s.add(company)
+        s.flush()
+        s.add_all([Customer(name="自己的联系人", company_id=company.id, owner_id=clerk),
+                   Customer(name="李四机密", company_id=company.id)])
+        company_id = company.id
+    client = app.test_client()
+    login(client, "clerk", PASSWORD)
+    page = client.get(f"/companies/{company_id}").get_data(as_text=True)
+    assert "自己的联系人" in page and "李四机密" not in page
