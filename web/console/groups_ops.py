@@ -42,6 +42,7 @@ def transfer_page():
             customers = list(s.scalars(select(Customer).where(*_held_by(from_id)).order_by(Customer.id)
                                        .limit(MAX_LISTED)))
         history, _ = transfer_records(s, LogFilter(kind="transfer", since=datetime(2000, 1, 1, tzinfo=UTC),
+                                                   viewer=current_viewer(),
                                                    per_page=20), svc.now(), tz())
         return {"users": forms.user_choices(s), "customers": customers, "total": total, "history": history}
 

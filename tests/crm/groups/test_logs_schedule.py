@@ -8,7 +8,7 @@ from config.clock import UTC
 from crm.groups import membership
 from crm.groups.logs import LogFilter, list_logs, transfer_records
 from crm.groups.schedule import CRON_SPECS
-from crm.scope import SYSTEM
+from crm.scope import SYSTEM, Viewer
 
 TZ = "Asia/Shanghai"
 
@@ -78,3 +78,7 @@ def test_batch_transfer_shows_in_the_allocation_log(world, services, clock):
     assert {(r["type"], r["from_user"], r["to_user"], r["operator"]) for r in rows} == {("批量转移", "小丹", "李四", "李四")}
     assert {r["log"].reason for r in rows} == {"离职"}
     assert world.read(lambda s: list_logs(s, LogFilter(kind="allocation", user_id=b), clock.now(), TZ))[1] == 3
+    # A log reader sees lines about the customers they may see: the new owner all, the old one none.
+    for viewer, count in ((Viewer(b), 3 + 2), (Viewer(a), 0)):
+        seen = world.read(lambda s: list_logs(s, LogFilter(kind="allocation", viewer=viewer), clock.now(), TZ))[1]
+        assert seen == count
