@@ -86,3 +86,21 @@ def test_reminders_and_overdue_once(services, clock, people):
         events = s.exec(select(EventRecord).where(EventRecord.event_code == "crm.task_overdue")).all()
     assert titles == ["任务提醒：回访客户", "任务已逾期：回访客户"]
     assert len(events) == 1 and events[0].data["task_id"] == tid
+
+
+def test_a_stale_task_reminds_no_one_of_a_customer_handed_over(services, clock, people):
+    """A 跟进任务 left with A after the customer went to B is marked, but A is not told its name."""
+    a, b = people.user("sales_a"), people.user("sales_b")
+    handed = people.customer("王五旧客", owner_id=b)
+    now = clock.now()
+    with services.db.write() as s:
+        for title, customer in (("跟进客户 王五旧客", handed), ("无客户的任务", None)):
+            create_task(s, {"title": title, "owner_id": a, "customer_id": customer, "remind_at": now,
+                            "deadline": now + timedelta(minutes=1)}, creator_id=a, now=now, viewer=SYSTEM)
+    clock.advance(minutes=5)
+    assert CRON_SPECS[0][3](services) == "任务提醒 2 条，新逾期任务 2 个"
+    with services.db.read() as s:
+        titles = [n.title for n in s.exec(select(Notification).order_by(Notification.id))]
+        events = s.exec(select(EventRecord).where(EventRecord.event_code == "crm.task_overdue")).all()
+    assert titles == ["任务提醒：无客户的任务", "任务已逾期：无客户的任务"]
+    assert len(events) == 2  # strategies still hear of every overdue task
