@@ -29,6 +29,10 @@ class EventDefinition(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
+    def picker_label(self) -> str:
+        """「名称（code）」 for every event picker: names may repeat, codes never do."""
+        return f"{self.name}（{self.code}）"
+
 
 class App(SQLModel, table=True):
     __tablename__ = "app"

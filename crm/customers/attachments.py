@@ -20,6 +20,7 @@ from crm.customers.growth import record_growth
 from crm.customers.models import Attachment
 from crm.customers.service import get_customer
 from crm.errors import CrmError, NotFound
+from crm.scope import Viewer
 
 MAX_BYTES = 10 * 1024 * 1024
 BLOCKED_SUFFIXES = {".exe", ".bat", ".cmd", ".sh", ".js", ".html", ".htm", ".svg", ".php", ".jsp", ".com", ".scr"}
@@ -44,8 +45,8 @@ def list_attachments(session: Session, customer_id: int) -> list[Attachment]:
 
 
 def save_attachment(session: Session, var_dir: Path, customer_id: int, filename: str, stream: BinaryIO,
-                    uploaded_by: Optional[int] = None, max_bytes: int = MAX_BYTES) -> Attachment:
-    get_customer(session, customer_id)
+                    uploaded_by: Optional[int] = None, max_bytes: int = MAX_BYTES, *, viewer: Viewer) -> Attachment:
+    get_customer(session, customer_id, viewer)
     display = safe_filename(filename)
     suffix = os.path.splitext(display)[1].lower()
     if suffix in BLOCKED_SUFFIXES:
@@ -78,7 +79,9 @@ def save_attachment(session: Session, var_dir: Path, customer_id: int, filename:
     return row
 
 
-def attachment_path(session: Session, var_dir: Path, customer_id: int, attachment_id: int) -> tuple[Attachment, Path]:
+def attachment_path(session: Session, var_dir: Path, customer_id: int, attachment_id: int, *,
+                    viewer: Viewer) -> tuple[Attachment, Path]:
+    get_customer(session, customer_id, viewer)
     row = session.get(Attachment, attachment_id)
     if row is None or row.customer_id != customer_id:
         raise NotFound("附件不存在或已删除")
@@ -89,7 +92,8 @@ def attachment_path(session: Session, var_dir: Path, customer_id: int, attachmen
 
 
 def delete_attachment(session: Session, var_dir: Path, customer_id: int, attachment_id: int,
-                      operator_id: Optional[int] = None) -> None:
+                      operator_id: Optional[int] = None, *, viewer: Viewer) -> None:
+    get_customer(session, customer_id, viewer)
     row = session.get(Attachment, attachment_id)
     if row is None or row.customer_id != customer_id:
         raise NotFound("附件不存在或已删除")

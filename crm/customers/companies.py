@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from crm.customers.models import Company, Customer
 from crm.errors import CrmError, NotFound
+from crm.scope import Viewer, customers as customer_scope
 
 _LIMITS = {"name": 200, "industry": 100, "address": 300, "phone": 32, "remark": 1000}
 _LABELS = {"name": "公司名称", "industry": "行业", "address": "地址", "phone": "电话", "remark": "备注"}
@@ -80,8 +81,10 @@ def delete_company(session: Session, company_id: int) -> None:
     session.flush()
 
 
-def company_customers(session: Session, company_id: int, limit: int = 200) -> list[Customer]:
-    return list(session.exec(select(Customer).where(Customer.company_id == company_id, Customer.status == "active")
+def company_customers(session: Session, company_id: int, viewer: Viewer, limit: int = 200) -> list[Customer]:
+    """The company's contacts that `viewer` may see (crm.scope)."""
+    return list(session.exec(select(Customer).where(Customer.company_id == company_id, Customer.status == "active",
+                                                    customer_scope(viewer))
                              .order_by(Customer.id.desc()).limit(limit)))
 
 

@@ -18,6 +18,7 @@ from crm.customers.tabs import list_tabs
 from crm.groups.models import CustomerGroup, GroupLink
 from crm.people.models import User
 from crm.sales.models import FollowUp
+from crm.scope import Viewer
 from crm.tags.models import CustomerTag, Tag
 
 WAY_LABELS = {"phone": "电话", "wechat": "微信", "visit": "拜访", "sms": "短信", "email": "邮件", "other": "其他"}
@@ -67,8 +68,9 @@ def follow_ups(session: Session, customer_id: int, limit: int = 100) -> list[dic
              "next_follow_on": r.next_follow_on, "user": names.get(r.user_id, "")} for r in rows]
 
 
-def customer_detail(session: Session, customer_id: int, viewer_id: Optional[int] = None) -> dict:
-    customer = get_customer(session, customer_id)
+def customer_detail(session: Session, customer_id: int, viewer: Viewer) -> dict:
+    customer = get_customer(session, customer_id, viewer)
+    viewer_id = viewer.user_id
     growth = growth_of(session, customer_id)
     names = _user_names(session, [customer.owner_id] + [g.operator_id for g in growth])
     company = session.get(Company, customer.company_id) if customer.company_id else None

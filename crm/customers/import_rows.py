@@ -24,7 +24,17 @@ class RowError:
 @dataclass
 class CheckedRows:
     rows: list[dict] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # one per bad cell: a row may have several
+    failed_rows: int = 0
+
+    @property
+    def total(self) -> int:
+        """Rows read from the file (good and refused), not error cells."""
+        return len(self.rows) + self.failed_rows
+
+
+def failed_row_count(errors: list[RowError]) -> int:
+    return len({e.row for e in errors})
 
 
 def _text(value) -> str:
@@ -58,6 +68,7 @@ class RowChecker:
             self._keys(number, clean, problems)
         if problems:
             out.errors.extend(problems)
+            out.failed_rows += 1
             return
         missing = [c.label for c in self.required_new if self._blank(c, clean)]
         clean["missing_new"] = "、".join(missing) or None

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from crm.customers.growth import record_growth_bulk
 from crm.customers.import_rows import RowError
 from crm.customers.models import Customer
+from crm.scope import SYSTEM, Viewer, customers as customer_scope
 
 TMP = "tmp_customer_import"
 _COLUMNS = (("row_no", Integer), ("customer_id", Integer), ("name", String), ("mobile", String), ("email", String),
@@ -63,8 +64,18 @@ def _reject(session: Session, stmt, column_label: str, reason) -> list[RowError]
     return errors
 
 
-def _conflicts(session: Session) -> list[RowError]:
-    errors = _reject(
+def _conflicts(session: Session, viewer: Viewer) -> list[RowError]:
+    errors = []
+    if not viewer.system:  # an import updates only customers its uploader may see (crm.scope), naming none else
+        visible = select(Customer.id).where(customer_scope(viewer))
+        errors += _reject(
+            session, select(tmp.c.row_no).where(tmp.c.customer_id.is_not(None), ~tmp.c.customer_id.in_(visible)),
+            "手机号", lambda r: "手机号或邮箱已属于另一位客户（不在你的可见范围内），未导入")
+        errors += _reject(
+            session, select(tmp.c.row_no).join(Customer, Customer.email == tmp.c.email)
+            .where(tmp.c.customer_id.is_not(None), Customer.id != tmp.c.customer_id, ~Customer.id.in_(visible)),
+            "邮箱", lambda r: "邮箱已被另一位客户使用（不在你的可见范围内）")
+    errors += _reject(
         session,
         select(tmp.c.row_no, Customer.id, Customer.name).join(Customer, Customer.email == tmp.c.email)
         .where(tmp.c.customer_id.is_not(None), Customer.id != tmp.c.customer_id),
@@ -113,14 +124,16 @@ def _insert_new(session: Session, now: datetime, pg: bool) -> None:
 
 
 def write_chunk(session: Session, rows: list[dict], *, company_ids: dict[str, int], group_id: Optional[int],
-                tag_ids: list[int], operator_id: Optional[int], now: datetime, tz: str) -> tuple[int, int, list[RowError]]:
-    """Writes one chunk inside the caller's transaction; returns (created, updated, row errors)."""
+                tag_ids: list[int], operator_id: Optional[int], now: datetime, tz: str,
+                viewer: Viewer = SYSTEM) -> tuple[int, int, list[RowError]]:
+    """Writes one chunk inside the caller's transaction; returns (created, updated, row errors).
+    With a person's `viewer`, rows matching a customer outside their scope are refused."""
     pg = session.get_bind().dialect.name == "postgresql"
     _create(session, pg)
     try:
         _load(session, rows, company_ids)
         _match(session)
-        errors = _conflicts(session)
+        errors = _conflicts(session, viewer)
         _update_existing(session, now, pg)
         _insert_new(session, now, pg)
         ids = select(tmp.c.customer_id).where(tmp.c.customer_id.is_not(None))

@@ -9,7 +9,7 @@ and other writers are never locked out for long.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import BinaryIO, Optional
+from typing import BinaryIO, Iterable, Optional
 
 from openpyxl import Workbook
 
@@ -19,12 +19,13 @@ from crm.customers.companies import find_or_create_by_names
 from crm.customers.fields import enum_items_by_field
 from crm.customers.import_columns import import_columns, map_header
 from crm.customers.import_reader import SUFFIXES, read_rows, store_upload
-from crm.customers.import_rows import CheckedRows, RowChecker, RowError
+from crm.customers.import_rows import CheckedRows, RowChecker, RowError, failed_row_count
 from crm.customers.import_writer import write_chunk
 from crm.errors import CrmError
 from crm.groups.models import CustomerGroup
 from crm.jobs.models import Job
 from crm.jobs.runner import register_handler, submit
+from crm.scope import SYSTEM, Viewer
 from crm.tags.models import Tag
 
 KIND = "customer_import"
@@ -49,8 +50,10 @@ def _check_target(db: Database, group_id: Optional[int], tag_ids: list[int]) -> 
 
 def submit_import(db: Database, var_dir: Path, filename: str, stream: BinaryIO, *, group_id: Optional[int] = None,
                   tag_ids: Optional[list[int]] = None, created_by: Optional[int] = None,
-                  tz: str = "Asia/Shanghai", now=None) -> Job:
-    """Stores the upload under var/imports and queues the import job."""
+                  tz: str = "Asia/Shanghai", now=None, permissions: Optional[Iterable[str]] = None) -> Job:
+    """Stores the upload under var/imports and queues the import job. With the uploader's
+    `permissions` (the console passes them), existing customers outside their scope are not updated;
+    without, the import acts for the system (CLI, benchmarks)."""
     suffix = Path(filename or "").suffix.lower()
     if suffix not in SUFFIXES:
         raise CrmError("只支持 .xlsx 和 .csv 文件", {"file": "只支持 .xlsx 和 .csv 文件"})
@@ -58,7 +61,8 @@ def submit_import(db: Database, var_dir: Path, filename: str, stream: BinaryIO, 
     _check_target(db, group_id, tag_ids)
     stored = store_upload(imports_dir(var_dir), "upload", suffix, stream, MAX_UPLOAD_BYTES)
     params = {"path": str(stored.relative_to(var_dir)), "filename": Path(filename).name[:200],
-              "group_id": group_id, "tag_ids": tag_ids, "tz": tz, "var_dir": str(var_dir)}
+              "group_id": group_id, "tag_ids": tag_ids, "tz": tz, "var_dir": str(var_dir),
+              "permissions": None if permissions is None else sorted(set(permissions))}
     return submit(db, KIND, params, created_by, now=now)
 
 
@@ -76,7 +80,7 @@ def check_file(db: Database, path: Path) -> CheckedRows:
         raise CrmError("表头缺少「手机号」或「邮箱」列，请使用下载的导入模板")
     checker, out = RowChecker(header_map, enum_items), CheckedRows()
     for number, cells in rows:
-        if len(out.rows) + len(out.errors) >= MAX_ROWS:
+        if out.total >= MAX_ROWS:
             raise CrmError(f"一次最多导入 {MAX_ROWS} 行，请拆分文件")
         checker.check(number, cells, out)
     return out
@@ -96,9 +100,11 @@ def run_import(db: Database, job: Job, progress, clock=None) -> dict:
     var_dir = Path(params["var_dir"])
     clock = clock or SystemClock()
     checked = check_file(db, var_dir / params["path"])
-    total_rows = len(checked.rows) + len(checked.errors)
+    perms = params.get("permissions")
+    viewer = SYSTEM if perms is None else Viewer(job.created_by, frozenset(perms))
+    total_rows = checked.total
     errors = list(checked.errors)
-    progress(len(checked.errors), total_rows, 0, len(errors))
+    progress(checked.failed_rows, total_rows, 0, checked.failed_rows)
     with db.write() as session:
         company_ids = find_or_create_by_names(session, {r["company"] for r in checked.rows if r.get("company")})
     created = updated = 0
@@ -107,15 +113,15 @@ def run_import(db: Database, job: Job, progress, clock=None) -> dict:
         with db.write() as session:
             c, u, chunk_errors = write_chunk(session, chunk, company_ids=company_ids, group_id=params.get("group_id"),
                                              tag_ids=params.get("tag_ids") or [], operator_id=job.created_by,
-                                             now=clock.now(), tz=params.get("tz") or "Asia/Shanghai")
+                                             now=clock.now(), tz=params.get("tz") or "Asia/Shanghai", viewer=viewer)
         created, updated, errors = created + c, updated + u, errors + chunk_errors
-        progress(len(checked.errors) + start + len(chunk), total_rows, created + updated, len(errors))
+        progress(checked.failed_rows + start + len(chunk), total_rows, created + updated, failed_row_count(errors))
     result_path = ""
     if errors:
         sheet = imports_dir(var_dir) / f"errors_{job.id}.xlsx"
         write_error_sheet(sheet, errors)
         result_path = str(sheet.relative_to(var_dir))
-    failed_rows = len({e.row for e in errors})
+    failed_rows = failed_row_count(errors)
     message = f"共 {total_rows} 行：新建 {created}，更新 {updated}，失败 {failed_rows}"
     return {"message": message, "result_path": result_path, "ok": created + updated, "failed": failed_rows,
             "done": total_rows, "total": total_rows}

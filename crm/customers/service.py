@@ -20,6 +20,7 @@ from crm.customers.models import Company, Customer
 from crm.customers.normalize import BadContact, normalize_email, normalize_mobile
 from crm.errors import CrmError, NotFound
 from crm.events_out import emit
+from crm.scope import SYSTEM, Viewer, load, visible_ids
 
 TEXT_FIELDS = {"name": ("姓名", 100), "wechat_id": ("微信号", 64), "city": ("城市", 64), "source": ("来源", 64)}
 GENDERS = ("男", "女", "")
@@ -27,11 +28,9 @@ BUILTIN_INPUTS = ("name", "mobile", "email", "wechat_id", "gender", "birthday", 
                   "owner_id", "invited_by_id")
 
 
-def get_customer(session: Session, customer_id: int) -> Customer:
-    row = session.get(Customer, customer_id)
-    if row is None:
-        raise NotFound("客户不存在或已删除")
-    return row
+def get_customer(session: Session, customer_id: int, viewer: Viewer) -> Customer:
+    """The customer if `viewer` may see it (crm.scope); NotFound for unknown and foreign alike."""
+    return load(session, viewer, Customer, customer_id)
 
 
 def find_duplicate(session: Session, mobile: Optional[str], email: Optional[str],
@@ -130,28 +129,33 @@ def _custom(session: Session, raw: dict, errors: dict, existing: Optional[Custom
     return merged
 
 
-def _duplicates(session: Session, clean: dict, errors: dict, exclude_id: Optional[int]) -> None:
+def _duplicates(session: Session, clean: dict, errors: dict, exclude_id: Optional[int], viewer: Viewer) -> None:
     field, other = find_duplicate(session, clean.get("mobile") if "mobile" not in errors else None,
                                   clean.get("email") if "email" not in errors else None, exclude_id)
     if other is not None:
         what = "手机号" if field == "mobile" else "邮箱"
-        errors[field] = f"{what}已被客户「{other.name or '未命名'}」（编号 {other.id}）使用"
+        if visible_ids(session, viewer, Customer, [other.id]):
+            errors[field] = f"{what}已被客户「{other.name or '未命名'}」（编号 {other.id}）使用"
+        else:  # someone else's customer: say it exists, never whose it is
+            errors[field] = f"{what}已被另一位客户使用（不在你的可见范围内，请联系其负责人或管理员）"
 
 
-def validate_customer(session: Session, data: dict, existing: Optional[Customer] = None) -> tuple[dict, dict]:
-    """(built-in values, merged attrs) or CrmError naming every bad field."""
+def validate_customer(session: Session, data: dict, existing: Optional[Customer] = None,
+                      viewer: Viewer = SYSTEM) -> tuple[dict, dict]:
+    """(built-in values, merged attrs) or CrmError naming every bad field; a duplicate outside
+    `viewer`'s scope is reported without its name."""
     errors: dict = {}
     clean = _builtin(session, data, errors, existing)
     attrs = _custom(session, data.get("attrs") or {}, errors, existing)
-    _duplicates(session, clean, errors, existing.id if existing else None)
+    _duplicates(session, clean, errors, existing.id if existing else None, viewer)
     if errors:
         raise CrmError("客户信息有误，请检查标红的字段", errors)
     return clean, attrs
 
 
 def create_customer(session: Session, data: dict, operator_id: Optional[int] = None,
-                    source_note: str = "手工录入") -> Customer:
-    clean, attrs = validate_customer(session, data)
+                    source_note: str = "手工录入", viewer: Viewer = SYSTEM) -> Customer:
+    clean, attrs = validate_customer(session, data, viewer=viewer)
     now = utcnow()
     row = Customer(**clean, attrs=attrs, created_at=now, updated_at=now)
     session.add(row)
@@ -164,10 +168,11 @@ def create_customer(session: Session, data: dict, operator_id: Optional[int] = N
     return row
 
 
-def update_customer(session: Session, customer_id: int, data: dict, operator_id: Optional[int] = None) -> Customer:
+def update_customer(session: Session, customer_id: int, data: dict, operator_id: Optional[int] = None, *,
+                    viewer: Viewer) -> Customer:
     """Updates the fields present in `data`; records which ones changed in the growth record."""
-    row = get_customer(session, customer_id)
-    clean, attrs = validate_customer(session, data, row)
+    row = get_customer(session, customer_id, viewer)
+    clean, attrs = validate_customer(session, data, row, viewer)
     changed = [k for k, v in clean.items() if getattr(row, k) != v]
     for key in changed:
         setattr(row, key, clean[key])

@@ -1,7 +1,8 @@
 """Who sees which customers (客户档案, exports, detail pages, bulk actions): holders of
 "查看全部客户" (customers.view_all) see everyone; everybody else sees the customers they follow
 (负责人, or assigned to them in a group) and every customer of the groups they manage
-(部门经理 = GroupMember role manager). One function so every area applies the same rule."""
+(部门经理 = GroupMember role manager). One function so every area applies the same rule;
+services reach it through crm/scope.py, which also scopes leads, tasks and follow-ups by it."""
 from __future__ import annotations
 
 from typing import Iterable, Optional
@@ -24,7 +25,3 @@ def visible_customers_clause(session: Session, user_id: Optional[int], permissio
     assigned = exists().where(GroupLink.customer_id == Customer.id, GroupLink.assignee_id == user_id)
     return or_(Customer.owner_id == user_id, assigned, in_managed_group)
 
-
-def can_see(session: Session, customer_id: int, user_id: Optional[int], permissions: Iterable[str]) -> bool:
-    clause = visible_customers_clause(session, user_id, permissions)
-    return session.scalar(select(Customer.id).where(Customer.id == customer_id, clause)) is not None

@@ -19,6 +19,7 @@ from crm.groups.links import batches
 from crm.groups.models import CustomerGroup, GroupLink, GroupMember
 from crm.people.models import User
 from crm.sales.models import Task
+from crm.scope import Viewer, customers as customer_scope
 
 ALL_LABEL = "全部转移"
 SOME_LABEL = "部分转移"
@@ -50,9 +51,24 @@ def _check_membership(session: Session, scope, from_user_id: int, to_user: User)
                        {"to_user_id": "接收的业务员必须是相关分组的成员"})
 
 
+def _log_reassignments(session: Session, scope, moving_links, source_id: int, target_id: int, *, now: datetime,
+                       operator_id: Optional[int], label: str, reason: str) -> None:
+    """分配日志 lines for a transfer: each group assignment that moves, and the ownership of a
+    customer held without one (group left empty), so 分配日志 shows every change of hands."""
+    common = dict(kind="allocation", action="transfer", now=now, operator_id=operator_id, rule_name=label,
+                  reason=reason)
+    write_logs(session, select(GroupLink.customer_id, GroupLink.group_id, GroupLink.assignee_id, literal(target_id))
+               .where(moving_links, GroupLink.customer_id.in_(scope)), **common)
+    linked = exists().where(GroupLink.customer_id == Customer.id, GroupLink.assignee_id == source_id)
+    write_logs(session, select(Customer.id, literal(None), literal(source_id), literal(target_id))
+               .where(Customer.id.in_(scope), ~linked), **common)
+
+
 def transfer(session: Session, from_user_id: int, to_user_id: int, customer_ids: Optional[Iterable[int]] = None,
-             reason: str = "", operator_id: Optional[int] = None, *, now: Optional[datetime] = None) -> int:
-    """Moves the customers (all of the user's when customer_ids is None) and returns how many."""
+             reason: str = "", operator_id: Optional[int] = None, *, now: Optional[datetime] = None,
+             viewer: Viewer) -> int:
+    """Moves the customers (all of the user's when customer_ids is None) and returns how many;
+    only customers `viewer` may see move (a 部门经理 hands over their own groups' customers)."""
     source = _user(session, from_user_id, "from_user_id", "转出的业务员")
     target = _user(session, to_user_id, "to_user_id", "接收的业务员")
     if source.id == target.id:
@@ -65,7 +81,7 @@ def transfer(session: Session, from_user_id: int, to_user_id: int, customer_ids:
     if customer_ids is not None and not list(customer_ids):
         raise CrmError("请选择要转移的客户", {"customer_ids": "请选择要转移的客户"})
     now = now or utcnow()
-    held = _held_by(source.id)
+    held = and_(_held_by(source.id), customer_scope(viewer))
     selections = [select(Customer.id).where(held)] if customer_ids is None else list(batches(customer_ids))
     for ids in selections:
         _check_membership(session, select(Customer.id).where(Customer.id.in_(ids), held), source.id, target)
@@ -84,6 +100,8 @@ def transfer(session: Session, from_user_id: int, to_user_id: int, customer_ids:
                      summary=f"由 {source.display_name or source.username} 转移给 {target.display_name or target.username}"
                      + (f"：{reason}" if reason else ""))
         moving_links = and_(GroupLink.assignee_id == source.id, GroupLink.customer_id.in_(ids))
+        _log_reassignments(session, scope, moving_links, source.id, target.id, now=now, operator_id=operator_id,
+                           label=ALL_LABEL if customer_ids is None else SOME_LABEL, reason=reason)
         # Order matters: `scope` reads the old owner/assignee, so tasks and owners move before links.
         session.execute(update(Task).where(Task.owner_id == source.id, Task.customer_id.in_(scope),
                                            Task.status.in_(("todo", "doing")))

@@ -13,11 +13,13 @@ from sqlmodel import Session, select
 from config.clock import to_local, utcnow
 from config.pii import mask_email, mask_mobile, mask_value
 from crm.customers.models import Customer
-from crm.leads.errors import LeadNotFound, LeadsError
+from crm.errors import NotFound
+from crm.leads.errors import LeadsError
 from crm.leads.logs import write_log
 from crm.leads.mapping import map_submission
 from crm.leads.models import LEAD_STATUSES, Lead, LeadChannel, LeadScene, LeadTag
 from crm.people.models import User
+from crm.scope import SYSTEM, Viewer, leads as lead_scope, load
 from crm.tags.models import Tag
 
 # Allowed next statuses; CLOSED and DISQUALIFIED can be reopened as 有效.
@@ -34,14 +36,9 @@ SORTABLE = {"created_at": Lead.created_at, "updated_at": Lead.updated_at, "statu
             "assigned_at": Lead.assigned_at, "id": Lead.id}
 
 
-def get_lead(session: Session, lead_id) -> Lead:
-    try:
-        lead = session.get(Lead, int(lead_id))
-    except (TypeError, ValueError):
-        lead = None
-    if lead is None:
-        raise LeadNotFound(f"线索 {lead_id} 不存在")
-    return lead
+def get_lead(session: Session, lead_id, viewer: Viewer) -> Lead:
+    """The lead if `viewer` may see it; LeadNotFound for an unknown id and someone else's lead alike."""
+    return load(session, viewer, Lead, lead_id)
 
 
 def _ids(raw) -> list[int]:
@@ -57,13 +54,13 @@ def _ids(raw) -> list[int]:
 def list_leads(session: Session, *, status=None, channel_id=None, scene_id=None, scene_type=None,
                assignee_user_id=None, start: Optional[datetime] = None, end: Optional[datetime] = None,
                tag_ids=None, q: str = "", page: int = 1, size: int = 20, sort_by: str = "created_at",
-               sort_order: str = "desc", viewer_user_id: Optional[int] = None) -> tuple[list[Lead], int]:
-    """`viewer_user_id` limits a salesperson to the leads assigned to them."""
+               sort_order: str = "desc", viewer: Viewer = SYSTEM) -> tuple[list[Lead], int]:
+    """Only the leads `viewer` may see (a salesperson: the ones assigned to them)."""
     if sort_by not in SORTABLE:
         raise LeadsError(f"不支持按「{sort_by}」排序", {"sort_by": f"可选：{'、'.join(SORTABLE)}"})
     if sort_order not in ("asc", "desc"):
         raise LeadsError("排序方向只能是 asc 或 desc", {"sort_order": "只能是 asc 或 desc"})
-    conditions = []
+    conditions = [lead_scope(viewer)]
     statuses = [s for s in (status if isinstance(status, (list, tuple)) else [status]) if s]
     unknown = [s for s in statuses if s not in LEAD_STATUSES]
     if unknown:
@@ -71,7 +68,7 @@ def list_leads(session: Session, *, status=None, channel_id=None, scene_id=None,
     if statuses:
         conditions.append(Lead.status.in_(statuses))
     for column, value in ((Lead.channel_id, channel_id), (Lead.scene_id, scene_id),
-                          (Lead.assignee_user_id, assignee_user_id), (Lead.assignee_user_id, viewer_user_id)):
+                          (Lead.assignee_user_id, assignee_user_id)):
         if value not in (None, ""):
             conditions.append(column == int(value))
     if scene_type:
@@ -132,14 +129,14 @@ def _set_fields(session: Session, lead: Lead, fields: dict, actor: str) -> None:
         write_log(session, lead.id, "updated", "修改线索信息：" + "、".join(changed), actor=actor)
 
 
-def update_lead(session: Session, lead_id, data: dict, actor: str) -> Lead:
+def update_lead(session: Session, lead_id, data: dict, actor: str, *, viewer: Viewer) -> Lead:
     """Applies the keys present: status, notes, related_customer_id, lead_data (partial)."""
     if not isinstance(data, dict) or not data:
         raise LeadsError("请提供要修改的内容（status、notes、related_customer_id 或 lead_data）")
     unknown = sorted(set(data) - {"status", "notes", "related_customer_id", "lead_data"})
     if unknown:
         raise LeadsError(f"不支持修改的字段：{'、'.join(unknown)}", {k: "不支持修改" for k in unknown})
-    lead = get_lead(session, lead_id)
+    lead = get_lead(session, lead_id, viewer)
     now = utcnow()
     if "lead_data" in data:
         _set_fields(session, lead, data["lead_data"], actor)
@@ -148,7 +145,7 @@ def update_lead(session: Session, lead_id, data: dict, actor: str) -> Lead:
         if raw in (None, ""):
             lead.customer_id = None
         else:
-            if isinstance(raw, bool) or not str(raw).isdigit() or session.get(Customer, int(raw)) is None:
+            if isinstance(raw, bool) or not str(raw).isdigit() or not _customer_visible(session, viewer, raw):
                 raise LeadsError(f"客户 {raw} 不存在", {"related_customer_id": f"客户 {raw} 不存在"})
             if lead.customer_id != int(raw):
                 write_log(session, lead.id, "identified", f"手工关联客户 #{raw}", actor=actor)
@@ -168,15 +165,23 @@ def update_lead(session: Session, lead_id, data: dict, actor: str) -> Lead:
     return lead
 
 
+def _customer_visible(session: Session, viewer: Viewer, customer_id) -> bool:
+    try:
+        load(session, viewer, Customer, customer_id)
+    except NotFound:
+        return False
+    return True
+
+
 def add_note(session: Session, lead_id, text: str, actor: str, now: Optional[datetime] = None,
-             tz: str = "Asia/Shanghai") -> Lead:
+             tz: str = "Asia/Shanghai", *, viewer: Viewer) -> Lead:
     """Appends a line dated in the operator's time zone to the lead's notes (跟进备注)."""
     text = (text or "").strip()
     if not text:
         raise LeadsError("备注不能为空", {"note": "备注不能为空"})
     if len(text) > 1000:
         raise LeadsError("单条备注最多 1000 个字符", {"note": "单条备注最多 1000 个字符"})
-    lead = get_lead(session, lead_id)
+    lead = get_lead(session, lead_id, viewer)
     now = now or utcnow()
     stamp = to_local(now, tz).strftime("%Y-%m-%d %H:%M")
     notes = (lead.notes + "\n" if lead.notes else "") + f"[{stamp} {actor}] {text}"

@@ -21,18 +21,19 @@ from crm.groups.models import GroupLink, GroupMember
 from crm.sales.models import FollowUp, Task
 from crm.sales.task_dates import end_of_day
 from crm.sales.tasks import DEFAULT_TZ
+from crm.scope import Viewer, follow_ups as follow_up_scope, load
 
 WAYS = {"phone": "电话", "wechat": "微信", "visit": "拜访", "sms": "短信", "email": "邮件", "other": "其他"}
 STATUSES = {"following": "跟进中", "intent": "有意向", "deal": "已成交", "invalid": "无效客户"}
 EVENT_CODE = "crm.followup_recorded"
 
 
-def _clean(session: Session, data: dict, now: datetime) -> dict:
+def _clean(session: Session, data: dict, now: datetime, viewer: Viewer) -> dict:
     errors: dict = {}
     customer = None
-    try:
-        customer = session.get(Customer, int(data.get("customer_id") or 0))
-    except (TypeError, ValueError):
+    try:  # another salesperson's customer reads as no customer at all (crm.scope)
+        customer = load(session, viewer, Customer, data.get("customer_id"))
+    except NotFound:
         pass
     if customer is None:
         errors["customer_id"] = "请选择要跟进的客户"
@@ -66,7 +67,10 @@ def _clean(session: Session, data: dict, now: datetime) -> dict:
         errors["next_follow_on"] = "下次跟进日期无效"
     task = None
     if data.get("task_id"):
-        task = session.get(Task, int(data["task_id"]))
+        try:
+            task = load(session, viewer, Task, data["task_id"])
+        except NotFound:
+            task = None
         if task is None:
             errors["task_id"] = "关联的任务不存在"
         elif customer is not None and task.customer_id not in (None, customer.id):
@@ -78,10 +82,11 @@ def _clean(session: Session, data: dict, now: datetime) -> dict:
 
 
 def record_follow_up(session: Session, data: dict, user_id: int, now: Optional[datetime] = None,
-                     tz: str = DEFAULT_TZ) -> FollowUp:
-    """Saves a 跟进记录 and everything it implies (see the module docstring)."""
+                     tz: str = DEFAULT_TZ, *, viewer: Viewer) -> FollowUp:
+    """Saves a 跟进记录 and everything it implies (see the module docstring); the customer and
+    task must be ones `viewer` may see."""
     now = as_utc(now or utcnow())
-    f = _clean(session, data, now)
+    f = _clean(session, data, now, viewer)
     customer, task = f["customer"], f["task"]
     record = FollowUp(customer_id=customer.id, task_id=task.id if task else None, user_id=user_id,
                       followed_at=f["followed_at"], way=f["way"], content=f["content"], status=f["status"],
@@ -122,9 +127,10 @@ def record_follow_up(session: Session, data: dict, user_id: int, now: Optional[d
 
 
 def list_follow_ups(session: Session, customer_id: Optional[int] = None, user_id: Optional[int] = None,
-                    limit: int = 50) -> list[FollowUp]:
-    """Newest first, for a customer's detail page or a salesperson's own history."""
-    where = []
+                    limit: int = 50, viewer: Optional[Viewer] = None) -> list[FollowUp]:
+    """Newest first, for a customer's detail page or a salesperson's own history; with a
+    `viewer`, only records on customers they may still see."""
+    where = [follow_up_scope(viewer)] if viewer is not None else []
     if customer_id is not None:
         where.append(FollowUp.customer_id == customer_id)
     if user_id is not None:

@@ -15,8 +15,10 @@ from sqlmodel import col, select
 from config.clock import as_utc, to_local
 from crm.events_out import emit
 from crm.people.models import Notification
+from crm.people.users import load_identity
 from crm.sales.models import Task
 from crm.sales.tasks import OPEN_STATUSES
+from crm.scope import Viewer, visible_ids
 
 BATCH = 500
 OVERDUE_EVENT = "crm.task_overdue"
@@ -30,6 +32,23 @@ def _when(value, tz: str) -> str:
     return to_local(value, tz).strftime("%Y-%m-%d %H:%M") if value else "无"
 
 
+def _owner_may_open(services, session, tasks: list[Task]) -> set[int]:
+    """Ids of the tasks their owner may still open (crm.scope): a task left on a customer since
+    handed to someone else is not announced to its old owner, whose notice would name the customer."""
+    shown: set[int] = set()
+    for owner in {t.owner_id for t in tasks}:
+        viewer = Viewer(owner, frozenset(load_identity(services.db, owner)[1]))
+        shown.update(visible_ids(session, viewer, Task, [t.id for t in tasks if t.owner_id == owner]))
+    return shown
+
+
+def _notify(session, tasks: list[Task], shown: set[int], title: str, tz: str, now) -> None:
+    rows = [dict(user_id=t.owner_id, title=f"{title}：{t.title}"[:200], body=f"截止时间：{_when(t.deadline, tz)}",
+                 link=task_link(t.id), source="task", read=False, created_at=now) for t in tasks if t.id in shown]
+    if rows:
+        session.exec(insert(Notification), params=rows)
+
+
 def send_reminders(services) -> int:
     """提醒: one notification per task whose reminder time has come."""
     tz, now, total = services.settings.timezone, as_utc(services.now()), 0
@@ -40,9 +59,7 @@ def send_reminders(services) -> int:
                 col(Task.status).in_(OPEN_STATUSES)).order_by(Task.id).limit(BATCH)))
             if not tasks:
                 return total
-            s.exec(insert(Notification), params=[dict(
-                user_id=t.owner_id, title=f"任务提醒：{t.title}"[:200], body=f"截止时间：{_when(t.deadline, tz)}",
-                link=task_link(t.id), source="task", read=False, created_at=now) for t in tasks])
+            _notify(s, tasks, _owner_may_open(services, s, tasks), "任务提醒", tz, now)
             s.exec(update(Task).where(col(Task.id).in_([t.id for t in tasks])).values(reminded=True))
             total += len(tasks)
 
@@ -57,9 +74,7 @@ def mark_overdue(services) -> int:
                 col(Task.status).in_(OPEN_STATUSES)).order_by(Task.id).limit(BATCH)))
             if not tasks:
                 return total
-            s.exec(insert(Notification), params=[dict(
-                user_id=t.owner_id, title=f"任务已逾期：{t.title}"[:200], body=f"截止时间：{_when(t.deadline, tz)}",
-                link=task_link(t.id), source="task", read=False, created_at=now) for t in tasks])
+            _notify(s, tasks, _owner_may_open(services, s, tasks), "任务已逾期", tz, now)
             s.exec(update(Task).where(col(Task.id).in_([t.id for t in tasks])).values(overdue_notified=True))
             for t in tasks:
                 data = {"task_id": t.id, "title": t.title, "kind": t.kind, "owner_id": t.owner_id,

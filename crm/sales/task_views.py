@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from config.clock import as_utc
@@ -17,6 +17,7 @@ from crm.people.models import User
 from crm.sales.models import PRIORITIES, TASK_STATUSES, Task
 from crm.sales.task_dates import DATE_BUCKETS, bucket_range
 from crm.sales.tasks import OPEN_STATUSES, PRIORITY_LABELS, STATUS_LABELS
+from crm.scope import Viewer, tasks as task_scope
 
 SCOPES = ("mine", "created", "all")
 BOARD_KINDS = ("date", "status", "priority")
@@ -36,6 +37,11 @@ class TaskFilter:
     due_until: Optional[datetime] = None
     page: int = 1
     per_page: int = 20
+    # Whose permissions bound the list (crm.scope.tasks); by default the user's own, unprivileged.
+    viewer: Optional[Viewer] = None
+
+    def scope_viewer(self) -> Viewer:
+        return self.viewer or Viewer(self.user_id)
 
 
 @dataclass
@@ -56,7 +62,7 @@ def _scope_where(f: TaskFilter) -> list:
 
 
 def _filter_where(f: TaskFilter) -> list:
-    where = _scope_where(f)
+    where = _scope_where(f) + [task_scope(f.scope_viewer())]
     if f.status in TASK_STATUSES:
         where.append(Task.status == f.status)
     if f.priority in PRIORITIES:
@@ -126,9 +132,9 @@ def board(session: Session, f: TaskFilter, kind: str, now: datetime, tz: str) ->
     return columns
 
 
-def counts(session: Session, user_id: int) -> dict:
-    """Tab badges: open tasks I own, open tasks I created."""
-    open_ = col(Task.status).in_(OPEN_STATUSES)
+def counts(session: Session, user_id: int, viewer: Optional[Viewer] = None) -> dict:
+    """Tab badges: open tasks I own, open tasks I created (of those I may still open)."""
+    open_ = and_(col(Task.status).in_(OPEN_STATUSES), task_scope(viewer or Viewer(user_id)))
     mine = session.exec(select(func.count()).select_from(Task).where(Task.owner_id == user_id, open_)).one()
     created = session.exec(select(func.count()).select_from(Task).where(Task.creator_id == user_id, open_)).one()
     return {"mine": mine, "created": created}

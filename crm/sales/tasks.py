@@ -12,14 +12,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Iterable, Optional
 
-from sqlalchemy import and_, insert, or_, update
+from sqlalchemy import and_, insert, update
 from sqlmodel import Session, col, select
 
 from config.clock import as_utc, utcnow
 from crm.customers.models import Customer
-from crm.errors import CrmError, NotFound
+from crm.errors import CrmError
 from crm.people.models import User
 from crm.sales.models import PRIORITIES, TASK_KINDS, TASK_STATUSES, Task
+from crm.scope import Viewer, load, visible_ids
 from crm.sales.task_dates import bucket_range, deadline_for_bucket, end_of_day, local_today
 
 STATUS_LABELS = {"todo": "待办", "doing": "进行中", "done": "已完成", "cancelled": "已取消"}
@@ -30,11 +31,9 @@ DEFAULT_TZ = "Asia/Shanghai"
 _ID_CHUNK = 500  # below every database's bound-parameter limit
 
 
-def get_task(session: Session, task_id: int) -> Task:
-    task = session.get(Task, task_id)
-    if task is None:
-        raise NotFound("任务不存在或已删除")
-    return task
+def get_task(session: Session, task_id: int, viewer: Viewer) -> Task:
+    """The task if `viewer` may open it (crm.scope.tasks); NotFound otherwise."""
+    return load(session, viewer, Task, task_id)
 
 
 def _int(value, field: str, label: str, errors: dict, low=None, high=None) -> Optional[int]:
@@ -60,8 +59,9 @@ def _time(value, field: str, label: str, errors: dict) -> Optional[datetime]:
     return as_utc(value)
 
 
-def clean_task(session: Session, data: dict, current: Optional[Task] = None) -> dict:
-    """The validated fields of a task form; CrmError lists every bad field at once."""
+def clean_task(session: Session, data: dict, viewer: Viewer, current: Optional[Task] = None) -> dict:
+    """The validated fields of a task form; CrmError lists every bad field at once. The customer
+    must be one `viewer` may see: another's customer reads as 不存在, so its name never shows."""
     errors: dict = {}
     base = current.model_dump() if current else {}
     merged = {**base, **data}
@@ -85,7 +85,7 @@ def clean_task(session: Session, data: dict, current: Optional[Task] = None) -> 
     elif owner_id is not None and session.get(User, owner_id) is None:
         errors["owner_id"] = "负责人不存在"
     customer_id = _int(merged.get("customer_id"), "customer_id", "关联客户", errors)
-    if customer_id is not None and session.get(Customer, customer_id) is None:
+    if customer_id is not None and not visible_ids(session, viewer, Customer, [customer_id]):
         errors["customer_id"] = "关联客户不存在"
     if kind == "follow_up" and customer_id is None and "customer_id" not in errors:
         errors["customer_id"] = "跟进任务必须关联客户"
@@ -113,9 +113,9 @@ def _apply_status(task: Task, status: str, now: datetime) -> None:
 
 
 def create_task(session: Session, data: dict, creator_id: Optional[int] = None,
-                now: Optional[datetime] = None) -> Task:
+                now: Optional[datetime] = None, *, viewer: Viewer) -> Task:
     now = as_utc(now or utcnow())
-    fields = clean_task(session, data)
+    fields = clean_task(session, data, viewer)
     status = fields.pop("status")
     task = Task(**fields, creator_id=creator_id, created_at=now)
     _apply_status(task, status, now)
@@ -126,10 +126,11 @@ def create_task(session: Session, data: dict, creator_id: Optional[int] = None,
     return task
 
 
-def update_task(session: Session, task_id: int, data: dict, now: Optional[datetime] = None) -> Task:
+def update_task(session: Session, task_id: int, data: dict, now: Optional[datetime] = None, *,
+                viewer: Viewer) -> Task:
     now = as_utc(now or utcnow())
-    task = get_task(session, task_id)
-    fields = clean_task(session, data, task)
+    task = get_task(session, task_id, viewer)
+    fields = clean_task(session, data, viewer, task)
     status = fields.pop("status")
     if fields["deadline"] != task.deadline or fields["remind_at"] != task.remind_at:
         # A rescheduled task deserves a fresh reminder and a fresh overdue notice.
@@ -143,12 +144,13 @@ def update_task(session: Session, task_id: int, data: dict, now: Optional[dateti
     return task
 
 
-def set_status(session: Session, task_ids: Iterable[int], status: str, now: Optional[datetime] = None) -> int:
-    """Bulk 标记完成 / 取消; returns how many tasks changed."""
+def set_status(session: Session, task_ids: Iterable[int], status: str, now: Optional[datetime] = None, *,
+               viewer: Viewer) -> int:
+    """Bulk 标记完成 / 取消 of the tasks `viewer` may open; returns how many tasks changed."""
     if status not in TASK_STATUSES:
         raise CrmError("状态只能是待办、进行中、已完成或已取消", {"status": "状态无效"})
     now = as_utc(now or utcnow())
-    ids = [int(i) for i in task_ids]
+    ids = visible_ids(session, viewer, Task, task_ids)
     if not ids:
         return 0
     values = {"status": status, "finished_at": now if status == "done" else None}
@@ -178,11 +180,11 @@ def _column_filter(column_kind: str, column_value: str, now: datetime, tz: str):
 
 
 def move_task(session: Session, task_id: int, column_kind: str, column_value: str, position: int,
-              now: Optional[datetime] = None, tz: str = DEFAULT_TZ) -> Task:
+              now: Optional[datetime] = None, tz: str = DEFAULT_TZ, *, viewer: Viewer) -> Task:
     """Drag-and-drop: puts the task into a board column (a status, a priority or a date column)
     at `position` (0 = top), shifting the cards below it down with one UPDATE."""
     now = as_utc(now or utcnow())
-    task = get_task(session, task_id)
+    task = get_task(session, task_id, viewer)
     if column_kind == "status":
         if column_value not in TASK_STATUSES:
             raise CrmError("未知的状态列", {"column": "状态无效"})
@@ -248,9 +250,3 @@ def create_follow_up_tasks(session: Session, pairs, creator_id: Optional[int] = 
             created += len(rows)
     return created
 
-
-def visible_filter(user_id: int, see_all: bool):
-    """Tasks a user may open: their own and the ones they created; everything with 查看全部客户."""
-    if see_all:
-        return True
-    return or_(Task.owner_id == user_id, Task.creator_id == user_id)

@@ -20,6 +20,7 @@ from crm.customers.models import Customer
 from crm.errors import CrmError, NotFound
 from crm.leads.fields import STANDARD_FIELDS
 from crm.sales.models import MarketingPlan, MessageTemplate
+from crm.scope import Viewer, customers as customer_scope, load
 from events.placeholders import PlaceholderError, find_variables, render_text
 
 CHANNELS = {"sms": "短信", "email": "邮件"}
@@ -180,16 +181,18 @@ def render_for(template: MessageTemplate, data: dict) -> dict:
     return {"subject": subject, "body": body}
 
 
-def preview(session: Session, data: dict, customer_id: Optional[int] = None, tz: str = DEFAULT_TZ) -> dict:
+def preview(session: Session, data: dict, customer_id: Optional[int] = None, tz: str = DEFAULT_TZ, *,
+            viewer: Viewer) -> dict:
     """预览: renders an (unsaved) template for a chosen customer, else the newest active
-    customer, else a made-up 张三. Returns {"subject", "body", "customer"}."""
+    customer, else a made-up 张三 — only customers `viewer` may see (another's id is NotFound).
+    Returns {"subject", "body", "customer"}."""
     channel = data.get("channel") or "sms"
     tpl = MessageTemplate(code="preview", name="preview", channel=channel, subject=str(data.get("subject") or ""),
                           body=str(data.get("body") or ""))
     check_variables(session, tpl.subject if channel == "email" else "", tpl.body)
-    customer = session.get(Customer, customer_id) if customer_id else None
+    customer = load(session, viewer, Customer, customer_id) if customer_id else None
     if customer is None:
-        customer = session.exec(select(Customer).where(Customer.status == "active")
+        customer = session.exec(select(Customer).where(Customer.status == "active", customer_scope(viewer))
                                 .order_by(col(Customer.id).desc()).limit(1)).first()
     variables = customer_data(session, customer if customer is not None else SAMPLE_CUSTOMER, tz)
     out = render_for(tpl, variables)

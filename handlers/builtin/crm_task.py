@@ -13,6 +13,7 @@ from sqlmodel import Session
 from crm.customers.models import Customer
 from crm.sales.models import PRIORITIES
 from crm.sales.tasks import KIND_LABELS, PRIORITY_LABELS, create_task
+from crm.scope import SYSTEM
 from handlers.base import ConfigField, Outcome, ProcessorContext
 from handlers.builtin.crm_customer import LOOKUP_FIELDS, CustomerStep, customer_label, render_config
 from handlers.builtin.crm_refs import resolve_user
@@ -83,7 +84,7 @@ class CreateTaskProcessor(CustomerStep):
         task = create_task(session, {
             "title": step["title"], "description": step["description"], "kind": step["kind"],
             "priority": step["priority"], "owner_id": owner_id, "customer_id": customer.id,
-            "deadline": now + timedelta(hours=hours) if hours else None}, creator_id=None, now=now)
+            "deadline": now + timedelta(hours=hours) if hours else None}, creator_id=None, now=now, viewer=SYSTEM)
         return Outcome(response={"task_id": task.id, "owner_id": owner_id},
                        note=f"已为客户{customer_label(customer)}创建{KIND_LABELS[task.kind]}「{task.title}」")
 

@@ -19,6 +19,7 @@ from config.clock import as_utc, from_local
 from crm.customers.models import Customer
 from crm.people.models import User
 from crm.sales.tasks import create_task
+from crm.scope import SYSTEM
 from devices.health import add_friend_cap
 from devices.models import Friend, WechatAccount
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
@@ -171,5 +172,5 @@ class DistributeProcessor(Processor):
         customer.owner_id = user.id
         session.add(customer)
         create_task(session, {"title": f"跟进新分配的客户 {customer.name or customer.id}", "kind": "follow_up",
-                              "owner_id": user.id, "customer_id": customer.id}, None, ctx.services.now())
+                              "owner_id": user.id, "customer_id": customer.id}, None, ctx.services.now(), viewer=SYSTEM)
         return f"分给员工「{name}」，已成为客户负责人并创建跟进任务"

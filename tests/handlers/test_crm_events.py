@@ -12,6 +12,7 @@ from crm.groups import membership
 from crm.sales import followups, schedule
 from crm.sales.tasks import create_task
 from crm.tags.apply import apply_tags, remove_tags
+from crm.scope import SYSTEM
 from events.builtin import CRM_EVENTS
 from events.models import EventRecord
 from tests.engine.conftest import engine_services, kit, runtime  # noqa: F401 - fixtures
@@ -36,9 +37,9 @@ def test_every_emitted_crm_event_matches_its_definition(kit):
         membership.assign(s, [cid], gid, li, None, now=svc.now())
         membership.release_to_group_pool(s, [cid], gid, None, now=svc.now())
         task = create_task(s, {"title": "回访", "owner_id": li, "customer_id": cid,
-                               "deadline": svc.now() - timedelta(hours=1)}, now=svc.now() - timedelta(hours=2))
+                               "deadline": svc.now() - timedelta(hours=1)}, now=svc.now() - timedelta(hours=2), viewer=SYSTEM)
         followups.record_follow_up(s, {"customer_id": cid, "content": "电话沟通", "way": "phone",
-                                       "next_follow_on": date(2026, 11, 25)}, li, now=svc.now())
+                                       "next_follow_on": date(2026, 11, 25)}, li, now=svc.now(), viewer=SYSTEM)
     with svc.db.write() as s:
         task = s.get(type(task), task.id)
         task.status = "todo"  # reopen: the follow-up closed it, the overdue job needs an open task

@@ -66,7 +66,7 @@ def build_strategy(page) -> None:
     page.click("#group-add button[type=submit]")
     page.click(".panel-toolbar a:has-text('添加')")
     page.fill("#s-name", "用户修改密码提醒")
-    page.select_option("#s-event", label="修改密码事件")
+    page.select_option("#s-event", label="修改密码事件（pwd_changed）")
     # (修改状态 等于 1 或者 用户名 开头是 张) 并且 手机号 不为空
     page.click("[data-add-condition]")
     page.locator("[data-conditions] tr [data-row-add], [data-conditions] tr button[title='在下方添加一行']").first.click()

@@ -160,3 +160,30 @@ def test_export_from_list(signed_in, data, app):
     body = download.data.decode("utf-8-sig")
     download.close()
     assert "张三" in body and "李四" not in body and "13800138000" in body
+
+
+def test_bulk_assign_picks_a_salesperson_by_name(signed_in, data, app_db):
+    """The bulk bar offers a picker of people (like 线索), never a box for a numeric user id."""
+    from crm.groups.models import CustomerGroup, GroupMember
+    from crm.customers.models import Customer
+
+    people.ensure_builtin_roles(app_db)
+    sales = people.create_user(app_db, "sales7", "Sales12345", display_name="业务员小七", roles=["sales"])
+    with app_db.write() as s:
+        group = CustomerGroup(name="电销组")
+        s.add(group)
+        s.flush()
+        s.add(GroupMember(group_id=group.id, user_id=sales.id, role="member"))
+        group_id = group.id
+    html = signed_in.get("/customers").get_data(as_text=True)
+    assert 'placeholder="业务员ID"' not in html and 'type="number" name="user_id"' not in html
+    assert '<select name="user_id" aria-label="分配给业务员">' in html and f'<option value="{sales.id}">业务员小七</option>' in html
+    token = get_csrf_token(signed_in, "/customers")
+    empty = signed_in.post("/customers/bulk/assign", data={"csrf_token": token, "ids": [str(data["a"].id)],
+                                                            "group_id": str(group_id), "user_id": ""},
+                           follow_redirects=True)
+    assert "请选择要分配给的业务员" in empty.get_data(as_text=True)
+    signed_in.post("/customers/bulk/assign", data={"csrf_token": token, "ids": [str(data["a"].id)],
+                                                   "group_id": str(group_id), "user_id": str(sales.id)})
+    with app_db.read() as s:
+        assert s.get(Customer, data["a"].id).owner_id == sales.id

@@ -82,7 +82,7 @@ def test_task_create_move_and_follow_up(client, admin, app_db):
 
 
 def test_template_crud_preview_and_unknown_variable(app, client, admin, app_db, login):
-    _customer(app_db, name="李四", mobile="13900139000")
+    lisi = _customer(app_db, name="李四", mobile="13900139000")
     token = _token(client, "/message-templates/new")
     bad = client.post("/message-templates/new", data={"csrf_token": token, "code": "t1", "name": "欢迎",
                                                       "channel": "sms", "body": "您好 ${nmae}", "enabled": "1"})
@@ -93,11 +93,21 @@ def test_template_crud_preview_and_unknown_variable(app, client, admin, app_db, 
     preview = client.post("/message-templates/preview", json={"channel": "sms", "body": "${name} ${mobile}"},
                           headers={"X-CSRFToken": token}).get_json()
     assert preview["body"] == "李四 13900139000"  # an administrator is 不脱敏
-    people.create_user(app_db, "manager1", "Manager12345", roles=["manager"])
+    manager = people.create_user(app_db, "manager1", "Manager12345", roles=["manager"])
     other = app.test_client()
     login(other, "manager1", "Manager12345")
+    other_token = _token(other, "/message-templates")
+    # 李四 is not among the manager's customers: neither chosen by id nor picked as the newest.
+    refused = other.post("/message-templates/preview", json={"channel": "sms", "body": "${name}", "customer_id": lisi},
+                         headers={"X-CSRFToken": other_token})
+    assert refused.status_code == 404 and "李四" not in refused.get_data(as_text=True)
+    sample = other.post("/message-templates/preview", json={"channel": "sms", "body": "${name}"},
+                        headers={"X-CSRFToken": other_token}).get_json()
+    assert sample["body"] == "张三"
+    with app_db.write() as s:
+        s.get(Customer, lisi).owner_id = manager.id
     masked = other.post("/message-templates/preview", json={"channel": "sms", "body": "${name} ${mobile}"},
-                        headers={"X-CSRFToken": _token(other, "/message-templates")}).get_json()
+                        headers={"X-CSRFToken": other_token}).get_json()
     assert masked["body"] == "李四 139****9000"  # 部门经理 without 查看完整手机号: masked like any list
     with app_db.read() as s:
         tpl = s.exec(select(MessageTemplate)).one()

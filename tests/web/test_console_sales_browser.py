@@ -8,13 +8,14 @@ from sqlmodel import select
 from crm.customers.models import Customer
 from crm.sales.models import Task
 from crm.sales.tasks import create_task
+from crm.scope import SYSTEM
 
 pytestmark = pytest.mark.browser
 
 
 def test_drag_card_to_doing_column(page, admin_user, browser_login, app_db):
     with app_db.write() as s:
-        create_task(s, {"title": "拖动我", "owner_id": admin_user.id}, creator_id=admin_user.id)
+        create_task(s, {"title": "拖动我", "owner_id": admin_user.id}, creator_id=admin_user.id, viewer=SYSTEM)
     browser_login()
     page.goto("/worktasks?view=status")
     card = page.locator("[data-task-card]", has_text="拖动我")

@@ -30,6 +30,7 @@ from crm.sales.models import MessageTemplate
 from crm.sales.tasks import create_task
 from crm.tags.apply import apply_tags
 from crm.tags.models import Tag, TagCategory
+from crm.scope import SYSTEM
 from engine.authoring import create_strategy
 from engine.lifecycle import set_enabled
 from events.definitions import get_by_code, import_builtin
@@ -89,8 +90,8 @@ def _populate(app, app_db) -> dict:
         membership.add_to_group(s, [cid], cg.id, uid, now=now)
         membership.assign(s, [cid], cg.id, uid, uid, now=now)
         task = create_task(s, {"title": "回访张三", "owner_id": uid, "customer_id": cid, "kind": "follow_up"},
-                           creator_id=uid, now=now)
-        followups.record_follow_up(s, {"customer_id": cid, "content": "电话沟通，客户很满意", "way": "phone"}, uid, now=now)
+                           creator_id=uid, now=now, viewer=SYSTEM)
+        followups.record_follow_up(s, {"customer_id": cid, "content": "电话沟通，客户很满意", "way": "phone"}, uid, now=now, viewer=SYSTEM)
         ids = {"customer_id": cid, "tag_id": tag.id, "group_id": cg.id, "task_id": task.id, "strategy_id": strategy.id}
     runtime.tick()
     job = submit_export(app_db, svc.settings.var_dir, ListQuery(view="all"), ["name", "mobile", "email"], "csv",

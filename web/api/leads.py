@@ -14,13 +14,12 @@ from sqlmodel import select
 from config.clock import from_local
 from crm.errors import CrmError
 from crm.leads import service as lead_service
-from crm.leads.errors import LeadNotFound
 from crm.leads.assignment import manual_assign
 from crm.leads.logs import STAGE_LABELS
 from crm.leads.models import LEAD_STATUSES, LeadLog
 from web.api.common import BadRequest, can_see_pii, error_response, int_arg, iso, json_body, masked, ok
 from web.api.spec import ANY_OBJ, INT, STR, api_route, obj
-from web.auth.guards import api_auth
+from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
 
 bp = Blueprint("api_leads", __name__, url_prefix="/api/v1")
@@ -72,11 +71,6 @@ LIST_QUERY = [("status", "string", "状态：" + "/".join(LEAD_STATUSES)), ("cha
               ("sort_by", "string", "/".join(SORTS)), ("sort_order", "string", "asc/desc")]
 
 
-def _own_only():
-    """Without 查看全部线索 a token sees only the leads assigned to its user, as in the console."""
-    return None if "leads.view_all" in g.get("permissions", frozenset()) else g.user.id
-
-
 @api_route(bp, "/leads", "GET", "线索列表（筛选、分页、排序）", "场景获客", permission="leads.view", query=LIST_QUERY,
            responses={"200": obj({"items": {"type": "array", "items": LEAD}, "total": INT, "page": INT, "size": INT})})
 @api_auth("leads.view")
@@ -89,7 +83,7 @@ def list_leads():
             start=_day_arg("start_date"), end=_day_arg("end_date", end=True), tag_ids=_ids_arg("tags_contain_any"),
             q=(request.args.get("q") or "").strip()[:100], page=page, size=size,
             sort_by=_choice_arg("sort_by", SORTS, "created_at"), sort_order=_choice_arg("sort_order", ("asc", "desc"), "desc"),
-            viewer_user_id=_own_only())
+            viewer=current_viewer())
         items = [lead_service.lead_dict(session, row, mask=not can_see_pii()) for row in rows]
     return ok({"items": items, "total": total, "page": page, "size": size})
 
@@ -98,10 +92,7 @@ def _lead_answer(lead_id: int):
     """The lead with what it was sent as and its processing log; masked as a whole for callers
     without pii.view (the log's words and details may quote a number too)."""
     with services().db.read() as session:
-        lead = lead_service.get_lead(session, lead_id)
-        own = _own_only()
-        if own is not None and lead.assignee_user_id != own:
-            raise LeadNotFound(f"线索 {lead_id} 不存在")
+        lead = lead_service.get_lead(session, lead_id, current_viewer())
         out = lead_service.lead_dict(session, lead, mask=not can_see_pii(), raw=True)
         out["logs"] = [{"stage": row.stage, "stage_label": STAGE_LABELS.get(row.stage, row.stage), "ok": row.ok,
                         "message": row.message, "detail": row.detail, "actor": row.actor, "created_at": iso(row.created_at)}
@@ -121,13 +112,13 @@ def get_lead(lead_id):
 @api_auth("leads.manage")
 def update_lead(lead_id):
     data = json_body()
-    with services().db.read() as session:
-        lead_service.get_lead(session, lead_id)  # a readable body for an unknown id is a 404
+    with services().db.read() as session:  # an unknown id, or someone else's lead, is a 404 before anything
+        lead_service.get_lead(session, lead_id, current_viewer())
     unknown = sorted(set(data) - set(LEAD_UPDATE["properties"]))
     if unknown:
         raise BadRequest(f"不能修改的字段：{'、'.join(unknown)}", {k: "不能通过接口修改" for k in unknown}, status=422, code="invalid")
     with services().db.write() as session:
-        lead_service.update_lead(session, lead_id, data, actor=g.user.username)
+        lead_service.update_lead(session, lead_id, data, actor=g.user.username, viewer=current_viewer())
     return _lead_answer(lead_id)
 
 
@@ -137,7 +128,7 @@ def update_lead(lead_id):
 def assign_lead(lead_id):
     data = json_body()
     with services().db.read() as session:
-        lead_service.get_lead(session, lead_id)
+        lead_service.get_lead(session, lead_id, current_viewer())
     user_id, team_id = data.get("user_id"), data.get("team_id")
     if (user_id is None) == (team_id is None):
         raise BadRequest("请提供 user_id 或 team_id 其中之一", {"user_id": "user_id 与 team_id 二选一"})
@@ -146,6 +137,7 @@ def assign_lead(lead_id):
             raise BadRequest(f"{name} 应为整数", {name: f"{name} 应为整数"})
     svc = services()
     with svc.db.write() as session:
+        lead_service.get_lead(session, lead_id, current_viewer())
         manual_assign(session, lead_id, user_id=user_id, group_id=team_id, actor=g.user.username, now=svc.now(),
                       actor_id=g.user.id)
     return _lead_answer(lead_id)

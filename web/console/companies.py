@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from crm.customers import companies as service
 from crm.errors import CrmError, NotFound
-from web.auth.guards import permission_required
+from web.auth.guards import current_viewer, permission_required
 from web.console.forms_common import error_map, page_arg, pages, read
 from web.extensions import services
 
@@ -60,7 +60,7 @@ def show(company_id: int):
         else:
             flash("已保存公司信息", "success")
             return redirect(url_for("companies.show", company_id=company_id))
-    customers = read(lambda s: service.company_customers(s, company_id))
+    customers = read(lambda s: service.company_customers(s, company_id, current_viewer()))
     return render_template("companies/detail.html", company=company, values=values, errors=errors,
                            customers=customers), status
 

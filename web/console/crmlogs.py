@@ -8,7 +8,7 @@ from sqlalchemy import select
 from crm.groups.logs import ACTIONS, KINDS, LogFilter, list_logs, period, transfer_records
 from crm.groups.models import CustomerGroup
 from crm.people.models import User
-from web.auth.guards import permission_required
+from web.auth.guards import current_viewer, permission_required
 from web.console.forms_common import page_arg, pages, parse_local, query_args
 from web.extensions import services
 
@@ -26,7 +26,7 @@ def index():
     f = LogFilter(kind=kind, action=args.get("action") or "", customer=args.get("customer") or "",
                   user_id=args.get("user_id", type=int), group_id=args.get("group_id", type=int),
                   since=parse_local(args.get("since", "")), until=parse_local(args.get("until", ""), end_of_day=True),
-                  page=page_arg())
+                  page=page_arg(), viewer=current_viewer())
     with svc.db.read() as s:
         if kind == "transfer":
             rows, total = transfer_records(s, f, svc.now(), tz)

@@ -16,11 +16,12 @@ from crm.customers.fieldset import customer_fields
 from crm.customers.listing import QUICK_FILTERS, VIEWS, ListQuery, available_columns, chosen_columns, list_customers
 from crm.customers.display import Presenter
 from crm.customers.models import Customer
-from crm.customers.visibility import visible_customers_clause
+from crm import scope
 from crm.errors import CrmError
 from rules.conditions import operators_metadata
-from web.auth.guards import permission_required
+from web.auth.guards import current_viewer, permission_required
 from web.console.forms_common import error_map, read, selected_ids
+from web.console.worktasks_forms import user_choices
 from web.extensions import services
 
 bp = Blueprint("customers", __name__)
@@ -102,7 +103,7 @@ def index():
         rows = Presenter(s).rows(page["customers"], cols)
         return {"page": page, "rows": rows, "columns": cols, "all_columns": available_columns(s),
                 "saved": saved_queries.list_saved(s, _uid()), "fields": customer_fields(s),
-                "tags": _tag_choices(s), "groups": _group_choices(s)}
+                "tags": _tag_choices(s), "groups": _group_choices(s), "users": user_choices(s)}
 
     data = read(load)
     args = {k: v for k, v in request.args.items() if k != "page"}
@@ -139,10 +140,7 @@ def available_bulk() -> dict:
 
 
 def _visible_ids(session, ids: list[int]) -> list[int]:
-    if not ids:
-        return []
-    clause = visible_customers_clause(session, _uid(), _perms())
-    return list(session.scalars(select(Customer.id).where(Customer.id.in_(ids), clause)))
+    return scope.visible_ids(session, current_viewer(), Customer, ids)
 
 
 @bp.post("/customers/bulk/<action>")
@@ -168,6 +166,8 @@ def bulk(action: str):
         if action == "group":
             return membership.add_to_group(s, visible, group_id, _uid())
         if action == "assign":
+            if not user_id:
+                raise CrmError("请选择要分配给的业务员")
             return membership.assign(s, visible, group_id, user_id, _uid())
         if action == "release_group":
             return membership.release_to_group_pool(s, visible, group_id, _uid())

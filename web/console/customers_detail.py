@@ -12,21 +12,15 @@ from config.pii import mask_text
 from crm.customers import attachments, detail, service, tabs
 from crm.customers.companies import company_choices
 from crm.customers.fields import enum_items_by_field, list_fields
-from crm.customers.visibility import can_see
 from crm.people.masking import can_see_full
 from crm.errors import CrmError, NotFound
-from web.auth.guards import permission_required
+from web.auth.guards import current_viewer, permission_required
 from web.auth.security_headers import CSP
 from web.console.customers import bp
 from web.console.forms_common import error_map, read
 from web.extensions import services
 
 FORM_FIELDS = ("name", "mobile", "email", "wechat_id", "gender", "birthday", "city", "source", "company_id")
-
-
-def _check_visible(customer_id: int) -> None:
-    if not read(lambda s: can_see(s, customer_id, g.user.id, g.permissions)):
-        abort(404)
 
 
 def _full_contact(session, customer_id: int) -> bool:
@@ -41,10 +35,8 @@ def _masked_contacts(customer) -> dict:
 @bp.get("/customers/<int:customer_id>")
 @permission_required("customers.view")
 def show(customer_id: int):
-    _check_visible(customer_id)
-
     def load(s):
-        data = detail.customer_detail(s, customer_id, g.user.id)
+        data = detail.customer_detail(s, customer_id, current_viewer())
         data["full_contact"] = _full_contact(s, customer_id)
         return data
 
@@ -109,7 +101,7 @@ def new():
             data["owner_id"] = g.user.id  # a salesperson's new customer is theirs, or they could not see it
         try:
             with services().db.write() as s:
-                c = service.create_customer(s, data, g.user.id)
+                c = service.create_customer(s, data, g.user.id, viewer=current_viewer())
         except CrmError as exc:
             return _form(values=data, errors=error_map(exc), status=400)
         flash(f"已创建客户「{c.name}」", "success")
@@ -120,9 +112,8 @@ def new():
 @bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
 @permission_required("customers.manage")
 def edit(customer_id: int):
-    _check_visible(customer_id)
     try:
-        customer = read(lambda s: service.get_customer(s, customer_id))
+        customer = read(lambda s: service.get_customer(s, customer_id, current_viewer()))
     except NotFound:
         abort(404)
     masked = {} if read(lambda s: _full_contact(s, customer_id)) else _masked_contacts(customer)
@@ -133,7 +124,7 @@ def edit(customer_id: int):
                 data.pop(key)
         try:
             with services().db.write() as s:
-                service.update_customer(s, customer_id, data, g.user.id)
+                service.update_customer(s, customer_id, data, g.user.id, viewer=current_viewer())
         except CrmError as exc:
             return _form(customer.model_copy(update=masked), values={**data, **masked}, errors=error_map(exc), status=400)
         flash("已保存客户资料", "success")
@@ -144,7 +135,10 @@ def edit(customer_id: int):
 @bp.post("/customers/<int:customer_id>/attachments")
 @permission_required("customers.manage")
 def upload(customer_id: int):
-    _check_visible(customer_id)
+    try:
+        read(lambda s: service.get_customer(s, customer_id, current_viewer()))
+    except NotFound:
+        abort(404)
     file = request.files.get("file")
     if file is None or not file.filename:
         flash("请选择要上传的文件", "danger")
@@ -152,7 +146,10 @@ def upload(customer_id: int):
     svc = services()
     try:
         with svc.db.write() as s:
-            attachments.save_attachment(s, svc.settings.var_dir, customer_id, file.filename, file.stream, g.user.id)
+            attachments.save_attachment(s, svc.settings.var_dir, customer_id, file.filename, file.stream, g.user.id,
+                                        viewer=current_viewer())
+    except NotFound:
+        abort(404)
     except CrmError as exc:
         flash(exc.message, "danger")
     else:
@@ -163,10 +160,9 @@ def upload(customer_id: int):
 @bp.get("/customers/<int:customer_id>/attachments/<int:attachment_id>")
 @permission_required("customers.view")
 def download(customer_id: int, attachment_id: int):
-    _check_visible(customer_id)
     try:
         row, path = read(lambda s: attachments.attachment_path(s, services().settings.var_dir, customer_id,
-                                                               attachment_id))
+                                                               attachment_id, viewer=current_viewer()))
     except NotFound:
         abort(404)
     return send_file(path, as_attachment=True, download_name=row.filename)
@@ -175,11 +171,11 @@ def download(customer_id: int, attachment_id: int):
 @bp.post("/customers/<int:customer_id>/attachments/<int:attachment_id>/delete")
 @permission_required("customers.manage")
 def delete_attachment(customer_id: int, attachment_id: int):
-    _check_visible(customer_id)
     svc = services()
     try:
         with svc.db.write() as s:
-            attachments.delete_attachment(s, svc.settings.var_dir, customer_id, attachment_id, g.user.id)
+            attachments.delete_attachment(s, svc.settings.var_dir, customer_id, attachment_id, g.user.id,
+                                          viewer=current_viewer())
     except NotFound:
         abort(404)
     flash("附件已删除", "success")

@@ -13,7 +13,8 @@ from crm.errors import CrmError
 from crm.groups.logs import LogFilter, transfer_records
 from crm.groups.membership import restore_from_recycle_bin, transfer
 from crm.groups.models import GroupLink
-from web.auth.guards import permission_required
+from crm import scope
+from web.auth.guards import current_viewer, permission_required
 from web.console import groups_forms as forms
 from web.console.forms_common import PER_PAGE, page_arg, pages, selected_ids
 from web.console.groups import bp, read, refusal, services, tz, uid, write
@@ -23,8 +24,9 @@ MAX_LISTED = 500
 
 
 def _held_by(user_id: int):
+    """The user's customers that the signed-in manager may see (crm.scope), for the transfer page."""
     holds = exists().where(GroupLink.customer_id == Customer.id, GroupLink.assignee_id == user_id)
-    return (Customer.status == "active", or_(Customer.owner_id == user_id, holds))
+    return (Customer.status == "active", or_(Customer.owner_id == user_id, holds), scope.customers(current_viewer()))
 
 
 @bp.get("/groups/transfer", endpoint="transfer")
@@ -40,6 +42,7 @@ def transfer_page():
             customers = list(s.scalars(select(Customer).where(*_held_by(from_id)).order_by(Customer.id)
                                        .limit(MAX_LISTED)))
         history, _ = transfer_records(s, LogFilter(kind="transfer", since=datetime(2000, 1, 1, tzinfo=UTC),
+                                                   viewer=current_viewer(),
                                                    per_page=20), svc.now(), tz())
         return {"users": forms.user_choices(s), "customers": customers, "total": total, "history": history}
 
@@ -58,7 +61,8 @@ def transfer_post():
         flash("请填写转移原因", "warning")
         return redirect(url_for("groups.transfer", from_user_id=from_id or ""))
     try:
-        count = write(lambda s: transfer(s, from_id, to_id, chosen, reason, uid(), now=services().now()))
+        count = write(lambda s: transfer(s, from_id, to_id, chosen, reason, uid(), now=services().now(),
+                                         viewer=current_viewer()))
     except CrmError as exc:
         flash(refusal(exc), "danger")
         return redirect(url_for("groups.transfer", from_user_id=from_id or ""))

@@ -34,7 +34,8 @@ def pii_json(value) -> str:
 
 def _listing(session, f: HistoryFilter) -> dict:
     rows, total = list_records(session, f)
-    events = [(e.code, e.name) for e in session.exec(select(EventDefinition).order_by(EventDefinition.name))]
+    events = [(e.code, e.picker_label())
+              for e in session.exec(select(EventDefinition).order_by(EventDefinition.name, EventDefinition.code))]
     apps = [(a.id, a.name) for a in session.exec(select(App).order_by(App.name))]
     return {"rows": rows, "total": total, "event_choices": events, "app_choices": apps}
 

@@ -63,7 +63,8 @@ def upload():
     svc = services()
     try:
         job = importing.submit_import(svc.db, svc.settings.var_dir, file.filename, file.stream, group_id=group_id,
-                                      tag_ids=tag_ids, created_by=g.user.id, tz=svc.settings.timezone, now=svc.now())
+                                      tag_ids=tag_ids, created_by=g.user.id, tz=svc.settings.timezone, now=svc.now(),
+                                      permissions=g.permissions)
     except CrmError as exc:
         flash(exc.message, "danger")
         return redirect(url_for("imports.index"))

@@ -23,8 +23,9 @@ from crm.leads.fields import STANDARD_FIELDS
 from crm.leads.logs import STAGE_LABELS
 from crm.leads.models import LEAD_STATUSES, LeadAssignment, LeadChannel, LeadLog, LeadScene
 from crm.people.models import User
+from crm import scope
 from crm.tags.models import Tag
-from web.auth.guards import permission_required
+from web.auth.guards import current_viewer, permission_required
 from web.console.forms_common import error_map, pages, parse_local, query_args, read, selected_ids
 from web.extensions import services
 
@@ -50,11 +51,6 @@ def _masked() -> bool:
     return "pii.view" not in g.permissions
 
 
-def _own_only():
-    """Without 查看全部线索 (leads.view_all) a user sees only the leads assigned to them."""
-    return None if "leads.view_all" in g.permissions else g.user.id
-
-
 def _actor() -> str:
     return g.user.display_name or g.user.username
 
@@ -74,7 +70,8 @@ def _names(session, leads) -> dict:
     """Names of the customers and tags on one page of leads (one query each)."""
     customer_ids = {lead.customer_id for lead in leads if lead.customer_id}
     tag_ids = {t for lead in leads for t in (lead.tag_ids or [])}
-    customers = dict(session.exec(select(Customer.id, Customer.name).where(col(Customer.id).in_(customer_ids))).all()) \
+    customers = dict(session.exec(select(Customer.id, Customer.name).where(col(Customer.id).in_(customer_ids),
+                                                                       scope.customers(current_viewer()))).all()) \
         if customer_ids else {}
     tags = dict(session.exec(select(Tag.id, Tag.name).where(col(Tag.id).in_(tag_ids))).all()) if tag_ids else {}
     return {"customer_names": customers, "tag_names": tags}
@@ -95,7 +92,7 @@ def index():
 
     def load(s):
         rows, total = service.list_leads(s, **filters, page=page, size=PER_PAGE, sort_by=sort_by, sort_order=order,
-                                         viewer_user_id=_own_only())
+                                         viewer=current_viewer())
         return {"rows": rows, "total": total, **_choices(s), **_names(s, rows)}
 
     data = read(load)
@@ -105,16 +102,9 @@ def index():
                            can_assign="leads.assign" in g.permissions, **data)
 
 
-def _check_own(session, lead_id: int) -> None:
-    """Refuses (as not found) a lead a salesperson may not see."""
-    lead = service.get_lead(session, lead_id)
-    if _own_only() is not None and lead.assignee_user_id != g.user.id:
-        raise LeadNotFound(f"线索 {lead_id} 不存在")
-
-
 def _assign(lead_id: int, user_id, group_id) -> None:
     with services().db.write() as s:
-        _check_own(s, lead_id)
+        service.get_lead(s, lead_id, current_viewer())  # someone else's lead is not found
         manual_assign(s, lead_id, user_id=user_id, group_id=group_id, actor=_actor(), now=services().now(),
                       actor_id=g.user.id)
 
@@ -155,19 +145,25 @@ def _field_labels(scene) -> dict:
 
 
 def _detail(session, lead_id: int) -> dict:
-    _check_own(session, lead_id)
-    lead = service.get_lead(session, lead_id)
+    lead = service.get_lead(session, lead_id, current_viewer())
     scene = session.get(LeadScene, lead.scene_id)
     logs = session.exec(select(LeadLog).where(LeadLog.lead_id == lead_id).order_by(LeadLog.created_at, LeadLog.id)).all()
     assignments = session.exec(select(LeadAssignment).where(LeadAssignment.lead_id == lead_id)
                                .order_by(LeadAssignment.id)).all()
     choices = _choices(session)
     return {"lead": lead, "scene": scene, "channel": session.get(LeadChannel, lead.channel_id) if lead.channel_id else None,
-            "customer": session.get(Customer, lead.customer_id) if lead.customer_id else None,
+            "customer": _customer(session, lead.customer_id),
             "logs": logs, "assignments": assignments, "labels": _field_labels(scene),
             "next_statuses": [(s, LEAD_STATUSES[s]) for s in service.STATUS_FLOW.get(lead.status, ()) if s in LEAD_STATUSES],
             "user_names": dict(choices["users"]), "group_names": dict(choices["groups"]),
             "tag_names": _names(session, [lead])["tag_names"], **choices}
+
+
+def _customer(session, customer_id):
+    """The lead's customer, when the viewer may see that customer too (else no name shown)."""
+    rows = session.exec(select(Customer).where(Customer.id == customer_id, scope.customers(current_viewer()))).all() \
+        if customer_id else []
+    return rows[0] if rows else None
 
 
 def pretty(data, masked: bool) -> str:
@@ -219,7 +215,7 @@ def change_status(lead_id: int):
 
     def act():
         with services().db.write() as s:
-            service.update_lead(s, lead_id, {"status": status}, _actor())
+            service.update_lead(s, lead_id, {"status": status}, _actor(), viewer=current_viewer())
 
     return _change(lead_id, act, f"状态已改为「{LEAD_STATUSES.get(status, status)}」", {"status": status})
 
@@ -231,7 +227,8 @@ def add_note(lead_id: int):
 
     def act():
         with services().db.write() as s:
-            service.add_note(s, lead_id, text, _actor(), services().now(), services().settings.timezone)
+            service.add_note(s, lead_id, text, _actor(), services().now(), services().settings.timezone,
+                             viewer=current_viewer())
 
     return _change(lead_id, act, "备注已添加", {"note": text})
 

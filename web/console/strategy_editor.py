@@ -52,7 +52,8 @@ def _editor_data(session, strategy_id: int | None, group_id: int | None) -> dict
     return {
         "strategy": strategy,
         "groups": [{"id": x.id, "name": x.name} for x in group_service.list_groups(session)],
-        "events": [{"id": e.id, "name": e.name, "code": e.code, "enabled": e.enabled, "fields": e.fields or []}
+        "events": [{"id": e.id, "name": e.name, "code": e.code, "label": e.picker_label(), "enabled": e.enabled,
+                    "fields": e.fields or []}
                    for e in events],
     }
 

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 
 from crm.errors import CrmError, NotFound
 from crm.sales import templates as service
-from web.auth.guards import permission_required
+from web.auth.guards import current_viewer, permission_required
 from web.console.forms_common import error_map, json_error, read
 from web.console.masking_filters import mask_list
 from web.console.worktasks_forms import save, tz
@@ -87,9 +87,11 @@ def preview():
     body = request.get_json(silent=True) or request.form.to_dict()
     try:
         customer_id = int(body.get("customer_id") or 0) or None
-        out = read(lambda s: service.preview(s, body, customer_id, tz()))
+        out = read(lambda s: service.preview(s, body, customer_id, tz(), viewer=current_viewer()))
     except (TypeError, ValueError):
         return json_error(CrmError("客户编号无效"))
+    except NotFound as exc:  # unknown, or not a customer this user may see: the same answer
+        return json_error(exc, 404)
     except CrmError as exc:
         return json_error(exc)
     # The rendered text may contain the customer's number: lists-level masking applies.

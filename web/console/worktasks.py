@@ -8,11 +8,11 @@ from crm.customers.models import Customer
 from crm.errors import CrmError, NotFound
 from crm.sales import task_views
 from crm.sales.followups import STATUSES as FOLLOW_STATUSES, WAYS, list_follow_ups, record_follow_up
-from crm.sales.models import Task
+from crm.scope import load
 from crm.sales.task_dates import DATE_BUCKET_LABELS
 from crm.sales.tasks import (KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS, create_task, get_task, move_task,
                              set_status, update_task)
-from web.auth.guards import has_permission, permission_required
+from web.auth.guards import current_viewer, has_permission, permission_required
 from web.console.masking_filters import mask_list
 from web.console.forms_common import PER_PAGE, error_map, json_error, page_arg, pages, read, selected_ids
 from web.console.worktasks_forms import (follow_form, me, now, posted_task_values, save, sees_all, task_form,
@@ -34,17 +34,15 @@ def _filter(kind=None) -> task_views.TaskFilter:
     a = request.args
     return task_views.TaskFilter(user_id=me(), scope=_scope(), status=a.get("status") or None,
                                  priority=a.get("priority") or None, kind=kind or a.get("kind") or None,
-                                 search=a.get("q", ""), page=page_arg(), per_page=PER_PAGE)
+                                 search=a.get("q", ""), page=page_arg(), per_page=PER_PAGE, viewer=current_viewer())
 
 
-def _visible_task(session, task_id: int) -> Task:
+def _visible_task(session, task_id: int):
+    """The task through crm.scope: someone else's task, or one on a customer no longer theirs, is a 404."""
     try:
-        task = get_task(session, task_id)
+        return get_task(session, task_id, current_viewer())
     except NotFound:
         abort(404)
-    if not sees_all() and me() not in (task.owner_id, task.creator_id):
-        abort(403, description="只能查看自己负责或自己创建的任务")
-    return task
 
 
 @bp.get("/worktasks")
@@ -55,7 +53,7 @@ def index():
     f = _filter()
 
     def load(s):
-        data = {"counts": task_views.counts(s, me())}
+        data = {"counts": task_views.counts(s, me(), current_viewer())}
         if view == "list":
             data["rows"], data["total"] = task_views.list_tasks(s, f)
         else:
@@ -80,7 +78,7 @@ def task_new():
     if request.method == "POST":
         data = task_form()
         try:
-            task = save(lambda s: create_task(s, data, creator_id=me(), now=now()))
+            task = save(lambda s: create_task(s, data, creator_id=me(), now=now(), viewer=current_viewer()))
         except CrmError as exc:
             return _form_page(None, posted_task_values(data), error_map(exc), 400)
         flash(f"已创建任务「{task.title}」", "success")
@@ -99,7 +97,7 @@ def task_edit(task_id: int):
             abort(403, description="缺少权限：管理任务与跟进（worktasks.manage）")
         data = task_form()
         try:
-            save(lambda s: update_task(s, task_id, data, now=now()))
+            save(lambda s: update_task(s, task_id, data, now=now(), viewer=current_viewer()))
         except CrmError as exc:
             return _form_page(task, posted_task_values(data), error_map(exc), 400)
         flash("任务已保存", "success")
@@ -115,7 +113,7 @@ def task_move(task_id: int):
     try:
         position = int(body.get("position") or 0)
         task = save(lambda s: move_task(s, task_id, str(body.get("kind") or ""), str(body.get("column") or ""),
-                                        position, now=now(), tz=tz()))
+                                        position, now=now(), tz=tz(), viewer=current_viewer()))
     except (TypeError, ValueError):
         return json_error(CrmError("位置无效"))
     except CrmError as exc:
@@ -132,19 +130,13 @@ def task_status():
     back = request.form.get("next") or url_for("worktasks.index", view="list")
     if not back.startswith("/") or back.startswith("//"):
         back = url_for("worktasks.index")
-    allowed = read(lambda s: [t for t in ids if sees_all() or me() in _people(s, t)])
     try:
-        count = save(lambda s: set_status(s, allowed, status, now=now()))
+        count = save(lambda s: set_status(s, ids, status, now=now(), viewer=current_viewer()))
     except CrmError as exc:
         flash(exc.message, "error")
         return redirect(back)
     flash(f"已更新 {count} 个任务为「{STATUS_LABELS.get(status, status)}」", "success" if count else "warning")
     return redirect(back)
-
-
-def _people(session, task_id: int) -> tuple:
-    task = session.get(Task, task_id)
-    return (task.owner_id, task.creator_id) if task else ()
 
 
 @bp.get("/worktasks/followups")
@@ -156,7 +148,8 @@ def followups():
 
     def load(s):
         rows, total = task_views.list_tasks(s, f)
-        records = [{"r": r, "content": mask_list(r.content)} for r in list_follow_ups(s, user_id=me(), limit=20)]
+        records = [{"r": r, "content": mask_list(r.content)}
+                   for r in list_follow_ups(s, user_id=me(), limit=20, viewer=current_viewer())]
         return {"rows": rows, "total": total, "records": records}
 
     data = read(load)
@@ -171,7 +164,10 @@ def followup_new():
     task_id = request.values.get("task_id", type=int)
     task = read(lambda s: _visible_task(s, task_id)) if task_id else None
     customer_id = task.customer_id if task and task.customer_id else request.values.get("customer_id", type=int)
-    customer = read(lambda s: s.get(Customer, customer_id)) if customer_id else None
+    try:  # another salesperson's customer is not found: its name never shows
+        customer = read(lambda s: load(s, current_viewer(), Customer, customer_id)) if customer_id else None
+    except NotFound:
+        abort(404)
     values = {"way": "phone", "status": "following", "maturity": 0, "content": ""}
     errors: dict = {}
     if request.method == "POST":
@@ -179,7 +175,7 @@ def followup_new():
         data["task_id"] = task.id if task else None
         data["customer_id"] = customer.id if customer else data["customer_id"]
         try:
-            save(lambda s: record_follow_up(s, data, me(), now=now(), tz=tz()))
+            save(lambda s: record_follow_up(s, data, me(), now=now(), tz=tz(), viewer=current_viewer()))
         except CrmError as exc:
             values, errors = {**request.form.to_dict()}, error_map(exc)
         else:

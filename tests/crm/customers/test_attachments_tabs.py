@@ -8,24 +8,25 @@ import pytest
 from crm.customers import attachments, tabs
 from crm.customers.detail import customer_detail
 from crm.errors import CrmError
+from crm.scope import SYSTEM
 
 
 def test_attachment_saved_safely_and_capped(services, make_customer):
     c = make_customer(name="甲", mobile="13800138000")
     var = services.settings.var_dir
     with services.db.write() as s:
-        row = attachments.save_attachment(s, var, c.id, "../../etc/合同 v1.pdf", io.BytesIO(b"%PDF-1"), None)
+        row = attachments.save_attachment(s, var, c.id, "../../etc/合同 v1.pdf", io.BytesIO(b"%PDF-1"), None, viewer=SYSTEM)
     assert row.filename == "合同 v1.pdf" and row.size == 6
     with services.db.read() as s:
-        meta, path = attachments.attachment_path(s, var, c.id, row.id)
+        meta, path = attachments.attachment_path(s, var, c.id, row.id, viewer=SYSTEM)
     assert (var / "attachments").resolve() in path.parents and path.read_bytes() == b"%PDF-1"
     with services.db.write() as s, pytest.raises(CrmError, match="文件太大"):
-        attachments.save_attachment(s, var, c.id, "big.bin", io.BytesIO(b"x" * 11), None, max_bytes=10)
+        attachments.save_attachment(s, var, c.id, "big.bin", io.BytesIO(b"x" * 11), None, max_bytes=10, viewer=SYSTEM)
     with services.db.write() as s, pytest.raises(CrmError, match="不允许"):
-        attachments.save_attachment(s, var, c.id, "x.html", io.BytesIO(b"<script>"), None)
+        attachments.save_attachment(s, var, c.id, "x.html", io.BytesIO(b"<script>"), None, viewer=SYSTEM)
     assert len(list((var / "attachments" / str(c.id)).iterdir())) == 1
     with services.db.read() as s:
-        d = customer_detail(s, c.id)
+        d = customer_detail(s, c.id, SYSTEM)
     assert [a.filename for a in d["attachments"]] == ["合同 v1.pdf"]
     assert d["growth"][0]["summary"] == "上传附件「合同 v1.pdf」"
 

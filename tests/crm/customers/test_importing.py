@@ -99,3 +99,34 @@ def test_import_into_group_with_tags_csv_gbk(services, custom_fields):
 def test_bad_file_fails_job_with_reason(services):
     job = _run(services, b"not a zip", filename="x.xlsx")
     assert job.status == "failed" and "Excel" in job.message
+
+
+def test_total_counts_rows_not_error_cells(services, custom_fields):
+    """A row with three bad cells is one failed row: 共 3 行, not 共 5 行."""
+    data = xlsx_bytes([HEADER,
+                       ["张三", "13800138000", "", "", "", "", ""],
+                       ["李四", "12345", "not-an-email", "", "很多", "", ""],
+                       ["王五", "13900139000", "", "", "", "", ""]])
+    job = _run(services, data)
+    assert job.status == "done", job.message
+    assert (job.total, job.done, job.ok, job.failed) == (3, 3, 2, 1)
+    assert job.message.startswith("共 3 行") and "失败 1" in job.message
+    sheet = load_workbook(services.settings.var_dir / job.result_path).worksheets[0]
+    assert {r[0].value for r in sheet.iter_rows(min_row=2)} == {3} and sheet.max_row == 4  # three cells of row 3
+
+
+def test_an_import_updates_only_customers_the_uploader_may_see(services, custom_fields, make_customer):
+    """A 部门经理's file naming another salesperson's customer neither updates nor names it."""
+    theirs = make_customer(name="李四机密", mobile="13900139000", email="ls@example.com", city="北京")
+    data = xlsx_bytes([HEADER, ["改名", "13900139000", "", "上海", "", "", ""],
+                       ["新人", "13700137000", "ls@example.com", "", "", "", ""],
+                       ["王五", "13600136000", "", "", "", "", ""]])
+    job = _run(services, data, created_by=None, permissions=["customers.import", "customers.view"])
+    assert job.status == "done", job.message
+    assert (job.ok, job.failed) == (1, 2)
+    with services.db.read() as s:
+        row = s.get(Customer, theirs.id)
+        assert (row.name, row.city) == ("李四机密", "北京")
+    sheet = load_workbook(services.settings.var_dir / job.result_path).worksheets[0]
+    reasons = [r[2].value for r in sheet.iter_rows(min_row=2)]
+    assert all("不在你的可见范围内" in r for r in reasons) and not any("李四" in r for r in reasons)

@@ -11,6 +11,7 @@ from crm.groups import allocation, membership, recycle
 from crm.groups.models import CrmLog, GroupLink
 from crm.groups.requests import request_customers
 from crm.sales.models import Task
+from crm.scope import SYSTEM
 
 EVERYONE = {"mode": "conditions", "rows": [{"field": "tag_score", "op": "gte", "value": 0}]}
 
@@ -73,10 +74,10 @@ def test_transfer_all_and_selected_with_records(world, services):
     private = world.customers(1, owner_id=leaving)
     world.write(lambda s: s.add(Task(title="跟进", kind="follow_up", customer_id=ids[0], owner_id=leaving)))
     with pytest.raises(CrmError) as err:
-        world.write(lambda s: membership.transfer(s, leaving, outsider, reason="离职"))
+        world.write(lambda s: membership.transfer(s, leaving, outsider, reason="离职", viewer=SYSTEM))
     assert "不是分组「测试组」的成员" in err.value.message
-    assert world.write(lambda s: membership.transfer(s, leaving, li, [ids[0]], "调岗", operator_id=li)) == 1
-    assert world.write(lambda s: membership.transfer(s, leaving, li, None, "业务员离职", operator_id=li)) == 3
+    assert world.write(lambda s: membership.transfer(s, leaving, li, [ids[0]], "调岗", operator_id=li, viewer=SYSTEM)) == 1
+    assert world.write(lambda s: membership.transfer(s, leaving, li, None, "业务员离职", operator_id=li, viewer=SYSTEM)) == 3
     assert set(_assignees(world, g).values()) == {li}
     owners = dict(world.rows(select(Customer.id, Customer.owner_id).where(Customer.id.in_(ids[:3] + private))))
     assert set(owners.values()) == {li}
@@ -87,7 +88,7 @@ def test_transfer_all_and_selected_with_records(world, services):
     assert sorted(r[0] for r in records[1:]) == [ids[1], ids[2], private[0]]
     assert {r[3:5] for r in records[1:]} == {("全部转移", "业务员离职")}
     with pytest.raises(CrmError):
-        world.write(lambda s: membership.transfer(s, li, li))
+        world.write(lambda s: membership.transfer(s, li, li, viewer=SYSTEM))
 
 
 def test_request_more_customers_limits(world, services, clock):
@@ -122,3 +123,20 @@ def test_request_refused_when_not_allowed(world, clock):
     with pytest.raises(CrmError) as err:
         world.write(lambda s: request_customers(s, g, a, clock.now()))
     assert err.value.message == "分组「组」未开启请求客户"
+
+
+def test_a_manager_transfers_only_the_customers_of_groups_they_manage(world, services):
+    """crm.scope bounds a transfer: 部门经理 of 一组 cannot hand over the salesperson's 二组 customers."""
+    from crm.scope import Viewer
+
+    boss, sales, heir = world.user("boss"), world.user("sales"), world.user("heir")
+    g1 = world.group("一组", managers=[boss], sales=[sales, heir])
+    g2 = world.group("二组", sales=[sales, heir])
+    mine, other = world.customers(2), world.customers(2)
+    world.write(lambda s: membership.assign(s, mine, g1, sales, None))
+    world.write(lambda s: membership.assign(s, other, g2, sales, None))
+    manager = Viewer(boss, frozenset({"customers.transfer"}))
+    assert world.write(lambda s: membership.transfer(s, sales, heir, None, "离职", boss, viewer=manager)) == 2
+    assert world.write(lambda s: membership.transfer(s, sales, heir, other, "离职", boss, viewer=manager)) == 0
+    owners = dict(world.rows(select(Customer.id, Customer.owner_id).where(Customer.id.in_(mine + other))))
+    assert [owners[c] for c in mine] == [heir, heir] and [owners[c] for c in other] == [sales, sales]

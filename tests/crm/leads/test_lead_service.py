@@ -13,6 +13,7 @@ from crm.leads.models import Lead, LeadLog, LeadTag
 from crm.leads.service import add_note, get_lead, lead_dict, list_leads, update_lead
 from crm.tags.categories import create_category
 from crm.tags.service import create_tag
+from crm.scope import SYSTEM
 from handlers.registry import default_registry
 from engine.lead_scenes import save_scene
 
@@ -53,21 +54,21 @@ def test_status_flow_and_corrections_are_logged(services, scene_id):
     [lead_id] = _submit(services, scene_id, {"name": "孙八", "phone": "13900139000"})
     with services.db.write() as s:
         with pytest.raises(LeadsError, match="不能从「新线索」改为「已转化」"):
-            update_lead(s, lead_id, {"status": "CONVERTED"}, "admin")
+            update_lead(s, lead_id, {"status": "CONVERTED"}, "admin", viewer=SYSTEM)
     with services.db.write() as s:
         with pytest.raises(LeadsError, match="请先分配"):
-            update_lead(s, lead_id, {"status": "ASSIGNED"}, "admin")
+            update_lead(s, lead_id, {"status": "ASSIGNED"}, "admin", viewer=SYSTEM)
     with services.db.write() as s:
-        update_lead(s, lead_id, {"status": "QUALIFIED", "lead_data": {"phone": "", "mobile": "+86 137 0013 7000"}}, "admin")
-        add_note(s, lead_id, "客户说下周再联系", "admin")
+        update_lead(s, lead_id, {"status": "QUALIFIED", "lead_data": {"phone": "", "mobile": "+86 137 0013 7000"}}, "admin", viewer=SYSTEM)
+        add_note(s, lead_id, "客户说下周再联系", "admin", viewer=SYSTEM)
     with services.db.write() as s:
         with pytest.raises(LeadsError) as err:
-            update_lead(s, lead_id, {"lead_data": {"email": "not-an-email"}}, "admin")
+            update_lead(s, lead_id, {"lead_data": {"email": "not-an-email"}}, "admin", viewer=SYSTEM)
         assert "lead_data.email" in err.value.errors
         with pytest.raises(LeadsError, match="不支持修改"):
-            update_lead(s, lead_id, {"owner": 1}, "admin")
+            update_lead(s, lead_id, {"owner": 1}, "admin", viewer=SYSTEM)
         with pytest.raises(LeadNotFound):
-            get_lead(s, 999)
+            get_lead(s, 999, SYSTEM)
     with services.db.read() as s:
         lead = s.get(Lead, lead_id)
         assert lead.status == "QUALIFIED" and lead.mobile == "13700137000" and "下周" in lead.notes
@@ -80,9 +81,9 @@ def test_related_customer_and_masked_view(services, scene_id):
                                              "message": "回电 13600136000"})
     with services.db.write() as s:
         customer = create_customer(s, {"name": "周九"})
-        update_lead(s, lead_id, {"related_customer_id": customer.id}, "admin")
+        update_lead(s, lead_id, {"related_customer_id": customer.id}, "admin", viewer=SYSTEM)
         with pytest.raises(LeadsError, match="不存在"):
-            update_lead(s, lead_id, {"related_customer_id": 4242}, "admin")
+            update_lead(s, lead_id, {"related_customer_id": 4242}, "admin", viewer=SYSTEM)
     with services.db.read() as s:
         lead = s.get(Lead, lead_id)
         assert lead.customer_id == customer.id

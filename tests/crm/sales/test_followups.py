@@ -15,6 +15,7 @@ from crm.groups.models import CustomerGroup, GroupLink, GroupMember
 from crm.sales.followups import list_follow_ups, record_follow_up
 from crm.sales.models import FollowUp, Task
 from crm.sales.tasks import create_follow_up_tasks
+from crm.scope import SYSTEM
 from events.models import EventRecord
 
 TZ = "Asia/Shanghai"
@@ -36,7 +37,7 @@ def test_follow_up_marks_task_done_and_updates_counters(db, clock, people):
     with db.write() as s:
         fu = record_follow_up(s, {"customer_id": cust, "task_id": task_id, "content": "电话沟通，有意向",
                                   "way": "phone", "status": "intent", "maturity": 60,
-                                  "next_follow_on": date(2026, 11, 25)}, me, now=clock.now(), tz=TZ)
+                                  "next_follow_on": date(2026, 11, 25)}, me, now=clock.now(), tz=TZ, viewer=SYSTEM)
         fu_id = fu.id
     with db.read() as s:
         task = s.get(Task, task_id)
@@ -61,14 +62,14 @@ def test_second_follow_up_counts_again_and_bad_input_writes_nothing(db, clock, p
     me = people.user("sales1")
     cust = people.customer("赵六")
     with db.write() as s:
-        record_follow_up(s, {"customer_id": cust, "content": "微信问候", "way": "wechat"}, me, now=clock.now())
+        record_follow_up(s, {"customer_id": cust, "content": "微信问候", "way": "wechat"}, me, now=clock.now(), viewer=SYSTEM)
     clock.advance(hours=2)
     with db.write() as s:
         record_follow_up(s, {"customer_id": cust, "content": "上门拜访", "way": "visit", "status": "deal",
-                             "maturity": 100}, me, now=clock.now())
+                             "maturity": 100}, me, now=clock.now(), viewer=SYSTEM)
     with db.write() as s, pytest.raises(CrmError) as err:
         record_follow_up(s, {"customer_id": cust, "content": "", "way": "pigeon", "maturity": 101,
-                             "task_id": 424242}, me, now=clock.now())
+                             "task_id": 424242}, me, now=clock.now(), viewer=SYSTEM)
     assert set(err.value.errors) == {"content", "way", "maturity", "task_id"}
     with db.read() as s:
         c = s.get(Customer, cust)

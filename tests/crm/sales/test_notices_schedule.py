@@ -13,6 +13,7 @@ from crm.people.models import Department, Notification, Role, UserDepartment, Us
 from crm.sales.notices import add_attachment, attachment_file, can_read, save_draft, send_notice
 from crm.sales.schedule import CRON_SPECS
 from crm.sales.tasks import create_task
+from crm.scope import SYSTEM
 from events.models import EventRecord
 
 
@@ -69,9 +70,9 @@ def test_reminders_and_overdue_once(services, clock, people):
     now = clock.now()
     with services.db.write() as s:
         t = create_task(s, {"title": "回访客户", "owner_id": me, "remind_at": now + timedelta(minutes=10),
-                            "deadline": now + timedelta(hours=1)}, creator_id=me, now=now)
+                            "deadline": now + timedelta(hours=1)}, creator_id=me, now=now, viewer=SYSTEM)
         create_task(s, {"title": "已完成", "owner_id": me, "deadline": now - timedelta(hours=1), "status": "done"},
-                    creator_id=me, now=now)
+                    creator_id=me, now=now, viewer=SYSTEM)
         tid = t.id
     assert fn(services) == "任务提醒 0 条，新逾期任务 0 个"
     clock.advance(minutes=10)
@@ -85,3 +86,21 @@ def test_reminders_and_overdue_once(services, clock, people):
         events = s.exec(select(EventRecord).where(EventRecord.event_code == "crm.task_overdue")).all()
     assert titles == ["任务提醒：回访客户", "任务已逾期：回访客户"]
     assert len(events) == 1 and events[0].data["task_id"] == tid
+
+
+def test_a_stale_task_reminds_no_one_of_a_customer_handed_over(services, clock, people):
+    """A 跟进任务 left with A after the customer went to B is marked, but A is not told its name."""
+    a, b = people.user("sales_a"), people.user("sales_b")
+    handed = people.customer("王五旧客", owner_id=b)
+    now = clock.now()
+    with services.db.write() as s:
+        for title, customer in (("跟进客户 王五旧客", handed), ("无客户的任务", None)):
+            create_task(s, {"title": title, "owner_id": a, "customer_id": customer, "remind_at": now,
+                            "deadline": now + timedelta(minutes=1)}, creator_id=a, now=now, viewer=SYSTEM)
+    clock.advance(minutes=5)
+    assert CRON_SPECS[0][3](services) == "任务提醒 2 条，新逾期任务 2 个"
+    with services.db.read() as s:
+        titles = [n.title for n in s.exec(select(Notification).order_by(Notification.id))]
+        events = s.exec(select(EventRecord).where(EventRecord.event_code == "crm.task_overdue")).all()
+    assert titles == ["任务提醒：无客户的任务", "任务已逾期：无客户的任务"]
+    assert len(events) == 2  # strategies still hear of every overdue task

@@ -440,7 +440,7 @@
     [["", "请选择策略组"]].concat(D.groups.map(function (g) { return [g.id, g.name]; })).forEach(function (o) {
       groupSel.appendChild(el("option", { value: o[0], text: o[1] }));
     });
-    [["", "请选择事件"]].concat(D.events.map(function (e) { return [e.id, e.name + (e.enabled ? "" : "（已禁用）")]; })).forEach(function (o) {
+    [["", "请选择事件"]].concat(D.events.map(function (e) { return [e.id, e.label + (e.enabled ? "" : "（已禁用）")]; })).forEach(function (o) {
       eventSel.appendChild(el("option", { value: o[0], text: o[1] }));
     });
     ["name", "group_id", "event_id", "starts_at", "ends_at"].forEach(function (k) {
