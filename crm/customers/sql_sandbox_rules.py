@@ -7,7 +7,9 @@ from typing import Iterable
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
+from sqlglot.tokens import TokenType
 
 from crm.errors import CrmError
 
@@ -29,6 +31,14 @@ def check_select(sql: str, dialect: str) -> str:
     if len(sql) > MAX_SQL_CHARS:
         raise CrmError("SQL 过长", {"sql": f"SQL 最多 {MAX_SQL_CHARS} 个字符"})
     try:
+        # Tokens first (the dialect's own quoting rules, E'\'' included), so a second statement
+        # or a non-SELECT is named even when the parser would not understand it.
+        tokens = Dialect.get_or_raise(dialect).tokenize(sql)
+        ends = [i for i, t in enumerate(tokens) if t.token_type == TokenType.SEMICOLON]
+        if any(i < len(tokens) - 1 for i in ends):
+            raise CrmError("只允许一条查询语句", {"sql": "只允许一条 SELECT 语句（不能用分号连接多条语句）"})
+        if tokens and tokens[0].token_type not in (TokenType.SELECT, TokenType.WITH, TokenType.L_PAREN):
+            raise CrmError("只允许查询语句", {"sql": "只允许 SELECT（或 WITH … SELECT）语句"})
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except SqlglotError as exc:
         reason = str(exc).split("\n")[0][:200]
