@@ -145,14 +145,19 @@ def test_huge_values_are_refused_or_interrupted(db, seeded):
         quick.dispose()
 
 
-def test_row_cap(db, seeded):
-    small = _bounded(db, max_rows=3)
+def _refused_with(db, sql: str, **bounds) -> str:
+    """The sandbox's reason for refusing `sql` when configured with `bounds`."""
+    other = _bounded(db, **bounds)
     try:
         with pytest.raises(CrmError) as exc:
-            run_readonly_select(small, "select id from customer")
-        assert "超过 3 行" in exc.value.errors["sql"]
+            run_readonly_select(other, sql)
+        return exc.value.errors["sql"]
     finally:
-        small.dispose()
+        other.dispose()
+
+
+def test_row_cap(db, seeded):
+    assert "超过 3 行" in _refused_with(db, "select id from customer", max_rows=3)
 
 
 # --- PostgreSQL: the role is the boundary, whatever the text checks miss -------------------------
@@ -207,17 +212,7 @@ def test_postgres_runner_refuses_the_oracle_even_without_the_parser(db, seeded):
 def test_postgres_never_runs_custom_sql_as_a_privileged_role(db, seeded):
     if not db.is_postgres:
         pytest.skip("PostgreSQL runner")
-    app_role = _bounded(db, database_url=db.url)  # misconfigured: the application's (superuser) role
-    try:
-        with pytest.raises(CrmError) as exc:
-            run_readonly_select(app_role, "select id from customer")
-        assert "权限过大" in exc.value.errors["sql"]
-    finally:
-        app_role.dispose()
-    missing = _bounded(db, database_url=db.url.replace("ckb@", "ckb_nobody@"))
-    try:
-        with pytest.raises(CrmError) as exc:
-            run_readonly_select(missing, "select id from customer")
-        assert "只读数据库账号" in exc.value.errors["sql"]
-    finally:
-        missing.dispose()
+    # Misconfigured with the application's own (superuser) role: refused before the query runs.
+    assert "权限过大" in _refused_with(db, "select id from customer", database_url=db.url)
+    nobody = db.url.replace("ckb@", "ckb_nobody@")
+    assert "只读数据库账号" in _refused_with(db, "select id from customer", database_url=nobody)
