@@ -18,6 +18,18 @@ READABLE_TABLES = frozenset({
     "group_member", "follow_up", "sales_task", "growth_record", "custom_field", "enum_type",
 })
 MAX_SQL_CHARS = 10_000
+# Functions a customer query never needs, refused by name as an early, readable answer (the
+# database role is what actually stops them reading or changing anything): session settings,
+# locks and notifications shared with the application, server files, dynamic SQL, extensions.
+FORBIDDEN_FUNCTIONS = frozenset({
+    "set_config", "pg_advisory_lock", "pg_advisory_lock_shared", "pg_advisory_xact_lock",
+    "pg_advisory_xact_lock_shared", "pg_try_advisory_lock", "pg_try_advisory_xact_lock", "pg_notify",
+    "pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf", "pg_read_file", "pg_read_binary_file",
+    "pg_ls_dir", "pg_stat_file", "lo_import", "lo_export", "lo_get", "lo_open", "dblink", "dblink_exec",
+    "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "cursor_to_xml", "table_to_xml",
+    "table_to_xmlschema", "table_to_xml_and_xmlschema", "schema_to_xml", "database_to_xml",
+    "load_extension", "readfile", "writefile", "edit", "fts3_tokenizer",
+})
 # Nodes that make a statement more than a read (sqlglot parses them inside a SELECT too).
 _WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Into, exp.Lock, exp.Create, exp.Drop,
            exp.Alter, exp.Command, exp.Set, exp.Transaction, exp.Commit, exp.Rollback)
@@ -50,6 +62,9 @@ def check_select(sql: str, dialect: str) -> str:
     tree = statements[0]
     if next(tree.find_all(*_WRITES), None) is not None:
         raise CrmError("只允许查询语句", {"sql": "只允许 SELECT：不能包含修改数据、SELECT INTO 或 FOR UPDATE 等加锁写法"})
+    for call in tree.find_all(exp.Anonymous):
+        if call.name.lower() in FORBIDDEN_FUNCTIONS:
+            raise CrmError("SQL 被安全策略拒绝", {"sql": f"不允许调用函数 {call.name}"})
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     for table in tree.find_all(exp.Table):
         name = table.name.lower()

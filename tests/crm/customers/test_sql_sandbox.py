@@ -79,6 +79,8 @@ def test_review_attacks_through_the_rule_preview_change_and_reveal_nothing(db, s
     ("select id into t from customer", "只允许"),
     ("select id from public.user_account", "user_account"),
     ("commit", "SELECT"),
+    ("select id from customer where pg_catalog.set_config('work_mem', '4GB', false) <> ''", "set_config"),
+    ("select id from customer where pg_advisory_lock(1) is null", "pg_advisory_lock"),
 ])
 def test_parser_accepts_exactly_one_select(sql, reason):
     for dialect in ("postgres", "sqlite"):
