@@ -27,6 +27,8 @@ def run_sqlite(db: Database, sql: str, timeout: float) -> list[int]:
     hidden = (hidden - READABLE_TABLES) | {"sqlite_master", "sqlite_schema", "sqlite_temp_master"}
     conn.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
     conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, bounds.max_value_bytes)
+    # LIKE/GLOB match inside one VM step, out of the progress handler's reach: keep patterns short.
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 1000)
 
     def authorizer(action, arg1, arg2, _db, _trigger):
         if action == sqlite3.SQLITE_READ and arg1 in hidden:
