@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from config.settings import Settings
+from config.sql_sandbox import SqlSandboxConfig
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Set-based services report how many rows an INSERT … SELECT touched; without this SQLAlchemy
@@ -126,8 +127,9 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 
 
 class Database:
-    def __init__(self, url: str, echo: bool = False):
+    def __init__(self, url: str, echo: bool = False, sandbox: Optional[SqlSandboxConfig] = None):
         self.url = url
+        self.sandbox = sandbox or SqlSandboxConfig()
         self.engine = make_engine(url, echo=echo)
         self._write_engine = self.engine.execution_options(ckb_write=True)
         path = url.split("///", 1)[-1] if url.startswith("sqlite") else ""
@@ -135,7 +137,7 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Database":
-        return cls(settings.resolved_database_url())
+        return cls(settings.resolved_database_url(), sandbox=SqlSandboxConfig.from_settings(settings))
 
     @property
     def dialect(self) -> str:

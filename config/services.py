@@ -9,6 +9,7 @@ from config.db import Database
 from config.redis_factory import make_redis
 from config.secrets_box import SecretBox
 from config.settings import Settings
+from config.sql_sandbox import SqlSandboxConfig
 
 
 @dataclass
@@ -20,6 +21,8 @@ class Services:
     secret_box: Optional[SecretBox] = None
 
     def __post_init__(self):
+        # A Database built by hand (tests, tools) still runs custom SQL with the configured bounds.
+        self.db.sandbox = SqlSandboxConfig.from_settings(self.settings)
         if self.secret_box is None:
             self.secret_box = SecretBox(self.settings.resolved_secret_key())
 

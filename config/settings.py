@@ -88,9 +88,14 @@ class Settings(BaseSettings):
     scheduler_sweep_seconds: float = 1.0
     run_background: bool = True
 
-    # Customer center: nightly auto-tag run (HH:MM, configured zone), SQL sandbox timeout.
+    # Customer center: nightly auto-tag run (HH:MM, configured zone), 自定义SQL sandbox bounds.
     autotag_cron: str = "05:30"
     sql_sandbox_timeout_seconds: float = 10.0
+    # PostgreSQL: the SELECT-only role custom SQL logs in as (README "自定义SQL 的只读账号");
+    # empty: the main URL with user ckb_sandbox and no password.
+    sql_sandbox_database_url: str = ""
+    sql_sandbox_max_rows: int = 1_000_000
+    sql_sandbox_max_value_bytes: int = 1_000_000
 
     # Device risk budget (风控): send gaps with jitter, caps, quiet hours (e.g. "22:00-08:00"; off when empty).
     budget_group_gap_min_seconds: float = 3.0

@@ -2,7 +2,9 @@
 
 As in 晓售: `${user_name}` becomes the event's data["user_name"]; an object or list becomes its
 JSON text. Templates can only read data — the sandbox blocks attribute tricks — and a
-variable the event does not carry is an error, never a silent empty string.
+variable the event does not carry is an error, never a silent empty string. Rendering has a
+work and size budget (events.template_budget): a template that exceeds it even with empty data
+is refused at save (find_variables, which every save path runs), and at render with the reason.
 """
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2 import ChainableUndefined, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta
+from jinja2.sandbox import SecurityError
+
+from events.template_budget import BudgetedSandbox, TemplateBudgetError, render, trial_render
 
 
 class PlaceholderError(ValueError):
@@ -28,7 +32,7 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-_env = SandboxedEnvironment(
+_env = BudgetedSandbox(
     variable_start_string="${",
     variable_end_string="}",
     # Block and comment syntax moved out of the way so literal "{%" or "{#" in text stays text.
@@ -41,6 +45,8 @@ _env = SandboxedEnvironment(
     autoescape=False,
     keep_trailing_newline=True,
 )
+# The same templates with every variable empty: the trial render at save.
+_trial_env = _env.overlay(undefined=ChainableUndefined)
 
 
 @lru_cache(maxsize=4096)
@@ -59,11 +65,20 @@ def render_text(text: str, data: dict) -> str:
     if not isinstance(text, str) or not has_placeholders(text):
         return text
     try:
-        return _compile(text).render(**data)
+        return render(_compile(text), data)
     except UndefinedError as exc:
         raise PlaceholderError(f"事件数据中没有变量：{exc.message}") from exc
     except SecurityError as exc:
         raise PlaceholderError(f"模板不允许的操作：{exc}") from exc
+    except TemplateBudgetError as exc:
+        raise PlaceholderError(str(exc)) from exc
+    except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, RecursionError) as exc:
+        raise PlaceholderError(f"模板渲染失败：{type(exc).__name__}") from exc
+
+
+@lru_cache(maxsize=4096)
+def _over_budget(text: str) -> str | None:
+    return trial_render(_trial_env.from_string(text), {})
 
 
 def render_value(value: Any, data: dict) -> Any:
@@ -83,9 +98,13 @@ def find_variables(value: Any) -> set[str]:
         if not has_placeholders(value):
             return set()
         try:
-            return set(meta.find_undeclared_variables(_env.parse(value)))
+            names = set(meta.find_undeclared_variables(_env.parse(value)))
         except TemplateSyntaxError as exc:
             raise PlaceholderError(f"模板语法错误（第 {exc.lineno} 行）：{exc.message}") from exc
+        reason = _over_budget(value)
+        if reason:
+            raise PlaceholderError(reason)
+        return names
     if isinstance(value, dict):
         return set().union(*(find_variables(v) for v in value.values())) if value else set()
     if isinstance(value, list):

@@ -8,6 +8,7 @@ the read-only sandbox. Customers in the recycle bin are never part of an audienc
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Iterable, Optional
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.sql import Select
@@ -18,6 +19,7 @@ from config.db import Database
 from crm.customers.fieldset import customer_fields, make_column_for, make_value_for
 from crm.customers.models import Customer
 from crm.customers.sql_sandbox import run_readonly_select
+from crm.customers.visibility import visible_customers_clause
 from crm.errors import CrmError
 from crm.tags.models import CustomerTag, Tag
 from rules.conditions import ConditionError, parse_conditions
@@ -84,12 +86,15 @@ def audience_select(session: Session, spec: dict, now: datetime | None = None, t
     return stmt
 
 
-def _filter_ids(session: Session, ids: list[int], spec: dict, now: datetime) -> list[int]:
-    """Sandbox ids narrowed to active customers and the spec's tag filters, in chunks."""
+def _filter_ids(session: Session, ids: list[int], spec: dict, now: datetime, visible=None) -> list[int]:
+    """Sandbox ids narrowed to active customers, the spec's tag filters and (when given) the
+    customers a viewer may see, in chunks."""
     out: list[int] = []
     include, exclude = _tag_ids(spec, "include_tags"), _tag_ids(spec, "exclude_tags")
     for start in range(0, len(ids), CHUNK):
         stmt = select(Customer.id).where(Customer.id.in_(ids[start:start + CHUNK]), Customer.status == "active")
+        if visible is not None:
+            stmt = stmt.where(visible)
         if include:
             stmt = stmt.where(_tag_clause(include, now))
         if exclude:
@@ -98,29 +103,41 @@ def _filter_ids(session: Session, ids: list[int], spec: dict, now: datetime) -> 
     return sorted(out)
 
 
-def audience_ids(db: Database, spec: dict, now: datetime | None = None, tz: str = "Asia/Shanghai",
-                 timeout_seconds: float = 10) -> list[int]:
+def audience_ids(db: Database, spec: dict, now: datetime | None = None, tz: str = "Asia/Shanghai") -> list[int]:
+    """Every customer of the audience (jobs: no viewer); a SQL audience runs in the sandbox with
+    the configured timeout (CKB_SQL_SANDBOX_TIMEOUT_SECONDS)."""
     now = now or utcnow()
     if spec.get("mode", "conditions") == "sql":
-        ids = sorted(set(run_readonly_select(db, spec.get("sql") or "", timeout_seconds)))
+        ids = sorted(set(run_readonly_select(db, spec.get("sql") or "")))
         with db.read() as session:
             return _filter_ids(session, ids, spec, now)
     with db.read() as session:
         return list(session.execute(audience_select(session, spec, now, tz).order_by(Customer.id)).scalars())
 
 
-def preview(db: Database, spec: dict, limit: int = 20, now: datetime | None = None, tz: str = "Asia/Shanghai") -> dict:
-    """How many customers match, and the first few (highest tag score first) to show before saving."""
+Viewer = tuple[Optional[int], Iterable[str]]  # (user id, permissions) of whoever asks
+
+
+def preview(db: Database, spec: dict, limit: int = 20, now: datetime | None = None, tz: str = "Asia/Shanghai",
+            viewer: Optional[Viewer] = None) -> dict:
+    """How many customers match, and the first few (highest tag score first) to show before saving;
+    with a viewer, only among the customers that user may see (a count is information too)."""
     with db.read() as session:
         validate_spec(session, spec, tz)
+    now = now or utcnow()
     if spec.get("mode", "conditions") == "sql":
-        ids = audience_ids(db, spec, now, tz)
-        count, sample_ids = len(ids), ids[:limit]
+        ids = sorted(set(run_readonly_select(db, spec.get("sql") or "")))
         with db.read() as session:
+            visible = visible_customers_clause(session, *viewer) if viewer is not None else None
+            ids = _filter_ids(session, ids, spec, now, visible)
+            count, sample_ids = len(ids), ids[:limit]
             customers = list(session.execute(select(Customer).where(Customer.id.in_(sample_ids))).scalars())
     else:
         with db.read() as session:
-            sub = audience_select(session, spec, now, tz).subquery()
+            stmt = audience_select(session, spec, now, tz)
+            if viewer is not None:
+                stmt = stmt.where(visible_customers_clause(session, *viewer))
+            sub = stmt.subquery()
             count = session.execute(select(func.count()).select_from(sub)).scalar() or 0
             customers = list(session.execute(
                 select(Customer).where(Customer.id.in_(select(sub.c.id)))

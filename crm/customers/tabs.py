@@ -1,20 +1,27 @@
 """客户详情TABS: extra tabs on the customer detail page, configured by an operator — either an
 external page (URL, shown in a sandboxed iframe, `{customer_id}` / `{mobile}` filled in) or a
 small UI template rendered in Jinja's sandbox with the customer's fields (no file, attribute or
-code access). Functions take a Session."""
+code access) under a work and size budget: a tab renders on every page view, so a template that
+exceeds it with a sample customer is refused at save, and one that exceeds it with a real
+customer shows the reason in its tab instead of slowing or breaking the page.
+Functions take a Session."""
 from __future__ import annotations
 
 from urllib.parse import quote, urlparse
 
 from jinja2 import TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import escape
 from sqlmodel import Session, select
 
 from crm.customers.models import DetailTab
 from crm.errors import CrmError, NotFound
+from events.template_budget import Budget, BudgetedSandbox, TemplateBudgetError, render, trial_render
 
 TAB_KINDS = {"url": "外部链接", "template": "UI 模板"}
-_ENV = ImmutableSandboxedEnvironment(autoescape=True)
+TAB_BUDGET = Budget(seconds=0.5, steps=50_000, output_chars=64 * 1024, value_chars=64 * 1024)
+_ENV = BudgetedSandbox(autoescape=True, budget=TAB_BUDGET)
+SAMPLE_CUSTOMER = {"id": 1, "name": "示例客户", "mobile": "13800000000", "email": "demo@example.com",
+                   "city": "上海", "source": "导入", "gender": "未知", "attrs": {}}
 
 
 def list_tabs(session: Session, enabled_only: bool = False) -> list[DetailTab]:
@@ -52,9 +59,12 @@ def _validate(data: dict) -> dict:
             errors["content"] = "链接须以 http:// 或 https:// 开头"
     else:
         try:
-            _ENV.from_string(clean["content"])
+            reason = trial_render(_ENV.from_string(clean["content"]), _context(SAMPLE_CUSTOMER))
         except TemplateError as exc:
             errors["content"] = f"模板语法错误：{exc}"
+        else:
+            if reason:
+                errors["content"] = reason
     if errors:
         raise CrmError("页签设置有误，请检查", errors)
     return clean
@@ -86,9 +96,15 @@ def tab_url(tab: DetailTab, customer: dict) -> str:
             .replace("{mobile}", quote(str(customer.get("mobile") or ""))))
 
 
+def _context(customer: dict) -> dict:
+    return {"customer": customer, "attrs": customer.get("attrs") or {}}
+
+
 def render_template_tab(tab: DetailTab, customer: dict) -> str:
     """HTML (auto-escaped) from the sandboxed template; an error becomes a Chinese message."""
     try:
-        return _ENV.from_string(tab.content).render(customer=customer, attrs=customer.get("attrs") or {})
+        return render(_ENV.from_string(tab.content), _context(customer))
+    except TemplateBudgetError as exc:
+        return f"<p class=\"field-error\">{escape(str(exc))}</p>"
     except Exception as exc:  # noqa: BLE001 - a broken operator template must not break the page
         return f"<p class=\"field-error\">模板渲染失败：{type(exc).__name__}</p>"

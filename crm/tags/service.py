@@ -9,6 +9,8 @@ signed-in user: a personal tag of someone else behaves as if it did not exist.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 from sqlalchemy import delete, func, insert, literal, or_, select
 from sqlmodel import Session
 
@@ -219,6 +221,8 @@ def normalise_spec(spec) -> dict:
     return out
 
 
-def preview_rule(db: Database, spec: dict, limit: int = 20, now=None, tz: str = "Asia/Shanghai") -> dict:
-    """预览: how many customers the rule matches now and the first few, before saving it."""
-    return audience.preview(db, normalise_spec(spec), limit=limit, now=now, tz=tz)
+def preview_rule(db: Database, spec: dict, limit: int = 20, now=None, tz: str = "Asia/Shanghai",
+                 viewer: Optional[audience.Viewer] = None) -> dict:
+    """预览: how many of the customers `viewer` (user id, permissions) may see the rule matches now
+    and the first few, before saving it."""
+    return audience.preview(db, normalise_spec(spec), limit=limit, now=now, tz=tz, viewer=viewer)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
 import pytest
 
 from crm.customers import enums, fields, service, tabs
+from crm.customers.models import DetailTab
 from crm.jobs.runner import JobRunner
 from crm.people import service as people
 from tests.crm.customers.conftest import xlsx_bytes
@@ -84,6 +86,20 @@ def test_detail_page_sections_and_tabs(signed_in, data):
     assert f"https://crm.example.com/c/{data['a'].id}" in html
     assert "frame-src https://crm.example.com" in resp.headers["Content-Security-Policy"]
     assert "13800138000" in html  # admin: full number on the detail page
+
+
+def test_runaway_tab_template_is_refused_at_save_and_named_on_the_page(signed_in, data, app_db):
+    token = get_csrf_token(signed_in, "/modeling/tabs/new")
+    nested = "{% for i in range(2000) %}{% for j in range(2000) %}{{ j }}{% endfor %}{% endfor %}"
+    resp = signed_in.post("/modeling/tabs/new", data={"csrf_token": token, "name": "慢", "kind": "template",
+                                                      "content": nested, "enabled": "1"})
+    assert resp.status_code == 400 and "模板渲染超出限制" in resp.get_data(as_text=True)
+    with app_db.write() as s:  # stored before the budget existed: each page view used to spend seconds
+        s.add(DetailTab(name="旧页签", kind="template", content=nested, enabled=True))
+    started = time.monotonic()
+    resp = signed_in.get(f"/customers/{data['a'].id}")
+    assert resp.status_code == 200 and time.monotonic() - started < 3
+    assert "模板渲染超出限制" in resp.get_data(as_text=True)
 
 
 def test_create_edit_and_attachment(signed_in, data, app):

@@ -81,6 +81,18 @@ def test_task_create_move_and_follow_up(client, admin, app_db):
     assert empty.status_code == 400 and "请填写跟进内容" in empty.get_data(as_text=True)
 
 
+def test_template_budget_is_a_named_refusal_at_save_and_preview(client, admin, app_db, login):
+    _customer(app_db, name="李四", mobile="13900139000")
+    token = _token(client, "/message-templates/new")
+    runaway = "${% for i in range(10**9) %}x${% endfor %}${name}"
+    saved = client.post("/message-templates/new", data={"csrf_token": token, "code": "t9", "name": "失控",
+                                                        "channel": "sms", "body": runaway, "enabled": "1"})
+    assert saved.status_code == 400 and "模板渲染超出限制" in saved.get_data(as_text=True)
+    preview = client.post("/message-templates/preview", json={"channel": "sms", "body": runaway},
+                          headers={"X-CSRFToken": token})
+    assert preview.status_code in (400, 422) and "模板渲染超出限制" in preview.get_data(as_text=True)
+
+
 def test_template_crud_preview_and_unknown_variable(app, client, admin, app_db, login):
     lisi = _customer(app_db, name="李四", mobile="13900139000")
     token = _token(client, "/message-templates/new")

@@ -108,7 +108,7 @@ def test_rule_editor_save_preview_and_autotag_job(client, admin_user, login, app
 
 def test_preview_masks_mobile_without_pii_permission(client, admin_user, login, app_db):
     _seed(app_db)
-    people.create_role(app_db, "tag_admin", "标签管理员", ["tags.view", "tags.manage"])
+    people.create_role(app_db, "tag_admin", "标签管理员", ["tags.view", "tags.manage", "customers.view_all"])
     people.create_user(app_db, "tagger", "Tagger12345", display_name="标签管理员", roles=["tag_admin"])
     login(client, "tagger", "Tagger12345")
     token = _token(client)
@@ -117,6 +117,19 @@ def test_preview_masks_mobile_without_pii_permission(client, admin_user, login, 
     assert body.status_code == 200
     assert body.get_json()["customers"][0]["mobile"] == "138****8000"
     assert client.get("/tags/history").status_code == 403  # 标签历史 needs crmlogs.view
+
+
+def test_preview_counts_only_customers_the_user_may_see(client, admin_user, login, app_db):
+    _seed(app_db)
+    people.create_role(app_db, "tag_only", "标签维护", ["tags.view", "tags.manage"])
+    user = people.create_user(app_db, "tagger", "Tagger12345", roles=["tag_only"])
+    with app_db.write() as s:
+        s.add(Customer(name="我的客户", mobile="13700137000", owner_id=user.id, attrs={"investable_assets": 200000}))
+    login(client, "tagger", "Tagger12345")
+    headers = {"X-CSRFToken": _token(client)}
+    for rule in ({"mode": "sql", "sql": "select id from customer"}, {"mode": "conditions", "rows": RANGE_ROWS}):
+        body = client.post("/tags/rule/preview", json={"rule": rule}, headers=headers).get_json()
+        assert body["count"] == 1 and [c["name"] for c in body["customers"]] == ["我的客户"], rule
 
 
 def test_batch_enable_disable_delete(client, admin_user, login, app_db):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import abort, jsonify, render_template, request, url_for
+from flask import abort, g, jsonify, render_template, request, url_for
 
 from config.clock import from_local, to_local
 from crm.customers.fieldset import customer_fields
@@ -71,7 +71,8 @@ def rule_preview():
         spec = service.normalise_spec(_spec())
         for other in spec["include_tags"] + spec["exclude_tags"]:  # someone else's personal tag is "not found"
             read(lambda s, o=other: service.get_tag(s, o, uid()))
-        result = service.preview_rule(services().db, spec, limit=20, now=services().now(), tz=tz())
+        result = service.preview_rule(services().db, spec, limit=20, now=services().now(), tz=tz(),
+                                      viewer=(uid(), g.permissions))
     except CrmError as exc:
         return json_error(exc, 422)
     return jsonify({"count": result["count"], "customers": [

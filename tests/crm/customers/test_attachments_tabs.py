@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 
@@ -39,3 +40,18 @@ def test_tabs_validate_and_render_in_sandbox(db):
                                 "enabled": "1"})
     html = tabs.render_template_tab(t, {"name": "<i>甲</i>", "attrs": {}})
     assert "&lt;i&gt;甲" in html and "class" not in html.replace("field-error", "")
+
+
+def test_tab_templates_have_a_budget_at_save_and_at_render(db):
+    nested = "{% for i in range(1000) %}{% for j in range(1000) %}{{ i }}{% endfor %}{% endfor %}"
+    with db.write() as s, pytest.raises(CrmError) as exc:
+        tabs.create_tab(s, {"name": "慢", "kind": "template", "content": nested})
+    assert exc.value.errors["content"].startswith("模板渲染超出限制：")
+    # A template that only runs away with real data (saved before the budget existed, or data-driven).
+    with db.write() as s:
+        t = tabs.create_tab(s, {"name": "数据", "kind": "template", "enabled": "1",
+                                "content": "{{ customer.name * attrs.get('times', 1) }}"})
+    started = time.monotonic()
+    html = tabs.render_template_tab(t, {"name": "甲", "attrs": {"times": 100_000_000}})
+    assert time.monotonic() - started < 1
+    assert "模板渲染超出限制" in html and len(html) < 500
