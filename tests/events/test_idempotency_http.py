@@ -1,6 +1,7 @@
 """Idempotency-Key under concurrency, over real HTTP (threads against a live server), on SQLite
 and in the PostgreSQL pass: one key, ten requests at once — never an acknowledged event that is
-not stored, never a 500."""
+not stored, never a 500. The lead API (POST /api/v1/leads/ingestions) keeps the same contract
+through the same implementation (events.idempotency)."""
 from __future__ import annotations
 
 import json
@@ -10,6 +11,8 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
+from crm.leads.models import Lead
+from engine.lead_scenes import save_scene
 from events.apps import create_app_record
 from events.definitions import import_builtin
 from events.models import EventRecord, IdempotencyKey
@@ -21,15 +24,19 @@ N = 10
 
 @pytest.fixture
 def signed(app, app_db, live_server, clock):  # noqa: F811
+    rt = app.extensions["ckb"]
     with app_db.write() as s:
         import_builtin(s)
-        record, secret = create_app_record(s, app.extensions["ckb"].services.secret_box, {"name": "并发应用"})
+        record, secret = create_app_record(s, rt.services.secret_box, {"name": "并发应用"})
         key = record.app_key
+        save_scene(s, {"name": "官网表单", "scene_type": "WEB_FORM", "dedup_strategy": "BY_PHONE_OR_EMAIL"},
+                   registry=rt.registry, box=rt.services.secret_box, author="test")
+    rt.invalidate()
 
-    def post(payload: dict, idem: str, ts_offset: int = 0) -> requests.Response:
+    def post(payload: dict, idem: str, ts_offset: int = 0, path: str = "/api/v1/events") -> requests.Response:
         body = json.dumps(payload, ensure_ascii=False).encode()
         ts = int(clock.now().timestamp()) + ts_offset
-        return requests.post(live_server.url + "/api/v1/events", data=body, timeout=30, headers={
+        return requests.post(live_server.url + path, data=body, timeout=30, headers={
             "Content-Type": "application/json", "X-App-Key": key, "X-Timestamp": str(ts),
             "X-Signature": sign(secret, ts, body), "Idempotency-Key": idem})
     return post
@@ -77,3 +84,20 @@ def test_one_key_same_body_concurrently_one_answer(signed, app_db):  # noqa: F81
     assert {r.status_code for r in answers} == {202}
     assert len({json.dumps(r.json(), sort_keys=True) for r in answers}) == 1
     assert count(app_db, EventRecord.id) == 1
+
+
+def lead(i: int) -> dict:
+    """No external id: without the Idempotency-Key, a client's retry would be a second lead."""
+    return {"scene_type": "WEB_FORM", "submission_data": {"name": f"客户{i}", "phone": f"1391234{i:04d}"}}
+
+
+def test_lead_intake_keeps_the_same_contract_concurrently(signed, app_db):  # noqa: F811
+    post = lambda i, offset=0: signed(lead(i), "lead-key", offset, path="/api/v1/leads/ingestions")  # noqa: E731
+    answers = at_once([lambda i=i: post(i) for i in range(N)])
+    assert sorted(r.status_code for r in answers) == [202] + [422] * (N - 1), [r.text for r in answers]
+    [won] = [r for r in answers if r.status_code == 202]
+    assert count(app_db, Lead.id) == 1
+    # The winner's request retried (re-signed, same body, same key): the same answer, no second lead.
+    winner = next(i for i, r in enumerate(answers) if r.status_code == 202)
+    again = post(winner, 1)
+    assert (again.status_code, again.json()) == (202, won.json()) and count(app_db, Lead.id) == 1
