@@ -48,3 +48,23 @@ def test_masking_sees_numbers_as_people_type_them():
     from config.pii import mask_text
 
     assert mask_text("手机 +86 138-0013-8000，备用 １３９ １２３４ ５６７８") == "手机 138****8000，备用 139****5678"
+
+
+def test_masking_folds_every_unicode_digit_form():
+    """𝟏𝟑𝟖… (mathematical bold / sans-serif), ١٣٨… (Arabic-Indic), १३८… (Devanagari), ①… and
+    full-width dashes are the same phone number: masked in text, values and log lines."""
+    from config.pii import fold_digits, mask_text
+
+    forms = ["𝟏𝟑𝟖𝟎𝟎𝟏𝟑𝟖𝟎𝟎𝟎", "𝟭𝟯𝟴𝟬𝟬𝟭𝟯𝟴𝟬𝟬𝟬", "١٣٨٠٠١٣٨٠٠٠", "१३८००१३८०००", "①③⑧⓪⓪①③⑧⓪⓪⓪", "１３８－００１３－８０００"]
+    for form in forms:
+        assert mask_text(f"电话{form}。") == "电话138****8000。", form
+        assert mask_value({"k": [form]}) == {"k": ["138****8000"]}
+    assert fold_digits("订单 𝟐𝟎𝟐𝟔 ｶﾀｶﾅ") == "订单 2026 ｶﾀｶﾅ"  # only digit forms change
+    stream = io.StringIO()
+    configure_logging("INFO", stream=stream)
+    try:
+        logging.getLogger("ckb.test").warning("客户 𝟏𝟑𝟖𝟎𝟎𝟏𝟑𝟖𝟎𝟎𝟎 提交", extra={"note": "١٣٨٠٠١٣٨٠٠٠"})
+    finally:
+        configure_logging("WARNING")
+    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert line["msg"] == "客户 138****8000 提交" and line["note"] == "138****8000"

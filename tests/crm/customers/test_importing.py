@@ -99,3 +99,17 @@ def test_import_into_group_with_tags_csv_gbk(services, custom_fields):
 def test_bad_file_fails_job_with_reason(services):
     job = _run(services, b"not a zip", filename="x.xlsx")
     assert job.status == "failed" and "Excel" in job.message
+
+
+def test_digits_of_every_script_are_one_number_and_nul_is_cleaned(services, custom_fields):
+    """A CSV (as some tools export) with Arabic-Indic digits, mathematical digits and a NUL: the
+    numbers are stored as 11 ASCII digits (so dedup and masking see them) and the NUL is cleaned,
+    never stored (PostgreSQL would refuse the whole import)."""
+    data = csv_bytes([HEADER,
+                      ["张\x00三", "١٣٨٠٠١٣٨٠٠٠", "", "", "", "", ""],
+                      ["李四", "𝟏𝟑𝟗𝟎𝟎𝟏𝟑𝟗𝟎𝟎𝟎", "", "", "", "", ""]])
+    job = _run(services, data, filename="客户.csv")
+    assert job.status == "done" and (job.ok, job.failed) == (2, 0), job.message
+    with services.db.read() as s:
+        people = {c.mobile: c.name for c in s.exec(select(Customer))}
+    assert people == {"13800138000": "张\ufffd三", "13900139000": "李四"}
