@@ -33,14 +33,19 @@ def test_masking_of_phones_and_emails():
     assert mask_text("订单号 20261122138001380001") == "订单号 20261122138001380001"
 
 
-def test_log_lines_are_json_and_masked():
+def _logged(message: str, **extra) -> dict:
+    """The JSON line one warning becomes."""
     stream = io.StringIO()
     configure_logging("INFO", stream=stream)
     try:
-        logging.getLogger("ckb.test").warning("客户 13800138000 提交", extra={"email": "li@example.com"})
+        logging.getLogger("ckb.test").warning(message, extra=extra)
     finally:
         configure_logging("WARNING")
-    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    return json.loads(stream.getvalue().strip().splitlines()[-1])
+
+
+def test_log_lines_are_json_and_masked():
+    line = _logged("客户 13800138000 提交", email="li@example.com")
     assert line["msg"] == "客户 138****8000 提交" and line["email"] == "l***@example.com"
 
 
@@ -60,11 +65,5 @@ def test_masking_folds_every_unicode_digit_form():
         assert mask_text(f"电话{form}。") == "电话138****8000。", form
         assert mask_value({"k": [form]}) == {"k": ["138****8000"]}
     assert fold_digits("订单 𝟐𝟎𝟐𝟔 ｶﾀｶﾅ") == "订单 2026 ｶﾀｶﾅ"  # only digit forms change
-    stream = io.StringIO()
-    configure_logging("INFO", stream=stream)
-    try:
-        logging.getLogger("ckb.test").warning("客户 𝟏𝟑𝟖𝟎𝟎𝟏𝟑𝟖𝟎𝟎𝟎 提交", extra={"note": "١٣٨٠٠١٣٨٠٠٠"})
-    finally:
-        configure_logging("WARNING")
-    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    line = _logged("客户 𝟏𝟑𝟖𝟎𝟎𝟏𝟑𝟖𝟎𝟎𝟎 提交", note="١٣٨٠٠١٣٨٠٠٠")
     assert line["msg"] == "客户 138****8000 提交" and line["note"] == "138****8000"

@@ -9,17 +9,8 @@ from sqlmodel import select
 from crm.leads.errors import SubmissionRefused
 from crm.leads.intake import Submission, dead_letter, reemit, submit
 from crm.leads.models import Lead, LeadDeadLetter
-from engine.lead_scenes import save_scene
 from events.models import EventRecord
-from handlers.registry import default_registry
-
-
-@pytest.fixture
-def scene_id(services):
-    with services.db.write() as s:
-        scene, _ = save_scene(s, {"name": "表单", "scene_type": "WEB_FORM"}, registry=default_registry(services),
-                              box=services.secret_box)
-        return scene.id
+from tests.crm.leads.test_lead_service import scene_id  # noqa: F401 - a WEB_FORM scene
 
 
 @pytest.mark.parametrize("sub, field", [
