@@ -7,11 +7,11 @@ targeted marketing — is assembled in one place: engine.crm_wiring.all_cron_job
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Callable
 
 from sqlalchemy import delete
 
-from events.idempotency import KEY_TTL
 from events.models import IdempotencyKey
 
 
@@ -24,9 +24,8 @@ class CronJob:
 
 
 def purge_idempotency_keys(runtime) -> str:
-    """Idempotency-Key answers are kept 24 hours, as documented in the API quick start. Expiry is
-    decided at lookup (events.idempotency); this only frees the space."""
-    cutoff = runtime.services.now() - KEY_TTL
+    """Idempotency-Key answers are kept 24 hours, as documented in the API quick start."""
+    cutoff = runtime.services.now() - timedelta(hours=24)
     with runtime.services.db.write() as s:
         n = s.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)).rowcount
     return f"清理过期幂等键 {n} 条"

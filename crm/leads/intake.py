@@ -27,7 +27,7 @@ from crm.leads.logs import write_log
 from crm.leads.mapping import map_submission
 from crm.leads.models import DEAD_LETTER_STATUSES, AcquisitionPlan, Lead, LeadChannel, LeadDeadLetter, LeadLog, LeadScene
 from events.ingestion import SessionDefinitions
-from events.safe_json import problems, scrub
+from events import safe_json
 
 LEADS = Lead.__table__
 SOURCES = {"api": "接口", "webhook": "平台推送", "pull": "平台同步", "file": "文件导入", "payment": "付款码",
@@ -134,12 +134,13 @@ class _Intake:
         external_id = None if sub.external_id in (None, "") else str(sub.external_id)
         if external_id is not None and len(external_id) > 128:
             return SubmissionRefused("外部线索ID最多 128 个字符", {"external_lead_id": "外部线索ID最多 128 个字符"})
-        unstorable = problems(sub.raw) + problems(sub.meta, "meta") + problems(external_id, "external_lead_id")
+        unstorable = (safe_json.problems(sub.raw) + safe_json.problems(sub.meta, "meta")
+                      + safe_json.problems(external_id, "external_lead_id"))
         if unstorable:  # NUL, lone surrogates, NaN/Infinity: refused naming the field, from every door
             return SubmissionRefused("线索数据有误：" + "；".join(p["message"] for p in unstorable),
                                      {p["field"]: p["message"] for p in unstorable})
-        lead_data, mapping_problems = map_submission(self.scene, sub.raw, self.tz)
-        errors = {p["field"]: p["message"] for p in mapping_problems}
+        lead_data, problems = map_submission(self.scene, sub.raw, self.tz)
+        errors = {p["field"]: p["message"] for p in problems}
         channel_id = self._channel(sub, errors)
         plan_id = self._plan(sub, errors)
         if errors:
@@ -229,8 +230,8 @@ def dead_letter(session: Session, scene_id: Optional[int], source: str, submissi
     errors_list = [{"field": k, "message": v} for k, v in errors.items()] if isinstance(errors, dict) else list(errors or [])
     # Kept for the console to show and re-drive: scrubbed, as a refused payload may hold what the
     # database cannot store (NUL, lone surrogates).
-    row = LeadDeadLetter(scene_id=scene_id, source=source[:16], payload=scrub(asdict(submission)),
-                         reason=scrub(reason[:1000]), errors=scrub(errors_list), created_at=utcnow())
+    row = LeadDeadLetter(scene_id=scene_id, source=source[:16], payload=safe_json.scrub(asdict(submission)),
+                         reason=safe_json.scrub(reason[:1000]), errors=safe_json.scrub(errors_list), created_at=utcnow())
     session.add(row)
     session.flush()
     return row
