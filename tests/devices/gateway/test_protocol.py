@@ -183,3 +183,11 @@ def test_unstorable_report_is_refused_naming_the_field_and_writes_nothing(raw_ph
     assert phone.request({"type": "heartbeat", "id": "b1", "battery": 70, "network": "wifi"})["type"] == "ack"
     with app_db.read() as s:
         assert s.exec(select(EventRecord)).all() == []
+
+
+def test_bookkeeping_frames_are_cleaned_of_unstorable_text(raw_phone, make_devices, app_db):
+    [(_id, token)] = make_devices()
+    phone = raw_phone()
+    welcome = phone.login(token, [{**ACCOUNT, "nickname": "小王\x00客服"}])
+    with app_db.read() as s:
+        assert s.get(WechatAccount, welcome["accounts"]["wxid_sales01"]).nickname == "小王\ufffd客服"
