@@ -1,54 +1,32 @@
 """CRM changes become events (客户创建, 打标签, 分配, 回收, 跟进, 任务逾期) that strategies can use.
 
-They enter the same ledger as ingested events (source "crm"), so 事件历史 shows them and the
-dispatcher matches them; an event whose definition is not registered is stored as refused
-with that reason, never silently dropped.
+They enter the ledger through the one ingestion door (events.ingestion.store_trusted, source
+"crm" or "lead"), inside the caller's transaction: the same validation, refusal texts and
+dedupe key as any ingested event, so 事件历史 shows them and the dispatcher matches them; an
+event whose definition is not registered is stored as refused with that reason, never dropped.
 """
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from typing import Optional
+
+from sqlmodel import Session
 
 from config.clock import utcnow
-from events.field_types import normalise
-from events.models import EventDefinition, EventRecord
-
-
-def record_values(definition: EventDefinition | None, event_code: str, data: dict, tz: str, source: str,
-                  now) -> dict:
-    """The EventRecord columns for one emitted event: accepted with typed data, or refused with
-    the reason (unregistered, disabled, invalid) — never silently dropped."""
-    values = {"source": source, "event_code": event_code, "data": data, "received_at": now, "occurred_at": now,
-              "status": "accepted", "dispatch_status": "pending", "outcome": "", "reject_reason": "", "errors": [],
-              "outcome_note": "", "event_definition_id": definition.id if definition is not None else None}
-    if definition is None or not definition.enabled:
-        values.update(status="rejected", dispatch_status="skipped", outcome="rejected",
-                      reject_reason="event_unknown" if definition is None else "event_disabled",
-                      outcome_note="事件未注册（请在事件注册中心导入内置事件）" if definition is None else "事件已禁用")
-        return values
-    clean, errors = normalise(definition.fields or [], data, tz)
-    if errors:
-        values.update(status="rejected", dispatch_status="skipped", outcome="rejected", reject_reason="invalid",
-                      errors=errors)
-    else:
-        values["data"] = clean
-    return values
+from events.ingestion import IngestResult, store_trusted
 
 
 def emit(session: Session, event_code: str, data: dict, tz: str = "Asia/Shanghai", *, source: str = "crm",
-         definition: EventDefinition | None = None) -> EventRecord:
-    """Stores the event in the caller's transaction."""
-    if definition is None:
-        definition = session.exec(select(EventDefinition).where(EventDefinition.code == event_code)).first()
-    record = EventRecord(**record_values(definition, event_code, data, tz, source, utcnow()))
-    session.add(record)
-    session.flush()
-    return record
+         event_id: Optional[str] = None, definitions=None, now=None) -> IngestResult:
+    """Stores the event in the caller's transaction. `event_id` makes it idempotent (the same id
+    from the same source is stored once); `definitions` is a lookup reused across a batch."""
+    event = {"event": event_code, "data": data, **({"id": event_id} if event_id is not None else {})}
+    return store_trusted(session, source, source, [event], now or utcnow(), tz, definitions)
 
 
 def emit_many(session: Session, event_code: str, rows: list[dict], limit: int = 1000) -> int:
     """One event per row; above `limit` rows nothing is emitted (bulk jobs stay set-based)."""
     if len(rows) > limit:
         return 0
-    for data in rows:
-        emit(session, event_code, data)
+    store_trusted(session, "crm", "crm", [{"event": event_code, "data": data} for data in rows], utcnow(),
+                  "Asia/Shanghai")
     return len(rows)

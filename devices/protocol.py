@@ -7,6 +7,7 @@ import json
 
 from devices.errors import ProtocolError
 from events.body import json_depth
+from events.safe_json import problems, scrub
 
 VERSION = 1
 MAX_FRAME_BYTES = 1024 * 1024  # a friends_sync of ~8,000 friends fits; bigger lists come in pages
@@ -49,6 +50,10 @@ def parse_frame(raw) -> dict:
     fid = frame.get("id")
     if fid is None or isinstance(fid, bool) or not isinstance(fid, (str, int)) or not 0 < len(str(fid)) <= 128:
         raise ProtocolError("bad_id", "每条消息都需要 id（1–128 个字符的字符串或整数）")
+    if kind != "report" and problems(frame):
+        # NUL / lone surrogates / NaN no database stores: bookkeeping frames (hello, accounts,
+        # command results) are cleaned; reports are refused naming the field (devices.reports).
+        frame = scrub(frame)
     return frame
 
 

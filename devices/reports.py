@@ -15,6 +15,7 @@ from devices.errors import ProtocolError
 from devices.models import Friend, FriendRequest, Moment, WechatAccount
 from devices.registry import write_log
 from devices.sync import apply_members, sync_friends, sync_groups, upsert_friend, upsert_group
+from events.safe_json import problems
 
 RISK_KINDS = ("too_frequent", "verification", "complaint", "banned", "deleted_by_friend")
 RISK_LABELS = {"too_frequent": "操作过于频繁", "verification": "需要安全验证", "complaint": "被投诉",
@@ -36,6 +37,9 @@ def record_report(session: Session, device_id: int, account: WechatAccount, kind
                   now: datetime) -> Optional[dict]:
     """Applies one report; returns {"event": code, "data": {...}} for the ledger, or None when the
     report is bookkeeping only (friends_sync, groups_sync)."""
+    unstorable = problems(data, "data")
+    if unstorable:  # refused before anything is written, like every other entrance
+        raise ProtocolError("bad_value", "；".join(p["message"] for p in unstorable))
     base = {"account_id": account.id, "account_wxid": account.wxid}
     if kind in SYNCS:
         field, apply = SYNCS[kind]

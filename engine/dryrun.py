@@ -49,7 +49,8 @@ def dry_run(session: Session, strategy: dict, sample: dict, registry, services) 
             processor = registry.get(plan.processor_key)
             entry["processor_name"] = processor.name
             ctx = ProcessorContext(event_code=definition.code, data=clean, event_record_id=0, strategy_id=0,
-                                   task_id=0, idempotency_key="dry-run", attempt=1, services=services, dry_run=True)
+                                   task_id=0, idempotency_key="dry-run", attempt=1, services=services, dry_run=True,
+                                   processors=registry)
             entry["rendered"] = processor.render(ctx, plan.config)
         except (UnknownProcessor, ProcessorError, PlaceholderError) as exc:
             entry["error"] = getattr(exc, "message", str(exc))

@@ -145,7 +145,7 @@ class TaskExecutor:
         ctx = ProcessorContext(
             event_code=record.event_code, data=dict(record.data or {}), event_record_id=record.id,
             strategy_id=task.strategy_id, task_id=task.id, idempotency_key=task.idempotency_key,
-            attempt=task.attempts + 1, services=self.services,
+            attempt=task.attempts + 1, services=self.services, processors=self.runtime.registry,
         )
         try:
             outcome: Outcome = processor.run(ctx, task.config)

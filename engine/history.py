@@ -76,7 +76,7 @@ def start_of_today(now: datetime, tz: str) -> datetime:
 
 def source_label(source: str) -> str:
     return {"api": "开放接口", "device": "设备", "webhook": "平台回调", "schedule": "定时", "crm": "客户中心",
-            "console": "控制台"}.get(source, source)
+            "console": "控制台", "lead": "获客线索", "marketing": "定向营销"}.get(source, source)
 
 
 def outcome_label(record: EventRecord) -> str:

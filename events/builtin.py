@@ -201,6 +201,15 @@ DEVICE_EVENTS: list[dict] = [
                 _f("fired_at", "datetime", "触发时间")]},
 ]
 BUILTIN_EVENTS += DEVICE_EVENTS
+
+# 定向营销 (engine.marketing) stores one of these per customer of a push, with its send step planned
+# on it (source "marketing"), so every push message has its history, retries and dead letter.
+BUILTIN_EVENTS.append({
+    "key": "crm_marketing_push", "code": "crm.marketing_push", "name": "定向营销推送",
+    "remark": "定向营销计划向一位客户推送短信或邮件（每次推送每位客户一条）",
+    "fields": [_f("customer_id", "number", "客户ID", True), _f("plan_id", "number", "营销计划ID", True),
+               _f("run_id", "number", "推送批次ID", True), _f("channel", "text", "渠道", remark="sms/email"),
+               _f("name", "text", "客户名称"), _f("mobile", "text", "手机号"), _f("email", "text", "邮件")]})
 DEVICE_EVENT_KEYS = tuple(e["key"] for e in DEVICE_EVENTS)
 
 

@@ -81,7 +81,8 @@ class EventRecord(SQLModel, table=True):
 
 
 class IdempotencyKey(SQLModel, table=True):
-    """An Idempotency-Key header seen from an app: a repeat returns the first answer."""
+    """An Idempotency-Key header seen from an app: a repeat of the same request returns the first
+    answer; the same key with a different request (another fingerprint) is refused."""
 
     __tablename__ = "idempotency_key"
     __table_args__ = (UniqueConstraint("app_id", "key", name="uq_idempotency_app_key"),)
@@ -89,6 +90,8 @@ class IdempotencyKey(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     app_id: int = Field(index=True)
     key: str = Field(max_length=128)
+    # sha256 of the endpoint and the body: what "the same request" means (events.idempotency).
+    fingerprint: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     status_code: int
     response: dict = Field(default_factory=dict, sa_type=JSONType)
     created_at: datetime = Field(default_factory=utcnow, index=True)

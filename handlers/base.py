@@ -41,6 +41,16 @@ class ProcessorContext:
     services: Any  # engine.runtime.Services: settings, db, clock, secret box, http session…
     customer: Optional[dict] = None
     dry_run: bool = False
+    # The registry the executor runs this step from: a step that hands its sending to another
+    # processor (线索·自动回复, 发送模板消息) finds it here by key, never by instantiating it.
+    processors: Optional[Any] = None
+
+    def delegate(self, key: str) -> "Processor":
+        """The registered processor `key`, for a step that sends through it under this step's
+        idempotency key, attempt and history."""
+        if self.processors is None:
+            raise LookupError(f"processor {key!r} asked for outside the executor (no registry in the context)")
+        return self.processors.get(key)
 
 
 @dataclass

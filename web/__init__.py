@@ -37,7 +37,9 @@ def create_app(settings: Optional[Settings] = None, *, runtime=None, clock=None)
         configure_logging("DEBUG" if settings.debug else "INFO")
     init_extensions(app)
     register_blueprints(app)
+    from web import input_guard
     from web.console import masking_filters
 
     masking_filters.register(app)
+    input_guard.register(app)
     return app

@@ -1,6 +1,7 @@
 """Reading an uploaded customer file: .xlsx (streamed, read-only) or .csv in UTF-8 (with or
 without BOM) or GBK, as Excel in China often saves it. Yields the header, then each row as a
-list of cell values; blank rows are skipped but still counted, so row numbers match the file."""
+list of cell values; blank rows are skipped but still counted, so row numbers match the file.
+Cells are cleaned of what no database stores (events.safe_json)."""
 from __future__ import annotations
 
 import csv
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from crm.errors import CrmError
+from events.safe_json import scrub
 
 SUFFIXES = (".xlsx", ".csv")
 
@@ -55,7 +57,9 @@ def read_rows(path: Path) -> Iterator[tuple[int, list]]:
     rows = _xlsx_rows(path) if suffix == ".xlsx" else _csv_rows(path)
     for number, cells in rows:
         if any(c is not None and str(c).strip() for c in cells):
-            yield number, cells
+            # NUL and lone surrogates (a CSV byte, an xlsx "_x0000_" escape) are cleaned to U+FFFD
+            # here, as every entrance must: the database could not store them.
+            yield number, scrub(cells)
 
 
 def store_upload(folder: Path, prefix: str, suffix: str, stream: BinaryIO, max_bytes: int,

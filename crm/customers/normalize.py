@@ -7,7 +7,9 @@ import re
 import unicodedata
 from typing import Optional
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+from config.pii import fold_digits
+
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _SEPARATORS = re.compile(r"[\s\-()（）]")
 
@@ -22,7 +24,8 @@ def normalize_mobile(raw) -> Optional[str]:
         return None
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    # NFKC misses digits of other scripts (١, १ …) that \d would still match: fold them all.
+    text = fold_digits(unicodedata.normalize("NFKC", str(raw))).strip()
     if not text:
         return None
     text = _SEPARATORS.sub("", text)

@@ -21,18 +21,18 @@ from sqlmodel import Session
 
 from config.clock import to_local, utcnow
 from config.db import Database
-from crm.events_out import emit, record_values
+from crm.events_out import emit
 from crm.leads.errors import LeadsError, SubmissionRefused
 from crm.leads.logs import write_log
 from crm.leads.mapping import map_submission
 from crm.leads.models import DEAD_LETTER_STATUSES, AcquisitionPlan, Lead, LeadChannel, LeadDeadLetter, LeadLog, LeadScene
-from events.models import EventDefinition, EventRecord
+from events.ingestion import SessionDefinitions
+from events import safe_json
 
 LEADS = Lead.__table__
 SOURCES = {"api": "接口", "webhook": "平台推送", "pull": "平台同步", "file": "文件导入", "payment": "付款码",
            "qr": "扫码表单", "console": "手工录入"}
 _INSERTS: dict[str, object] = {}
-_EVENT_INSERT = insert(EventRecord.__table__)
 _UNKNOWN = object()  # the scene's running plan, not looked up yet
 
 
@@ -79,8 +79,8 @@ class _Intake:
     def __init__(self, session: Session, scene: LeadScene, tz: str):
         self.session, self.scene, self.tz = session, scene, tz
         self.conn = session.connection()
-        self.definition = session.execute(select(EventDefinition).where(
-            EventDefinition.code == scene.event_code)).scalars().first() if scene.event_code else None
+        self.definitions = SessionDefinitions(session)
+        self.definition = self.definitions.get(scene.event_code) if scene.event_code else None
         self.now = utcnow()
         self.channels: dict[int, bool] = {}
         self.plans: dict[int, int] = {}
@@ -134,6 +134,11 @@ class _Intake:
         external_id = None if sub.external_id in (None, "") else str(sub.external_id)
         if external_id is not None and len(external_id) > 128:
             return SubmissionRefused("外部线索ID最多 128 个字符", {"external_lead_id": "外部线索ID最多 128 个字符"})
+        unstorable = (safe_json.problems(sub.raw) + safe_json.problems(sub.meta, "meta")
+                      + safe_json.problems(external_id, "external_lead_id"))
+        if unstorable:  # NUL, lone surrogates, NaN/Infinity: refused naming the field, from every door
+            return SubmissionRefused("线索数据有误：" + "；".join(p["message"] for p in unstorable),
+                                     {p["field"]: p["message"] for p in unstorable})
         lead_data, problems = map_submission(self.scene, sub.raw, self.tz)
         errors = {p["field"]: p["message"] for p in problems}
         channel_id = self._channel(sub, errors)
@@ -183,11 +188,12 @@ class _Intake:
                                                       "detail": detail, "actor": "system", "created_at": now})
 
     def _emit(self, lead_id, lead_data, channel_id, plan_id, stage, source) -> None:
-        # A Core insert (compiled once) rather than an ORM flush per lead: the ORM path was most of
-        # the time of a 10,000-row file import.
-        self.conn.execute(_EVENT_INSERT, record_values(
-            self.definition, self.scene.event_code, event_data(lead_id, self.scene, lead_data, channel_id, plan_id,
-                                                               stage, source), self.tz, "lead", self.now))
+        # Through the one ingestion door, in this transaction (lead, log and event commit together);
+        # a lead's creation is one event whatever happens, so it carries a dedupe id.
+        emit(self.session, self.scene.event_code, event_data(lead_id, self.scene, lead_data, channel_id, plan_id,
+                                                             stage, source), self.tz, source="lead",
+             event_id=f"{lead_id}:created" if stage == "created" else None, definitions=self.definitions,
+             now=self.now)
 
 
 def submit(db: Database, scene_id: int, submissions: list[Submission], tz: str = "Asia/Shanghai",
@@ -195,13 +201,20 @@ def submit(db: Database, scene_id: int, submissions: list[Submission], tz: str =
     """Stores what is valid, refuses what is not (each with field errors); one transaction.
     `now` is the caller's clock (services.now()), so lead times agree with the engine's."""
     with db.write() as session:
-        scene = session.get(LeadScene, scene_id)
-        if scene is None:
-            refused = SubmissionRefused(f"获客场景 {scene_id} 不存在", {"scene": "场景不存在"})
-            return [refused for _ in submissions]
-        intake = _Intake(session, scene, tz)
-        intake.now = now or utcnow()
-        return [intake.one(sub, intake.now) for sub in submissions]
+        return submit_in(session, scene_id, submissions, tz, now)
+
+
+def submit_in(session: Session, scene_id: int, submissions: list[Submission], tz: str = "Asia/Shanghai",
+              now: Optional[datetime] = None) -> list[Result]:
+    """`submit` inside the caller's write transaction (the lead API takes its Idempotency-Key in
+    the same transaction as the leads it stores)."""
+    scene = session.get(LeadScene, scene_id)
+    if scene is None:
+        refused = SubmissionRefused(f"获客场景 {scene_id} 不存在", {"scene": "场景不存在"})
+        return [refused for _ in submissions]
+    intake = _Intake(session, scene, tz)
+    intake.now = now or utcnow()
+    return [intake.one(sub, intake.now) for sub in submissions]
 
 
 def reemit(session: Session, lead: Lead, stage: str, tz: str = "Asia/Shanghai") -> None:
@@ -215,8 +228,10 @@ def reemit(session: Session, lead: Lead, stage: str, tz: str = "Asia/Shanghai") 
 def dead_letter(session: Session, scene_id: Optional[int], source: str, submission: Submission, reason: str,
                 errors) -> LeadDeadLetter:
     errors_list = [{"field": k, "message": v} for k, v in errors.items()] if isinstance(errors, dict) else list(errors or [])
-    row = LeadDeadLetter(scene_id=scene_id, source=source[:16], payload=asdict(submission), reason=reason[:1000],
-                         errors=errors_list, created_at=utcnow())
+    # Kept for the console to show and re-drive: scrubbed, as a refused payload may hold what the
+    # database cannot store (NUL, lone surrogates).
+    row = LeadDeadLetter(scene_id=scene_id, source=source[:16], payload=safe_json.scrub(asdict(submission)),
+                         reason=safe_json.scrub(reason[:1000]), errors=safe_json.scrub(errors_list), created_at=utcnow())
     session.add(row)
     session.flush()
     return row

@@ -16,6 +16,7 @@ from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from config.clock import utcnow
+from config.pii import fold_digits
 from crm.leads.errors import LeadNotFound, LeadsError
 from crm.leads.models import PLAN_STATUSES, SCENE_TYPES, AcquisitionPlan, Lead, LeadChannel, LeadScene
 
@@ -23,7 +24,7 @@ MAX_SCRIPTS = 20
 MAX_LIST_ITEMS = 50
 MAX_GOAL = 10_000_000
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
-PHONE_RE = re.compile(r"^\+?\d{5,20}$")
+PHONE_RE = re.compile(r"^\+?[0-9]{5,20}$")
 PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
 # 启动 / 暂停 / 结束: which status each action may leave from.
 TRANSITIONS = {
@@ -108,7 +109,7 @@ def _lines(values, name: str, errors: dict, label: str, limit: int, max_items: i
 def _phones(values, errors: dict) -> list[str]:
     out = []
     for text in _lines(values, "content.phone_numbers", errors, "电话号码", 40):
-        number = PHONE_SEPARATORS.sub("", unicodedata.normalize("NFKC", text))
+        number = PHONE_SEPARATORS.sub("", fold_digits(unicodedata.normalize("NFKC", text)))
         if not PHONE_RE.match(number):
             errors["content.phone_numbers"] = f"电话号码「{text}」格式不正确"
         elif number not in out:

@@ -12,18 +12,19 @@ from sqlmodel import Session, col, func, select
 
 from config.clock import as_utc, utcnow
 from config.db import Database
+from config.pii import fold_digits
 from crm.people import passwords
 from crm.people.errors import PeopleError
 from crm.people.models import Role, User, UserRole
 from crm.people.permissions import user_permissions
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,32}$")
-MOBILE_RE = re.compile(r"^1\d{10}$")
+MOBILE_RE = re.compile(r"^1[0-9]{10}$")
 BAD_LOGIN = "用户名或密码错误"
 
 
 def _clean_profile(display_name: str, email: str, mobile: str) -> tuple[str, str, str]:
-    display_name, email, mobile = (display_name or "").strip(), (email or "").strip(), (mobile or "").strip()
+    display_name, email, mobile = (display_name or "").strip(), (email or "").strip(), fold_digits(mobile or "").strip()
     if len(display_name) > 100:
         raise PeopleError("姓名不能超过 100 个字符", "display_name")
     if email and (len(email) > 320 or not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email)):

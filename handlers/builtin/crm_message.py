@@ -1,7 +1,8 @@
 """发送模板消息: an SMS or e-mail to the event's customer, written from a 消息模板 (消息模板管理)
 with the customer's own fields (${name}, ${mobile}, custom fields…), exactly as 定向营销 renders
-it. The sending itself is the 发送短信 / 发送邮件 step's, under this step's idempotency key,
-so the message is recorded in the outbox and never sent twice.
+it. The sending itself is the registered 发送短信 / 发送邮件 processor's (found through the
+registry the executor runs this step from), under this step's idempotency key, attempt and
+history, so the message is recorded in the outbox and never sent twice.
 """
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
 from handlers.builtin.crm_customer import (LOOKUP_FIELDS, already_done, customer_label, find_customer, lookup_keys,
                                            mark_done, render_config, describe_keys)
 from handlers.builtin.crm_refs import resolve_template
-from handlers.builtin.email import EmailProcessor
-from handlers.builtin.sms import SmsProcessor
 from handlers.errors import PermanentError
 
 CHANNEL_LABELS = {"sms": "短信", "email": "邮件"}
@@ -43,11 +42,11 @@ class SendTemplateProcessor(Processor):
             if not customer.email:
                 raise PermanentError(f"客户{customer_label(customer)}没有邮箱，无法发送邮件")
             data = {"to": customer.email, "subject": message["subject"] or template.name, "body": message["body"]}
-            return template, customer, EmailProcessor(), data, {"to": "${to}", "subject": "${subject}", "body": "${body}"}
+            return template, customer, ctx.delegate("email"), data, {"to": "${to}", "subject": "${subject}", "body": "${body}"}
         if not customer.mobile:
             raise PermanentError(f"客户{customer_label(customer)}没有手机号，无法发送短信")
         data = {"mobile": customer.mobile, "content": message["body"]}
-        return template, customer, SmsProcessor(), data, {"mobile": "${mobile}", "content": "${content}"}
+        return template, customer, ctx.delegate("sms"), data, {"mobile": "${mobile}", "content": "${content}"}
 
     def render(self, ctx: ProcessorContext, config: dict) -> dict:
         template, customer, sender, data, sub_config = self._prepare(ctx, config)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from config.pii import fold_digits
+
 from devices.models import WechatAccount
 from handlers.base import ConfigField, ProcessorContext
 from handlers.builtin.device_step import ACCOUNT_FIELD, DeviceStep, Planned
@@ -25,7 +27,7 @@ class AddFriendProcessor(DeviceStep):
         target = rendered(config, "target", ctx.data) or first_of(ctx.data, "mobile", "wxid")
         if not target:
             raise PermanentError("未指定要添加的人：步骤中未填写手机号或wxid，事件中也没有 mobile / wxid")
-        digits = target.replace("+86", "").replace("-", "").replace(" ", "")
-        payload = {"phone": digits} if digits.isdigit() else {"wxid": target}
+        digits = fold_digits(target).replace("+86", "").replace("-", "").replace(" ", "")
+        payload = {"phone": digits} if digits.isascii() and digits.isdigit() else {"wxid": target}
         payload["greeting"] = rendered(config, "greeting", ctx.data)
         return [Planned("add_friend", payload, customer_key=customer_key(session, ctx.data, account, target))]

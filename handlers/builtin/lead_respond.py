@@ -3,7 +3,9 @@ the lead's fields: ${name}, ${product} …), or a WeChat friend request with a g
 phone (through the risk budget like every device command). Each lead is answered once.
 
 Sending happens outside any write transaction (the SMS outbox, SMTP and the device queue write
-on their own), so this step reads the lead, delegates, then records the answer.
+on their own), so this step reads the lead, hands the sending to the registered processor
+(through the executor's registry, under this step's idempotency key, attempts and history), then
+records the answer.
 """
 from __future__ import annotations
 
@@ -16,10 +18,7 @@ from crm.leads.models import Lead
 from crm.sales.templates import render_for, variable_names
 from handlers.base import Outcome, Processor, ProcessorContext
 from handlers.builtin.crm_refs import resolve_template
-from handlers.builtin.device_add_friend import AddFriendProcessor
-from handlers.builtin.email import EmailProcessor
 from handlers.builtin.lead_step import lead_id_of, load_lead, record_failure
-from handlers.builtin.sms import SmsProcessor
 from handlers.errors import PermanentError
 
 CHANNEL_LABELS = {"sms": "短信", "email": "邮件", "device": "微信打招呼"}
@@ -30,7 +29,7 @@ class Reply:
     lead_id: int
     skip: str = ""  # why nothing is sent
     channel: str = ""
-    sender: Optional[Processor] = None
+    sender: str = ""  # the registered processor that sends (device.add_friend, email, sms)
     data: Optional[dict] = None
     config: Optional[dict] = None
 
@@ -59,7 +58,7 @@ class RespondLeadProcessor(Processor):
                 target = variables.get("wechat") or lead.mobile
                 if not target:
                     return Reply(lead.id, "线索没有微信号或手机号，无法微信打招呼")
-                return Reply(lead.id, channel=channel, sender=AddFriendProcessor(), data=variables,
+                return Reply(lead.id, channel=channel, sender="device.add_friend", data=variables,
                              config={"account": settings.get("device_account") or "", "target": str(target),
                                      "greeting": settings.get("device_text") or ""})
             template = resolve_template(session, settings.get("template") or "")
@@ -71,12 +70,12 @@ class RespondLeadProcessor(Processor):
         if channel == "email":
             if not email:
                 return Reply(lead.id, "线索没有邮箱，未发送邮件")
-            return Reply(lead.id, channel=channel, sender=EmailProcessor(),
+            return Reply(lead.id, channel=channel, sender="email",
                          data={"to": email, "subject": message["subject"] or template.name, "body": message["body"]},
                          config={"to": "${to}", "subject": "${subject}", "body": "${body}"})
         if not mobile:
             return Reply(lead.id, "线索没有手机号，未发送短信")
-        return Reply(lead.id, channel=channel, sender=SmsProcessor(), data={"mobile": mobile, "content": message["body"]},
+        return Reply(lead.id, channel=channel, sender="sms", data={"mobile": mobile, "content": message["body"]},
                      config={"mobile": "${mobile}", "content": "${content}"})
 
     def render(self, ctx: ProcessorContext, config: dict) -> dict:
@@ -84,7 +83,7 @@ class RespondLeadProcessor(Processor):
         if reply.skip:
             return {"lead_id": reply.lead_id, "skip": reply.skip}
         return {"lead_id": reply.lead_id, "channel": reply.channel,
-                **reply.sender.render(replace(ctx, data=reply.data), reply.config)}
+                **ctx.delegate(reply.sender).render(replace(ctx, data=reply.data), reply.config)}
 
     def run(self, ctx: ProcessorContext, config: dict) -> Outcome:
         try:
@@ -95,7 +94,7 @@ class RespondLeadProcessor(Processor):
         if reply.skip:
             return Outcome(request={"lead_id": reply.lead_id}, note=reply.skip)
         try:
-            outcome = reply.sender.run(replace(ctx, data=reply.data), reply.config)
+            outcome = ctx.delegate(reply.sender).run(replace(ctx, data=reply.data), reply.config)
         except PermanentError as exc:
             record_failure(ctx, reply.lead_id, self.name, exc.message)
             raise

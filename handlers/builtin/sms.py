@@ -11,7 +11,7 @@ import re
 import unicodedata
 from typing import Optional
 
-from config.pii import mask_mobile
+from config.pii import fold_digits, mask_mobile
 from events.placeholders import PlaceholderError, render_text
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
 from handlers.builtin.delivery_record import FAILED, replay_outcome, save
@@ -21,14 +21,14 @@ from handlers.models import SmsMessage
 from handlers.sms_caps import reserve
 from handlers.sms_providers import get_provider
 
-MOBILE_RE = re.compile(r"1[3-9]\d{9}")
+MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 _SEPARATORS_RE = re.compile(r"[\s\-()（）]")
 MAX_CONTENT_CHARS = 1000
 
 
 def normalize_mobile(raw: str) -> Optional[str]:
     """'+86 138-0013-8000', '８６１３８００１３８０００' → '13800138000'; None if not a mainland mobile."""
-    text = _SEPARATORS_RE.sub("", unicodedata.normalize("NFKC", str(raw or "")))
+    text = _SEPARATORS_RE.sub("", fold_digits(unicodedata.normalize("NFKC", str(raw or ""))))
     for prefix in ("+86", "0086"):
         if text.startswith(prefix):
             text = text[len(prefix):]

@@ -33,14 +33,19 @@ def test_masking_of_phones_and_emails():
     assert mask_text("订单号 20261122138001380001") == "订单号 20261122138001380001"
 
 
-def test_log_lines_are_json_and_masked():
+def _logged(message: str, **extra) -> dict:
+    """The JSON line one warning becomes."""
     stream = io.StringIO()
     configure_logging("INFO", stream=stream)
     try:
-        logging.getLogger("ckb.test").warning("客户 13800138000 提交", extra={"email": "li@example.com"})
+        logging.getLogger("ckb.test").warning(message, extra=extra)
     finally:
         configure_logging("WARNING")
-    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    return json.loads(stream.getvalue().strip().splitlines()[-1])
+
+
+def test_log_lines_are_json_and_masked():
+    line = _logged("客户 13800138000 提交", email="li@example.com")
     assert line["msg"] == "客户 138****8000 提交" and line["email"] == "l***@example.com"
 
 
@@ -48,3 +53,17 @@ def test_masking_sees_numbers_as_people_type_them():
     from config.pii import mask_text
 
     assert mask_text("手机 +86 138-0013-8000，备用 １３９ １２３４ ５６７８") == "手机 138****8000，备用 139****5678"
+
+
+def test_masking_folds_every_unicode_digit_form():
+    """𝟏𝟑𝟖… (mathematical bold / sans-serif), ١٣٨… (Arabic-Indic), १३८… (Devanagari), ①… and
+    full-width dashes are the same phone number: masked in text, values and log lines."""
+    from config.pii import fold_digits, mask_text
+
+    forms = ["𝟏𝟑𝟖𝟎𝟎𝟏𝟑𝟖𝟎𝟎𝟎", "𝟭𝟯𝟴𝟬𝟬𝟭𝟯𝟴𝟬𝟬𝟬", "١٣٨٠٠١٣٨٠٠٠", "१३८००१३८०००", "①③⑧⓪⓪①③⑧⓪⓪⓪", "１３８－００１３－８０００"]
+    for form in forms:
+        assert mask_text(f"电话{form}。") == "电话138****8000。", form
+        assert mask_value({"k": [form]}) == {"k": ["138****8000"]}
+    assert fold_digits("订单 𝟐𝟎𝟐𝟔 ｶﾀｶﾅ") == "订单 2026 ｶﾀｶﾅ"  # only digit forms change
+    line = _logged("客户 𝟏𝟑𝟖𝟎𝟎𝟏𝟑𝟖𝟎𝟎𝟎 提交", note="١٣٨٠٠١٣٨٠٠٠")
+    assert line["msg"] == "客户 138****8000 提交" and line["note"] == "138****8000"

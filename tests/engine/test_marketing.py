@@ -15,7 +15,9 @@ from crm.sales.models import MarketingPlan, MarketingRun
 from crm.sales.templates import create_template
 from crm.tags.models import CustomerTag, Tag, TagCategory
 from engine.cron import CronJob
+from engine.history import record_detail
 from engine.marketing import CRON_JOB, run_due_plans
+from events.models import EventRecord
 from handlers.models import MailMessage, SmsMessage
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -138,3 +140,31 @@ def test_email_plan_goes_through_smtp(runtime, smtp_sink):
     assert {m.subject for m in mails} == {"张三专享", "李四专享"}
     assert len(smtp_sink.messages) == 2
     assert _runs(db, plan_id)[0].sent == 2
+
+
+def test_a_push_goes_through_the_ledger_with_retries_and_history(runtime, smtp_sink):
+    """One door: each message is a `crm.marketing_push` event with a planned send step, so a
+    relay that says "try later" is retried by the executor (not lost), and 事件历史 shows the
+    event, the step and every attempt. The run's counts follow the ledger."""
+    db, clock = runtime.services.db, runtime.services.clock
+    vip, no, tpl = _setup(db, channel="email")
+    plan_id = _plan(db, clock, tpl, vip, no, refresh=True, schedule="once")
+    clock.advance(minutes=31)
+    smtp_sink.refuse("data", "451 4.3.0 Try again later")
+    summary = run_due_plans(runtime)
+    assert "成功 0，失败 0，跳过 2，发送中 2" in summary and smtp_sink.messages == []
+    smtp_sink.refuse_data = None
+    clock.advance(seconds=30)
+    runtime.tick()
+    assert sorted(m.rcpt_tos[0] for m in smtp_sink.messages) == ["ls@example.com", "zs@example.com"]
+    run_due_plans(runtime)  # re-reads the run's counts from the ledger
+    run = _runs(db, plan_id)[0]
+    assert (run.sent, run.failed, run.skipped) == (2, 0, 2)
+    with db.read() as s:
+        records = list(s.exec(select(EventRecord).where(EventRecord.event_code == "crm.marketing_push")))
+        assert len(records) == 2 and {r.source for r in records} == {"marketing"}
+        detail = record_detail(s, records[0].id, clock.now(), "Asia/Shanghai")
+    [step] = detail["runs"][0]["tasks"]
+    assert step["task"].status == "done" and step["task"].idempotency_key.startswith(f"mkt:{plan_id}:")
+    assert [a.ok for a in step["attempts"]] == [False, True] and "稍后重试" in step["attempts"][0].error
+    assert "定向营销" in detail["runs"][0]["run"].strategy_name

@@ -158,13 +158,63 @@ def test_oversized_body_is_400(services, setup):
     assert exc.value.code == "body_too_large"
 
 
-def test_idempotency_key_returns_first_answer(services, setup):
+def test_idempotency_key_replays_the_same_request_only(services, setup):
+    """Stripe's contract: a retry of the same request (re-signed) gets the first answer and stores
+    nothing; the same key with a different body is refused naming the conflict — never a 202 for
+    an event that is not stored."""
     ing, app, secret, _ = setup
     first = ing.ingest(request(services, app, secret, PW, idem="k1"))
     ts2 = int(services.now().timestamp()) + 2
-    second = ing.ingest(request(services, app, secret, {**PW, "id": "different"}, ts=ts2, idem="k1"))
-    assert second.status == first.status and second.payload == first.payload
+    again = ing.ingest(request(services, app, secret, PW, ts=ts2, idem="k1"))
+    assert again.status == first.status == 202 and again.payload == first.payload and not again.stored_ids
+    with pytest.raises(IngestError) as err:
+        ing.ingest(request(services, app, secret, {**PW, "id": "different"}, ts=ts2, idem="k1"))
+    assert err.value.status == 422 and err.value.code == "idempotency_key_conflict" and "k1" in err.value.message
     assert len(records(services)) == 1
+
+
+def test_idempotency_key_expires_at_lookup(services, setup):
+    """After 24 h the key is free again, even though the nightly purge has not run."""
+    ing, app, secret, _ = setup
+    ing.ingest(request(services, app, secret, {**PW, "id": "a"}, idem="k1"))
+    services.clock.advance(hours=24, seconds=1)
+    res = ing.ingest(request(services, app, secret, {**PW, "id": "b"}, idem="k1"))
+    assert res.status == 202 and res.payload["accepted"][0]["id"] == "b"
+    assert [r.external_id for r in records(services)] == ["a", "b"]
+    replay = ing.ingest(request(services, app, secret, {**PW, "id": "b"}, ts=int(services.now().timestamp()) + 1,
+                                idem="k1"))
+    assert replay.payload == res.payload and len(records(services)) == 2
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"customerName": "\ud800", "mobile": "13800138000", "status": "1"}, "data.customerName"),
+    ({"customerName": "张\u0000三", "mobile": "13800138000", "status": "1"}, "data.customerName"),
+    ({"customerName": "张三", "mobile": "13800138000", "status": "1", "extra": [1, {"x": float("nan")}]}, "data.extra[1].x"),
+    ({"customerName": "张三", "mobile": "13800138000", "status": "1", "amount": 1e999}, "data.amount"),
+    ({"customerName": "张三", "mobile": "13800138000", "status": "1", "k\u0000": 1}, "data.k\ufffd"),
+])
+def test_unstorable_text_and_numbers_are_refused_naming_the_field(services, setup, data, field):
+    """NUL, lone surrogates and NaN/Infinity never reach the ledger as accepted events: 422 naming
+    the field; the refusal itself is stored (scrubbed) for 事件历史, on SQLite and PostgreSQL."""
+    ing, app, secret, stored = setup
+    body = ('{"event": "password_changed", "id": "p1", "data": %s}' % json.dumps(data)).encode()
+    res = ing.ingest(request(services, app, secret, body))
+    assert res.status == 422 and stored == []
+    assert field in [d["field"] for d in res.payload["error"]["details"]]
+    rows = records(services)
+    assert len(rows) == 1 and rows[0].status == "rejected" and rows[0].reject_reason == "invalid"
+    dumped = json.dumps(rows[0].data)
+    assert not [bad for bad in ("\\u0000", "\\ud800", "NaN", "Infinity") if bad in dumped]
+
+
+def test_one_bad_event_in_a_batch_is_refused_alone(services, setup):
+    ing, app, secret, stored = setup
+    body = {"events": [{**PW, "id": str(i)} for i in range(20)]}
+    body["events"][7] = {**PW, "id": "7", "data": {**PW["data"], "customerName": "\ud800"}}
+    res = ing.ingest(request(services, app, secret, json.dumps(body).encode()))
+    assert res.status == 202 and len(res.payload["accepted"]) == 19
+    assert res.payload["rejected"][0]["index"] == 7 and res.payload["rejected"][0]["errors"][0]["field"] == "data.customerName"
+    assert len(stored) == 19
 
 
 def test_types_are_normalised(services, setup):

@@ -78,5 +78,6 @@ def growth(svc, customer_id: int) -> list[str]:
 def run_direct(kit, key: str, data: dict, config: dict, idem: str = "900:1:0", dry_run: bool = False):
     """Runs the registered processor once, outside the ledger, under a fixed idempotency key."""
     ctx = ProcessorContext(event_code="test", data=data, event_record_id=900, strategy_id=1, task_id=900,
-                           idempotency_key=idem, attempt=1, services=kit.svc, dry_run=dry_run)
+                           idempotency_key=idem, attempt=1, services=kit.svc, dry_run=dry_run,
+                           processors=kit.rt.registry)
     return kit.rt.registry.get(key).run(ctx, config)

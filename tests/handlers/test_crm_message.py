@@ -11,13 +11,19 @@ from tests.engine.conftest import engine_services, kit, runtime  # noqa: F401 - 
 from tests.handlers.crm_kit import MOBILE, customer, growth, rows, run_direct, step, tasks, template
 
 
-def test_sms_template_with_customer_fields_once(kit):
+def _welcome_step(kit):
+    """张三 of 上海 gets the 'welcome' template through a strategy step; (customer id, task)."""
     cid = customer(kit.svc, "张三", city="上海")
     template(kit.svc, "welcome", "${name}您好，欢迎来自${city}的您")
     kit.strategy("tag_customer", [], [step("crm.send_template", template="welcome")])
     kit.post({"event": "tag_customer", "data": {"customerId": str(cid), "tagName": "x"}})
     kit.rt.tick()
     [task] = tasks(kit.svc)
+    return cid, task
+
+
+def test_sms_template_with_customer_fields_once(kit):
+    cid, task = _welcome_step(kit)
     assert task.status == "done", task.last_error
     [sms] = rows(kit.svc, SmsMessage)
     assert (sms.mobile, sms.content) == (MOBILE, "张三您好，欢迎来自上海的您")
@@ -48,4 +54,24 @@ def test_missing_contact_template_and_variables(kit):
         run_direct(kit, "crm.send_template", {"mobile": MOBILE}, {"template": "nope"})
     with pytest.raises(PermanentError, match="模板渲染失败"):
         run_direct(kit, "crm.send_template", {"mobile": MOBILE}, {"template": "bad"})
+    assert rows(kit.svc, SmsMessage) == []
+
+
+def test_the_sender_is_the_registered_processor_run_by_the_executor(kit):
+    """One door: 发送模板消息 hands its sending to the processor registered under "sms" in the
+    registry the executor runs from (a replaced one included), under the step's own key —
+    never to a privately instantiated sender."""
+    from handlers.base import Outcome
+    from handlers.builtin.sms import SmsProcessor
+
+    seen = []
+
+    class RecordingSms(SmsProcessor):
+        def run(self, ctx, config):
+            seen.append((ctx.idempotency_key, ctx.task_id, ctx.data["content"]))
+            return Outcome(request={"mobile": "138****8000"}, note="已记录")
+
+    kit.rt.registry.register(RecordingSms(), replace=True)
+    _cid, task = _welcome_step(kit)
+    assert task.status == "done" and seen == [(task.idempotency_key, task.id, "张三您好，欢迎来自上海的您")]
     assert rows(kit.svc, SmsMessage) == []

@@ -224,9 +224,11 @@ def test_repeated_id_is_acknowledged_and_processed_once(signer, world, runtime, 
 def test_idempotency_key_replays_the_first_answer(signer, app_db):
     first = signer.post(event("k1"), **{"Idempotency-Key": "order-42"})
     assert first.status_code == 202
-    # A different body under the same key: the first answer comes back, nothing new is stored.
-    again = signer.post(event("k2"), **{"Idempotency-Key": "order-42"})
+    # The same body again (re-signed): the first answer comes back, nothing new is stored.
+    again = signer.post(event("k1"), ts=signer.now() + 1, **{"Idempotency-Key": "order-42"})
     assert (again.status_code, again.json()) == (first.status_code, first.json())
+    # A different body under the same key is refused naming the conflict, never acknowledged.
+    assert_error(signer.post(event("k2"), **{"Idempotency-Key": "order-42"}), 422, "Idempotency-Key", "order-42")
     assert count(app_db, EventRecord) == 1 and count(app_db, IdempotencyKey) == 1
     rejected = signer.post({"event": "nope"}, **{"Idempotency-Key": "bad-1"})
     replay = signer.post({"event": "nope"}, **{"Idempotency-Key": "bad-1"})

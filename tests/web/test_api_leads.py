@@ -381,3 +381,18 @@ def test_every_bearer_body_route_refuses_bad_bodies_and_unknown_ids(api):
     for route in [r for r in own_routes() if r.auth == "bearer" and "<int:" in r.path]:
         body = {"user_id": 1} if route.body is not None else None
         assert_error(api.call(route.method.upper(), concrete(route.path), body), 404, "999999")
+
+
+def test_unstorable_text_is_refused_naming_the_field_and_stores_nothing(signer, app_db):
+    body = json.dumps(lead("bad-1", name="张\u0000三")).encode()  # ASCII JSON: "\u0000" escapes
+    answer = assert_error(signer.post_raw(body), 400, "submission_data.name")
+    assert any(e["field"] == "submission_data.name" for e in answer["errors"])
+    body = json.dumps(lead("bad-2", name="\ud800")).encode()
+    assert_error(signer.post_raw(body), 400, "submission_data.name")
+    assert count(app_db, Lead) == 0 and count(app_db, EventRecord) == 0
+
+
+def test_bearer_json_bodies_refuse_unstorable_text(api, stored):
+    lead_id = stored[0]
+    resp = api.call("PUT", f"/api/v1/leads/{lead_id}", data=b'{"notes": "x\\u0000y"}')
+    assert_error(resp, 422, "notes")

@@ -263,3 +263,19 @@ def test_over_real_http(live_server, env, clock):
     [record] = env.rows(PaymentRecord, PaymentRecord.trade_no == "2026112299")
     assert record.amount == 88.0 and record.payer == "2088102177846880"
     assert json.loads(json.dumps(record.raw))["passback_params"] == token
+
+
+@pytest.mark.parametrize("p", [p for p in PLATFORMS if p.key in ("web_form", "alipay")], ids=repr)
+def test_unstorable_text_from_a_platform_is_a_dead_letter_not_a_lead(client, env, p):
+    """NUL (or a lone surrogate) in a genuine delivery: acknowledged, kept as a (scrubbed) dead letter
+    naming the field, no lead and no payment record — never a 500 on PostgreSQL nor a stored poison."""
+    scene_id, fake, token = setup_platform(env, p)
+    if p.key == "web_form":
+        delivery = fake.submission("SUB-NUL", name="王\x00五")
+    else:
+        delivery = fake.paid(token, "2026112022001400000000000001", buyer_id="2088\x00")
+    assert_ok(p, delivery.post(client))
+    assert env.leads(scene_id) == [] and env.rows(PaymentRecord, PaymentRecord.id > 0) == []
+    [letter] = env.rows(LeadDeadLetter, LeadDeadLetter.scene_id == scene_id)
+    assert ("name" if p.key == "web_form" else "payer") in letter.reason
+    assert "\x00" not in json.dumps(letter.payload, ensure_ascii=False)

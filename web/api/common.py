@@ -8,6 +8,7 @@ from flask import g, jsonify, request
 
 from config.pii import mask_value
 from events.body import json_depth
+from events.safe_json import problems
 from web.auth.guards import api_error
 from web.extensions import runtime, services
 
@@ -38,6 +39,10 @@ def json_body(required: bool = True) -> dict:
         raise BadRequest(f"JSON 嵌套超过 {settings.max_json_depth} 层")
     if not isinstance(data, dict):
         raise BadRequest("请求体应为 JSON 对象")
+    unstorable = problems(data)
+    if unstorable:  # NUL, lone surrogates, NaN/Infinity: refused naming the field, as at every entrance
+        raise BadRequest("请求数据有误：" + "；".join(p["message"] for p in unstorable),
+                         {p["field"]: p["message"] for p in unstorable}, status=422, code="invalid")
     return data
 
 

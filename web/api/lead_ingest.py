@@ -5,6 +5,8 @@ timestamp and body, timestamp window, IP allow-list, size and depth limits).
 A 202 means the lead is stored: it is processed (identify → tag → assign → respond) by the
 scene's strategy afterwards. The same external lead id sent twice to one scene is one lead; a
 batch of up to 500 answers lead by lead, and is 400 only when none of them could be stored.
+An Idempotency-Key header works as on /api/v1/events (events.idempotency): a retry of the same
+request gets the first answer, the same key with another request is 422.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from crm.leads.errors import SubmissionRefused
 from crm.leads.models import SCENE_TYPES
 from crm.leads.scenes import resolve_scene
 from crm.leads.webhook_guard import forget_signature, remember_signature
+from events import idempotency
 from events.body import parse_body
 from events.errors import IngestError
 from events.ingestion import IngestRequest
@@ -62,8 +65,10 @@ def signed_payload() -> tuple:
         raise IngestError(400, "body_too_large", f"请求体过大：{request.content_length} 字节，上限 {s.max_body_bytes} 字节")
     body = request.stream.read(s.max_body_bytes + 1) if request.content_length is None else request.get_data(cache=False)
     req = IngestRequest(body=body, app_key=request.headers.get("X-App-Key"), timestamp=request.headers.get("X-Timestamp"),
-                        signature=request.headers.get("X-Signature"), client_ip=request.remote_addr or "")
+                        signature=request.headers.get("X-Signature"), client_ip=request.remote_addr or "",
+                        idempotency_key=request.headers.get("Idempotency-Key"))
     app = rt.ingestor.authenticate(req)
+    idempotency.check_key(req.idempotency_key)
     if not app.enabled:
         raise IngestError(403, "app_disabled", f"应用「{app.name}」已禁用")
     if not app.ip_allowed(req.client_ip):
@@ -194,7 +199,8 @@ def replay_digest(app, signature: str) -> str:
 @api_route(bp, "/leads/ingestions", "POST", "接收线索（单条或批量 leads，HMAC 签名，同场景 external_lead_id 幂等）", "场景获客",
            body={"oneOf": [ITEM, BATCH]}, auth="hmac",
            responses={"202": {"oneOf": [STORED, BATCH_RESULT]}, "400": "校验失败：errors 逐字段说明",
-                      "401": "签名、时间戳错误或重放", "403": "应用禁用或 IP 不允许", "429": "超过应用或场景的每分钟限额"})
+                      "401": "签名、时间戳错误或重放", "403": "应用禁用或 IP 不允许",
+                      "422": "Idempotency-Key 已用于另一个不同的请求", "429": "超过应用或场景的每分钟限额"})
 def ingest_leads():
     try:
         app, req, payload = signed_payload()
@@ -222,39 +228,55 @@ def ingest_leads():
         digest = replay_digest(app, req.signature)
         if not remember_signature(svc.db, 0, digest, svc.now(), svc.settings.signature_tolerance_seconds):
             return refused(401, "replayed", "重复的签名请求（重放）：没有 external_lead_id 的线索请求只接受一次，请用新的时间戳重新签名")
+    idem = (req.idempotency_key, idempotency.fingerprint("leads", req.body)) if req.idempotency_key else None
     try:
-        store(parsed, scenes, results)
-    except Exception:
+        status, body = store(app, parsed, scenes, results, (len(items), batch), idem)
+    except Exception as exc:
         if digest is not None:  # nothing was stored: the same request may come again as it was
             forget_signature(services().db, 0, digest)
+        if isinstance(exc, IngestError):  # the Idempotency-Key belongs to another request
+            return refused(exc.status, exc.code, exc.message)
         raise
-    return answer(results, len(items), batch)
+    return ok(body, status)
 
 
-def store(parsed: list, scenes: dict, results: dict) -> None:
-    """One intake call (one transaction) per scene, items in their order."""
+def store(app, parsed: list, scenes: dict, results: dict, shape: tuple[int, bool], idem) -> tuple[int, dict]:
+    """Every scene's leads in one write transaction, items in their order, with the
+    Idempotency-Key (if any) taken and settled in that same transaction — the contract of
+    POST /api/v1/events (events.idempotency). Returns the answer: (status, body)."""
     by_scene: dict[int, list] = {}
     for index, part in parsed:
         if index in scenes:
             by_scene.setdefault(scenes[index].id, []).append((index, part["submission"]))
-    tz = services().settings.timezone
-    for scene_id, group in by_scene.items():
-        outcomes = intake.submit(services().db, scene_id, [sub for _, sub in group], tz, services().now())
-        for (index, _), outcome in zip(group, outcomes):
-            results[index] = (rejected(outcome) if isinstance(outcome, SubmissionRefused)
-                              else {"lead_id": outcome.lead_id, "duplicate": outcome.duplicate})
+    svc = services()
+    tz, now = svc.settings.timezone, svc.now()
+    with svc.db.write() as session:
+        if idem is not None:
+            replay = idempotency.claim(session.connection(), app.id, idem[0], idem[1], now, tz)
+            if replay is not None:
+                return replay
+        for scene_id, group in by_scene.items():
+            outcomes = intake.submit_in(session, scene_id, [sub for _, sub in group], tz, now)
+            for (index, _), outcome in zip(group, outcomes):
+                results[index] = (rejected(outcome) if isinstance(outcome, SubmissionRefused)
+                                  else {"lead_id": outcome.lead_id, "duplicate": outcome.duplicate})
+        status, body = answer(results, *shape)
+        if idem is not None:
+            idempotency.settle(session.connection(), app.id, idem[0], status, body)
+    return status, body
 
 
-def answer(results: dict, count: int, batch: bool):
+def answer(results: dict, count: int, batch: bool) -> tuple[int, dict]:
     if not batch:
         only = results[0]
         if "error" in only:
-            return refused(400, only["error"]["code"], only["error"]["message"], only["errors"])
-        return ok(only, 202)
+            return 400, {"error": only["error"], "errors": only["errors"]}
+        return 202, only
     rows = [{"index": i, **results[i]} for i in range(count)]
     stored = [r for r in rows if "lead_id" in r]
     summary = {"results": rows, "accepted": sum(1 for r in stored if not r["duplicate"]),
                "duplicates": sum(1 for r in stored if r["duplicate"]), "rejected": count - len(stored)}
     if not stored:
-        return refused(400, "invalid", f"{count} 条线索均未通过校验，未保存任何线索", **summary)
-    return ok(summary, 202)
+        return 400, {"error": {"code": "invalid", "message": f"{count} 条线索均未通过校验，未保存任何线索"},
+                     "errors": [], **summary}
+    return 202, summary

@@ -25,6 +25,7 @@ from crm.leads import intake, payments
 from crm.leads.errors import LeadsError
 from crm.leads.models import PaymentCode
 from events.body import json_depth
+from events.safe_json import problems
 
 WINDOW_SECONDS = 300  # used when the caller passes no window (the web layer passes the setting)
 MAX_JSON_DEPTH = 32
@@ -246,6 +247,10 @@ class PaymentAdapter(WebhookAdapter):
         try:
             if owner is not None and owner != scene.id:
                 raise LeadsError("付款码不属于该获客场景", {"token": "付款码不属于该获客场景"})
+            unstorable = problems(paid)  # a payment record is written before intake sees the lead
+            if unstorable:
+                raise LeadsError("支付通知数据有误：" + "；".join(p["message"] for p in unstorable),
+                                 {p["field"]: p["message"] for p in unstorable})
             return [payments.record_payment(db, provider=self.key, tz=tz, **paid)]
         except LeadsError as exc:
             submission = intake.Submission(raw=paid["raw"], external_id=paid["trade_no"], source="webhook")

@@ -130,3 +130,17 @@ def test_an_import_updates_only_customers_the_uploader_may_see(services, custom_
     sheet = load_workbook(services.settings.var_dir / job.result_path).worksheets[0]
     reasons = [r[2].value for r in sheet.iter_rows(min_row=2)]
     assert all("不在你的可见范围内" in r for r in reasons) and not any("李四" in r for r in reasons)
+
+
+def test_digits_of_every_script_are_one_number_and_nul_is_cleaned(services, custom_fields):
+    """A CSV (as some tools export) with Arabic-Indic digits, mathematical digits and a NUL: the
+    numbers are stored as 11 ASCII digits (so dedup and masking see them) and the NUL is cleaned,
+    never stored (PostgreSQL would refuse the whole import)."""
+    data = csv_bytes([HEADER,
+                      ["张\x00三", "١٣٨٠٠١٣٨٠٠٠", "", "", "", "", ""],
+                      ["李四", "𝟏𝟑𝟗𝟎𝟎𝟏𝟑𝟗𝟎𝟎𝟎", "", "", "", "", ""]])
+    job = _run(services, data, filename="客户.csv")
+    assert job.status == "done" and (job.ok, job.failed) == (2, 0), job.message
+    with services.db.read() as s:
+        people = {c.mobile: c.name for c in s.exec(select(Customer))}
+    assert people == {"13800138000": "张\ufffd三", "13900139000": "李四"}

@@ -161,3 +161,33 @@ def test_bad_reports_are_answered_not_dropped(raw_phone, make_devices, app_db):
     with app_db.read() as s:
         record = s.get(EventRecord, risky["record_id"])
         assert record.event_code == "device.risk_signal" and record.data["kind"] == "too_frequent"
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"from_wxid": "wxid_cust", "text": "课程\udc00报名"}, "data.text"),
+    ({"from_wxid": "wxid_cust", "text": "课程\x00报名"}, "data.text"),
+    ({"from_wxid": "wxid_cust", "text": "hi", "score": float("inf")}, "data.score"),
+])
+def test_unstorable_report_is_refused_naming_the_field_and_writes_nothing(raw_phone, make_devices, app_db,
+                                                                         data, field):
+    """NUL, lone surrogates and NaN/Infinity are answered ok=false (so the phone stops re-sending),
+    the connection stays open, and nothing is written (PostgreSQL would refuse it, SQLite would
+    jam the step that reads it)."""
+    [(_id, token)] = make_devices()
+    phone = raw_phone()
+    phone.login(token, [ACCOUNT])
+    phone.send(json.dumps({"type": "report", "id": "bad-1", "kind": "message", "account": "wxid_sales01",
+                           "data": data}))
+    answer = phone.recv()
+    assert answer["ok"] is False and answer["error"]["code"] == "bad_value" and field in answer["error"]["message"]
+    assert phone.request({"type": "heartbeat", "id": "b1", "battery": 70, "network": "wifi"})["type"] == "ack"
+    with app_db.read() as s:
+        assert s.exec(select(EventRecord)).all() == []
+
+
+def test_bookkeeping_frames_are_cleaned_of_unstorable_text(raw_phone, make_devices, app_db):
+    [(_id, token)] = make_devices()
+    phone = raw_phone()
+    welcome = phone.login(token, [{**ACCOUNT, "nickname": "小王\x00客服"}])
+    with app_db.read() as s:
+        assert s.get(WechatAccount, welcome["accounts"]["wxid_sales01"]).nickname == "小王\ufffd客服"
