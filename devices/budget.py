@@ -24,6 +24,7 @@ from typing import Optional
 from sqlmodel import Session
 
 from config.clock import as_utc, from_local, to_local
+from config.timewindow import TimeWindow
 from devices import sensitive
 from devices.budget_store import store_for
 from devices.budget_types import Allow, Cap, Decision, Defer, Refuse, Reservation, SlotRequest
@@ -77,16 +78,12 @@ def quiet_until(now: datetime, settings=None) -> Optional[tuple[datetime, str]]:
     spec = str(_setting(settings, "budget_quiet_hours", "") or "").strip()
     if not spec:
         return None
-    start_text, end_text = (part.strip() for part in spec.replace("–", "-").split("-", 1))
-    start, end = time.fromisoformat(start_text), time.fromisoformat(end_text)
+    window = TimeWindow.parse(spec)
     tz = _setting(settings, "timezone", "Asia/Shanghai")
     local = to_local(now, tz)
-    clock = local.time().replace(tzinfo=None)
-    inside = (start <= clock < end) if start < end else (clock >= start or clock < end)
-    if not inside:
+    if not window.contains(local):
         return None
-    end_day = local.date() + timedelta(days=1) if (start > end and clock >= start) else local.date()
-    return from_local(datetime.combine(end_day, end), tz), f"{start_text}-{end_text}"
+    return from_local(window.closes_after(local), tz), str(window)
 
 
 def _status_decision(account: WechatAccount, now: datetime, settings) -> Optional[Decision]:
