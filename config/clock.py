@@ -1,6 +1,10 @@
 """The one source of "now". Stored times are aware UTC; the console shows the configured zone.
 
 Tests swap in ManualClock so that a step delayed 48 hours fires when the test says so.
+
+The configured zone: building the process's Services installs settings.timezone (CKB_TIMEZONE)
+here; a function given no zone (tz=None) uses it, so a caller that forgets to pass the zone still
+follows the setting instead of a literal default.
 """
 from __future__ import annotations
 
@@ -48,14 +52,36 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def to_local(value: datetime | None, tz_name: str) -> datetime | None:
+_installed_zone: str | None = None
+
+
+def install_zone(tz_name: str) -> None:
+    """Make `tz_name` the process's configured zone (Services does this from settings)."""
+    global _installed_zone
+    ZoneInfo(tz_name)  # refuse an unknown zone here, not at the first page view
+    _installed_zone = tz_name
+
+
+def configured_zone_name() -> str:
+    if _installed_zone is None:
+        from config.settings import load_settings
+        install_zone(load_settings().timezone)
+    return _installed_zone  # type: ignore[return-value]
+
+
+def zone(tz_name: str | None = None) -> ZoneInfo:
+    """ZoneInfo of `tz_name`, or of the configured zone when none is given."""
+    return ZoneInfo(tz_name or configured_zone_name())
+
+
+def to_local(value: datetime | None, tz_name: str | None = None) -> datetime | None:
     if value is None:
         return None
-    return as_utc(value).astimezone(ZoneInfo(tz_name))
+    return as_utc(value).astimezone(zone(tz_name))
 
 
-def from_local(value: datetime, tz_name: str) -> datetime:
+def from_local(value: datetime, tz_name: str | None = None) -> datetime:
     """A naive wall-clock time in the configured zone (or an aware one) → aware UTC."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(tz_name))
+        value = value.replace(tzinfo=zone(tz_name))
     return value.astimezone(UTC)

@@ -34,7 +34,7 @@ def record_values(definition: EventDefinition | None, event_code: str, data: dic
     return values
 
 
-def emit(session: Session, event_code: str, data: dict, tz: str = "Asia/Shanghai", *, source: str = "crm",
+def emit(session: Session, event_code: str, data: dict, tz: str | None = None, *, source: str = "crm",
          definition: EventDefinition | None = None) -> EventRecord:
     """Stores the event in the caller's transaction."""
     if definition is None:

@@ -79,7 +79,7 @@ def quiet_until(now: datetime, settings=None) -> Optional[tuple[datetime, str]]:
     if not spec:
         return None
     window = TimeWindow.parse(spec)
-    tz = _setting(settings, "timezone", "Asia/Shanghai")
+    tz = _setting(settings, "timezone", None)
     local = to_local(now, tz)
     if not window.contains(local):
         return None
@@ -87,7 +87,7 @@ def quiet_until(now: datetime, settings=None) -> Optional[tuple[datetime, str]]:
 
 
 def _status_decision(account: WechatAccount, now: datetime, settings) -> Optional[Decision]:
-    tz = _setting(settings, "timezone", "Asia/Shanghai")
+    tz = _setting(settings, "timezone", None)
     if account.status == "banned":
         return Refuse("微信号已被封禁，不能执行")
     if account.paused_until is not None and as_utc(account.paused_until) > now:
@@ -123,7 +123,7 @@ def check(session: Session, account: WechatAccount, kind: str, payload: dict, *,
     quiet = quiet_until(now, settings)
     if quiet is not None:
         return Defer(quiet[0], f"免打扰时段（{quiet[1]}），结束后执行")
-    tz = _setting(settings, "timezone", "Asia/Shanghai")
+    tz = _setting(settings, "timezone", None)
     day = to_local(now, tz).date()
     tomorrow = local_day_end(now, tz)
     scope = f"account:{account.id}"
@@ -160,7 +160,7 @@ def warnings_for(session: Session, kind: str, payload: dict) -> list[str]:
 
 def usage(session: Session, account: WechatAccount, now: datetime, settings=None, redis=None) -> dict:
     """今日已用 vs 上限 for the 微信号管理 page."""
-    tz = _setting(settings, "timezone", "Asia/Shanghai")
+    tz = _setting(settings, "timezone", None)
     day = to_local(as_utc(now), tz).date()
     store = store_for(session, settings, redis)
     scope = f"account:{account.id}"

@@ -40,7 +40,7 @@ def _tag_clause(tag_ids: list[int], now: datetime):
                           or_(CustomerTag.expires_at.is_(None), CustomerTag.expires_at > now))
 
 
-def validate_spec(session: Session, spec: dict, tz: str = "Asia/Shanghai") -> None:
+def validate_spec(session: Session, spec: dict, tz: str | None = None) -> None:
     """Raises CrmError naming every problem; a valid spec compiles."""
     if not isinstance(spec, dict):
         raise CrmError("规则格式错误", {"rule": "规则应为对象"})
@@ -66,7 +66,7 @@ def validate_spec(session: Session, spec: dict, tz: str = "Asia/Shanghai") -> No
         raise CrmError("条件有误", {"rows": getattr(exc, "message", str(exc))}) from None
 
 
-def audience_select(session: Session, spec: dict, now: datetime | None = None, tz: str = "Asia/Shanghai") -> Select:
+def audience_select(session: Session, spec: dict, now: datetime | None = None, tz: str | None = None) -> Select:
     """SELECT customer.id of a conditions-mode spec (set-based; use as a subquery)."""
     if spec.get("mode", "conditions") != "conditions":
         raise CrmError("自定义SQL 规则没有条件查询", {"mode": "请用 audience_ids 读取自定义SQL 的结果"})
@@ -98,7 +98,7 @@ def _filter_ids(session: Session, ids: list[int], spec: dict, now: datetime) -> 
     return sorted(out)
 
 
-def audience_ids(db: Database, spec: dict, now: datetime | None = None, tz: str = "Asia/Shanghai",
+def audience_ids(db: Database, spec: dict, now: datetime | None = None, tz: str | None = None,
                  timeout_seconds: float = 10) -> list[int]:
     now = now or utcnow()
     if spec.get("mode", "conditions") == "sql":
@@ -109,7 +109,7 @@ def audience_ids(db: Database, spec: dict, now: datetime | None = None, tz: str 
         return list(session.execute(audience_select(session, spec, now, tz).order_by(Customer.id)).scalars())
 
 
-def preview(db: Database, spec: dict, limit: int = 20, now: datetime | None = None, tz: str = "Asia/Shanghai") -> dict:
+def preview(db: Database, spec: dict, limit: int = 20, now: datetime | None = None, tz: str | None = None) -> dict:
     """How many customers match, and the first few (highest tag score first) to show before saving."""
     with db.read() as session:
         validate_spec(session, spec, tz)

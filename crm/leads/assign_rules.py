@@ -289,7 +289,7 @@ def _hours(check: _Checker, raw) -> dict:
             "end": end or DEFAULT_HOURS["end"]}
 
 
-def clean_assignment_rules(session: Session, data, fields: list[dict], tz: str = "Asia/Shanghai") -> dict:
+def clean_assignment_rules(session: Session, data, fields: list[dict], tz: str | None = None) -> dict:
     """The configuration as stored; raises LeadsError naming every problem (nothing is saved).
 
     `fields` are the scene's event fields (crm.leads.fields.lead_event_fields); `tz` is the

@@ -161,7 +161,7 @@ def _checked_code(db: Database, provider: str, token: str, amount_yuan) -> tuple
 
 
 def record_payment(db: Database, *, provider: str, token: str, trade_no: str, amount_yuan, payer: str = "",
-                   mobile: Optional[str] = None, raw: Optional[dict] = None, tz: str = "Asia/Shanghai") -> PaymentOutcome:
+                   mobile: Optional[str] = None, raw: Optional[dict] = None, tz: str | None = None) -> PaymentOutcome:
     """Records one paid notification and turns it into a lead of the code's scene.
 
     Order matters for a crash between the steps: the lead is submitted first with the trade number

@@ -120,7 +120,7 @@ def _set_fields(session: Session, lead: Lead, fields: dict, actor: str) -> None:
         raise LeadsError("lead_data 应为对象", {"lead_data": "lead_data 应为 JSON 对象"})
     scene = session.get(LeadScene, lead.scene_id)
     merged = {**(lead.lead_data or {}), **fields}
-    clean, problems = map_submission(scene, {"submission_data": merged}, "Asia/Shanghai")
+    clean, problems = map_submission(scene, {"submission_data": merged}, None)
     if problems:
         raise LeadsError("线索字段有误：" + "；".join(p["message"] for p in problems),
                          {f"lead_data.{p['field']}": p["message"] for p in problems})
@@ -169,7 +169,7 @@ def update_lead(session: Session, lead_id, data: dict, actor: str) -> Lead:
 
 
 def add_note(session: Session, lead_id, text: str, actor: str, now: Optional[datetime] = None,
-             tz: str = "Asia/Shanghai") -> Lead:
+             tz: str | None = None) -> Lead:
     """Appends a line dated in the operator's time zone to the lead's notes (跟进备注)."""
     text = (text or "").strip()
     if not text:

@@ -25,7 +25,7 @@ from events.placeholders import PlaceholderError, find_variables, render_text
 CHANNELS = {"sms": "短信", "email": "邮件"}
 CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
 SMS_MAX_CHARS = 1000
-DEFAULT_TZ = "Asia/Shanghai"
+DEFAULT_TZ: str | None = None  # the configured zone (config.clock.zone)
 # Shown by 预览 when the database has no customer yet.
 SAMPLE_CUSTOMER = {"name": "张三", "mobile": "13800138000", "email": "zhangsan@example.com", "wechat_id": "zhangsan",
                    "gender": "男", "city": "上海", "source": "官网", "tag_score": 30, "follow_count": 2}

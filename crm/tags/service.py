@@ -178,7 +178,7 @@ def delete_tag(session: Session, tag_id: int, viewer_id: int | None, now=None) -
     return removed
 
 
-def save_rule(session: Session, tag_id: int, spec: dict, viewer_id: int | None, tz: str = "Asia/Shanghai") -> Tag:
+def save_rule(session: Session, tag_id: int, spec: dict, viewer_id: int | None, tz: str | None = None) -> Tag:
     """标签规则: only auto tags have one; it must be a valid audience and must not depend on
     the tag itself, directly or through other rules."""
     tag = get_tag(session, tag_id, viewer_id)
@@ -219,6 +219,6 @@ def normalise_spec(spec) -> dict:
     return out
 
 
-def preview_rule(db: Database, spec: dict, limit: int = 20, now=None, tz: str = "Asia/Shanghai") -> dict:
+def preview_rule(db: Database, spec: dict, limit: int = 20, now=None, tz: str | None = None) -> dict:
     """预览: how many customers the rule matches now and the first few, before saving it."""
     return audience.preview(db, normalise_spec(spec), limit=limit, now=now, tz=tz)

@@ -18,7 +18,7 @@ class TemplateError(RulesError):
 
 @dataclass(frozen=True)
 class BuildContext:
-    timezone: str = "Asia/Shanghai"
+    timezone: str | None = None  # None: the configured zone
     # Shared by this task's schedule triggers and tested by its condition row, so a
     # `schedule.fired` event reaches exactly this strategy. Made once, kept across edits.
     schedule_key: str = ""

@@ -27,7 +27,7 @@ ERROR_HINTS = {
 
 
 def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time in the configured zone (default Asia/Shanghai); "—" for none."""
+    """A stored UTC time in the configured zone (CKB_TIMEZONE); "—" for none."""
     if value is None:
         return "—"
     return to_local(value, services().settings.timezone).strftime(fmt)

@@ -3,7 +3,7 @@
 Wire format (POST /webhooks/alipay, application/x-www-form-urlencoded), in Alipay's style:
   out_trade_no, trade_no, total_amount (元, "88.00"), buyer_id, passback_params (= payment code
   token), trade_status (TRADE_SUCCESS / TRADE_FINISHED / WAIT_BUYER_PAY / TRADE_CLOSED),
-  notify_time ("YYYY-MM-DD HH:MM:SS", Asia/Shanghai), sign_type=HMAC-SHA256, sign
+  notify_time and gmt_payment ("YYYY-MM-DD HH:MM:SS", Beijing time), sign_type=HMAC-SHA256, sign
   sign = base64(HMAC-SHA256(secret, "&".join(f"{k}={v}" for k, v in sorted(params)
                                               if k not in ("sign", "sign_type") and v != "")))
   (values URL-decoded, keys in byte order, empty values left out: Alipay's 待签名字符串)
@@ -16,15 +16,15 @@ and the signature is remembered, so a captured notification cannot be replayed.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Optional
 from urllib.parse import parse_qsl
-from zoneinfo import ZoneInfo
 
 from crm.leads.adapters.base import (STATUS, WINDOW_SECONDS, Answer, PaymentAdapter, SignatureInfo, WebhookRefused,
                                      b64, check_window, digest_of, mac, same, text_of)
 
-PLATFORM_ZONE = ZoneInfo("Asia/Shanghai")  # Alipay's notify_time is Beijing time whatever our zone
+# Alipay writes its times in Beijing time whatever our zone: UTC+8, no daylight saving since 1991.
+PLATFORM_ZONE = timezone(timedelta(hours=8), "UTC+08:00")
 PAID_STATUSES = ("TRADE_SUCCESS", "TRADE_FINISHED")
 SIGN_TYPE = "HMAC-SHA256"
 
