@@ -80,6 +80,24 @@ def to_local(value: datetime | None, tz_name: str | None = None) -> datetime | N
     return as_utc(value).astimezone(zone(tz_name))
 
 
+DISPLAY_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def format_local(value: datetime | None, fmt: str = DISPLAY_FORMAT, tz_name: str | None = None,
+                 empty: str = "—") -> str:
+    """The one formatter for people (pages, exports, messages): a stored time (aware UTC, or naive
+    meaning UTC) as wall-clock text in the configured zone."""
+    if value is None:
+        return empty
+    return to_local(value, tz_name).strftime(fmt)
+
+
+def local_iso(value: datetime | None, tz_name: str | None = None) -> str | None:
+    """ISO-8601 with the configured zone's offset (2026-12-07T14:50:00+08:00) for machine-readable
+    text a person may also read: event data, bundle files."""
+    return None if value is None else to_local(value, tz_name).isoformat()
+
+
 def from_local(value: datetime, tz_name: str | None = None) -> datetime:
     """A naive wall-clock time in the configured zone (or an aware one) → aware UTC."""
     if value.tzinfo is None:

@@ -3,15 +3,24 @@
 As in 晓售: `${user_name}` becomes the event's data["user_name"]; an object or list becomes its
 JSON text. Templates can only read data — the sandbox blocks attribute tricks — and a
 variable the event does not carry is an error, never a silent empty string.
+
+Messages for people (短信, 邮件, 日志, 消息模板, texts sent from phones) use render_message: a value
+that is a time — a datetime, or a whole ISO-8601 date-time string with a zone offset such as the
+stored `2026-12-07T06:50:00+00:00` — prints as the configured zone's wall clock, `2026-12-07 14:50`.
+render_text keeps values as they are, for machine payloads (HTTP processors).
 """
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from config.clock import format_local
 
 
 class PlaceholderError(ValueError):
@@ -28,7 +37,21 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-_env = SandboxedEnvironment(
+_ISO_DATETIME = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$")
+
+
+def _finalize_for_people(value: Any) -> Any:
+    if isinstance(value, str) and _ISO_DATETIME.match(value):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        return format_local(value)
+    return _finalize(value)
+
+
+_OPTIONS = dict(
     variable_start_string="${",
     variable_end_string="}",
     # Block and comment syntax moved out of the way so literal "{%" or "{#" in text stays text.
@@ -41,12 +64,14 @@ _env = SandboxedEnvironment(
     autoescape=False,
     keep_trailing_newline=True,
 )
+_env = SandboxedEnvironment(**_OPTIONS)
+_people_env = SandboxedEnvironment(**{**_OPTIONS, "finalize": _finalize_for_people})
 
 
 @lru_cache(maxsize=4096)
-def _compile(text: str):
+def _compile(text: str, for_people: bool = False):
     try:
-        return _env.from_string(text)
+        return (_people_env if for_people else _env).from_string(text)
     except TemplateSyntaxError as exc:
         raise PlaceholderError(f"模板语法错误（第 {exc.lineno} 行）：{exc.message}") from exc
 
@@ -55,15 +80,20 @@ def has_placeholders(text: str) -> bool:
     return "${" in text
 
 
-def render_text(text: str, data: dict) -> str:
+def render_text(text: str, data: dict, *, for_people: bool = False) -> str:
     if not isinstance(text, str) or not has_placeholders(text):
         return text
     try:
-        return _compile(text).render(**data)
+        return _compile(text, for_people).render(**data)
     except UndefinedError as exc:
         raise PlaceholderError(f"事件数据中没有变量：{exc.message}") from exc
     except SecurityError as exc:
         raise PlaceholderError(f"模板不允许的操作：{exc}") from exc
+
+
+def render_message(text: str, data: dict) -> str:
+    """A text a person reads: times in the configured zone (see the module docstring)."""
+    return render_text(text, data, for_people=True)
 
 
 def render_value(value: Any, data: dict) -> Any:

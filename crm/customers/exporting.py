@@ -10,7 +10,6 @@ from typing import Iterable, Optional
 
 from openpyxl import Workbook
 
-from config.clock import to_local
 from config.db import Database
 from config.pii import mask_text
 from crm.customers.display import Presenter
@@ -78,7 +77,7 @@ def run_export(db: Database, job: Job, progress) -> dict:
     try:
         with db.read() as session:
             columns = chosen_columns(session, p.get("columns"))
-            presenter = Presenter(session, lambda v: to_local(v, tz).strftime("%Y-%m-%d %H:%M") if v else "")
+            presenter = Presenter(session, tz)
             sink.append(["编号"] + [c["label"] for c in columns])
             for batch in iter_filtered(session, p.get("user_id"), perms, q, tz=tz):
                 for row in presenter.rows(batch, columns):

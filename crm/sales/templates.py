@@ -20,7 +20,7 @@ from crm.customers.models import Customer
 from crm.errors import CrmError, NotFound
 from crm.leads.fields import STANDARD_FIELDS
 from crm.sales.models import MarketingPlan, MessageTemplate
-from events.placeholders import PlaceholderError, find_variables, render_text
+from events.placeholders import PlaceholderError, find_variables, render_message
 
 CHANNELS = {"sms": "短信", "email": "邮件"}
 CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
@@ -173,8 +173,8 @@ def customer_data(session: Session, customer, tz: str = DEFAULT_TZ) -> dict:
 def render_for(template: MessageTemplate, data: dict) -> dict:
     """{"subject", "body"} for one customer's variables; CrmError when rendering fails."""
     try:
-        subject = render_text(template.subject or "", data) if template.channel == "email" else ""
-        body = render_text(template.body, data)
+        subject = render_message(template.subject or "", data) if template.channel == "email" else ""
+        body = render_message(template.body, data)
     except PlaceholderError as exc:
         raise CrmError(f"模板渲染失败：{exc}", {"body": str(exc)}) from None
     return {"subject": subject, "body": body}

@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 
 from config.clock import configured_zone_name, install_zone, to_local
 from config.settings import DEFAULT_TIMEZONE, PROJECT_ROOT
+from events.field_types import parse_datetime
 
 PACKAGES = ("config", "events", "rules", "engine", "handlers", "devices", "crm", "web", "migrations")
 SUFFIXES = (".py", ".html", ".js", ".md", ".txt")
@@ -22,5 +23,7 @@ def test_functions_given_no_zone_follow_the_configured_one():
     try:
         install_zone("Europe/Berlin")
         assert to_local(datetime(2026, 12, 7, 6, 50, tzinfo=timezone.utc)).hour == 7
+        # what crm.events_out.emit_many relies on: a naive event time is read in the configured zone
+        assert parse_datetime("2026-12-07 07:50:00") == datetime(2026, 12, 7, 6, 50, tzinfo=timezone.utc)
     finally:
         install_zone(before)

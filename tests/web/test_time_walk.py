@@ -1,0 +1,87 @@
+"""Times are stored in UTC and shown in the configured zone on every page.
+
+On a host whose process zone is UTC, with CKB_TIMEZONE left at its default (UTC+8) and the clock
+stopped at 2026-12-07 06:50:17 UTC, an admin walks every console GET route (the masking walk's
+route list: list pages with every date filter open, detail pages of the seeded rows) plus the
+demo data, and no page may show the UTC wall time 06:50 or an ISO "+00:00" string; the local
+14:50 must appear (the walk saw the rows).
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+import time
+from datetime import datetime
+
+import pytest
+
+import config.clock
+from config.clock import UTC, ManualClock
+from tests.web.test_masking_walk import _populate, _urls
+from web.demo import seed_demo
+
+INSTANT = datetime(2026, 12, 7, 6, 50, 17, tzinfo=UTC)
+UTC_WALL = re.compile(r"(?<![\d:])06:50(?![\d])")
+ISO_UTC = re.compile(r"\+00:00|\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
+
+
+class _Frozen(datetime):
+    """config.clock.utcnow() (the default of every created_at) stopped at INSTANT too."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return INSTANT.astimezone(tz) if tz else INSTANT.replace(tzinfo=None)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    monkeypatch.setattr(config.clock, "datetime", _Frozen)
+    return ManualClock(INSTANT)
+
+
+def _people_text(data: bytes) -> str:
+    """What a person reads: an .xlsx's sheets (its docProps carry the writer's own UTC stamp)."""
+    if data[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            data = b"".join(archive.read(n) for n in archive.namelist() if not n.startswith("docProps/"))
+    return data.decode("utf-8", "replace")
+
+
+@pytest.fixture
+def utc_host():
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_no_page_shows_a_utc_wall_time(utc_host, app, app_db, admin_user, login):
+    world = _populate(app, app_db)
+    seed_demo(app.extensions["ckb"])
+    console = app.test_client()
+    assert login(console).status_code == 302
+    with app.app_context():
+        urls = [(e, u) for e, u in _urls(app, world["ids"]) if not u.startswith("/api/")]
+    wrong, local_seen = [], set()
+    for endpoint, url in urls:
+        try:
+            resp = console.get(url)
+        except Exception:  # noqa: BLE001 - a crashing view is the masking walk's finding, not this one's
+            continue
+        text = _people_text(resp.get_data())
+        resp.close()
+        for pattern in (UTC_WALL, ISO_UTC):
+            match = pattern.search(text)
+            if match:
+                wrong.append(f"{url}: …{text[max(0, match.start() - 80):match.end() + 20]!r}…")
+        if "14:50" in text:
+            local_seen.add(endpoint)
+    assert not wrong, "UTC 时间出现在页面上：\n" + "\n".join(wrong)
+    assert {"customers.index", "customers.show", "history.index", "crmlogs.index"} <= local_seen, sorted(local_seen)
