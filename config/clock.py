@@ -8,6 +8,7 @@ follows the setting instead of a literal default.
 """
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -96,6 +97,30 @@ def local_iso(value: datetime | None, tz_name: str | None = None) -> str | None:
     """ISO-8601 with the configured zone's offset (2026-12-07T14:50:00+08:00) for machine-readable
     text a person may also read: event data, bundle files."""
     return None if value is None else to_local(value, tz_name).isoformat()
+
+
+_ISO_INSTANT = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$")
+
+
+def parse_iso_instant(text) -> datetime | None:
+    """An aware datetime when `text` is a whole ISO-8601 date-time with a zone (Z or an offset), else None."""
+    if not isinstance(text, str) or not _ISO_INSTANT.match(text):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def localize_times(value):
+    """Stored data (event payloads, step requests) for display: every ISO instant inside it
+    rewritten with the configured zone's offset, nothing else touched."""
+    if isinstance(value, dict):
+        return {k: localize_times(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [localize_times(v) for v in value]
+    instant = parse_iso_instant(value)
+    return local_iso(instant) if instant is not None else value
 
 
 def from_local(value: datetime, tz_name: str | None = None) -> datetime:

@@ -11,7 +11,7 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
-from config.clock import UTC, local_iso, zone
+from config.clock import UTC, zone
 from events.models import FIELD_TYPE_LABELS, FIELD_TYPES
 
 FIELD_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
@@ -138,8 +138,7 @@ def normalise(fields: list[dict], data: dict, tz_name: str) -> tuple[dict, list[
             type_label = FIELD_TYPE_LABELS.get(f.get("type", "text"), "文本")
             errors.append({"field": name, "code": "type", "message": f"字段「{label}」({name})类型应为{type_label}：{exc}"})
             continue
-        # Stored with the configured zone's offset: the same instant, readable in 事件历史 and messages.
-        out[name] = local_iso(typed, tz_name) if isinstance(typed, datetime) else typed
+        out[name] = typed.isoformat() if isinstance(typed, datetime) else typed
     return out, errors
 
 

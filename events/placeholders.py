@@ -12,7 +12,6 @@ render_text keeps values as they are, for machine payloads (HTTP processors).
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from config.clock import format_local
+from config.clock import format_local, parse_iso_instant
 
 
 class PlaceholderError(ValueError):
@@ -37,15 +36,8 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-_ISO_DATETIME = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$")
-
-
 def _finalize_for_people(value: Any) -> Any:
-    if isinstance(value, str) and _ISO_DATETIME.match(value):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return value
+    value = parse_iso_instant(value) or value
     if isinstance(value, datetime):
         return format_local(value)
     return _finalize(value)
