@@ -201,7 +201,7 @@ def _troubles(session: Session, period: Period) -> tuple[dict, dict]:
     dead = dict(session.exec(select(LeadDeadLetter.status, func.count())
                              .where(LeadDeadLetter.created_at >= period.start, LeadDeadLetter.created_at < period.end)
                              .group_by(LeadDeadLetter.status)).all())
-    rejected = dict(session.exec(select(WebhookRejection.reason, func.count())
+    rejected = dict(session.exec(select(WebhookRejection.reason, func.sum(WebhookRejection.hits))
                                  .where(WebhookRejection.created_at >= period.start,
                                         WebhookRejection.created_at < period.end)
                                  .group_by(WebhookRejection.reason)).all())

@@ -73,17 +73,30 @@ def purge_nonces(session: Session, before: datetime) -> int:
     return result.rowcount or 0
 
 
-def record_rejection(db, adapter: str, scene_id: Optional[int], reason: str, ip: str, now: datetime) -> None:
+def record_rejection(db, adapter: str, scene_id: Optional[int], reason: str, ip: str, now: datetime,
+                     *, hits: int = 1, window_start: Optional[datetime] = None) -> None:
+    """One row per refusal; with `window_start` (rate limits) the window's row, if any, is updated to
+    `hits` refusals instead, so every refused call counts without one insert per call."""
     with db.write() as session:
+        if window_start is not None:
+            row = session.exec(select(WebhookRejection).where(
+                WebhookRejection.adapter == adapter[:32],
+                WebhookRejection.scene_id.is_(None) if scene_id is None else WebhookRejection.scene_id == scene_id,
+                WebhookRejection.reason == reason, WebhookRejection.client_ip == ip[:64],
+                WebhookRejection.created_at >= window_start).order_by(WebhookRejection.id.desc()).limit(1)).first()
+            if row is not None:
+                row.hits = max(row.hits, hits)
+                session.add(row)
+                return
         session.add(WebhookRejection(adapter=adapter[:32], scene_id=scene_id, reason=reason, client_ip=ip[:64],
-                                     created_at=now))
+                                     created_at=now, hits=hits))
     # No payload, no headers: only who was refused and why (the payload may hold phone numbers).
     log.warning("webhook refused: adapter=%s scene=%s reason=%s ip=%s", adapter, scene_id, reason, ip)
 
 
 def rejection_counts(session: Session, since: datetime, scene_id: Optional[int] = None) -> dict[tuple[str, str], int]:
     """{(adapter key, reason): refused calls since `since`} for 获客统计."""
-    query = select(WebhookRejection.adapter, WebhookRejection.reason, func.count()).where(
+    query = select(WebhookRejection.adapter, WebhookRejection.reason, func.sum(WebhookRejection.hits)).where(
         WebhookRejection.created_at >= since)
     if scene_id is not None:
         query = query.where(WebhookRejection.scene_id == scene_id)
@@ -114,16 +127,16 @@ def find_scene(session: Session, adapter: WebhookAdapter, scene_key: Optional[st
     return scenes[0]
 
 
-def _over_limit(limiter: RateLimiter, key: str, limit: int) -> Optional[tuple[bool, int]]:
-    """None when allowed, else (first refusal in this window, retry_after)."""
+def _over_limit(limiter: RateLimiter, key: str, limit: int) -> Optional[tuple[int, int]]:
+    """None when allowed, else (refusals so far in this window, retry_after)."""
     seen, retry_after = limiter.count(key, RATE_WINDOW_SECONDS)
-    return None if seen <= limit else (seen == limit + 1, retry_after)
+    return None if seen <= limit else (seen - limit, retry_after)
 
 
 class _Limited(WebhookRefused):
-    def __init__(self, message: str, first: bool, retry_after: int):
+    def __init__(self, message: str, refused: int, retry_after: int):
         super().__init__("rate_limit", message)
-        self.first = first
+        self.refused = refused  # this window's refusals for the key, this one included
         self.retry_after = retry_after
 
 
@@ -190,13 +203,17 @@ def _deliver(services, adapter: WebhookAdapter, scene: LeadScene, digest: str, c
 
 def _refuse(services, adapter: Optional[WebhookAdapter], call: WebhookCall, refused: WebhookRefused) -> Reply:
     headers = {}
-    count = adapter is not None  # calls to unknown adapters are scanners: answered, not stored
+    now = services.now()
     if isinstance(refused, _Limited):
         headers["Retry-After"] = str(refused.retry_after)
-        # A flood must not become a flood of writes: one row per client (or scene) and window.
-        count = count and refused.first
-    if count:
-        record_rejection(services.db, adapter.key, refused.scene_id, refused.reason, call.client_ip, services.now())
+    if adapter is not None:  # calls to unknown adapters are scanners: answered, not stored
+        if isinstance(refused, _Limited):
+            # A flood must not become a flood of rows: one per client (or scene) and window, counting every call.
+            window_start = now - timedelta(seconds=RATE_WINDOW_SECONDS - refused.retry_after + 1)
+            record_rejection(services.db, adapter.key, refused.scene_id, refused.reason, call.client_ip, now,
+                             hits=refused.refused, window_start=window_start)
+        else:
+            record_rejection(services.db, adapter.key, refused.scene_id, refused.reason, call.client_ip, now)
     if adapter is None:
         answer = json_answer(refused.status, {"error": refused.reason, "message": refused.message})
     else:

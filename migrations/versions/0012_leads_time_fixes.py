@@ -1,4 +1,4 @@
-"""leads time fixes: one naming style for CRM event fields (snake_case).
+"""leads time fixes: one naming style for CRM event fields (snake_case); webhook rejection hits.
 
 crm.customer_created was the only CRM event with camelCase fields (customerId, customerName,
 ownerId, createdAt, operatorId); every other CRM, lead and device event is snake_case. This data
@@ -87,8 +87,13 @@ def _migrate(renames) -> None:
 
 
 def upgrade() -> None:
+    # 被拒绝的回调: a rate-limit row counts every refused call of its window.
+    with op.batch_alter_table("lead_webhook_rejection") as batch:
+        batch.add_column(sa.Column("hits", sa.Integer(), nullable=False, server_default="1"))
     _migrate(RENAMES)
 
 
 def downgrade() -> None:
     _migrate({new: old for old, new in RENAMES.items()})
+    with op.batch_alter_table("lead_webhook_rejection") as batch:
+        batch.drop_column("hits")

@@ -29,6 +29,17 @@ PAID_STATUSES = ("TRADE_SUCCESS", "TRADE_FINISHED")
 SIGN_TYPE = "HMAC-SHA256"
 
 
+def _platform_time(params: dict[str, str], name: str) -> Optional[datetime]:
+    """An Alipay time parameter (Beijing time) as aware UTC; None when absent, refused when malformed."""
+    text = params.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=PLATFORM_ZONE).astimezone(timezone.utc)
+    except ValueError:
+        raise WebhookRefused("body", f"{name} 格式错误（应为 YYYY-MM-DD HH:MM:SS）") from None
+
+
 def form_params(body: bytes) -> dict[str, str]:
     try:
         return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200))
@@ -82,7 +93,8 @@ class AlipayAdapter(PaymentAdapter):
             raise WebhookRefused("body", "total_amount 应为不小于 0 的金额（元）")
         raw = {k: v for k, v in params.items() if k not in ("sign", "sign_type")}
         return {"token": params.get("passback_params", "").strip(), "trade_no": trade_no, "amount_yuan": amount,
-                "payer": text_of(params.get("buyer_id")), "mobile": None, "raw": raw}
+                "payer": text_of(params.get("buyer_id")), "mobile": None, "paid_at": _platform_time(params, "gmt_payment"),
+                "raw": raw}
 
     def ok_response(self, results: list) -> Answer:
         return Answer(200, "success", "text/plain; charset=utf-8")
