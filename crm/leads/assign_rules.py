@@ -28,7 +28,7 @@ from rules.conditions import ConditionError, parse_conditions
 METHODS = {"round_robin": "轮询", "random": "随机", "weighted": "按权重", "load": "按负载", "region": "按地区",
            "skill": "按技能标签", "value": "按线索价值"}
 # Methods recorded on an assignment that no rule has.
-OTHER_METHODS = {"backup": "备用分配人", "manual": "手动分配"}
+OTHER_METHODS = {"backup": "备用分配人", "manual": "手动分配", "owner": "沿用客户负责人"}
 # The methods that first narrow the people down by the lead (its region, tags, value); the list
 # key in the rule holds those narrower lists.
 ENTRY_LISTS = {"region": "regions", "skill": "skills", "value": "tiers"}

@@ -219,7 +219,9 @@ def lead_dicts(session: Session, leads: list[Lead], mask: bool) -> list[dict]:
             "assigned_to_user_id": lead.assignee_user_id, "assignee_name": users.get(lead.assignee_user_id, ""),
             "assigned_to_team_id": lead.assignee_group_id,
             "assignment_time": lead.assigned_at.isoformat() if lead.assigned_at else None,
-            "related_customer_id": lead.customer_id, "customer_is_new": lead.customer_is_new,
+            # unknown (null) until the lead is linked to a customer: false would claim a known customer
+            "related_customer_id": lead.customer_id,
+            "customer_is_new": lead.customer_is_new if lead.customer_id is not None else None,
             "duplicate_of_id": lead.duplicate_of_id, "notes": lead.notes, "error": lead.error,
             "responded_at": lead.responded_at.isoformat() if lead.responded_at else None,
             "created_at": lead.created_at.isoformat(), "updated_at": lead.updated_at.isoformat()})
