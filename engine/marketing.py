@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from config.clock import as_utc
+from config.clock import format_local
 from config.pii import mask_email, mask_mobile
 from crm.sales.marketing_runs import CHUNK, Tally, close_run, due_plan_ids, load_customers, open_run, save_progress
 from crm.sales.templates import customer_data
@@ -77,7 +77,7 @@ def run_plan(runtime, plan_id: int) -> str:
     with services.db.write() as s:
         plan = close_run(s, opened, tally, services.now(), tz)
         name, next_at = plan.name, plan.next_run_at
-    nxt = f"，下次 {as_utc(next_at).isoformat()}" if next_at else "，计划已结束"
+    nxt = f"，下次 {format_local(next_at, tz_name=tz)}" if next_at else "，计划已结束"
     return (f"「{name}」{'续推' if opened.retried else '推送'} {len(opened.customer_ids)} 人：成功 {tally.sent}，"
             f"失败 {tally.failed}，跳过 {tally.skipped}{nxt}")
 

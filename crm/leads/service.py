@@ -10,7 +10,7 @@ from typing import Iterable, Optional
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from config.clock import to_local, utcnow
+from config.clock import format_local, utcnow
 from config.pii import mask_email, mask_mobile, mask_value
 from crm.customers.models import Customer
 from crm.leads.errors import LeadNotFound, LeadsError
@@ -178,7 +178,7 @@ def add_note(session: Session, lead_id, text: str, actor: str, now: Optional[dat
         raise LeadsError("单条备注最多 1000 个字符", {"note": "单条备注最多 1000 个字符"})
     lead = get_lead(session, lead_id)
     now = now or utcnow()
-    stamp = to_local(now, tz).strftime("%Y-%m-%d %H:%M")
+    stamp = format_local(now, tz_name=tz)
     notes = (lead.notes + "\n" if lead.notes else "") + f"[{stamp} {actor}] {text}"
     if len(notes) > 4000:
         raise LeadsError("备注已满（最多 4000 个字符），请精简后再添加", {"note": "备注已满"})

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import insert, update
 from sqlmodel import col, select
 
-from config.clock import as_utc, to_local
+from config.clock import as_utc, format_local
 from crm.events_out import emit
 from crm.people.models import Notification
 from crm.sales.models import Task
@@ -27,7 +27,7 @@ def task_link(task_id: int) -> str:
 
 
 def _when(value, tz: str) -> str:
-    return to_local(value, tz).strftime("%Y-%m-%d %H:%M") if value else "无"
+    return format_local(value, tz_name=tz, empty="无")
 
 
 def send_reminders(services) -> int:

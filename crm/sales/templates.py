@@ -14,7 +14,7 @@ from typing import Optional
 
 from sqlmodel import Session, col, select
 
-from config.clock import to_local
+from config.clock import format_local
 from crm.customers.fieldset import customer_fields
 from crm.customers.models import Customer
 from crm.errors import CrmError, NotFound
@@ -151,7 +151,7 @@ def delete_template(session: Session, template_id: int) -> None:
 
 def _display(value, tz: str):
     if isinstance(value, datetime):
-        return to_local(value, tz).strftime("%Y-%m-%d %H:%M")
+        return format_local(value, tz_name=tz)
     if isinstance(value, date):
         return value.isoformat()
     return value

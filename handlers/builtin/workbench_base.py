@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from config.clock import as_utc, to_local
+from config.clock import as_utc, format_local, to_local
 from config.timewindow import TimeWindow
 from devices.commands import CommandError, issue_command
 from devices.models import DeviceCommand
@@ -53,7 +53,7 @@ def brief(command: DeviceCommand) -> dict:
 
 def note(command: DeviceCommand, tz: str) -> str:
     if command.status == "deferred":
-        until = to_local(command.not_before, tz).strftime("%m-%d %H:%M") if command.not_before else "稍后"
+        until = format_local(command.not_before, "%m-%d %H:%M", tz, empty="稍后")
         return f"已延后至 {until}，原因：{command.reason}"
     if command.status == "refused":
         return f"已拒绝：{command.reason}"
