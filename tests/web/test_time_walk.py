@@ -21,6 +21,7 @@ import config.clock
 from config.clock import UTC, ManualClock
 from tests.web.test_masking_walk import _populate, _urls
 from web.demo import seed_demo
+from web.demo_leads import seed_demo_leads
 
 INSTANT = datetime(2026, 12, 7, 6, 50, 17, tzinfo=UTC)
 UTC_WALL = re.compile(r"(?<![\d:])06:50(?![\d])")
@@ -65,6 +66,8 @@ def utc_host():
 def test_no_page_shows_a_utc_wall_time(utc_host, app, app_db, admin_user, login):
     world = _populate(app, app_db)
     seed_demo(app.extensions["ckb"])
+    seed_demo_leads(app.extensions["ckb"])
+    app.extensions["ckb"].tick()  # the lead pipelines: identified, assigned, answered — more stamped rows
     console = app.test_client()
     assert login(console).status_code == 302
     with app.app_context():
@@ -84,4 +87,4 @@ def test_no_page_shows_a_utc_wall_time(utc_host, app, app_db, admin_user, login)
         if "14:50" in text:
             local_seen.add(endpoint)
     assert not wrong, "UTC 时间出现在页面上：\n" + "\n".join(wrong)
-    assert {"customers.index", "customers.show", "history.index", "crmlogs.index"} <= local_seen, sorted(local_seen)
+    assert {"customers.index", "customers.show", "history.index", "crmlogs.index", "leads.index"} <= local_seen, sorted(local_seen)
