@@ -32,3 +32,14 @@ def test_log_lines_carry_their_zone():
         assert json.loads(MaskingJsonFormatter().format(record))["ts"] == "2026-12-07T14:50:00.000+08:00"
     finally:
         install_zone(before)
+
+
+def test_why_traces_show_local_time():
+    from rules.conditions.values import display
+
+    before = configured_zone_name()
+    install_zone("Asia/Shanghai")
+    try:
+        assert display(datetime(2026, 12, 7, 6, 50, tzinfo=timezone.utc)) == "2026-12-07 14:50:00"
+    finally:
+        install_zone(before)
