@@ -95,7 +95,7 @@ def format_local(value: datetime | None, fmt: str = DISPLAY_FORMAT, tz_name: str
 
 def local_iso(value: datetime | None, tz_name: str | None = None) -> str | None:
     """ISO-8601 with the configured zone's offset (2026-12-07T14:50:00+08:00) for machine-readable
-    text a person may also read: event data, bundle files."""
+    text a person may also read: bundle files, dry-run answers, payloads shown in 事件历史."""
     return None if value is None else to_local(value, tz_name).isoformat()
 
 
