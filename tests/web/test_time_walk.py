@@ -19,6 +19,11 @@ import pytest
 
 import config.clock
 from config.clock import UTC, ManualClock
+from crm.customers import service as customers
+from engine.authoring import create_strategy
+from engine.lifecycle import set_enabled
+from events.definitions import get_by_code
+from rules.groups import create_group
 from tests.web.test_masking_walk import _populate, _urls
 from web.demo import seed_demo
 from web.demo_leads import seed_demo_leads
@@ -63,8 +68,26 @@ def utc_host():
     time.tzset()
 
 
+def _message_with_a_time(app, app_db) -> None:
+    """An SMS whose text carries the event's created_at: the outbox must show it in local time."""
+    runtime = app.extensions["ckb"]
+    with app_db.write() as s:
+        event = get_by_code(s, "crm.customer_created")
+        group = create_group(s, "时间")
+        strategy = create_strategy(s, {"name": "建档时间", "group_id": group.id, "event_id": event.id, "conditions": [],
+                                       "steps": [{"processor": "sms", "config": {"mobile": "13900139000",
+                                                                                 "content": "建档于 ${created_at}"}}]},
+                                   runtime.registry, runtime.services.settings.timezone, "test")
+        set_enabled(s, [strategy.id], True)
+    runtime.invalidate()
+    with app_db.write() as s:
+        customers.create_customer(s, {"name": "李四", "mobile": "13900139000"})
+    runtime.tick()
+
+
 def test_no_page_shows_a_utc_wall_time(utc_host, app, app_db, admin_user, login):
     world = _populate(app, app_db)
+    _message_with_a_time(app, app_db)
     seed_demo(app.extensions["ckb"])
     seed_demo_leads(app.extensions["ckb"])
     app.extensions["ckb"].tick()  # the lead pipelines: identified, assigned, answered — more stamped rows
@@ -87,4 +110,6 @@ def test_no_page_shows_a_utc_wall_time(utc_host, app, app_db, admin_user, login)
         if "14:50" in text:
             local_seen.add(endpoint)
     assert not wrong, "UTC 时间出现在页面上：\n" + "\n".join(wrong)
-    assert {"customers.index", "customers.show", "history.index", "crmlogs.index", "leads.index"} <= local_seen, sorted(local_seen)
+    assert {"customers.index", "customers.show", "history.index", "crmlogs.index", "leads.index",
+            "outbox.index"} <= local_seen, sorted(local_seen)
+    assert "建档于 2026-12-07 14:50" in console.get("/outbox").get_data(as_text=True)  # the message itself
