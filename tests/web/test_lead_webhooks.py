@@ -169,6 +169,24 @@ def test_a_scene_over_its_rate_limit_gets_429_in_the_platform_format(p, client, 
     assert len(env.leads(scene_id)) == 3
 
 
+def test_every_refused_call_of_a_flood_from_many_clients_is_counted_once(client, env, clock):
+    """被拒绝的回调 once counted a window's first refusal only; now every refused call, exactly,
+    with one row per client and window."""
+    p = PLATFORMS[0]
+    scene_id, fake, token = setup_platform(env, p, rate_limit_per_minute=2)
+    for n in (1, 2):
+        assert_ok(p, p.call(fake, n, token).post(client))
+    for n, ip in enumerate(["10.0.0.1", "10.0.0.2", "10.0.0.2", "10.0.0.3", "10.0.0.2"], start=3):
+        delivery = p.call(fake, n, token)
+        resp = client.post(delivery.path, data=delivery.body, headers=delivery.headers,
+                           content_type=delivery.content_type, environ_base={"REMOTE_ADDR": ip})
+        assert resp.status_code == 429
+    with env.db.read() as s:
+        assert rejection_counts(s, clock.now() - timedelta(hours=1)) == {(p.key, "rate_limit"): 5}
+        rows = s.exec(select(WebhookRejection.client_ip, WebhookRejection.hits).order_by(WebhookRejection.client_ip)).all()
+    assert [tuple(r) for r in rows] == [("10.0.0.1", 1), ("10.0.0.2", 3), ("10.0.0.3", 1)]
+
+
 @pytest.mark.parametrize("p", [p for p in PLATFORMS if p.scene_type != "PAYMENT_CODE"], ids=repr)
 def test_two_enabled_scenes_of_a_type_need_scene_in_the_url(p, client, env, clock):
     first_id, fake, token = setup_platform(env, p, key="s1")
