@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import datetime
 
+from config.clock import UTC, to_local
 from config.pii import mask_text, mask_value
 
 _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
@@ -13,7 +15,8 @@ _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 class MaskingJsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            # The configured zone with its offset, whatever the host's zone: a line is never ambiguous.
+            "ts": to_local(datetime.fromtimestamp(record.created, UTC)).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "msg": mask_text(record.getMessage()),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from config.clock import SystemClock
+from config.clock import SystemClock, install_zone
 from config.db import Database
 from config.redis_factory import make_redis
 from config.secrets_box import SecretBox
@@ -23,6 +23,7 @@ class Services:
     def __post_init__(self):
         # A Database built by hand (tests, tools) still runs custom SQL with the configured bounds.
         self.db.sandbox = SqlSandboxConfig.from_settings(self.settings)
+        install_zone(self.settings.timezone)
         if self.secret_box is None:
             self.secret_box = SecretBox(self.settings.resolved_secret_key())
 

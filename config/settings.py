@@ -15,6 +15,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from config.retry_schedule import DEFAULT_RETRY_SCHEDULE, parse_schedule
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The only zone literal of the project (a test greps for others): everything else asks
+# config.clock.zone() / configured_zone_name(), which follow CKB_TIMEZONE.
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 def _default_var_dir() -> Path:
@@ -28,7 +31,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     redis_url: str = ""
     secret_key: str = ""
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     debug: bool = False
     # Cookies are Secure by default; `serve` on plain http://127.0.0.1 relaxes it explicitly.
     secure_cookies: bool = True

@@ -15,7 +15,7 @@ from config.clock import utcnow
 from events.ingestion import IngestResult, store_trusted
 
 
-def emit(session: Session, event_code: str, data: dict, tz: str = "Asia/Shanghai", *, source: str = "crm",
+def emit(session: Session, event_code: str, data: dict, tz: str | None = None, *, source: str = "crm",
          event_id: Optional[str] = None, definitions=None, now=None) -> IngestResult:
     """Stores the event in the caller's transaction. `event_id` makes it idempotent (the same id
     from the same source is stored once); `definitions` is a lookup reused across a batch."""
@@ -27,6 +27,5 @@ def emit_many(session: Session, event_code: str, rows: list[dict], limit: int = 
     """One event per row; above `limit` rows nothing is emitted (bulk jobs stay set-based)."""
     if len(rows) > limit:
         return 0
-    store_trusted(session, "crm", "crm", [{"event": event_code, "data": data} for data in rows], utcnow(),
-                  "Asia/Shanghai")
+    store_trusted(session, "crm", "crm", [{"event": event_code, "data": data} for data in rows], utcnow(), None)
     return len(rows)

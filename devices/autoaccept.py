@@ -11,23 +11,18 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from config.clock import from_local, to_local
+from config.errors import ClockError
+from config.timewindow import ALL_DAY, TimeWindow
 from devices.models import AutoAcceptRule, FriendRequest
 
 
-def _hhmm(value: str, default: time) -> time:
-    try:
-        hh, mm = str(value).split(":")
-        return time(int(hh), int(mm))
-    except (ValueError, TypeError):
-        return default
-
-
 def in_window(rule: AutoAcceptRule, local: datetime) -> bool:
-    start, end = _hhmm(rule.start_time, time(0, 0)), _hhmm(rule.end_time, time(23, 59))
-    now = local.time().replace(second=0, microsecond=0)
-    if start <= end:
-        return start <= now <= end
-    return now >= start or now <= end  # a window across midnight, e.g. 22:00–08:00
+    """Inside the rule's daily window (config.timewindow: the end minute does not count)."""
+    try:
+        window = TimeWindow.of(rule.start_time or "00:00", rule.end_time or "24:00")
+    except ClockError:
+        window = ALL_DAY  # a rule saved before validation existed: as if it had no window
+    return window.contains(local)
 
 
 def accepted_today(session: Session, account_id: int, now: datetime, tz: str) -> int:

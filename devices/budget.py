@@ -24,6 +24,7 @@ from typing import Optional
 from sqlmodel import Session
 
 from config.clock import as_utc, from_local, to_local
+from config.timewindow import TimeWindow
 from devices import sensitive
 from devices.budget_store import store_for
 from devices.budget_types import Allow, Cap, Decision, Defer, Refuse, Reservation, SlotRequest
@@ -77,20 +78,16 @@ def quiet_until(now: datetime, settings=None) -> Optional[tuple[datetime, str]]:
     spec = str(_setting(settings, "budget_quiet_hours", "") or "").strip()
     if not spec:
         return None
-    start_text, end_text = (part.strip() for part in spec.replace("–", "-").split("-", 1))
-    start, end = time.fromisoformat(start_text), time.fromisoformat(end_text)
-    tz = _setting(settings, "timezone", "Asia/Shanghai")
+    window = TimeWindow.parse(spec)
+    tz = _setting(settings, "timezone", None)
     local = to_local(now, tz)
-    clock = local.time().replace(tzinfo=None)
-    inside = (start <= clock < end) if start < end else (clock >= start or clock < end)
-    if not inside:
+    if not window.contains(local):
         return None
-    end_day = local.date() + timedelta(days=1) if (start > end and clock >= start) else local.date()
-    return from_local(datetime.combine(end_day, end), tz), f"{start_text}-{end_text}"
+    return from_local(window.closes_after(local), tz), str(window)
 
 
 def _status_decision(account: WechatAccount, now: datetime, settings) -> Optional[Decision]:
-    tz = _setting(settings, "timezone", "Asia/Shanghai")
+    tz = _setting(settings, "timezone", None)
     if account.status == "banned":
         return Refuse("微信号已被封禁，不能执行")
     if account.paused_until is not None and as_utc(account.paused_until) > now:
@@ -126,7 +123,7 @@ def check(session: Session, account: WechatAccount, kind: str, payload: dict, *,
     quiet = quiet_until(now, settings)
     if quiet is not None:
         return Defer(quiet[0], f"免打扰时段（{quiet[1]}），结束后执行")
-    tz = _setting(settings, "timezone", "Asia/Shanghai")
+    tz = _setting(settings, "timezone", None)
     day = to_local(now, tz).date()
     tomorrow = local_day_end(now, tz)
     scope = f"account:{account.id}"
@@ -163,7 +160,7 @@ def warnings_for(session: Session, kind: str, payload: dict) -> list[str]:
 
 def usage(session: Session, account: WechatAccount, now: datetime, settings=None, redis=None) -> dict:
     """今日已用 vs 上限 for the 微信号管理 page."""
-    tz = _setting(settings, "timezone", "Asia/Shanghai")
+    tz = _setting(settings, "timezone", None)
     day = to_local(as_utc(now), tz).date()
     store = store_for(session, settings, redis)
     scope = f"account:{account.id}"

@@ -10,12 +10,13 @@ from typing import Optional
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from config.errors import ClockError
+from config.timewindow import normalize_clock
 from devices.accounts import AccountError, AccountNotFound
 from devices.models import AutoAcceptRule, FriendRequest, WechatAccount
 
 REQUEST_STATUS_LABELS = {"pending": "待处理", "accepted": "已通过", "rejected": "已拒绝", "ignored": "已忽略"}
 SOURCE_LABELS = {"search": "搜索", "qrcode": "扫码", "group": "群聊", "card": "名片", "phone": "手机号"}
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 MAX_DAILY_CAP = 100
 
 
@@ -121,8 +122,11 @@ def validate_rule(session: Session, data: dict) -> dict:
         errors["daily_cap"] = f"每日上限须是 0–{MAX_DAILY_CAP} 之间的整数"
     start, end = str(data.get("start_time") or "").strip(), str(data.get("end_time") or "").strip()
     for key, value in (("start_time", start), ("end_time", end)):
-        if not _HHMM.match(value):
-            errors[key] = "时间格式应为 HH:MM（如 09:00）"
+        try:
+            value = normalize_clock(value, end=key == "end_time")
+        except ClockError:
+            errors[key] = "时间格式应为 HH:MM（如 09:00；结束可写 24:00）"
+        start, end = (value, end) if key == "start_time" else (start, value)
     if "start_time" not in errors and "end_time" not in errors and start == end:
         errors["end_time"] = "结束时间不能与开始时间相同"
     account_ids = _account_ids(session, data.get("account_ids"), errors)

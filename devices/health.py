@@ -107,7 +107,7 @@ def apply_risk_signal(session: Session, account_id: int, kind: str, now: datetim
         account.clean_since = now  # any real risk restarts the clean-week count
     session.add(account)
     name = account.nickname or account.wxid
-    tz = getattr(settings, "timezone", "Asia/Shanghai")
+    tz = getattr(settings, "timezone", None)
     paused = (f"，已暂停至 {to_local(account.paused_until, tz):%Y-%m-%d %H:%M}"
               if account.status == "paused" and account.paused_until else "")
     _log(session, account, f"微信号「{name}」{label}{detail}，健康分 {account.health_score}{paused}", now)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from config.clock import as_utc, to_local
+from config.clock import as_utc, format_local
 from devices.models import Device, WechatAccount
 from devices.registry import write_log
 
@@ -71,7 +71,7 @@ def mark_offline(session: Session, device_id: int, now: datetime, heartbeat_seco
     device = session.get(Device, device_id)
     session.refresh(device)
     accounts = list(session.exec(select(WechatAccount).where(WechatAccount.device_id == device_id)))
-    seen = to_local(as_utc(device.last_seen_at), tz).strftime("%Y-%m-%d %H:%M:%S")
+    seen = format_local(device.last_seen_at, "%Y-%m-%d %H:%M:%S", tz)
     write_log(session, device_id, "alert",
               f"设备离线告警：超过 {MISSED_HEARTBEATS} 个心跳周期（{int(heartbeat_seconds * MISSED_HEARTBEATS)} 秒）无消息，最后心跳 {seen}", now)
     return {"device_id": device.id, "device_name": device.name, "last_seen_at": as_utc(device.last_seen_at).isoformat(),

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from config.db import Database
 
-from config.clock import utcnow
+from config.clock import local_iso, utcnow
 from engine.authoring import create_strategy, update_strategy
 from events.definitions import create_definition, get_by_code, update_definition
 from events.errors import EventsError
@@ -38,7 +38,7 @@ def export_bundle(session: Session, strategy_ids: list[int] | None = None) -> di
     used_processors = {st["processor"] for s in strategies for st in s.steps or []}
     processors = [p for p in session.exec(select(ProcessorDefinition)) if not strategy_ids or p.key in used_processors]
     return {
-        "format": BUNDLE_FORMAT, "exported_at": utcnow().isoformat(),
+        "format": BUNDLE_FORMAT, "exported_at": local_iso(utcnow()),
         "events": [{"code": e.code, "name": e.name, "enabled": e.enabled, "remark": e.remark, "fields": e.fields}
                    for i, e in events.items() if i in used_events],
         "processors": [{"key": p.key, **{f: getattr(p, f) for f in PROCESSOR_FIELDS}} for p in processors],

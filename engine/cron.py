@@ -1,6 +1,6 @@
 """The engine's own cron jobs and the CronJob shape; run only on the scheduler leader.
 
-Times are in the configured zone (default Asia/Shanghai). The full list — with the customer
+Times are in the configured zone (CKB_TIMEZONE). The full list — with the customer
 center's auto-tag (05:30), tag expiry (00:00), grouping/allocation, recycle, task reminders and
 targeted marketing — is assembled in one place: engine.crm_wiring.all_cron_jobs.
 """

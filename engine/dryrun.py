@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
+from config.clock import format_local, local_iso
 from engine.planner import plan_steps
 from events.field_types import normalise, typed
 from events.models import EventDefinition, EventRecord
@@ -44,7 +45,8 @@ def dry_run(session: Session, strategy: dict, sample: dict, registry, services) 
     steps = []
     for plan in plan_steps(steps_in, now, now, tz):
         entry = {"index": plan.step_index, "processor": plan.processor_key, "timing": plan.timing,
-                 "due_at": plan.due_at.isoformat(), "status": plan.status, "note": plan.note}
+                 "due_at": local_iso(plan.due_at, tz),
+                 "due_at_text": format_local(plan.due_at, tz_name=tz), "status": plan.status, "note": plan.note}
         try:
             processor = registry.get(plan.processor_key)
             entry["processor_name"] = processor.name
@@ -79,6 +81,7 @@ def backtest(session: Session, strategy: dict, since: datetime, until: datetime,
         if predicate(typed(fields, data or {}, tz), now):
             matched += 1
             if len(samples) < examples:
-                samples.append({"record_id": record_id, "received_at": received_at.isoformat(), "data": data})
+                samples.append({"record_id": record_id, "received_at": local_iso(received_at, tz),
+                                "received_at_text": format_local(received_at, "%Y-%m-%d %H:%M:%S", tz), "data": data})
     return {"total": total, "matched": matched, "ratio": round(matched / total, 4) if total else 0.0,
             "examples": samples, "truncated": total >= BACKTEST_MAX_EVENTS}

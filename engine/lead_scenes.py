@@ -80,7 +80,7 @@ def _group_id(session: Session) -> int:
 
 
 def save_scene(session: Session, data: dict, *, registry, box, author: str = "", scene_id=None,
-               tz: str = "Asia/Shanghai") -> tuple[LeadScene, str | None]:
+               tz: str | None = None) -> tuple[LeadScene, str | None]:
     """Creates (scene_id None) or updates a scene; returns (scene, the new webhook secret or None)."""
     existing = get_scene(session, scene_id) if scene_id is not None else None
     clean = clean_scene(session, data, existing)

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from config.clock import as_utc
+from config.clock import format_local
 from crm.sales.marketing_runs import CHUNK, Tally, close_run, due_plan_ids, load_customers, open_run, save_progress
 from crm.sales.models import MarketingRun
 from crm.sales.templates import customer_data
@@ -107,7 +107,7 @@ def run_plan(runtime, plan_id: int) -> str:
     with services.db.write() as s:
         plan = close_run(s, opened, tally, services.now(), tz)
         name, next_at = plan.name, plan.next_run_at
-    nxt = f"，下次 {as_utc(next_at).isoformat()}" if next_at else "，计划已结束"
+    nxt = f"，下次 {format_local(next_at, tz_name=tz)}" if next_at else "，计划已结束"
     pending = f"，发送中 {waiting}" if waiting else ""
     return (f"「{name}」{'续推' if opened.retried else '推送'} {len(opened.customer_ids)} 人：成功 {tally.sent}，"
             f"失败 {tally.failed}，跳过 {tally.skipped}{pending}{nxt}")

@@ -9,9 +9,11 @@ def _f(name, type_, label, required=False, remark=""):
     return {"name": name, "type": type_, "label": label, "required": required, "remark": remark}
 
 
-# Field names are exactly what the customer center's emit() calls send (crm/customers/service.py
-# uses camelCase like the 晓售 events above; tags, groups and sales send snake_case ids). Every CRM
-# event carries the customer's id, which the CRM processors use to find the customer again.
+# Field names are exactly what the customer center's emit() calls send. CRM, lead and device events
+# name their fields in snake_case (customer_id, customer_name, …), the style of nearly all of them
+# and of the database columns they come from; the camelCase fields of the 晓售 sample events below
+# are those apps' own payloads. (crm.customer_created used camelCase until migration 0012.) Every
+# CRM event carries the customer's id, which the CRM processors use to find the customer again.
 def _tag_change(key: str, code: str, name: str, remark: str, how: str) -> dict:
     return {
         "key": key, "code": code, "name": name, "remark": remark,
@@ -25,10 +27,10 @@ CRM_EVENTS: list[dict] = [
     {
         "key": "crm_customer_created", "code": "crm.customer_created", "name": "客户创建",
         "remark": "客户中心新增了客户（手工录入、导入或接口）",
-        "fields": [_f("customerId", "number", "客户ID", True), _f("customerName", "text", "客户名称"),
-                   _f("mobile", "text", "手机号"), _f("email", "text", "邮件"), _f("ownerId", "number", "负责人ID"),
-                   _f("source", "text", "客户来源"), _f("city", "text", "城市"), _f("createdAt", "datetime", "创建时间"),
-                   _f("operatorId", "number", "操作人ID")],
+        "fields": [_f("customer_id", "number", "客户ID", True), _f("customer_name", "text", "客户名称"),
+                   _f("mobile", "text", "手机号"), _f("email", "text", "邮件"), _f("owner_id", "number", "负责人ID"),
+                   _f("source", "text", "客户来源"), _f("city", "text", "城市"), _f("created_at", "datetime", "创建时间"),
+                   _f("operator_id", "number", "操作人ID")],
     },
     _tag_change("crm_tag_added", "crm.tag_added", "客户被打标签", "客户获得标签（手动、自动规则、导入或策略）",
                 "打标方式（manual/auto/strategy/import）"),

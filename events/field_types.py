@@ -10,9 +10,8 @@ import re
 import unicodedata
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from config.clock import UTC
+from config.clock import UTC, zone
 from events.models import FIELD_TYPE_LABELS, FIELD_TYPES
 
 FIELD_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
@@ -53,7 +52,7 @@ def _boolean(value: Any) -> bool:
     raise FieldValueError(f"应为布尔值（true/false），收到「{value}」")
 
 
-def parse_datetime(value: Any, tz_name: str = "Asia/Shanghai") -> datetime:
+def parse_datetime(value: Any, tz_name: str | None = None) -> datetime:
     """ISO-8601 (naive means the configured zone) or unix seconds → aware UTC."""
     if isinstance(value, datetime):
         dt = value
@@ -71,7 +70,7 @@ def parse_datetime(value: Any, tz_name: str = "Asia/Shanghai") -> datetime:
     else:
         raise FieldValueError(f"应为时间，收到{_kind(value)}")
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=ZoneInfo(tz_name))
+        dt = dt.replace(tzinfo=zone(tz_name))
     return dt.astimezone(UTC)
 
 

@@ -158,7 +158,7 @@ class SessionDefinitions:
         return self._seen[code]
 
 
-def store_trusted(session, source: str, origin_key: str, events: list[dict], now: datetime, tz: str,
+def store_trusted(session, source: str, origin_key: str, events: list[dict], now: datetime, tz: str | None,
                   definitions=None) -> IngestResult:
     """Events from a producer the server already trusts, stored in the caller's write transaction
     (so a lead, its log and its event commit together): the same validation, dedupe and storage

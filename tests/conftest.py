@@ -127,3 +127,12 @@ def redis_url():
     yield url
     client.flushdb()
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def _configured_zone(monkeypatch):
+    """Each test starts with the configured zone unset (read from the environment on first use):
+    a test's Services install their settings' zone, and none leaks into the next test."""
+    import config.clock
+
+    monkeypatch.setattr(config.clock, "_installed_zone", None)

@@ -79,7 +79,7 @@ def seed_demo(runtime) -> dict:
     runtime.invalidate()
     if secret is not None:
         body = json.dumps({"events": DEMO_EVENTS}, ensure_ascii=False).encode()
-        ts = int(time.time())
+        ts = int(svc.now().timestamp())  # the runtime's clock, which the ingestor checks against
         runtime.ingestor.ingest(IngestRequest(body=body, app_key=app.app_key, timestamp=str(ts),
                                               signature=sign(secret, ts, body), client_ip="127.0.0.1"))
     return {"app_key": app.app_key, "secret": secret}

@@ -18,7 +18,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from crm.leads import payments, posters
 from crm.leads.errors import LeadNotFound, SubmissionRefused
 from crm.leads.intake import Submission, submit
-from crm.leads.models import LeadScene
+from crm.leads.models import Lead, LeadScene
 from web.extensions import csrf, rate_limiter, services
 
 bp = Blueprint("lead_public", __name__)
@@ -39,6 +39,7 @@ MESSAGES = {
     "bad_token": "页面校验失败，请刷新页面后重新提交。",
     "mobile": "请填写手机号",
     "scene": "活动已结束或暂停，暂时无法提交。",
+    "changed": "这个页面的表单已经提交过，刚才修改的内容还没有保存。请确认后再次提交。",
 }
 
 
@@ -134,13 +135,26 @@ def submit_form(token: str):
         if not field_errors:  # not the visitor's fault (scene stopped, channel removed …)
             return _message_page(MESSAGES["scene"], 400)
         return _form(code, scene_name, values, field_errors, 400)
-    if not result.duplicate:  # a double-tapped 提交 is the same lead, counted once
-        try:
-            with svc.db.write() as session:
-                posters.record_add(session, token, result.lead_id)
-        except LeadNotFound:  # the code was deleted meanwhile; the lead stands
-            pass
+    if result.duplicate:
+        # The token was used already: say so. The same details again (a double-tapped 提交) were
+        # received; different ones were not stored, and the visitor gets a fresh form to send them.
+        if _stored_values(result.lead_id) != values:
+            return _form(code, scene_name, values, {"__all__": [MESSAGES["changed"]]}, 409)
+        return render_template("lead_public/thanks.html", code=code, again=True), 200
+    try:
+        with svc.db.write() as session:
+            posters.record_add(session, token, result.lead_id)
+    except LeadNotFound:  # the code was deleted meanwhile; the lead stands
+        pass
     return render_template("lead_public/thanks.html", code=code), 200
+
+
+def _stored_values(lead_id: int) -> dict:
+    """The form fields as the lead received them (its raw submission)."""
+    with services().db.read() as session:
+        lead = session.get(Lead, lead_id)
+        raw = dict(lead.raw_data or {}) if lead is not None else {}
+    return {k: str(raw.get(k, "")) for k in FIELDS}
 
 
 @bp.get("/pay/<token>")

@@ -42,7 +42,7 @@ def _tag_clause(tag_ids: list[int], now: datetime):
                           or_(CustomerTag.expires_at.is_(None), CustomerTag.expires_at > now))
 
 
-def validate_spec(session: Session, spec: dict, tz: str = "Asia/Shanghai") -> None:
+def validate_spec(session: Session, spec: dict, tz: str | None = None) -> None:
     """Raises CrmError naming every problem; a valid spec compiles."""
     if not isinstance(spec, dict):
         raise CrmError("规则格式错误", {"rule": "规则应为对象"})
@@ -68,7 +68,7 @@ def validate_spec(session: Session, spec: dict, tz: str = "Asia/Shanghai") -> No
         raise CrmError("条件有误", {"rows": getattr(exc, "message", str(exc))}) from None
 
 
-def audience_select(session: Session, spec: dict, now: datetime | None = None, tz: str = "Asia/Shanghai") -> Select:
+def audience_select(session: Session, spec: dict, now: datetime | None = None, tz: str | None = None) -> Select:
     """SELECT customer.id of a conditions-mode spec (set-based; use as a subquery)."""
     if spec.get("mode", "conditions") != "conditions":
         raise CrmError("自定义SQL 规则没有条件查询", {"mode": "请用 audience_ids 读取自定义SQL 的结果"})
@@ -103,7 +103,7 @@ def _filter_ids(session: Session, ids: list[int], spec: dict, now: datetime, vis
     return sorted(out)
 
 
-def audience_ids(db: Database, spec: dict, now: datetime | None = None, tz: str = "Asia/Shanghai") -> list[int]:
+def audience_ids(db: Database, spec: dict, now: datetime | None = None, tz: str | None = None) -> list[int]:
     """Every customer of the audience (jobs: no viewer); a SQL audience runs in the sandbox with
     the configured timeout (CKB_SQL_SANDBOX_TIMEOUT_SECONDS)."""
     now = now or utcnow()
@@ -118,7 +118,7 @@ def audience_ids(db: Database, spec: dict, now: datetime | None = None, tz: str 
 Viewer = tuple[Optional[int], Iterable[str]]  # (user id, permissions) of whoever asks
 
 
-def preview(db: Database, spec: dict, limit: int = 20, now: datetime | None = None, tz: str = "Asia/Shanghai",
+def preview(db: Database, spec: dict, limit: int = 20, now: datetime | None = None, tz: str | None = None,
             viewer: Optional[Viewer] = None) -> dict:
     """How many customers match, and the first few (highest tag score first) to show before saving;
     with a viewer, only among the customers that user may see (a count is information too)."""

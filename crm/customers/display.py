@@ -7,6 +7,7 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlmodel import Session
 
+from config.clock import format_local
 from crm.customers import attrs as attr_values
 from crm.customers.fields import enum_items_by_field, list_fields
 from crm.customers.models import Company, Customer
@@ -36,11 +37,11 @@ def tag_names(session: Session, customer_ids: list[int]) -> dict[int, list[str]]
 class Presenter:
     """Formats one page (or export chunk) of customers for the chosen columns."""
 
-    def __init__(self, session: Session, tz_format=None):
+    def __init__(self, session: Session, tz: str | None = None):
         self.session = session
         self.fields = {f.key: f for f in list_fields(session)}
         self.enum_items = enum_items_by_field(session)
-        self.tz_format = tz_format or (lambda value: value.strftime("%Y-%m-%d %H:%M") if value else "")
+        self.tz = tz  # None: the configured zone; the list page and the export read the same times
 
     def rows(self, customers: Iterable[Customer], columns: list[dict]) -> list[dict]:
         customers = list(customers)
@@ -70,7 +71,7 @@ class Presenter:
         if value is None:
             return ""
         if key in ("created_at", "updated_at", "last_followed_at"):
-            return self.tz_format(value)
+            return format_local(value, tz_name=self.tz, empty="")
         if key == "birthday":
             return value.isoformat()
         return str(value)

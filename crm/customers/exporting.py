@@ -10,7 +10,6 @@ from typing import Iterable, Optional
 
 from openpyxl import Workbook
 
-from config.clock import to_local
 from config.db import Database
 from config.pii import mask_text
 from crm.customers.display import Presenter
@@ -29,7 +28,7 @@ def exports_dir(var_dir: Path) -> Path:
 
 
 def submit_export(db: Database, var_dir: Path, query: ListQuery, columns: list[str], fmt: str, *,
-                  user_id: Optional[int], permissions: Iterable[str], tz: str = "Asia/Shanghai", now=None) -> Job:
+                  user_id: Optional[int], permissions: Iterable[str], tz: str | None = None, now=None) -> Job:
     if fmt not in FORMATS:
         raise CrmError("导出格式只能是 xlsx 或 csv", {"format": "导出格式只能是 xlsx 或 csv"})
     params = {"query": {"view": query.view, "quick": query.quick, "rows": query.rows,
@@ -69,7 +68,7 @@ def run_export(db: Database, job: Job, progress) -> dict:
     q = ListQuery(**p["query"])
     perms = set(p.get("permissions") or [])
     masked = "pii.view" not in perms
-    tz = p.get("tz") or "Asia/Shanghai"
+    tz = p.get("tz")
     folder = exports_dir(Path(p["var_dir"]))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"customers_{job.id}_{secrets.token_hex(6)}.{p['format']}"
@@ -78,7 +77,7 @@ def run_export(db: Database, job: Job, progress) -> dict:
     try:
         with db.read() as session:
             columns = chosen_columns(session, p.get("columns"))
-            presenter = Presenter(session, lambda v: to_local(v, tz).strftime("%Y-%m-%d %H:%M") if v else "")
+            presenter = Presenter(session, tz)
             sink.append(["编号"] + [c["label"] for c in columns])
             for batch in iter_filtered(session, p.get("user_id"), perms, q, tz=tz):
                 for row in presenter.rows(batch, columns):

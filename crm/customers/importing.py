@@ -50,7 +50,7 @@ def _check_target(db: Database, group_id: Optional[int], tag_ids: list[int]) -> 
 
 def submit_import(db: Database, var_dir: Path, filename: str, stream: BinaryIO, *, group_id: Optional[int] = None,
                   tag_ids: Optional[list[int]] = None, created_by: Optional[int] = None,
-                  tz: str = "Asia/Shanghai", now=None, permissions: Optional[Iterable[str]] = None) -> Job:
+                  tz: str | None = None, now=None, permissions: Optional[Iterable[str]] = None) -> Job:
     """Stores the upload under var/imports and queues the import job. With the uploader's
     `permissions` (the console passes them), existing customers outside their scope are not updated;
     without, the import acts for the system (CLI, benchmarks)."""
@@ -113,7 +113,7 @@ def run_import(db: Database, job: Job, progress, clock=None) -> dict:
         with db.write() as session:
             c, u, chunk_errors = write_chunk(session, chunk, company_ids=company_ids, group_id=params.get("group_id"),
                                              tag_ids=params.get("tag_ids") or [], operator_id=job.created_by,
-                                             now=clock.now(), tz=params.get("tz") or "Asia/Shanghai", viewer=viewer)
+                                             now=clock.now(), tz=params.get("tz"), viewer=viewer)
         created, updated, errors = created + c, updated + u, errors + chunk_errors
         progress(checked.failed_rows + start + len(chunk), total_rows, created + updated, failed_row_count(errors))
     result_path = ""

@@ -120,7 +120,7 @@ def _order_by(session: Session, sort: str):
 
 
 def filtered_select(session: Session, user_id: Optional[int], permissions: Iterable[str], q: ListQuery,
-                    now: Optional[datetime] = None, tz: str = "Asia/Shanghai") -> Select:
+                    now: Optional[datetime] = None, tz: str | None = None) -> Select:
     """SELECT Customer … for the list (unsorted, unpaged); raises CrmError on a bad filter."""
     if q.view not in VIEWS:
         raise CrmError("未知的客户视图", {"view": f"视图只能是 {'、'.join(VIEWS.values())}"})
@@ -151,7 +151,7 @@ def _joined(rows: list) -> list:
 
 
 def list_customers(session: Session, user_id: Optional[int], permissions: Iterable[str], q: ListQuery,
-                   now: Optional[datetime] = None, tz: str = "Asia/Shanghai") -> dict:
+                   now: Optional[datetime] = None, tz: str | None = None) -> dict:
     """{"total", "page", "pages", "customers": [Customer]} for one page."""
     stmt = filtered_select(session, user_id, permissions, q, now, tz)
     total = session.scalar(select(func.count()).select_from(stmt.with_only_columns(Customer.id).subquery())) or 0
@@ -164,7 +164,7 @@ def list_customers(session: Session, user_id: Optional[int], permissions: Iterab
 
 
 def iter_filtered(session: Session, user_id: Optional[int], permissions: Iterable[str], q: ListQuery,
-                  now: Optional[datetime] = None, tz: str = "Asia/Shanghai", chunk: int = 2000):
+                  now: Optional[datetime] = None, tz: str | None = None, chunk: int = 2000):
     """Every matching customer, sorted, in keyset chunks (exports of any size)."""
     stmt = filtered_select(session, user_id, permissions, q, now, tz).order_by(*_order_by(session, q.sort or "-id"))
     offset = 0

@@ -162,9 +162,9 @@ def create_customer(session: Session, data: dict, operator_id: Optional[int] = N
     session.flush()
     record_growth(session, row.id, "create", f"客户创建（{source_note}）", operator_id)
     emit(session, "crm.customer_created", {
-        "customerId": row.id, "customerName": row.name, "mobile": row.mobile, "email": row.email,
-        "ownerId": row.owner_id, "source": row.source, "city": row.city, "createdAt": now.isoformat(),
-        "operatorId": operator_id})
+        "customer_id": row.id, "customer_name": row.name, "mobile": row.mobile, "email": row.email,
+        "owner_id": row.owner_id, "source": row.source, "city": row.city, "created_at": now.isoformat(),
+        "operator_id": operator_id})
     return row
 
 

@@ -34,7 +34,7 @@ _book = RuleBook(AllocationRule, "分配规则")
 get_rule, delete_rule, set_enabled = _book.get, _book.delete, _book.set_enabled
 
 
-def clean_rule(session: Session, group_id: int, data: dict, tz: str = "Asia/Shanghai") -> dict:
+def clean_rule(session: Session, group_id: int, data: dict, tz: str | None = None) -> dict:
     group = get_group(session, group_id)
     errors: dict = {}
     name = clean_name(data, errors)
@@ -52,7 +52,7 @@ def clean_rule(session: Session, group_id: int, data: dict, tz: str = "Asia/Shan
             "enabled": switch(data, "enabled"), "create_task": switch(data, "create_task")}
 
 
-def create_rule(session: Session, group_id: int, data: dict, tz: str = "Asia/Shanghai") -> AllocationRule:
+def create_rule(session: Session, group_id: int, data: dict, tz: str | None = None) -> AllocationRule:
     clean = clean_rule(session, group_id, data, tz)
     top = session.scalar(select(func.max(AllocationRule.position)).where(AllocationRule.group_id == group_id)) or 0
     rule = AllocationRule(group_id=group_id, position=top + 1, **clean)
@@ -61,7 +61,7 @@ def create_rule(session: Session, group_id: int, data: dict, tz: str = "Asia/Sha
     return rule
 
 
-def update_rule(session: Session, rule_id: int, data: dict, tz: str = "Asia/Shanghai") -> AllocationRule:
+def update_rule(session: Session, rule_id: int, data: dict, tz: str | None = None) -> AllocationRule:
     rule = get_rule(session, rule_id)
     return _book.save(session, rule, clean_rule(session, rule.group_id, data, tz))
 
@@ -114,7 +114,7 @@ def allocate_with_rule(session: Session, rule: AllocationRule, sql_ids, *, now: 
 
 
 def run_allocation(db: Database, group_id: Optional[int] = None, *, now: Optional[datetime] = None,
-                   tz: str = "Asia/Shanghai", operator_id: Optional[int] = None,
+                   tz: str | None = None, operator_id: Optional[int] = None,
                    rule_ids: Optional[list[int]] = None, only: Optional[list[int]] = None,
                    exclude: Optional[dict[int, int]] = None,
                    progress: Optional[Callable[[int, int], None]] = None) -> dict:

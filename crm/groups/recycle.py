@@ -116,7 +116,7 @@ def _reassign_rest(session: Session, group_id: int, previous: dict[int, int], no
 
 
 def run_recycle(db: Database, group_id: Optional[int] = None, *, now: Optional[datetime] = None,
-                tz: str = "Asia/Shanghai") -> dict:
+                tz: str | None = None) -> dict:
     """Runs the enabled recycle rules (of one group or all): {"recycled": n, "reassigned": m, "details"}."""
     now = now or utcnow()
     with db.read() as session:

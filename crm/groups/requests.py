@@ -42,7 +42,7 @@ def open_follow_ups(session: Session, user_id: int) -> int:
         Task.owner_id == user_id, Task.kind == "follow_up", Task.status.in_(OPEN_TASK))) or 0
 
 
-def request_status(session: Session, group_id: int, user_id: int, now: datetime, tz: str = "Asia/Shanghai") -> dict:
+def request_status(session: Session, group_id: int, user_id: int, now: datetime, tz: str | None = None) -> dict:
     """What the salesperson's page shows: may they request now, and if not, why."""
     group = get_group(session, group_id)
     used = requests_today(session, group.id, user_id, now, tz)
@@ -59,7 +59,7 @@ def request_status(session: Session, group_id: int, user_id: int, now: datetime,
             "per_day": group.requests_per_day, "per_request": group.customers_per_request}
 
 
-def request_customers(session: Session, group_id: int, user_id: int, now: datetime, tz: str = "Asia/Shanghai") -> int:
+def request_customers(session: Session, group_id: int, user_id: int, now: datetime, tz: str | None = None) -> int:
     """Assigns up to customers_per_request pooled customers to the user; returns how many."""
     status = request_status(session, group_id, user_id, now, tz)
     if not status["allowed"]:

@@ -44,7 +44,7 @@ def _group_id(session: Session, raw, field: str, label: str, errors: dict) -> Op
     return group_id
 
 
-def clean_rule(session: Session, data: dict, tz: str = "Asia/Shanghai") -> dict:
+def clean_rule(session: Session, data: dict, tz: str | None = None) -> dict:
     errors: dict = {}
     name = clean_name(data, errors)
     source = data.get("source") or "company_pool"
@@ -66,7 +66,7 @@ def clean_rule(session: Session, data: dict, tz: str = "Asia/Shanghai") -> dict:
             "enabled": switch(data, "enabled"), "rule": spec}
 
 
-def create_rule(session: Session, data: dict, tz: str = "Asia/Shanghai") -> GroupRule:
+def create_rule(session: Session, data: dict, tz: str | None = None) -> GroupRule:
     clean = clean_rule(session, data, tz)
     top = session.scalar(select(func.max(GroupRule.position))) or 0
     rule = GroupRule(**clean, position=top + 1)
@@ -75,7 +75,7 @@ def create_rule(session: Session, data: dict, tz: str = "Asia/Shanghai") -> Grou
     return rule
 
 
-def update_rule(session: Session, rule_id: int, data: dict, tz: str = "Asia/Shanghai") -> GroupRule:
+def update_rule(session: Session, rule_id: int, data: dict, tz: str | None = None) -> GroupRule:
     return _book.save(session, get_rule(session, rule_id), clean_rule(session, data, tz))
 
 
@@ -115,7 +115,7 @@ def apply_rule(session: Session, rule: GroupRule, sql_ids: Optional[list[int]], 
     return moved
 
 
-def run_group_rules(db: Database, *, now: Optional[datetime] = None, tz: str = "Asia/Shanghai",
+def run_group_rules(db: Database, *, now: Optional[datetime] = None, tz: str | None = None,
                     rule_ids: Optional[list[int]] = None, operator_id: Optional[int] = None,
                     progress: Optional[Callable[[int, int], None]] = None) -> dict:
     """Runs the enabled rules (or the chosen ones) in order: {"rules": n, "moved": m, "details": [...]}."""

@@ -44,7 +44,7 @@ CRON_SPECS = [
 def _job_clock(db, job):
     """A job carries the console's time zone in its params; the runner gives no clock, so the
     wall clock stamps the run."""
-    return utcnow(), (job.params or {}).get("tz") or "Asia/Shanghai"
+    return utcnow(), (job.params or {}).get("tz")
 
 
 def run_group_rules_job(db, job, progress) -> dict:

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from config.clock import to_local
+from config.timewindow import TimeWindow
 from crm.groups.models import GroupMember
 from crm.groups.requests import day_start
 from crm.leads.models import Lead, LeadAssignment, LeadAssignState
@@ -227,11 +228,6 @@ def pick(session: Session, state: LeadAssignState, method: str, users: list[int]
     return Pick(user_id, passed=passed)
 
 
-def _minutes(clock: str) -> int:
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
 def in_working_hours(hours: Optional[dict], now: datetime, tz: str) -> bool:
     """True when working hours are off or `now` (in the configured zone) falls inside them.
     An end before the start is a night shift: 22:00–06:00 runs past midnight, and the hours
@@ -239,12 +235,5 @@ def in_working_hours(hours: Optional[dict], now: datetime, tz: str) -> bool:
     if not hours or not hours.get("enabled"):
         return True
     local = to_local(now, tz)
-    start, end = _minutes(hours.get("start") or "09:00"), _minutes(hours.get("end") or "18:00")
-    minute = local.hour * 60 + local.minute
-    days = set(hours.get("weekdays") or [])
-    if start < end:
-        return local.isoweekday() in days and start <= minute < end
-    if minute >= start:
-        return local.isoweekday() in days
-    previous_day = (local.isoweekday() - 2) % 7 + 1
-    return minute < end and previous_day in days
+    window = TimeWindow.of(hours.get("start") or "09:00", hours.get("end") or "18:00")
+    return window.contains(local) and window.opened_on(local).isoweekday() in set(hours.get("weekdays") or [])

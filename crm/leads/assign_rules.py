@@ -11,12 +11,13 @@ with a Chinese message that names the rule.
 """
 from __future__ import annotations
 
-import re
 from typing import Callable, Optional
 
 from sqlalchemy import select
 from sqlmodel import Session
 
+from config.errors import ClockError
+from config.timewindow import normalize_clock
 from crm.groups.models import CustomerGroup, GroupMember
 from crm.groups.rulebook import switch
 from crm.leads.errors import LeadsError
@@ -27,7 +28,7 @@ from rules.conditions import ConditionError, parse_conditions
 METHODS = {"round_robin": "轮询", "random": "随机", "weighted": "按权重", "load": "按负载", "region": "按地区",
            "skill": "按技能标签", "value": "按线索价值"}
 # Methods recorded on an assignment that no rule has.
-OTHER_METHODS = {"backup": "备用分配人", "manual": "手动分配"}
+OTHER_METHODS = {"backup": "备用分配人", "manual": "手动分配", "owner": "沿用客户负责人"}
 # The methods that first narrow the people down by the lead (its region, tags, value); the list
 # key in the rule holds those narrower lists.
 ENTRY_LISTS = {"region": "regions", "skill": "skills", "value": "tiers"}
@@ -38,7 +39,6 @@ MAX_RULES = 50
 MAX_PEOPLE = 200
 MAX_WEIGHT = 100  # smooth weighted round-robin walks one period of sum(weights) picks
 MAX_CAP = 10000
-_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 class _Bad(ValueError):
@@ -255,11 +255,11 @@ def _rule(check: _Checker, i: int, raw, fields: list[dict], tz: str, names: set)
             "weights": weights, **entries, "cap_per_day": max(cap, 0)}
 
 
-def _clock(raw, default: str) -> Optional[str]:
-    match = _CLOCK.match(str(raw if raw not in (None, "") else default).strip())
-    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+def _clock(raw, default: str, *, end: bool = False) -> Optional[str]:
+    try:
+        return normalize_clock(raw if raw not in (None, "") else default, end=end)
+    except ClockError:
         return None
-    return f"{int(match[1]):02d}:{match[2]}"
 
 
 def _hours(check: _Checker, raw) -> dict:
@@ -278,7 +278,7 @@ def _hours(check: _Checker, raw) -> dict:
         check.fail("working_hours.weekdays", "工作日只能是周一到周日（1–7）")
     elif enabled and not weekdays:
         check.fail("working_hours.weekdays", "启用工作时间时，请至少选择一个工作日")
-    start, end = _clock(raw.get("start"), DEFAULT_HOURS["start"]), _clock(raw.get("end"), DEFAULT_HOURS["end"])
+    start, end = _clock(raw.get("start"), DEFAULT_HOURS["start"]), _clock(raw.get("end"), DEFAULT_HOURS["end"], end=True)
     if start is None:
         check.fail("working_hours.start", "上班时间应为 时:分（如 09:00）")
     if end is None:
@@ -289,7 +289,7 @@ def _hours(check: _Checker, raw) -> dict:
             "end": end or DEFAULT_HOURS["end"]}
 
 
-def clean_assignment_rules(session: Session, data, fields: list[dict], tz: str = "Asia/Shanghai") -> dict:
+def clean_assignment_rules(session: Session, data, fields: list[dict], tz: str | None = None) -> dict:
     """The configuration as stored; raises LeadsError naming every problem (nothing is saved).
 
     `fields` are the scene's event fields (crm.leads.fields.lead_event_fields); `tz` is the

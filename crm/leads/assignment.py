@@ -44,7 +44,7 @@ _PHRASES = {"round_robin": "按轮询", "random": "随机", "weighted": "按权�
 class Decision:
     user_id: Optional[int]
     group_id: Optional[int]
-    method: str        # a rule method, "backup" or "manual"
+    method: str        # a rule method, "backup", "owner" (a known customer's owner) or "manual"
     rule_name: str
     reason: str        # Chinese, for the log: 规则「产品A线索」按轮询分配给 张三
     held: bool = False  # nobody gets the lead now (no rule matched, outside working hours …)
@@ -84,8 +84,28 @@ def _backup(session: Session, lead: Lead, config: dict, why: str, now: datetime,
                     user_name=available.name(chosen.user_id))
 
 
+def _owner_of_known_customer(session: Session, lead: Lead) -> Optional[Decision]:
+    """A lead of a customer someone already follows goes to that owner (while they are enabled):
+    a returning customer keeps their salesperson instead of being rotated to a new one."""
+    if lead.customer_id is None or lead.customer_is_new:
+        return None
+    customer = session.get(Customer, lead.customer_id)
+    if customer is None or customer.owner_id is None or customer.status != "active":
+        return None
+    owner = session.get(User, customer.owner_id)
+    if owner is None or not owner.enabled:
+        return None
+    name = owner.display_name or owner.username
+    return Decision(owner.id, None, "owner", "", f"老客户「{customer.name}」已有负责人，沿用负责人 {name}",
+                    user_name=name)
+
+
 def decide(session: Session, lead: Lead, scene: LeadScene, facts: dict, now: datetime, tz: str) -> Decision:
-    """Who gets `lead` under the scene's 分配规则; `facts` is the lead's event data."""
+    """Who gets `lead` under the scene's 分配规则; `facts` is the lead's event data. A known
+    customer's lead goes to their owner first, before working hours and rules."""
+    kept = _owner_of_known_customer(session, lead)
+    if kept is not None:
+        return kept
     config = scene.assignment_rules or {}
     hours = config.get("working_hours")
     if not in_working_hours(hours, now, tz):

@@ -5,8 +5,9 @@ same person in the same scene marks this one as a duplicate (重复线索), coun
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Optional
 
@@ -20,6 +21,8 @@ from crm.leads.logs import write_log
 from crm.leads.models import Lead, LeadScene
 from crm.people.models import Notification
 
+REPLY_WINDOW_DAYS = 30
+_PLACEHOLDER = re.compile(r"^线索\d+$")
 FILLABLE = (("name", "name"), ("mobile", "mobile"), ("email", "email"), ("wechat", "wechat_id"), ("region", "city"))
 
 
@@ -74,12 +77,23 @@ def _lookups(session: Session, lead: Lead, keys: tuple[str, ...]) -> tuple[Optio
     return row.get("earlier"), None, ""
 
 
+def placeholder_name(lead_id: int) -> str:
+    """The name of a prospect whose lead had none; a later lead or import with a real name replaces it."""
+    return f"线索{lead_id}"
+
+
+def _is_placeholder(name: str | None) -> bool:
+    return bool(_PLACEHOLDER.match(name or ""))
+
+
 def _fill_empty(session: Session, customer: Customer, data: dict) -> list[str]:
-    """Copies lead values into the customer's empty fields (never over a value, never a clash)."""
+    """Copies lead values into the customer's empty fields (never over a value, never a clash);
+    a placeholder name (线索28) counts as empty."""
     filled = []
     for lead_key, column in FILLABLE:
         value = data.get(lead_key)
-        if not value or getattr(customer, column):
+        current = getattr(customer, column)
+        if not value or (current and not (column == "name" and _is_placeholder(current))):
             continue
         if column in ("mobile", "email", "wechat_id") and session.exec(
                 select(Customer.id).where(getattr(Customer, column) == value).limit(1)).first() is not None:
@@ -89,9 +103,36 @@ def _fill_empty(session: Session, customer: Customer, data: dict) -> list[str]:
     return filled
 
 
+def earlier_reply(session: Session, lead: Lead, scene: LeadScene, now: datetime) -> Optional[tuple[int, int]]:
+    """(lead id, days) when this lead's known customer already got the scene's auto reply within
+    the scene's reply window (auto_response.repeat_days, default REPLY_WINDOW_DAYS; 0 = always reply).
+    A returning customer is thanked once per window, not on every form they fill in."""
+    if lead.customer_id is None or lead.customer_is_new:
+        return None
+    try:
+        days = int((scene.auto_response or {}).get("repeat_days", REPLY_WINDOW_DAYS))
+    except (TypeError, ValueError):
+        days = REPLY_WINDOW_DAYS
+    if days <= 0:
+        return None
+    earlier = session.exec(select(Lead.id).where(
+        Lead.customer_id == lead.customer_id, Lead.scene_id == lead.scene_id, Lead.id != lead.id,
+        Lead.responded_at.is_not(None), Lead.responded_at >= now - timedelta(days=days)).limit(1)).first()
+    return (earlier, days) if earlier is not None else None
+
+
 def identify(session: Session, lead: Lead, scene: LeadScene, now: datetime) -> Identified:
     if lead.customer_id is not None:
-        return Identified(lead.customer_id, note="线索已关联客户，无需重复识别")
+        # An updated lead (通话结束, a re-import) may bring what the customer still lacks, e.g. the
+        # real name behind a placeholder.
+        customer = session.get(Customer, lead.customer_id)
+        filled = _fill_empty(session, customer, dict(lead.lead_data or {})) if customer is not None else []
+        if filled:
+            customer.updated_at = now
+            session.add(customer)
+            write_log(session, lead.id, "identified", f"线索信息更新，补全了客户的 {'、'.join(filled)}",
+                      detail={"customer_id": customer.id, "filled": filled})
+        return Identified(lead.customer_id, filled=filled, note="线索已关联客户，无需重复识别")
     keys = _keys(scene.dedup_strategy)
     if not keys:
         write_log(session, lead.id, "identified", "场景设置为不去重：不关联客户")
@@ -116,7 +157,7 @@ def identify(session: Session, lead: Lead, scene: LeadScene, now: datetime) -> I
         label = "手机号" if matched_by == "mobile" else "邮箱"
         result.note = f"按{label}识别为老客户「{customer.name}」" + (f"，补全了 {'、'.join(result.filled)}" if result.filled else "")
     else:
-        name = str(data.get("name") or "").strip() or f"线索{lead.id}"
+        name = str(data.get("name") or "").strip() or placeholder_name(lead.id)
         created = create_customer(session, {"name": name, "mobile": lead.mobile, "email": lead.email,
                                              "wechat_id": data.get("wechat") or None, "city": lead.region,
                                              "source": scene.name[:64]}, source_note=f"获客场景「{scene.name}」")

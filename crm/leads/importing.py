@@ -100,7 +100,7 @@ def _check_target(db: Database, scene_id, channel_id, plan_id) -> None:
 
 def submit_import(db: Database, var_dir: Path, filename: str, stream: BinaryIO, *, scene_id: Optional[int],
                   channel_id: Optional[int] = None, plan_id: Optional[int] = None,
-                  created_by: Optional[int] = None, tz: str = "Asia/Shanghai", now=None) -> Job:
+                  created_by: Optional[int] = None, tz: str | None = None, now=None) -> Job:
     """Checks the target, stores the upload under var/imports and queues the import job."""
     suffix = Path(filename or "").suffix.lower()
     if suffix not in SUFFIXES:
@@ -231,7 +231,7 @@ def run_import(db: Database, job: Job, progress) -> dict:
     for start in range(resume, total, BATCH):
         batch = rows[start:start + BATCH]
         ready = [r for r in batch if r.submission is not None]
-        results = intake.submit(db, scene_id, [r.submission for r in ready], params.get("tz") or "Asia/Shanghai")
+        results = intake.submit(db, scene_id, [r.submission for r in ready], params.get("tz"))
         for row, result in zip(ready, results):
             if isinstance(result, SubmissionRefused):
                 row.errors = _refusal_errors(row, result)

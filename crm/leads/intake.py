@@ -196,7 +196,7 @@ class _Intake:
              now=self.now)
 
 
-def submit(db: Database, scene_id: int, submissions: list[Submission], tz: str = "Asia/Shanghai",
+def submit(db: Database, scene_id: int, submissions: list[Submission], tz: str | None = None,
            now: Optional[datetime] = None) -> list[Result]:
     """Stores what is valid, refuses what is not (each with field errors); one transaction.
     `now` is the caller's clock (services.now()), so lead times agree with the engine's."""
@@ -204,7 +204,7 @@ def submit(db: Database, scene_id: int, submissions: list[Submission], tz: str =
         return submit_in(session, scene_id, submissions, tz, now)
 
 
-def submit_in(session: Session, scene_id: int, submissions: list[Submission], tz: str = "Asia/Shanghai",
+def submit_in(session: Session, scene_id: int, submissions: list[Submission], tz: str | None = None,
               now: Optional[datetime] = None) -> list[Result]:
     """`submit` inside the caller's write transaction (the lead API takes its Idempotency-Key in
     the same transaction as the leads it stores)."""
@@ -217,7 +217,7 @@ def submit_in(session: Session, scene_id: int, submissions: list[Submission], tz
     return [intake.one(sub, intake.now) for sub in submissions]
 
 
-def reemit(session: Session, lead: Lead, stage: str, tz: str = "Asia/Shanghai") -> None:
+def reemit(session: Session, lead: Lead, stage: str, tz: str | None = None) -> None:
     """Runs the scene's strategy for a stored lead again (a re-drive after a fix)."""
     scene = session.get(LeadScene, lead.scene_id)
     emit(session, scene.event_code, event_data(lead.id, scene, dict(lead.lead_data or {}), lead.channel_id,
@@ -237,7 +237,7 @@ def dead_letter(session: Session, scene_id: Optional[int], source: str, submissi
     return row
 
 
-def redrive(db: Database, dead_letter_id: int, tz: str = "Asia/Shanghai", now: Optional[datetime] = None) -> int:
+def redrive(db: Database, dead_letter_id: int, tz: str | None = None, now: Optional[datetime] = None) -> int:
     """Processes a dead letter again under the scene's current rules; returns the lead id."""
     with db.read() as session:
         row = session.get(LeadDeadLetter, dead_letter_id)

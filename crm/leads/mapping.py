@@ -165,7 +165,7 @@ def _junk(data: dict, errors: list[dict], require_contact: bool) -> None:
         errors.append({"field": "value", "message": "线索价值不能为负数"})
 
 
-def map_submission(scene, raw: dict, tz: str = "Asia/Shanghai") -> tuple[dict, list[dict]]:
+def map_submission(scene, raw: dict, tz: str | None = None) -> tuple[dict, list[dict]]:
     """(lead_data, errors) for one submission under the scene's current rules."""
     if not isinstance(raw, dict):
         return {}, [{"field": "submission_data", "message": "线索数据应为 JSON 对象"}]

@@ -262,6 +262,9 @@ class WebhookRejection(SQLModel, table=True):
     reason: str = Field(max_length=32)  # signature | timestamp | replay | scene | rate_limit | body
     client_ip: str = Field(default="", max_length=64)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+    # Refused calls this row stands for: a rate-limit refusal writes one row per client (or scene)
+    # and window and counts the window's further refusals here.
+    hits: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class WebhookNonce(SQLModel, table=True):

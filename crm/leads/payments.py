@@ -10,6 +10,7 @@ webhooks, which call `record_payment`. Platforms resend a notification until the
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from dataclasses import dataclass
 from typing import Optional
 
@@ -17,6 +18,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from config.clock import as_utc, utcnow
 from config.db import Database
 from crm.leads.errors import LeadsError, SubmissionRefused
 from crm.leads.intake import Submission, dead_letter, submit
@@ -161,13 +163,15 @@ def _checked_code(db: Database, provider: str, token: str, amount_yuan) -> tuple
 
 
 def record_payment(db: Database, *, provider: str, token: str, trade_no: str, amount_yuan, payer: str = "",
-                   mobile: Optional[str] = None, raw: Optional[dict] = None, tz: str = "Asia/Shanghai") -> PaymentOutcome:
+                   mobile: Optional[str] = None, raw: Optional[dict] = None, tz: str | None = None,
+                   paid_at: Optional[datetime] = None) -> PaymentOutcome:
     """Records one paid notification and turns it into a lead of the code's scene.
 
     Order matters for a crash between the steps: the lead is submitted first with the trade number
     as its external id (idempotent per scene), then the record and the code's counters are written
     together. A resend after a crash finds the same lead and writes the record once; a resend
-    after success answers `duplicate` without counting the money twice."""
+    after success answers `duplicate` without counting the money twice. `paid_at` is the platform's
+    payment time (success_time / gmt_payment); the receipt time only when the platform sent none."""
     trade_no = str(trade_no or "").strip()
     if not TRADE_NO_RE.match(trade_no):
         raise LeadsError("交易单号无效", {"trade_no": "交易单号缺失或格式不正确"})
@@ -181,6 +185,7 @@ def record_payment(db: Database, *, provider: str, token: str, trade_no: str, am
         with db.write() as session:
             session.add(PaymentRecord(payment_code_id=code.id, provider=provider, trade_no=trade_no, amount=amount,
                                       payer=payer, mobile=(str(mobile)[:32] if mobile else None), lead_id=lead_id,
+                                      paid_at=as_utc(paid_at) if paid_at else utcnow(),
                                       customer_id=_lead_customer(session, lead_id), raw=raw or {}))
             session.flush()  # the unique trade number is checked here, before the counters move
             session.exec(update(PaymentCode).where(PaymentCode.id == code.id).values(

@@ -34,7 +34,7 @@ class CompiledRules:
         slot = self._slots[index]
         if slot is _UNSET:
             rows = self.rules[index].get("rows") or []
-            # tz None: the parser's default zone (Asia/Shanghai).
+            # tz None: the configured zone (config.clock.zone).
             node = parse_conditions(rows, self.fields) if self.tz is None else parse_conditions(rows, self.fields,
                                                                                                 self.tz)
             slot = self._slots[index] = compile_predicate(node)

@@ -193,6 +193,13 @@ def clean_response(session: Session, raw: dict, errors: dict) -> dict:
         out["device_account"] = str(raw.get("device_account") or "").strip()[:64]
         if not out["device_account"]:
             errors["auto_response.device_account"] = "请指定用于打招呼的微信号（微信号ID或wxid）"
+    if raw.get("repeat_days") not in (None, ""):  # a returning customer is answered once per this many days
+        try:
+            out["repeat_days"] = int(str(raw["repeat_days"]).strip())
+            if not 0 <= out["repeat_days"] <= 365:
+                raise ValueError
+        except ValueError:
+            errors["auto_response.repeat_days"] = "老客户重复回复间隔应为 0–365 天（0 表示每次都回复）"
     return out
 
 

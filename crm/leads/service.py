@@ -10,7 +10,7 @@ from typing import Iterable, Optional
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from config.clock import to_local, utcnow
+from config.clock import format_local, utcnow
 from config.pii import mask_email, mask_mobile, mask_value
 from crm.customers.models import Customer
 from crm.errors import NotFound
@@ -117,7 +117,7 @@ def _set_fields(session: Session, lead: Lead, fields: dict, actor: str) -> None:
         raise LeadsError("lead_data 应为对象", {"lead_data": "lead_data 应为 JSON 对象"})
     scene = session.get(LeadScene, lead.scene_id)
     merged = {**(lead.lead_data or {}), **fields}
-    clean, problems = map_submission(scene, {"submission_data": merged}, "Asia/Shanghai")
+    clean, problems = map_submission(scene, {"submission_data": merged}, None)
     if problems:
         raise LeadsError("线索字段有误：" + "；".join(p["message"] for p in problems),
                          {f"lead_data.{p['field']}": p["message"] for p in problems})
@@ -174,7 +174,7 @@ def _customer_visible(session: Session, viewer: Viewer, customer_id) -> bool:
 
 
 def add_note(session: Session, lead_id, text: str, actor: str, now: Optional[datetime] = None,
-             tz: str = "Asia/Shanghai", *, viewer: Viewer) -> Lead:
+             tz: str | None = None, *, viewer: Viewer) -> Lead:
     """Appends a line dated in the operator's time zone to the lead's notes (跟进备注)."""
     text = (text or "").strip()
     if not text:
@@ -183,7 +183,7 @@ def add_note(session: Session, lead_id, text: str, actor: str, now: Optional[dat
         raise LeadsError("单条备注最多 1000 个字符", {"note": "单条备注最多 1000 个字符"})
     lead = get_lead(session, lead_id, viewer)
     now = now or utcnow()
-    stamp = to_local(now, tz).strftime("%Y-%m-%d %H:%M")
+    stamp = format_local(now, tz_name=tz)
     notes = (lead.notes + "\n" if lead.notes else "") + f"[{stamp} {actor}] {text}"
     if len(notes) > 4000:
         raise LeadsError("备注已满（最多 4000 个字符），请精简后再添加", {"note": "备注已满"})
@@ -224,7 +224,9 @@ def lead_dicts(session: Session, leads: list[Lead], mask: bool) -> list[dict]:
             "assigned_to_user_id": lead.assignee_user_id, "assignee_name": users.get(lead.assignee_user_id, ""),
             "assigned_to_team_id": lead.assignee_group_id,
             "assignment_time": lead.assigned_at.isoformat() if lead.assigned_at else None,
-            "related_customer_id": lead.customer_id, "customer_is_new": lead.customer_is_new,
+            # unknown (null) until the lead is linked to a customer: false would claim a known customer
+            "related_customer_id": lead.customer_id,
+            "customer_is_new": lead.customer_is_new if lead.customer_id is not None else None,
             "duplicate_of_id": lead.duplicate_of_id, "notes": lead.notes, "error": lead.error,
             "responded_at": lead.responded_at.isoformat() if lead.responded_at else None,
             "created_at": lead.created_at.isoformat(), "updated_at": lead.updated_at.isoformat()})

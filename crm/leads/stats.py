@@ -2,7 +2,7 @@
 (转化率), how fast they were handed to a salesperson (分配耗时), how many were repeats (重复线索)
 or people we already knew (老客户线索), and what went wrong on the way in (死信, 被拒绝的回调).
 
-Days are the configured time zone's calendar days (Asia/Shanghai by default): a lead received at
+Days are the configured time zone's calendar days (CKB_TIMEZONE): a lead received at
 23:30 Beijing time on the 1st counts on the 1st although it is stored as 15:30 UTC.
 
 Every figure is one set-based query (GROUP BY scene, channel and local day), so the page stays quick
@@ -24,12 +24,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, and_, case, cast, func
 from sqlmodel import Session, col, select
 
-from config.clock import UTC
+from config.clock import UTC, zone
 from crm.leads.errors import LeadsError
 from crm.leads.models import (LEAD_STATUSES, Lead, LeadAssignment, LeadChannel, LeadDeadLetter, LeadScene,
                               WebhookRejection)
@@ -77,17 +76,17 @@ def last_days(today: date, n: int, tz: str) -> Period:
 
 
 def _local_midnight(day: date, tz: str) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    return datetime.combine(day, time(0), tzinfo=zone(tz)).astimezone(UTC)
 
 
 def _offset_segments(start: datetime, end: datetime, tz: str) -> list[tuple[datetime, datetime, int]]:
     """[start, end) cut where the zone's UTC offset changes (daylight saving), with each piece's
-    offset in minutes. Zones without DST (Asia/Shanghai) give one piece. Sampled hourly and each
+    offset in minutes. Zones without DST (China Standard Time) give one piece. Sampled hourly and each
     change pinned to the second by bisection, since zoneinfo does not list its transitions."""
-    zone = ZoneInfo(tz)
+    tzinfo = zone(tz)
 
     def offset(epoch: int) -> int:
-        return int(datetime.fromtimestamp(epoch, zone).utcoffset().total_seconds() // 60)
+        return int(datetime.fromtimestamp(epoch, tzinfo).utcoffset().total_seconds() // 60)
 
     first, stop = int(start.timestamp()), int(end.timestamp())
     samples = list(range(first, stop, 3600)) + [stop - 1]
@@ -202,7 +201,7 @@ def _troubles(session: Session, period: Period) -> tuple[dict, dict]:
     dead = dict(session.exec(select(LeadDeadLetter.status, func.count())
                              .where(LeadDeadLetter.created_at >= period.start, LeadDeadLetter.created_at < period.end)
                              .group_by(LeadDeadLetter.status)).all())
-    rejected = dict(session.exec(select(WebhookRejection.reason, func.count())
+    rejected = dict(session.exec(select(WebhookRejection.reason, func.sum(WebhookRejection.hits))
                                  .where(WebhookRejection.created_at >= period.start,
                                         WebhookRejection.created_at < period.end)
                                  .group_by(WebhookRejection.reason)).all())

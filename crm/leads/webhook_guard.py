@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Mapping, Optional
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -73,8 +73,22 @@ def purge_nonces(session: Session, before: datetime) -> int:
     return result.rowcount or 0
 
 
-def record_rejection(db, adapter: str, scene_id: Optional[int], reason: str, ip: str, now: datetime) -> None:
+def record_rejection(db, adapter: str, scene_id: Optional[int], reason: str, ip: str, now: datetime,
+                     *, window_start: Optional[datetime] = None) -> None:
+    """One row per refusal; with `window_start` (rate limits) a row of the same client, scene and
+    reason since then counts the call (hits + 1) instead, so every refused call counts without one
+    row (or log line) per call."""
     with db.write() as session:
+        if window_start is not None:
+            row_id = session.exec(select(WebhookRejection.id).where(
+                WebhookRejection.adapter == adapter[:32],
+                WebhookRejection.scene_id.is_(None) if scene_id is None else WebhookRejection.scene_id == scene_id,
+                WebhookRejection.reason == reason, WebhookRejection.client_ip == ip[:64],
+                WebhookRejection.created_at >= window_start).order_by(WebhookRejection.id.desc()).limit(1)).first()
+            if row_id is not None:
+                session.execute(update(WebhookRejection).where(WebhookRejection.id == row_id)
+                                .values(hits=WebhookRejection.hits + 1))
+                return
         session.add(WebhookRejection(adapter=adapter[:32], scene_id=scene_id, reason=reason, client_ip=ip[:64],
                                      created_at=now))
     # No payload, no headers: only who was refused and why (the payload may hold phone numbers).
@@ -83,7 +97,7 @@ def record_rejection(db, adapter: str, scene_id: Optional[int], reason: str, ip:
 
 def rejection_counts(session: Session, since: datetime, scene_id: Optional[int] = None) -> dict[tuple[str, str], int]:
     """{(adapter key, reason): refused calls since `since`} for 获客统计."""
-    query = select(WebhookRejection.adapter, WebhookRejection.reason, func.count()).where(
+    query = select(WebhookRejection.adapter, WebhookRejection.reason, func.sum(WebhookRejection.hits)).where(
         WebhookRejection.created_at >= since)
     if scene_id is not None:
         query = query.where(WebhookRejection.scene_id == scene_id)
@@ -114,16 +128,15 @@ def find_scene(session: Session, adapter: WebhookAdapter, scene_key: Optional[st
     return scenes[0]
 
 
-def _over_limit(limiter: RateLimiter, key: str, limit: int) -> Optional[tuple[bool, int]]:
-    """None when allowed, else (first refusal in this window, retry_after)."""
+def _over_limit(limiter: RateLimiter, key: str, limit: int) -> Optional[int]:
+    """None when allowed, else seconds until the window ends (retry_after)."""
     seen, retry_after = limiter.count(key, RATE_WINDOW_SECONDS)
-    return None if seen <= limit else (seen == limit + 1, retry_after)
+    return None if seen <= limit else retry_after
 
 
 class _Limited(WebhookRefused):
-    def __init__(self, message: str, first: bool, retry_after: int):
+    def __init__(self, message: str, retry_after: int):
         super().__init__("rate_limit", message)
-        self.first = first
         self.retry_after = retry_after
 
 
@@ -133,8 +146,8 @@ def receive(services, limiter: RateLimiter, call: WebhookCall) -> Reply:
     try:
         ip_limit = services.settings.lead_webhook_ip_limit_per_minute
         over = _over_limit(limiter, f"webhook:ip:{call.client_ip}", ip_limit)
-        if over:
-            raise _Limited(f"请求过于频繁：每个来源 IP 每分钟最多 {ip_limit} 次", *over)
+        if over is not None:
+            raise _Limited(f"请求过于频繁：每个来源 IP 每分钟最多 {ip_limit} 次", over)
         if adapter is None:
             return Reply(json_answer(404, {"error": "unknown_adapter", "message": "未知的回调类型"}))
         scene, info = _authenticate(services, limiter, adapter, call)
@@ -158,8 +171,8 @@ def _authenticate(services, limiter: RateLimiter, adapter: WebhookAdapter, call:
         info = adapter.verify(call.headers, call.body, secret, now, window)
         # Only genuine calls spend the scene's budget, so forgeries cannot starve the platform.
         over = _over_limit(limiter, f"webhook:scene:{scene.id}", scene.rate_limit_per_minute)
-        if over:
-            raise _Limited(f"请求过于频繁：该场景每分钟最多接收 {scene.rate_limit_per_minute} 次回调", *over)
+        if over is not None:
+            raise _Limited(f"请求过于频繁：该场景每分钟最多接收 {scene.rate_limit_per_minute} 次回调", over)
         if not remember_signature(services.db, scene.id, info.digest, now, window):
             raise WebhookRefused("replay", "重复的签名：该请求已接收过（重放）")
     except WebhookRefused as refused:
@@ -190,13 +203,17 @@ def _deliver(services, adapter: WebhookAdapter, scene: LeadScene, digest: str, c
 
 def _refuse(services, adapter: Optional[WebhookAdapter], call: WebhookCall, refused: WebhookRefused) -> Reply:
     headers = {}
-    count = adapter is not None  # calls to unknown adapters are scanners: answered, not stored
+    now = services.now()
     if isinstance(refused, _Limited):
         headers["Retry-After"] = str(refused.retry_after)
-        # A flood must not become a flood of writes: one row per client (or scene) and window.
-        count = count and refused.first
-    if count:
-        record_rejection(services.db, adapter.key, refused.scene_id, refused.reason, call.client_ip, services.now())
+    if adapter is not None:  # calls to unknown adapters are scanners: answered, not stored
+        if isinstance(refused, _Limited):
+            # A flood must not become a flood of rows: one per client (or scene) and window, counting every call.
+            window_start = now - timedelta(seconds=RATE_WINDOW_SECONDS - refused.retry_after + 1)
+            record_rejection(services.db, adapter.key, refused.scene_id, refused.reason, call.client_ip, now,
+                             window_start=window_start)
+        else:
+            record_rejection(services.db, adapter.key, refused.scene_id, refused.reason, call.client_ip, now)
     if adapter is None:
         answer = json_answer(refused.status, {"error": refused.reason, "message": refused.message})
     else:

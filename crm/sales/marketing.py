@@ -11,24 +11,23 @@ Functions take the caller's Session and never commit.
 """
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Optional
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from config.clock import as_utc, from_local, utcnow
+from config.clock import as_utc, from_local, utcnow, zone
+from config.errors import ClockError
+from config.timewindow import clock_time, normalize_clock
 from crm.errors import CrmError, NotFound
 from crm.sales.models import MarketingPlan, MarketingRun, MessageTemplate
 from crm.tags.models import Tag
 
 SCHEDULES = {"once": "执行一次", "daily": "每天", "every_n_days": "每隔 N 天"}
 PLAN_STATUSES = {"active": "进行中", "finished": "已结束", "cancelled": "已取消"}
-TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 MAX_EVERY_DAYS = 365
-DEFAULT_TZ = "Asia/Shanghai"
+DEFAULT_TZ: str | None = None  # the configured zone (config.clock.zone)
 
 
 def get_plan(session: Session, plan_id: int) -> MarketingPlan:
@@ -85,7 +84,9 @@ def clean_plan(session: Session, data: dict) -> dict:
         except (TypeError, ValueError):
             errors["every_days"] = f"间隔天数必须是 2–{MAX_EVERY_DAYS} 的整数"
     run_time = str(data.get("run_time") or "").strip()
-    if not TIME_RE.match(run_time):
+    try:
+        run_time = normalize_clock(run_time)
+    except ClockError:
         errors["run_time"] = "执行时间格式为 HH:MM，例如 10:00"
     starts_on = data.get("starts_on") or None
     if starts_on is not None and (not isinstance(starts_on, date) or isinstance(starts_on, datetime)):
@@ -98,15 +99,14 @@ def clean_plan(session: Session, data: dict) -> dict:
 
 
 def _at(day: date, run_time: str, tz: str) -> datetime:
-    hour, minute = (int(x) for x in run_time.split(":"))
-    return from_local(datetime.combine(day, time(hour, minute)), tz)
+    return from_local(datetime.combine(day, clock_time(run_time)), tz)
 
 
 def first_run_at(plan: MarketingPlan, now: datetime, tz: str) -> datetime:
     """The first occurrence at run_time on or after the start date that is not in the past.
     (A plan saved at 11:00 for 10:00 first runs the next day, or N days later for 每隔 N 天.)"""
     now = as_utc(now)
-    today = now.astimezone(ZoneInfo(tz)).date()
+    today = now.astimezone(zone(tz)).date()
     day = max(plan.starts_on or today, today) if plan.schedule != "every_n_days" else (plan.starts_on or today)
     step = timedelta(days=plan.every_days if plan.schedule == "every_n_days" else 1)
     at = _at(day, plan.run_time, tz)
@@ -122,7 +122,7 @@ def next_run_after(plan: MarketingPlan, scheduled: datetime, now: datetime, tz: 
     if plan.schedule == "once":
         return None
     step = timedelta(days=plan.every_days if plan.schedule == "every_n_days" else 1)
-    day = as_utc(scheduled).astimezone(ZoneInfo(tz)).date() + step
+    day = as_utc(scheduled).astimezone(zone(tz)).date() + step
     at = _at(day, plan.run_time, tz)
     while at <= as_utc(now):
         day += step

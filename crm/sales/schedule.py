@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import insert, update
 from sqlmodel import col, select
 
-from config.clock import as_utc, to_local
+from config.clock import as_utc, format_local
 from crm.events_out import emit
 from crm.people.models import Notification
 from crm.people.users import load_identity
@@ -29,7 +29,7 @@ def task_link(task_id: int) -> str:
 
 
 def _when(value, tz: str) -> str:
-    return to_local(value, tz).strftime("%Y-%m-%d %H:%M") if value else "无"
+    return format_local(value, tz_name=tz, empty="无")
 
 
 def _owner_may_open(services, session, tasks: list[Task]) -> set[int]:

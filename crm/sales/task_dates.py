@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Optional
-from zoneinfo import ZoneInfo
 
-from config.clock import as_utc, from_local
+from config.clock import as_utc, from_local, zone
 
 DATE_BUCKETS = (
     ("overdue", "已过期"), ("today", "今天"), ("tomorrow", "明天"),
@@ -19,7 +18,7 @@ END_OF_DAY = time(23, 59, 59)
 
 
 def local_today(now: datetime, tz: str) -> date:
-    return as_utc(now).astimezone(ZoneInfo(tz)).date()
+    return as_utc(now).astimezone(zone(tz)).date()
 
 
 def day_start(day: date, tz: str) -> datetime:
@@ -86,7 +85,7 @@ def deadline_for_bucket(bucket: str, current: Optional[datetime], now: datetime,
         target = max(today + timedelta(days=2), _week_end(today) + timedelta(days=1))
     else:
         target = days[bucket]
-    clock_time = as_utc(current).astimezone(ZoneInfo(tz)).time() if current else END_OF_DAY
+    clock_time = as_utc(current).astimezone(zone(tz)).time() if current else END_OF_DAY
     moved = from_local(datetime.combine(target, clock_time), tz)
     if bucket_of(moved, now, tz) != bucket:
         moved = end_of_day(target, tz)

@@ -27,7 +27,7 @@ STATUS_LABELS = {"todo": "待办", "doing": "进行中", "done": "已完成", "c
 PRIORITY_LABELS = {"low": "低", "normal": "普通", "high": "高", "urgent": "紧急"}
 KIND_LABELS = {"normal": "普通任务", "follow_up": "跟进任务"}
 OPEN_STATUSES = ("todo", "doing")
-DEFAULT_TZ = "Asia/Shanghai"
+DEFAULT_TZ: str | None = None  # the configured zone (config.clock.zone)
 _ID_CHUNK = 500  # below every database's bound-parameter limit
 
 

@@ -14,19 +14,19 @@ from typing import Optional
 
 from sqlmodel import Session, col, select
 
-from config.clock import to_local
+from config.clock import format_local
 from crm.customers.fieldset import customer_fields
 from crm.customers.models import Customer
 from crm.errors import CrmError, NotFound
 from crm.leads.fields import STANDARD_FIELDS
 from crm.sales.models import MarketingPlan, MessageTemplate
 from crm.scope import Viewer, customers as customer_scope, load
-from events.placeholders import PlaceholderError, find_variables, render_text
+from events.placeholders import PlaceholderError, find_variables, render_message
 
 CHANNELS = {"sms": "短信", "email": "邮件"}
 CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
 SMS_MAX_CHARS = 1000
-DEFAULT_TZ = "Asia/Shanghai"
+DEFAULT_TZ: str | None = None  # the configured zone (config.clock.zone)
 # Shown by 预览 when the database has no customer yet.
 SAMPLE_CUSTOMER = {"name": "张三", "mobile": "13800138000", "email": "zhangsan@example.com", "wechat_id": "zhangsan",
                    "gender": "男", "city": "上海", "source": "官网", "tag_score": 30, "follow_count": 2}
@@ -152,7 +152,7 @@ def delete_template(session: Session, template_id: int) -> None:
 
 def _display(value, tz: str):
     if isinstance(value, datetime):
-        return to_local(value, tz).strftime("%Y-%m-%d %H:%M")
+        return format_local(value, tz_name=tz)
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -174,8 +174,8 @@ def customer_data(session: Session, customer, tz: str = DEFAULT_TZ) -> dict:
 def render_for(template: MessageTemplate, data: dict) -> dict:
     """{"subject", "body"} for one customer's variables; CrmError when rendering fails."""
     try:
-        subject = render_text(template.subject or "", data) if template.channel == "email" else ""
-        body = render_text(template.body, data)
+        subject = render_message(template.subject or "", data) if template.channel == "email" else ""
+        body = render_message(template.body, data)
     except PlaceholderError as exc:
         raise CrmError(f"模板渲染失败：{exc}", {"body": str(exc)}) from None
     return {"subject": subject, "body": body}

@@ -35,7 +35,7 @@ from crm.tags.scratch import clear, count, fill_ids, fill_select, scratch
 log = logging.getLogger("ckb.tags")
 
 EVENT_LIMIT = 1000
-DEFAULT_TZ = "Asia/Shanghai"
+DEFAULT_TZ: str | None = None  # the configured zone (config.clock.zone)
 SOURCES = ("manual", "auto", "strategy", "import", "expiry")
 HISTORY_COLUMNS = ["customer_id", "tag_id", "tag_name", "action", "source", "operator_id", "created_at"]
 

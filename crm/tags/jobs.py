@@ -20,7 +20,7 @@ def handle(db: Database, job: Job, progress) -> dict:
     params = job.params or {}
     tag_ids = [int(t) for t in params.get("tag_ids") or []]
     progress(0, len(tag_ids), 0, 0)
-    report = run_auto_tags(db, tag_ids or None, tz=params.get("tz") or "Asia/Shanghai",
+    report = run_auto_tags(db, tag_ids or None, tz=params.get("tz"),
                            progress=lambda done, total: progress(done, total, done, 0))
     failed = len(report.failed) + len(report.skipped)
     return {"message": report.summary(), "ok": len(report.runs) - len(report.failed), "failed": failed,

@@ -4,6 +4,8 @@ CRON_SPECS; each function takes the shared services and returns a Chinese summar
 """
 from __future__ import annotations
 
+from config.errors import ClockError
+from config.timewindow import clock_time
 from crm.tags.autotag import run_auto_tags
 from crm.tags.expiry import expire_tags
 
@@ -14,12 +16,10 @@ def autotag_time(settings) -> dict:
     """{"hour", "minute"} from settings.autotag_cron ("HH:MM"); a malformed value falls back to 05:30."""
     raw = str(getattr(settings, "autotag_cron", DEFAULT_AUTOTAG_TIME) or DEFAULT_AUTOTAG_TIME)
     try:
-        hour, minute = (int(part) for part in raw.strip().split(":"))
-        if not (0 <= hour < 24 and 0 <= minute < 60):
-            raise ValueError(raw)
-    except ValueError:
-        hour, minute = 5, 30
-    return {"hour": hour, "minute": minute}
+        at = clock_time(raw)
+    except ClockError:
+        at = clock_time(DEFAULT_AUTOTAG_TIME)
+    return {"hour": at.hour, "minute": at.minute}
 
 
 def run_all(services) -> str:

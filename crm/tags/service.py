@@ -180,7 +180,7 @@ def delete_tag(session: Session, tag_id: int, viewer_id: int | None, now=None) -
     return removed
 
 
-def save_rule(session: Session, tag_id: int, spec: dict, viewer_id: int | None, tz: str = "Asia/Shanghai") -> Tag:
+def save_rule(session: Session, tag_id: int, spec: dict, viewer_id: int | None, tz: str | None = None) -> Tag:
     """标签规则: only auto tags have one; it must be a valid audience and must not depend on
     the tag itself, directly or through other rules."""
     tag = get_tag(session, tag_id, viewer_id)
@@ -221,7 +221,7 @@ def normalise_spec(spec) -> dict:
     return out
 
 
-def preview_rule(db: Database, spec: dict, limit: int = 20, now=None, tz: str = "Asia/Shanghai",
+def preview_rule(db: Database, spec: dict, limit: int = 20, now=None, tz: str | None = None,
                  viewer: Optional[audience.Viewer] = None) -> dict:
     """预览: how many of the customers `viewer` (user id, permissions) may see the rule matches now
     and the first few, before saving it."""

@@ -22,7 +22,7 @@ from config.pii import mask_email, mask_mobile
 from crm.customers.models import Customer, GrowthRecord
 from crm.customers.normalize import BadContact, normalize_email, normalize_mobile
 from crm.errors import CrmError
-from events.placeholders import PlaceholderError, render_text
+from events.placeholders import PlaceholderError, render_message
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
 from handlers.builtin.http import DRY_RUN_NOTE
 from handlers.errors import PermanentError
@@ -41,7 +41,7 @@ ALREADY_DONE = "此步骤已执行过（见客户成长记录），未重复执�
 def render_config(text, data: dict) -> str:
     """A step setting with ${变量} filled; a missing variable is a permanent, named failure."""
     try:
-        return str(render_text(str(text or ""), data)).strip()
+        return str(render_message(str(text or ""), data)).strip()
     except PlaceholderError as exc:
         raise PermanentError(f"变量替换失败：{exc}") from exc
 

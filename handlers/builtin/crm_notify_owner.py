@@ -24,7 +24,7 @@ class NotifyOwnerProcessor(CustomerStep):
     name = "通知客户负责人"
     description = "给事件对应客户的负责人（业务员）发送站内通知，标题和内容可使用 ${变量}。"
     config_fields = LOOKUP_FIELDS + (
-        ConfigField("title", "标题", required=True, help="例如：${customerName} 刚刚下单"),
+        ConfigField("title", "标题", required=True, help="例如：${customer_name} 刚刚下单"),
         ConfigField("body", "内容", kind="textarea"),
         ConfigField("link", "链接", help="站内地址，以 / 开头；留空则链接到客户详情"),
     )

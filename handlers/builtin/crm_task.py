@@ -39,7 +39,7 @@ class CreateTaskProcessor(CustomerStep):
     name = "创建任务"
     description = "为事件对应的客户创建任务（跟进任务或普通任务），交给指定负责人或客户的负责人。"
     config_fields = LOOKUP_FIELDS + (
-        ConfigField("title", "任务标题", required=True, help="例如：回访 ${customerName}"),
+        ConfigField("title", "任务标题", required=True, help="例如：回访 ${customer_name}"),
         ConfigField("description", "任务描述", kind="textarea"),
         ConfigField("owner", "负责人", help="用户名；留空则交给客户的负责人"),
         ConfigField("kind", "任务类型", kind="select", default="follow_up", templated=False,

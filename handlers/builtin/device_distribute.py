@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from config.clock import as_utc, from_local
+from config.timewindow import TimeWindow
 from crm.customers.models import Customer
 from crm.people.models import User
 from crm.sales.tasks import create_task
@@ -34,11 +35,7 @@ def pick(targets: list[dict], tallies: dict[int, int]) -> dict:
 
 
 def _next_opening(local: datetime, start: str, tz: str) -> datetime:
-    hour, minute = (int(p) for p in start.split(":"))
-    opening = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    if opening <= local:
-        opening += timedelta(days=1)
-    return from_local(opening.replace(tzinfo=None), tz)
+    return from_local(TimeWindow.of(start, "24:00").opens_after(local), tz)
 
 
 class DistributeProcessor(Processor):

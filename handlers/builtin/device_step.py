@@ -13,7 +13,7 @@ from typing import Optional
 
 from sqlmodel import Session, select
 
-from config.clock import to_local
+from config.clock import format_local
 from devices.commands import CommandError, issue_command
 from devices.models import DeviceCommand, WechatAccount
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
@@ -40,7 +40,7 @@ class Planned:
 
 def describe(command: DeviceCommand, tz: str) -> str:
     label = KIND_LABELS.get(command.kind, command.kind)
-    when = f"{to_local(command.not_before, tz):%Y-%m-%d %H:%M:%S}" if command.not_before else ""
+    when = format_local(command.not_before, "%Y-%m-%d %H:%M:%S", tz, empty="")
     if command.status == "deferred":
         return f"{label}：已延后至 {when} 原因：{command.reason}"
     if command.status == "refused":

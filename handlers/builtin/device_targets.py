@@ -9,7 +9,7 @@ import re
 from sqlmodel import Session, or_, select
 
 from devices.models import Friend, WechatAccount
-from events.placeholders import PlaceholderError, render_text
+from events.placeholders import PlaceholderError, render_message
 from handlers.errors import PermanentError
 
 
@@ -19,7 +19,7 @@ def rendered(config: dict, name: str, data: dict, default: str = "") -> str:
     if raw in (None, ""):
         return default
     try:
-        return str(render_text(str(raw), data)).strip()
+        return str(render_message(str(raw), data)).strip()
     except PlaceholderError as exc:
         raise PermanentError(f"变量替换失败：{exc}") from exc
 

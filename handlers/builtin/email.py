@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from config.pii import mask_email
-from events.placeholders import PlaceholderError, render_text
+from events.placeholders import PlaceholderError, render_message, render_text
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
 from handlers.builtin.delivery_record import FAILED, replay_outcome, save
 from handlers.builtin.http import DRY_RUN_NOTE
@@ -80,8 +80,8 @@ class EmailProcessor(Processor):
     def render(self, ctx: ProcessorContext, config: dict) -> dict:
         try:
             recipients = split_recipients(_render_recipients(config.get("to"), ctx.data))
-            subject = " ".join(render_text(str(config.get("subject") or ""), ctx.data).splitlines()).strip()
-            body = render_text(str(config.get("body") or ""), ctx.data)
+            subject = " ".join(render_message(str(config.get("subject") or ""), ctx.data).splitlines()).strip()
+            body = render_message(str(config.get("body") or ""), ctx.data)
         except PlaceholderError as exc:
             raise PermanentError(f"变量替换失败：{exc}") from exc
         if not recipients:

@@ -1,6 +1,7 @@
 """线索自动回复: thank the person who left the lead — an SMS or e-mail from a 消息模板 (variables are
 the lead's fields: ${name}, ${product} …), or a WeChat friend request with a greeting sent by a
-phone (through the risk budget like every device command). Each lead is answered once.
+phone (through the risk budget like every device command). Each lead is answered once, and a
+returning customer once per reply window of the scene (crm.leads.identify.earlier_reply).
 
 Sending happens outside any write transaction (the SMS outbox, SMTP and the device queue write
 on their own), so this step reads the lead, hands the sending to the registered processor
@@ -13,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 from crm.errors import CrmError
+from crm.leads.identify import earlier_reply
 from crm.leads.logs import write_log
 from crm.leads.models import Lead
 from crm.sales.templates import render_for, variable_names
@@ -50,6 +52,9 @@ class RespondLeadProcessor(Processor):
                 return Reply(lead.id, "该线索已自动回复过，不重复发送")
             if not channel:
                 return Reply(lead.id, "场景未设置自动回复")
+            earlier = earlier_reply(session, lead, scene, ctx.services.now())
+            if earlier is not None:
+                return Reply(lead.id, f"老客户 {earlier[1]} 天内已收到本场景的自动回复（线索 #{earlier[0]}），不重复发送")
             # Every variable a template may use exists (empty when the lead lacks it): a form
             # without 意向产品 still gets its thank-you.
             variables = {v["name"]: "" for v in variable_names(session)}

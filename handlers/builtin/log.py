@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from config.pii import mask_text
-from events.placeholders import PlaceholderError, render_text
+from events.placeholders import PlaceholderError, render_message
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
 from handlers.errors import PermanentError
 
@@ -33,7 +33,7 @@ class LogProcessor(Processor):
 
     def render(self, ctx: ProcessorContext, config: dict) -> dict:
         try:
-            message = render_text(str(config.get("message") or ""), ctx.data)
+            message = render_message(str(config.get("message") or ""), ctx.data)
         except PlaceholderError as exc:
             raise PermanentError(f"变量替换失败：{exc}") from exc
         level = str(config.get("level") or "INFO").upper()

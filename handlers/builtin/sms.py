@@ -12,7 +12,7 @@ import unicodedata
 from typing import Optional
 
 from config.pii import fold_digits, mask_mobile
-from events.placeholders import PlaceholderError, render_text
+from events.placeholders import PlaceholderError, render_message, render_text
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
 from handlers.builtin.delivery_record import FAILED, replay_outcome, save
 from handlers.builtin.http import DRY_RUN_NOTE
@@ -52,7 +52,7 @@ class SmsProcessor(Processor):
     def render(self, ctx: ProcessorContext, config: dict) -> dict:
         try:
             raw = render_text(str(config.get("mobile") or "${mobile}"), ctx.data)
-            content = render_text(str(config.get("content") or ""), ctx.data).strip()
+            content = render_message(str(config.get("content") or ""), ctx.data).strip()
         except PlaceholderError as exc:
             raise PermanentError(f"变量替换失败：{exc}") from exc
         mobile = normalize_mobile(raw)

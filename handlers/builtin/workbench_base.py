@@ -3,11 +3,12 @@ way to reach a phone) with a per-step idempotency key, and the Chinese note each
 in 事件历史 — 已排队, 已延后至 … 原因 …, or 已拒绝 with the reason."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from config.clock import as_utc, to_local
+from config.clock import as_utc, format_local, to_local
+from config.timewindow import TimeWindow
 from devices.commands import CommandError, issue_command
 from devices.models import DeviceCommand
 from handlers.base import ProcessorContext
@@ -22,11 +23,8 @@ def local_now(ctx: ProcessorContext) -> datetime:
 
 
 def in_window(local: datetime, start: str, end: str) -> bool:
-    """HH:MM–HH:MM in local time; a window may cross midnight."""
-    a = time.fromisoformat(start or "00:00")
-    b = time.fromisoformat(end or "23:59")
-    t = local.time().replace(second=0, microsecond=0)
-    return a <= t <= b if a <= b else (t >= a or t <= b)
+    """HH:MM–HH:MM in local time; a window may cross midnight (config.timewindow's rule for the end minute)."""
+    return TimeWindow.of(start or "00:00", end or "24:00").contains(local)
 
 
 def issue(session: Session, ctx: ProcessorContext, account_id: int, kind: str, payload: dict, suffix: str = "",
@@ -55,7 +53,7 @@ def brief(command: DeviceCommand) -> dict:
 
 def note(command: DeviceCommand, tz: str) -> str:
     if command.status == "deferred":
-        until = to_local(command.not_before, tz).strftime("%m-%d %H:%M") if command.not_before else "稍后"
+        until = format_local(command.not_before, "%m-%d %H:%M", tz, empty="稍后")
         return f"已延后至 {until}，原因：{command.reason}"
     if command.status == "refused":
         return f"已拒绝：{command.reason}"

@@ -171,7 +171,7 @@ def _flatten(cls, items: list[Node]) -> Node:
     return cls(tuple(flat))
 
 
-def parse_conditions(rows: list[dict] | None, fields: list[dict], tz: str = "Asia/Shanghai") -> Node:
+def parse_conditions(rows: list[dict] | None, fields: list[dict], tz: str | None = None) -> Node:
     """Validate the rows against the event's fields and build the tree; no rows → Always().
 
     `tz` is the console's zone: a datetime typed without a zone is wall-clock time there.

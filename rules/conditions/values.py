@@ -9,7 +9,7 @@ import math
 import re
 from datetime import datetime
 
-from config.clock import from_local
+from config.clock import format_local, from_local
 from events.models import FIELD_TYPE_LABELS
 from rules.conditions.operators import BOOLEAN, DATETIME, LIST, NUMBER, TEXT
 
@@ -133,7 +133,7 @@ def display(value) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, datetime):
-        return value.isoformat()
+        return format_local(value, "%Y-%m-%d %H:%M:%S")  # the configured zone, as on every page
     if isinstance(value, (list, tuple)):
         return "、".join(display(item) for item in value)
     return str(value)

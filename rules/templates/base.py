@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from config.timewindow import clock_time
 from rules.errors import RulesError
 
 WIZARD_KEY = "wizard"  # the first step's config keeps the wizard's answers under this key
@@ -17,7 +18,7 @@ class TemplateError(RulesError):
 
 @dataclass(frozen=True)
 class BuildContext:
-    timezone: str = "Asia/Shanghai"
+    timezone: str | None = None  # None: the configured zone
     # Shared by this task's schedule triggers and tested by its condition row, so a
     # `schedule.fired` event reaches exactly this strategy. Made once, kept across edits.
     schedule_key: str = ""
@@ -71,7 +72,8 @@ def daily_crons(times: list[str], weekdays: list[int] | None = None) -> list[dic
     """["08:00", "12:00", "12:30"] → one 5-field cron per distinct minute ("0 8,12 * * *", "30 12 * * *")."""
     by_minute: dict[int, list[int]] = {}
     for t in times:
-        hour, minute = (int(p) for p in t.split(":"))
+        at = clock_time(t)
+        hour, minute = at.hour, at.minute
         by_minute.setdefault(minute, []).append(hour)
     # Day names, not numbers: crontab counts Sunday as 0, APScheduler counts Monday as 0.
     dow = ",".join(DAY_NAMES[d - 1] for d in sorted(weekdays)) if weekdays else "*"

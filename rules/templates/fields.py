@@ -6,7 +6,8 @@ import re
 from datetime import datetime
 from typing import Any, Iterable
 
-TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+from config.errors import ClockError
+from config.timewindow import normalize_clock
 
 
 def text(config: dict, name: str, label: str, errors: dict, *, required: bool = False, max_len: int = 2000,
@@ -88,13 +89,13 @@ def flag(config: dict, name: str, default: bool = False) -> bool:
     return bool(value)
 
 
-def clock_time(value: Any, label: str, name: str, errors: dict) -> str:
-    """"HH:MM" in the configured zone."""
-    match = TIME_RE.match(str(value or "").strip())
-    if not match:
+def clock_time(value: Any, label: str, name: str, errors: dict, *, end: bool = False) -> str:
+    """"HH:MM" in the configured zone ("24:00" allowed as a window's end; config.timewindow)."""
+    try:
+        return normalize_clock(value, end=end)
+    except ClockError:
         errors[name] = f"{label}「{value}」应为 时:分，例如 09:30"
         return "00:00"
-    return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
 def clock_times(config: dict, name: str, label: str, errors: dict, *, required: bool = False) -> list[str]:
@@ -111,7 +112,7 @@ def window(config: dict, errors: dict, start: str = "start_time", end: str = "en
            default: tuple[str, str] = ("00:00", "23:59")) -> tuple[str, str]:
     """A daily time window; it may cross midnight (22:00–07:00)."""
     a = clock_time(config.get(start) or default[0], "开始时间", start, errors)
-    b = clock_time(config.get(end) or default[1], "结束时间", end, errors)
+    b = clock_time(config.get(end) or default[1], "结束时间", end, errors, end=True)
     if a == b:
         errors[end] = "结束时间不能等于开始时间"
     return a, b

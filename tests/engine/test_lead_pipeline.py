@@ -97,7 +97,8 @@ def test_web_form_existing_customer_tagged_assigned_by_product_line_and_thanked(
     [second] = submit(svc.db, scene_id, [Submission(raw=raw, external_id="f-2")])
     runtime.tick()
     assert _lead(svc, second.lead_id).duplicate_of_id == lead.id
-    assert len(smtp_sink.messages) == 2  # each lead is thanked once
+    # a known customer is thanked once per the scene's reply window (auto_response.repeat_days, 30 days)
+    assert len(smtp_sink.messages) == 1 and _lead(svc, second.lead_id).responded_at is None
 
 
 def test_order_sync_tags_buyers_and_big_orders_and_assigns_to_service(runtime):

@@ -144,4 +144,5 @@ def test_trace_displays_lists_and_datetimes():
                              {"field": "d", "op": "before", "value": ISO}], FIELDS)
     matched, trace = explain(node, {"l": ["b"], "d": MAY1 - DAY}, NOW)
     assert matched and trace[0].expected == "a、b" and trace[0].actual == "b"
-    assert trace[1].expected == "2024-05-01T00:00:00+00:00" and trace[1].actual == "2024-04-30T00:00:00+00:00"
+    # shown in the configured zone (UTC+8 by default), like every time a marketer reads
+    assert trace[1].expected == "2024-05-01 08:00:00" and trace[1].actual == "2024-04-30 08:00:00"

@@ -173,13 +173,13 @@ class FakeWechatPay(FakePlatform):
                 "Wechatpay-Signature": signature}
 
     def paid(self, token: str, transaction_id: str, total_fen: int = 9900, openid: str = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
-             event_type: str = "TRANSACTION.SUCCESS") -> Delivery:
+             event_type: str = "TRANSACTION.SUCCESS", success_time: str = "2026-11-20T10:00:00+08:00") -> Delivery:
         return self.send({"id": "EV-" + transaction_id, "create_time": "2026-11-20T10:00:00+08:00",
                           "event_type": event_type, "resource_type": "encrypt-resource",
                           "resource": {"out_trade_no": "OUT" + transaction_id, "transaction_id": transaction_id,
                                        "trade_state": "SUCCESS", "amount": {"total": total_fen, "currency": "CNY"},
                                        "payer": {"openid": openid}, "attach": token,
-                                       "success_time": "2026-11-20T10:00:00+08:00"}})
+                                       "success_time": success_time}})
 
 
 class FakeAlipay(FakePlatform):
@@ -204,7 +204,7 @@ class FakeAlipay(FakePlatform):
         return Delivery(self.path, {}, urlencode(params).encode(), "application/x-www-form-urlencoded; charset=utf-8")
 
     def paid(self, token: str, trade_no: str, total_amount: str = "88.00", buyer_id: str = "2088102177846880",
-             trade_status: str = "TRADE_SUCCESS") -> Delivery:
+             trade_status: str = "TRADE_SUCCESS", gmt_payment: str = "") -> Delivery:
         return self.send_form({"app_id": "2021000000000000", "out_trade_no": "OUT" + trade_no, "trade_no": trade_no,
                                "total_amount": total_amount, "buyer_id": buyer_id, "passback_params": token,
-                               "trade_status": trade_status, "subject": "付款码收款", "gmt_payment": ""})
+                               "trade_status": trade_status, "subject": "付款码收款", "gmt_payment": gmt_payment})

@@ -42,7 +42,9 @@ def test_dry_run_traces_rows_and_renders_steps_without_side_effects(api, world, 
     assert sms["rendered"]["mobile"] == MOBILE and sms["rendered"]["content"] == "张三，您的密码已修改"
     assert mail["rendered"]["to"] == [EMAIL] or EMAIL in str(mail["rendered"])
     assert "张三" in str(http["rendered"]) and http["timing"] == "delay"
-    assert http["due_at"].startswith("2026-11-20T04:00")
+    # the same instant (04:00 UTC), written in the configured zone like every time the answer shows
+    assert http["due_at"].startswith("2026-11-20T12:00") and http["due_at"].endswith("+08:00")
+    assert http["due_at_text"] == "2026-11-20 12:00"
     missed = api.ok("POST", "/api/v1/strategies/test", {"strategy": strategy, "sample": {**PASSWORD_EVENT, "status": "0"}})
     assert missed["matched"] is False and missed["trace"][0]["result"] is False
     invalid = api.ok("POST", "/api/v1/strategies/test", {"strategy": strategy, "sample": {"status": "1"}})

@@ -136,6 +136,10 @@ def test_dry_run_traces_rows_and_renders_steps(admin, setup):
     assert result["matched"] is True
     assert [t["result"] for t in result["trace"]] == [False, True, True]
     assert result["steps"][0]["rendered"]["mobile"] == "13800000000"
+    # the delayed step's due time in the configured zone (the test clock is 02:00 UTC = 10:00 UTC+8)
+    later = result["steps"][1]
+    assert later["due_at_text"].endswith(":00") and "+00:00" not in later["due_at"]
+    assert later["due_at"].endswith("+08:00") and later["due_at_text"][11:13] == later["due_at"][11:13]
     bad = admin("/strategies/dry-run", {"strategy": strategy_body(setup, conditions=[cond("nope", "eq", "1")]), "sample": sample})
     assert bad.status_code == 400 and "nope" in bad.get_json()["error"]["message"]
 

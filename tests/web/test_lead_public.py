@@ -69,9 +69,17 @@ def test_scan_is_counted_and_the_form_becomes_a_lead_with_the_channel(client, ap
     assert (code.scans, code.adds) == (1, 1)
     with app_db.read() as s:
         assert [(r.kind, r.lead_id) for r in s.exec(select(QrScan).order_by(QrScan.id))] == [("scan", None), ("add", lead.id)]
-    # 提交 tapped twice (the same rendered form): one lead, one add.
-    assert client.post(f"/s/{poster['token']}", data=data).status_code == 200
+    # 提交 tapped twice (the same rendered form): one lead, one add, and the page says it was already received.
+    again = client.post(f"/s/{poster['token']}", data=data)
+    assert again.status_code == 200 and "已收到您的信息" in again.get_data(as_text=True)
+    assert "<h1>提交成功" not in again.get_data(as_text=True)
     assert len(_leads(app_db)) == 1 and _code(app_db, poster["id"]).adds == 1
+    # The used form sent with other details: not "提交成功" over nothing stored — a fresh form says so.
+    changed = client.post(f"/s/{poster['token']}", data={**data, "mobile": "13700137000"})
+    html = changed.get_data(as_text=True)
+    assert changed.status_code == 409 and "还没有保存" in html and "提交成功" not in html
+    assert TOKEN_RE.search(html).group(1) != form_token and 'value="13700137000"' in html
+    assert len(_leads(app_db)) == 1
 
 
 def test_invalid_details_re_render_the_form_in_chinese(client, app_db, poster):

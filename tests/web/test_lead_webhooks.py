@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Callable
 
 import pytest
 from sqlmodel import select
 
+from config.clock import UTC, as_utc
 from crm.leads import payments
 from crm.leads.models import Lead, LeadDeadLetter, PaymentRecord, WebhookRejection
 from crm.leads.webhook_guard import rejection_counts
@@ -159,10 +160,31 @@ def test_a_scene_over_its_rate_limit_gets_429_in_the_platform_format(p, client, 
         resp = p.call(fake, n, token).post(client)
         assert_refused(p, resp, 429, "rate_limit")
         assert 1 <= int(resp.headers["Retry-After"]) <= 60
-    assert env.rejections() == [(p.key, "rate_limit")]  # counted once per window, not per call
+    # one row per window (a flood is not a flood of inserts) that counts every refused call
+    assert env.rejections() == [(p.key, "rate_limit")]
+    with env.db.read() as s:
+        assert rejection_counts(s, clock.now() - timedelta(hours=1)) == {(p.key, "rate_limit"): 2}
     clock.advance(seconds=60)
     assert_ok(p, p.call(fake, 5, token).post(client))
     assert len(env.leads(scene_id)) == 3
+
+
+def test_every_refused_call_of_a_flood_from_many_clients_is_counted_once(client, env, clock):
+    """被拒绝的回调 once counted a window's first refusal only; now every refused call, exactly,
+    with one row per client and window."""
+    p = PLATFORMS[0]
+    scene_id, fake, token = setup_platform(env, p, rate_limit_per_minute=2)
+    for n in (1, 2):
+        assert_ok(p, p.call(fake, n, token).post(client))
+    for n, ip in enumerate(["10.0.0.1", "10.0.0.2", "10.0.0.2", "10.0.0.3", "10.0.0.2"], start=3):
+        delivery = p.call(fake, n, token)
+        resp = client.post(delivery.path, data=delivery.body, headers=delivery.headers,
+                           content_type=delivery.content_type, environ_base={"REMOTE_ADDR": ip})
+        assert resp.status_code == 429
+    with env.db.read() as s:
+        assert rejection_counts(s, clock.now() - timedelta(hours=1)) == {(p.key, "rate_limit"): 5}
+        rows = s.exec(select(WebhookRejection.client_ip, WebhookRejection.hits).order_by(WebhookRejection.client_ip)).all()
+    assert [tuple(r) for r in rows] == [("10.0.0.1", 1), ("10.0.0.2", 3), ("10.0.0.3", 1)]
 
 
 @pytest.mark.parametrize("p", [p for p in PLATFORMS if p.scene_type != "PAYMENT_CODE"], ids=repr)
@@ -178,6 +200,18 @@ def test_two_enabled_scenes_of_a_type_need_scene_in_the_url(p, client, env, cloc
     assert_refused(p, p.call(fake, 3, token).post(client), 404, "scene")
     assert (len(env.leads(first_id)), len(env.leads(second_id))) == (1, 0)
     assert sorted(env.rejections()) == sorted([(p.key, "scene"), (p.key, "signature"), (p.key, "scene")])
+
+
+def test_payment_time_is_the_platforms_not_the_receipt(client, env, clock):
+    wechat, alipay = PLATFORMS[-2], PLATFORMS[-1]
+    _, fake, token = setup_platform(env, wechat, key="wx")
+    assert_ok(wechat, fake.paid(token, "4200000009", success_time="2026-11-20T09:30:00+08:00").post(client))
+    _, fake, token = setup_platform(env, alipay, key="ali")
+    assert_ok(alipay, fake.paid(token, "2026112009", gmt_payment="2026-11-20 09:31:05").post(client))
+    paid = {r.provider: as_utc(r.paid_at) for r in env.rows(PaymentRecord, PaymentRecord.id > 0)}
+    assert paid == {"wechat_pay": datetime(2026, 11, 20, 1, 30, tzinfo=UTC),
+                    "alipay": datetime(2026, 11, 20, 1, 31, 5, tzinfo=UTC)}
+    assert clock.now() != paid["wechat_pay"]
 
 
 def test_payments_find_their_scene_through_the_payment_code(client, env, clock):

@@ -71,7 +71,7 @@ def _populate(app, app_db) -> dict:
         event = get_by_code(s, "crm.customer_created")
         strategy = create_strategy(s, {"name": "新客短信", "group_id": group.id, "event_id": event.id, "conditions": [],
                                        "steps": [{"processor": "sms", "config": {"mobile": "${mobile}",
-                                                                                 "content": "欢迎 ${customerName} ${mobile}"}},
+                                                                                 "content": "欢迎 ${customer_name} ${mobile}"}},
                                                  {"processor": "crm.send_template", "config": {"template": "hello"}}]},
                                   runtime.registry, svc.settings.timezone, "test")
         set_enabled(s, [strategy.id], True)

@@ -8,7 +8,7 @@ from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from config.clock import to_local
+from config.clock import DISPLAY_FORMAT, format_local
 from config.pii import mask_email, mask_mobile
 from crm.people import service as people
 from web import navigation
@@ -26,11 +26,9 @@ ERROR_HINTS = {
 }
 
 
-def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time in the configured zone (default Asia/Shanghai); "—" for none."""
-    if value is None:
-        return "—"
-    return to_local(value, services().settings.timezone).strftime(fmt)
+def localtime(value: datetime | None, fmt: str = DISPLAY_FORMAT) -> str:
+    """A stored UTC time in the configured zone (CKB_TIMEZONE); "—" for none."""
+    return format_local(value, fmt, services().settings.timezone)
 
 
 def pii(value: str | None) -> str:

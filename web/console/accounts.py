@@ -45,9 +45,9 @@ def show(account_id: int):
     except service.AccountNotFound:
         abort(404)
     tz = svc.settings.timezone
-    from config.clock import to_local  # local labels for the chart's axis
+    from config.clock import format_local  # local labels for the chart's axis
 
-    points = [(to_local(h.created_at, tz).strftime("%m-%d %H:%M"), h.score_after) for h in history]
+    points = [(format_local(h.created_at, "%m-%d %H:%M", tz), h.score_after) for h in history]
     if not points or points[-1][1] != row.account.health_score:
         points.append(("现在", row.account.health_score))
     return render_template("accounts/show.html", row=row, account=row.account, history=list(reversed(history)),

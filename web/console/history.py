@@ -8,6 +8,7 @@ import json
 from flask import Blueprint, abort, render_template, request
 from sqlmodel import select
 
+from config.clock import localize_times
 from config.pii import mask_value
 from engine.history import OUTCOME_LABELS, HistoryFilter, list_records, record_detail, start_of_today
 from engine.models import TASK_STATUS_LABELS
@@ -25,6 +26,7 @@ OUTCOME_CHOICES = [("matched", "匹配成功"), ("unmatched", "未匹配"), ("no
 @bp.app_template_filter("pii_json")
 def pii_json(value) -> str:
     """Event data and payloads as readable JSON, with phones and e-mails masked unless pii.view."""
+    value = localize_times(value)  # stored UTC, shown in the configured zone
     if not has_permission("pii.view"):
         value = mask_value(value)
     if isinstance(value, str):

@@ -51,15 +51,17 @@ def _dead_letters(session, status: str, scene_id, source: str, page: int):
 
 
 def _rejections(session, page: int):
-    """(rows, total, {reason: count}, {adapter: count}) of refused webhook calls, newest first."""
+    """(rows, total rows, {reason: calls}, {adapter: calls}, calls) of refused webhook calls, newest first;
+    a rate-limit row stands for all its window's refused calls (hits)."""
     total = session.exec(select(func.count()).select_from(WebhookRejection)).one()
+    calls = session.exec(select(func.coalesce(func.sum(WebhookRejection.hits), 0))).one()
     rows = session.exec(select(WebhookRejection).order_by(col(WebhookRejection.id).desc())
                         .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
-    by_reason = dict(session.exec(select(WebhookRejection.reason, func.count()).group_by(WebhookRejection.reason)
-                                  .order_by(func.count().desc())).all())
-    by_adapter = dict(session.exec(select(WebhookRejection.adapter, func.count())
+    by_reason = dict(session.exec(select(WebhookRejection.reason, func.sum(WebhookRejection.hits)).group_by(WebhookRejection.reason)
+                                  .order_by(func.sum(WebhookRejection.hits).desc())).all())
+    by_adapter = dict(session.exec(select(WebhookRejection.adapter, func.sum(WebhookRejection.hits))
                                    .group_by(WebhookRejection.adapter)).all())
-    return list(rows), total, by_reason, by_adapter
+    return list(rows), total, by_reason, by_adapter, calls
 
 
 def _masked() -> bool:
@@ -80,8 +82,9 @@ def index():
     def load(s):
         scenes = dict(s.exec(select(LeadScene.id, LeadScene.name).order_by(LeadScene.id)).all())
         if tab == "rejections":
-            rows, total, by_reason, by_adapter = _rejections(s, page)
-            return {"scenes": scenes, "rows": rows, "total": total, "by_reason": by_reason, "by_adapter": by_adapter}
+            rows, total, by_reason, by_adapter, calls = _rejections(s, page)
+            return {"scenes": scenes, "rows": rows, "total": total, "by_reason": by_reason, "by_adapter": by_adapter,
+                    "calls": calls}
         rows, total = _dead_letters(s, status, scene_id, source, page)
         return {"scenes": scenes, "rows": rows, "total": total}
 

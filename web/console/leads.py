@@ -38,7 +38,8 @@ SORTS = {"-created_at": ("created_at", "desc", "最新在前"), "created_at": ("
 STATUS_TONES = {"NEW": "blue", "QUALIFIED": "green", "DISQUALIFIED": "gray", "ASSIGNED": "purple",
                 "PROCESSING": "amber", "CONVERTED": "green", "CLOSED": "gray"}
 METHOD_LABELS = {"manual": "手动分配", "round_robin": "轮询", "random": "随机", "weighted": "按权重", "load": "按负载",
-                 "region": "按地区", "skill": "按标签/技能", "value": "按线索价值", "backup": "备用销售"}
+                 "region": "按地区", "skill": "按标签/技能", "value": "按线索价值", "backup": "备用销售",
+                 "owner": "沿用客户负责人"}
 MAX_BULK = 200
 
 

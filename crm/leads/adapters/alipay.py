@@ -3,7 +3,7 @@
 Wire format (POST /webhooks/alipay, application/x-www-form-urlencoded), in Alipay's style:
   out_trade_no, trade_no, total_amount (元, "88.00"), buyer_id, passback_params (= payment code
   token), trade_status (TRADE_SUCCESS / TRADE_FINISHED / WAIT_BUYER_PAY / TRADE_CLOSED),
-  notify_time ("YYYY-MM-DD HH:MM:SS", Asia/Shanghai), sign_type=HMAC-SHA256, sign
+  notify_time and gmt_payment ("YYYY-MM-DD HH:MM:SS", Beijing time), sign_type=HMAC-SHA256, sign
   sign = base64(HMAC-SHA256(secret, "&".join(f"{k}={v}" for k, v in sorted(params)
                                               if k not in ("sign", "sign_type") and v != "")))
   (values URL-decoded, keys in byte order, empty values left out: Alipay's 待签名字符串)
@@ -16,17 +16,28 @@ and the signature is remembered, so a captured notification cannot be replayed.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Optional
 from urllib.parse import parse_qsl
-from zoneinfo import ZoneInfo
 
 from crm.leads.adapters.base import (STATUS, WINDOW_SECONDS, Answer, PaymentAdapter, SignatureInfo, WebhookRefused,
                                      b64, check_window, digest_of, mac, same, text_of)
 
-PLATFORM_ZONE = ZoneInfo("Asia/Shanghai")  # Alipay's notify_time is Beijing time whatever our zone
+# Alipay writes its times in Beijing time whatever our zone: UTC+8, no daylight saving since 1991.
+PLATFORM_ZONE = timezone(timedelta(hours=8), "UTC+08:00")
 PAID_STATUSES = ("TRADE_SUCCESS", "TRADE_FINISHED")
 SIGN_TYPE = "HMAC-SHA256"
+
+
+def _platform_time(params: dict[str, str], name: str) -> Optional[datetime]:
+    """An Alipay time parameter (Beijing time) as aware UTC; None when absent, refused when malformed."""
+    text = params.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=PLATFORM_ZONE).astimezone(timezone.utc)
+    except ValueError:
+        raise WebhookRefused("body", f"{name} 格式错误（应为 YYYY-MM-DD HH:MM:SS）") from None
 
 
 def form_params(body: bytes) -> dict[str, str]:
@@ -82,7 +93,8 @@ class AlipayAdapter(PaymentAdapter):
             raise WebhookRefused("body", "total_amount 应为不小于 0 的金额（元）")
         raw = {k: v for k, v in params.items() if k not in ("sign", "sign_type")}
         return {"token": params.get("passback_params", "").strip(), "trade_no": trade_no, "amount_yuan": amount,
-                "payer": text_of(params.get("buyer_id")), "mobile": None, "raw": raw}
+                "payer": text_of(params.get("buyer_id")), "mobile": None, "paid_at": _platform_time(params, "gmt_payment"),
+                "raw": raw}
 
     def ok_response(self, results: list) -> Answer:
         return Answer(200, "success", "text/plain; charset=utf-8")

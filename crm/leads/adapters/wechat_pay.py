@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from config.clock import parse_iso_instant
 from crm.leads.adapters.base import (STATUS, Answer, HeaderSignedAdapter, PaymentAdapter, WebhookRefused,
                                      json_answer, load_json, text_of)
 
@@ -57,9 +58,13 @@ class WechatPayAdapter(PaymentAdapter, HeaderSignedAdapter):
         if isinstance(total, bool) or not isinstance(total, int) or total < 0:
             _missing("resource.amount.total（整数，单位分）")
         payer = resource.get("payer") if isinstance(resource.get("payer"), dict) else {}
+        # When the payer paid (RFC 3339 with offset), not when the notification reached us.
+        paid_at = parse_iso_instant(text_of(resource.get("success_time")).strip())
+        if resource.get("success_time") not in (None, "") and paid_at is None:
+            _missing("resource.success_time（RFC 3339 时间，如 2026-12-07T14:50:00+08:00）")
         return {"token": text_of(resource.get("attach")).strip(), "trade_no": trade_no,
                 "amount_yuan": round(total / 100, 2), "payer": text_of(payer.get("openid")),
-                "mobile": None, "raw": {**resource, "notification_id": text_of(payload.get("id"))}}
+                "mobile": None, "paid_at": paid_at, "raw": {**resource, "notification_id": text_of(payload.get("id"))}}
 
     def ok_response(self, results: list) -> Answer:
         return json_answer(200, {"code": "SUCCESS", "message": "成功"})

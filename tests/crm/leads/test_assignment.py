@@ -387,3 +387,19 @@ def test_workers_share_one_rotation(db, services, staff):
     assert not failures
     counts = dict(rows(db, select(LeadAssignment.to_user_id, func.count()).group_by(LeadAssignment.to_user_id)))
     assert counts == {a: 20, b: 20}
+
+
+def test_a_returning_customers_lead_stays_with_their_owner(db, services, staff):
+    """Round robin would give the second lead to 李四; the customer's owner 张三 keeps it."""
+    a, b, _, _ = staff
+    with db.write() as s:
+        returning = create_customer(s, {"name": "老客户"}).id
+        s.get(Customer, returning).owner_id = a
+    scene = make_scene(db, one_rule(method="round_robin", user_ids=[a, b]))
+    assert arrive(db, services, scene)[1].user_id == a
+    _, kept, _ = arrive(db, services, scene, customer_id=returning)
+    assert (kept.user_id, kept.method) == (a, "owner") and "沿用负责人 张三" in kept.reason
+    assert arrive(db, services, scene)[1].user_id == b  # the rotation did not move for the kept lead
+    people.set_enabled(db, a, False)
+    _, rotated, _ = arrive(db, services, scene, customer_id=returning)
+    assert rotated.method == "round_robin"  # a disabled owner does not hold the lead

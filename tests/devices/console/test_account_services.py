@@ -128,8 +128,8 @@ def test_auto_accept_rule_is_cleaned_and_saved(db, world):
     ({"daily_cap": "101"}, "daily_cap", "0–100"),
     ({"daily_cap": "-1"}, "daily_cap", "0–100"),
     ({"daily_cap": "十"}, "daily_cap", "0–100"),
-    ({"start_time": "9:00"}, "start_time", "HH:MM"),
-    ({"end_time": "24:00"}, "end_time", "HH:MM"),
+    ({"start_time": "9:0"}, "start_time", "HH:MM"),  # "9:00" is read as 09:00 (config.timewindow)
+    ({"end_time": "24:30"}, "end_time", "HH:MM"),  # 24:00 is a valid end: until midnight
     ({"end_time": "09:00"}, "end_time", "不能与开始时间相同"),
     ({"sources": ["douyin"]}, "sources", "douyin"),
     ({"account_ids": ["999"]}, "account_ids", "不存在"),

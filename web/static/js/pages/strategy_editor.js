@@ -382,7 +382,7 @@
     }
     box.appendChild(el("h3", { "class": "sub-title", text: "执行操作预览" }));
     result.steps.forEach(function (s) {
-      var when = s.status === "skipped" ? "不生效：" + s.note : (s.timing === "immediate" ? "立即执行" : "计划于 " + s.due_at.replace("T", " ").slice(0, 16) + "（UTC）执行");
+      var when = s.status === "skipped" ? "不生效：" + s.note : (s.timing === "immediate" ? "立即执行" : "计划于 " + s.due_at_text + " 执行");
       box.appendChild(el("div", { "class": "run-card" }, [
         el("div", { "class": "run-head" }, [el("strong", { text: "第 " + (s.index + 1) + " 步 · " + (s.processor_name || s.processor) }), el("span", { "class": "muted", text: when })]),
         s.error ? el("p", { "class": "error-text step-note", text: s.error }) : el("pre", { "class": "code-block wrap", text: pretty(s.rendered) })]));
@@ -422,8 +422,8 @@
         el("div", { "class": "stat-card" }, [el("span", { "class": "stat-label", text: "匹配率" }), el("span", { "class": "stat-value", text: (b.ratio * 100).toFixed(1) + "%" })])]));
       if (b.examples.length) {
         box.appendChild(el("h3", { "class": "sub-title", text: "匹配示例" }));
-        box.appendChild(table(["事件记录", "接入时间（UTC）", "数据"], b.examples.map(function (x) {
-          return [el("a", { href: x.url, text: "#" + x.record_id }), x.received_at.replace("T", " ").slice(0, 19),
+        box.appendChild(table(["事件记录", "接入时间", "数据"], b.examples.map(function (x) {
+          return [el("a", { href: x.url, text: "#" + x.record_id }), x.received_at_text,
                   el("code", { text: JSON.stringify(x.data) })];
         })));
       }
