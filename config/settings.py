@@ -87,9 +87,16 @@ class Settings(BaseSettings):
     budget_offline_retry_minutes: int = 30
     risk_pause_hours: int = 24
 
-    # Login throttling.
+    # Login throttling: failures of one username from one address (then progressively longer
+    # waits), of one address across usernames (password spraying), and of everyone together
+    # (a soft limit: past it each address gets only login_max_failures). Never an account lock.
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
+    login_ip_max_failures: int = 20
+    login_ip_window_seconds: int = 600
+    login_global_soft_failures: int = 200
+    # Console sign-ins end after this long without a request (and at logout, always).
+    session_idle_hours: int = 168
 
     @field_validator("var_dir", mode="before")
     @classmethod

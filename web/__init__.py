@@ -17,6 +17,7 @@ def create_app(settings: Optional[Settings] = None, *, runtime=None, clock=None)
     from web.device_wiring import make_runtime
     from web.extensions import init_extensions
     from web.blueprints import register_blueprints
+    from web.input_limits import init_input_limits
 
     settings = settings or load_settings()
     if runtime is None:
@@ -31,7 +32,7 @@ def create_app(settings: Optional[Settings] = None, *, runtime=None, clock=None)
         WTF_CSRF_TIME_LIMIT=None,
         JSON_AS_ASCII=False,
     )
-    app.json.ensure_ascii = False
+    init_input_limits(app, settings.max_json_depth)
     app.extensions["ckb"] = runtime
     if not app.testing:
         configure_logging("DEBUG" if settings.debug else "INFO")

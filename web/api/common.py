@@ -1,15 +1,14 @@
 """Request parsing and error answers shared by the /api/v1 views."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from flask import g, jsonify, request
 
 from config.pii import mask_value
-from events.body import json_depth
 from web.auth.guards import api_error
 from web.extensions import runtime, services
+from web.input_limits import JSONTooDeep, bounded_loads
 
 
 class BadRequest(Exception):
@@ -29,13 +28,11 @@ def json_body(required: bool = True) -> dict:
             raise BadRequest("请求体不能为空，应为 JSON 对象")
         return {}
     try:
-        data = json.loads(raw)
-    except RecursionError:
-        raise BadRequest(f"JSON 嵌套超过 {settings.max_json_depth} 层") from None
+        data = bounded_loads(raw, settings.max_json_depth)
+    except JSONTooDeep as exc:
+        raise BadRequest(exc.description) from None
     except ValueError as exc:
         raise BadRequest(f"JSON 格式错误：{exc}") from None
-    if json_depth(data) > settings.max_json_depth:
-        raise BadRequest(f"JSON 嵌套超过 {settings.max_json_depth} 层")
     if not isinstance(data, dict):
         raise BadRequest("请求体应为 JSON 对象")
     return data

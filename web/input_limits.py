@@ -1,0 +1,104 @@
+"""Bounds on what a request can make the app parse, for every view at once.
+
+- Ids: `<int:…>` in any route accepts 1–19 digits up to 2^63-1 (the database's BIGINT), so an
+  id like 99999999999999999999 is "no such page" (404), never an overflow deep in the driver.
+  `request.args.get(name, type=int)` and `request.form.get(…, type=int)` use the same bound
+  (out of range reads as absent, as any non-number already does); `bounded_int` is the parser
+  for views that read ints themselves.
+- JSON: `request.get_json()` everywhere, and the API's json_body, parse through
+  `bounded_loads`: nesting deeper than CKB_MAX_JSON_DEPTH is a 400 naming the limit, even for
+  `get_json(silent=True)`, which must not read a hostile body as "no body".
+"""
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+from flask import Flask, Request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
+
+from events.body import json_depth
+
+INT_MAX = 2**63 - 1
+INT_MIN = -(2**63)
+
+
+class JSONTooDeep(BadRequest):
+    """Not a ValueError on purpose: `get_json(silent=True)` swallows ValueErrors only."""
+
+
+def bounded_loads(raw, max_depth: int):
+    """json.loads with a nesting limit; JSONTooDeep (HTTP 400) past it, ValueError when malformed."""
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise JSONTooDeep(f"JSON 嵌套超过 {max_depth} 层") from None
+    if json_depth(data) > max_depth:
+        raise JSONTooDeep(f"JSON 嵌套超过 {max_depth} 层")
+    return data
+
+
+def bounded_int(value) -> int:
+    """int(value) within a signed 64-bit column; ValueError otherwise (also for 10**5000 digits)."""
+    text = str(value).strip()
+    if len(text.lstrip("+-")) > 19:
+        raise ValueError("integer out of range")
+    number = int(text)
+    if not INT_MIN <= number <= INT_MAX:
+        raise ValueError("integer out of range")
+    return number
+
+
+def optional_int(value) -> Optional[int]:
+    """A non-negative id typed into a form or query string, or None when absent or not one."""
+    text = str(value or "").strip()
+    if not text.isdigit():
+        return None
+    try:
+        return bounded_int(text)
+    except ValueError:
+        return None
+
+
+class BoundedIntConverter(IntegerConverter):
+    """The app's `int` route converter: at most 19 digits and at most 2^63-1."""
+
+    regex = r"\d{1,19}"
+
+    def __init__(self, map, fixed_digits=0, min=None, max=INT_MAX, signed=False):  # noqa: A002 - werkzeug's names
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=INT_MAX if max is None else max,
+                         signed=signed)
+
+
+class BoundedArgs(ImmutableMultiDict):
+    """Query-string and form values whose `type=int` reads are bounded (see bounded_int)."""
+
+    def get(self, key, default=None, type=None):  # noqa: A002 - werkzeug's signature
+        return super().get(key, default, bounded_int if type is int else type)
+
+    def getlist(self, key, type=None):  # noqa: A002
+        return super().getlist(key, bounded_int if type is int else type)
+
+
+class BoundedRequest(Request):
+    parameter_storage_class = BoundedArgs
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    max_depth = 32
+
+    def loads(self, s, **kwargs):
+        return bounded_loads(s, self.max_depth)
+
+
+def init_input_limits(app: Flask, max_json_depth: int) -> None:
+    """Call before any blueprint is registered: routes pick their converters when added."""
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.request_class = BoundedRequest
+    provider = BoundedJSONProvider(app)
+    provider.max_depth = max_json_depth
+    provider.ensure_ascii = False
+    app.json = provider
