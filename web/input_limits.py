@@ -24,6 +24,7 @@ from events.body import json_depth
 
 INT_MAX = 2**63 - 1
 INT_MIN = -(2**63)
+MAX_PAGE = 1_000_000
 
 
 class JSONTooDeep(BadRequest):
@@ -61,6 +62,17 @@ def optional_int(value) -> Optional[int]:
         return bounded_int(text)
     except ValueError:
         return None
+
+
+def page_number(value) -> int:
+    """A list page number from the query string: 1 when absent or not a number, at most MAX_PAGE
+    (the row offset page × size must stay a valid BIGINT)."""
+    return min(max(1, optional_int(value) or 1), MAX_PAGE)
+
+
+def int_values(values) -> list[int]:
+    """The ids among ticked checkboxes or comma-separated values; anything else is skipped."""
+    return [n for n in (optional_int(v) for v in values) if n is not None]
 
 
 class BoundedIntConverter(IntegerConverter):

@@ -8,7 +8,7 @@ from flask import g, jsonify, request
 from config.pii import mask_value
 from web.auth.guards import api_error
 from web.extensions import runtime, services
-from web.input_limits import JSONTooDeep, bounded_loads
+from web.input_limits import INT_MAX, INT_MIN, JSONTooDeep, bounded_loads
 
 
 class BadRequest(Exception):
@@ -53,7 +53,8 @@ def int_arg(name: str, default=None, minimum: int = 1, maximum: int = 10**9):
 
 def ids_arg(data: dict) -> list[int]:
     ids = data.get("ids")
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+    if not isinstance(ids, list) or not ids or not all(
+            isinstance(i, int) and not isinstance(i, bool) and INT_MIN <= i <= INT_MAX for i in ids):
         raise BadRequest("ids 应为非空整数数组", {"ids": "ids 应为非空整数数组"})
     if len(ids) > 1000:
         raise BadRequest("一次最多操作 1000 条")

@@ -22,6 +22,7 @@ from rules.conditions import operators_metadata
 from web.auth.guards import permission_required
 from web.console.forms_common import error_map, read, selected_ids
 from web.extensions import services
+from web.input_limits import int_values, page_number
 
 bp = Blueprint("customers", __name__)
 
@@ -60,7 +61,7 @@ def _query_from(args) -> tuple[ListQuery, dict]:
                   quick=quick, rows=adv.get("rows") or [], include_tags=adv.get("include_tags") or [],
                   exclude_tags=adv.get("exclude_tags") or [],
                   sort=args.get("sort") or adv.get("sort") or "-id",
-                  page=args.get("page", 1, type=int) or 1)
+                  page=page_number(args.get("page")))
     return q, adv
 
 
@@ -175,7 +176,7 @@ def bulk(action: str):
             return membership.release_to_company_pool(s, visible, _uid())
         from crm.tags.apply import apply_tags
 
-        return apply_tags(s, visible, [int(t) for t in request.form.getlist("tag_ids") if t.isdigit()], _uid(),
+        return apply_tags(s, visible, int_values(request.form.getlist("tag_ids")), _uid(),
                           source="manual", tz=svc.settings.timezone)
 
     try:

@@ -16,6 +16,7 @@ from web.auth.guards import permission_required
 from web.console.forms_common import read
 from web.console.strategies import bp
 from web.extensions import runtime
+from web.input_limits import int_values
 
 
 def _versions_view(session, strategy_id: int, compare: int | None) -> dict:
@@ -63,7 +64,7 @@ def rollback(strategy_id: int):
 @bp.get("/strategies/export")
 @permission_required("strategies.view")
 def export_bundle():
-    ids = [int(x) for x in request.args.get("ids", "").split(",") if x.strip().isdigit()]
+    ids = int_values(request.args.get("ids", "").split(","))
     bundle = read(lambda s: bundles.export_bundle(s, ids or None))
     filename = f"cunkebao-strategies-{utcnow():%Y%m%d%H%M}.json"
     return Response(json.dumps(bundle, ensure_ascii=False, indent=2), mimetype="application/json",
