@@ -82,12 +82,18 @@ def revoke_user_sessions(session: Session, user_id: int, now: Optional[datetime]
     return result.rowcount or 0
 
 
-def list_sessions(db: Database, user_id: int, limit: int = 50) -> list[AuthSession]:
-    """The user's sessions, newest first (live and recently ended) for 用户管理."""
+def list_sessions(db: Database, user_id: int, now: Optional[datetime] = None, idle: Optional[timedelta] = None,
+                  limit: int = 50) -> list[tuple[AuthSession, str]]:
+    """The user's sessions, newest first, each with its state for 用户管理: "online" (live),
+    "revoked" (ended by logout, password change, disable or an admin) or "expired" (idle)."""
+    now = as_utc(now or utcnow())
     with db.read() as session:
         stmt = (select(AuthSession).where(AuthSession.user_id == user_id)
                 .order_by(col(AuthSession.id).desc()).limit(limit))
-        return list(session.exec(stmt).all())
+        rows = list(session.exec(stmt).all())
+    return [(row, "revoked" if row.revoked_at is not None
+             else "expired" if idle is not None and now - as_utc(row.last_seen_at) > idle else "online")
+            for row in rows]
 
 
 def revoke_session(db: Database, user_id: int, session_id: int, now: Optional[datetime] = None) -> AuthSession:

@@ -109,3 +109,23 @@ def test_unread_flash_survives_a_static_file_and_a_json_call(app, client, admin_
                        headers={"Accept": "application/json"})
     assert resp.get_json() == {"marked": 0, "unread": 0}
     assert "没有需要标记的未读通知" in client.get("/notifications").get_data(as_text=True)
+
+
+def test_admin_sees_and_ends_a_users_sessions(app, client, app_db, admin_user, login, csrf_token):
+    bob = people.create_user(app_db, "bob", "Bobpass123", roles=["operator"])
+    phone = app.test_client()
+    phone.environ_base.update(REMOTE_ADDR="198.51.100.9", HTTP_USER_AGENT="BobBrowser/1.0")
+    login(phone, "bob", "Bobpass123")
+    login(client)
+    page = client.get(f"/users/{bob.id}/edit").get_data(as_text=True)
+    assert "登录会话" in page and "198.51.100.9" in page and "BobBrowser/1.0" in page and "在线" in page
+    [(row, state)] = people.list_sessions(app_db, bob.id)
+    resp = client.post(f"/users/{bob.id}/sessions/{row.id}/revoke", data={"csrf_token": csrf_token(client, "/")})
+    assert resp.status_code == 302
+    assert phone.get("/notifications").status_code == 302
+    assert "已结束" in client.get(f"/users/{bob.id}/edit").get_data(as_text=True)
+    # Another user's session id under bob's URL is not found.
+    login(phone, "bob", "Bobpass123")
+    [(admin_row, _)] = [item for item in people.list_sessions(app_db, admin_user.id) if item[1] == "online"]
+    client.post(f"/users/{bob.id}/sessions/{admin_row.id}/revoke", data={"csrf_token": csrf_token(client, "/")})
+    assert client.get("/users").status_code == 200
