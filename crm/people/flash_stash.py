@@ -7,7 +7,6 @@ a day.
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 from typing import Optional
@@ -17,12 +16,10 @@ from sqlmodel import col, delete, select
 from config.clock import as_utc, utcnow
 from config.db import Database
 from crm.people.models import StashedFlash
+from crm.people.tokens import digest
 
 KEEP = timedelta(days=1)
 
-
-def _digest(ref: str) -> str:
-    return hashlib.sha256(ref.encode("utf-8")).hexdigest()
 
 
 def stash(db: Database, messages: list, now: Optional[datetime] = None) -> str:
@@ -31,7 +28,7 @@ def stash(db: Database, messages: list, now: Optional[datetime] = None) -> str:
     ref = secrets.token_urlsafe(24)
     with db.write() as session:
         session.exec(delete(StashedFlash).where(col(StashedFlash.created_at) < now - KEEP))
-        session.add(StashedFlash(ref_hash=_digest(ref), messages=[list(m) for m in messages],
+        session.add(StashedFlash(ref_hash=digest(ref), messages=[list(m) for m in messages],
                                  created_at=now))
     return ref
 
@@ -41,7 +38,7 @@ def load(db: Database, ref: str) -> list:
     if not isinstance(ref, str) or not ref or len(ref) > 100:
         return []
     with db.read() as session:
-        row = session.exec(select(StashedFlash).where(StashedFlash.ref_hash == _digest(ref))).first()
+        row = session.exec(select(StashedFlash).where(StashedFlash.ref_hash == digest(ref))).first()
     return [tuple(m) for m in row.messages] if row else []
 
 
@@ -49,4 +46,4 @@ def drop(db: Database, ref: str) -> None:
     if not isinstance(ref, str) or not ref:
         return
     with db.write() as session:
-        session.exec(delete(StashedFlash).where(StashedFlash.ref_hash == _digest(ref)))
+        session.exec(delete(StashedFlash).where(StashedFlash.ref_hash == digest(ref)))

@@ -7,7 +7,6 @@ rows (see users.py), and an admin can end any one of them from 用户管理.
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 from typing import Optional
@@ -18,6 +17,7 @@ from config.clock import as_utc, utcnow
 from config.db import Database
 from crm.people.errors import PeopleError
 from crm.people.models import AuthSession
+from crm.people.tokens import digest
 
 # Recording every request would turn each page view into a write; a minute's precision is enough
 # for "last seen" and for the idle timeout.
@@ -25,9 +25,6 @@ LAST_SEEN_PRECISION = timedelta(minutes=1)
 # Revoked or idle rows are kept this long for the admin's list, then dropped at the next sign-in.
 KEEP_ENDED = timedelta(days=30)
 
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def start_session(db: Database, user_id: int, ip: str = "", user_agent: str = "",
@@ -38,7 +35,7 @@ def start_session(db: Database, user_id: int, ip: str = "", user_agent: str = ""
     with db.write() as session:
         session.exec(delete(AuthSession).where(AuthSession.user_id == user_id,
                                                col(AuthSession.last_seen_at) < now - KEEP_ENDED))
-        session.add(AuthSession(user_id=user_id, token_hash=_digest(token), created_at=now,
+        session.add(AuthSession(user_id=user_id, token_hash=digest(token), created_at=now,
                                 last_seen_at=now, ip=(ip or "")[:64], user_agent=(user_agent or "")[:200]))
     return token
 
@@ -51,7 +48,7 @@ def resolve_session(db: Database, token: str, now: Optional[datetime] = None,
         return None
     now = as_utc(now or utcnow())
     with db.read() as session:
-        row = session.exec(select(AuthSession).where(AuthSession.token_hash == _digest(token))).first()
+        row = session.exec(select(AuthSession).where(AuthSession.token_hash == digest(token))).first()
     if row is None or row.revoked_at is not None:
         return None
     last = as_utc(row.last_seen_at)
@@ -68,7 +65,7 @@ def end_session(db: Database, token: str, now: Optional[datetime] = None) -> Non
     if not token:
         return
     with db.write() as session:
-        session.exec(update(AuthSession).where(AuthSession.token_hash == _digest(token),
+        session.exec(update(AuthSession).where(AuthSession.token_hash == digest(token),
                                                col(AuthSession.revoked_at).is_(None))
                      .values(revoked_at=as_utc(now or utcnow())))
 
