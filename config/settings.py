@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     debug: bool = False
     # Cookies are Secure by default; `serve` on plain http://127.0.0.1 relaxes it explicitly.
     secure_cookies: bool = True
+    # Reverse proxies in front of the server that append X-Forwarded-For/-Proto: the client
+    # address (login throttling, app IP allow-lists, webhook limits) is then read from them.
+    trusted_proxy_hops: int = 0
 
     # Ingestion limits (the contract in README / issue 2).
     max_body_bytes: int = 1024 * 1024

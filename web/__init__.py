@@ -23,6 +23,11 @@ def create_app(settings: Optional[Settings] = None, *, runtime=None, clock=None)
     if runtime is None:
         runtime = make_runtime(settings, clock=clock)
     app = Flask(__name__, static_folder="static", template_folder="templates")
+    if settings.trusted_proxy_hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.config.update(
         SECRET_KEY=settings.resolved_secret_key(),
         SESSION_COOKIE_SECURE=settings.secure_cookies,

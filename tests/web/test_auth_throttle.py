@@ -54,3 +54,20 @@ def _message(resp) -> str:
         if message in text:
             return message
     return text
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_throttled(settings, clock, admin_user):
+    """admin_user is created in the shared test database; this second app reads it too."""
+    from web import create_app
+
+    app = create_app(settings.model_copy(update={"trusted_proxy_hops": 1}), clock=clock)
+    app.config.update(TESTING=True)
+    try:
+        attacker, token = _browser(app, "127.0.0.1")
+        attacker.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.5"
+        assert [_try(attacker, token, "admin").status_code for _ in range(6)][-1] == 429
+        colleague, token = _browser(app, "127.0.0.1")
+        colleague.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.8"
+        assert _try(colleague, token, "admin", ADMIN_PASSWORD).status_code == 302
+    finally:
+        app.extensions["ckb"].services.db.dispose()
