@@ -1,7 +1,8 @@
 """Bounds on what a request can make the app parse, for every view at once.
 
-- Ids: `<int:…>` in any route accepts 1–19 digits up to 2^63-1 (the database's BIGINT), so an
-  id like 99999999999999999999 is "no such page" (404), never an overflow deep in the driver.
+- Ids: `<int:…>` in any route accepts up to 2^31-1 (every id column is an INTEGER, 32 bits on
+  PostgreSQL; SQLite overflows past 2^63), so an id like 2147483648 or 99999999999999999999 is
+  "no such page" (404), never an overflow deep in the driver.
   `request.args.get(name, type=int)` and `request.form.get(…, type=int)` use the same bound
   (out of range reads as absent, as any non-number already does); `bounded_int` is the parser
   for views that read ints themselves.
@@ -22,8 +23,8 @@ from werkzeug.routing import IntegerConverter
 
 from events.body import json_depth
 
-INT_MAX = 2**63 - 1
-INT_MIN = -(2**63)
+INT_MAX = 2**31 - 1
+INT_MIN = -(2**31)
 MAX_PAGE = 1_000_000
 
 
@@ -43,9 +44,9 @@ def bounded_loads(raw, max_depth: int):
 
 
 def bounded_int(value) -> int:
-    """int(value) within a signed 64-bit column; ValueError otherwise (also for 10**5000 digits)."""
+    """int(value) within an INTEGER column; ValueError otherwise (also for 10**5000 digits)."""
     text = str(value).strip()
-    if len(text.lstrip("+-")) > 19:
+    if len(text.lstrip("+-")) > 10:
         raise ValueError("integer out of range")
     number = int(text)
     if not INT_MIN <= number <= INT_MAX:
@@ -66,7 +67,7 @@ def optional_int(value) -> Optional[int]:
 
 def page_number(value) -> int:
     """A list page number from the query string: 1 when absent or not a number, at most MAX_PAGE
-    (the row offset page × size must stay a valid BIGINT)."""
+    (the row offset page × size must stay a valid 64-bit number)."""
     return min(max(1, optional_int(value) or 1), MAX_PAGE)
 
 
@@ -76,9 +77,9 @@ def int_values(values) -> list[int]:
 
 
 class BoundedIntConverter(IntegerConverter):
-    """The app's `int` route converter: at most 19 digits and at most 2^63-1."""
+    """The app's `int` route converter: at most 10 digits and at most INT_MAX."""
 
-    regex = r"\d{1,19}"
+    regex = r"\d{1,10}"
 
     def __init__(self, map, fixed_digits=0, min=None, max=INT_MAX, signed=False):  # noqa: A002 - werkzeug's names
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=INT_MAX if max is None else max,
