@@ -71,3 +71,21 @@ def test_behind_a_trusted_proxy_the_client_address_is_throttled(settings, clock,
         assert _try(colleague, token, "admin", ADMIN_PASSWORD).status_code == 302
     finally:
         app.extensions["ckb"].services.db.dispose()
+
+
+def test_unreachable_redis_refuses_logins_with_503_not_500(app, admin_user):
+    import socket
+
+    import redis
+
+    from config.rate_limit import RateLimiter
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5, socket_timeout=0.5)
+    app.extensions["ckb_rate_limiter"] = RateLimiter(client)
+    browser, token = _browser(app, "198.51.100.3")
+    resp = _try(browser, token, "admin", ADMIN_PASSWORD)
+    assert resp.status_code == 503 and "登录服务暂时不可用" in resp.get_data(as_text=True)
+    client.close()

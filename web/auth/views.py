@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from redis.exceptions import RedisError
 
 from crm.people import service as people
 from web import navigation
@@ -11,6 +12,7 @@ from web.auth.session import login_user, logout_user, safe_next
 from web.extensions import rate_limiter, services
 
 bp = Blueprint("auth", __name__)
+LIMITER_DOWN = "登录服务暂时不可用，请稍后再试"
 
 
 def _landing(user) -> str:
@@ -31,21 +33,25 @@ def _throttle():
 def login():
     if g.get("user") is not None and request.method == "GET":
         return redirect(safe_next(request.args.get("next")) or _landing(g.user))
-    errors, username, headers = {}, "", {}
+    errors, username, headers, status = {}, "", {}, 200
     if request.method == "POST":
         username = form_value("username")
         password = request.form.get("password", "")
         if not username or not password:
-            errors = {"__all__": ["请输入用户名和密码"]}
+            errors, status = {"__all__": ["请输入用户名和密码"]}, 400
         else:
             svc, ip = services(), request.remote_addr or ""
             try:
                 _throttle().attempt(username, ip)
                 user = people.authenticate(svc.db, username, password, svc.clock.now())
             except people.LoginThrottled as exc:
-                errors, headers = errors_from(exc), {"Retry-After": str(exc.retry_after)}
+                errors, status, headers = errors_from(exc), 429, {"Retry-After": str(exc.retry_after)}
+            except RedisError:
+                # The shared counters are out of reach: refuse (fail closed) rather than let
+                # guesses through unthrottled or answer 500.
+                errors, status, headers = {"__all__": [LIMITER_DOWN]}, 503, {"Retry-After": "30"}
             except people.PeopleError as exc:
-                errors = errors_from(exc)
+                errors, status = errors_from(exc), 400
             else:
                 _throttle().succeeded(username, ip)
                 login_user(user)
@@ -53,7 +59,6 @@ def login():
                     flash("请先设置新密码后再继续使用", "warning")
                     return redirect(url_for("auth.password"))
                 return redirect(safe_next(request.args.get("next")) or _landing(user))
-    status = 429 if headers else (400 if errors else 200)
     return render_template("auth/login.html", errors=errors, username=username), status, headers
 
 
