@@ -6,9 +6,10 @@
   `request.args.get(name, type=int)` and `request.form.get(…, type=int)` use the same bound
   (out of range reads as absent, as any non-number already does); `bounded_int` is the parser
   for views that read ints themselves.
-- JSON: `request.get_json()` everywhere, and the API's json_body, parse through
-  `bounded_loads`: nesting deeper than CKB_MAX_JSON_DEPTH is a 400 naming the limit, even for
-  `get_json(silent=True)`, which must not read a hostile body as "no body".
+- JSON: `request.get_json()` everywhere, `current_app.json.loads` (JSON in form fields and
+  uploads) and the API's json_body parse through `bounded_loads`: nesting deeper than
+  CKB_MAX_JSON_DEPTH is a 400 naming the limit, even for `get_json(silent=True)`, which must not
+  read a hostile body as "no body".
 """
 from __future__ import annotations
 

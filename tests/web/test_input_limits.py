@@ -74,6 +74,21 @@ def test_console_json_endpoints_refuse_deep_json_with_400(admin_client, path):
             assert "JSON 嵌套超过 32 层" in resp.get_data(as_text=True)
 
 
+def test_json_in_form_fields_query_strings_and_uploads_is_bounded_too(admin_client):
+    from io import BytesIO
+
+    answers = [
+        admin_client.get("/customers", query_string={"adv": DEEP_OBJECT}),
+        admin_client.post("/customers/saved", data={"name": "深", "adv": DEEP_OBJECT}),
+        admin_client.post("/leads/scenes/new", data={"name": "深", "tagging_rules": DEEP_JSON}),
+        admin_client.post("/strategies/import", data={"bundle": (BytesIO(DEEP_JSON.encode()), "deep.json")},
+                          content_type="multipart/form-data"),
+    ]
+    for resp in answers:
+        assert resp.status_code == 400, resp.request.path
+        assert "JSON 嵌套超过 32 层" in resp.get_data(as_text=True)
+
+
 def test_api_refuses_deep_json_in_the_one_envelope(app, app_db, admin_user):
     token = people.create_token(app_db, "admin", "深度测试")
     resp = app.test_client().post("/api/v1/strategies", data=DEEP_JSON, content_type="application/json",

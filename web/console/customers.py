@@ -3,11 +3,10 @@ filter (condition rows + 包含/不包含标签 + sort) saved as 查询方案, a
 The detail page, forms and attachments live in customers_detail.py on the same blueprint."""
 from __future__ import annotations
 
-import json
 
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -41,7 +40,7 @@ def _perms():
 
 def _advanced(args) -> dict:
     try:
-        data = json.loads(args.get("adv") or "{}")
+        data = current_app.json.loads(args.get("adv") or "{}")
     except ValueError:
         data = {}
     return saved_queries.clean_query(data)
@@ -193,7 +192,7 @@ def bulk(action: str):
 @permission_required("customers.view")
 def save_query():
     try:
-        query = json.loads(request.form.get("adv") or "{}")
+        query = current_app.json.loads(request.form.get("adv") or "{}")
     except ValueError:
         query = {}
     try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from sqlmodel import select
 
 from config.clock import utcnow
@@ -79,7 +79,7 @@ def import_bundle():
         flash("请选择要导入的策略包文件", "error")
         return redirect(url_for("strategies.index"))
     try:
-        bundle = json.loads(upload.read().decode("utf-8-sig"))
+        bundle = current_app.json.loads(upload.read().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         flash(f"文件不是有效的 JSON：{exc}", "error")
         return redirect(url_for("strategies.index"))
