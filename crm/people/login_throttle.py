@@ -50,43 +50,45 @@ class LoginThrottle:
         self.limiter = limiter
         self.settings = settings
 
-    def _rules(self, username: str, ip: str) -> tuple[list[_Rule], _Rule]:
+    def _rules(self, username: str, ip: str) -> tuple[list[_Rule], _Rule, _Rule]:
+        """(every rule, the address's short-window rule, the global soft limit)."""
         s = self.settings
         name = hashlib.sha256((username or "").strip().lower().encode()).hexdigest()[:24]
         per_account = f"login:acct:{name}:{ip}"
         n, w = max(1, s.login_max_failures), max(1, s.login_lockout_seconds)
         ip_n, ip_w = max(1, s.login_ip_max_failures), max(1, s.login_ip_window_seconds)
+        address = _Rule(f"login:ip:{ip}", ip_n, ip_w)
+        everyone = _Rule("login:all", max(1, s.login_global_soft_failures), 60)
         rules = [
             _Rule(per_account, n, w, True),
             _Rule(per_account, 2 * n, 12 * w, True),
             _Rule(per_account, 4 * n, DAY, True),
-            _Rule(f"login:ip:{ip}", ip_n, ip_w),
-            _Rule(f"login:ip:{ip}", 5 * ip_n, DAY),
+            address,
+            _Rule(address.key, 5 * ip_n, DAY),
         ]
-        return rules, _Rule("login:all", max(1, s.login_global_soft_failures), 60)
+        return rules + [everyone], address, everyone
 
     def attempt(self, username: str, ip: str) -> None:
         """Counts one attempt; LoginThrottled when any scope is over its limit (a refused attempt
         is not counted, so waiting out the refusal is enough)."""
-        rules, everyone = self._rules(username, ip)
+        rules, address, everyone = self._rules(username, ip)
         wait, seen_by = 0, {}
-        for rule in rules + [everyone]:
-            seen, retry_after = self.limiter.count(rule.key, rule.window)
-            seen_by[rule] = (seen, retry_after)
+        for rule in rules:
+            seen, retry_after = seen_by[rule] = self.limiter.count(rule.key, rule.window)
             if seen > rule.limit and rule is not everyone:
                 wait = max(wait, retry_after)
-        address_seen, address_retry = seen_by[rules[3]]
+        address_seen, address_retry = seen_by[address]
         if seen_by[everyone][0] > everyone.limit and address_seen > self.settings.login_max_failures:
             # Under a distributed attack every address is held to one account's allowance.
             wait = max(wait, address_retry)
         if wait:
-            for rule in rules + [everyone]:
+            for rule in rules:
                 self.limiter.uncount(rule.key, rule.window)
             raise LoginThrottled(wait)
 
     def succeeded(self, username: str, ip: str) -> None:
         """A correct password: the account's failures from this address are forgiven and this
         attempt no longer counts against the address or the global total."""
-        rules, everyone = self._rules(username, ip)
-        for rule in rules + [everyone]:
+        rules, _, _ = self._rules(username, ip)
+        for rule in rules:
             self.limiter.uncount(rule.key, rule.window, all_of_window=rule.reset_on_success)
