@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     debug: bool = False
     # Cookies are Secure by default; `serve` on plain http://127.0.0.1 relaxes it explicitly.
     secure_cookies: bool = True
+    # Reverse proxies in front of the server that append X-Forwarded-For/-Proto: the client
+    # address (login throttling, app IP allow-lists, webhook limits) is then read from them.
+    trusted_proxy_hops: int = 0
 
     # Ingestion limits (the contract in README / issue 2).
     max_body_bytes: int = 1024 * 1024
@@ -111,9 +114,16 @@ class Settings(BaseSettings):
     budget_offline_retry_minutes: int = 30
     risk_pause_hours: int = 24
 
-    # Login throttling.
+    # Login throttling: failures of one username from one address (then progressively longer
+    # waits), of one address across usernames (password spraying), and of everyone together
+    # (a soft limit: past it each address gets only login_max_failures). Never an account lock.
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
+    login_ip_max_failures: int = 20
+    login_ip_window_seconds: int = 600
+    login_global_soft_failures: int = 200
+    # Console sign-ins end after this long without a request (and at logout, always).
+    session_idle_hours: int = 168
 
     @field_validator("var_dir", mode="before")
     @classmethod
