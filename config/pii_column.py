@@ -25,10 +25,12 @@ from typing import Optional
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Text, event, inspect
+from sqlalchemy import JSON, Text, event, inspect
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
 from config.errors import ConfigError
+from config.pii import mask_text
 
 PREFIX = "pii1:"
 # The sealed contact columns of customer and lead → the kind of blind index each has.
@@ -160,6 +162,41 @@ class SealedText(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return unseal(value)
+
+
+class SealedJSON(TypeDecorator):
+    """JSON (JSONB on PostgreSQL) whose string values holding a phone number or an e-mail address
+    (found the way logs are masked, config.pii) are sealed one by one; the structure, keys and other
+    values stay readable. For raw platform payloads, where the contact may sit under any key."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(JSONB() if dialect.name == "postgresql" else JSON())
+
+    def process_bind_param(self, value, dialect):
+        return seal_json(value)
+
+    def process_result_value(self, value, dialect):
+        return open_json(value)
+
+
+def seal_json(value):
+    """`value` with every string that holds a phone or an e-mail sealed."""
+    return _walk(value, lambda text: seal(text) if mask_text(text) != text else text)
+
+
+def open_json(value):
+    return _walk(value, unseal)
+
+
+def _walk(value, fn):
+    if isinstance(value, dict):
+        return {k: _walk(v, fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_walk(v, fn) for v in value]
+    return fn(value) if isinstance(value, str) else value
 
 
 def keep_blind_indexes(model, fields: dict[str, str]) -> None:

@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from config.clock import utcnow
 from config.db_types import JSONType
-from config.pii_column import CONTACT_FIELDS, SealedText, keep_blind_indexes
+from config.pii_column import CONTACT_FIELDS, SealedJSON, SealedText, keep_blind_indexes
 
 SCENE_TYPES = {
     "PHONE_CALL": "电话获客",
@@ -156,8 +156,9 @@ class Lead(SQLModel, table=True):
     substatus: str = Field(default="", max_length=32)  # e.g. 通话中 / 通话结束
     # The standard fields (name, mobile, email, company, message, region, product, intent, value …)
     # plus the scene's own mapped fields; name/mobile/email are copied to columns for dedup and lists.
-    lead_data: dict = Field(default_factory=dict, sa_type=JSONType)
-    raw_data: dict = Field(default_factory=dict, sa_type=JSONType)
+    # Strings holding a phone or an e-mail are sealed inside these two (config.pii_column.SealedJSON).
+    lead_data: dict = Field(default_factory=dict, sa_type=SealedJSON)
+    raw_data: dict = Field(default_factory=dict, sa_type=SealedJSON)
     meta: dict = Field(default_factory=dict, sa_type=JSONType)  # ip, user agent, submission url
     name: str = Field(default="", max_length=100)
     # Sealed at rest (config.pii_column); dedup and search use the blind indexes.
@@ -351,7 +352,7 @@ class PaymentRecord(SQLModel, table=True):
     paid_at: datetime = Field(default_factory=utcnow)
     lead_id: Optional[int] = Field(default=None, index=True)
     customer_id: Optional[int] = Field(default=None, index=True)
-    raw: dict = Field(default_factory=dict, sa_type=JSONType)
+    raw: dict = Field(default_factory=dict, sa_type=SealedJSON)
 
 
 class QrCode(SQLModel, table=True):

@@ -25,6 +25,8 @@ SEALED = {
     "company": {"phone": ""},
     "lead_payment": {"mobile": ""},
 }
+# JSON columns whose strings holding a phone or an e-mail are sealed one by one (SealedJSON).
+SEALED_JSON = {"lead": ("lead_data", "raw_data"), "lead_payment": ("raw",)}
 OLD_TYPES = {("customer", "mobile"): 32, ("customer", "email"): 320, ("lead", "mobile"): 32,
              ("lead", "email"): 320, ("company", "phone"): 32, ("lead_payment", "mobile"): 32}
 CHUNK = 2000
@@ -78,6 +80,31 @@ def _rewrite(conn, table: str, columns: dict, sealing: bool) -> None:
         last = rows[-1].id
 
 
+def _rewrite_json(conn, table: str, columns: tuple, sealing: bool) -> None:
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    from config import pii_column
+
+    kind = JSONB() if conn.dialect.name == "postgresql" else sa.JSON()
+    t = sa.table(table, sa.column("id"), *(sa.column(c, kind) for c in columns))
+    if conn.execute(sa.select(sa.func.count()).select_from(t)).scalar() == 0:
+        return
+    _configure_keys()
+    convert = pii_column.seal_json if sealing else pii_column.open_json
+    last = 0
+    while True:
+        rows = conn.execute(sa.select(t.c.id, *(t.c[c] for c in columns)).where(t.c.id > last)
+                            .order_by(t.c.id).limit(CHUNK)).all()
+        if not rows:
+            return
+        for row in rows:
+            old = {c: row._mapping[c] for c in columns}
+            new = {c: convert(v) for c, v in old.items()}
+            if new != old:
+                conn.execute(sa.update(t).where(t.c.id == row.id).values(**new))
+        last = rows[-1].id
+
+
 def upgrade() -> None:
     pg = op.get_bind().dialect.name == "postgresql"
     for table, columns in SEALED.items():
@@ -92,12 +119,16 @@ def upgrade() -> None:
     conn = op.get_bind()
     for table, columns in SEALED.items():
         _rewrite(conn, table, columns, sealing=True)
+    for table, columns in SEALED_JSON.items():
+        _rewrite_json(conn, table, columns, sealing=True)
 
 
 def downgrade() -> None:
     conn = op.get_bind()
     for table, columns in SEALED.items():
         _rewrite(conn, table, columns, sealing=False)
+    for table, columns in SEALED_JSON.items():
+        _rewrite_json(conn, table, columns, sealing=False)
     pg = conn.dialect.name == "postgresql"
     for table, columns in SEALED.items():
         for column, kind in columns.items():
