@@ -1,9 +1,10 @@
 """pii at rest: phones and e-mails sealed (config.pii_column), blind indexes beside them
 
 Existing rows are encrypted in place with the key the server will use (CKB_SECRET_KEY, else
-var/secret_key, exactly as config.settings resolves it). Without a key and with plain-text rows
-the upgrade stops with a message instead of leaving some rows sealed and others not; an empty
-database needs no key. SQLite does not enforce VARCHAR lengths, so the widening to TEXT (longer
+var/secret_key, exactly as config.settings resolves it; a caller may pass
+`config.attributes["secret_key"]`). Without a key and with rows to convert the upgrade stops
+before changing anything, with a message, instead of leaving some rows sealed and others not;
+an empty database needs no key. SQLite does not enforce VARCHAR lengths, so the widening to TEXT (longer
 ciphertext) is only issued on PostgreSQL.
 
 Revision ID: 0013
@@ -105,8 +106,16 @@ def _rewrite_json(conn, table: str, columns: tuple, sealing: bool) -> None:
         last = rows[-1].id
 
 
+def _require_key_if_data(conn) -> None:
+    """Before any DDL (SQLite DDL is not transactional here): a database with rows to convert
+    needs the key, checked up front so a missing key leaves the schema untouched."""
+    if any(conn.execute(sa.select(sa.func.count()).select_from(sa.table(t))).scalar() for t in SEALED):
+        _configure_keys()
+
+
 def upgrade() -> None:
     pg = op.get_bind().dialect.name == "postgresql"
+    _require_key_if_data(op.get_bind())
     for table, columns in SEALED.items():
         for column, kind in columns.items():
             if pg:
@@ -125,6 +134,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     conn = op.get_bind()
+    _require_key_if_data(conn)
     for table, columns in SEALED.items():
         _rewrite(conn, table, columns, sealing=False)
     for table, columns in SEALED_JSON.items():
