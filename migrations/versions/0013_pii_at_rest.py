@@ -25,11 +25,13 @@ SEALED = {
     "lead": {"mobile": "mobile", "email": "email"},
     "company": {"phone": ""},
     "lead_payment": {"mobile": ""},
+    "user_account": {"email": "", "mobile": ""},
 }
 # JSON columns whose strings holding a phone or an e-mail are sealed one by one (SealedJSON).
 SEALED_JSON = {"lead": ("lead_data", "raw_data"), "lead_payment": ("raw",)}
 OLD_TYPES = {("customer", "mobile"): 32, ("customer", "email"): 320, ("lead", "mobile"): 32,
-             ("lead", "email"): 320, ("company", "phone"): 32, ("lead_payment", "mobile"): 32}
+             ("lead", "email"): 320, ("company", "phone"): 32, ("lead_payment", "mobile"): 32,
+             ("user_account", "email"): 320, ("user_account", "mobile"): 32}
 CHUNK = 2000
 
 

@@ -48,6 +48,8 @@ def _insert_row(conn, table: str, values: dict) -> None:
 
 
 def _insert_plain(conn):
+    _insert_row(conn, "user_account", {"username": "op1", "password_hash": "x", "email": "op1@example.com",
+                                       "mobile": "13500135000"})
     _insert_row(conn, "lead", {"scene_id": 1, "mobile": "13700137000", "lead_data": '{"mobile": "13700137000"}',
                                "raw_data": '{"form": {"tel": "137-0013-7000", "n": 1}}'})
     conn.execute(text("INSERT INTO company (name, industry, address, phone, remark, created_at) "
@@ -76,11 +78,13 @@ def test_migration_0013_encrypts_existing_rows(tmp_path, monkeypatch):
         row = conn.execute(text("SELECT mobile, email, mobile_bidx, mobile_tail_bidx, email_bidx FROM customer")).one()
         phone = conn.execute(text("SELECT phone FROM company")).scalar()
         lead = conn.execute(text("SELECT mobile, mobile_bidx, lead_data, raw_data FROM lead")).one()
+        staff = conn.execute(text("SELECT email, mobile FROM user_account")).one()
     engine.dispose()
     assert all(v and "13800138000" not in v and "zs@example.com" not in v for v in row) and phone.startswith("pii1:")
     keys = pii_column.configure(Settings(secret_key="migration-key").resolved_secret_key())
     assert pii_column.unseal(row[0]) == "13800138000" and pii_column.unseal(row[1]) == "zs@example.com"
     assert row[2] == keys.index("mobile", "13800138000") and row[4] == pii_column.blind_index("email", "zs@example.com")
     assert pii_column.unseal(phone) == "13600136000"
+    assert [pii_column.unseal(v) for v in staff] == ["op1@example.com", "13500135000"] and "op1@" not in repr(staff)
     assert "13700137000" not in repr(lead) and "137-0013-7000" not in repr(lead) and lead[1]
     assert pii_column.open_json(json.loads(lead[3])) == {"form": {"tel": "137-0013-7000", "n": 1}}
