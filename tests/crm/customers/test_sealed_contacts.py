@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from crm.customers import companies, importing, service
-from crm.customers.audience import validate_spec
+from crm.customers.audience import audience_select, validate_spec
 from crm.customers.listing import ListQuery, list_customers
 from crm.customers.models import Customer
 from crm.errors import CrmError
@@ -141,3 +141,15 @@ def test_rows_written_before_the_migration_still_read(db, three):
         s.execute(text("UPDATE customer SET mobile = '13800000000' WHERE name = '李四'"))
     with db.read() as s:
         assert s.exec(select(Customer).where(Customer.name == "李四")).one().mobile == "13800000000"
+
+
+@pytest.mark.parametrize("value, index", [("13800138000", "ix_customer_mobile_bidx"),
+                                          ("8000", "ix_customer_mobile_tail_bidx")])
+def test_phone_filters_use_the_blind_indexes(db, three, value, index):
+    if db.dialect != "sqlite":
+        pytest.skip("query plan check is SQLite's")
+    with db.read() as s:
+        stmt = audience_select(s, {"rows": [{"field": "mobile", "op": "contains", "value": value}]})
+        compiled = stmt.compile(s.get_bind(), compile_kwargs={"literal_binds": True})
+        plan = s.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+    assert index in " ".join(str(r) for r in plan)
