@@ -8,6 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from config.clock import utcnow
 from config.db_types import JSONType
+from config.pii_column import SealedText
 
 
 class Role(SQLModel, table=True):
@@ -27,8 +28,8 @@ class User(SQLModel, table=True):
     username: str = Field(max_length=64, unique=True, index=True)
     display_name: str = Field(default="", max_length=100)
     password_hash: str
-    email: str = Field(default="", max_length=320)
-    mobile: str = Field(default="", max_length=32)
+    email: str = Field(default="", sa_type=SealedText)  # sealed at rest (config.pii_column)
+    mobile: str = Field(default="", sa_type=SealedText)
     enabled: bool = True
     is_admin: bool = False
     must_change_password: bool = False

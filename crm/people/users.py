@@ -135,14 +135,14 @@ def load_identity(db: Database, user_id: int) -> tuple[Optional[User], set[str]]
 
 
 def list_users(db: Database, search: str = "") -> list[tuple[User, list[Role]]]:
-    """Every user with their roles, newest last; `search` matches username, name or mobile."""
+    """Every user with their roles, newest last; `search` matches username, name or mobile.
+    Mobiles are sealed at rest, so the (short) staff list is searched after decryption."""
     with db.read() as session:
-        stmt = select(User).order_by(User.id)
-        if search:
-            like = f"%{search.strip()}%"
-            stmt = stmt.where(col(User.username).ilike(like) | col(User.display_name).ilike(like)
-                              | col(User.mobile).ilike(like))
-        users = list(session.exec(stmt).all())
+        users = list(session.exec(select(User).order_by(User.id)).all())
+        needle = search.strip().lower()
+        if needle:
+            users = [u for u in users
+                     if any(needle in (v or "").lower() for v in (u.username, u.display_name, u.mobile))]
         links = session.exec(select(UserRole, Role).join(Role, Role.id == UserRole.role_id)).all()
     by_user: dict[int, list[Role]] = {}
     for link, role in links:

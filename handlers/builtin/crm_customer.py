@@ -19,6 +19,7 @@ from typing import Optional
 from sqlmodel import Session, col, select
 
 from config.pii import mask_email, mask_mobile
+from config.pii_column import blind_index
 from crm.customers.models import Customer, GrowthRecord
 from crm.customers.normalize import BadContact, normalize_email, normalize_mobile
 from crm.errors import CrmError
@@ -87,8 +88,8 @@ def _find_one(session: Session, kind: str, value: str) -> Optional[Customer]:
         clean = normalize_mobile(value) if kind == "mobile" else normalize_email(value)
     except BadContact:
         return None
-    column = Customer.mobile if kind == "mobile" else Customer.email
-    return session.exec(select(Customer).where(column == clean).order_by(
+    column = Customer.mobile_bidx if kind == "mobile" else Customer.email_bidx
+    return session.exec(select(Customer).where(column == blind_index(kind, clean)).order_by(
         # An active customer wins over one in the recycle bin holding the same number.
         col(Customer.status) != "active", Customer.id).limit(1)).first()
 
