@@ -28,6 +28,7 @@ from devices.registry import resolve_token, upsert_accounts, write_log
 from devices.health import apply_risk_signal
 from events.builtin import DEVICE_EVENT_KEYS
 from events.definitions import import_builtin
+from events.field_types import FieldValueError, parse_datetime
 from devices.reports import record_report
 
 log = logging.getLogger("ckb.devices.gateway")
@@ -206,10 +207,11 @@ class Gateway:
             return
         now = self.services.now()
         try:
+            at = self._reported_at(frame, now)
             with self.services.db.write() as session:
                 presence.touch(session, conn.device_id, now)
                 account = session.get(WechatAccount, account_id)
-                ev = record_report(session, conn.device_id, account, kind, data, now)
+                ev = record_report(session, conn.device_id, account, kind, data, at)
         except ProtocolError as exc:
             conn.send(ack(fid, ok=False, error={"code": exc.code, "message": exc.message}))
             return
@@ -217,8 +219,7 @@ class Gateway:
             conn.send(ack(fid, ok=True))
             return
         ev["id"] = str(fid)
-        if frame.get("at"):
-            ev["occurred_at"] = frame["at"]
+        ev["occurred_at"] = at.isoformat()
         result = self.ingestor.ingest_trusted("device", f"device:{conn.device_id}", [ev])
         payload = result.payload
         if payload["rejected"]:
@@ -232,6 +233,16 @@ class Gateway:
             self.auto_accept(ev["data"]["request_id"])
         if kind == "risk_signal" and payload["accepted"]:  # once per report, not per re-send
             self._apply_risk(account_id, ev["data"], now)
+
+    def _reported_at(self, frame: dict, now):
+        """When the report happened on the phone (`at`), never later than now: a phone whose clock
+        runs ahead must not make its report outrank what really happened after it."""
+        if frame.get("at") in (None, ""):
+            return now
+        try:
+            return min(parse_datetime(frame["at"], self.tz), now)
+        except FieldValueError as exc:
+            raise ProtocolError("bad_value", f"at {exc}") from None
 
     def _apply_risk(self, account_id: int, data: dict, now) -> None:
         """The account pauses itself and loses health; then its owner is told (on_risk_signal)."""
