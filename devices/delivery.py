@@ -186,11 +186,16 @@ class Delivery:
     def recheck_deferred(self) -> None:
         """Deferred commands whose time has come go back through the risk budget (commands.py)."""
         try:
-            from devices.commands import recheck_deferred
+            from devices.commands import decide_deferred, recheck_deferred
         except ImportError:  # pragma: no cover
             return
-        with self.services.db.write() as session:
-            recheck_deferred(session, self.services.now(), settings=self.services.settings, redis=self.services.redis)
+        svc, now = self.services, self.services.now()
+        # Redis first, outside the write lock: a frozen Redis must not stall every writer (issue 9 #14).
+        decisions = decide_deferred(svc.db, now, settings=svc.settings, redis=svc.redis)
+        if decisions is not None and not decisions:
+            return
+        with svc.db.write() as session:
+            recheck_deferred(session, now, settings=svc.settings, redis=svc.redis, decisions=decisions)
 
     # -- silence -------------------------------------------------------------------------------
     def check_timeouts(self) -> int:

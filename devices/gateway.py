@@ -15,11 +15,12 @@ from typing import Optional
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from devices import autoaccept, presence
+from devices import presence
+from devices.auto_accepting import auto_accept
 from devices.connections import Connection, ConnectionRegistry, Transport
 from devices.delivery import Delivery
 from devices.errors import ProtocolError
-from devices.models import FriendRequest, WechatAccount
+from devices.models import WechatAccount
 from devices.outcomes import Op
 from devices.protocol import (CLOSE_AUTH, CLOSE_BAD_FRAME, CLOSE_DISABLED, CLOSE_HELLO_TIMEOUT, CLOSE_NORMAL,
                               CLOSE_REPLACED, HEARTBEAT_SECONDS, HELLO_TIMEOUT_SECONDS, REPORT_KINDS, VERSION,
@@ -258,30 +259,7 @@ class Gateway:
     # -- 自动通过好友 -------------------------------------------------------------------------------
     def auto_accept(self, request_id: int):
         """Runs the auto-accept rules on a new friend request; returns the command issued or None."""
-        try:
-            from devices.commands import issue_command
-        except ImportError:  # the risk budget is not installed: nothing is accepted automatically
-            log.warning("auto-accept skipped: devices.commands is missing")
-            return None
-        now = self.services.now()
-        with self.services.db.write() as session:
-            request = session.get(FriendRequest, request_id)
-            if request is None or request.status != "pending":
-                return None
-            rule = autoaccept.choose_rule(session, request, now, self.tz)
-            if rule is None:
-                return None
-            cmd = issue_command(session, request.account_id, "accept_friend",
-                                {"request_id": request.id, "wxid": request.from_wxid}, source="system",
-                                idempotency_key=f"autoaccept:{request.id}", now=now, settings=self.services.settings)
-            account = session.get(WechatAccount, request.account_id)
-            if cmd.status == "refused":
-                write_log(session, account.device_id or 0, "command",
-                          f"自动通过规则「{rule.name}」未能通过 {request.from_wxid} 的好友请求：{cmd.reason}", now)
-                return cmd
-            request.status, request.handled_by, request.handled_at = "accepted", f"rule:{rule.id}", now
-            session.add(request)
-            return cmd
+        return auto_accept(self.services, request_id, self.tz)
 
     # -- 离线检测 ------------------------------------------------------------------------------------
     def _housekeeping(self) -> None:
