@@ -7,7 +7,10 @@ attribute) in StateVersion. A change that happened earlier than the kept one is 
 step says so in history: 已被更晚发生的事件取代（…）. An operator's own change counts as happening
 when it is made.
 
-`claim` runs inside the caller's write transaction: the upsert takes the row lock on PostgreSQL,
+A processor acting for an event calls `act_as_of(session, occurred_at)` on its write session:
+every change the customer center records in that transaction is then stamped with the event's
+time instead of the wall clock, so the next event (which happened later) is not mistaken for an
+older one. `claim` runs inside the caller's write transaction: the upsert takes the row lock on PostgreSQL,
 so two workers applying changes to the same attribute are serialised and the later one wins
 whatever order they commit in.
 """
@@ -25,6 +28,17 @@ from events.models import StateVersion
 
 TABLE = StateVersion.__table__
 KEY = ["kind", "object_id", "attribute"]
+_EVENT_TIME = "ckb_event_time"  # session.info key: the time of the event this transaction acts for
+
+
+def act_as_of(session: Session, occurred_at: datetime) -> None:
+    """Changes stamped in this transaction happened when the event did (see the module doc)."""
+    session.info[_EVENT_TIME] = as_utc(occurred_at)
+
+
+def change_time(session: Session, now: datetime) -> datetime:
+    """When a change made in this transaction happened: the event's time, else `now`."""
+    return session.info.get(_EVENT_TIME) or as_utc(now)
 
 
 def _insert(session: Session):
@@ -59,8 +73,9 @@ def claim(session: Session, kind: str, object_id: int, attribute, occurred_at: d
 def stamp_select(session: Session, kind: str, rows, occurred_at: datetime, attribute=None) -> None:
     """Records an operator's or a job's change for many objects at once: `rows` is a SELECT of
     (object_id[, attribute]) — or of object ids only, with one `attribute` for all. Set-based
-    (one INSERT … SELECT … ON CONFLICT), so tagging 100,000 customers stays a few statements."""
-    when = as_utc(occurred_at)
+    (one INSERT … SELECT … ON CONFLICT), so tagging 100,000 customers stays a few statements.
+    Inside a transaction acting for an event (`act_as_of`), the event's time is used."""
+    when = change_time(session, occurred_at)
     cols = list(rows.selected_columns)
     attr = literal(str(attribute)) if attribute is not None else cast(cols[1], String)
     # WHERE true: SQLite cannot tell an upsert's ON CONFLICT from a join's ON without a WHERE.

@@ -18,6 +18,10 @@ from crm.customers.models import Customer
 from crm.errors import CrmError, NotFound
 from crm.groups.journal import write_logs
 from crm.groups.models import CustomerGroup, GroupLink, GroupMember
+from events import ordering
+
+# events.ordering kinds, per (customer, group id): membership, and who the customer is assigned to.
+GROUP_VERSION, OWNER_VERSION = "customer_group", "customer_owner"
 
 BATCH = 5000
 CustomerIds = Union[Iterable[int], Select]
@@ -66,6 +70,11 @@ def release_links(session: Session, link_filter, *, now: datetime, operator_id: 
     then either clears the assignment (back to the group pool) or deletes the link (and logs a
     分组日志 "delete"). Returns how many assignments were released."""
     assigned = and_(link_filter, GroupLink.assignee_id.isnot(None))
+    # Remember when, so an event that happened earlier and arrives late does not undo this.
+    ordering.stamp_select(session, OWNER_VERSION, select(GroupLink.customer_id, GroupLink.group_id).where(assigned), now)
+    if delete_links:
+        ordering.stamp_select(session, GROUP_VERSION, select(GroupLink.customer_id, GroupLink.group_id)
+                              .where(link_filter), now)
     released = write_logs(
         session, select(GroupLink.customer_id, GroupLink.group_id, GroupLink.assignee_id, literal(None))
         .where(assigned), kind="allocation", action="delete", now=now, operator_id=operator_id,

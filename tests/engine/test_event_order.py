@@ -13,10 +13,11 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlmodel import select
 
 from crm.customers.models import Customer
+from crm.groups.models import GroupLink
 from crm.tags.models import CustomerTag, Tag
 from events.definitions import create_definition, get_by_code
 from tests.engine.conftest import row
-from tests.handlers.crm_kit import customer, step, tag, tasks
+from tests.handlers.crm_kit import customer, group, step, tag, tasks, user
 
 EVENT = "tag_toggle"
 HISTORIES = 100
@@ -106,3 +107,50 @@ def test_an_operators_change_is_not_undone_by_an_earlier_event_arriving_late(kit
     assert "已被更晚发生的事件取代" in task.note
     with kit.svc.db.read() as s:
         assert s.exec(select(CustomerTag)).first() is None
+
+
+def _assign_setup(kit):
+    with kit.svc.db.write() as s:
+        create_definition(s, {"name": "分配", "code": "assign_to", "fields": [
+            {"name": "customerId", "type": "text", "label": "客户ID", "required": True},
+            {"name": "who", "type": "text", "label": "业务员", "required": True}]})
+    kit.rt.invalidate()
+    kit.strategy("assign_to", [], [step("crm.assign", group="电销组", salesperson="${who}", create_task=False)])
+
+
+def test_a_late_assignment_does_not_undo_a_later_one(kit):
+    zhang, li = user(kit.svc, "zhangsan", "张三"), user(kit.svc, "lisi", "李四")
+    group(kit.svc, "电销组", sales=[zhang, li])
+    cid = customer(kit.svc)
+    _assign_setup(kit)
+    now = kit.svc.now()
+    kit.post({"event": "assign_to", "id": "later", "occurred_at": (now - timedelta(minutes=1)).isoformat(),
+              "data": {"customerId": str(cid), "who": "lisi"}})
+    kit.rt.tick()
+    kit.post({"event": "assign_to", "id": "earlier", "occurred_at": (now - timedelta(minutes=9)).isoformat(),
+              "data": {"customerId": str(cid), "who": "zhangsan"}})
+    kit.rt.tick()
+    first, second = tasks(kit.svc)
+    assert first.status == second.status == "done"
+    assert second.note.startswith("已被更晚发生的事件取代（客户「张三」分配（电销组）")
+    with kit.svc.db.read() as s:
+        assert s.get(Customer, cid).owner_id == li
+        assert [link.assignee_id for link in s.exec(select(GroupLink).where(GroupLink.customer_id == cid))] == [li]
+
+
+def test_a_late_move_does_not_undo_an_operators_later_release(kit):
+    from crm.groups.membership import add_to_group, release_to_company_pool
+
+    gid = group(kit.svc, "新客户组")
+    cid = customer(kit.svc)
+    kit.strategy("tag_customer", [], [step("crm.move_to_group", group="新客户组")])
+    with kit.svc.db.write() as s:
+        add_to_group(s, [cid], gid, None, now=kit.svc.now() - timedelta(hours=2))
+        release_to_company_pool(s, [cid], None, now=kit.svc.now())  # the operator, now
+    kit.post({"event": "tag_customer", "id": "old", "occurred_at": (kit.svc.now() - timedelta(hours=1)).isoformat(),
+              "data": {"customerId": str(cid), "tagName": "x"}})
+    kit.rt.tick()
+    [task] = tasks(kit.svc)
+    assert "已被更晚发生的事件取代" in task.note
+    with kit.svc.db.read() as s:
+        assert s.exec(select(GroupLink)).first() is None
