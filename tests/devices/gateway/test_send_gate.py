@@ -31,17 +31,23 @@ def _issue_group_sends(app, app_db, clock, account_id, count):
                               now=clock.now(), settings=settings).id for i in range(count)]
 
 
+def _two_sends_first_delivered(app, raw_phone, make_devices, app_db, clock):
+    """A phone online, two group sends queued 3.0 s apart, the first one received."""
+    [(_device_id, token)] = make_devices()
+    phone = raw_phone()
+    account_id = phone.login(token, [ACCOUNT])["accounts"][ACCOUNT["wxid"]]
+    first_id, second_id = _issue_group_sends(app, app_db, clock, account_id, 2)
+    assert phone.next_command()["id"] == first_id
+    return phone, account_id, first_id, second_id
+
+
 def _no_command(phone, seconds=0.4):
     with pytest.raises(TimeoutError):
         phone.next_command(timeout=seconds)
 
 
 def test_the_gap_is_enforced_when_the_command_leaves_not_only_when_queued(app, raw_phone, make_devices, app_db, clock):
-    [(_device_id, token)] = make_devices()
-    phone = raw_phone()
-    account_id = phone.login(token, [ACCOUNT])["accounts"][ACCOUNT["wxid"]]
-    first_id, second_id = _issue_group_sends(app, app_db, clock, account_id, 2)
-    assert phone.next_command()["id"] == first_id
+    phone, _account_id, first_id, second_id = _two_sends_first_delivered(app, raw_phone, make_devices, app_db, clock)
     first_at = clock.now()
     clock.advance(seconds=PLATFORM_THRESHOLD)  # the gap planned at issue has passed…
     _no_command(phone)  # …but not the floor above the platform's threshold
@@ -56,11 +62,7 @@ def test_the_gap_is_enforced_when_the_command_leaves_not_only_when_queued(app, r
 
 
 def test_an_account_that_fell_below_30_sends_nothing_more(app, raw_phone, make_devices, app_db, clock):
-    [(_device_id, token)] = make_devices()
-    phone = raw_phone()
-    account_id = phone.login(token, [ACCOUNT])["accounts"][ACCOUNT["wxid"]]
-    first_id, second_id = _issue_group_sends(app, app_db, clock, account_id, 2)
-    assert phone.next_command()["id"] == first_id
+    phone, account_id, first_id, second_id = _two_sends_first_delivered(app, raw_phone, make_devices, app_db, clock)
     with app_db.write() as s:
         account = s.get(WechatAccount, account_id)
         account.health_score = 25
