@@ -106,9 +106,8 @@ def quiet_until(now: datetime, settings=None) -> Optional[tuple[datetime, str]]:
 
 def _status_decision(account: WechatAccount, now: datetime, settings) -> Optional[Decision]:
     tz = _setting(settings, "timezone", "Asia/Shanghai")
-    refused = unusable(account)
-    if refused is not None:
-        return refused
+    if account.status == "banned":
+        return Refuse("微信号已被封禁，不能执行")
     if account.paused_until is not None and as_utc(account.paused_until) > now:
         why = f"（{account.pause_reason}）" if account.pause_reason else ""
         until = as_utc(account.paused_until)
@@ -136,7 +135,7 @@ def check(session: Session, account: WechatAccount, kind: str, payload: dict, *,
         blocked, _warnings = sensitive.check_text(session, text)
         if blocked:
             return Refuse(f"内容含敏感词「{blocked}」，已拦截", {"blocked_word": blocked})
-    decided = _status_decision(account, now, settings)
+    decided = unusable(account) or _status_decision(account, now, settings)
     if decided is not None:
         return decided
     quiet = quiet_until(now, settings)

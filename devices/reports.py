@@ -17,10 +17,10 @@ from sqlmodel import Session, select
 
 from config.clock import as_utc
 from devices.errors import ProtocolError
-from devices.models import Friend, FriendRequest, Moment, WechatAccount
+from devices.models import FriendRequest, Moment, WechatAccount
 from devices.registry import write_log
-from devices.sync import (apply_members, find_friend, friend_changed_at, sync_friends, sync_groups, upsert_friend,
-                          upsert_group)
+from devices.sync import find_friend, friend_changed_at
+from devices.sync import apply_members, sync_friends, sync_groups, upsert_friend, upsert_group
 
 RISK_KINDS = ("too_frequent", "verification", "complaint", "banned", "deleted_by_friend")
 RISK_LABELS = {"too_frequent": "操作过于频繁", "verification": "需要安全验证", "complaint": "被投诉",
@@ -45,8 +45,8 @@ def _superseded(session: Session, device_id: int, account: WechatAccount, what: 
 
 def record_report(session: Session, device_id: int, account: WechatAccount, kind: str, data: dict,
                   now: datetime) -> Optional[dict]:
-    """Applies one report that happened on the phone at `now`; returns {"event": code, "data": {...}}
-    for the ledger, or None when the report is bookkeeping only (friends_sync, groups_sync)."""
+    """Applies one report; returns {"event": code, "data": {...}} for the ledger, or None when the
+    report is bookkeeping only (friends_sync, groups_sync)."""
     base = {"account_id": account.id, "account_wxid": account.wxid}
     if kind in SYNCS:
         field, apply = SYNCS[kind]

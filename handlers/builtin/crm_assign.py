@@ -21,9 +21,10 @@ from crm.groups.membership import add_to_group
 from crm.groups.models import AllocationRule, GroupLink
 from crm.people.models import User
 from handlers.base import ConfigField, Outcome, ProcessorContext
-from handlers.builtin.crm_customer import LOOKUP_FIELDS, CustomerStep, customer_label, render_config, superseded
+from handlers.builtin.crm_customer import LOOKUP_FIELDS, CustomerStep, customer_label, render_config
 from handlers.builtin.crm_group import GROUP_FIELD, refuse_recycled
 from handlers.builtin.crm_refs import resolve_group, resolve_user
+from handlers.builtin.event_order import superseded
 
 
 def _name(user: User) -> str:
@@ -69,7 +70,8 @@ class AssignProcessor(CustomerStep):
 
     def apply(self, ctx: ProcessorContext, session: Session, customer: Customer, step: dict) -> Outcome:
         refuse_recycled(customer, "分配")
-        late = superseded(ctx, session, OWNER_VERSION, customer, step["group_id"], f"分配（{step['group']}）")
+        late = superseded(ctx, session, OWNER_VERSION, customer.id, step["group_id"],
+                          f"客户{customer_label(customer)}" + f"分配（{step['group']}）")
         if late is not None:
             return late
         holder = _holder(session, step["group_id"], customer.id)

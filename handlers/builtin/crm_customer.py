@@ -7,7 +7,7 @@ empty it reads the event's own customerId / customer_id, mobile and email fields
 matches, the step stops with "未找到客户：…" naming what was looked for, so 事件历史 says why.
 
 Events arrive out of order: the write transaction acts as of the event's occurred_at
-(events.ordering.act_as_of), so what it changes is stamped with when the event happened, and a
+(handlers.builtin.event_order.act_for_event), so what it changes is stamped with when the event happened, and a
 step whose change a later one already decided skips it and says 已被更晚发生的事件取代.
 
 Doing a step only once: the effect and a 成长记录 line ("策略 #3：添加标签 VIP（步骤 12:3:0）")
@@ -26,10 +26,9 @@ from config.pii import mask_email, mask_mobile
 from crm.customers.models import Customer, GrowthRecord
 from crm.customers.normalize import BadContact, normalize_email, normalize_mobile
 from crm.errors import CrmError
-from events import ordering
 from events.placeholders import PlaceholderError, render_text
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
-from handlers.builtin.event_order import occurred_at
+from handlers.builtin.event_order import act_for_event
 from handlers.builtin.http import DRY_RUN_NOTE
 from handlers.errors import PermanentError
 
@@ -99,18 +98,6 @@ def _find_one(session: Session, kind: str, value: str) -> Optional[Customer]:
         col(Customer.status) != "active", Customer.id).limit(1)).first()
 
 
-def superseded(ctx: ProcessorContext, session: Session, kind: str, customer: Customer, attribute, what: str):
-    """An Outcome saying the step was skipped because a later change decided (kind, customer,
-    attribute) — or None when this event's change may go ahead (and now holds it)."""
-    when = ordering.change_time(session, ctx.services.now())
-    later = ordering.claim(session, kind, customer.id, attribute, when, record_id=ctx.event_record_id or None)
-    if later is None:
-        return None
-    return Outcome(response={"superseded": True},
-                   note=ordering.superseded_note(f"客户{customer_label(customer)}{what}", later,
-                                                 ctx.services.settings.timezone))
-
-
 def customer_label(customer: Customer) -> str:
     return f"「{customer.name or '#' + str(customer.id)}」"
 
@@ -169,7 +156,7 @@ class CustomerStep(Processor):
                 return Outcome(request=self._shown(found, step), note=DRY_RUN_NOTE)
             step = self.prepare(ctx, step, found)
             with ctx.services.db.write() as session:
-                ordering.act_as_of(session, occurred_at(ctx, session))
+                act_for_event(ctx, session)
                 customer = session.get(Customer, found.id)
                 shown = self._shown(customer, step)
                 if already_done(session, ctx, customer.id):
