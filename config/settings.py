@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     budget_group_gap_max_seconds: float = 8.0
     budget_private_gap_min_seconds: float = 5.0
     budget_private_gap_max_seconds: float = 10.0
+    # Checked again as each command leaves for the phone (devices/delivery.py): never two paced
+    # commands to one account closer than floor + 0..jitter s. Keep the floor above WeChat's ~3 s
+    # 操作过于频繁 threshold: poll delay and the phone's own latency eat into a gap set at issue.
+    budget_delivery_floor_seconds: float = 3.5
+    budget_delivery_jitter_seconds: float = 1.0
     budget_hourly_send_cap: int = 300
     budget_customer_daily_touches: int = 5
     budget_quiet_hours: str = ""
