@@ -58,6 +58,27 @@ class RateLimiter:
         seen, retry_after = self.count(key, window_seconds)
         return seen <= limit, (0 if seen <= limit else retry_after)
 
+    def uncount(self, key: str, window_seconds: int, *, all_of_window: bool = False) -> None:
+        """Takes back one counted request of the current window (or all of them): login attempts
+        are counted before the password is checked, so parallel guesses cannot slip past the
+        limit, and a successful one is taken back."""
+        window_seconds = max(1, int(window_seconds))
+        window = int(self.clock() // window_seconds)
+        if self.redis is not None:
+            name = f"{REDIS_PREFIX}:{key}:{window_seconds}:{window}"
+            if all_of_window:
+                self.redis.delete(name)
+            elif int(self.redis.decr(name)) < 0:
+                self.redis.delete(name)
+            return
+        with self._lock:
+            slot = (key, window_seconds, window)
+            left = 0 if all_of_window else self._counts.get(slot, 0) - 1
+            if left > 0:
+                self._counts[slot] = left
+            else:
+                self._counts.pop(slot, None)
+
     def _count_redis(self, key: str, window: int, window_seconds: int) -> int:
         name = f"{REDIS_PREFIX}:{key}:{window_seconds}:{window}"
         pipe = self.redis.pipeline(transaction=True)

@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 from config.clock import SystemClock, install_zone
 from config.db import Database
+from config import pii_column
 from config.redis_factory import make_redis
 from config.secrets_box import SecretBox
 from config.settings import Settings
@@ -26,6 +27,8 @@ class Services:
         install_zone(self.settings.timezone)
         if self.secret_box is None:
             self.secret_box = SecretBox(self.settings.resolved_secret_key())
+        # Phones and e-mails are sealed by their column type, which has no Services at hand.
+        pii_column.configure(self.settings.resolved_secret_key())
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Any = None) -> "Services":

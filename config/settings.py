@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     debug: bool = False
     # Cookies are Secure by default; `serve` on plain http://127.0.0.1 relaxes it explicitly.
     secure_cookies: bool = True
+    # Reverse proxies in front of the server that append X-Forwarded-For/-Proto: the client
+    # address (login throttling, app IP allow-lists, webhook limits) is then read from them.
+    trusted_proxy_hops: int = 0
 
     # Ingestion limits (the contract in README / issue 2).
     max_body_bytes: int = 1024 * 1024
@@ -105,15 +108,27 @@ class Settings(BaseSettings):
     budget_group_gap_max_seconds: float = 8.0
     budget_private_gap_min_seconds: float = 5.0
     budget_private_gap_max_seconds: float = 10.0
+    # Checked again as each command leaves for the phone (devices/delivery.py): never two paced
+    # commands to one account closer than floor + 0..jitter s. Keep the floor above WeChat's ~3 s
+    # 操作过于频繁 threshold: poll delay and the phone's own latency eat into a gap set at issue.
+    budget_delivery_floor_seconds: float = 3.5
+    budget_delivery_jitter_seconds: float = 1.0
     budget_hourly_send_cap: int = 300
     budget_customer_daily_touches: int = 5
     budget_quiet_hours: str = ""
     budget_offline_retry_minutes: int = 30
     risk_pause_hours: int = 24
 
-    # Login throttling.
+    # Login throttling: failures of one username from one address (then progressively longer
+    # waits), of one address across usernames (password spraying), and of everyone together
+    # (a soft limit: past it each address gets only login_max_failures). Never an account lock.
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
+    login_ip_max_failures: int = 20
+    login_ip_window_seconds: int = 600
+    login_global_soft_failures: int = 200
+    # Console sign-ins end after this long without a request (and at logout, always).
+    session_idle_hours: int = 168
 
     @field_validator("var_dir", mode="before")
     @classmethod

@@ -3,9 +3,11 @@
 Every command — from a strategy, a workbench template or a manual send — is checked here before
 it is queued, so no strategy can push an account past what seed 002 §6 allows:
 - 封号 accounts refuse everything; paused accounts wait until the pause ends; offline ones retry later;
+- an account whose 健康分 is below 30 is not used at all (seed 002 §6.2: 危险 → 停止使用);
 - 敏感词 in any outgoing text refuse the send and name the word;
 - 免打扰时段 (quiet hours) push the command to the end of the quiet period;
-- 加好友/通过好友 per local day are capped by the health score (20/15/10/5/0);
+- 加好友 and 通过好友 per local day share ONE cap set by the health score (20/15/10/5/0): the
+  seed's 每日加人上限 counts every new friend, however the friendship started;
 - sends are paced per account with a random gap (group 3–8 s, 1:1 5–10 s) and capped per hour;
 - a customer is touched automatically at most N times a day, across all strategies.
 Over budget means deferred to the next allowed time, or refused, always with the reason.
@@ -37,6 +39,19 @@ SYSTEM_KINDS = frozenset({"sync_friends", "sync_groups", "restart", "unbind"})
 GROUP_KINDS = frozenset({"create_group", "invite_to_group", "set_announcement"})
 TOUCH_KINDS = SEND_KINDS | {"add_friend"}
 KIND_LABELS = {"add_friend": "加好友", "accept_friend": "通过好友"}
+FRIEND_COUNTER = "add_friend"  # the one daily counter adds and accepts share (its key predates accepts)
+MIN_USABLE_HEALTH = 30  # seed 002 §6.2: below 30 (危险) → 停止使用
+
+
+def unusable(account: WechatAccount) -> Optional[Refuse]:
+    """Accounts nothing may be sent from, at issue and again at delivery (the score may have
+    dropped while the command waited in the queue)."""
+    if account.status == "banned":
+        return Refuse("微信号已被封禁，不能执行")
+    if account.health_score < MIN_USABLE_HEALTH:
+        return Refuse(f"健康分 {account.health_score}（{band_label(account.health_score)}，低于 {MIN_USABLE_HEALTH}），"
+                      f"按运营规范停止使用该微信号，恢复到 {MIN_USABLE_HEALTH} 分以上后再执行")
+    return None
 TEXT_FIELDS = ("text", "greeting", "title", "desc")
 
 
@@ -117,7 +132,7 @@ def check(session: Session, account: WechatAccount, kind: str, payload: dict, *,
         blocked, _warnings = sensitive.check_text(session, text)
         if blocked:
             return Refuse(f"内容含敏感词「{blocked}」，已拦截", {"blocked_word": blocked})
-    decided = _status_decision(account, now, settings)
+    decided = unusable(account) or _status_decision(account, now, settings)
     if decided is not None:
         return decided
     quiet = quiet_until(now, settings)
@@ -133,8 +148,8 @@ def check(session: Session, account: WechatAccount, kind: str, payload: dict, *,
         label = KIND_LABELS[kind]
         if cap <= 0:
             return Refuse(f"健康分 {account.health_score}（{band_label(account.health_score)}），今日{label}上限为 0，已停止")
-        caps.append(Cap(scope, day, kind, cap, tomorrow,
-                        f"今日{label}已达上限 {cap} 个（健康分 {account.health_score}），明天再执行"))
+        caps.append(Cap(scope, day, FRIEND_COUNTER, cap, tomorrow,
+                        f"今日加好友与通过好友合计已达上限 {cap} 个（健康分 {account.health_score}），明天再执行"))
     if kind in SEND_KINDS:
         caps.append(Cap(scope, day, "send", None, tomorrow, ""))
     if customer_key and kind in TOUCH_KINDS and source != "manual":
@@ -165,9 +180,10 @@ def usage(session: Session, account: WechatAccount, now: datetime, settings=None
     store = store_for(session, settings, redis)
     scope = f"account:{account.id}"
     cap = add_friend_cap(account.health_score, settings)
+    friends = {"used": store.count(scope, day, FRIEND_COUNTER), "cap": cap}  # one cap for adds and accepts
     return {
-        "add_friend": {"used": store.count(scope, day, "add_friend"), "cap": cap},
-        "accept_friend": {"used": store.count(scope, day, "accept_friend"), "cap": cap},
+        "add_friend": friends,
+        "accept_friend": friends,
         "send": {"used": store.count(scope, day, "send"),
                  "hourly_cap": int(_setting(settings, "budget_hourly_send_cap", 300))},
     }

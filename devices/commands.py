@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from config.clock import as_utc, utcnow
+from config.redis_factory import is_outage
 from devices import budget
 from devices.budget_types import Allow, Defer, Refuse
 from devices.models import DeviceCommand, WechatAccount
@@ -131,10 +132,28 @@ def _apply(command: DeviceCommand, decision, warnings: list[str]) -> None:
         command.result = {**(command.result or {}), **decision.detail}
 
 
+def reserve_budget(db, account_id: int, kind: str, payload: dict, *, customer_key: str = "",
+                   source: str = "strategy", now: Optional[datetime] = None, settings=None, redis=None):
+    """The budget decision, taken BEFORE the caller's write transaction when the budget lives in
+    Redis, so the network round trip never holds the database write lock (a frozen Redis used
+    to stall every writer for its socket timeout). Pass the result to issue_command(decision=).
+    None without Redis: then the counters are rows, written in the caller's transaction."""
+    if redis is None and not getattr(settings, "redis_url", ""):
+        return None
+    validate_payload(kind, payload)
+    with db.read() as session:
+        account = session.get(WechatAccount, account_id)
+        if account is None:
+            return None
+        return budget.check(session, account, kind, payload, customer_key=customer_key, source=source,
+                            now=as_utc(now) if now is not None else utcnow(), settings=settings, redis=redis)
+
+
 def issue_command(session: Session, account_id: int, kind: str, payload: dict, *, source: str = "strategy",
                   idempotency_key: Optional[str] = None, task_id: Optional[int] = None, customer_key: str = "",
-                  now: Optional[datetime] = None, settings=None, redis=None) -> DeviceCommand:
-    """Creates a command through the risk budget (inside the caller's write transaction)."""
+                  now: Optional[datetime] = None, settings=None, redis=None, decision=None) -> DeviceCommand:
+    """Creates a command through the risk budget (inside the caller's write transaction);
+    `decision` is one reserve_budget took beforehand, outside that transaction."""
     found = _existing(session, idempotency_key)
     if found is not None:
         return found
@@ -147,8 +166,9 @@ def issue_command(session: Session, account_id: int, kind: str, payload: dict, *
     # issuer of the same key loses on the unique index and gets the winner's command back.
     try:
         with session.begin_nested():
-            decision = budget.check(session, account, kind, payload, customer_key=customer_key, source=source,
-                                    now=now, settings=settings, redis=redis)
+            if decision is None:
+                decision = budget.check(session, account, kind, payload, customer_key=customer_key, source=source,
+                                        now=now, settings=settings, redis=redis)
             command = DeviceCommand(device_id=account.device_id, account_id=account.id, kind=kind,
                                     payload=dict(payload), source=source if source in SOURCES else "system",
                                     idempotency_key=idempotency_key or None, task_id=task_id,
@@ -168,18 +188,55 @@ def issue_command(session: Session, account_id: int, kind: str, payload: dict, *
     return command
 
 
-def recheck_deferred(session: Session, now: datetime, settings=None, redis=None, limit: int = 200) -> dict:
-    """Deferred commands whose time has come go through the budget again: queued, deferred anew
-    (e.g. tomorrow's cap is already taken) or refused. Returns the counts per new status."""
+def _due_deferred(session: Session, now: datetime, limit: int) -> list[DeviceCommand]:
+    return list(session.exec(select(DeviceCommand).where(DeviceCommand.status == "deferred",
+                                                         col(DeviceCommand.not_before) <= now)
+                             .order_by(DeviceCommand.not_before, DeviceCommand.id).limit(limit)).all())
+
+
+def decide_deferred(db, now: datetime, settings=None, redis=None, limit: int = 200) -> Optional[dict]:
+    """With the budget in Redis: the decisions for the deferred commands now due, taken with no
+    write transaction open (reserve_budget), for `recheck_deferred(decisions=…)`. Stops at a
+    Redis outage, keeping what was decided: the rest stay deferred and are looked at next round.
+    None without Redis (the counters are rows in the write transaction)."""
+    if redis is None and not getattr(settings, "redis_url", ""):
+        return None
     now = as_utc(now)
-    due = session.exec(select(DeviceCommand).where(DeviceCommand.status == "deferred",
-                                                   col(DeviceCommand.not_before) <= now)
-                       .order_by(DeviceCommand.not_before, DeviceCommand.id).limit(limit)).all()
+    with db.read() as session:
+        due = [(c.id, c.account_id, c.kind, dict(c.payload or {}), c.customer_key, c.source)
+               for c in _due_deferred(session, now, limit)]
+    decisions: dict = {}
+    for command_id, account_id, kind, payload, customer_key, source in due:
+        try:
+            decisions[command_id] = reserve_budget(db, account_id, kind, payload, customer_key=customer_key,
+                                                   source=source, now=now, settings=settings, redis=redis)
+        except CommandError:
+            decisions[command_id] = Refuse("指令内容无效")
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            log.warning("Redis 不可用：延后的指令下一轮再检查", extra={"command_id": command_id})
+            break
+    return decisions
+
+
+def recheck_deferred(session: Session, now: datetime, settings=None, redis=None, limit: int = 200,
+                     decisions: Optional[dict] = None) -> dict:
+    """Deferred commands whose time has come go through the budget again: queued, deferred anew
+    (e.g. tomorrow's cap is already taken) or refused. Returns the counts per new status.
+    `decisions` (from `decide_deferred`) were taken before this transaction: only those
+    commands are looked at, so no Redis call happens while the write lock is held."""
+    now = as_utc(now)
+    due = _due_deferred(session, now, limit)
     counts: dict[str, int] = {}
     for command in due:
+        if decisions is not None and command.id not in decisions:
+            continue
         account = session.get(WechatAccount, command.account_id)
         if account is None:
             decision = Refuse("微信号已删除")
+        elif decisions is not None and decisions[command.id] is not None:
+            decision = decisions[command.id]
         else:
             with session.begin_nested():
                 decision = budget.check(session, account, command.kind, command.payload,

@@ -3,6 +3,10 @@ that were never acknowledged.
 
 - Due means queued with not_before passed (the risk budget sets not_before for pacing); a
   command for an offline phone simply stays queued until the phone is back.
+- The send gate (devices/send_gate.py) checks each due command again as it leaves: an account's
+  next paced command waits until a floor above the platform's threshold has passed since its
+  last one really went out, a paused account's queue waits, and an unusable account (banned,
+  健康分 below 30) has its queued commands refused with the reason.
 - Commands go out in id order per account. A command is marked sent before the frame leaves,
   so a crash between the two is caught by the timeout below, never lost.
 - Sent but not acknowledged within 30 s → sent once more; a second silence → timeout (with a
@@ -21,13 +25,14 @@ import time
 from datetime import timedelta
 from typing import Optional
 
-from sqlalchemy import or_
-from sqlmodel import select
+from sqlalchemy import or_, update
+from sqlmodel import col, select
 
 from devices.connections import ConnectionRegistry
 from devices.models import DeviceCommand, WechatAccount
 from devices.outcomes import OutcomeWriter, command_result_event
 from devices.protocol import ACK_TIMEOUT_SECONDS, command as command_frame
+from devices.send_gate import SendGate, refuse
 
 log = logging.getLogger("ckb.devices.delivery")
 RESULT_TIMEOUT_SECONDS = 300
@@ -43,6 +48,7 @@ class Delivery:
         self.poll_seconds = poll_seconds
         self.ack_timeout = ack_timeout
         self.outcomes = OutcomeWriter(services, ingestor)
+        self.gate = SendGate(services.settings)
         self.housekeeping = housekeeping  # called about once a second (offline sweep)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -111,21 +117,43 @@ class Delivery:
         held = self.registry.device_ids()
         if not held:
             return 0
-        out = []
+        out, events = [], []
         with self.services.db.write() as session:
             now = self.services.now()  # after the write lock: sent_at is when it really goes
-            stmt = (select(DeviceCommand, WechatAccount.device_id)
+            stmt = (select(DeviceCommand, WechatAccount)
                     .join(WechatAccount, WechatAccount.id == DeviceCommand.account_id)
                     .where(DeviceCommand.status == "queued", WechatAccount.device_id.in_(held),
                            or_(DeviceCommand.not_before.is_(None), DeviceCommand.not_before <= now))
                     .order_by(DeviceCommand.id).limit(limit).with_for_update(skip_locked=True, of=DeviceCommand))
-            for cmd, device_id in session.exec(stmt).all():
+            go, holds, refused = self.gate.sort(session, list(session.exec(stmt).all()), now)
+            stamped = time.monotonic()
+            for cmd, account in go:
                 attempts = int((cmd.result or {}).get("attempts", 0)) + 1
-                cmd.status, cmd.sent_at, cmd.device_id = "sent", now, device_id
+                cmd.status, cmd.sent_at, cmd.device_id = "sent", now, account.device_id
                 cmd.result = {"attempts": attempts}
                 session.add(cmd)
-                out.append((cmd.id, device_id, command_frame(cmd.id, cmd.kind, cmd.payload or {}, int(self.ack_timeout))))
-        failed = [cid for cid, device_id, frame in out if not self._send(device_id, frame)]
+                out.append((cmd.id, account.id, account.device_id,
+                            command_frame(cmd.id, cmd.kind, cmd.payload or {}, int(self.ack_timeout))))
+            for account_id, until in holds.items():
+                # The account's whole due queue moves together, so its order is kept and a long
+                # wait (a paused account) never fills the batch ahead of other accounts.
+                session.execute(update(DeviceCommand).where(
+                    DeviceCommand.account_id == account_id, DeviceCommand.status == "queued",
+                    or_(col(DeviceCommand.not_before).is_(None), DeviceCommand.not_before < until))
+                    .values(not_before=until).execution_options(synchronize_session=False))
+            for cmd, refusal in refused:
+                refuse(cmd, refusal, now)
+                session.add(cmd)
+                events.append(command_result_event(cmd))
+        if events:
+            self.ingestor.ingest_trusted("device", "device:commands", events)
+        failed = []
+        for cid, account_id, device_id, frame in out:
+            if self._send(device_id, frame):
+                # When it really left: the sent_at stamp plus the commit and send time since.
+                self.gate.sent(account_id, now + timedelta(seconds=time.monotonic() - stamped))
+            else:
+                failed.append(cid)
         if failed:
             with self.services.db.write() as session:
                 for cmd in session.exec(select(DeviceCommand).where(DeviceCommand.id.in_(failed), DeviceCommand.status == "sent")):
@@ -158,11 +186,16 @@ class Delivery:
     def recheck_deferred(self) -> None:
         """Deferred commands whose time has come go back through the risk budget (commands.py)."""
         try:
-            from devices.commands import recheck_deferred
+            from devices.commands import decide_deferred, recheck_deferred
         except ImportError:  # pragma: no cover
             return
-        with self.services.db.write() as session:
-            recheck_deferred(session, self.services.now(), settings=self.services.settings, redis=self.services.redis)
+        svc, now = self.services, self.services.now()
+        # Redis first, outside the write lock: a frozen Redis must not stall every writer (issue 9 #14).
+        decisions = decide_deferred(svc.db, now, settings=svc.settings, redis=svc.redis)
+        if decisions is not None and not decisions:
+            return
+        with svc.db.write() as session:
+            recheck_deferred(session, now, settings=svc.settings, redis=svc.redis, decisions=decisions)
 
     # -- silence -------------------------------------------------------------------------------
     def check_timeouts(self) -> int:

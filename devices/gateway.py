@@ -15,11 +15,12 @@ from typing import Optional
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from devices import autoaccept, presence
+from devices import presence
+from devices.auto_accepting import auto_accept
 from devices.connections import Connection, ConnectionRegistry, Transport
 from devices.delivery import Delivery
 from devices.errors import ProtocolError
-from devices.models import FriendRequest, WechatAccount
+from devices.models import WechatAccount
 from devices.outcomes import Op
 from devices.protocol import (CLOSE_AUTH, CLOSE_BAD_FRAME, CLOSE_DISABLED, CLOSE_HELLO_TIMEOUT, CLOSE_NORMAL,
                               CLOSE_REPLACED, HEARTBEAT_SECONDS, HELLO_TIMEOUT_SECONDS, REPORT_KINDS, VERSION,
@@ -28,6 +29,7 @@ from devices.registry import resolve_token, upsert_accounts, write_log
 from devices.health import apply_risk_signal
 from events.builtin import DEVICE_EVENT_KEYS
 from events.definitions import import_builtin
+from events.field_types import FieldValueError, parse_datetime
 from devices.reports import record_report
 
 log = logging.getLogger("ckb.devices.gateway")
@@ -206,10 +208,11 @@ class Gateway:
             return
         now = self.services.now()
         try:
+            at = self._reported_at(frame, now)
             with self.services.db.write() as session:
                 presence.touch(session, conn.device_id, now)
                 account = session.get(WechatAccount, account_id)
-                ev = record_report(session, conn.device_id, account, kind, data, now)
+                ev = record_report(session, conn.device_id, account, kind, data, at)
         except ProtocolError as exc:
             conn.send(ack(fid, ok=False, error={"code": exc.code, "message": exc.message}))
             return
@@ -217,8 +220,7 @@ class Gateway:
             conn.send(ack(fid, ok=True))
             return
         ev["id"] = str(fid)
-        if frame.get("at"):
-            ev["occurred_at"] = frame["at"]
+        ev["occurred_at"] = at.isoformat()
         result = self.ingestor.ingest_trusted("device", f"device:{conn.device_id}", [ev])
         payload = result.payload
         if payload["rejected"]:
@@ -232,6 +234,16 @@ class Gateway:
             self.auto_accept(ev["data"]["request_id"])
         if kind == "risk_signal" and payload["accepted"]:  # once per report, not per re-send
             self._apply_risk(account_id, ev["data"], now)
+
+    def _reported_at(self, frame: dict, now):
+        """When the report happened on the phone (`at`), never later than now: a phone whose clock
+        runs ahead must not make its report outrank what really happened after it."""
+        if frame.get("at") in (None, ""):
+            return now
+        try:
+            return min(parse_datetime(frame["at"], self.tz), now)
+        except FieldValueError as exc:
+            raise ProtocolError("bad_value", f"at {exc}") from None
 
     def _apply_risk(self, account_id: int, data: dict, now) -> None:
         """The account pauses itself and loses health; then its owner is told (on_risk_signal)."""
@@ -247,30 +259,7 @@ class Gateway:
     # -- 自动通过好友 -------------------------------------------------------------------------------
     def auto_accept(self, request_id: int):
         """Runs the auto-accept rules on a new friend request; returns the command issued or None."""
-        try:
-            from devices.commands import issue_command
-        except ImportError:  # the risk budget is not installed: nothing is accepted automatically
-            log.warning("auto-accept skipped: devices.commands is missing")
-            return None
-        now = self.services.now()
-        with self.services.db.write() as session:
-            request = session.get(FriendRequest, request_id)
-            if request is None or request.status != "pending":
-                return None
-            rule = autoaccept.choose_rule(session, request, now, self.tz)
-            if rule is None:
-                return None
-            cmd = issue_command(session, request.account_id, "accept_friend",
-                                {"request_id": request.id, "wxid": request.from_wxid}, source="system",
-                                idempotency_key=f"autoaccept:{request.id}", now=now, settings=self.services.settings)
-            account = session.get(WechatAccount, request.account_id)
-            if cmd.status == "refused":
-                write_log(session, account.device_id or 0, "command",
-                          f"自动通过规则「{rule.name}」未能通过 {request.from_wxid} 的好友请求：{cmd.reason}", now)
-                return cmd
-            request.status, request.handled_by, request.handled_at = "accepted", f"rule:{rule.id}", now
-            session.add(request)
-            return cmd
+        return auto_accept(self.services, request_id, self.tz)
 
     # -- 离线检测 ------------------------------------------------------------------------------------
     def _housekeeping(self) -> None:

@@ -3,8 +3,9 @@
 The score moves with what happens to the account, and every move is kept (HealthEvent) so
 矩阵管理 can see why an account dropped: 操作过于频繁 −15 and a 24-hour pause, 消息轰炸 or a
 complaint −20 and a 24-hour pause, a verification prompt −10, being deleted by a friend −2, and
-+5 for every clean week (up to 100). The score decides the daily add-friend cap (seed 002 §6.2):
-90–100 → 20, 70–89 → 15, 50–69 → 10, 30–49 → 5, below 30 → 0.
++5 for every clean week (up to 100). The score decides the daily add-friend cap (seed 002 §6.2),
+adds and accepts together: 90–100 → 20, 70–89 → 15, 50–69 → 10, 30–49 → 5, below 30 → 0 — and
+below 30 the account is not used at all (停止使用; devices.budget.unusable).
 
 On a risk signal the account pauses itself and a line is written to its device's log. devices
 cannot reach the CRM, so telling the account's owner (owner_user_id) is left to a processor or
@@ -52,7 +53,8 @@ def add_friend_cap(score: int, settings=None) -> int:
 
 
 def daily_caps(score: int, settings=None) -> dict[str, int]:
-    """What an account with this score may do per local day."""
+    """What an account with this score may do per local day: adds and accepts share this one cap
+    (devices.budget counts them together), listed under both names for the pages."""
     cap = add_friend_cap(score, settings)
     return {"add_friend": cap, "accept_friend": cap}
 

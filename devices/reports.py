@@ -3,6 +3,10 @@ friends' moments — and the event each report becomes for strategies (欢迎语
 
 Every write here is idempotent (upserts keyed by wxid / chatroom / moment id), because the
 gateway does it before storing the event and a phone re-sends a report until it is acknowledged.
+
+Times are when it happened on the phone (the report's `at`). Reports arrive out of order (a
+phone re-sends after a reconnect): a report about a friend or member whose present state began
+later does not change it, and the device log says it was superseded (devices/sync.py).
 """
 from __future__ import annotations
 
@@ -11,9 +15,11 @@ from typing import Optional
 
 from sqlmodel import Session, select
 
+from config.clock import as_utc
 from devices.errors import ProtocolError
-from devices.models import Friend, FriendRequest, Moment, WechatAccount
+from devices.models import FriendRequest, Moment, WechatAccount
 from devices.registry import write_log
+from devices.sync import find_friend, friend_changed_at
 from devices.sync import apply_members, sync_friends, sync_groups, upsert_friend, upsert_group
 from events.safe_json import problems
 
@@ -31,6 +37,11 @@ def _need(data: dict, *names: str) -> None:
     for name in names:
         if not data.get(name):
             raise ProtocolError("missing_field", f"上报缺少字段 data.{name}")
+
+
+def _superseded(session: Session, device_id: int, account: WechatAccount, what: str, now: datetime) -> None:
+    write_log(session, device_id, "report",
+              f"微信号 {account.wxid} 的上报「{what}」已被更晚发生的事件取代（此后已有更晚的变更），未改变记录", now)
 
 
 def record_report(session: Session, device_id: int, account: WechatAccount, kind: str, data: dict,
@@ -54,6 +65,10 @@ def record_report(session: Session, device_id: int, account: WechatAccount, kind
             FriendRequest.status == "pending")).first()
         if request is None:
             request = FriendRequest(account_id=account.id, from_wxid=_s(data["from_wxid"], 64), created_at=now)
+            friend = find_friend(session, account.id, data["from_wxid"])
+            if friend is not None and friend.deleted_at is None and as_utc(friend.added_at) >= now:
+                # Reported late: they became friends after asking, so there is nothing left to accept.
+                request.status, request.handled_at = "accepted", friend.added_at
         request.nickname = _s(data.get("nickname"), 100)
         request.greeting = _s(data.get("greeting"), 500)
         request.source = _s(data.get("source"), 32)
@@ -62,30 +77,34 @@ def record_report(session: Session, device_id: int, account: WechatAccount, kind
         return {"event": "device.friend_request", "data": {
             **base, "from_wxid": request.from_wxid, "nickname": request.nickname, "greeting": request.greeting,
             "source": request.source, "request_id": request.id}}
-    if kind == "friend_added":
+    if kind in ("friend_added", "friend_deleted"):
         _need(data, "wxid")
-        known = session.exec(select(Friend.id).where(Friend.account_id == account.id, Friend.wxid == _s(data["wxid"], 64),
-                                                     Friend.deleted_at.is_(None))).first()
-        friend = upsert_friend(session, account.id, data, now)
-        for request in session.exec(select(FriendRequest).where(
-                FriendRequest.account_id == account.id, FriendRequest.from_wxid == friend.wxid,
-                FriendRequest.status == "pending")):
-            request.status, request.handled_at = "accepted", now
-            session.add(request)
-        if known is None:  # a re-sent report must not count the friend twice
-            account.friends_count += 1
-            session.add(account)
+        friend = find_friend(session, account.id, data["wxid"])
+        alive = friend is not None and friend.deleted_at is None
+        if friend is not None and friend_changed_at(friend) > now:
+            _superseded(session, device_id, account, f"{'添加' if kind == 'friend_added' else '删除'}好友 {friend.wxid}", now)
+        elif kind == "friend_added":
+            friend = upsert_friend(session, account.id, data, now, friend)
+            for request in session.exec(select(FriendRequest).where(
+                    FriendRequest.account_id == account.id, FriendRequest.from_wxid == friend.wxid,
+                    FriendRequest.status == "pending", FriendRequest.created_at <= now)):
+                request.status, request.handled_at = "accepted", now
+                session.add(request)
+            if not alive:  # a re-sent report must not count the friend twice
+                account.friends_count += 1
+                session.add(account)
+        else:
+            friend = friend or upsert_friend(session, account.id, {"wxid": data["wxid"]}, now)
+            friend.deleted_at = now
+            session.add(friend)
+            if alive:
+                account.friends_count = max(0, account.friends_count - 1)
+                session.add(account)
+        if kind == "friend_deleted":
+            return {"event": "device.friend_deleted", "data": {
+                **base, "wxid": friend.wxid, "nickname": friend.nickname, "by_friend": bool(data.get("by_friend", True))}}
         return {"event": "device.friend_added", "data": {
             **base, "wxid": friend.wxid, "nickname": friend.nickname, "mobile": friend.mobile, "source": friend.source}}
-    if kind == "friend_deleted":
-        _need(data, "wxid")
-        friend = upsert_friend(session, account.id, {"wxid": data["wxid"]}, now)
-        friend.deleted_at = now
-        session.add(friend)
-        account.friends_count = max(0, account.friends_count - 1)
-        session.add(account)
-        return {"event": "device.friend_deleted", "data": {
-            **base, "wxid": friend.wxid, "nickname": friend.nickname, "by_friend": bool(data.get("by_friend", True))}}
     if kind == "message":
         _need(data, "from_wxid")
         room = _s(data.get("chatroom_id"), 64)
@@ -99,7 +118,10 @@ def record_report(session: Session, device_id: int, account: WechatAccount, kind
         if not members:
             raise ProtocolError("missing_field", "上报缺少字段 data.members")
         group = upsert_group(session, account.id, _s(data["chatroom_id"], 64), data.get("group_name"))
-        apply_members(session, group, members, kind == "group_member_joined", now)
+        _changed, late = apply_members(session, group, members, kind == "group_member_joined", now)
+        if late:
+            _superseded(session, device_id, account, f"群 {group.chatroom_id} 成员{'入群' if kind == 'group_member_joined' else '退群'}"
+                        f" {'、'.join(m['wxid'] for m in late)}", now)
         clean = [{"wxid": _s(m["wxid"], 64), "nickname": _s(m.get("nickname"), 100)} for m in members]
         return {"event": f"device.{kind}", "data": {
             "account_id": account.id, "chatroom_id": group.chatroom_id, "group_id": group.id, "group_name": group.name,

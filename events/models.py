@@ -95,3 +95,19 @@ class IdempotencyKey(SQLModel, table=True):
     status_code: int
     response: dict = Field(default_factory=dict, sa_type=JSONType)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class StateVersion(SQLModel, table=True):
+    """When the change that set one piece of state happened (events/ordering.py): a late event
+    whose change happened earlier is skipped instead of undoing the later one."""
+
+    __tablename__ = "state_version"
+    __table_args__ = (UniqueConstraint("kind", "object_id", "attribute", name="uq_state_version"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)  # customer_tag | customer_group | customer_assign | …
+    object_id: int
+    attribute: str = Field(default="", max_length=128)
+    occurred_at: datetime
+    event_record_id: Optional[int] = None  # the event whose change holds the state; None for an operator's
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -17,11 +17,17 @@ def create_app(settings: Optional[Settings] = None, *, runtime=None, clock=None)
     from web.device_wiring import make_runtime
     from web.extensions import init_extensions
     from web.blueprints import register_blueprints
+    from web.input_limits import init_input_limits
 
     settings = settings or load_settings()
     if runtime is None:
         runtime = make_runtime(settings, clock=clock)
     app = Flask(__name__, static_folder="static", template_folder="templates")
+    if settings.trusted_proxy_hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.config.update(
         SECRET_KEY=settings.resolved_secret_key(),
         SESSION_COOKIE_SECURE=settings.secure_cookies,
@@ -31,7 +37,7 @@ def create_app(settings: Optional[Settings] = None, *, runtime=None, clock=None)
         WTF_CSRF_TIME_LIMIT=None,
         JSON_AS_ASCII=False,
     )
-    app.json.ensure_ascii = False
+    init_input_limits(app, settings.max_json_depth)
     app.extensions["ckb"] = runtime
     if not app.testing:
         configure_logging("DEBUG" if settings.debug else "INFO")

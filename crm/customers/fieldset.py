@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from config.clock import to_local
 from crm.customers.models import Customer, CustomField
+from crm.customers.sealed_search import SealedContact
 from rules.conditions.nodes import Comparison
 
 KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
@@ -42,6 +43,7 @@ BUILTIN_FIELDS: dict[str, tuple[str, str, object]] = {
     "updated_at": ("datetime", "更新时间", Customer.updated_at),
 }
 DATE_COLUMNS = {"birthday"}
+SEALED_FIELDS = {"mobile", "email"}  # encrypted at rest: compared through blind indexes
 CUSTOM_TO_CONDITION_TYPE = {"text": "text", "number": "number", "boolean": "boolean", "date": "datetime", "enum": "text"}
 _SQL_TYPES = {"number": Float(), "boolean": Boolean(), "text": String(), "date": String(), "enum": String()}
 
@@ -106,6 +108,8 @@ def make_column_for(session: Session):
     custom = {f.key: f.type for f in custom_fields(session)}
 
     def column_for(leaf: Comparison):
+        if leaf.field in SEALED_FIELDS:
+            return SealedContact(Customer, leaf.field, BUILTIN_FIELDS[leaf.field][1])
         if leaf.field in BUILTIN_FIELDS:
             return BUILTIN_FIELDS[leaf.field][2]
         return attr_expression(leaf.field, custom.get(leaf.field, "text"))

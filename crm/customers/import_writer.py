@@ -14,6 +14,7 @@ from sqlalchemy import (Boolean, Date, Integer, String, Text, case, cast, column
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session
 
+from config.pii_column import CONTACT_FIELDS, seal, with_indexes
 from crm.customers.growth import record_growth_bulk
 from crm.customers.import_rows import RowError
 from crm.customers.models import Customer
@@ -22,9 +23,11 @@ from crm.scope import SYSTEM, Viewer, customers as customer_scope
 TMP = "tmp_customer_import"
 _COLUMNS = (("row_no", Integer), ("customer_id", Integer), ("name", String), ("mobile", String), ("email", String),
             ("wechat_id", String), ("gender", String), ("birthday", Date), ("city", String), ("source", String),
-            ("company_id", Integer), ("attrs", Text), ("missing_new", String), ("is_new", Boolean))
+            ("company_id", Integer), ("attrs", Text), ("missing_new", String), ("is_new", Boolean),
+            ("mobile_bidx", String), ("mobile_tail_bidx", String), ("email_bidx", String))
 _SQL_TYPES = {Integer: "INTEGER", String: "TEXT", Date: "DATE", Text: "TEXT", Boolean: "BOOLEAN"}
-UPDATABLE = ("name", "mobile", "email", "wechat_id", "gender", "birthday", "city", "source", "company_id")
+UPDATABLE = ("name", "mobile", "email", "wechat_id", "gender", "birthday", "city", "source", "company_id",
+             "mobile_bidx", "mobile_tail_bidx", "email_bidx")
 
 tmp = table(TMP, *(column(n, t()) for n, t in _COLUMNS))
 
@@ -33,15 +36,18 @@ def _create(session: Session, pg: bool) -> None:
     session.execute(text(f"DROP TABLE IF EXISTS {TMP}"))
     cols = ", ".join(f"{n} {_SQL_TYPES[t]}" for n, t in _COLUMNS)
     session.execute(text(f"CREATE TEMP TABLE {TMP} ({cols}){' ON COMMIT DROP' if pg else ''}"))
-    for name in ("mobile", "email", "customer_id"):
+    for name in ("mobile_bidx", "email_bidx", "customer_id"):
         session.execute(text(f"CREATE INDEX {TMP}_{name} ON {TMP} ({name})"))
 
 
 def _load(session: Session, rows: list[dict], company_ids: dict[str, int]) -> None:
     params = []
     for r in rows:
-        params.append({"row_no": r["row_no"], "customer_id": None, "name": r.get("name"), "mobile": r.get("mobile"),
-                       "email": r.get("email"), "wechat_id": r.get("wechat_id"), "gender": r.get("gender"),
+        # Contacts enter even the temporary table sealed, with their blind indexes beside them.
+        contacts = with_indexes({"mobile": r.get("mobile"), "email": r.get("email")}, CONTACT_FIELDS)
+        contacts.update(mobile=seal(r.get("mobile")), email=seal(r.get("email")))
+        params.append({"row_no": r["row_no"], "customer_id": None, "name": r.get("name"), **contacts,
+                       "wechat_id": r.get("wechat_id"), "gender": r.get("gender"),
                        "birthday": r.get("birthday"), "city": r.get("city"), "source": r.get("source"),
                        "company_id": company_ids.get(r.get("company") or ""),
                        "attrs": json.dumps(r["attrs"], ensure_ascii=False) if r.get("attrs") else None,
@@ -51,7 +57,7 @@ def _load(session: Session, rows: list[dict], company_ids: dict[str, int]) -> No
 
 
 def _match(session: Session) -> None:
-    for key in ("mobile", "email"):
+    for key in ("mobile_bidx", "email_bidx"):
         found = select(Customer.id).where(getattr(Customer, key) == tmp.c[key]).limit(1).scalar_subquery()
         session.execute(update(tmp).values(customer_id=found)
                         .where(tmp.c.customer_id.is_(None), tmp.c[key].is_not(None)))
@@ -72,12 +78,12 @@ def _conflicts(session: Session, viewer: Viewer) -> list[RowError]:
             session, select(tmp.c.row_no).where(tmp.c.customer_id.is_not(None), ~tmp.c.customer_id.in_(visible)),
             "手机号", lambda r: "手机号或邮箱已属于另一位客户（不在你的可见范围内），未导入")
         errors += _reject(
-            session, select(tmp.c.row_no).join(Customer, Customer.email == tmp.c.email)
+            session, select(tmp.c.row_no).join(Customer, Customer.email_bidx == tmp.c.email_bidx)
             .where(tmp.c.customer_id.is_not(None), Customer.id != tmp.c.customer_id, ~Customer.id.in_(visible)),
             "邮箱", lambda r: "邮箱已被另一位客户使用（不在你的可见范围内）")
     errors += _reject(
         session,
-        select(tmp.c.row_no, Customer.id, Customer.name).join(Customer, Customer.email == tmp.c.email)
+        select(tmp.c.row_no, Customer.id, Customer.name).join(Customer, Customer.email_bidx == tmp.c.email_bidx)
         .where(tmp.c.customer_id.is_not(None), Customer.id != tmp.c.customer_id),
         "邮箱", lambda r: f"邮箱已被另一个客户「{r[2] or '未命名'}」（编号 {r[1]}）使用")
     first = select(tmp.c.customer_id, func.min(tmp.c.row_no).label("first")).where(
@@ -115,11 +121,12 @@ def _insert_new(session: Session, now: datetime, pg: bool) -> None:
         func.coalesce(tmp.c.name, ""), tmp.c.mobile, tmp.c.email, tmp.c.wechat_id, func.coalesce(tmp.c.gender, ""),
         tmp.c.birthday, func.coalesce(tmp.c.city, ""), func.coalesce(tmp.c.source, ""), tmp.c.company_id,
         literal("active"), literal(0), literal(0), attrs, literal(now, c.created_at.type),
-        literal(now, c.updated_at.type),
+        literal(now, c.updated_at.type), tmp.c.mobile_bidx, tmp.c.mobile_tail_bidx, tmp.c.email_bidx,
     ).where(tmp.c.is_new.is_(True)).order_by(tmp.c.row_no)
     session.execute(insert(Customer.__table__).from_select(
         ["name", "mobile", "email", "wechat_id", "gender", "birthday", "city", "source", "company_id", "status",
-         "tag_score", "follow_count", "attrs", "created_at", "updated_at"], source))
+         "tag_score", "follow_count", "attrs", "created_at", "updated_at", "mobile_bidx", "mobile_tail_bidx",
+         "email_bidx"], source))
     _match(session)  # the new rows now find the customers just inserted
 
 

@@ -14,6 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from config.clock import utcnow
 from config.db_types import JSONType
+from config.pii_column import CONTACT_FIELDS, SealedText, keep_blind_indexes
 
 CUSTOM_FIELD_TYPES = ("text", "number", "boolean", "date", "enum")
 CUSTOMER_STATUSES = ("active", "recycled")  # recycled = 回收站
@@ -26,7 +27,7 @@ class Company(SQLModel, table=True):
     name: str = Field(max_length=200, unique=True, index=True)
     industry: str = Field(default="", max_length=100)
     address: str = Field(default="", max_length=300)
-    phone: str = Field(default="", max_length=32)
+    phone: str = Field(default="", sa_type=SealedText)
     remark: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -40,8 +41,12 @@ class Customer(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(default="", max_length=100, index=True)
-    mobile: Optional[str] = Field(default=None, max_length=32, index=True)
-    email: Optional[str] = Field(default=None, max_length=320, index=True)
+    # Sealed at rest (config.pii_column); lookups, dedup and filters use the blind indexes.
+    mobile: Optional[str] = Field(default=None, sa_type=SealedText)
+    email: Optional[str] = Field(default=None, sa_type=SealedText)
+    mobile_bidx: Optional[str] = Field(default=None, max_length=32, index=True)
+    mobile_tail_bidx: Optional[str] = Field(default=None, max_length=32, index=True)
+    email_bidx: Optional[str] = Field(default=None, max_length=32, index=True)
     wechat_id: Optional[str] = Field(default=None, max_length=64, index=True)
     gender: str = Field(default="", max_length=8)  # 男 | 女 | ""
     birthday: Optional[date] = None
@@ -58,6 +63,9 @@ class Customer(SQLModel, table=True):
     attrs: dict = Field(default_factory=dict, sa_type=JSONType)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+keep_blind_indexes(Customer, CONTACT_FIELDS)
 
 
 class CustomField(SQLModel, table=True):

@@ -13,6 +13,7 @@ from typing import Optional
 from sqlmodel import Session, select
 
 from config.clock import utcnow
+from config.pii_column import blind_index
 from crm.customers import attrs as attr_values
 from crm.customers.fields import enum_items_by_field, list_fields
 from crm.customers.growth import record_growth
@@ -39,7 +40,7 @@ def find_duplicate(session: Session, mobile: Optional[str], email: Optional[str]
     for field, value in (("mobile", mobile), ("email", email)):
         if not value:
             continue
-        query = select(Customer).where(getattr(Customer, field) == value)
+        query = select(Customer).where(getattr(Customer, f"{field}_bidx") == blind_index(field, value))
         if exclude_id is not None:
             query = query.where(Customer.id != exclude_id)
         found = session.exec(query.limit(1)).first()

@@ -18,6 +18,10 @@ from crm.customers.models import Customer
 from crm.errors import CrmError, NotFound
 from crm.groups.journal import write_logs
 from crm.groups.models import CustomerGroup, GroupLink, GroupMember
+from events import ordering
+
+# events.ordering kinds, per (customer, group id): membership, and who the customer is assigned to.
+GROUP_VERSION, OWNER_VERSION = "customer_group", "customer_owner"
 
 BATCH = 5000
 CustomerIds = Union[Iterable[int], Select]
@@ -60,12 +64,21 @@ def member_role(session: Session, group_id: int, user_id: Optional[int]) -> Opti
     return member.role if member else None
 
 
+def stamp_links(session: Session, kind: str, link_filter, now: datetime) -> None:
+    """Remembers when the matching links' membership (GROUP_VERSION) or assignment (OWNER_VERSION)
+    changed, so an event that happened earlier and arrives late does not undo the change."""
+    ordering.stamp_select(session, kind, select(GroupLink.customer_id, GroupLink.group_id).where(link_filter), now)
+
+
 def release_links(session: Session, link_filter, *, now: datetime, operator_id: Optional[int],
                   rule_name: str = "", reason: str = "", delete_links: bool) -> int:
     """Releases the links matching `link_filter`: a 分配日志 "delete" row for each assigned one,
     then either clears the assignment (back to the group pool) or deletes the link (and logs a
     分组日志 "delete"). Returns how many assignments were released."""
     assigned = and_(link_filter, GroupLink.assignee_id.isnot(None))
+    stamp_links(session, OWNER_VERSION, assigned, now)
+    if delete_links:
+        stamp_links(session, GROUP_VERSION, link_filter, now)
     released = write_logs(
         session, select(GroupLink.customer_id, GroupLink.group_id, GroupLink.assignee_id, literal(None))
         .where(assigned), kind="allocation", action="delete", now=now, operator_id=operator_id,

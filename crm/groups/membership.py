@@ -20,11 +20,13 @@ from config.clock import utcnow
 from crm.customers.models import Customer
 from crm.errors import CrmError
 from crm.groups.journal import ASSIGNED_EVENT, RECYCLED_EVENT, emit_events, write_growth, write_logs
-from crm.groups.links import CustomerIds, active, batches, get_group, member_role, release_links, resync_owner
+from crm.groups.links import (GROUP_VERSION, OWNER_VERSION, CustomerIds, active, batches, get_group, member_role,
+                              release_links, resync_owner)
 from crm.groups.models import GroupLink
 from crm.groups.recycle_bin import move_to_recycle_bin, restore_from_recycle_bin
 from crm.groups.transfer import transfer
 from crm.people.models import User
+from events import ordering
 
 __all__ = ["add_to_group", "assign", "release_to_group_pool", "release_to_company_pool", "move_to_recycle_bin",
            "restore_from_recycle_bin", "transfer"]
@@ -53,6 +55,7 @@ def add_to_group(session: Session, customer_ids: CustomerIds, group_id: int, ope
                            reason=reason)
         if not count:
             continue
+        ordering.stamp_select(session, GROUP_VERSION, new, now, attribute=group.id)
         write_growth(session, new, kind="group", summary=f"加入分组「{group.name}」" + (f"（{rule_name}）" if rule_name else ""),
                      now=now, operator_id=operator_id)
         link = GroupLink.__table__.c
@@ -84,6 +87,8 @@ def assign(session: Session, customer_ids: CustomerIds, group_id: int, user_id: 
                            reason=reason)
         if not count:
             continue
+        ordering.stamp_select(session, OWNER_VERSION, select(GroupLink.customer_id).where(changing), now,
+                              attribute=group.id)
         write_growth(session, select(GroupLink.customer_id).where(changing), kind="assign",
                      summary=f"分配给 {user.display_name or user.username}（{group.name}）", now=now,
                      operator_id=operator_id)

@@ -15,7 +15,7 @@ from config.clock import utcnow
 from crm.customers.models import Customer
 from crm.errors import CrmError
 from crm.groups.journal import ASSIGNED_EVENT, emit_events, write_growth, write_logs
-from crm.groups.links import batches
+from crm.groups.links import OWNER_VERSION, batches, stamp_links
 from crm.groups.models import CustomerGroup, GroupLink, GroupMember
 from crm.people.models import User
 from crm.sales.models import Task
@@ -108,6 +108,7 @@ def transfer(session: Session, from_user_id: int, to_user_id: int, customer_ids:
                         .values(owner_id=target.id).execution_options(synchronize_session=False))
         session.execute(update(Customer).where(Customer.id.in_(scope))
                         .values(owner_id=target.id, updated_at=now).execution_options(synchronize_session=False))
+        stamp_links(session, OWNER_VERSION, moving_links, now)
         session.execute(update(GroupLink).where(moving_links)
                         .values(assignee_id=target.id, assigned_at=now, last_followed_at=None, progress="")
                         .execution_options(synchronize_session=False))

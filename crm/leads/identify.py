@@ -14,6 +14,7 @@ from typing import Optional
 from sqlalchemy import bindparam, or_
 from sqlmodel import Session, select
 
+from config.pii_column import blind_index
 from crm.customers.growth import record_growth
 from crm.customers.models import Customer
 from crm.customers.service import create_customer
@@ -46,13 +47,13 @@ def _lookup_query(present: tuple[str, ...]):
     one per contact); rebuilding five subqueries per lead cost more than running them."""
     lead_id = bindparam("lead_id")
     columns = [select(Lead.id).where(Lead.scene_id == bindparam("scene_id"), Lead.id < lead_id,
-                                     or_(*[getattr(Lead, k) == bindparam(k) for k in present]))
+                                     or_(*[getattr(Lead, f"{k}_bidx") == bindparam(k) for k in present]))
                .order_by(Lead.id).limit(1).scalar_subquery().label("earlier")]
     for key in present:
-        columns.append(select(Customer.id).where(getattr(Customer, key) == bindparam(key)).limit(1)
+        columns.append(select(Customer.id).where(getattr(Customer, f"{key}_bidx") == bindparam(key)).limit(1)
                        .scalar_subquery().label(f"customer_{key}"))
     for key in present:
-        columns.append(select(Lead.customer_id).where(getattr(Lead, key) == bindparam(key), Lead.id != lead_id,
+        columns.append(select(Lead.customer_id).where(getattr(Lead, f"{key}_bidx") == bindparam(key), Lead.id != lead_id,
                                                       Lead.customer_id.is_not(None)).limit(1)
                        .scalar_subquery().label(f"linked_{key}"))
     return select(*columns)
@@ -67,7 +68,7 @@ def _lookups(session: Session, lead: Lead, keys: tuple[str, ...]) -> tuple[Optio
     without this, a repeat by e-mail and a repeat by phone of one person made two customers.
     Every lookup is a scalar subquery of one SELECT: one round trip instead of five."""
     present = tuple(k for k in keys if getattr(lead, k))
-    params = {"scene_id": lead.scene_id, "lead_id": lead.id, **{k: getattr(lead, k) for k in present}}
+    params = {"scene_id": lead.scene_id, "lead_id": lead.id, **{k: blind_index(k, getattr(lead, k)) for k in present}}
     row = session.execute(_lookup_query(present), params).mappings().one()
     for prefix in ("customer", "linked"):
         for key in present:
@@ -95,8 +96,9 @@ def _fill_empty(session: Session, customer: Customer, data: dict) -> list[str]:
         current = getattr(customer, column)
         if not value or (current and not (column == "name" and _is_placeholder(current))):
             continue
-        if column in ("mobile", "email", "wechat_id") and session.exec(
-                select(Customer.id).where(getattr(Customer, column) == value).limit(1)).first() is not None:
+        held = (getattr(Customer, f"{column}_bidx") == blind_index(column, str(value)) if column in ("mobile", "email")
+                else Customer.wechat_id == value if column == "wechat_id" else None)
+        if held is not None and session.exec(select(Customer.id).where(held).limit(1)).first() is not None:
             continue  # another customer holds it; identifying the person is the operator's call
         setattr(customer, column, str(value)[:100])
         filled.append(column)

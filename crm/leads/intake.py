@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from config.clock import to_local, utcnow
 from config.db import Database
+from config.pii_column import CONTACT_FIELDS, with_indexes
 from crm.events_out import emit
 from crm.leads.errors import LeadsError, SubmissionRefused
 from crm.leads.logs import write_log
@@ -159,7 +160,7 @@ class _Intake:
                   "email": lead_data.get("email"), "region": str(lead_data.get("region") or "")[:64],
                   "value": float(lead_data.get("value") or 0), "tag_ids": [], "customer_is_new": False,
                   "notes": "", "error": "", "created_at": now, "updated_at": now}
-        lead_id = _insert_lead(self.conn, values)
+        lead_id = _insert_lead(self.conn, with_indexes(values, CONTACT_FIELDS))
         if lead_id is None:  # a concurrent delivery of the same id won the race
             lead_id = self.conn.execute(select(LEADS.c.id).where(LEADS.c.scene_id == self.scene.id,
                                                                  LEADS.c.external_id == external_id)).scalar()
@@ -176,7 +177,7 @@ class _Intake:
                    "region": str(merged.get("region") or "")[:64], "value": float(merged.get("value") or 0)}
         if isinstance(sub.raw, dict) and sub.raw.get("call_status"):
             changes["substatus"] = str(sub.raw["call_status"])[:32]
-        self.conn.execute(update(LEADS).where(LEADS.c.id == existing.id).values(**changes))
+        self.conn.execute(update(LEADS).where(LEADS.c.id == existing.id).values(**with_indexes(changes, CONTACT_FIELDS)))
         updated = sorted(k for k, v in lead_data.items() if (existing.lead_data or {}).get(k) != v)
         self._log(existing.id, "updated", "线索信息更新：" + ("、".join(updated) if updated else "无变化"), now,
                   {"source": sub.source, "fields": updated})

@@ -14,6 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from config.clock import utcnow
 from config.db_types import JSONType
+from config.pii_column import CONTACT_FIELDS, SealedJSON, SealedText, keep_blind_indexes
 
 SCENE_TYPES = {
     "PHONE_CALL": "电话获客",
@@ -155,12 +156,17 @@ class Lead(SQLModel, table=True):
     substatus: str = Field(default="", max_length=32)  # e.g. 通话中 / 通话结束
     # The standard fields (name, mobile, email, company, message, region, product, intent, value …)
     # plus the scene's own mapped fields; name/mobile/email are copied to columns for dedup and lists.
-    lead_data: dict = Field(default_factory=dict, sa_type=JSONType)
-    raw_data: dict = Field(default_factory=dict, sa_type=JSONType)
+    # Strings holding a phone or an e-mail are sealed inside these two (config.pii_column.SealedJSON).
+    lead_data: dict = Field(default_factory=dict, sa_type=SealedJSON)
+    raw_data: dict = Field(default_factory=dict, sa_type=SealedJSON)
     meta: dict = Field(default_factory=dict, sa_type=JSONType)  # ip, user agent, submission url
     name: str = Field(default="", max_length=100)
-    mobile: Optional[str] = Field(default=None, max_length=32, index=True)
-    email: Optional[str] = Field(default=None, max_length=320, index=True)
+    # Sealed at rest (config.pii_column); dedup and search use the blind indexes.
+    mobile: Optional[str] = Field(default=None, sa_type=SealedText)
+    email: Optional[str] = Field(default=None, sa_type=SealedText)
+    mobile_bidx: Optional[str] = Field(default=None, max_length=32, index=True)
+    mobile_tail_bidx: Optional[str] = Field(default=None, max_length=32, index=True)
+    email_bidx: Optional[str] = Field(default=None, max_length=32, index=True)
     region: str = Field(default="", max_length=64)
     value: float = 0
     tag_ids: list = Field(default_factory=list, sa_type=JSONType)
@@ -176,6 +182,9 @@ class Lead(SQLModel, table=True):
     error: str = Field(default="", max_length=1000)  # the last processing failure, for dead letters
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+keep_blind_indexes(Lead, CONTACT_FIELDS)
 
 
 class LeadTag(SQLModel, table=True):
@@ -342,11 +351,11 @@ class PaymentRecord(SQLModel, table=True):
     trade_no: str = Field(max_length=64, unique=True)
     amount: float = 0
     payer: str = Field(default="", max_length=128)
-    mobile: Optional[str] = Field(default=None, max_length=32)
+    mobile: Optional[str] = Field(default=None, sa_type=SealedText)
     paid_at: datetime = Field(default_factory=utcnow)
     lead_id: Optional[int] = Field(default=None, index=True)
     customer_id: Optional[int] = Field(default=None, index=True)
-    raw: dict = Field(default_factory=dict, sa_type=JSONType)
+    raw: dict = Field(default_factory=dict, sa_type=SealedJSON)
 
 
 class QrCode(SQLModel, table=True):

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from config.clock import format_local, utcnow
 from config.pii import mask_email, mask_mobile, mask_value
 from crm.customers.models import Customer
+from crm.customers.sealed_search import contact_conditions
 from crm.errors import NotFound
 from crm.leads.errors import LeadsError
 from crm.leads.logs import write_log
@@ -83,8 +84,7 @@ def list_leads(session: Session, *, status=None, channel_id=None, scene_id=None,
     q = (q or "").strip()
     if q:
         like = f"%{q}%"
-        conditions.append(or_(Lead.name.like(like), Lead.mobile.like(like), Lead.email.like(like),
-                              Lead.external_id == q))
+        conditions.append(or_(Lead.name.like(like), *contact_conditions(Lead, q), Lead.external_id == q))
     total = session.exec(select(func.count()).select_from(Lead).where(*conditions)).one()
     column = SORTABLE[sort_by]
     order = column.asc() if sort_order == "asc" else column.desc()

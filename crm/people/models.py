@@ -8,6 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from config.clock import utcnow
 from config.db_types import JSONType
+from config.pii_column import SealedText
 
 
 class Role(SQLModel, table=True):
@@ -27,8 +28,8 @@ class User(SQLModel, table=True):
     username: str = Field(max_length=64, unique=True, index=True)
     display_name: str = Field(default="", max_length=100)
     password_hash: str
-    email: str = Field(default="", max_length=320)
-    mobile: str = Field(default="", max_length=32)
+    email: str = Field(default="", sa_type=SealedText)  # sealed at rest (config.pii_column)
+    mobile: str = Field(default="", sa_type=SealedText)
     enabled: bool = True
     is_admin: bool = False
     must_change_password: bool = False
@@ -60,6 +61,35 @@ class ApiToken(SQLModel, table=True):
     revoked: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: Optional[datetime] = None
+
+
+class AuthSession(SQLModel, table=True):
+    """A console sign-in: the cookie holds a random id, this row (found by its SHA-256) says
+    whether it is still live. Logout, a password change and disabling the user set revoked_at,
+    so a copied cookie stops working server-side, not only in the browser that logged out."""
+
+    __tablename__ = "auth_session"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=200)
+    revoked_at: Optional[datetime] = None
+
+
+class StashedFlash(SQLModel, table=True):
+    """Flash messages waiting for the next page: kept here, not in the (signed, readable) session
+    cookie, because they may name customers or staff; the cookie holds only a random reference."""
+
+    __tablename__ = "stashed_flash"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ref_hash: str = Field(max_length=64, unique=True, index=True)
+    messages: list = Field(default_factory=list, sa_type=JSONType)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class Notification(SQLModel, table=True):

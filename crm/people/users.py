@@ -1,11 +1,9 @@
-"""Console staff accounts: create, edit, enable/disable, passwords, and the login check with
-throttling (too many failures lock the account for a while)."""
+"""Console staff accounts: create, edit, enable/disable, passwords, and the login check
+(throttling of repeated failures lives in login_throttle)."""
 from __future__ import annotations
 
-import hashlib
-import math
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Iterable, Optional
 
 from sqlmodel import Session, col, func, select
@@ -17,6 +15,7 @@ from crm.people import passwords
 from crm.people.errors import PeopleError
 from crm.people.models import Role, User, UserRole
 from crm.people.permissions import user_permissions
+from crm.people.sessions import revoke_user_sessions
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,32}$")
 MOBILE_RE = re.compile(r"^1[0-9]{10}$")
@@ -136,14 +135,14 @@ def load_identity(db: Database, user_id: int) -> tuple[Optional[User], set[str]]
 
 
 def list_users(db: Database, search: str = "") -> list[tuple[User, list[Role]]]:
-    """Every user with their roles, newest last; `search` matches username, name or mobile."""
+    """Every user with their roles, newest last; `search` matches username, name or mobile.
+    Mobiles are sealed at rest, so the (short) staff list is searched after decryption."""
     with db.read() as session:
-        stmt = select(User).order_by(User.id)
-        if search:
-            like = f"%{search.strip()}%"
-            stmt = stmt.where(col(User.username).ilike(like) | col(User.display_name).ilike(like)
-                              | col(User.mobile).ilike(like))
-        users = list(session.exec(stmt).all())
+        users = list(session.exec(select(User).order_by(User.id)).all())
+        needle = search.strip().lower()
+        if needle:
+            users = [u for u in users
+                     if any(needle in (v or "").lower() for v in (u.username, u.display_name, u.mobile))]
         links = session.exec(select(UserRole, Role).join(Role, Role.id == UserRole.role_id)).all()
     by_user: dict[int, list[Role]] = {}
     for link, role in links:
@@ -151,19 +150,13 @@ def list_users(db: Database, search: str = "") -> list[tuple[User, list[Role]]]:
     return [(u, by_user.get(u.id, [])) for u in users]
 
 
-def session_fingerprint(user: User) -> str:
-    """Changes whenever the password changes or the account is disabled, which ends every other
-    session without a column of its own (the session cookie stores it next to the user id)."""
-    raw = f"{user.id}:{user.password_hash}:{int(user.enabled)}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:16]
-
-
-def authenticate(db: Database, username: str, password: str, now: Optional[datetime] = None,
-                 *, max_failures: int = 5, lockout_seconds: int = 300) -> User:
+def authenticate(db: Database, username: str, password: str, now: Optional[datetime] = None) -> User:
     """The user behind a correct username and password, or PeopleError with the message to show.
 
-    `max_failures` wrong passwords in a row lock the account for `lockout_seconds`; while locked
-    even the right password is refused, so guessing gains nothing.
+    Unknown usernames and wrong passwords get the same message (and the same time, through a
+    dummy verification), so the form does not reveal who exists. Repeated failures are slowed by
+    login_throttle, per address and per account from that address: a stranger's guesses must not
+    lock the real user out, so the account itself is never locked here.
     """
     now = as_utc(now or utcnow())
     with db.write() as session:
@@ -171,30 +164,15 @@ def authenticate(db: Database, username: str, password: str, now: Optional[datet
         if user is None:
             passwords.burn_verify(password or "")
             raise PeopleError(BAD_LOGIN)
-        if user.locked_until and as_utc(user.locked_until) > now:
-            raise PeopleError(_lockout_message(as_utc(user.locked_until) - now))
         if not passwords.verify_password(user.password_hash, password or ""):
-            user.failed_logins += 1
-            message = BAD_LOGIN
-            if user.failed_logins >= max_failures:
-                user.failed_logins = 0
-                user.locked_until = now + timedelta(seconds=lockout_seconds)
-                message = _lockout_message(timedelta(seconds=lockout_seconds))
-            session.add(user)
-            session.commit()
-            raise PeopleError(message)
+            raise PeopleError(BAD_LOGIN)
         if not user.enabled:
             raise PeopleError("该账号已被停用，请联系管理员")
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(password)
-        user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+        user.last_login_at = now
         session.add(user)
         return user
-
-
-def _lockout_message(remaining: timedelta) -> str:
-    minutes = max(1, math.ceil(remaining.total_seconds() / 60))
-    return f"登录失败次数过多，请 {minutes} 分钟后再试"
 
 
 def change_password(db: Database, user_id: int, old_password: str, new_password: str,
@@ -211,6 +189,8 @@ def change_password(db: Database, user_id: int, old_password: str, new_password:
         user.password_hash = passwords.hash_password(new_password)
         user.must_change_password = False
         session.add(user)
+        # Every sign-in ends, including one a thief holds; the view signs this browser in again.
+        revoke_user_sessions(session, user.id)
         return user
 
 
@@ -221,8 +201,8 @@ def reset_password(db: Database, user_id: int, new_password: str) -> User:
         user = _get(session, user_id)
         user.password_hash = passwords.hash_password(new_password)
         user.must_change_password = True
-        user.failed_logins, user.locked_until = 0, None
         session.add(user)
+        revoke_user_sessions(session, user.id)
         return user
 
 
@@ -234,7 +214,7 @@ def set_enabled(db: Database, user_id: int, enabled: bool, actor_id: Optional[in
                 raise PeopleError("不能停用自己的账号")
             _refuse_last_admin(session, user)
         user.enabled = enabled
-        if enabled:
-            user.failed_logins, user.locked_until = 0, None
+        if not enabled:
+            revoke_user_sessions(session, user.id)
         session.add(user)
         return user

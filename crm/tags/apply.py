@@ -31,6 +31,7 @@ from crm.errors import CrmError, NotFound
 from crm.tags import scores
 from crm.tags.models import CustomerTag, Tag, TagHistory
 from crm.tags.scratch import clear, count, fill_ids, fill_select, scratch
+from events import ordering
 
 log = logging.getLogger("ckb.tags")
 
@@ -38,6 +39,7 @@ EVENT_LIMIT = 1000
 DEFAULT_TZ: str | None = None  # the configured zone (config.clock.zone)
 SOURCES = ("manual", "auto", "strategy", "import", "expiry")
 HISTORY_COLUMNS = ["customer_id", "tag_id", "tag_name", "action", "source", "operator_id", "created_at"]
+VERSION_KIND = "customer_tag"  # events.ordering: (customer, tag) → when its add/remove happened
 
 
 def expiry_for(now: datetime, validity_days: int | None, tz: str = DEFAULT_TZ) -> datetime | None:
@@ -101,18 +103,42 @@ def collect_changes(session: Session, tbl, tag: Tag, changes: dict[int, list[Tag
             changes.setdefault(customer_id, []).append(tag)
 
 
+def claim_tags(session: Session, customer_id: int, tags: list[Tag], occurred_at: datetime,
+               record_id: int | None = None) -> tuple[list[Tag], dict[int, datetime]]:
+    """For a change an event made at `occurred_at`: the tags it may still set, and {tag id: time
+    of the later change} for those a later add/remove already decided (skip those)."""
+    fresh, later = [], {}
+    for tag in tags:
+        held = ordering.claim(session, VERSION_KIND, customer_id, tag.id, occurred_at, record_id=record_id)
+        if held is None:
+            fresh.append(tag)
+        else:
+            later[tag.id] = held
+    return fresh, later
+
+
+def _stamp(session: Session, ids_select, tag: Tag, source: str, when: datetime) -> None:
+    """Marks the (customer, tag) pairs as changed at `when`, so an event that happened earlier and
+    arrives late cannot undo this change. Auto tags only change by their rule, never by events."""
+    if source != "auto":
+        ordering.stamp_select(session, VERSION_KIND, ids_select, when, attribute=tag.id)
+
+
 _ONE_CUSTOMER = select(Customer.id).where(Customer.id == bindparam("customer_id"))
 _HELD = select(CustomerTag.tag_id).where(CustomerTag.customer_id == bindparam("customer_id"),
                                          CustomerTag.tag_id.in_(bindparam("tag_ids", expanding=True)))
 
 
 def _apply_one(session: Session, customer_id: int, tags: list[Tag], operator_id: int | None, source: str,
-               now: datetime, tz: str) -> int:
+               now: datetime, tz: str, occurred_at: datetime) -> int:
     """`apply_tags` for one customer (a lead, a strategy step, one detail page): the same rows,
     scores and events, without the scratch tables (creating three temp tables costs more than
     the work for one customer)."""
     if session.scalar(_ONE_CUSTOMER, {"customer_id": customer_id}) is None:
         return 0
+    if source != "auto":
+        for tag in tags:
+            ordering.claim(session, VERSION_KIND, customer_id, tag.id, occurred_at)
     held = set(session.scalars(_HELD, {"customer_id": customer_id, "tag_ids": [t.id for t in tags]}))
     new = [t for t in tags if t.id not in held]
     expires = {t.id: expiry_for(now, t.validity_days, tz) for t in tags}
@@ -137,15 +163,16 @@ def _apply_one(session: Session, customer_id: int, tags: list[Tag], operator_id:
 
 
 def apply_tags(session: Session, customer_ids, tag_ids, operator_id: int | None = None, source: str = "manual",
-               *, now: datetime | None = None, tz: str = DEFAULT_TZ) -> int:
+               *, now: datetime | None = None, tz: str = DEFAULT_TZ, occurred_at: datetime | None = None) -> int:
     """Adds the tags to the customers that do not have them yet; returns how many links were
-    added. Re-applying a tag with a validity restarts its validity from today."""
+    added. Re-applying a tag with a validity restarts its validity from today. `occurred_at` is
+    when the change happened (an event's time; default now): see `claim_tags`."""
     tags, ids = _tags(session, tag_ids, operator_id, source, removing=False), _ids(customer_ids)
     if not tags or not ids:
         return 0
     now = now or utcnow()
     if len(ids) == 1:
-        return _apply_one(session, ids[0], tags, operator_id, source, now, tz)
+        return _apply_one(session, ids[0], tags, operator_id, source, now, tz, occurred_at or now)
     small, changes, added = len(ids) <= EVENT_LIMIT, {}, 0
     with scratch(session, "tmp_tags_given") as given, scratch(session, "tmp_tags_new") as new, \
             scratch(session, "tmp_tags_touched") as touched:
@@ -156,6 +183,7 @@ def apply_tags(session: Session, customer_ids, tag_ids, operator_id: int | None 
                         .where(given.c.customer_id.in_(select(Customer.id)),
                                ~_link_exists(given.c.customer_id, tag.id)))
             expires = expiry_for(now, tag.validity_days, tz)
+            _stamp(session, select(given.c.customer_id), tag, source, occurred_at or now)
             history_rows(session, new, tag, "add", source, operator_id, now)
             session.execute(insert(CustomerTag).from_select(
                 ["customer_id", "tag_id", "source", "added_by", "added_at", "expires_at"],
@@ -178,8 +206,9 @@ def apply_tags(session: Session, customer_ids, tag_ids, operator_id: int | None 
 
 
 def remove_tags(session: Session, customer_ids, tag_ids, operator_id: int | None = None, source: str = "manual",
-                *, now: datetime | None = None, tz: str = DEFAULT_TZ) -> int:
-    """Removes the tags from the customers that have them; returns how many links were removed."""
+                *, now: datetime | None = None, tz: str = DEFAULT_TZ, occurred_at: datetime | None = None) -> int:
+    """Removes the tags from the customers that have them; returns how many links were removed.
+    `occurred_at` is when the change happened (default now), as for `apply_tags`."""
     tags, ids = _tags(session, tag_ids, operator_id, source, removing=True), _ids(customer_ids)
     if not tags or not ids:
         return 0
@@ -191,6 +220,7 @@ def remove_tags(session: Session, customer_ids, tag_ids, operator_id: int | None
             clear(session, gone)
             fill_select(session, gone, select(CustomerTag.customer_id).where(
                 CustomerTag.tag_id == tag.id, CustomerTag.customer_id.in_(select(given.c.customer_id))))
+            _stamp(session, select(given.c.customer_id), tag, source, occurred_at or now)
             history_rows(session, gone, tag, "remove", source, operator_id, now)
             session.execute(delete(CustomerTag).where(
                 and_(CustomerTag.tag_id == tag.id, CustomerTag.customer_id.in_(select(gone.c.customer_id))))

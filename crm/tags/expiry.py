@@ -12,9 +12,10 @@ from sqlalchemy import delete, func, insert, literal, select
 from config.clock import utcnow
 from config.db import Database
 from crm.tags import scores
-from crm.tags.apply import DEFAULT_TZ, EVENT_LIMIT, HISTORY_COLUMNS, emit_changes
+from crm.tags.apply import DEFAULT_TZ, EVENT_LIMIT, HISTORY_COLUMNS, VERSION_KIND, emit_changes
 from crm.tags.models import CustomerTag, Tag, TagHistory
 from crm.tags.scratch import count, fill_select, scratch
+from events import ordering
 
 log = logging.getLogger("ckb.tags")
 
@@ -32,6 +33,8 @@ def expire_tags(db: Database, now: datetime | None = None, tz: str = DEFAULT_TZ)
             removed = int(session.execute(select(func.count()).select_from(gone)).scalar() or 0)
             if not removed:
                 return 0
+            # An add that happened before midnight and arrives late must not bring the tag back.
+            ordering.stamp_select(session, VERSION_KIND, select(gone.c.customer_id, gone.c.tag_id), now)
             session.execute(insert(TagHistory).from_select(HISTORY_COLUMNS, select(
                 gone.c.customer_id, gone.c.tag_id, Tag.name, literal("remove"), literal("expiry"), literal(None),
                 literal(now)).select_from(gone.join(Tag, Tag.id == gone.c.tag_id))))

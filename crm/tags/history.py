@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
+from config.pii_column import blind_index
 from crm.customers.models import Customer
 from crm.people.models import User
 from crm.tags.models import Tag, TagHistory
@@ -40,7 +41,7 @@ def list_history(session: Session, viewer_id: int | None, *, start: datetime | N
     if customer.strip():
         needle = customer.strip()
         stmt = stmt.where(TagHistory.customer_id.in_(select(Customer.id).where(or_(
-            Customer.name.contains(needle, autoescape=True), Customer.mobile == needle))))
+            Customer.name.contains(needle, autoescape=True), Customer.mobile_bidx == blind_index("mobile", needle)))))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = list(session.scalars(stmt.order_by(TagHistory.created_at.desc(), TagHistory.id.desc())
                                 .offset((page - 1) * per_page).limit(per_page)))

@@ -14,7 +14,8 @@ import json
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Optional
+from datetime import datetime, timezone
+from typing import Callable, Optional
 
 from devices.simulator.world import SimAccount, SimGroup, build_accounts, person
 
@@ -37,6 +38,7 @@ class PhoneConfig:
     min_send_gap: float = 3.0  # faster than this per account → 操作过于频繁
     resend_after: float = 10.0  # re-send an unacknowledged report after this many seconds
     seed: int = 1
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)  # the phone's own clock, stamped as `at`
 
 
 @dataclass
@@ -91,8 +93,9 @@ class SimulatedPhone:
 
     async def report(self, kind: str, account: SimAccount, data: dict, report_id: Optional[str] = None) -> dict:
         self.stats.reports_sent += 1
+        # `at` is when it happened here, by the phone's clock; a re-sent report keeps it.
         return await self.request({"type": "report", "id": report_id or self._next_id("r"), "kind": kind,
-                                   "account": account.wxid, "data": data})
+                                   "account": account.wxid, "at": self.config.clock().isoformat(), "data": data})
 
     # -- life -------------------------------------------------------------------------------
     async def run(self) -> None:

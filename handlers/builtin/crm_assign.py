@@ -5,6 +5,8 @@ owner gets a 跟进任务 (a named salesperson: when 创建跟进任务 is ticke
 
 A customer already assigned to that salesperson — or, by rules, to anyone in the group — is
 left alone. When no rule matches, the customer waits in the group pool and the step says so.
+A late event whose assignment happened before a later change of who holds the customer in that
+group (another event's, an operator's, a transfer) is skipped, and says so.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from crm.customers.models import Customer
 from crm.groups.allocation import allocate_with_rule, list_rules
 from crm.groups.audiences import resolve
 from crm.groups.handover import hand_over
+from crm.groups.links import OWNER_VERSION
 from crm.groups.membership import add_to_group
 from crm.groups.models import AllocationRule, GroupLink
 from crm.people.models import User
@@ -21,6 +24,7 @@ from handlers.base import ConfigField, Outcome, ProcessorContext
 from handlers.builtin.crm_customer import LOOKUP_FIELDS, CustomerStep, customer_label, render_config
 from handlers.builtin.crm_group import GROUP_FIELD, refuse_recycled
 from handlers.builtin.crm_refs import resolve_group, resolve_user
+from handlers.builtin.event_order import superseded
 
 
 def _name(user: User) -> str:
@@ -66,6 +70,10 @@ class AssignProcessor(CustomerStep):
 
     def apply(self, ctx: ProcessorContext, session: Session, customer: Customer, step: dict) -> Outcome:
         refuse_recycled(customer, "分配")
+        late = superseded(ctx, session, OWNER_VERSION, customer.id, step["group_id"],
+                          f"客户{customer_label(customer)}" + f"分配（{step['group']}）")
+        if late is not None:
+            return late
         holder = _holder(session, step["group_id"], customer.id)
         if holder is not None and step.get("user_id") in (None, holder.id):
             return Outcome(response={"assigned": 0, "user_id": holder.id},

@@ -6,6 +6,10 @@ the event: by customer id, else by mobile number (written the way customers are 
 empty it reads the event's own customerId / customer_id, mobile and email fields. When nobody
 matches, the step stops with "未找到客户：…" naming what was looked for, so 事件历史 says why.
 
+Events arrive out of order: the write transaction acts as of the event's occurred_at
+(handlers.builtin.event_order.act_for_event), so what it changes is stamped with when the event happened, and a
+step whose change a later one already decided skips it and says 已被更晚发生的事件取代.
+
 Doing a step only once: the effect and a 成长记录 line ("策略 #3：添加标签 VIP（步骤 12:3:0）")
 are written in one transaction, and a step whose key is already in the customer's growth
 record returns without acting again — a retried or re-run step never double-creates tasks or
@@ -19,11 +23,13 @@ from typing import Optional
 from sqlmodel import Session, col, select
 
 from config.pii import mask_email, mask_mobile
+from config.pii_column import blind_index
 from crm.customers.models import Customer, GrowthRecord
 from crm.customers.normalize import BadContact, normalize_email, normalize_mobile
 from crm.errors import CrmError
 from events.placeholders import PlaceholderError, render_message
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
+from handlers.builtin.event_order import act_for_event
 from handlers.builtin.http import DRY_RUN_NOTE
 from handlers.errors import PermanentError
 
@@ -87,8 +93,8 @@ def _find_one(session: Session, kind: str, value: str) -> Optional[Customer]:
         clean = normalize_mobile(value) if kind == "mobile" else normalize_email(value)
     except BadContact:
         return None
-    column = Customer.mobile if kind == "mobile" else Customer.email
-    return session.exec(select(Customer).where(column == clean).order_by(
+    column = Customer.mobile_bidx if kind == "mobile" else Customer.email_bidx
+    return session.exec(select(Customer).where(column == blind_index(kind, clean)).order_by(
         # An active customer wins over one in the recycle bin holding the same number.
         col(Customer.status) != "active", Customer.id).limit(1)).first()
 
@@ -151,6 +157,7 @@ class CustomerStep(Processor):
                 return Outcome(request=self._shown(found, step), note=DRY_RUN_NOTE)
             step = self.prepare(ctx, step, found)
             with ctx.services.db.write() as session:
+                act_for_event(ctx, session)
                 customer = session.get(Customer, found.id)
                 shown = self._shown(customer, step)
                 if already_done(session, ctx, customer.id):

@@ -1,16 +1,19 @@
 """移入分组: put the event's customer into a customer group's pool (小组公海), optionally
 releasing their other group relations first (解除原分组关系). A customer already in the group
-stays as they are; customers in the recycle bin are never grouped.
+stays as they are; customers in the recycle bin are never grouped. A late event whose move
+happened before a later change of the customer's place in that group is skipped, and says so.
 """
 from __future__ import annotations
 
 from sqlmodel import Session
 
 from crm.customers.models import Customer
+from crm.groups.links import GROUP_VERSION
 from crm.groups.membership import add_to_group
 from handlers.base import ConfigField, Outcome, ProcessorContext
 from handlers.builtin.crm_customer import LOOKUP_FIELDS, CustomerStep, customer_label, render_config
 from handlers.builtin.crm_refs import resolve_group
+from handlers.builtin.event_order import superseded
 from handlers.errors import PermanentError
 
 GROUP_FIELD = ConfigField("group", "客户分组", required=True, help="分组ID或分组名称（见「客户分组管理」），可使用 ${变量}")
@@ -37,6 +40,10 @@ class MoveToGroupProcessor(CustomerStep):
 
     def apply(self, ctx: ProcessorContext, session: Session, customer: Customer, step: dict) -> Outcome:
         refuse_recycled(customer, "分组")
+        late = superseded(ctx, session, GROUP_VERSION, customer.id, step["group_id"],
+                          f"客户{customer_label(customer)}" + f"移入分组「{step['group']}」")
+        if late is not None:
+            return late
         added = add_to_group(session, [customer.id], step["group_id"], None, step["break_old"], reason="自动化策略",
                              now=ctx.services.now(), rule_name=f"策略 #{ctx.strategy_id}")
         if added:

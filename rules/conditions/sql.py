@@ -2,7 +2,8 @@
 auto-tag rules, grouping and allocation rules, targeted marketing).
 
 Which column a field is, is the caller's business (`column_for(leaf)`), so this module knows no
-table. Semantics match the Python predicate: a missing (NULL) value makes every comparison false
+table; `column_for` may also return an object with `sql_comparison(leaf, value)` for a field that
+cannot be compared as a plain column (phones and e-mails stored encrypted). Semantics match the Python predicate: a missing (NULL) value makes every comparison false
 except 为空, 不等于, 不属于 and 不包含, which are true.
 """
 from __future__ import annotations
@@ -34,6 +35,9 @@ class _SqlCompiler(Compiler[ColumnElement]):
     def comparison(self, leaf: Comparison) -> ColumnElement:
         col = self.column_for(leaf)
         v = self.value_for(leaf, leaf.value)
+        compare = getattr(col, "sql_comparison", None)
+        if compare is not None:  # a field that compares its own way (a sealed contact: by blind index)
+            return compare(leaf, v)
         op, t = leaf.op, leaf.field_type
         if t == "list":
             raise NotExpressible(f"第 {leaf.row} 行：客户字段不支持列表类型")

@@ -77,3 +77,26 @@ def test_two_processes_share_one_count_through_redis(tmp_path, redis_url):
     assert second.hit("ip:9", 2, 60) == (True, 0)
     first.redis.close()
     second.redis.close()
+
+
+def test_uncount_takes_back_one_or_all_of_the_window():
+    limiter = RateLimiter(clock=Clock(600.0))
+    for _ in range(3):
+        limiter.count("login:ip:1", 60)
+    limiter.uncount("login:ip:1", 60)
+    assert limiter.count("login:ip:1", 60)[0] == 3
+    limiter.uncount("login:ip:1", 60, all_of_window=True)
+    limiter.uncount("login:ip:1", 60)  # never below zero
+    assert limiter.count("login:ip:1", 60)[0] == 1
+
+
+@pytest.mark.redis
+def test_uncount_through_redis(tmp_path, redis_url):
+    limiter = RateLimiter.from_settings(Settings(var_dir=tmp_path, redis_url=redis_url), clock=Clock(600.0))
+    limiter.count("login:ip:2", 60)
+    limiter.uncount("login:ip:2", 60)
+    limiter.uncount("login:ip:2", 60)  # never below zero
+    assert limiter.count("login:ip:2", 60)[0] == 1
+    limiter.uncount("login:ip:2", 60, all_of_window=True)
+    assert limiter.count("login:ip:2", 60)[0] == 1
+    limiter.redis.close()

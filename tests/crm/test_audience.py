@@ -166,8 +166,9 @@ def test_sandbox_times_out(db, people):
 
 
 def test_regex_rows_match_on_every_database(db, people):
-    ids = audience_ids(db, {"rows": [row("mobile", "regex", r"^1380000001\d$")]})
+    # (Not on mobile: phones are sealed and refuse partial matches, tests/crm/customers/test_sealed_contacts.py.)
+    ids = audience_ids(db, {"rows": [row("city", "regex", r"^(上|北)")]})
     with db.read() as s:
         expected = [c.id for c in s.exec(select(Customer).where(Customer.status == "active").order_by(Customer.id))
-                    if c.mobile.startswith("1380000001")]
-    assert ids == expected and len(ids) == 10
+                    if c.city in ("上海", "北京")]
+    assert ids == expected and len(ids) > 10

@@ -51,25 +51,18 @@ def test_create_user_validates(roles):
     assert [u.username for u, _ in people.list_users(roles)] == ["alice"]
 
 
-def test_authenticate_and_lockout(roles, clock, settings):
+def test_authenticate_never_locks_the_account(roles, clock, settings):
     people.create_user(roles, "alice", "Passw0rd1")
     user = people.authenticate(roles, "alice", "Passw0rd1", clock.now())
     assert user.last_login_at == clock.now()
     with pytest.raises(PeopleError, match="^用户名或密码错误$"):
         people.authenticate(roles, "ghost", "Passw0rd1", clock.now())
-    for _ in range(settings.login_max_failures - 1):
+    # Throttling is by address (login_throttle); wrong guesses alone never lock the account,
+    # or any stranger could lock the real user out.
+    for _ in range(settings.login_max_failures * 3):
         with pytest.raises(PeopleError, match="^用户名或密码错误$"):
             people.authenticate(roles, "alice", "wrong", clock.now())
-    with pytest.raises(PeopleError, match="登录失败次数过多，请 5 分钟后再试"):
-        people.authenticate(roles, "alice", "wrong", clock.now(),
-                            max_failures=settings.login_max_failures,
-                            lockout_seconds=settings.login_lockout_seconds)
-    clock.advance(seconds=61)
-    # Locked: even the right password is refused, with the time left.
-    with pytest.raises(PeopleError, match="请 4 分钟后再试"):
-        people.authenticate(roles, "alice", "Passw0rd1", clock.now())
-    clock.advance(seconds=240)
-    assert people.authenticate(roles, "alice", "Passw0rd1", clock.now()).failed_logins == 0
+    assert people.authenticate(roles, "alice", "Passw0rd1", clock.now()).username == "alice"
 
 
 def test_disabled_user_refused(roles, clock):
@@ -86,14 +79,12 @@ def test_disabled_user_refused(roles, clock):
 
 def test_change_and_reset_password(roles, clock):
     alice = people.create_user(roles, "alice", "Passw0rd1")
-    before = people.session_fingerprint(alice)
     with pytest.raises(PeopleError) as err:
         people.change_password(roles, alice.id, "bad", "Newpass123")
     assert err.value.field == "old_password"
     with pytest.raises(PeopleError, match="不一致"):
         people.change_password(roles, alice.id, "Passw0rd1", "Newpass123", "Other1234")
-    changed = people.change_password(roles, alice.id, "Passw0rd1", "Newpass123", "Newpass123")
-    assert people.session_fingerprint(changed) != before
+    people.change_password(roles, alice.id, "Passw0rd1", "Newpass123", "Newpass123")
     reset = people.reset_password(roles, alice.id, "Temp12345")
     assert reset.must_change_password
     assert people.authenticate(roles, "alice", "Temp12345", clock.now()).must_change_password

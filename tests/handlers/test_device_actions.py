@@ -59,7 +59,7 @@ def test_add_friend_by_phone_stops_at_the_health_cap(dk):
     assert commands[0].payload == {"phone": "13800138000", "greeting": "您好，我是课程顾问"}
     assert commands[0].customer_key == "wxid:13800138000"
     deferred = [c for c in commands if c.status == "deferred"]
-    assert deferred[0].reason == "今日加好友已达上限 5 个（健康分 45），明天再执行"
+    assert deferred[0].reason == "今日加好友与通过好友合计已达上限 5 个（健康分 45），明天再执行"
 
 
 def test_like_and_comment_a_moment(dk):

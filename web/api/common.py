@@ -1,16 +1,15 @@
 """Request parsing and error answers shared by the /api/v1 views."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from flask import g, jsonify, request
 
 from config.pii import mask_value
-from events.body import json_depth
 from events.safe_json import problems
 from web.auth.guards import api_error
 from web.extensions import runtime, services
+from web.input_limits import INT_MAX, INT_MIN, JSONTooDeep, bounded_loads
 
 
 class BadRequest(Exception):
@@ -30,13 +29,11 @@ def json_body(required: bool = True) -> dict:
             raise BadRequest("请求体不能为空，应为 JSON 对象")
         return {}
     try:
-        data = json.loads(raw)
-    except RecursionError:
-        raise BadRequest(f"JSON 嵌套超过 {settings.max_json_depth} 层") from None
+        data = bounded_loads(raw, settings.max_json_depth)
+    except JSONTooDeep as exc:
+        raise BadRequest(exc.description) from None
     except ValueError as exc:
         raise BadRequest(f"JSON 格式错误：{exc}") from None
-    if json_depth(data) > settings.max_json_depth:
-        raise BadRequest(f"JSON 嵌套超过 {settings.max_json_depth} 层")
     if not isinstance(data, dict):
         raise BadRequest("请求体应为 JSON 对象")
     unstorable = problems(data)
@@ -61,7 +58,8 @@ def int_arg(name: str, default=None, minimum: int = 1, maximum: int = 10**9):
 
 def ids_arg(data: dict) -> list[int]:
     ids = data.get("ids")
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+    if not isinstance(ids, list) or not ids or not all(
+            isinstance(i, int) and not isinstance(i, bool) and INT_MIN <= i <= INT_MAX for i in ids):
         raise BadRequest("ids 应为非空整数数组", {"ids": "ids 应为非空整数数组"})
     if len(ids) > 1000:
         raise BadRequest("一次最多操作 1000 条")

@@ -21,6 +21,7 @@ from web.api.common import BadRequest, can_see_pii, error_response, int_arg, iso
 from web.api.spec import ANY_OBJ, INT, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
+from web.input_limits import bounded_int
 
 bp = Blueprint("api_leads", __name__, url_prefix="/api/v1")
 bp.register_error_handler(CrmError, error_response)  # LeadsError 422, LeadNotFound 404
@@ -58,7 +59,7 @@ def _ids_arg(name: str) -> list[int] | None:
     if not value:
         return None
     try:
-        return [int(v) for v in value.split(",") if v.strip()]
+        return [bounded_int(v) for v in value.split(",") if v.strip()]
     except ValueError:
         raise BadRequest(f"查询参数 {name} 应为逗号分隔的标签 ID，如 3,5", {name: "标签 ID 应为整数"}) from None
 

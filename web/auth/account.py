@@ -7,14 +7,14 @@ from crm.people import service as people
 from web.auth.forms import errors_from, form_value, int_list, post_action
 from web.auth.guards import login_required
 from web.extensions import services
+from web.input_limits import page_number
 
 bp = Blueprint("account", __name__)
 PAGE_SIZE = 20
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
+    return page_number(request.args.get("page"))
 
 
 @bp.get("/notifications")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import flash, redirect, request
 
 from crm.people.errors import PeopleError
+from web.input_limits import int_values
 
 FORM_ERROR = "__all__"
 
@@ -26,7 +27,7 @@ def form_flag(name: str) -> bool:
 
 def int_list(name: str) -> list[int]:
     """Checkbox values as ints, ignoring anything that is not a number."""
-    return [int(v) for v in request.form.getlist(name) if v.strip().isdigit()]
+    return int_values(request.form.getlist(name))
 
 
 def submit(action, message, target: str):

@@ -1,8 +1,13 @@
-"""The signed-in user of a console request: stored in the Flask session as the user id plus a
-fingerprint of the password hash and enabled flag, so changing a password or disabling an
-account ends every other session on its next request."""
+"""The signed-in user of a console request.
+
+The Flask session cookie holds only a random session token ("sid"); the auth_session row behind
+it (crm.people.sessions) decides on every request whether the sign-in is still live. Logout
+revokes that row, so a copy of the cookie stops working too; a password change, an admin's reset
+and disabling the account revoke all of the user's rows.
+"""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Optional
 
 from flask import g, redirect, request, session, url_for
@@ -17,26 +22,26 @@ _PASSWORD_GATE_OPEN = {"auth.password", "auth.logout", "auth.login", "static"}
 def login_user(user) -> None:
     # A fresh session on login: nothing set before authentication (fixation) survives.
     session.clear()
-    session["uid"] = user.id
-    session["sv"] = people.session_fingerprint(user)
-
-
-def refresh_session(user) -> None:
-    """After the user changed their own password: keep this session, end the others."""
-    session["sv"] = people.session_fingerprint(user)
+    svc = services()
+    session["sid"] = people.start_session(svc.db, user.id, request.remote_addr or "",
+                                          request.headers.get("User-Agent", ""), svc.clock.now())
 
 
 def logout_user() -> None:
+    people.end_session(services().db, session.get("sid", ""), services().clock.now())
     session.clear()
 
 
 def load_current_user():
     """before_request: sets g.user (or None) and g.permissions for templates and guards."""
     g.user, g.permissions = None, frozenset()
-    if request.endpoint == "static" or "uid" not in session:
+    if request.endpoint == "static" or "sid" not in session:
         return None
-    user, perms = people.load_identity(services().db, session.get("uid"))
-    if user is None or session.get("sv") != people.session_fingerprint(user):
+    svc = services()
+    live = people.resolve_session(svc.db, session.get("sid"), svc.clock.now(),
+                                  idle=timedelta(hours=svc.settings.session_idle_hours))
+    user, perms = people.load_identity(svc.db, live.user_id) if live else (None, set())
+    if user is None:
         session.clear()
         return None
     g.user, g.permissions = user, frozenset(perms)

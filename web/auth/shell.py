@@ -54,15 +54,17 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _render_error(code: int, message: str):
+def _render_error(code: int, message: str, headers: dict | None = None):
+    headers = headers or {}
     if _wants_json():
         key = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "too_large", 429: "rate_limited"}.get(code, "error")
         response = jsonify({"error": {"code": key, "message": message}})
         response.status_code = code
+        response.headers.extend(headers)
         return response
     return render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, "出错了"),
-                           message=message), code
+                           message=message), code, headers
 
 
 def handle_http_error(exc: HTTPException):
@@ -70,7 +72,10 @@ def handle_http_error(exc: HTTPException):
     # Werkzeug's default descriptions are English; keep ours (set by abort(…, description=)).
     default = type(exc).description
     message = exc.description if exc.description and exc.description != default else ""
-    return _render_error(code, message or ERROR_HINTS.get(code, ERROR_TITLES.get(code, "出错了")))
+    # The exception's own headers (Allow on a 405, Retry-After, WWW-Authenticate) belong on the
+    # answer whichever body it gets.
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    return _render_error(code, message or ERROR_HINTS.get(code, ERROR_TITLES.get(code, "出错了")), headers)
 
 
 def handle_csrf_error(exc: CSRFError):

@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from redis.exceptions import RedisError
 
 from crm.people import service as people
 from web import navigation
 from web.auth.forms import errors_from, form_value
 from web.auth.guards import login_required
-from web.auth.session import login_user, logout_user, refresh_session, safe_next
-from web.extensions import services
+from web.auth.session import login_user, logout_user, safe_next
+from web.extensions import rate_limiter, services
 
 bp = Blueprint("auth", __name__)
+LIMITER_DOWN = "登录服务暂时不可用，请稍后再试"
 
 
 def _landing(user) -> str:
@@ -23,33 +25,41 @@ def _landing(user) -> str:
     return url_for(endpoint) if endpoint else url_for("account.notifications")
 
 
+def _throttle():
+    return people.LoginThrottle(rate_limiter(), services().settings)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if g.get("user") is not None and request.method == "GET":
         return redirect(safe_next(request.args.get("next")) or _landing(g.user))
-    errors, username = {}, ""
+    errors, username, headers, status = {}, "", {}, 200
     if request.method == "POST":
         username = form_value("username")
         password = request.form.get("password", "")
         if not username or not password:
-            errors = {"__all__": ["请输入用户名和密码"]}
+            errors, status = {"__all__": ["请输入用户名和密码"]}, 400
         else:
-            svc = services()
+            svc, ip = services(), request.remote_addr or ""
             try:
-                user = people.authenticate(
-                    svc.db, username, password, svc.clock.now(),
-                    max_failures=svc.settings.login_max_failures,
-                    lockout_seconds=svc.settings.login_lockout_seconds)
+                _throttle().attempt(username, ip)
+                user = people.authenticate(svc.db, username, password, svc.clock.now())
+            except people.LoginThrottled as exc:
+                errors, status, headers = errors_from(exc), 429, {"Retry-After": str(exc.retry_after)}
+            except RedisError:
+                # The shared counters are out of reach: refuse (fail closed) rather than let
+                # guesses through unthrottled or answer 500.
+                errors, status, headers = {"__all__": [LIMITER_DOWN]}, 503, {"Retry-After": "30"}
             except people.PeopleError as exc:
-                errors = errors_from(exc)
+                errors, status = errors_from(exc), 400
             else:
+                _throttle().succeeded(username, ip)
                 login_user(user)
                 if user.must_change_password:
                     flash("请先设置新密码后再继续使用", "warning")
                     return redirect(url_for("auth.password"))
                 return redirect(safe_next(request.args.get("next")) or _landing(user))
-    status = 200 if not errors else 400
-    return render_template("auth/login.html", errors=errors, username=username), status
+    return render_template("auth/login.html", errors=errors, username=username), status, headers
 
 
 @bp.post("/logout")
@@ -71,7 +81,8 @@ def password():
         except people.PeopleError as exc:
             errors = errors_from(exc)
         else:
-            refresh_session(user)
+            # The change ended every session of the user; this browser gets a new one.
+            login_user(user)
             flash("密码已修改，其他设备上的登录已失效", "success")
             return redirect(_landing(user))
     forced = bool(g.user.must_change_password)

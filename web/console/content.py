@@ -9,6 +9,7 @@ from devices import content as service, materials
 from web.auth.guards import permission_required
 from web.console.devices_common import read, write
 from web.console.forms_common import error_map, page_arg, pages, query_args
+from web.input_limits import int_values
 
 bp = Blueprint("content", __name__)
 PER_PAGE = 20
@@ -49,7 +50,7 @@ def _form(item, values: dict, errors: dict, status: int = 200):
     library, _ = read(lambda s: materials.list_materials(s, per_page=200))
     if "link" not in values:  # a re-shown post: link fields come back flat
         values["link"] = {k[5:]: v for k, v in values.items() if k.startswith("link_")}
-    values["material_ids"] = [int(v) for v in values.get("material_ids") or [] if str(v).isdigit()]
+    values["material_ids"] = int_values(values.get("material_ids") or [])
     return render_template("content/form.html", item=item, values=values, errors=errors, library=library,
                            kind_options=list(service.KIND_LABELS.items())), status
 

@@ -3,11 +3,10 @@ filter (condition rows + 包含/不包含标签 + sort) saved as 查询方案, a
 The detail page, forms and attachments live in customers_detail.py on the same blueprint."""
 from __future__ import annotations
 
-import json
 
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -23,6 +22,7 @@ from web.auth.guards import current_viewer, permission_required
 from web.console.forms_common import error_map, read, selected_ids
 from web.console.worktasks_forms import user_choices
 from web.extensions import services
+from web.input_limits import int_values, page_number
 
 bp = Blueprint("customers", __name__)
 
@@ -41,7 +41,7 @@ def _perms():
 
 def _advanced(args) -> dict:
     try:
-        data = json.loads(args.get("adv") or "{}")
+        data = current_app.json.loads(args.get("adv") or "{}")
     except ValueError:
         data = {}
     return saved_queries.clean_query(data)
@@ -61,7 +61,7 @@ def _query_from(args) -> tuple[ListQuery, dict]:
                   quick=quick, rows=adv.get("rows") or [], include_tags=adv.get("include_tags") or [],
                   exclude_tags=adv.get("exclude_tags") or [],
                   sort=args.get("sort") or adv.get("sort") or "-id",
-                  page=args.get("page", 1, type=int) or 1)
+                  page=page_number(args.get("page")))
     return q, adv
 
 
@@ -175,7 +175,7 @@ def bulk(action: str):
             return membership.release_to_company_pool(s, visible, _uid())
         from crm.tags.apply import apply_tags
 
-        return apply_tags(s, visible, [int(t) for t in request.form.getlist("tag_ids") if t.isdigit()], _uid(),
+        return apply_tags(s, visible, int_values(request.form.getlist("tag_ids")), _uid(),
                           source="manual", tz=svc.settings.timezone)
 
     try:
@@ -192,7 +192,7 @@ def bulk(action: str):
 @permission_required("customers.view")
 def save_query():
     try:
-        query = json.loads(request.form.get("adv") or "{}")
+        query = current_app.json.loads(request.form.get("adv") or "{}")
     except ValueError:
         query = {}
     try:

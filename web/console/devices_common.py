@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from crm.people.models import User
 from web.extensions import services
+from web.input_limits import optional_int
 
 
 def read(fn: Callable):
@@ -27,8 +28,7 @@ def uid() -> int:
 
 
 def int_arg(value) -> Optional[int]:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return optional_int(value)
 
 
 def staff_names(session) -> dict[int, str]:

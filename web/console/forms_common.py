@@ -10,6 +10,7 @@ from flask import jsonify, request
 
 from config.clock import from_local, to_local
 from web.extensions import runtime
+from web.input_limits import bounded_int, page_number
 
 FORM_ERROR = "__all__"
 PER_PAGE = 20
@@ -40,7 +41,7 @@ def selected_ids(name: str = "ids") -> list[int]:
     out = []
     for v in values:
         try:
-            out.append(int(v))
+            out.append(bounded_int(v))
         except (TypeError, ValueError):
             continue
     return out
@@ -61,10 +62,7 @@ def read(fn: Callable):
 
 
 def page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+    return page_number(request.args.get("page"))
 
 
 def pages(total: int, per_page: int = PER_PAGE) -> int:

@@ -9,12 +9,13 @@ from crm.customers.fieldset import customer_fields
 from crm.groups.models import CustomerGroup
 from crm.people.models import User
 from rules.conditions import operators_metadata
+from web.input_limits import int_values
 
 ROW_KEYS = ("lparen", "field", "op", "value", "rparen", "join")
 
 
 def _ints(name: str) -> list[int]:
-    return [int(v) for v in request.form.getlist(name) if str(v).strip().isdigit()]
+    return int_values(request.form.getlist(name))
 
 
 def spec_from_form() -> dict:

@@ -13,6 +13,7 @@ from web.auth.guards import permission_required
 from web.console.forms_common import read
 from web.console.job_views import own_job, result_file, status_answer
 from web.extensions import runtime, services
+from web.input_limits import int_values
 
 bp = Blueprint("imports", __name__)
 KINDS = {importing.KIND: "导入", exporting.KIND: "导出"}
@@ -59,7 +60,7 @@ def upload():
     if target == "group" and group_id is None:
         flash("请选择导入到哪个分组", "danger")
         return redirect(url_for("imports.index"))
-    tag_ids = [int(t) for t in request.form.getlist("tag_ids") if t.isdigit()]
+    tag_ids = int_values(request.form.getlist("tag_ids"))
     svc = services()
     try:
         job = importing.submit_import(svc.db, svc.settings.var_dir, file.filename, file.stream, group_id=group_id,

@@ -20,6 +20,7 @@ from web.auth.guards import permission_required
 from web.console.forms_common import PER_PAGE, page_arg, pages, query_args, read, selected_ids
 from web.console.leads import pretty
 from web.extensions import services
+from web.input_limits import optional_int
 
 bp = Blueprint("lead_deadletters", __name__)
 
@@ -31,8 +32,7 @@ MAX_BULK = 200  # one click re-drives at most this many (each is its own transac
 
 
 def _int(name: str):
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return optional_int(request.args.get(name))
 
 
 def _dead_letters(session, status: str, scene_id, source: str, page: int):

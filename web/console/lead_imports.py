@@ -18,6 +18,7 @@ from web.auth.guards import permission_required
 from web.console.forms_common import error_map, read
 from web.console.job_views import own_job, result_file, status_answer
 from web.extensions import runtime, services
+from web.input_limits import optional_int
 
 bp = Blueprint("lead_imports", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -55,8 +56,7 @@ def index():
 
 
 def _optional_int(name: str):
-    value = (request.form.get(name) or "").strip()
-    return int(value) if value.isdigit() else None
+    return optional_int(request.form.get(name))
 
 
 @bp.post("/leads/imports")

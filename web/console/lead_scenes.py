@@ -11,7 +11,7 @@ import inspect
 import json
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from sqlmodel import select
 
 from crm.groups.models import CustomerGroup
@@ -100,7 +100,7 @@ def _json_field(name: str, kind: type):
     to refuse with its own message."""
     raw = request.form.get(name, "")
     try:
-        value = json.loads(raw) if raw.strip() else kind()
+        value = current_app.json.loads(raw) if raw.strip() else kind()
     except ValueError:
         return raw
     return value

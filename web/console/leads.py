@@ -28,6 +28,7 @@ from crm.tags.models import Tag
 from web.auth.guards import current_viewer, permission_required
 from web.console.forms_common import error_map, pages, parse_local, query_args, read, selected_ids
 from web.extensions import services
+from web.input_limits import optional_int, page_number
 
 bp = Blueprint("leads", __name__)
 
@@ -44,8 +45,7 @@ MAX_BULK = 200
 
 
 def _int(value):
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return optional_int(value)
 
 
 def _masked() -> bool:
@@ -84,7 +84,7 @@ def index():
     args = request.args
     sort_by, order, _ = SORTS.get(args.get("sort", ""), SORTS["-created_at"])
     tag_ids = [t for t in (_int(v) for v in args.getlist("tags")) if t]
-    page = max(1, _int(args.get("page")) or 1)
+    page = page_number(args.get("page"))
     filters = {"status": args.get("status") if args.get("status") in LEAD_STATUSES else None,
                "channel_id": _int(args.get("channel")), "scene_id": _int(args.get("scene")),
                "assignee_user_id": _int(args.get("assignee")), "start": parse_local(args.get("start", "")),

@@ -25,6 +25,7 @@ from web.console.forms_common import FORM_ERROR, error_map, read, write
 from web.console.lead_scenes import (PROCESSING_FIELDS, TYPE_ORDER, area_errors, author, condition_fields,
                                      editor_data, processing_form, show_secret, write_then_back)
 from web.extensions import runtime
+from web.input_limits import int_values
 
 bp = Blueprint("lead_home", __name__)
 # What each scene type is for, on its card and in the wizard.
@@ -176,7 +177,7 @@ def _apply(session, values: dict, plan_id, start: bool):
     except LeadsError as exc:
         for key, messages in error_map(exc).items():
             errors[{"name": "scene_name", "scene_type": "scene_type"}.get(key, key)] = messages
-    chosen = {int(i) for i in values["content"]["material_ids"] if str(i).isdigit()}
+    chosen = set(int_values(values["content"]["material_ids"]))
     known = set(session.exec(select(Material.id).where(Material.id.in_(chosen))).all()) if chosen else set()
     plan_data = {**values, "scene_id": scene_id}
     try:

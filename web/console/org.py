@@ -12,6 +12,7 @@ from crm.people.permissions import user_permissions
 from web.auth.forms import form_flag, form_value, int_list, post_action
 from web.auth.guards import permission_required
 from web.extensions import services
+from web.input_limits import optional_int
 
 bp = Blueprint("org", __name__)
 
@@ -21,8 +22,7 @@ def _db():
 
 
 def _optional_int(value) -> Optional[int]:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return optional_int(value)
 
 
 def _back(dep_id: Optional[int] = None) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from sqlmodel import select
 
 from config.clock import utcnow
@@ -16,6 +16,7 @@ from web.auth.guards import permission_required
 from web.console.forms_common import read
 from web.console.strategies import bp
 from web.extensions import runtime
+from web.input_limits import int_values
 
 
 def _versions_view(session, strategy_id: int, compare: int | None) -> dict:
@@ -63,7 +64,7 @@ def rollback(strategy_id: int):
 @bp.get("/strategies/export")
 @permission_required("strategies.view")
 def export_bundle():
-    ids = [int(x) for x in request.args.get("ids", "").split(",") if x.strip().isdigit()]
+    ids = int_values(request.args.get("ids", "").split(","))
     bundle = read(lambda s: bundles.export_bundle(s, ids or None))
     filename = f"cunkebao-strategies-{utcnow():%Y%m%d%H%M}.json"
     return Response(json.dumps(bundle, ensure_ascii=False, indent=2), mimetype="application/json",
@@ -78,7 +79,7 @@ def import_bundle():
         flash("请选择要导入的策略包文件", "error")
         return redirect(url_for("strategies.index"))
     try:
-        bundle = json.loads(upload.read().decode("utf-8-sig"))
+        bundle = current_app.json.loads(upload.read().decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         flash(f"文件不是有效的 JSON：{exc}", "error")
         return redirect(url_for("strategies.index"))

@@ -14,6 +14,7 @@ from crm.tags.models import TAG_KIND_LABELS
 from web.auth.guards import permission_required
 from web.console.forms_common import error_map, page_arg, pages, read, selected_ids
 from web.extensions import runtime, services
+from web.input_limits import optional_int
 
 bp = Blueprint("tags", __name__)
 PER_PAGE = 20
@@ -28,8 +29,7 @@ def tz() -> str:
 
 
 def _int_arg(value) -> Optional[int]:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return optional_int(value)
 
 
 def write(fn):

@@ -1,6 +1,8 @@
 """用户管理 and 角色管理: staff accounts, their roles, and what each role may see and do."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, g, render_template, request, url_for
 
 from crm.people import service as people
@@ -67,8 +69,18 @@ def edit(user_id: int):
 
 
 def _user_form(user, values, errors):
+    svc = services()
+    sessions = people.list_sessions(svc.db, user.id, svc.clock.now(),
+                                    timedelta(hours=svc.settings.session_idle_hours)) if user else []
     return render_template("users/form.html", user=user, values=values, errors=errors,
-                           roles=_role_choices()), (400 if errors else 200)
+                           roles=_role_choices(), sessions=sessions), (400 if errors else 200)
+
+
+@bp.post("/users/<int:user_id>/sessions/<int:session_id>/revoke")
+@permission_required("users.manage")
+def session_revoke(user_id: int, session_id: int):
+    return post_action(lambda: people.revoke_session(_db(), user_id, session_id, services().clock.now()),
+                       "登录会话已结束，该设备需要重新登录", url_for("users.edit", user_id=user_id))
 
 
 def _user_form_values(username: str = "") -> dict:

@@ -12,6 +12,7 @@ from sqlmodel import select
 from crm.people.models import User
 from web.console.forms_common import local_input, parse_local
 from web.extensions import runtime
+from web.input_limits import optional_int
 
 
 def me() -> int:
@@ -41,11 +42,7 @@ def user_choices(session) -> list[tuple[int, str]]:
 
 
 def _int(name: str) -> Optional[int]:
-    raw = (request.form.get(name) or "").strip()
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
+    return optional_int(request.form.get(name))
 
 
 def _date(name: str) -> Optional[date]:

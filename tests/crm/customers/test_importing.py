@@ -7,6 +7,7 @@ import io
 from openpyxl import load_workbook
 from sqlmodel import select
 
+from config.pii_column import blind_index
 from crm.customers import importing
 from crm.customers.import_columns import template_csv, template_xlsx
 from crm.customers.models import Customer, GrowthRecord
@@ -49,7 +50,7 @@ def test_import_with_error_rows_names_row_column_reason(services, custom_fields)
     assert rows[2][:2] == (5, "手机号") and "第 2 行" in rows[2][2]
     assert rows[3][:2] == (6, "姓名") and "新客户需要填写" in rows[3][2]
     with services.db.read() as s:
-        c = s.exec(select(Customer).where(Customer.mobile == "13800138000")).one()
+        c = s.exec(select(Customer).where(Customer.mobile_bidx == blind_index("mobile", "13800138000"))).one()
         assert c.email == "zs@example.com" and c.attrs == {"aum": 600, "risk": "high"} and c.company_id
         assert s.exec(select(GrowthRecord).where(GrowthRecord.customer_id == c.id)).first().kind == "import"
 

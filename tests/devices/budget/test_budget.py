@@ -40,16 +40,31 @@ def test_add_friend_cap_follows_the_health_band(services, score, cap):
     assert Counter(c.status for c in results) == {"queued": cap, "deferred": 3}
     late = results[-1]
     assert as_utc(late.not_before) == local(2026, 11, 21, 0)  # next local midnight
-    assert late.reason == f"今日加好友已达上限 {cap} 个（健康分 {score}），明天再执行"
-    # accepting requests has its own counter with the same cap
-    assert issue(svc, account, "accept_friend", {"wxid": "w0"}).status == "queued"
+    assert late.reason == f"今日加好友与通过好友合计已达上限 {cap} 个（健康分 {score}），明天再执行"
+    # accepting a request adds a friend too: the same daily cap covers both, not one cap each
+    accepted = issue(svc, account, "accept_friend", {"wxid": "w0"})
+    assert accepted.status == "deferred" and accepted.reason == late.reason
 
 
-def test_score_below_30_refuses_adding_friends(services):
+def test_adds_and_accepts_share_one_daily_cap(services):
+    svc = with_settings(services, budget_private_gap_min_seconds=0, budget_private_gap_max_seconds=0)
+    account = make_account(svc, score=49)  # 警告: 5 a day
+    kinds = ["add_friend", "accept_friend"] * 5
+    results = [issue(svc, account, kind, {"wxid": f"w{i}"}) for i, kind in enumerate(kinds)]
+    assert [c.status for c in results] == ["queued"] * 5 + ["deferred"] * 5
+    with svc.db.read() as s:
+        assert usage(s, s.get(WechatAccount, account), svc.now())["accept_friend"] == {"used": 5, "cap": 5}
+
+
+def test_score_below_30_stops_using_the_account(services):
+    """Seed 002 §6.2: below 30 (危险) → 停止使用 — nothing is sent, with the reason shown."""
     account = make_account(services, score=29)
-    refused = issue(services, account, "add_friend", {"wxid": "w1"})
-    assert refused.status == "refused" and refused.reason == "健康分 29（危险），今日加好友上限为 0，已停止"
-    assert issue(services, account).status == "queued"  # messages are still allowed
+    for kind, payload in (("add_friend", {"wxid": "w1"}), ("send_text", {"to": "wxid_friend", "text": "您好"}),
+                          ("like_moment", {"moment_id": "m1"})):
+        refused = issue(services, account, kind, payload)
+        assert refused.status == "refused", kind
+        assert refused.reason.startswith("健康分 29（危险，低于 30），按运营规范停止使用该微信号")
+    assert issue(services, account, "sync_friends", {}).status == "queued"  # looking after the phone still works
 
 
 def test_hourly_send_cap_defers_to_the_next_hour(services):

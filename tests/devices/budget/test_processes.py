@@ -42,7 +42,7 @@ def _assert_exactly_the_cap(services, account_id: int, statuses: list[str]) -> N
     tomorrow = local_day_end(services.now(), services.settings.timezone)
     deferred = [r for r in rows if r.status == "deferred"]
     assert {as_utc(r.not_before) for r in deferred} == {tomorrow}
-    assert {r.reason for r in deferred} == {"今日加好友已达上限 20 个（健康分 100），明天再执行"}
+    assert {r.reason for r in deferred} == {"今日加好友与通过好友合计已达上限 20 个（健康分 100），明天再执行"}
     # Pacing held across processes too: no two queued commands share a slot.
     slots = sorted(as_utc(r.not_before) for r in rows if r.status == "queued")
     assert all((b - a).total_seconds() >= 5 - 1e-3 for a, b in zip(slots, slots[1:]))

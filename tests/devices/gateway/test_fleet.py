@@ -62,10 +62,12 @@ def test_friend_request_is_auto_accepted_by_rule(fleet, make_devices, app_db):
     assert len([r for r in phone.stats.received if r[1] == "accept_friend"]) == 1
 
 
-def test_sends_faster_than_the_gap_give_a_risk_signal(fleet, make_devices, app_db, clock):
+def test_sends_faster_than_the_gap_give_a_risk_signal(fleet, make_devices, app_db, clock, gateway):
     """Two sends to one simulated account inside its gap: the second fails with 操作过于频繁
-    and the phone reports the risk signal (the budget normally prevents this; here the commands
-    are placed straight in the queue, as a misbehaving second server would)."""
+    and the phone reports the risk signal (the budget and the send gate normally prevent this;
+    here the commands are placed straight in the queue and the gate is off, as a misbehaving
+    second server would)."""
+    gateway.delivery.gate.floor = gateway.delivery.gate.jitter = 0
     [(_id, token)] = make_devices()
     f = fleet([token], friends=2, groups=1, members=1, min_send_gap=60)
     acc = f.phones[0].account(0)
