@@ -66,7 +66,10 @@ class Settings(BaseSettings):
     # Engine.
     engine_use_durable_rules: bool = True
     dispatcher_batch_size: int = 200
-    task_lease_seconds: int = 120
+    # A claimed step's lease; the holder extends it every third of it while it works (heartbeat),
+    # so a dead process's steps are taken over within about this long.
+    task_lease_seconds: int = 30
+    shutdown_drain_seconds: float = 20.0  # SIGTERM: time for running steps to finish before exit
     step_max_attempts: int = 3
     retry_base_seconds: float = 2.0
     scheduler_sweep_seconds: float = 1.0

@@ -1,0 +1,183 @@
+"""The step journal: every step's start and outcome reach the database promptly, by group commit.
+
+A step's start (its StepAttempt row, state "running", and the task's attempt counter) is
+committed BEFORE its processor is called: a crash then leaves a visible, honest trace (中断)
+instead of a step that silently runs again. Outcomes are queued and ride along with the next
+commit — the next step's start on any executor thread, or the end of the batch — so a batch of
+64 steps no longer waits for one transaction at its end (a crash used to re-run every step of it).
+
+Group commit keeps the throughput: threads that want a write at the same time share one
+transaction (whoever finds no commit in progress writes everyone's queued records). If that
+transaction fails — one outcome holding data the database refuses (a lone surrogate, a NUL) —
+each record is written on its own, the refused one again with its texts scrubbed, so one bad row
+never costs its neighbours their outcomes (a batch used to stay `running` forever).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Optional
+
+from sqlalchemy import bindparam, func, insert, select, update
+
+from engine.models import StepAttempt, StrategyTask
+
+log = logging.getLogger("ckb.journal")
+TASKS = StrategyTask.__table__
+ATTEMPTS = StepAttempt.__table__
+INTERRUPTED_ERROR = "执行中断（进程退出或失联），结果未知；重新执行时带同一幂等键"
+_COUNT_START = (update(TASKS).where(TASKS.c.id == bindparam("b_id"), TASKS.c.status == "running",
+                                    TASKS.c.lease_owner == bindparam("b_owner"))
+                .values(attempts=TASKS.c.attempts + 1,
+                        started_at=func.coalesce(TASKS.c.started_at, bindparam("b_now", type_=TASKS.c.started_at.type)))
+                .returning(TASKS.c.attempts))
+_INTERRUPT = (update(ATTEMPTS).where(ATTEMPTS.c.task_id == bindparam("b_id"), ATTEMPTS.c.finished_at.is_(None))
+              .values(state="interrupted", error=INTERRUPTED_ERROR,
+                      finished_at=bindparam("b_now", type_=ATTEMPTS.c.finished_at.type)))
+
+
+def _next_number():
+    return (select(func.coalesce(func.max(ATTEMPTS.c.number), 0) + 1)
+            .where(ATTEMPTS.c.task_id == bindparam("b_id")).scalar_subquery())
+
+
+_ATTEMPT_START = insert(ATTEMPTS).values(
+    task_id=bindparam("b_id"), number=_next_number(), state="running", worker=bindparam("b_owner"),
+    started_at=bindparam("b_now", type_=ATTEMPTS.c.started_at.type), ok=False, retryable=False, request={},
+    response={}, error="", duration_ms=0).returning(ATTEMPTS.c.id)
+
+
+@dataclass(eq=False)
+class Op:
+    task_id: int
+    done: bool = field(default=False, init=False)
+
+
+@dataclass(eq=False)
+class Start(Op):
+    """Counts the attempt and writes its "running" row, if this process still holds the task."""
+
+    owner: str = ""
+    now: Optional[datetime] = None
+    attempt_id: Optional[int] = field(default=None, init=False)  # None: not ours any more, do not run
+    attempts: int = field(default=0, init=False)
+    interrupted: int = field(default=0, init=False)  # earlier attempts left unfinished by a crash
+
+    def write(self, conn, _scrub: bool) -> None:
+        args = {"b_id": self.task_id, "b_owner": self.owner, "b_now": self.now}
+        attempts = conn.execute(_COUNT_START, args).scalar()
+        if attempts is None:
+            return
+        self.interrupted = conn.execute(_INTERRUPT, args).rowcount
+        self.attempts = attempts
+        self.attempt_id = conn.execute(_ATTEMPT_START, args).scalar()
+
+
+@dataclass(eq=False)
+class Finish(Op):
+    """An attempt's outcome and the task's new state; the attempt row is finished even when the
+    task's lease was lost meanwhile (every real attempt shows in history)."""
+
+    owner: str = ""
+    attempt_id: Optional[int] = None
+    attempt: dict = field(default_factory=dict)
+    task: dict = field(default_factory=dict)  # values for the task row; empty: attempt only
+    applied: bool = field(default=False, init=False)
+
+    def write(self, conn, scrub: bool) -> None:
+        attempt, task = (scrubbed(self.attempt), scrubbed(self.task)) if scrub else (self.attempt, self.task)
+        if self.attempt_id is not None and attempt:
+            conn.execute(update(ATTEMPTS).where(ATTEMPTS.c.id == self.attempt_id).values(**attempt))
+        if task:
+            self.applied = bool(conn.execute(
+                update(TASKS).where(TASKS.c.id == self.task_id, TASKS.c.status == "running",
+                                    TASKS.c.lease_owner == self.owner).values(**task)).rowcount)
+            if not self.applied:
+                log.warning("step outcome after its lease was lost; the attempt is kept in history",
+                            extra={"task": self.task_id})
+
+
+def scrubbed(values: Any) -> Any:
+    """Texts the database accepts: lone surrogates become U+FFFD, NUL is dropped (PostgreSQL
+    refuses both in text and JSON; SQLite's UTF-8 encoding refuses surrogates)."""
+    if isinstance(values, str):
+        return values.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+    if isinstance(values, dict):
+        return {scrubbed(k): scrubbed(v) for k, v in values.items()}
+    if isinstance(values, (list, tuple)):
+        return [scrubbed(v) for v in values]
+    if isinstance(values, float) and (values != values or values in (float("inf"), float("-inf"))):
+        return str(values)
+    return values
+
+
+class StepJournal:
+    def __init__(self, db, on_committed: Callable[[list], None] = lambda ops: None):
+        self.db = db
+        self.on_committed = on_committed
+        self._cond = threading.Condition()
+        self._queue: list[Op] = []
+        self._busy = False
+
+    def submit(self, op: Op, wait: bool = False) -> Op:
+        """Queues a record; with `wait`, returns once it is committed (a start must be)."""
+        with self._cond:
+            self._queue.append(op)
+        if wait:
+            self.wait(op)
+        return op
+
+    def wait(self, op: Optional[Op]) -> None:
+        """Returns once `op` (and everything queued before it) is committed or given up on."""
+        while op is not None and not op.done:
+            with self._cond:
+                while self._busy and not op.done:
+                    self._cond.wait()
+                if op.done:
+                    return
+                batch, self._queue = self._queue, []
+                self._busy = True
+            try:
+                self._write(batch)
+            finally:
+                with self._cond:
+                    for o in batch:
+                        o.done = True
+                    self._busy = False
+                    self._cond.notify_all()
+                self.on_committed(batch)
+
+    def _write(self, batch: list[Op]) -> None:
+        try:
+            with self.db.write() as s:
+                conn = s.connection()
+                for op in batch:
+                    op.write(conn, False)
+            return
+        except Exception:  # noqa: BLE001 - isolate the record the database refused, below
+            log.warning("group commit failed; writing the step records one by one", exc_info=True)
+        for op in batch:
+            self._write_alone(op)
+
+    def _write_alone(self, op: Op) -> None:
+        for scrub in (False, True):
+            try:
+                with self.db.write() as s:
+                    op.write(s.connection(), scrub)
+                return
+            except Exception:  # noqa: BLE001 - try scrubbed, then give up on this record only
+                if isinstance(op, Start):
+                    op.attempt_id = None
+                log.exception("step record refused", extra={"task": op.task_id, "scrubbed": scrub})
+        if isinstance(op, Finish) and op.task:
+            # Last resort: the outcome's texts cannot be stored at all; keep the state change.
+            op.attempt = {k: v for k, v in op.attempt.items() if k not in ("request", "response", "error")}
+            op.task = {k: v for k, v in op.task.items() if k not in ("rendered", "result", "last_error", "note")}
+            op.attempt["error"] = op.task["last_error"] = "结果含无法保存的字符，已丢弃其内容"
+            try:
+                with self.db.write() as s:
+                    op.write(s.connection(), False)
+            except Exception:  # noqa: BLE001 - the lease expires and the step is retried
+                log.exception("step outcome lost", extra={"task": op.task_id})
