@@ -117,6 +117,15 @@ def recent_runs(session, limit: int = 50, status: Optional[str] = None) -> list[
     return list(session.execute(stmt).scalars())
 
 
+def missed_count(session, days: int = 7) -> int:
+    """Missed slots of the last week, for the badge beside 定时作业记录."""
+    since = (session.execute(select(func.max(RUNS.c.slot_at))).scalar() or datetime.min)
+    if since is datetime.min:
+        return 0
+    return session.execute(select(func.count()).select_from(RUNS).where(
+        RUNS.c.status == "missed", RUNS.c.slot_at >= as_utc(since) - timedelta(days=days))).scalar() or 0
+
+
 def purge_cron_runs(runtime) -> str:
     cutoff = runtime.services.now() - timedelta(days=KEEP_DAYS)
     with runtime.services.db.write() as s:
