@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import time
 from collections import Counter
 
@@ -136,6 +137,27 @@ def test_a_stopping_scheduler_releases_its_leader_lease(kit):
     signalled = time.monotonic()
     scheduler.send_signal(signal.SIGTERM)
     assert scheduler.wait(35) == 0 and time.monotonic() - signalled < 30
+    try:
+        assert probe.acquire(), "the lease was left to expire instead of being released"
+    finally:
+        probe.release()
+
+
+def test_serve_drains_on_sigterm_and_releases_the_leader_lease(kit):
+    """gunicorn used to exit without stopping the runtime: claims abandoned, lease left to expire."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    svc = kit.svc
+    server = _worker(svc, "serve", command="serve", args=("--port", str(port), "--threads", "2"))
+    probe = LeaderLease(svc, "probe")
+    try:
+        assert _wait(lambda: not probe.acquire(), 60), _log(svc, "serve")  # its runtime leads
+    finally:
+        probe.release()
+    signalled = time.monotonic()
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(35) == 0 and time.monotonic() - signalled < 30, _log(svc, "serve")
     try:
         assert probe.acquire(), "the lease was left to expire instead of being released"
     finally:
