@@ -17,7 +17,7 @@ import time
 from typing import Callable, Optional
 
 from config.errors import LimiterUnavailable
-from config.redis_factory import make_redis
+from config.redis_factory import is_outage, make_redis
 from config.settings import Settings
 
 REDIS_PREFIX = "ckb:rl"
@@ -49,10 +49,8 @@ class RateLimiter:
         if self.redis is not None:
             try:
                 return self._count_redis(key, window, window_seconds), retry_after
-            except (OSError, ConnectionError, TimeoutError) as exc:
-                raise LimiterUnavailable() from exc
-            except Exception as exc:  # redis.exceptions.RedisError: the store is down or refusing
-                if type(exc).__module__.startswith("redis"):
+            except Exception as exc:
+                if is_outage(exc):
                     raise LimiterUnavailable() from exc
                 raise
         with self._lock:

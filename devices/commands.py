@@ -131,10 +131,28 @@ def _apply(command: DeviceCommand, decision, warnings: list[str]) -> None:
         command.result = {**(command.result or {}), **decision.detail}
 
 
+def reserve_budget(db, account_id: int, kind: str, payload: dict, *, customer_key: str = "",
+                   source: str = "strategy", now: Optional[datetime] = None, settings=None, redis=None):
+    """The budget decision, taken BEFORE the caller's write transaction when the budget lives in
+    Redis, so the network round trip never holds the database write lock (a frozen Redis used
+    to stall every writer for its socket timeout). Pass the result to issue_command(decision=).
+    None without Redis: then the counters are rows, written in the caller's transaction."""
+    if redis is None and not getattr(settings, "redis_url", ""):
+        return None
+    validate_payload(kind, payload)
+    with db.read() as session:
+        account = session.get(WechatAccount, account_id)
+        if account is None:
+            return None
+        return budget.check(session, account, kind, payload, customer_key=customer_key, source=source,
+                            now=as_utc(now) if now is not None else utcnow(), settings=settings, redis=redis)
+
+
 def issue_command(session: Session, account_id: int, kind: str, payload: dict, *, source: str = "strategy",
                   idempotency_key: Optional[str] = None, task_id: Optional[int] = None, customer_key: str = "",
-                  now: Optional[datetime] = None, settings=None, redis=None) -> DeviceCommand:
-    """Creates a command through the risk budget (inside the caller's write transaction)."""
+                  now: Optional[datetime] = None, settings=None, redis=None, decision=None) -> DeviceCommand:
+    """Creates a command through the risk budget (inside the caller's write transaction);
+    `decision` is one reserve_budget took beforehand, outside that transaction."""
     found = _existing(session, idempotency_key)
     if found is not None:
         return found
@@ -147,8 +165,9 @@ def issue_command(session: Session, account_id: int, kind: str, payload: dict, *
     # issuer of the same key loses on the unique index and gets the winner's command back.
     try:
         with session.begin_nested():
-            decision = budget.check(session, account, kind, payload, customer_key=customer_key, source=source,
-                                    now=now, settings=settings, redis=redis)
+            if decision is None:
+                decision = budget.check(session, account, kind, payload, customer_key=customer_key, source=source,
+                                        now=now, settings=settings, redis=redis)
             command = DeviceCommand(device_id=account.device_id, account_id=account.id, kind=kind,
                                     payload=dict(payload), source=source if source in SOURCES else "system",
                                     idempotency_key=idempotency_key or None, task_id=task_id,
