@@ -48,28 +48,27 @@ def claim_due_tasks(db: Database, now: datetime, lease_seconds: int, owner: str,
     return _claim(db, TASKS, cond, [TASKS.c.due_at, TASKS.c.id], values, limit)
 
 
-def extend_leases(db: Database, owner: str, task_ids: list[int], until: datetime) -> int:
-    """The heartbeat: tasks still held by `owner` keep their lease while it works on them."""
+def _update_held(db: Database, owner: str, task_ids: list[int], values: dict) -> int:
+    """Updates the running tasks among `task_ids` that `owner` still holds, in chunks."""
     n = 0
     for start in range(0, len(task_ids), CHUNK):
         with db.write() as session:
             n += session.execute(update(TASKS).where(
                 TASKS.c.id.in_(task_ids[start:start + CHUNK]), TASKS.c.status == "running",
-                TASKS.c.lease_owner == owner).values(lease_until=until)).rowcount
+                TASKS.c.lease_owner == owner).values(**values)).rowcount
     return n
+
+
+def extend_leases(db: Database, owner: str, task_ids: list[int], until: datetime) -> int:
+    """The heartbeat: tasks still held by `owner` keep their lease while it works on them."""
+    return _update_held(db, owner, task_ids, {"lease_until": until})
 
 
 def release_tasks(db: Database, owner: str, task_ids: list[int], note: str) -> int:
     """Hands claimed, not started tasks back (shutdown): claimable at once, no attempt spent."""
-    n = 0
-    for start in range(0, len(task_ids), CHUNK):
-        with db.write() as session:
-            n += session.execute(update(TASKS).where(
-                TASKS.c.id.in_(task_ids[start:start + CHUNK]), TASKS.c.status == "running",
-                TASKS.c.lease_owner == owner).values(
-                    status=case((TASKS.c.attempts > 0, "failed"), else_="pending"), lease_until=None, lease_owner="",
-                    note=note)).rowcount
-    return n
+    return _update_held(db, owner, task_ids, {
+        "status": case((TASKS.c.attempts > 0, "failed"), else_="pending"), "lease_until": None, "lease_owner": "",
+        "note": note})
 
 
 def next_due_at(db: Database) -> datetime | None:
