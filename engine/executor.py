@@ -148,8 +148,9 @@ class TaskExecutor:
                 "status": "pending", "lease_until": None,
                 "due_at": max(as_utc(blocker[1]), as_utc(now)) + WAIT_MARGIN,
                 "note": f"等待步骤 {blocker[0] + 1} 重试完成后执行"})), "pending"
-        start = self.journal.submit(Start(task.id, owner=owner, now=now), wait=True)
-        if start.attempt_id is None:
+        external = self._external(task)
+        start = self.journal.submit(Start(task.id, owner=owner, now=now), wait=external)
+        if external and start.attempt_id is None:
             return None, task.status  # the lease went to another worker: its run wins, we run nothing
         self.in_flight.add(task.id)
         try:
@@ -172,25 +173,33 @@ class TaskExecutor:
         return self.journal.submit(self._finish(task, start, result, final, finished,
                                                 int((time.perf_counter() - t0) * 1000))), final[0]
 
-    def _replay_safe(self, task) -> bool:
+    def _processor_flag(self, task, name: str) -> bool:
         try:
-            return getattr(self.runtime.registry.get(task.processor_key), "replay_safe", True)
+            return getattr(self.runtime.registry.get(task.processor_key), name, True)
         except UnknownProcessor:
             return True
+
+    def _external(self, task) -> bool:
+        """Its start must be on disk before it runs (see Processor.external)."""
+        return self._processor_flag(task, "external")
+
+    def _replay_safe(self, task) -> bool:
+        return self._processor_flag(task, "replay_safe")
 
     def _finish(self, task, start: Start, result: AttemptResult, final: tuple, now: datetime, duration_ms: int) -> Finish:
         status, due = final
         deferred = result.defer_until is not None
         state = "ok" if result.ok else "deferred" if deferred else "failed"
         error = (result.error or "")[:2000]
-        return Finish(task.id, owner=self.runtime.owner, attempt_id=start.attempt_id, attempt={
+        return Finish(task.id, owner=self.runtime.owner, start=start, attempt={
             "state": state, "finished_at": now, "ok": result.ok, "retryable": result.retryable,
             "request": result.request or {}, "response": result.response or {}, "error": error,
             "duration_ms": duration_ms,
         }, task={
             "status": status, "due_at": due, "lease_until": None, "lease_owner": "",
-            # A deferral gives its attempt back: it was not the step's failure.
-            "attempts": start.attempts - 1 if deferred else start.attempts,
+            # A deferral gives its attempt back: it was not the step's failure. (The start
+            # counted it, in SQL: a start may be committed in the same transaction as this.)
+            **({"attempts": TASKS.c.attempts - 1} if deferred else {}),
             "rendered": result.request or task.rendered or {}, "result": result.response or {},
             "last_error": error, "note": (f"延后：{result.error}" if deferred else result.note or "")[:500],
             "finished_at": now if status in ("done", "dead") else None,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Optional
@@ -27,6 +28,8 @@ from engine.models import StepAttempt, StrategyTask
 log = logging.getLogger("ckb.journal")
 TASKS = StrategyTask.__table__
 ATTEMPTS = StepAttempt.__table__
+# Finished steps wait at most this long for a commit to ride on before one is made for them.
+FLUSH_SECONDS = 0.2
 INTERRUPTED_ERROR = "执行中断（进程退出或失联），结果未知；重新执行时带同一幂等键"
 _COUNT_START = (update(TASKS).where(TASKS.c.id == bindparam("b_id"), TASKS.c.status == "running",
                                     TASKS.c.lease_owner == bindparam("b_owner"))
@@ -81,15 +84,16 @@ class Finish(Op):
     task's lease was lost meanwhile (every real attempt shows in history)."""
 
     owner: str = ""
-    attempt_id: Optional[int] = None
+    start: Optional[Start] = None  # the attempt this outcome ends (written earlier, maybe in the same commit)
     attempt: dict = field(default_factory=dict)
     task: dict = field(default_factory=dict)  # values for the task row; empty: attempt only
     applied: bool = field(default=False, init=False)
 
     def write(self, conn, scrub: bool) -> None:
         attempt, task = (scrubbed(self.attempt), scrubbed(self.task)) if scrub else (self.attempt, self.task)
-        if self.attempt_id is not None and attempt:
-            conn.execute(update(ATTEMPTS).where(ATTEMPTS.c.id == self.attempt_id).values(**attempt))
+        attempt_id = self.start.attempt_id if self.start is not None else None
+        if attempt_id is not None and attempt:
+            conn.execute(update(ATTEMPTS).where(ATTEMPTS.c.id == attempt_id).values(**attempt))
         if task:
             self.applied = bool(conn.execute(
                 update(TASKS).where(TASKS.c.id == self.task_id, TASKS.c.status == "running",
@@ -120,12 +124,15 @@ class StepJournal:
         self._cond = threading.Condition()
         self._queue: list[Op] = []
         self._busy = False
+        self._last_commit = time.monotonic()
 
     def submit(self, op: Op, wait: bool = False) -> Op:
-        """Queues a record; with `wait`, returns once it is committed (a start must be)."""
+        """Queues a record; with `wait`, returns once it is committed (a start of an external
+        effect must be). Queued records are committed at the latest FLUSH_SECONDS later, by the
+        next thread that submits (or at the end of its batch)."""
         with self._cond:
             self._queue.append(op)
-        if wait:
+        if wait or time.monotonic() - self._last_commit > FLUSH_SECONDS:
             self.wait(op)
         return op
 
@@ -142,6 +149,7 @@ class StepJournal:
             try:
                 self._write(batch)
             finally:
+                self._last_commit = time.monotonic()
                 with self._cond:
                     for o in batch:
                         o.done = True

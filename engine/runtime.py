@@ -156,6 +156,8 @@ class Runtime:
     def start(self, dispatch: bool = True, sweep: bool = True, cron: bool = True) -> None:
         self.strategies.refresh(force=True)
         self.background = True
+        self.executor.draining.clear()
+        self._beat_stop.clear()
         self._pool = ThreadPoolExecutor(max_workers=self.executor_threads, thread_name_prefix="ckb-step")
         beat = threading.Thread(target=self._heartbeat_loop, name="ckb-heartbeat", daemon=True)
         beat.start()

@@ -60,6 +60,8 @@ def summary(command: DeviceCommand) -> dict:
 class DeviceStep(Processor):
     """A step that tells a phone to act. Subclasses add settings after ACCOUNT_FIELD and `plan`."""
 
+    external = False  # it only queues a command row, once per idempotency key; phones get it later
+
     @abstractmethod
     def plan(self, ctx: ProcessorContext, config: dict, session: Session, account: WechatAccount) -> list[Planned]:
         """The commands to issue (PermanentError when the settings or event cannot make one)."""
