@@ -148,19 +148,20 @@ class TaskExecutor:
                 "status": "pending", "lease_until": None,
                 "due_at": max(as_utc(blocker[1]), as_utc(now)) + WAIT_MARGIN,
                 "note": f"等待步骤 {blocker[0] + 1} 重试完成后执行"})), "pending"
-        external = self._external(task)
-        start = self.journal.submit(Start(task.id, owner=owner, now=now), wait=external)
-        if external and start.attempt_id is None:
-            return None, task.status  # the lease went to another worker: its run wins, we run nothing
+        start = None
+        if self._external(task):
+            start = self.journal.submit(Start(task.id, owner=owner, now=now), wait=True)
+            if start.attempt_id is None:
+                return None, task.status  # the lease went to another worker: its run wins, we run nothing
         self.in_flight.add(task.id)
         try:
-            return self._call(task, records.get(task.event_record_id), start, waiting_on)
+            return self._call(task, records.get(task.event_record_id), start, waiting_on, now)
         finally:
             self.in_flight.discard(task.id)
 
-    def _call(self, task, record, start: Start, waiting_on: dict):
+    def _call(self, task, record, start: Optional[Start], waiting_on: dict, started: datetime):
         t0 = time.perf_counter()
-        if start.interrupted and not self._replay_safe(task):
+        if start is not None and start.interrupted and not self._replay_safe(task):
             result = AttemptResult(False, error="上次执行中断、结果未知，且该处理器不能安全重做：已转入死信，请核实后重放")
         elif record is None:
             result = AttemptResult(False, error="事件记录不存在")
@@ -170,7 +171,7 @@ class TaskExecutor:
         final = self._final_status(task, result, finished)
         if task.timing == "immediate" and final[0] == "failed":
             waiting_on.setdefault((task.event_record_id, task.strategy_id), (task.step_index, final[1]))
-        return self.journal.submit(self._finish(task, start, result, final, finished,
+        return self.journal.submit(self._finish(task, start, result, final, started, finished,
                                                 int((time.perf_counter() - t0) * 1000))), final[0]
 
     def _processor_flag(self, task, name: str) -> bool:
@@ -186,20 +187,24 @@ class TaskExecutor:
     def _replay_safe(self, task) -> bool:
         return self._processor_flag(task, "replay_safe")
 
-    def _finish(self, task, start: Start, result: AttemptResult, final: tuple, now: datetime, duration_ms: int) -> Finish:
+    def _finish(self, task, start: Optional[Start], result: AttemptResult, final: tuple, started: datetime,
+                now: datetime, duration_ms: int) -> Finish:
         status, due = final
         deferred = result.defer_until is not None
         state = "ok" if result.ok else "deferred" if deferred else "failed"
         error = (result.error or "")[:2000]
+        # A recorded start counted the attempt already; a deferral gives it back (it was not the
+        # step's failure). Without a start (a local processor) the outcome counts it.
+        counted = TASKS.c.attempts - 1 if start is not None and deferred else (
+            TASKS.c.attempts + 1 if start is None and not deferred else None)
         return Finish(task.id, owner=self.runtime.owner, start=start, attempt={
             "state": state, "finished_at": now, "ok": result.ok, "retryable": result.retryable,
             "request": result.request or {}, "response": result.response or {}, "error": error,
-            "duration_ms": duration_ms,
+            "duration_ms": duration_ms, **({"started_at": started} if start is None else {}),
         }, task={
             "status": status, "due_at": due, "lease_until": None, "lease_owner": "",
-            # A deferral gives its attempt back: it was not the step's failure. (The start
-            # counted it, in SQL: a start may be committed in the same transaction as this.)
-            **({"attempts": TASKS.c.attempts - 1} if deferred else {}),
+            **({"attempts": counted} if counted is not None else {}),
+            **({"started_at": task.started_at or started} if start is None else {}),
             "rendered": result.request or task.rendered or {}, "result": result.response or {},
             "last_error": error, "note": (f"延后：{result.error}" if deferred else result.note or "")[:500],
             "finished_at": now if status in ("done", "dead") else None,

@@ -52,6 +52,15 @@ _ATTEMPT_START = insert(ATTEMPTS).values(
     response={}, error="", duration_ms=0).returning(ATTEMPTS.c.id)
 
 
+_ATTEMPT_DONE = insert(ATTEMPTS).values(
+    task_id=bindparam("b_id"), number=_next_number(), worker=bindparam("b_owner"),
+    started_at=bindparam("started_at", type_=ATTEMPTS.c.started_at.type), state=bindparam("state"),
+    finished_at=bindparam("finished_at", type_=ATTEMPTS.c.finished_at.type), ok=bindparam("ok"),
+    retryable=bindparam("retryable"), request=bindparam("request", type_=ATTEMPTS.c.request.type),
+    response=bindparam("response", type_=ATTEMPTS.c.response.type), error=bindparam("error"),
+    duration_ms=bindparam("duration_ms"))
+
+
 @dataclass(eq=False)
 class Op:
     task_id: int
@@ -91,9 +100,11 @@ class Finish(Op):
 
     def write(self, conn, scrub: bool) -> None:
         attempt, task = (scrubbed(self.attempt), scrubbed(self.task)) if scrub else (self.attempt, self.task)
-        attempt_id = self.start.attempt_id if self.start is not None else None
-        if attempt_id is not None and attempt:
-            conn.execute(update(ATTEMPTS).where(ATTEMPTS.c.id == attempt_id).values(**attempt))
+        if self.start is None and attempt:
+            # A local processor's attempt: no start was recorded, the whole row is written now.
+            conn.execute(_ATTEMPT_DONE, {"b_id": self.task_id, "b_owner": self.owner, **attempt})
+        elif self.start is not None and self.start.attempt_id is not None and attempt:
+            conn.execute(update(ATTEMPTS).where(ATTEMPTS.c.id == self.start.attempt_id).values(**attempt))
         if task:
             self.applied = bool(conn.execute(
                 update(TASKS).where(TASKS.c.id == self.task_id, TASKS.c.status == "running",
@@ -181,9 +192,10 @@ class StepJournal:
                 log.exception("step record refused", extra={"task": op.task_id, "scrubbed": scrub})
         if isinstance(op, Finish) and op.task:
             # Last resort: the outcome's texts cannot be stored at all; keep the state change.
-            op.attempt = {k: v for k, v in op.attempt.items() if k not in ("request", "response", "error")}
-            op.task = {k: v for k, v in op.task.items() if k not in ("rendered", "result", "last_error", "note")}
-            op.attempt["error"] = op.task["last_error"] = "结果含无法保存的字符，已丢弃其内容"
+            lost = "结果含无法保存的字符，已丢弃其内容"
+            if op.attempt:
+                op.attempt = {**op.attempt, "request": {}, "response": {}, "error": lost}
+            op.task = {**op.task, "rendered": {}, "result": {}, "last_error": lost, "note": ""}
             try:
                 with self.db.write() as s:
                     op.write(s.connection(), False)

@@ -82,6 +82,30 @@ def test_the_start_is_on_disk_before_the_processor_runs(kit):
     assert _attempts(kit.svc, task.id)[0].worker == kit.rt.owner
 
 
+class LocalProbe(Probe):
+    external = False
+
+
+def test_a_local_processor_does_not_wait_for_its_start_but_every_attempt_is_recorded(kit):
+    """Only effects leaving the database pay a commit before they start; a local one's start
+    and outcome ride on one group commit (bench/ingest.py's log steps)."""
+    seen = []
+
+    def behave(ctx):
+        seen.append(len(_attempts(kit.svc, ctx.task_id)))
+        return Outcome()
+
+    kit.rt.registry.register(LocalProbe(behave), replace=True)
+    kit.strategy("password_changed", [row("status", "eq", "1")],
+                 [{"processor": "probe", "config": {}, "timing": {"mode": "immediate"}}])
+    _post(kit, 3)
+    kit.rt.tick()
+    assert seen[1:] == [0, 0]  # (the first may ride on a flush of what waited longer than 0.2 s)
+    tasks = _tasks(kit.svc)
+    assert [(t.status, t.attempts) for t in tasks] == [("done", 1)] * 3
+    assert all([a.state for a in _attempts(kit.svc, t.id)] == ["ok"] for t in tasks)
+
+
 def test_outcomes_are_recorded_step_by_step_not_at_the_end_of_the_batch(kit):
     """Step 3 of a batch sees steps 1 and 2 already done on disk (a crash now re-runs only step 3)."""
     seen = {}
