@@ -195,16 +195,13 @@ class TaskExecutor:
         error = (result.error or "")[:2000]
         # A recorded start counted the attempt already; a deferral gives it back (it was not the
         # step's failure). Without a start (a local processor) the outcome counts it.
-        counted = TASKS.c.attempts - 1 if start is not None and deferred else (
-            TASKS.c.attempts + 1 if start is None and not deferred else None)
+        delta = (-1 if deferred else 0) if start is not None else (0 if deferred else 1)
         return Finish(task.id, owner=self.runtime.owner, start=start, attempt={
             "state": state, "finished_at": now, "ok": result.ok, "retryable": result.retryable,
             "request": result.request or {}, "response": result.response or {}, "error": error,
             "duration_ms": duration_ms, **({"started_at": started} if start is None else {}),
-        }, task={
-            "status": status, "due_at": due, "lease_until": None, "lease_owner": "",
-            **({"attempts": counted} if counted is not None else {}),
-            **({"started_at": task.started_at or started} if start is None else {}),
+        }, outcome={
+            "status": status, "due_at": due, "delta": delta, "started_at": started,
             "rendered": result.request or task.rendered or {}, "result": result.response or {},
             "last_error": error, "note": (f"延后：{result.error}" if deferred else result.note or "")[:500],
             "finished_at": now if status in ("done", "dead") else None,

@@ -61,6 +61,26 @@ _ATTEMPT_DONE = insert(ATTEMPTS).values(
     duration_ms=bindparam("duration_ms"))
 
 
+# An outcome's task update, built once (per-step statements were a visible share of the worker's
+# profile); `b_delta` is how the attempt counter moves: +1 (counted here), 0, or -1 (a deferral
+# giving back the attempt its start counted).
+_TASK_FINISH = (update(TASKS).where(TASKS.c.id == bindparam("b_id"), TASKS.c.status == "running",
+                                    TASKS.c.lease_owner == bindparam("b_owner"))
+                .values(status=bindparam("status"), due_at=bindparam("due_at", type_=TASKS.c.due_at.type),
+                        lease_until=None, lease_owner="", attempts=TASKS.c.attempts + bindparam("delta"),
+                        rendered=bindparam("rendered", type_=TASKS.c.rendered.type),
+                        result=bindparam("result", type_=TASKS.c.result.type), last_error=bindparam("last_error"),
+                        note=bindparam("note"), finished_at=bindparam("finished_at", type_=TASKS.c.finished_at.type),
+                        started_at=func.coalesce(TASKS.c.started_at,
+                                                 bindparam("started_at", type_=TASKS.c.started_at.type))))
+_ATTEMPT_FINISH = (update(ATTEMPTS).where(ATTEMPTS.c.id == bindparam("b_attempt"))
+                   .values(state=bindparam("state"), finished_at=bindparam("finished_at", type_=ATTEMPTS.c.finished_at.type),
+                           ok=bindparam("ok"), retryable=bindparam("retryable"),
+                           request=bindparam("request", type_=ATTEMPTS.c.request.type),
+                           response=bindparam("response", type_=ATTEMPTS.c.response.type),
+                           error=bindparam("error"), duration_ms=bindparam("duration_ms")))
+
+
 @dataclass(eq=False)
 class Op:
     task_id: int
@@ -90,28 +110,62 @@ class Start(Op):
 @dataclass(eq=False)
 class Finish(Op):
     """An attempt's outcome and the task's new state; the attempt row is finished even when the
-    task's lease was lost meanwhile (every real attempt shows in history)."""
+    task's lease was lost meanwhile (every real attempt shows in history). `outcome` holds the
+    standard outcome values (executemany'd with _TASK_FINISH); `task` other task updates
+    (cancelled, waiting, handed back)."""
 
     owner: str = ""
     start: Optional[Start] = None  # the attempt this outcome ends (written earlier, maybe in the same commit)
     attempt: dict = field(default_factory=dict)
-    task: dict = field(default_factory=dict)  # values for the task row; empty: attempt only
-    applied: bool = field(default=False, init=False)
+    outcome: dict = field(default_factory=dict)
+    task: dict = field(default_factory=dict)
+
+    def attempt_params(self, scrub: bool) -> tuple[str, Optional[dict]]:
+        """("insert" | "update", parameters) for the attempt row, or ("", None)."""
+        attempt = scrubbed(self.attempt) if scrub else self.attempt
+        if not attempt:
+            return "", None
+        if self.start is None:  # a local processor: no start was recorded, the whole row is written now
+            return "insert", {"b_id": self.task_id, "b_owner": self.owner, **attempt}
+        if self.start.attempt_id is None:
+            return "", None
+        return "update", {"b_attempt": self.start.attempt_id, **attempt}
+
+    def outcome_params(self, scrub: bool) -> Optional[dict]:
+        if not self.outcome:
+            return None
+        return {"b_id": self.task_id, "b_owner": self.owner, **(scrubbed(self.outcome) if scrub else self.outcome)}
 
     def write(self, conn, scrub: bool) -> None:
-        attempt, task = (scrubbed(self.attempt), scrubbed(self.task)) if scrub else (self.attempt, self.task)
-        if self.start is None and attempt:
-            # A local processor's attempt: no start was recorded, the whole row is written now.
-            conn.execute(_ATTEMPT_DONE, {"b_id": self.task_id, "b_owner": self.owner, **attempt})
-        elif self.start is not None and self.start.attempt_id is not None and attempt:
-            conn.execute(update(ATTEMPTS).where(ATTEMPTS.c.id == self.start.attempt_id).values(**attempt))
-        if task:
-            self.applied = bool(conn.execute(
-                update(TASKS).where(TASKS.c.id == self.task_id, TASKS.c.status == "running",
-                                    TASKS.c.lease_owner == self.owner).values(**task)).rowcount)
-            if not self.applied:
-                log.warning("step outcome after its lease was lost; the attempt is kept in history",
-                            extra={"task": self.task_id})
+        write_all(conn, [self], scrub)
+
+
+def write_all(conn, ops: list, scrub: bool = False) -> None:
+    """Starts in order (each needs its RETURNING), then every outcome in three executemany
+    statements; a start always precedes its own outcome, in this commit or an earlier one."""
+    for op in ops:
+        if isinstance(op, Start):
+            op.write(conn, scrub)
+    finishes = [op for op in ops if isinstance(op, Finish)]
+    inserts, updates = [], []
+    for op in finishes:
+        kind, params = op.attempt_params(scrub)
+        (inserts if kind == "insert" else updates if kind == "update" else []).append(params)
+    if inserts:
+        conn.execute(_ATTEMPT_DONE, inserts)
+    if updates:
+        conn.execute(_ATTEMPT_FINISH, updates)
+    outcomes = [p for p in (op.outcome_params(scrub) for op in finishes) if p is not None]
+    if outcomes:
+        applied = conn.execute(_TASK_FINISH, outcomes).rowcount
+        if 0 <= applied < len(outcomes):
+            log.warning("step outcomes after their lease was lost; their attempts are kept in history",
+                        extra={"lost": len(outcomes) - applied})
+    for op in finishes:
+        if op.task:
+            conn.execute(update(TASKS).where(TASKS.c.id == op.task_id, TASKS.c.status == "running",
+                                             TASKS.c.lease_owner == op.owner)
+                         .values(**(scrubbed(op.task) if scrub else op.task)))
 
 
 def scrubbed(values: Any) -> Any:
@@ -171,9 +225,7 @@ class StepJournal:
     def _write(self, batch: list[Op]) -> None:
         try:
             with self.db.write() as s:
-                conn = s.connection()
-                for op in batch:
-                    op.write(conn, False)
+                write_all(s.connection(), batch)
             return
         except Exception:  # noqa: BLE001 - isolate the record the database refused, below
             log.warning("group commit failed; writing the step records one by one", exc_info=True)
@@ -190,12 +242,13 @@ class StepJournal:
                 if isinstance(op, Start):
                     op.attempt_id = None
                 log.exception("step record refused", extra={"task": op.task_id, "scrubbed": scrub})
-        if isinstance(op, Finish) and op.task:
+        if isinstance(op, Finish) and (op.outcome or op.attempt):
             # Last resort: the outcome's texts cannot be stored at all; keep the state change.
             lost = "结果含无法保存的字符，已丢弃其内容"
             if op.attempt:
                 op.attempt = {**op.attempt, "request": {}, "response": {}, "error": lost}
-            op.task = {**op.task, "rendered": {}, "result": {}, "last_error": lost, "note": ""}
+            if op.outcome:
+                op.outcome = {**op.outcome, "rendered": {}, "result": {}, "last_error": lost, "note": ""}
             try:
                 with self.db.write() as s:
                     op.write(s.connection(), False)
