@@ -170,6 +170,8 @@ class Scheduler:
         if self._cron_pool is not None:
             self._cron_pool.shutdown(wait=False, cancel_futures=True)
             self._cron_pool = None
-        if self.is_leader:
+        if self._jobs:
+            # Also when the loop had not yet won (or lost) an election: release() gives up only
+            # what this owner holds, and closes the PostgreSQL session the attempt opened.
             self.lease.release()
-            self.is_leader = False
+        self.is_leader = False

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import subprocess
 import time
 from collections import Counter
 
@@ -59,6 +60,17 @@ def _delivered(fake_http) -> Counter:
     return Counter(r.headers.get("Idempotency-Key") for r in fake_http.requests_to("/hook"))
 
 
+def _terminate(process, timeout: float = 35):
+    """SIGTERM and the exit code; a process that does not stop in time is killed (never left behind)."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+        return None
+
+
 def _all_done(svc) -> bool:
     return _statuses(svc).get("done", 0) == TOTAL
 
@@ -79,8 +91,7 @@ def test_kill_9_resends_only_the_steps_in_flight_and_recovers_inside_a_minute(ki
         done = _wait(lambda: _all_done(svc), 90)
         recovered_in = time.monotonic() - restarted_at
     finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(30)
+        _terminate(second)
     assert done, _log(svc, "second")
     assert recovered_in < 60, recovered_in
 
@@ -103,8 +114,7 @@ def test_sigterm_drains_without_sending_anything_twice(kit, fake_http):
     first = _worker(svc, "first", CKB_TASK_LEASE_SECONDS="30", **ALLOW_LOOPBACK)
     started = _wait(lambda: len(fake_http.requests_to("/hook")) >= 60, 60)
     signalled = time.monotonic()
-    first.send_signal(signal.SIGTERM)
-    code = first.wait(35)
+    code = _terminate(first)
     stopped_in = time.monotonic() - signalled
     assert started, _log(svc, "first")
     assert code == 0 and stopped_in < 30, (code, stopped_in, _log(svc, "first"))
@@ -118,29 +128,37 @@ def test_sigterm_drains_without_sending_anything_twice(kit, fake_http):
     try:
         done = _wait(lambda: _all_done(svc), 60)  # handed back: claimable at once, no lease to wait out
     finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(30)
+        _terminate(second)
     assert done, _log(svc, "second")
     delivered = _delivered(fake_http)
     assert len(delivered) == TOTAL and set(delivered.values()) == {1}
     assert all(states == ["ok"] for states in _attempt_states(svc).values())
 
 
-def test_a_stopping_scheduler_releases_its_leader_lease(kit):
-    svc = kit.svc
-    scheduler = _worker(svc, "scheduler", command="scheduler")
+def _lease_free(svc) -> bool:
+    """Whether anyone holds the scheduler lease (a fresh probe each time: on PostgreSQL a session
+    that once took the advisory lock would keep answering yes to itself)."""
     probe = LeaderLease(svc, "probe")
     try:
-        assert _wait(lambda: not probe.acquire(), 30), _log(svc, "scheduler")  # it leads
+        return probe.acquire()
     finally:
         probe.release()
-    signalled = time.monotonic()
-    scheduler.send_signal(signal.SIGTERM)
-    assert scheduler.wait(35) == 0 and time.monotonic() - signalled < 30
+
+
+def _stops_and_frees_the_lease(svc, process, name: str) -> None:
     try:
-        assert probe.acquire(), "the lease was left to expire instead of being released"
+        assert _wait(lambda: not _lease_free(svc), 60), _log(svc, name)  # it leads
+        signalled = time.monotonic()
+        assert _terminate(process) == 0 and time.monotonic() - signalled < 30, _log(svc, name)
     finally:
-        probe.release()
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    assert _lease_free(svc), "the lease was left to expire instead of being released"
+
+
+def test_a_stopping_scheduler_releases_its_leader_lease(kit):
+    _stops_and_frees_the_lease(kit.svc, _worker(kit.svc, "scheduler", command="scheduler"), "scheduler")
 
 
 def test_serve_drains_on_sigterm_and_releases_the_leader_lease(kit):
@@ -148,17 +166,5 @@ def test_serve_drains_on_sigterm_and_releases_the_leader_lease(kit):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    svc = kit.svc
-    server = _worker(svc, "serve", command="serve", args=("--port", str(port), "--threads", "2"))
-    probe = LeaderLease(svc, "probe")
-    try:
-        assert _wait(lambda: not probe.acquire(), 60), _log(svc, "serve")  # its runtime leads
-    finally:
-        probe.release()
-    signalled = time.monotonic()
-    server.send_signal(signal.SIGTERM)
-    assert server.wait(35) == 0 and time.monotonic() - signalled < 30, _log(svc, "serve")
-    try:
-        assert probe.acquire(), "the lease was left to expire instead of being released"
-    finally:
-        probe.release()
+    server = _worker(kit.svc, "serve", command="serve", args=("--port", str(port), "--threads", "2"))
+    _stops_and_frees_the_lease(kit.svc, server, "serve")
