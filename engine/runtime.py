@@ -178,7 +178,7 @@ class Runtime:
         self._stop.set()
         self._wake.set()
         self.executor.draining.set()  # queued batches hand their steps back instead of running them
-        self.scheduler.stop()
+        self.scheduler.stop(timeout=max(1.0, min(10.0, drain_seconds)))
         self.jobs.stop()
         for t in self._threads:
             t.join(timeout=max(0.0, min(5.0, deadline - time.monotonic())))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Optional
 
 from engine.cron_clock import CronSlots, begin_run, end_run, record_missed
@@ -42,6 +42,7 @@ class Scheduler:
         self._cron_pool: Optional[ThreadPoolExecutor] = None
         self._running: set[str] = set()
         self._running_lock = threading.Lock()
+        self._futures: set = set()
 
     @property
     def jobs(self) -> list:
@@ -104,7 +105,9 @@ class Scheduler:
             if self._cron_pool is None:
                 self._run_job(job, slot)
             else:
-                self._cron_pool.submit(self._run_job, job, slot)
+                future = self._cron_pool.submit(self._run_job, job, slot)
+                self._futures.add(future)
+                future.add_done_callback(self._futures.discard)
             ran.append(job.key)
         return ran
 
@@ -160,14 +163,17 @@ class Scheduler:
         self._thread = threading.Thread(target=self._loop, args=(sweep, cron), name="ckb-scheduler", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stops timing at once; a cron job in progress is not waited for (its CronRun row stays
-        `running`, and its work is transactional or re-done by the next slot)."""
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stops timing; cron jobs in progress get up to `timeout` seconds to finish. One still
+        running after that is left to the process exit (its CronRun row stays `running`; its work
+        is transactional or re-done by the next slot)."""
+        deadline = time.monotonic() + timeout
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=timeout)
             self._thread = None
         if self._cron_pool is not None:
+            wait(list(self._futures), timeout=max(0.0, deadline - time.monotonic()))
             self._cron_pool.shutdown(wait=False, cancel_futures=True)
             self._cron_pool = None
         if self._jobs:
