@@ -1,7 +1,8 @@
 """Fixed-window rate limits for public endpoints (platform webhooks, QR scans, landing pages).
 
 `hit("webhook:ip:1.2.3.4", limit=120, window_seconds=60)` counts one request in the current
-window and answers (allowed, retry_after seconds). With Redis configured every web process
+window and answers (allowed, retry_after seconds). When Redis cannot answer, the limit fails
+closed: LimiterUnavailable (web answers 503 with its message and Retry-After). With Redis configured every web process
 shares one counter (INCR + EXPIRE, atomic in a MULTI); without it the counters live in this
 process, which is exact for the one-process mode and per-process under gunicorn.
 
@@ -15,7 +16,8 @@ import threading
 import time
 from typing import Callable, Optional
 
-from config.redis_factory import make_redis
+from config.errors import LimiterUnavailable
+from config.redis_factory import is_outage, make_redis
 from config.settings import Settings
 
 REDIS_PREFIX = "ckb:rl"
@@ -45,7 +47,12 @@ class RateLimiter:
         window = int(now // window_seconds)
         retry_after = max(1, math.ceil((window + 1) * window_seconds - now))
         if self.redis is not None:
-            return self._count_redis(key, window, window_seconds), retry_after
+            try:
+                return self._count_redis(key, window, window_seconds), retry_after
+            except Exception as exc:
+                if is_outage(exc):
+                    raise LimiterUnavailable() from exc
+                raise
         with self._lock:
             if len(self._counts) >= self._prune_at:
                 self._prune(now)

@@ -82,7 +82,10 @@ class Settings(BaseSettings):
     # Engine.
     engine_use_durable_rules: bool = True
     dispatcher_batch_size: int = 200
-    task_lease_seconds: int = 120
+    # A claimed step's lease; the holder extends it every third of it while it works (heartbeat),
+    # so a dead process's steps are taken over within about this long.
+    task_lease_seconds: int = 30
+    shutdown_drain_seconds: float = 20.0  # SIGTERM: time for running steps to finish before exit
     # Waits between attempts of a step whose processor has no schedule of its own
     # (config/retry_schedule.py): the default rides out an outage of hours, not seconds.
     retry_schedule: str = DEFAULT_RETRY_SCHEDULE

@@ -69,7 +69,20 @@ class StrategyTask(SQLModel, table=True):
     finished_at: Optional[datetime] = None
 
 
+# What became of one attempt (事件历史 shows every one, interrupted ones included).
+ATTEMPT_STATE_LABELS = {
+    "running": "执行中",  # started (committed before the processor was called), no outcome yet
+    "ok": "成功",
+    "failed": "失败",
+    "deferred": "延后（不计次数）",  # e.g. Redis down: the step waits without spending an attempt
+    "interrupted": "中断",  # the process died or stopped mid-attempt; the effect may or may not have happened
+}
+
+
 class StepAttempt(SQLModel, table=True):
+    """One real call of a processor. The row is written (state "running") and committed before
+    the processor runs, then finished with its outcome, so a crash leaves a visible trace."""
+
     __tablename__ = "step_attempt"
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -83,6 +96,28 @@ class StepAttempt(SQLModel, table=True):
     response: dict = Field(default_factory=dict, sa_type=JSONType)
     error: str = Field(default="", max_length=2000)
     duration_ms: int = 0
+    state: str = Field(default="running", max_length=16)
+    worker: str = Field(default="", max_length=64)  # the process (runtime owner) that ran it
+
+
+CRON_RUN_STATUS_LABELS = {"running": "运行中", "done": "完成", "failed": "失败", "missed": "错过（停机）"}
+
+
+class CronRun(SQLModel, table=True):
+    """One slot of one cron job: run (done / failed, with its summary) or missed while no
+    scheduler was running — a missed slot is recorded, never silently coalesced."""
+
+    __tablename__ = "cron_run"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    job_key: str = Field(max_length=64, index=True)
+    job_name: str = Field(default="", max_length=100)
+    slot_at: datetime = Field(index=True)  # the scheduled time this row stands for
+    status: str = Field(default="running", max_length=16)
+    started_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None
+    summary: str = Field(default="", max_length=500)
+    worker: str = Field(default="", max_length=64)
 
 
 class LeaderLock(SQLModel, table=True):

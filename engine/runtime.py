@@ -10,17 +10,20 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any, Optional
 
 from config.services import Services
 from config.settings import Settings
 from crm.jobs.runner import JobRunner
 from engine.dispatcher import Dispatcher
-from engine.executor import TaskExecutor
+from engine.executor import HANDED_BACK_NOTE, TaskExecutor
+from engine.ledger import extend_leases, release_tasks
 from engine.matcher import build_matcher
-from engine.scheduler import Scheduler
+from engine.scheduler import HOLD_PER_THREAD, Scheduler
 from engine.strategy_set import StrategySet
 from events.catalog import Catalog
 from events.ingestion import Ingestor
@@ -66,10 +69,12 @@ class Runtime:
         self.executor = TaskExecutor(self)
         self.scheduler = Scheduler(self)
         self.jobs = JobRunner(services)  # imports, exports, "run now" jobs of the customer center
-        self._executor_threads = executor_threads
+        self.executor_threads = executor_threads
+        self.background = False  # start() was called: steps run on the pool, leases are heartbeated
         self._pool: Optional[ThreadPoolExecutor] = None
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._beat_stop = threading.Event()  # the heartbeat outlives the drain: held steps keep their lease
         self._threads: list[threading.Thread] = []
 
     @classmethod
@@ -91,7 +96,8 @@ class Runtime:
         self._wake.set()
 
     def submit(self, task_ids: list[int]) -> None:
-        """Runs claimed tasks in batches (one recording transaction each) on the step pool."""
+        """Runs claimed tasks in batches on the step pool (each step recorded as it goes)."""
+        self.executor.held.add(task_ids)  # from the claim on: heartbeated, released on shutdown
         for start in range(0, len(task_ids), STEP_BATCH):
             chunk = task_ids[start:start + STEP_BATCH]
             if self._pool is None:
@@ -101,6 +107,7 @@ class Runtime:
 
     def submit_claimed(self, steps: list) -> None:
         """Runs the dispatcher's freshly claimed immediate steps (rows in memory) in batches."""
+        self.executor.held.add(task.id for task, _ in steps)
         for chunk in run_batches(steps, STEP_BATCH):
             if self._pool is None:
                 self.executor.execute_claimed(chunk)
@@ -113,11 +120,29 @@ class Runtime:
                 self.executor.execute_claimed(batch)
             else:
                 self.executor.execute_many(batch)
-        except Exception:  # noqa: BLE001 - the leases expire and the sweep retries them
+        except Exception:  # noqa: BLE001 - let their leases expire; any sweep (ours too) retries them
             log.exception("task execution failed", extra={"tasks": len(batch)})
+            self.executor.held.discard(item[0].id if claimed else item for item in batch)
+
+    def _heartbeat_loop(self) -> None:
+        """Every lease/3: extend the lease of every step this process holds, so a step that is
+        slow (or queued behind slow ones) is never taken as abandoned while we work on it — and a
+        dead process's steps, no longer extended, are claimable within one lease (30 s)."""
+        lease = self.settings.task_lease_seconds
+        while not self._beat_stop.wait(max(lease / 3, 0.2)):
+            held = self.executor.held.snapshot()
+            if not held:
+                continue
+            try:
+                extend_leases(self.services.db, self.owner, held, self.services.now() + timedelta(seconds=lease))
+            except Exception:  # noqa: BLE001 - the next beat tries again, well before the lease ends
+                log.exception("lease heartbeat failed", extra={"tasks": len(held)})
 
     def _dispatch_loop(self) -> None:
         while not self._stop.is_set():
+            if len(self.executor.held) > 4 * HOLD_PER_THREAD * self.executor_threads:
+                self._stop.wait(0.05)  # the steps we hold come first; events wait stored, not claimed
+                continue
             try:
                 count, steps = self.dispatcher.run_once()
                 self.submit_claimed(steps)
@@ -130,7 +155,12 @@ class Runtime:
 
     def start(self, dispatch: bool = True, sweep: bool = True, cron: bool = True) -> None:
         self.strategies.refresh(force=True)
-        self._pool = ThreadPoolExecutor(max_workers=self._executor_threads, thread_name_prefix="ckb-step")
+        self.background = True
+        self.executor.draining.clear()
+        self._beat_stop.clear()
+        self._pool = ThreadPoolExecutor(max_workers=self.executor_threads, thread_name_prefix="ckb-step")
+        beat = threading.Thread(target=self._heartbeat_loop, name="ckb-heartbeat", daemon=True)
+        beat.start()
         if dispatch:
             t = threading.Thread(target=self._dispatch_loop, name="ckb-dispatch", daemon=True)
             t.start()
@@ -139,16 +169,36 @@ class Runtime:
         if sweep or cron:
             self.scheduler.start(sweep=sweep, cron=cron)
 
-    def stop(self) -> None:
+    def stop(self, drain_seconds: float = 0.0) -> None:
+        """Stops claiming, lets steps in progress finish for up to `drain_seconds`, hands every
+        claimed step not yet started back to the queue (no attempt spent) and releases the
+        leader lease. A step still running at the deadline keeps its lease until this process
+        exits; then another worker takes it over (history shows the attempt as 中断)."""
+        deadline = time.monotonic() + drain_seconds
         self._stop.set()
         self._wake.set()
-        self.scheduler.stop()
+        self.executor.draining.set()  # queued batches hand their steps back instead of running them
+        self.scheduler.stop(timeout=max(1.0, min(10.0, drain_seconds)))
         self.jobs.stop()
         for t in self._threads:
-            t.join(timeout=5)
+            t.join(timeout=max(0.0, min(5.0, deadline - time.monotonic())))
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            self._pool.shutdown(wait=False)
+            while len(self.executor.held) > len(self.executor.in_flight) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            while self.executor.in_flight and time.monotonic() < deadline:
+                time.sleep(0.05)
             self._pool = None
+        left = [i for i in self.executor.held.snapshot() if i not in self.executor.in_flight]
+        if left:
+            try:
+                n = release_tasks(self.services.db, self.owner, left, HANDED_BACK_NOTE)
+                log.info("claimed steps handed back on shutdown", extra={"tasks": n})
+            except Exception:  # noqa: BLE001 - their leases run out instead
+                log.exception("handing back claimed steps failed")
+            self.executor.held.discard(left)
+        if not self.executor.in_flight:
+            self._beat_stop.set()
 
     # -- synchronous mode (tests, CLI) ----------------------------------------------------------
     def tick(self, rounds: int = 100) -> dict:

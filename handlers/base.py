@@ -72,6 +72,11 @@ class Processor(ABC):
     config_fields: ClassVar[tuple[ConfigField, ...]] = ()
     # Waits between attempts ("5s, 1m, 2h", config.retry_schedule); empty: the server's default.
     retry_schedule: ClassVar[str] = ""
+    # The effect leaves this database (HTTP, SMTP, an SMS gateway): the engine commits the
+    # attempt's start before calling `run`, so a crash never silently sends twice. False for a
+    # processor that only writes here, idempotently by ctx.idempotency_key (its start and outcome
+    # are then group-committed together, cheaply; a crash re-runs it harmlessly).
+    external: ClassVar[bool] = True
 
     def validate_config(self, config: dict) -> list[str]:
         """Chinese messages for missing or malformed configuration; empty when valid."""

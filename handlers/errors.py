@@ -30,5 +30,18 @@ class PermanentError(ProcessorError):
     """Bad configuration, a refused address, a 4xx: retrying cannot help."""
 
 
+class DeferStep(ProcessorError):
+    """Not now, and not the step's fault: a dependency the engine needs is unavailable (Redis is
+    down, the budget store cannot answer). The engine puts the step back, due `delay_seconds`
+    later (or at `until`), WITHOUT spending an attempt; history shows the try as 延后."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, delay_seconds: float = 60.0, until=None, **kw):
+        super().__init__(message, **kw)
+        self.delay_seconds = float(delay_seconds)
+        self.until = until  # an aware datetime, or None for now + delay_seconds
+
+
 class UnknownProcessor(LookupError):
     """No processor is registered under this key."""

@@ -119,12 +119,20 @@ def _start_demo_phones(host: str, port: int, count: int, tokens_file) -> None:
 
 
 def _run_until_signal(rt, **parts):
+    """Runs until SIGTERM/SIGINT, then drains: stop claiming, let running steps finish (up to
+    CKB_SHUTDOWN_DRAIN_SECONDS), hand back the rest, release the leader lease, exit."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     rt.start(**parts)
     stop.wait()
-    rt.stop()
+    rt.stop(drain_seconds=rt.settings.shutdown_drain_seconds)
+    busy = [t for t in threading.enumerate() if t.is_alive() and not t.daemon and t is not threading.main_thread()]
+    if busy:
+        # A processor still running past the drain must not hold the exit: its step keeps its
+        # lease until we are gone, then any worker takes it over (history shows 中断).
+        sys.stderr.flush()
+        os._exit(0)
 
 
 @main.command()

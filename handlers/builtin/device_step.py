@@ -14,13 +14,15 @@ from typing import Optional
 from sqlmodel import Session, select
 
 from config.clock import format_local
-from devices.commands import CommandError, issue_command
+from config.redis_factory import is_outage
+from devices.commands import CommandError, issue_command, reserve_budget
 from devices.models import DeviceCommand, WechatAccount
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
 from handlers.builtin.http import DRY_RUN_NOTE
 from handlers.builtin.device_targets import resolve_account
-from handlers.errors import PermanentError
+from handlers.errors import DeferStep, PermanentError
 
+OUTAGE_DEFER_SECONDS = 60.0
 ACCOUNT_FIELD = ConfigField("account", "微信号", help="微信号ID或wxid，可填 ${account_id}；留空时使用事件中的 account_id")
 KIND_LABELS = {"accept_friend": "通过好友", "add_friend": "加好友", "send_text": "发送文字", "send_image": "发送图片",
                "send_link": "发送链接", "send_miniprogram": "发送小程序", "like_moment": "点赞朋友圈",
@@ -58,6 +60,8 @@ def summary(command: DeviceCommand) -> dict:
 class DeviceStep(Processor):
     """A step that tells a phone to act. Subclasses add settings after ACCOUNT_FIELD and `plan`."""
 
+    external = False  # it only queues a command row, once per idempotency key; phones get it later
+
     @abstractmethod
     def plan(self, ctx: ProcessorContext, config: dict, session: Session, account: WechatAccount) -> list[Planned]:
         """The commands to issue (PermanentError when the settings or event cannot make one)."""
@@ -86,23 +90,51 @@ class DeviceStep(Processor):
         with ctx.services.db.read() as session:
             return self._request(*self._prepare(ctx, config, session))
 
+    def _skip_reason(self, session: Session, ctx: ProcessorContext, account: WechatAccount,
+                     plans: list[Planned]) -> Optional[str]:
+        existing = session.exec(select(DeviceCommand).where(
+            DeviceCommand.idempotency_key == f"{ctx.idempotency_key}{plans[0].suffix}")).first()
+        return None if existing is not None else self.skip(session, ctx, account, plans)
+
+    def _reserve(self, ctx: ProcessorContext, config: dict) -> dict:
+        """Budget decisions per command, taken before the write transaction (Redis only; see
+        devices.commands.reserve_budget). Redis down: the step is deferred, its attempt not spent."""
+        svc = ctx.services
+        redis = getattr(svc, "redis", None)
+        if redis is None and not svc.settings.redis_url:
+            return {}
+        with svc.db.read() as session:
+            account, plans = self._prepare(ctx, config, session)
+            if self._skip_reason(session, ctx, account, plans) is not None:
+                return {}
+        try:
+            return {p.suffix: reserve_budget(svc.db, account.id, p.kind, p.payload, customer_key=p.customer_key,
+                                             now=svc.now(), settings=svc.settings, redis=redis) for p in plans}
+        except CommandError as exc:
+            raise PermanentError(exc.message, request=self._request(account, plans)) from exc
+        except Exception as exc:
+            if is_outage(exc):
+                raise DeferStep(f"风控计数服务（Redis）暂不可用，{int(OUTAGE_DEFER_SECONDS)} 秒后重试（不计尝试次数）",
+                                delay_seconds=OUTAGE_DEFER_SECONDS) from exc
+            raise
+
     def run(self, ctx: ProcessorContext, config: dict) -> Outcome:
         svc = ctx.services
         if ctx.dry_run:
             return Outcome(request=self.render(ctx, config), note=DRY_RUN_NOTE)
+        decisions = self._reserve(ctx, config)
         with svc.db.write() as session:
             account, plans = self._prepare(ctx, config, session)
             request = self._request(account, plans)
-            existing = session.exec(select(DeviceCommand).where(
-                DeviceCommand.idempotency_key == f"{ctx.idempotency_key}{plans[0].suffix}")).first()
-            reason = None if existing is not None else self.skip(session, ctx, account, plans)
+            reason = self._skip_reason(session, ctx, account, plans)
             if reason:
                 return Outcome(request=request, response={"skipped": True}, note=reason)
             try:
                 commands = [issue_command(session, account.id, p.kind, p.payload, source="strategy",
                                           idempotency_key=f"{ctx.idempotency_key}{p.suffix}", task_id=ctx.task_id,
                                           customer_key=p.customer_key, now=svc.now(), settings=svc.settings,
-                                          redis=getattr(svc, "redis", None)) for p in plans]
+                                          redis=getattr(svc, "redis", None), decision=decisions.get(p.suffix))
+                            for p in plans]
             except CommandError as exc:
                 raise PermanentError(exc.message, request=request) from exc
             self.issued(session, account, commands)

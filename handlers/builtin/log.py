@@ -18,6 +18,7 @@ LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 class LogProcessor(Processor):
     key = "log"
+    external = False  # a log line; re-running it after a crash harms nothing
     name = "写日志"
     description = "把一行日志写入系统日志（手机号、邮箱自动打码），常用于调试策略。"
     config_fields = (

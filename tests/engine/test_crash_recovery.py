@@ -26,12 +26,13 @@ def _count(svc, stmt) -> int:
         return s.execute(stmt).scalar() or 0
 
 
-def _worker(svc, name: str) -> subprocess.Popen:
+def _worker(svc, name: str, command: str = "worker", args: tuple = (), **env) -> subprocess.Popen:
+    """`python -m web.cli <command> <args>` on the test database; `env` adds or overrides CKB_* values."""
     env = {**os.environ, "CKB_DATABASE_URL": svc.settings.resolved_database_url(), "CKB_SECRET_KEY": "test-secret-key",
            "CKB_VAR_DIR": str(svc.settings.var_dir), "CKB_TASK_LEASE_SECONDS": "3",
-           "CKB_SCHEDULER_SWEEP_SECONDS": "0.2", "CKB_ENGINE_USE_DURABLE_RULES": "true"}
+           "CKB_SCHEDULER_SWEEP_SECONDS": "0.2", "CKB_ENGINE_USE_DURABLE_RULES": "true", **env}
     with open(svc.settings.var_dir / f"{name}.log", "wb") as log:
-        return subprocess.Popen([sys.executable, "-m", "web.cli", "worker"], env=env,
+        return subprocess.Popen([sys.executable, "-m", "web.cli", command, *args], env=env,
                                 stdout=subprocess.DEVNULL, stderr=log)
 
 

@@ -75,13 +75,16 @@ def test_idempotency_keys_expire_after_a_day(services, clock):
 
 
 def test_scheduler_registers_every_cron_job_with_a_valid_trigger(services):
+    from engine.cron_clock import CronSlots
     from engine.crm_wiring import all_cron_jobs
 
     rt = Runtime(services)
     rt.scheduler.start(sweep=False, cron=True)
     try:
-        scheduled = {job.id for job in rt.scheduler._aps.get_jobs()}
+        scheduled = {job.key for job in rt.scheduler.jobs}
+        nexts = [CronSlots(job.cron, services.settings.timezone).after(services.now()) for job in rt.scheduler.jobs]
     finally:
         rt.scheduler.stop()
-    expected = {f"cron:{j.key}" for j in all_cron_jobs(services.settings, rt.extra_cron_jobs)}
-    assert expected <= scheduled and {"cron:auto_tag", "cron:marketing_plans", "cron:recycle"} <= expected
+    expected = {j.key for j in all_cron_jobs(services.settings, rt.extra_cron_jobs)}
+    assert expected <= scheduled and {"auto_tag", "marketing_plans", "recycle", "purge_cron_runs"} <= expected
+    assert all(n is not None for n in nexts)

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import Flask
 
+from config.errors import LimiterUnavailable
 from events.errors import EventsError
 from handlers.definitions import DefinitionError, DefinitionNotFound
 from rules.conditions import ConditionError
 from rules.errors import RulesError
-from web.api.common import BadRequest, error_response
+from web.api.common import BadRequest, error_response, unavailable_response
 from web.extensions import csrf
 
 
@@ -20,3 +21,4 @@ def register_api(app: Flask) -> None:
 
     for exc_class in (BadRequest, EventsError, RulesError, DefinitionError, DefinitionNotFound, ConditionError):
         app.register_error_handler(exc_class, error_response)
+    app.register_error_handler(LimiterUnavailable, unavailable_response)  # every limiter, API or not

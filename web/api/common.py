@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 
 from config.pii import mask_value
 from events.safe_json import problems
@@ -94,6 +94,17 @@ def error_response(exc) -> tuple:
     code = getattr(exc, "code", "not_found" if status == 404 else "invalid")
     message = getattr(exc, "message", None) or str(exc)
     return api_error(status, code, message, fields=getattr(exc, "errors", {}) or {})
+
+
+def unavailable_response(exc):
+    """A limiter that cannot count refuses (503 + Retry-After): the one envelope under /api,
+    the plain message elsewhere (platform webhooks, public forms)."""
+    if request.path.startswith("/api/"):
+        response = api_error(exc.status, exc.code, exc.message)
+    else:
+        response = current_app.response_class(exc.message, status=exc.status, mimetype="text/plain")
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def ok(payload, status: int = 200):

@@ -49,7 +49,7 @@ def task(t, strategy_name: str = "", event_code: str = "") -> dict:
 
 
 def attempt(a) -> dict:
-    return {"number": a.number, "ok": a.ok, "retryable": a.retryable, "started_at": iso(a.started_at),
+    return {"number": a.number, "state": a.state, "ok": a.ok, "retryable": a.retryable, "started_at": iso(a.started_at),
             "finished_at": iso(a.finished_at), "duration_ms": a.duration_ms, "request": masked(a.request),
             "response": masked(a.response), "error": masked(a.error)}
 

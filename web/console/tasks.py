@@ -1,11 +1,13 @@
 """策略任务: the steps the engine planned — by default the delayed ones (未执行 / 已执行 / 已取消),
-with filters, and cancelling a pending task so it never runs."""
+with filters, and cancelling a pending task so it never runs; 定时作业记录: every cron slot,
+run or missed while the server was down."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from sqlmodel import select
 
-from engine.models import TASK_STATUS_LABELS
+from engine.cron_clock import missed_count, recent_runs
+from engine.models import CRON_RUN_STATUS_LABELS, TASK_STATUS_LABELS
 from engine.tasks import TaskFilter, cancel_tasks, list_tasks
 from events.models import EventDefinition
 from rules.models import Strategy
@@ -20,7 +22,8 @@ def _listing(session, f: TaskFilter) -> dict:
     rows, total = list_tasks(session, f)
     strategies = [(s.id, s.name) for s in session.exec(select(Strategy).order_by(Strategy.name))]
     events = {e.code: e.name for e in session.exec(select(EventDefinition))}
-    return {"rows": rows, "total": total, "strategy_choices": strategies, "event_names": events}
+    return {"rows": rows, "total": total, "strategy_choices": strategies, "event_names": events,
+            "missed_cron": missed_count(session)}
 
 
 @bp.get("/tasks")
@@ -33,6 +36,14 @@ def index():
     data = read(lambda s: _listing(s, f))
     return render_template("tasks/list.html", **data, f=f, pages=pages(data["total"]), args=query_args(*FILTERS),
                            status_labels=TASK_STATUS_LABELS)
+
+
+@bp.get("/tasks/cron")
+@permission_required("tasks.view")
+def cron_runs():
+    only_missed = request.args.get("status") == "missed"
+    runs = read(lambda s: recent_runs(s, 200, "missed" if only_missed else None))
+    return render_template("tasks/cron.html", runs=runs, only_missed=only_missed, labels=CRON_RUN_STATUS_LABELS)
 
 
 @bp.post("/tasks/cancel")
