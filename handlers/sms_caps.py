@@ -20,7 +20,7 @@ from sqlmodel import select
 
 from config.clock import as_utc
 from handlers.builtin.delivery_record import FAILED, record_key
-from handlers.errors import PermanentError, RetryableError
+from handlers.errors import DeferStep, PermanentError
 from handlers.models import SmsMessage
 
 RESERVED = "queued"  # the row exists before the provider is called; the send outcome updates it
@@ -57,12 +57,13 @@ def _check(session, cap: SmsCap, mobile: str, key: str, now: datetime, masked: s
     if not cap.defer:
         raise PermanentError(f"{reason}，已拒绝发送")
     wait = max(1.0, (as_utc(oldest) + cap.window - now).total_seconds() + 1)
-    raise RetryableError(f"{reason}，{wait:.0f} 秒后重试", retry_after=wait)
+    # Waiting for a provider's window is not the step failing: deferred without spending an attempt.
+    raise DeferStep(f"{reason}，{wait:.0f} 秒后再发", delay_seconds=wait)
 
 
 def reserve(db, settings, idempotency_key: str, masked: str, **row) -> None:
     """Counts the number's recent texts against every cap and reserves this one (`row`: the
-    SmsMessage fields), or raises RetryableError (deferred, with retry_after) / PermanentError
+    SmsMessage fields), or raises DeferStep (deferred, no attempt spent) / PermanentError
     (refused) naming the cap."""
     key, mobile, now = record_key(idempotency_key), row["mobile"], as_utc(row["created_at"])
     with db.write() as session:

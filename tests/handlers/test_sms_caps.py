@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import func, select
 
 from handlers.builtin.sms import SmsProcessor
-from handlers.errors import PermanentError, ProcessorError, RetryableError
+from handlers.errors import DeferStep, PermanentError, ProcessorError, RetryableError
 from handlers.models import SmsMessage
 from tests.support import with_settings
 from tests.support.fake_http import Reply
@@ -31,10 +31,10 @@ def capped(services):
 def test_second_text_within_a_minute_is_deferred_with_the_reason(capped, make_ctx, clock):
     SmsProcessor().run(make_ctx(ONE, svc=capped, key="s1"), CONFIG)
     clock.advance(seconds=20)
-    with pytest.raises(RetryableError) as err:
+    with pytest.raises(DeferStep) as err:
         SmsProcessor().run(make_ctx(ONE, svc=capped, key="s2"), CONFIG)
     assert "138****8000" in err.value.message and "每分钟 1 条" in err.value.message
-    assert 40 <= err.value.retry_after <= 42 and err.value.request["mobile"] == "138****8000"
+    assert 40 <= err.value.delay_seconds <= 42 and err.value.request["mobile"] == "138****8000"
     assert sent_to(capped.db) == 1
     SmsProcessor().run(make_ctx({"mobile": "13900139000"}, svc=capped, key="other"), CONFIG)  # other numbers go
     clock.advance(seconds=41)
@@ -46,9 +46,9 @@ def test_hour_cap_defers_and_day_cap_refuses(capped, make_ctx, clock):
     for n in range(5):
         SmsProcessor().run(make_ctx(ONE, svc=capped, key=f"h{n}"), CONFIG)
         clock.advance(seconds=61)
-    with pytest.raises(RetryableError, match="每小时 5 条") as err:
+    with pytest.raises(DeferStep, match="每小时 5 条") as err:
         SmsProcessor().run(make_ctx(ONE, svc=capped, key="h5"), CONFIG)
-    assert 3600 - 5 * 61 < err.value.retry_after <= 3600
+    assert 3600 - 5 * 61 < err.value.delay_seconds <= 3600
     clock.advance(hours=1)
     for n in range(5):
         SmsProcessor().run(make_ctx(ONE, svc=capped, key=f"d{n}"), CONFIG)
