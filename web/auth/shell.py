@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from config.clock import DISPLAY_FORMAT, format_local
@@ -78,6 +79,13 @@ def handle_http_error(exc: HTTPException):
     return _render_error(code, message or ERROR_HINTS.get(code, ERROR_TITLES.get(code, "出错了")), headers)
 
 
+def handle_unstorable_value(exc: Exception):
+    """A value the database cannot hold (an id past INTEGER on PostgreSQL, an int past 64 bits on
+    SQLite) that no form or API check caught: the write was rolled back by db.write(); answer 400
+    naming the problem, never 500 — whichever field of whichever route carried it."""
+    return _render_error(400, "提交的数值超出范围或格式不被接受，请检查后重试。")
+
+
 def handle_csrf_error(exc: CSRFError):
     return _render_error(400, "页面已过期或缺少安全令牌，请刷新页面后重试。")
 
@@ -87,5 +95,7 @@ def init_shell(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(pii, "pii")
     app.register_error_handler(CSRFError, handle_csrf_error)
+    for exc_class in (DataError, OverflowError):
+        app.register_error_handler(exc_class, handle_unstorable_value)
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, handle_http_error)
