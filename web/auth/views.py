@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from redis.exceptions import RedisError
 
+from config.errors import LimiterUnavailable
 from crm.people import service as people
 from web import navigation
 from web.auth.forms import errors_from, form_value
@@ -46,7 +47,7 @@ def login():
                 user = people.authenticate(svc.db, username, password, svc.clock.now())
             except people.LoginThrottled as exc:
                 errors, status, headers = errors_from(exc), 429, {"Retry-After": str(exc.retry_after)}
-            except RedisError:
+            except (RedisError, LimiterUnavailable):
                 # The shared counters are out of reach: refuse (fail closed) rather than let
                 # guesses through unthrottled or answer 500.
                 errors, status, headers = {"__all__": [LIMITER_DOWN]}, 503, {"Retry-After": "30"}
