@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from config.clock import as_utc, utcnow
 from config.redis_factory import is_outage
 from devices import budget
+from devices.budget_plan import planned_decision
 from devices.budget_types import Allow, Defer, Refuse
 from devices.models import DeviceCommand, WechatAccount
 
@@ -153,7 +154,9 @@ def issue_command(session: Session, account_id: int, kind: str, payload: dict, *
                   idempotency_key: Optional[str] = None, task_id: Optional[int] = None, customer_key: str = "",
                   now: Optional[datetime] = None, settings=None, redis=None, decision=None) -> DeviceCommand:
     """Creates a command through the risk budget (inside the caller's write transaction);
-    `decision` is one reserve_budget took beforehand, outside that transaction."""
+    `decision` is one reserve_budget took beforehand, outside that transaction — or, inside
+    devices.budget_plan.write_with_budget, the plan supplies it. Only without either does the
+    budget decide here, which with Redis means a network call under the write lock."""
     found = _existing(session, idempotency_key)
     if found is not None:
         return found
@@ -164,6 +167,9 @@ def issue_command(session: Session, account_id: int, kind: str, payload: dict, *
     now = as_utc(now) if now is not None else utcnow()
     # The budget's counters and the command row commit or roll back together; a concurrent
     # issuer of the same key loses on the unique index and gets the winner's command back.
+    if decision is None:  # inside write_with_budget: taken before this transaction (or provisional)
+        decision = planned_decision(session, idempotency_key, account.id, kind, payload, customer_key,
+                                    source, now)
     try:
         with session.begin_nested():
             if decision is None:
