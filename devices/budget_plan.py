@@ -95,11 +95,11 @@ def write_with_budget(db, fn: Callable[[Session], T], *, settings=None, redis=No
             except _Replan:
                 _decide(db, plan.missing, decisions, settings, redis, now)
                 continue
-            _give_back([d for k, d in decisions.items() if k not in plan.used], settings, redis)
+            give_back([d for k, d in decisions.items() if k not in plan.used], settings, redis)
             return result
         raise BudgetUnavailable("风控预占未能在几轮内确定，请稍后再试")
     except BaseException:
-        _give_back(list(decisions.values()), settings, redis)
+        give_back(list(decisions.values()), settings, redis)
         raise
 
 
@@ -119,7 +119,8 @@ def _decide(db, missing: dict, decisions: dict, settings, redis, now) -> None:
             raise
 
 
-def _give_back(unused: list, settings, redis) -> None:
+def give_back(unused, settings, redis) -> None:
+    """Releases the counters of decisions that were taken but never used (best effort)."""
     for decision in unused:
         try:
             release(decision, settings, redis)

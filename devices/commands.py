@@ -231,7 +231,8 @@ def recheck_deferred(session: Session, now: datetime, settings=None, redis=None,
     """Deferred commands whose time has come go through the budget again: queued, deferred anew
     (e.g. tomorrow's cap is already taken) or refused. Returns the counts per new status.
     `decisions` (from `decide_deferred`) were taken before this transaction: only those
-    commands are looked at, so no Redis call happens while the write lock is held."""
+    commands are looked at, so no Redis call happens while the write lock is held; each one
+    used is removed from the dict, leaving the unused ones for the caller to give back."""
     now = as_utc(now)
     due = _due_deferred(session, now, limit)
     counts: dict[str, int] = {}
@@ -242,7 +243,7 @@ def recheck_deferred(session: Session, now: datetime, settings=None, redis=None,
         if account is None:
             decision = Refuse("微信号已删除")
         elif decisions is not None and decisions[command.id] is not None:
-            decision = decisions[command.id]
+            decision = decisions.pop(command.id)
         else:
             with session.begin_nested():
                 decision = budget.check(session, account, command.kind, command.payload,
