@@ -13,6 +13,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, select
 
 from config.clock import to_local
+from config.redis_factory import is_outage
+from devices.budget_plan import BudgetUnavailable
 from devices.budget_store import store_for
 from devices.health import daily_caps
 from devices.models import (BudgetCounter, ChatGroup, ChatGroupMember, Device, Friend, HealthEvent,
@@ -60,8 +62,13 @@ def today_usage(session: Session, account_ids: Iterable[int], day: date, setting
         return usage
     if getattr(settings, "redis_url", ""):
         store = store_for(session, settings)
-        for scope, account_id in scopes.items():
-            usage[account_id] = {k: store.count(scope, day, k) for k in USAGE_KINDS}
+        try:
+            for scope, account_id in scopes.items():
+                usage[account_id] = {k: store.count(scope, day, k) for k in USAGE_KINDS}
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            raise BudgetUnavailable("风控服务（Redis）暂时不可用，今日用量无法读取，请稍后再试") from exc
         return usage
     rows = session.exec(select(BudgetCounter).where(
         BudgetCounter.scope.in_(list(scopes)), BudgetCounter.day == day,

@@ -6,12 +6,13 @@ write transaction (SQLite: the transaction already holds the write lock; Postgre
 INSERT … ON CONFLICT DO NOTHING then SELECT … FOR UPDATE). Either way two issuers can never
 take the same pacing slot or both take the last add-friend of the day.
 
-With Redis the counters are committed before the caller's database transaction: if that
-transaction then fails the budget was spent for nothing — the safe direction.
+With Redis the counters are committed before the caller's database transaction (the decision is
+taken with no transaction open, see devices.budget_plan): if that transaction then fails, the
+counters are given back (`release`); should that fail too, the budget was spent for nothing —
+the safe direction.
 """
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime, timedelta
 from typing import Optional
 
@@ -21,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from config.clock import UTC, as_utc, to_local
+from config.redis_factory import shared_redis
 from devices.budget_types import Allow, Defer, Reservation
 from devices.models import BudgetCounter
 
@@ -178,7 +180,10 @@ class RedisBudgetStore:
             start = datetime.fromtimestamp(int(value) * 3600 - offset_ms / 1000, UTC)
             local = to_local(start, slot.tz)
             return Defer(start + timedelta(hours=1), hourly_reason(local, slot.hourly_limit))
-        return Allow(datetime.fromtimestamp(int(value) / 1000, UTC))
+        held = keys[:len(req.caps)]
+        if slot is not None and slot.hourly_limit is not None:
+            held.append(f"{self.prefix}:{slot.scope}:hour:{(int(value) + offset_ms) // 3600000}")
+        return Allow(datetime.fromtimestamp(int(value) / 1000, UTC), held=tuple(held))
 
     def count(self, scope: str, day: date, kind: str) -> int:
         return int(self.client.get(self.key(scope, day, kind)) or 0)
@@ -188,19 +193,32 @@ def _ms(value: datetime) -> int:
     return int(as_utc(value).timestamp() * 1000)
 
 
-_clients: dict[str, object] = {}
-_clients_lock = threading.Lock()
-
-
 def redis_for(url: str):
-    """One client per Redis URL per process (issue_command is called without the services object)."""
-    with _clients_lock:
-        client = _clients.get(url)
-        if client is None:
-            import redis
+    """One client per Redis URL per process (issue_command is called without the services object);
+    short timeout, no retries, a circuit breaker (config.redis_factory)."""
+    return shared_redis(url)
 
-            client = _clients[url] = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
-        return client
+
+# KEYS: counters a reservation took; each goes back down by one (never below zero).
+_RELEASE_LUA = """
+for i = 1, #KEYS do
+  local c = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if c > 0 then redis.call('DECR', KEYS[i]) end
+end
+return #KEYS
+"""
+
+
+def release(decision, settings=None, redis=None) -> None:
+    """Gives back the counters of an Allow that was never used (its write transaction failed or
+    took another path). The pacing slot stays taken: only a delay, the safe direction."""
+    keys = list(getattr(decision, "held", ()) or ())
+    if not keys:
+        return
+    if redis is None and getattr(settings, "redis_url", ""):
+        redis = redis_for(settings.redis_url)
+    if redis is not None:
+        redis.eval(_RELEASE_LUA, len(keys), *keys)
 
 
 def store_for(session: Session, settings=None, redis=None):

@@ -11,6 +11,8 @@ class Allow:
     """Send it, but not before this time (the account's next free pacing slot)."""
 
     not_before: datetime
+    # Redis counter keys this Allow incremented (budget_store.release gives them back if unused).
+    held: tuple = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

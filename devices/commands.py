@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from config.clock import as_utc, utcnow
 from config.redis_factory import is_outage
 from devices import budget
+from devices.budget_plan import planned_decision
 from devices.budget_types import Allow, Defer, Refuse
 from devices.models import DeviceCommand, WechatAccount
 
@@ -153,7 +154,9 @@ def issue_command(session: Session, account_id: int, kind: str, payload: dict, *
                   idempotency_key: Optional[str] = None, task_id: Optional[int] = None, customer_key: str = "",
                   now: Optional[datetime] = None, settings=None, redis=None, decision=None) -> DeviceCommand:
     """Creates a command through the risk budget (inside the caller's write transaction);
-    `decision` is one reserve_budget took beforehand, outside that transaction."""
+    `decision` is one reserve_budget took beforehand, outside that transaction — or, inside
+    devices.budget_plan.write_with_budget, the plan supplies it. Only without either does the
+    budget decide here, which with Redis means a network call under the write lock."""
     found = _existing(session, idempotency_key)
     if found is not None:
         return found
@@ -164,6 +167,9 @@ def issue_command(session: Session, account_id: int, kind: str, payload: dict, *
     now = as_utc(now) if now is not None else utcnow()
     # The budget's counters and the command row commit or roll back together; a concurrent
     # issuer of the same key loses on the unique index and gets the winner's command back.
+    if decision is None:  # inside write_with_budget: taken before this transaction (or provisional)
+        decision = planned_decision(session, idempotency_key, account.id, kind, payload, customer_key,
+                                    source, now)
     try:
         with session.begin_nested():
             if decision is None:
@@ -225,7 +231,8 @@ def recheck_deferred(session: Session, now: datetime, settings=None, redis=None,
     """Deferred commands whose time has come go through the budget again: queued, deferred anew
     (e.g. tomorrow's cap is already taken) or refused. Returns the counts per new status.
     `decisions` (from `decide_deferred`) were taken before this transaction: only those
-    commands are looked at, so no Redis call happens while the write lock is held."""
+    commands are looked at, so no Redis call happens while the write lock is held; each one
+    used is removed from the dict, leaving the unused ones for the caller to give back."""
     now = as_utc(now)
     due = _due_deferred(session, now, limit)
     counts: dict[str, int] = {}
@@ -236,7 +243,7 @@ def recheck_deferred(session: Session, now: datetime, settings=None, redis=None,
         if account is None:
             decision = Refuse("微信号已删除")
         elif decisions is not None and decisions[command.id] is not None:
-            decision = decisions[command.id]
+            decision = decisions.pop(command.id)
         else:
             with session.begin_nested():
                 decision = budget.check(session, account, command.kind, command.payload,

@@ -186,6 +186,7 @@ class Delivery:
     def recheck_deferred(self) -> None:
         """Deferred commands whose time has come go back through the risk budget (commands.py)."""
         try:
+            from devices.budget_plan import give_back
             from devices.commands import decide_deferred, recheck_deferred
         except ImportError:  # pragma: no cover
             return
@@ -194,8 +195,16 @@ class Delivery:
         decisions = decide_deferred(svc.db, now, settings=svc.settings, redis=svc.redis)
         if decisions is not None and not decisions:
             return
-        with svc.db.write() as session:
-            recheck_deferred(session, now, settings=svc.settings, redis=svc.redis, decisions=decisions)
+        unused = dict(decisions) if decisions is not None else None
+        try:
+            with svc.db.write() as session:
+                recheck_deferred(session, now, settings=svc.settings, redis=svc.redis, decisions=unused)
+        except BaseException:
+            unused = decisions  # nothing was written: every reservation goes back
+            raise
+        finally:
+            if unused:
+                give_back(unused.values(), svc.settings, svc.redis)
 
     # -- silence -------------------------------------------------------------------------------
     def check_timeouts(self) -> int:

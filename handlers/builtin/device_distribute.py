@@ -25,7 +25,7 @@ from devices.health import add_friend_cap
 from devices.models import Friend, WechatAccount
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
 from handlers.builtin import workbench_counters as counters
-from handlers.builtin.workbench_base import brief, in_window, issue, local_now, note
+from handlers.builtin.workbench_base import brief, in_window, issue, local_now, note, write_budgeted
 from handlers.errors import PermanentError
 
 
@@ -116,8 +116,9 @@ class DistributeProcessor(Processor):
                     "tag": str(t.get("tag") or "")} for t in config.get("targets") or []]
         mode = config.get("mode") or "ratio"
         scope = f"wb:dist:{ctx.strategy_id}"
-        failure = None
-        with ctx.services.db.write() as session:
+
+        def work(session):
+            failure = None
             ok, skipped = self._eligible(session, ctx, config, targets, local.date(), scope)
             if mode == "tag" and ok:
                 tags = self._lead_tags(session, lead)
@@ -150,6 +151,9 @@ class DistributeProcessor(Processor):
             if failure is None:
                 counters.add(session, scope, counters.FOREVER, f"t:{target['id']}", ctx.services.now())
                 counters.add(session, scope, local.date(), f"d:{target['id']}", ctx.services.now())
+            return failure, response, skipped, text
+
+        failure, response, skipped, text = write_budgeted(ctx, work)
         if failure:
             raise PermanentError(failure, response=response)
         if skipped:

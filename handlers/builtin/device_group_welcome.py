@@ -18,7 +18,7 @@ from config.clock import as_utc
 from devices.models import ChatGroup, ChatGroupMember
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
 from handlers.builtin import workbench_counters as counters
-from handlers.builtin.workbench_base import brief, issue, note
+from handlers.builtin.workbench_base import brief, issue, note, write_budgeted
 from handlers.errors import PermanentError
 
 # The first welcome of a task looks back this far (a task enabled today must not greet last month's joiners).
@@ -59,7 +59,8 @@ class GroupWelcomeProcessor(Processor):
     def run(self, ctx: ProcessorContext, config: dict) -> Outcome:
         now = ctx.services.now()
         tz = ctx.services.settings.timezone
-        with ctx.services.db.write() as session:
+
+        def work(session):
             group = self._group(session, ctx.data)
             scope, kind = f"wb:welcome:{ctx.strategy_id}:{group.id}", "welcomed"
             counters.ensure(session, scope, counters.FOREVER, kind)
@@ -72,7 +73,7 @@ class GroupWelcomeProcessor(Processor):
                 ChatGroupMember.joined_at > since, ChatGroupMember.joined_at <= now).order_by(ChatGroupMember.joined_at)))
             if not members:
                 return Outcome(request=self.render(ctx, config), response={"welcomed": 0},
-                               note="本时间窗的新成员已由同一条欢迎语欢迎，未重复发送")
+                               note="本时间窗的新成员已由同一条欢迎语欢迎，未重复发送"), False
             newest = max(as_utc(m.joined_at) for m in members)
             moved = session.execute(update(table).where(table.c.scope == scope, table.c.day == counters.FOREVER,
                                                         table.c.kind == kind,
@@ -80,14 +81,16 @@ class GroupWelcomeProcessor(Processor):
                                     .values(last_at=newest, count=table.c.count + 1)).rowcount
             if not moved:
                 return Outcome(request=self.render(ctx, config), response={"welcomed": 0},
-                               note="另一个进程刚刚发送了本群的欢迎语，未重复发送")
+                               note="另一个进程刚刚发送了本群的欢迎语，未重复发送"), False
             wxids = [m.wxid for m in members]
             text = welcome_text(str(config.get("text") or ""), [m.nickname or m.wxid for m in members], group.name)
             payload = {"to": group.chatroom_id, "text": text, "mentions": wxids}
             command = issue(session, ctx, group.account_id, "send_text", payload, "welcome", customer_key="")
             response = {"welcomed": len(wxids), "wxids": wxids, "command": brief(command)}
             result_note = f"欢迎 {len(wxids)} 位新成员（{group.name or group.chatroom_id}）：{note(command, tz)}"
-            refused = command.status == "refused"
-        if refused:
-            raise PermanentError(result_note, request=payload, response=response)
-        return Outcome(request=payload, response=response, note=result_note[:500])
+            return Outcome(request=payload, response=response, note=result_note[:500]), command.status == "refused"
+
+        outcome, refused = write_budgeted(ctx, work)
+        if refused:  # raised after commit: the refused command stays on record
+            raise PermanentError(outcome.note, request=outcome.request, response=outcome.response)
+        return outcome

@@ -14,15 +14,14 @@ from typing import Optional
 from sqlmodel import Session, select
 
 from config.clock import format_local
-from config.redis_factory import is_outage
-from devices.commands import CommandError, issue_command, reserve_budget
+from devices.commands import CommandError, issue_command
 from devices.models import DeviceCommand, WechatAccount
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
 from handlers.builtin.http import DRY_RUN_NOTE
 from handlers.builtin.device_targets import resolve_account
-from handlers.errors import DeferStep, PermanentError
+from handlers.builtin.workbench_base import write_budgeted
+from handlers.errors import PermanentError
 
-OUTAGE_DEFER_SECONDS = 60.0
 ACCOUNT_FIELD = ConfigField("account", "微信号", help="微信号ID或wxid，可填 ${account_id}；留空时使用事件中的 account_id")
 KIND_LABELS = {"accept_friend": "通过好友", "add_friend": "加好友", "send_text": "发送文字", "send_image": "发送图片",
                "send_link": "发送链接", "send_miniprogram": "发送小程序", "like_moment": "点赞朋友圈",
@@ -96,48 +95,33 @@ class DeviceStep(Processor):
             DeviceCommand.idempotency_key == f"{ctx.idempotency_key}{plans[0].suffix}")).first()
         return None if existing is not None else self.skip(session, ctx, account, plans)
 
-    def _reserve(self, ctx: ProcessorContext, config: dict) -> dict:
-        """Budget decisions per command, taken before the write transaction (Redis only; see
-        devices.commands.reserve_budget). Redis down: the step is deferred, its attempt not spent."""
-        svc = ctx.services
-        redis = getattr(svc, "redis", None)
-        if redis is None and not svc.settings.redis_url:
-            return {}
-        with svc.db.read() as session:
-            account, plans = self._prepare(ctx, config, session)
-            if self._skip_reason(session, ctx, account, plans) is not None:
-                return {}
-        try:
-            return {p.suffix: reserve_budget(svc.db, account.id, p.kind, p.payload, customer_key=p.customer_key,
-                                             now=svc.now(), settings=svc.settings, redis=redis) for p in plans}
-        except CommandError as exc:
-            raise PermanentError(exc.message, request=self._request(account, plans)) from exc
-        except Exception as exc:
-            if is_outage(exc):
-                raise DeferStep(f"风控计数服务（Redis）暂不可用，{int(OUTAGE_DEFER_SECONDS)} 秒后重试（不计尝试次数）",
-                                delay_seconds=OUTAGE_DEFER_SECONDS) from exc
-            raise
-
     def run(self, ctx: ProcessorContext, config: dict) -> Outcome:
         svc = ctx.services
         if ctx.dry_run:
             return Outcome(request=self.render(ctx, config), note=DRY_RUN_NOTE)
-        decisions = self._reserve(ctx, config)
-        with svc.db.write() as session:
+
+        # The budget decisions are taken before this transaction (write_budgeted): a frozen
+        # Redis defers the step (no attempt spent) and never holds the database write lock.
+        def work(session):
             account, plans = self._prepare(ctx, config, session)
             request = self._request(account, plans)
             reason = self._skip_reason(session, ctx, account, plans)
             if reason:
-                return Outcome(request=request, response={"skipped": True}, note=reason)
+                return request, reason, []
             try:
                 commands = [issue_command(session, account.id, p.kind, p.payload, source="strategy",
                                           idempotency_key=f"{ctx.idempotency_key}{p.suffix}", task_id=ctx.task_id,
                                           customer_key=p.customer_key, now=svc.now(), settings=svc.settings,
-                                          redis=getattr(svc, "redis", None), decision=decisions.get(p.suffix))
+                                          redis=getattr(svc, "redis", None))
                             for p in plans]
             except CommandError as exc:
                 raise PermanentError(exc.message, request=request) from exc
             self.issued(session, account, commands)
+            return request, None, commands
+
+        request, reason, commands = write_budgeted(ctx, work)
+        if reason:
+            return Outcome(request=request, response={"skipped": True}, note=reason)
         # Raised after commit: a refused command stays on record (with the blocked word) in 指令记录.
         response = summary(commands[0]) if len(commands) == 1 else {"commands": [summary(c) for c in commands]}
         notes = "；".join(describe(c, svc.settings.timezone) for c in commands)

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from crm.tags.models import CustomerTag, Tag
 from devices.models import ChatGroup, DeviceCommand, Friend
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
-from handlers.builtin.workbench_base import STATUS_LABELS, first_step_key, issue
+from handlers.builtin.workbench_base import STATUS_LABELS, first_step_key, issue, write_budgeted
 from handlers.errors import PermanentError, RetryableError
 
 
@@ -50,7 +50,7 @@ class AutoGroupProcessor(Processor):
         account_id = int(config["account_id"])
         size = max(2, int(config.get("members_per_group") or 40))
         pattern = str(config.get("name_pattern") or "群{n}")
-        with ctx.services.db.write() as session:
+        def work(session):
             wxids = members(session, account_id, config)
             if not wxids:
                 raise PermanentError("没有符合条件的成员，未建群")
@@ -61,6 +61,9 @@ class AutoGroupProcessor(Processor):
                 command = issue(session, ctx, account_id, "create_group", {"name": name, "members": chunk}, f"c{n}")
                 results.append({"name": name, "members": len(chunk), "command_id": command.id, "status": command.status,
                                 "reason": command.reason})
+            return wxids, results
+
+        wxids, results = write_budgeted(ctx, work)
         counts: dict[str, int] = {}
         for r in results:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -82,8 +85,9 @@ class AutoGroupSetupProcessor(Processor):
 
     def run(self, ctx: ProcessorContext, config: dict) -> Outcome:
         prefix = first_step_key(ctx.idempotency_key)
-        done, waiting, failed = 0, 0, []
-        with ctx.services.db.write() as session:
+
+        def work(session):
+            done, waiting, failed = 0, 0, []
             creates = list(session.exec(select(DeviceCommand).where(col(DeviceCommand.idempotency_key).startswith(f"{prefix}:c"))))
             for command in creates:
                 if command.status in ("failed", "timeout", "refused", "cancelled"):
@@ -104,6 +108,9 @@ class AutoGroupSetupProcessor(Processor):
                     group.announcement = str(config["announcement"])[:2000]
                     session.add(group)
                 done += 1
+            return done, waiting, failed
+
+        done, waiting, failed = write_budgeted(ctx, work)
         if waiting:
             raise RetryableError(f"还有 {waiting} 个群未建好，稍后再设置（已设置 {done} 个）", retry_after=120)
         text = f"已为 {done} 个群设置群公告/欢迎语"

@@ -10,7 +10,7 @@ from sqlmodel import select
 from devices.models import Friend, Moment
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
 from handlers.builtin import workbench_counters as counters
-from handlers.builtin.workbench_base import brief, in_window, issue, local_now, note
+from handlers.builtin.workbench_base import brief, in_window, issue, local_now, note, write_budgeted
 
 
 class AutoLikeProcessor(Processor):
@@ -40,7 +40,7 @@ class AutoLikeProcessor(Processor):
         if not in_window(local, config.get("start_time"), config.get("end_time")):
             return Outcome(note=f"不在点赞时间段 {config.get('start_time')}–{config.get('end_time')} 内，未点赞")
         scope = config.get("scope") or "all"
-        with ctx.services.db.write() as session:
+        def work(session):
             if scope != "all":
                 friend = session.exec(select(Friend).where(Friend.account_id == account_id, Friend.wxid == wxid)).first()
                 if scope == "named" and wxid not in (config.get("friend_wxids") or []):
@@ -69,4 +69,6 @@ class AutoLikeProcessor(Processor):
                 if moment is not None:
                     moment.liked = True
                     session.add(moment)
-        return Outcome(request=self.render(ctx, config), response=response, note=text[:500])
+            return Outcome(request=self.render(ctx, config), response=response, note=text[:500])
+
+        return write_budgeted(ctx, work)

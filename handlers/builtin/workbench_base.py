@@ -4,16 +4,22 @@ in 事件历史 — 已排队, 已延后至 … 原因 …, or 已拒绝 with th
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Callable, TypeVar
 
 from sqlmodel import Session
 
 from config.clock import as_utc, format_local, to_local
 from config.timewindow import TimeWindow
+from devices.budget_plan import BudgetUnavailable, write_with_budget
 from devices.commands import CommandError, issue_command
 from devices.models import DeviceCommand
 from handlers.base import ProcessorContext
-from handlers.errors import PermanentError
+from handlers.errors import DeferStep, PermanentError
 
+OUTAGE_DEFER_SECONDS = 60.0
+OUTAGE_NOTE = f"风控计数服务（Redis）暂不可用，{int(OUTAGE_DEFER_SECONDS)} 秒后重试（不计尝试次数）"
+
+T = TypeVar("T")
 STATUS_LABELS = {"queued": "已排队", "deferred": "已延后", "refused": "已拒绝", "sent": "已下发", "acked": "已确认",
                  "succeeded": "已成功", "failed": "失败", "timeout": "超时", "cancelled": "已取消"}
 
@@ -25,6 +31,17 @@ def local_now(ctx: ProcessorContext) -> datetime:
 def in_window(local: datetime, start: str, end: str) -> bool:
     """HH:MM–HH:MM in local time; a window may cross midnight (config.timewindow's rule for the end minute)."""
     return TimeWindow.of(start or "00:00", end or "24:00").contains(local)
+
+
+def write_budgeted(ctx: ProcessorContext, fn: Callable[[Session], T]) -> T:
+    """`fn(session)` in one write transaction, its commands' budget decisions taken before it
+    (devices.budget_plan: `fn` may run more than once, so it keeps no state outside itself).
+    Redis down: the step is deferred without spending an attempt."""
+    svc = ctx.services
+    try:
+        return write_with_budget(svc.db, fn, settings=svc.settings, redis=getattr(svc, "redis", None), now=svc.now())
+    except BudgetUnavailable as exc:
+        raise DeferStep(OUTAGE_NOTE, delay_seconds=OUTAGE_DEFER_SECONDS) from exc
 
 
 def issue(session: Session, ctx: ProcessorContext, account_id: int, kind: str, payload: dict, suffix: str = "",

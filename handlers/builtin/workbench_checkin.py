@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from devices.models import ChatGroup, CheckIn
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
-from handlers.builtin.workbench_base import brief, issue, local_now, note
+from handlers.builtin.workbench_base import brief, issue, local_now, note, write_budgeted
 
 
 def rankings(session: Session, group_ids: list[int] | None = None, since: date | None = None, limit: int = 50) -> list[dict]:
@@ -53,7 +53,7 @@ class CheckInProcessor(Processor):
         day = local_now(ctx).date()
         wxid = data.get("from_wxid") or ""
         nickname = (data.get("nickname") or wxid)[:100]
-        with ctx.services.db.write() as session:
+        def work(session):
             group = session.exec(select(ChatGroup).where(ChatGroup.account_id == data.get("account_id"),
                                                          ChatGroup.chatroom_id == data["chatroom_id"])).first()
             if group is None:
@@ -83,4 +83,6 @@ class CheckInProcessor(Processor):
                                  "mentions": [wxid]}, "checkin", customer_key=wxid)
                 response["command"] = brief(command)
                 text += f"，回复{note(command, ctx.services.settings.timezone)}"
-        return Outcome(response=response, note=text[:500])
+            return Outcome(response=response, note=text[:500])
+
+        return write_budgeted(ctx, work)

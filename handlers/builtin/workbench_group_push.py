@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from devices.models import ChatGroup, ContentItem, DeviceCommand
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
-from handlers.builtin.workbench_base import STATUS_LABELS, first_step_key, issue, spaced
+from handlers.builtin.workbench_base import STATUS_LABELS, first_step_key, issue, spaced, write_budgeted
 from handlers.errors import PermanentError, RetryableError
 
 DELIVERED = ("succeeded",)
@@ -60,8 +60,9 @@ class GroupPushProcessor(Processor):
     def run(self, ctx: ProcessorContext, config: dict) -> Outcome:
         now = ctx.services.now()
         gap = float(config.get("interval_seconds") or 0)
-        results, counts = [], {}
-        with ctx.services.db.write() as session:
+
+        def work(session):
+            results, counts = [], {}
             groups = {g.id: g for g in session.exec(select(ChatGroup).where(col(ChatGroup.id).in_([int(i) for i in config["group_ids"]])))}
             for index, group_id in enumerate(int(i) for i in config["group_ids"]):
                 group = groups.get(group_id)
@@ -74,6 +75,9 @@ class GroupPushProcessor(Processor):
                                 not_before=spaced(now, index, gap) if index else None)
                 results.append({"group_id": group_id, "command_id": command.id, "status": command.status, "reason": command.reason})
                 counts[command.status] = counts.get(command.status, 0) + 1
+            return results, counts
+
+        results, counts = write_budgeted(ctx, work)
         summary = "，".join(f"{STATUS_LABELS.get(k, '群不存在' if k == 'missing' else k)} {v}" for k, v in sorted(counts.items()))
         text = f"推送 {len(results)} 个群：{summary}"
         if results and all(r["status"] in ("refused", "missing") for r in results):
@@ -92,7 +96,8 @@ class GroupPushRetryProcessor(Processor):
 
     def run(self, ctx: ProcessorContext, config: dict) -> Outcome:
         prefix = first_step_key(ctx.idempotency_key)
-        with ctx.services.db.write() as session:
+
+        def work(session):
             tried = tries_by_group(session, prefix)
             latest = {gid: t[-1] for gid, t in tried.items()}
             pending = [c for c in latest.values() if c.status in IN_FLIGHT and c.status != "deferred"]
@@ -106,6 +111,9 @@ class GroupPushRetryProcessor(Processor):
                     continue
                 issue(session, ctx, command.account_id, command.kind, dict(command.payload), f"g{group_id}:r{tries[group_id]}")
                 resent += 1
+            return failed, resent
+
+        failed, resent = write_budgeted(ctx, work)
         if not failed:
             return Outcome(note="所有群均已送达或已有结论，无需重试")
         if resent:

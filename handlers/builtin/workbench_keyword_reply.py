@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
 from handlers.builtin import workbench_counters as counters
-from handlers.builtin.workbench_base import brief, issue, note
+from handlers.builtin.workbench_base import brief, issue, note, write_budgeted
 from handlers.errors import PermanentError
 
 
@@ -65,15 +65,18 @@ class KeywordReplyProcessor(Processor):
         payload = {"to": data["chatroom_id"] if group else sender, "text": rule["reply"]}
         if group:
             payload.update(text=f"@{data.get('nickname') or sender} {rule['reply']}", mentions=[sender])
-        with ctx.services.db.write() as session:
+
+        def work(session):
             scope = f"wb:kw:{ctx.strategy_id}:{sender}"
             if not counters.take_after(session, scope, "reply", now - cooldown, now):
                 return Outcome(request=payload, response={"cooldown": True},
-                               note=f"同一客户 {int(cooldown.total_seconds() // 60)} 分钟内已回复过，本次不回复")
+                               note=f"同一客户 {int(cooldown.total_seconds() // 60)} 分钟内已回复过，本次不回复"), False
             command = issue(session, ctx, int(data["account_id"]), "send_text", payload, "reply", customer_key=sender)
             response = {"keyword": rule["keyword"], "command": brief(command)}
             text = f"命中关键词「{rule['keyword']}」：{note(command, ctx.services.settings.timezone)}"
-            refused = command.status == "refused"
-        if refused:
-            raise PermanentError(text, request=payload, response=response)
-        return Outcome(request=payload, response=response, note=text[:500])
+            return Outcome(request=payload, response=response, note=text[:500]), command.status == "refused"
+
+        outcome, refused = write_budgeted(ctx, work)
+        if refused:  # raised after commit: the refused command stays on record
+            raise PermanentError(outcome.note, request=payload, response=outcome.response)
+        return outcome

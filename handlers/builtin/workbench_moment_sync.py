@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from devices.models import ContentItem, MomentPost
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
-from handlers.builtin.workbench_base import STATUS_LABELS, brief, issue
+from handlers.builtin.workbench_base import STATUS_LABELS, brief, issue, write_budgeted
 
 
 def moment_payload(item: ContentItem, visibility: str, tags: list[str]) -> dict:
@@ -58,8 +58,11 @@ class MomentSyncProcessor(Processor):
         rng = random.Random(ctx.idempotency_key)
         rng.shuffle(accounts)
         low, high = int(config.get("delay_min_seconds") or 0), int(config.get("delay_max_seconds") or 0)
-        offset, results = 0.0, []
-        with ctx.services.db.write() as session:
+
+        def work(session):
+            rng = random.Random(ctx.idempotency_key)
+            rng.shuffle(list(accounts))  # the same draws as above: every pass spaces the posts alike
+            offset, results = 0.0, []
             for account_id in accounts:
                 item = next_item(session, account_id, content_ids)
                 if item is None:
@@ -76,6 +79,9 @@ class MomentSyncProcessor(Processor):
                         pass  # a retried step: this account already has the post
                 results.append({"account_id": account_id, "content_id": item.id, **brief(command)})
                 offset += rng.uniform(low, max(low, high))
+            return results
+
+        results = write_budgeted(ctx, work)
         counts: dict[str, int] = {}
         for r in results:
             counts[r["status"]] = counts.get(r["status"], 0) + 1

@@ -12,12 +12,14 @@ from werkzeug.exceptions import HTTPException
 from config.clock import DISPLAY_FORMAT, format_local
 from config.pii import mask_email, mask_mobile
 from crm.people import service as people
+from devices.budget_plan import BudgetUnavailable
 from web import navigation
 from web.extensions import services
 
 ERROR_TITLES = {
     400: "请求无效", 401: "需要登录", 403: "无权访问", 404: "页面不存在",
     405: "不支持的请求方式", 413: "提交的内容过大", 429: "请求过于频繁", 500: "服务器出错了",
+    503: "服务暂时不可用",
 }
 ERROR_HINTS = {
     403: "你的账号没有访问此页面的权限，如需开通请联系管理员。",
@@ -59,7 +61,8 @@ def _render_error(code: int, message: str, headers: dict | None = None):
     headers = headers or {}
     if _wants_json():
         key = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 413: "too_large", 429: "rate_limited"}.get(code, "error")
+               405: "method_not_allowed", 413: "too_large", 429: "rate_limited",
+               503: "unavailable"}.get(code, "error")
         response = jsonify({"error": {"code": key, "message": message}})
         response.status_code = code
         response.headers.extend(headers)
@@ -90,6 +93,12 @@ def handle_csrf_error(exc: CSRFError):
     return _render_error(400, "页面已过期或缺少安全令牌，请刷新页面后重试。")
 
 
+def handle_budget_unavailable(exc: BudgetUnavailable):
+    """Any console action whose risk check needs Redis while it is down: 503 and why, never a 500
+    (nothing was written; the operator simply tries again)."""
+    return _render_error(503, exc.message, {"Retry-After": "30"})
+
+
 def init_shell(app: Flask) -> None:
     app.context_processor(_shell_context)
     app.add_template_filter(localtime, "localtime")
@@ -97,5 +106,6 @@ def init_shell(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     for exc_class in (DataError, OverflowError):
         app.register_error_handler(exc_class, handle_unstorable_value)
+    app.register_error_handler(BudgetUnavailable, handle_budget_unavailable)
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, handle_http_error)

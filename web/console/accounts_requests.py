@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from devices import accounts as account_service, friend_requests_admin as service
+from devices.budget_plan import write_with_budget
 from web.auth.guards import permission_required
 from web.console.accounts import bp
 from web.console.devices_common import flash_refusal, int_arg, read, staff_names, uid, write, safe_next
@@ -43,8 +44,12 @@ def _back_to_requests():
 @permission_required("accounts.manage")
 def accept(request_id: int):
     svc = services()
+    user_id = uid()
     try:
-        command = write(lambda s: service.accept_request(s, request_id, uid(), svc.now(), svc.settings))
+        # The accept's risk check is taken before the write transaction (Redis down → 503 page).
+        command = write_with_budget(svc.db, lambda s: service.accept_request(s, request_id, user_id, svc.now(),
+                                                                              svc.settings),
+                                    settings=svc.settings, redis=svc.redis, now=svc.now())
     except account_service.AccountNotFound:
         abort(404)
     except account_service.AccountError as exc:
