@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from contextlib import contextmanager
 
 
@@ -41,3 +42,26 @@ def frozen_redis(timeout: float = 1.5):
         for conn in held:
             conn.close()
         listener.close()
+
+
+@contextmanager
+def other_writer(db):
+    """Stands for ingestion while a frozen Redis is in play: one short write transaction after
+    another on `db`; yields the list of how long each waited for the write lock."""
+    waits, done = [], threading.Event()
+
+    def run():
+        while not done.is_set():
+            t0 = time.monotonic()
+            with db.write() as s:
+                s.connection()
+            waits.append(time.monotonic() - t0)
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield waits
+    finally:
+        done.set()
+        thread.join(10)

@@ -5,9 +5,6 @@ instead of raising out of the delivery loop."""
 from __future__ import annotations
 
 import dataclasses
-import threading
-import time
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -18,7 +15,7 @@ from devices.connections import ConnectionRegistry
 from devices.delivery import Delivery
 from devices.models import AutoAcceptRule, DeviceCommand, DeviceLog, FriendRequest
 from tests.devices.budget.conftest import make_account
-from tests.support.frozen_redis import frozen_redis
+from tests.support.frozen_redis import frozen_redis, other_writer
 
 TIMEOUT = 1.5
 
@@ -27,28 +24,6 @@ TIMEOUT = 1.5
 def frozen_services(services):
     with frozen_redis(TIMEOUT) as client:
         yield dataclasses.replace(services, redis=client)
-
-
-@contextmanager
-def other_writer(svc):
-    """Stands for ingestion: one short write transaction after another; yields their waits."""
-    waits, done = [], threading.Event()
-
-    def run():
-        while not done.is_set():
-            t0 = time.monotonic()
-            with svc.db.write() as s:
-                s.connection()
-            waits.append(time.monotonic() - t0)
-            time.sleep(0.05)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield waits
-    finally:
-        done.set()
-        thread.join(10)
 
 
 def test_rechecking_deferred_commands_waits_on_redis_outside_the_write_lock(frozen_services):
@@ -61,7 +36,7 @@ def test_rechecking_deferred_commands_waits_on_redis_outside_the_write_lock(froz
         s.flush()
         command_id = cmd.id
     delivery = Delivery(svc, None, ConnectionRegistry())
-    with other_writer(svc) as waits:
+    with other_writer(svc.db) as waits:
         delivery.recheck_deferred()  # must not raise out of the delivery loop
     assert waits and max(waits) < TIMEOUT / 2, max(waits)
     with svc.db.read() as s:
@@ -77,7 +52,7 @@ def test_auto_accept_waits_on_redis_outside_the_write_lock_and_leaves_the_reques
         s.add(request)
         s.flush()
         request_id = request.id
-    with other_writer(svc) as waits:
+    with other_writer(svc.db) as waits:
         assert auto_accept(svc, request_id, svc.settings.timezone) is None
     assert waits and max(waits) < TIMEOUT / 2, max(waits)
     with svc.db.read() as s:
