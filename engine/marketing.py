@@ -65,7 +65,7 @@ def _plan_chunk(runtime, opened, template, processor, rows, tally: Tally) -> Non
         result = store_trusted(s, SOURCE, prefix, events, now, services.settings.timezone)
         for item in result.payload["accepted"]:
             plan_step(s, item["record_id"], f"定向营销（计划 #{opened.plan_id}，推送批次 #{opened.run_id}）", processor,
-                      _config(template), f"{prefix}:{item['id']}", now, services.settings.step_max_attempts)
+                      _config(template), f"{prefix}:{item['id']}", now, runtime.registry.max_attempts(processor.key))
         for item in result.payload["rejected"]:
             tally.fail(customers[item["index"]], "推送事件未通过校验：" + "；".join(e["message"] for e in item["errors"]))
 
