@@ -77,6 +77,9 @@ class Processor(ABC):
     # processor that only writes here, idempotently by ctx.idempotency_key (its start and outcome
     # are then group-committed together, cheaply; a crash re-runs it harmlessly).
     external: ClassVar[bool] = True
+    # An attempt a crash interrupted (its start on disk, no outcome) is run again with the same
+    # idempotency key when True; False sends it to 死信 instead, for a peer that cannot dedupe.
+    replay_safe: ClassVar[bool] = True
 
     def validate_config(self, config: dict) -> list[str]:
         """Chinese messages for missing or malformed configuration; empty when valid."""
