@@ -21,11 +21,3 @@ def emit(session: Session, event_code: str, data: dict, tz: str | None = None, *
     from the same source is stored once); `definitions` is a lookup reused across a batch."""
     event = {"event": event_code, "data": data, **({"id": event_id} if event_id is not None else {})}
     return store_trusted(session, source, source, [event], now or utcnow(), tz, definitions)
-
-
-def emit_many(session: Session, event_code: str, rows: list[dict], limit: int = 1000) -> int:
-    """One event per row; above `limit` rows nothing is emitted (bulk jobs stay set-based)."""
-    if len(rows) > limit:
-        return 0
-    store_trusted(session, "crm", "crm", [{"event": event_code, "data": data} for data in rows], utcnow(), None)
-    return len(rows)

@@ -49,9 +49,8 @@ class CronSlots:
         """The slot to run now, or None; `mono` is time.monotonic() (or a test's stand-in)."""
         if self.next_at is None:
             self.next_at = self.after(now)
-        elif self.next_at - now > self.period(self.next_at):
+        elif self.next_at - now > (period := self.period(self.next_at)):
             # No slot can legitimately be more than a period away: the wall clock stepped back.
-            period = self.period(self.next_at)
             since = timedelta(seconds=mono - self.last_mono) if self.last_mono is not None else period
             self.next_at = self.after(now + max(timedelta(0), period - since))
         if self.next_at is None or now < self.next_at:

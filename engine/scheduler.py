@@ -93,7 +93,9 @@ class Scheduler:
         now, mono = self.runtime.services.now(), time.monotonic() if mono is None else mono
         ran = []
         for job in self._jobs:
-            slots = self._slots.setdefault(job.key, CronSlots(job.cron, self.runtime.settings.timezone))
+            slots = self._slots.get(job.key)
+            if slots is None:  # built once per job: a CronTrigger each tick was pure waste
+                slots = self._slots[job.key] = CronSlots(job.cron, self.runtime.settings.timezone)
             slot = slots.due(now, mono)
             if slot is None:
                 continue

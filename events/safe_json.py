@@ -48,7 +48,8 @@ def problems(value: Any, root: str = "", limit: int = 20) -> list[dict]:
         path, node = stack.pop()
         if isinstance(node, dict):
             for key, child in node.items():
-                why, where = _reason(key), _join(path, scrub(key))
+                why = _reason(key)
+                where = _join(path, scrub(key) if why else key)  # scrub only what is dirty (hot path)
                 if why:
                     found.append({"field": where, "code": "invalid_text", "message": f"字段名 {where} {why}"})
                 stack.append((where, child))

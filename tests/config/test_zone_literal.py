@@ -23,7 +23,7 @@ def test_functions_given_no_zone_follow_the_configured_one():
     try:
         install_zone("Europe/Berlin")
         assert to_local(datetime(2026, 12, 7, 6, 50, tzinfo=timezone.utc)).hour == 7
-        # what crm.events_out.emit_many relies on: a naive event time is read in the configured zone
+        # what CRM events rely on: a naive event time is read in the configured zone
         assert parse_datetime("2026-12-07 07:50:00") == datetime(2026, 12, 7, 6, 50, tzinfo=timezone.utc)
     finally:
         install_zone(before)
