@@ -102,9 +102,7 @@ def quiet_until(now: datetime, settings=None) -> Optional[tuple[datetime, str]]:
 
 
 def _status_decision(account: WechatAccount, now: datetime, settings) -> Optional[Decision]:
-    tz = _setting(settings, "timezone", None)
-    if account.status == "banned":
-        return Refuse("微信号已被封禁，不能执行")
+    tz = _setting(settings, "timezone", None)  # banned accounts are refused by unusable() first
     if account.paused_until is not None and as_utc(account.paused_until) > now:
         why = f"（{account.pause_reason}）" if account.pause_reason else ""
         until = as_utc(account.paused_until)

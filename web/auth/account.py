@@ -13,15 +13,11 @@ bp = Blueprint("account", __name__)
 PAGE_SIZE = 20
 
 
-def _page_number() -> int:
-    return page_number(request.args.get("page"))
-
-
 @bp.get("/notifications")
 @login_required
 def notifications():
     unread_only = request.args.get("filter") == "unread"
-    page = _page_number()
+    page = page_number(request.args.get("page"))
     items, total = people.list_notifications(services().db, g.user.id, unread_only=unread_only,
                                              limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))

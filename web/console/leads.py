@@ -44,10 +44,6 @@ METHOD_LABELS = {"manual": "手动分配", "round_robin": "轮询", "random": "�
 MAX_BULK = 200
 
 
-def _int(value):
-    return optional_int(value)
-
-
 def _masked() -> bool:
     return "pii.view" not in g.permissions
 
@@ -83,11 +79,11 @@ def _names(session, leads) -> dict:
 def index():
     args = request.args
     sort_by, order, _ = SORTS.get(args.get("sort", ""), SORTS["-created_at"])
-    tag_ids = [t for t in (_int(v) for v in args.getlist("tags")) if t]
+    tag_ids = [t for t in (optional_int(v) for v in args.getlist("tags")) if t]
     page = page_number(args.get("page"))
     filters = {"status": args.get("status") if args.get("status") in LEAD_STATUSES else None,
-               "channel_id": _int(args.get("channel")), "scene_id": _int(args.get("scene")),
-               "assignee_user_id": _int(args.get("assignee")), "start": parse_local(args.get("start", "")),
+               "channel_id": optional_int(args.get("channel")), "scene_id": optional_int(args.get("scene")),
+               "assignee_user_id": optional_int(args.get("assignee")), "start": parse_local(args.get("start", "")),
                "end": parse_local(args.get("end", ""), end_of_day=True), "tag_ids": tag_ids or None,
                "q": args.get("q", "").strip()[:100]}
 
@@ -115,7 +111,7 @@ def _assign(lead_id: int, user_id, group_id) -> None:
 def bulk_assign():
     """分配/改派 the ticked leads to one salesperson and/or team."""
     ids = selected_ids()[:MAX_BULK]
-    user_id, group_id = _int(request.form.get("user_id")), _int(request.form.get("group_id"))
+    user_id, group_id = optional_int(request.form.get("user_id")), optional_int(request.form.get("group_id"))
     if not ids:
         flash("请先勾选要分配的线索", "warning")
     elif not (user_id or group_id):
@@ -237,6 +233,6 @@ def add_note(lead_id: int):
 @bp.post("/leads/<int:lead_id>/assign")
 @permission_required("leads.assign")
 def assign(lead_id: int):
-    user_id, group_id = _int(request.form.get("user_id")), _int(request.form.get("group_id"))
+    user_id, group_id = optional_int(request.form.get("user_id")), optional_int(request.form.get("group_id"))
     return _change(lead_id, lambda: _assign(lead_id, user_id, group_id), "已分配",
                    {"user_id": user_id, "group_id": group_id})
