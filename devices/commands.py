@@ -216,8 +216,8 @@ def decide_deferred(db, now: datetime, settings=None, redis=None, limit: int = 2
         try:
             decisions[command_id] = reserve_budget(db, account_id, kind, payload, customer_key=customer_key,
                                                    source=source, now=now, settings=settings, redis=redis)
-        except CommandError:
-            decisions[command_id] = Refuse("指令内容无效")
+        except CommandError as exc:
+            decisions[command_id] = Refuse(exc.message)  # the real reason, as budget_plan._decide keeps it
         except Exception as exc:
             if not is_outage(exc):
                 raise
