@@ -7,15 +7,19 @@ import importlib.metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = ("config", "events", "rules", "engine", "handlers", "devices", "crm", "web")
+OURS = ("config", "events", "rules", "engine", "handlers", "devices", "crm", "commerce", "analytics", "web")
 ALLOWED = {
     "config": set(),
     "events": {"config"},
     "rules": {"events", "config"},
     "crm": {"rules", "events", "config"},
     "devices": {"events", "config"},
-    "handlers": {"crm", "devices", "events", "config"},
-    "engine": {"rules", "handlers", "crm", "events", "config"},
+    # Domains beside crm (DESIGN.md): commerce sells, analytics counts what everyone else did, so it
+    # reads commerce and the device records (friends added, moments posted) but nothing reads it back.
+    "commerce": {"crm", "rules", "events", "config"},
+    "analytics": {"commerce", "devices", "crm", "rules", "events", "config"},
+    "handlers": {"commerce", "analytics", "crm", "devices", "events", "config"},
+    "engine": {"rules", "handlers", "commerce", "analytics", "crm", "events", "config"},
     "web": set(OURS),
 }
 

@@ -50,6 +50,22 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("线索导入", "lead_imports.index", "leads.import", "list", ("lead_imports.",)),
         NavItem("线索死信", "lead_deadletters.index", "leads.manage", "alert", ("lead_deadletters.",)),
     )),
+    NavGroup("数据中心", (
+        NavItem("每日数据报表", "reports.daily", "reports.view", "flow", ("reports.daily",)),
+        NavItem("周复盘", "reports.weekly", "reports.view", "list", ("reports.week",)),
+        NavItem("月度数据看板", "reports.monthly", "reports.view", "flow", ("reports.month",)),
+        NavItem("目标设置", "reports.targets", "reports.targets", "bolt", ("reports.target",)),
+        NavItem("私域运营看板", "dashboards.overview", "dashboards.view", "flow", ("dashboards.overview",)),
+        NavItem("生命周期漏斗", "dashboards.funnel", "dashboards.view", "flow", ("dashboards.funnel", "dashboards.cohort")),
+        NavItem("RFM 客户分层", "dashboards.rfm", "dashboards.view", "users", ("dashboards.rfm", "dashboards.segment")),
+        NavItem("运行监控", "monitor.index", "monitor.view", "alert", ("monitor.",)),
+    )),
+    NavGroup("商品与订单", (
+        NavItem("商品管理", "products.index", "products.view", "cube", ("products.",)),
+        NavItem("类目与品牌", "product_catalog.index", "products.manage", "list", ("product_catalog.",)),
+        NavItem("库存流水", "stock.index", "products.view", "list", ("stock.",)),
+        NavItem("订单管理", "orders.index", "orders.view", "inbox", ("orders.",)),
+    )),
     NavGroup("销售管理", (
         NavItem("任务中心", "worktasks.index", "worktasks.view", "clock", ("worktasks.index", "worktasks.task")),
         NavItem("客户跟进任务", "worktasks.followups", "worktasks.view", "list", ("worktasks.follow",)),

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
+import analytics.models  # noqa: F401
+import commerce.catalog.models  # noqa: F401
+import commerce.orders.models  # noqa: F401
+import commerce.stock.models  # noqa: F401
 import crm.customers.models  # noqa: F401
 import crm.groups.models  # noqa: F401
 import crm.jobs.models  # noqa: F401

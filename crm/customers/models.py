@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Index
+from sqlalchemy import BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
 from config.clock import utcnow
@@ -60,6 +60,11 @@ class Customer(SQLModel, table=True):
     tag_score: int = 0
     follow_count: int = 0
     last_followed_at: Optional[datetime] = None
+    # Derived from paid orders (commerce.orders keeps them current): 首购时间, 最近购买, 购买次数, 累计消费 (分)
+    first_order_at: Optional[datetime] = Field(default=None, index=True)
+    last_order_at: Optional[datetime] = Field(default=None, index=True)
+    order_count: int = 0
+    total_spent_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0, server_default="0"))
     attrs: dict = Field(default_factory=dict, sa_type=JSONType)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -70,6 +70,20 @@ PERMISSION_GROUPS: tuple[PermissionGroup, ...] = (
            ("leads.manage", "编辑线索、状态与备注"),
            ("leads.assign", "分配线索"), ("leads.import", "导入线索"),
            ("scenes.manage", "管理获客场景、计划、渠道、付款码与海报")),
+    # 商品与订单 (issue 11)
+    _group("products", "商品管理",
+           ("products.view", "查看商品与推荐"), ("products.manage", "管理商品、类目、品牌与目标客户群"),
+           ("stock.manage", "入库、出库与库存调整")),
+    _group("orders", "订单管理",
+           ("orders.view", "查看订单（否则无订单菜单；只看可见客户的订单）"),
+           ("orders.view_all", "查看全部订单"), ("orders.manage", "代客下单、改价、发货与完成"),
+           ("orders.refund", "退款")),
+    # 工作台与数据中心 (issue 10)
+    _group("reports", "数据中心",
+           ("reports.view", "查看数据报表（自己的数据）"), ("reports.view_department", "查看本部门的数据"),
+           ("reports.view_all", "查看全公司的数据"), ("reports.targets", "设置目标与周复盘"),
+           ("dashboards.view", "私域运营看板、生命周期漏斗与 RFM"), ("monitor.view", "运行监控"),
+           ("home.defaults", "设置各角色的默认工作台")),
 )
 
 PERMISSIONS: dict[str, Permission] = {
@@ -96,14 +110,16 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
     # 业务员: sees and follows only the customers assigned to them.
     BuiltinRole("sales", "业务员", frozenset({
         "dashboard.view", "customers.view", "customers.manage", "tags.view", "tags.apply", "worktasks.view",
-        "worktasks.manage", "notifications.view", "marketing.view", "leads.view", "leads.manage"})),
+        "worktasks.manage", "notifications.view", "marketing.view", "leads.view", "leads.manage",
+        "products.view", "orders.view", "orders.manage", "reports.view"})),
     # 部门经理: runs groups, allocation and the team's tasks; sees all customers of the groups they manage.
     BuiltinRole("manager", "部门经理", frozenset({
         "dashboard.view", "customers.view", "customers.manage", "customers.import", "customers.export",
         "customers.transfer", "tags.view", "tags.apply", "groups.view", "groups.manage", "allocation.manage",
         "worktasks.view", "worktasks.manage", "marketing.view", "marketing.manage", "templates.manage",
         "notices.send", "notifications.view", "crmlogs.view", "leads.view", "leads.view_all", "leads.manage",
-        "leads.assign", "leads.import"})),
+        "leads.assign", "leads.import", "products.view", "orders.view", "orders.manage", "orders.refund",
+        "reports.view", "reports.view_department", "reports.targets", "dashboards.view"})),
 )
 
 

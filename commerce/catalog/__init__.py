@@ -1,0 +1,1 @@
+"""商品目录: categories, brands, SPUs and their SKUs."""

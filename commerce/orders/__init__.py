@@ -1,0 +1,1 @@
+"""订单 (成交): orders, their lines, status transitions and refunds."""
