@@ -214,6 +214,32 @@ BUILTIN_EVENTS.append({
                _f("name", "text", "客户名称"), _f("mobile", "text", "手机号"), _f("email", "text", "邮件")]})
 DEVICE_EVENT_KEYS = tuple(e["key"] for e in DEVICE_EVENTS)
 
+# 商品与订单 (issue 11): commerce emits these through crm.events_out.emit (source "commerce"), so a
+# strategy can thank a buyer, ask for a review, remind a 复购 after N days or restock. Amounts in 分.
+_ORDER = [_f("order_id", "number", "订单ID", True), _f("order_no", "text", "订单号", True),
+          _f("customer_id", "number", "客户ID", True), _f("customer_name", "text", "客户名称"),
+          _f("credited_user_id", "number", "业绩归属员工ID"), _f("source", "text", "订单来源"),
+          _f("total_fen", "number", "订单金额（分）"), _f("paid_fen", "number", "实付金额（分）"),
+          _f("refunded_fen", "number", "累计退款（分）"), _f("product_names", "list", "商品名称列表"),
+          _f("sku_codes", "list", "SKU 编码列表"), _f("channel_id", "number", "渠道ID"), _f("scene_id", "number", "场景ID"),
+          _f("order_count", "number", "客户累计购买次数"), _f("at", "datetime", "发生时间")]
+COMMERCE_EVENTS: list[dict] = [
+    {"key": "order_created", "code": "order.created", "name": "订单创建", "remark": "新订单（待支付）", "fields": _ORDER},
+    {"key": "order_paid", "code": "order.paid", "name": "订单支付", "remark": "订单已支付（成交）", "fields": _ORDER},
+    {"key": "order_shipped", "code": "order.shipped", "name": "订单发货", "remark": "订单已发货", "fields": _ORDER},
+    {"key": "order_completed", "code": "order.completed", "name": "订单完成", "remark": "订单已完成（确认收货）", "fields": _ORDER},
+    {"key": "order_cancelled", "code": "order.cancelled", "name": "订单取消", "remark": "订单已取消（含超时未支付）", "fields": _ORDER},
+    {"key": "order_refunded", "code": "order.refunded", "name": "订单退款", "remark": "订单发生退款（部分或全部）",
+     "fields": _ORDER + [_f("refund_fen", "number", "本次退款（分）", True), _f("full", "boolean", "是否全额退款")]},
+    {"key": "product_stock_low", "code": "product.stock_low", "name": "库存不足",
+     "remark": "SKU 可售库存降到预警值或以下",
+     "fields": [_f("sku_id", "number", "SKU ID", True), _f("sku_code", "text", "SKU 编码"), _f("spu_id", "number", "商品ID"),
+                _f("product_name", "text", "商品名称"), _f("available", "number", "可售库存", True),
+                _f("threshold", "number", "预警值")]},
+]
+BUILTIN_EVENTS += COMMERCE_EVENTS
+COMMERCE_EVENT_KEYS = tuple(e["key"] for e in COMMERCE_EVENTS)
+
 
 def builtin_by_key() -> dict[str, dict]:
     return {e["key"]: e for e in BUILTIN_EVENTS}
