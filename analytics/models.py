@@ -33,3 +33,23 @@ class DailyMetric(SQLModel, table=True):
     dim_id: int = 0
     value: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+TARGET_PERIODS = {"day": "每日", "week": "每周", "month": "每月"}
+
+
+class MetricTarget(SQLModel, table=True):
+    """目标: what a person (dim user), a team (dim department) or the company should reach per period
+    for one metric (e.g. 新增好友 100 per day). 达成率 = actual / value."""
+
+    __tablename__ = "metric_target"
+    __table_args__ = (UniqueConstraint("metric", "dim", "dim_id", "period", name="uq_metric_target"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    metric: str = Field(max_length=48)
+    dim: str = Field(max_length=16)  # user | department | company
+    dim_id: int = 0
+    period: str = Field(max_length=8)  # TARGET_PERIODS
+    value: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    set_by: Optional[int] = None
+    updated_at: datetime = Field(default_factory=utcnow)

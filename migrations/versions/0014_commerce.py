@@ -32,6 +32,18 @@ def upgrade() -> None:
     with op.batch_alter_table('metric_daily', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_metric_daily_day'), ['day'], unique=False)
 
+    op.create_table('metric_target',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('metric', sqlmodel.sql.sqltypes.AutoString(length=48), nullable=False),
+    sa.Column('dim', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('dim_id', sa.Integer(), nullable=False),
+    sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.Column('set_by', sa.Integer(), nullable=True),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('metric', 'dim', 'dim_id', 'period', name='uq_metric_target')
+    )
     op.create_table('order_line',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
@@ -331,3 +343,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_metric_daily_day'))
 
     op.drop_table('metric_daily')
+    op.drop_table('metric_target')
