@@ -17,12 +17,11 @@ from datetime import date, datetime, timedelta
 from typing import Optional
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from config.clock import UTC, as_utc, to_local
 from config.redis_factory import shared_redis
+from config.dialect_insert import insert_for
 from devices.budget_types import Allow, Defer, Reservation
 from devices.models import BudgetCounter
 
@@ -47,15 +46,9 @@ class DbBudgetStore:
         self.session = session
 
     def _row(self, scope: str, day: date, kind: str):
-        dialect = self.session.get_bind().dialect.name
         values = {"scope": scope, "day": day, "kind": kind, "count": 0}
-        if dialect == "postgresql":
-            self.session.execute(pg_insert(TABLE).values(**values).on_conflict_do_nothing(
-                index_elements=["scope", "day", "kind"]))
-        elif dialect == "sqlite":
-            self.session.execute(sqlite_insert(TABLE).values(**values).on_conflict_do_nothing())
-        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-            raise RuntimeError(f"unsupported database: {dialect}")
+        self.session.execute(insert_for(self.session)(TABLE).values(**values).on_conflict_do_nothing(
+            index_elements=["scope", "day", "kind"]))
         return self.session.execute(select(TABLE.c.id, TABLE.c.count, TABLE.c.last_at).where(
             TABLE.c.scope == scope, TABLE.c.day == day, TABLE.c.kind == kind).with_for_update()).one()
 

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from config.clock import as_utc, to_local
+from config.dialect_insert import insert_for
 from events.errors import IngestError
 from events.models import IdempotencyKey
 
@@ -44,7 +44,7 @@ def claim(conn, app_id: int, key: str, print_: str, now: datetime, tz: str) -> O
     """Takes `key` for this request inside the caller's write transaction: None means go ahead
     (then call `settle` in the same transaction); a (status, payload) pair is the first answer to
     replay. Raises IngestError(422) when the key belongs to a different request."""
-    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(TABLE)
+    ins = insert_for(conn)(TABLE)
     taken = conn.execute(ins.values(app_id=app_id, key=key, fingerprint=print_, status_code=0, response={},
                                     created_at=now).on_conflict_do_nothing(index_elements=["app_id", "key"])
                          .returning(TABLE.c.id)).scalar()

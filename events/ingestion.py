@@ -20,9 +20,9 @@ from datetime import datetime
 from typing import Callable, Optional
 
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from config.services import Services
+from config.dialect_insert import insert_for
 from events import idempotency
 from events.body import parse_body
 from events.catalog import CachedApp, Catalog
@@ -248,7 +248,7 @@ def _insert(conn, values: dict):
     # and caches it, where values(**row) built a new statement (and cache key) for every event.
     stmt = _INSERTS.get(conn.dialect.name)
     if stmt is None:
-        ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(TABLE)
+        ins = insert_for(conn)(TABLE)
         stmt = _INSERTS[conn.dialect.name] = ins.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(TABLE.c.id)
     return conn.execute(stmt, values).scalar()
 

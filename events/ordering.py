@@ -20,10 +20,10 @@ from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import String, cast, literal, select, true
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from config.clock import as_utc, to_local
+from config.dialect_insert import insert_for
 from events.models import StateVersion
 
 TABLE = StateVersion.__table__
@@ -42,8 +42,7 @@ def change_time(session: Session, now: datetime) -> datetime:
 
 
 def _insert(session: Session):
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(TABLE)
+    return insert_for(session)(TABLE)
 
 
 def _newer_wins(stmt):

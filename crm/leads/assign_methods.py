@@ -17,12 +17,11 @@ from functools import lru_cache
 from typing import Optional
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from config.clock import to_local
 from config.timewindow import TimeWindow
+from config.dialect_insert import insert_for
 from crm.groups.models import GroupMember
 from crm.groups.requests import day_start
 from crm.leads.models import Lead, LeadAssignment, LeadAssignState
@@ -68,9 +67,7 @@ def claim(session: Session, scene_id: int, key: str) -> LeadAssignState:
     if state is not None:
         return state
     values = {"scene_id": scene_id, "rule_key": key, "counter": 0}
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(LeadAssignState).values(**values).on_conflict_do_nothing())
+    session.execute(insert_for(session)(LeadAssignState).values(**values).on_conflict_do_nothing())
     return session.scalars(_POINTER, params).one()
 
 

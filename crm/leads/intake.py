@@ -16,12 +16,12 @@ from datetime import datetime
 from typing import Optional, Union
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from config.clock import to_local, utcnow
 from config.db import Database
 from config.pii_column import CONTACT_FIELDS, with_indexes
+from config.dialect_insert import insert_for
 from crm.events_out import emit
 from crm.leads.errors import LeadsError, SubmissionRefused
 from crm.leads.logs import write_log
@@ -67,7 +67,7 @@ def _insert_lead(conn, values: dict) -> Optional[int]:
     against a concurrent delivery of the same id on PostgreSQL (SQLite serialises writers)."""
     stmt = _INSERTS.get(conn.dialect.name)
     if stmt is None:
-        ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(LEADS)
+        ins = insert_for(conn)(LEADS)
         stmt = _INSERTS[conn.dialect.name] = ins.on_conflict_do_nothing(
             index_elements=["scene_id", "external_id"]).returning(LEADS.c.id)
     return conn.execute(stmt, values).scalar()

@@ -8,10 +8,9 @@ from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from config.dialect_insert import insert_for
 from devices.models import BudgetCounter
 
 TABLE = BudgetCounter.__table__
@@ -20,8 +19,7 @@ FOREVER = date(2000, 1, 1)  # the day of counters that are not per day (round-ro
 
 def ensure(session: Session, scope: str, day: date, kind: str) -> None:
     values = {"scope": scope[:100], "day": day, "kind": kind[:32], "count": 0}
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(TABLE).values(**values).on_conflict_do_nothing(index_elements=["scope", "day", "kind"]))
+    session.execute(insert_for(session)(TABLE).values(**values).on_conflict_do_nothing(index_elements=["scope", "day", "kind"]))
 
 
 def take(session: Session, scope: str, day: date, kind: str, cap: Optional[int], now: datetime) -> bool:
