@@ -133,7 +133,7 @@ class Delivery:
                 cmd.result = {"attempts": attempts}
                 session.add(cmd)
                 out.append((cmd.id, account.id, account.device_id,
-                            command_frame(cmd.id, cmd.kind, cmd.payload or {}, int(self.ack_timeout))))
+                            command_frame(cmd.id, cmd.kind, cmd.payload or {}, int(self.ack_timeout), account.wxid)))
             for account_id, until in holds.items():
                 # The account's whole due queue moves together, so its order is kept and a long
                 # wait (a paused account) never fills the batch ahead of other accounts.

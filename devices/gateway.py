@@ -174,8 +174,11 @@ class Gateway:
         elif kind == "ack":
             self.delivery.on_ack(Op("ack", conn.device_id, command_id=_int(fid)))
         elif kind == "result":
+            result = frame.get("result") if isinstance(frame.get("result"), dict) else {}
+            if frame.get("code"):  # e.g. account_not_on_device: kept with the result for 指令记录
+                result = {**result, "code": str(frame["code"])[:64]}
             op = Op("result", conn.device_id, command_id=_int(fid), ok=frame.get("ok") is True,
-                    result=frame.get("result"), error=str(frame.get("error") or "")[:1000])
+                    result=result, error=str(frame.get("error") or "")[:1000])
             if self.delivery.on_result(op):
                 conn.send(ack(fid))
         elif kind == "accounts":

@@ -69,5 +69,13 @@ def error(frame_id, code: str, message: str) -> str:
     return dumps({"type": "error", "id": frame_id, "code": code, "message": message})
 
 
-def command(command_id: int, kind: str, payload: dict, timeout: int) -> str:
-    return dumps({"type": "command", "id": command_id, "kind": kind, "payload": payload, "timeout": timeout})
+# A phone holds several WeChat accounts; every command names the one that must run it (its wxid),
+# and a phone refuses a command for an account it does not hold with this code in its result.
+ACCOUNT_NOT_ON_DEVICE = "account_not_on_device"
+
+
+def command(command_id: int, kind: str, payload: dict, timeout: int, account: str) -> str:
+    if not account:
+        raise ValueError("a device command must name its account")
+    return dumps({"type": "command", "id": command_id, "kind": kind, "account": account, "payload": payload,
+                  "timeout": timeout})

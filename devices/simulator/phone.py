@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Optional
 
+from devices.protocol import ACCOUNT_NOT_ON_DEVICE
 from devices.simulator.world import SimAccount, SimGroup, build_accounts, person
 
 SEND_KINDS = ("send_text", "send_image", "send_link", "send_miniprogram", "add_friend", "invite_to_group")
@@ -53,6 +54,7 @@ class PhoneStats:
     reports_sent: int = 0
     reports_acked: int = 0
     received: list = field(default_factory=list)  # (command id, kind, payload) in arrival order
+    executed_on: list = field(default_factory=list)  # (command id, the account wxid the frame named)
 
 
 class SimulatedPhone:
@@ -198,11 +200,22 @@ class SimulatedPhone:
         self._done[cid] = {}
         self.stats.commands += 1
         self.stats.received.append((cid, frame["kind"], frame.get("payload") or {}))
-        asyncio.create_task(self._execute(cid, frame["kind"], frame.get("payload") or {}))
+        self.stats.executed_on.append((cid, frame.get("account") or ""))
+        asyncio.create_task(self._execute(cid, frame["kind"], frame.get("payload") or {}, frame.get("account") or ""))
 
-    async def _execute(self, cid: int, kind: str, payload: dict) -> None:
+    async def _execute(self, cid: int, kind: str, payload: dict, account_wxid: str) -> None:
         await asyncio.sleep(self.rng.uniform(*self.config.result_delay))
-        acc = self._account_for(payload)
+        acc = self._account_for(account_wxid)
+        if acc is None:  # like a real phone: never run another account's command on whichever is open
+            answer = {"type": "result", "id": cid, "ok": False, "result": {}, "code": ACCOUNT_NOT_ON_DEVICE,
+                      "error": f"本机没有微信号 {account_wxid}" if account_wxid else "指令没有指明微信号"}
+            self._done[cid] = answer
+            self.stats.results_failed += 1
+            try:
+                await self._send(answer)
+            except Exception:  # noqa: BLE001 - the connection went away; the server re-delivers
+                pass
+            return
         ok, result, error, follow = self._apply(acc, kind, payload)
         answer = {"type": "result", "id": cid, "ok": ok, "result": result, "error": error}
         self._done[cid] = answer
@@ -219,16 +232,9 @@ class SimulatedPhone:
         except Exception:  # noqa: BLE001 - the connection went away; the server re-delivers
             pass
 
-    def _account_for(self, payload: dict) -> SimAccount:
-        wanted = payload.get("account_wxid")
-        for acc in self.accounts:
-            if acc.wxid == wanted:
-                return acc
-        target = payload.get("to") or payload.get("chatroom_id") or payload.get("wxid") or ""
-        for acc in self.accounts:
-            if target in acc.groups or target in acc.friends:
-                return acc
-        return self.accounts[0]
+    def _account_for(self, wxid: str) -> Optional[SimAccount]:
+        """The account the command names; None when this phone does not hold it."""
+        return next((acc for acc in self.accounts if wxid and acc.wxid == wxid), None)
 
     def _apply(self, acc: SimAccount, kind: str, payload: dict):
         now = time.monotonic()

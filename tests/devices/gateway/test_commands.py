@@ -47,7 +47,7 @@ def test_command_ack_and_result_are_recorded(raw_phone, make_devices, app_db, cl
 
     frame = phone.next_command()
     assert (frame["id"], frame["kind"], frame["payload"]["text"]) == (command_id, "send_text", "您好，课程资料已发送")
-    assert frame["timeout"] == 30
+    assert frame["timeout"] == 30 and frame["account"] == "wxid_sales01"  # the account that must run it
     phone.send({"type": "ack", "id": command_id})
     cmd = wait_status(app_db, command_id, "acked", poll)
     assert cmd.device_id == device_id and cmd.acked_at is not None

@@ -112,3 +112,59 @@ def test_risk_signal_pauses_the_account_lowers_health_and_tells_its_owner(fleet,
         assert account.health_score == 85 and account.paused_until is not None and "操作过于频繁" in account.pause_reason
         notes = s.exec(select(Notification).where(Notification.user_id == admin_user.id)).all()
     assert len(notes) == 1 and "已暂停" in notes[0].title
+
+
+def test_each_account_of_a_multi_account_phone_accepts_its_own_requests(fleet, make_devices, app_db, clock):
+    """Issue 12's routing defect: with three accounts on one phone, requests to each are accepted on
+    that account — the command frame names it — never on the phone's first account."""
+    with app_db.write() as s:
+        s.add(AutoAcceptRule(name="全部通过", keywords=[], daily_cap=50, position=0))
+    [(_id, token)] = make_devices()
+    f = fleet([token], accounts=(3, 3), friends=1, groups=0, members=0)
+    phone = f.phones[0]
+    assert len(phone.accounts) == 3
+    expected = {}
+    for i in range(3):
+        for j in range(3):
+            wxid = f"wxid_req_{i}_{j}"
+            expected[wxid] = phone.account(i).wxid
+            assert f.report(0, "friend_request", {"from_wxid": wxid, "greeting": "你好", "source": "search"}, account=i)["ok"]
+
+    def accepted_all():  # the risk budget paces each account's accepts: move the clock along
+        clock.advance(seconds=30)
+        return len([r for r in phone.stats.received if r[1] == "accept_friend"]) == 9
+    assert f.wait_for(accepted_all, timeout=30, interval=0.3)
+
+    def all_added():
+        with app_db.read() as s:
+            return s.exec(select(func.count()).select_from(Friend).where(Friend.wxid.like("wxid_req_%"))).one() == 9
+    assert f.wait_for(all_added, timeout=30)
+    for wxid, owner in expected.items():
+        holders = [acc.wxid for acc in phone.accounts if wxid in acc.friends]
+        assert holders == [owner], (wxid, holders)
+    with app_db.read() as s:
+        accounts = {a.id: a.wxid for a in s.exec(select(WechatAccount))}
+        landed = {fr.wxid: accounts[fr.account_id] for fr in s.exec(select(Friend).where(Friend.wxid.like("wxid_req_%")))}
+    assert landed == expected
+
+
+def test_a_command_for_an_account_the_phone_does_not_hold_is_refused_by_name(fleet, make_devices, app_db, clock):
+    [(_id, token)] = make_devices()
+    f = fleet([token], accounts=(2, 2), friends=1, groups=0, members=0)
+    phone = f.phones[0]
+    gone = phone.accounts.pop()  # logged out on the phone after the server learned of it
+    with app_db.write() as s:
+        account = s.exec(select(WechatAccount).where(WechatAccount.wxid == gone.wxid)).one()
+        cmd = DeviceCommand(account_id=account.id, kind="sync_friends", payload={}, status="queued", created_at=clock.now())
+        s.add(cmd)
+        s.flush()
+        command_id = cmd.id
+
+    def failed():
+        with app_db.read() as s:
+            return s.get(DeviceCommand, command_id).status == "failed"
+    assert f.wait_for(failed, timeout=15)
+    with app_db.read() as s:
+        cmd = s.get(DeviceCommand, command_id)
+        assert cmd.result["code"] == "account_not_on_device" and gone.wxid in cmd.error
+    assert phone.stats.executed_on[-1] == (command_id, gone.wxid)
