@@ -147,3 +147,41 @@ def test_stock_operations_need_a_reason_and_land_in_the_ledger(client, admin_use
     assert page.count("月末盘点") >= 3 and "系统管理员" in page
     with app_db.read() as s:
         assert s.exec(select(ProductSku.on_hand).where(ProductSku.code == code)).one() == 10
+
+
+def test_import_upload_runs_as_a_job_with_an_error_sheet_and_export_downloads(client, admin_user, login, app, app_db):
+    import io
+
+    from openpyxl import Workbook, load_workbook
+
+    from commerce.catalog.import_rows import COLUMNS
+    from crm.jobs.runner import JobRunner
+
+    login(client)
+    token = _token(client, "/products/import")
+    assert client.get("/products/import/template.xlsx").status_code == 200
+    wb = Workbook()
+    wb.active.append([label for _, label in COLUMNS])
+    wb.active.append(["A1", "保温杯", "", "", "", "", "A1-1", "39.9", "", 8, "", "", ""])
+    wb.active.append(["B1", "茶叶", "", "", "", "", "B1-1", "abc", "", 8, "", "", ""])
+    sheet = io.BytesIO()
+    wb.save(sheet)
+    sheet.seek(0)
+    answer = client.post("/products/import", data={"csrf_token": token, "file": (sheet, "商品.xlsx")},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 302
+    JobRunner(app.extensions["ckb"].services).run_pending()
+    page = client.get("/products/import").get_data(as_text=True)
+    assert "新建商品 1" in page and "失败 1 行" in page and "错误明细" in page
+    job_id = int(re.search(r"/products/import/jobs/(\d+)/result", page).group(1))
+    errors = client.get(f"/products/import/jobs/{job_id}/result")
+    rows = list(load_workbook(io.BytesIO(errors.data)).active.iter_rows(min_row=2, values_only=True))
+    errors.close()
+    assert rows == [(3, "售价(元)", "售价(元)必须是金额（元），如 12.50")]
+    export = client.get("/products/export.xlsx?q=保温")
+    exported = list(load_workbook(io.BytesIO(export.data)).active.iter_rows(min_row=2, values_only=True))
+    export.close()
+    assert [r[0] for r in exported] == ["A1"]
+    bad = client.post("/products/import", data={"csrf_token": token, "file": (io.BytesIO(b"x"), "a.pdf")},
+                      content_type="multipart/form-data", follow_redirects=True)
+    assert "只支持 .xlsx 和 .csv 文件" in bad.get_data(as_text=True)
