@@ -47,19 +47,29 @@ def _like(q: str) -> str:
 
 
 def _text_match(session: Session, q: str):
+    """Name or code containing `q`. Codes are ASCII only (letters, digits, - _ .), so a word with
+    Chinese in it is looked up in names alone and never scans the SKU codes."""
     dialect = session.get_bind().dialect.name
+    codes_too = q.isascii()
     if dialect == "sqlite" and len(q) >= 3:
         phrase = '"' + q.replace('"', '""') + '"'
         spu_hits = text("SELECT rowid FROM product_spu_search WHERE product_spu_search MATCH :p1").bindparams(p1=phrase)
+        if not codes_too:
+            return ProductSpu.id.in_(spu_hits)
         sku_hits = text("SELECT rowid FROM product_sku_search WHERE product_sku_search MATCH :p2").bindparams(p2=phrase)
         return or_(ProductSpu.id.in_(spu_hits),
                    ProductSpu.id.in_(sa_select(ProductSku.spu_id).where(ProductSku.id.in_(sku_hits))))
     pattern = _like(q)
-    if dialect == "postgresql":
-        return or_(ProductSpu.name.ilike(pattern, escape="\\"), ProductSpu.code.ilike(pattern, escape="\\"),
-                   ProductSpu.id.in_(sa_select(ProductSku.spu_id).where(ProductSku.code.ilike(pattern, escape="\\"))))
-    return or_(ProductSpu.name.like(pattern, escape="\\"), ProductSpu.code.like(pattern, escape="\\"),
-               ProductSpu.id.in_(sa_select(ProductSku.spu_id).where(ProductSku.code.like(pattern, escape="\\"))))
+
+    def has(column):
+        if dialect == "postgresql":
+            return column.ilike(pattern, escape="\\")
+        return column.like(pattern, escape="\\")
+
+    if not codes_too:
+        return has(ProductSpu.name)
+    return or_(has(ProductSpu.name), has(ProductSpu.code),
+               ProductSpu.id.in_(sa_select(ProductSku.spu_id).where(has(ProductSku.code))))
 
 
 def _has_tag(session: Session, tag_id: int):
@@ -85,12 +95,14 @@ def conditions(session: Session, query: ProductQuery) -> list:
     if query.tag_id is not None:
         where.append(_has_tag(session, query.tag_id))
     if query.price_min_fen is not None or query.price_max_fen is not None:
-        priced = [ProductSku.status == "active"]
+        # Correlated EXISTS over ix_product_sku_spu_id: cheap per candidate product, so a selective
+        # name/category filter is never multiplied by a scan of every SKU's price.
+        priced = [ProductSku.spu_id == ProductSpu.id, ProductSku.status == "active"]
         if query.price_min_fen is not None:
             priced.append(ProductSku.price_fen >= query.price_min_fen)
         if query.price_max_fen is not None:
             priced.append(ProductSku.price_fen <= query.price_max_fen)
-        where.append(ProductSpu.id.in_(sa_select(ProductSku.spu_id).where(*priced)))
+        where.append(exists(sa_select(ProductSku.id).where(*priced)))
     if query.shelf:
         where.append(ProductSpu.shelf == query.shelf)
     return where
