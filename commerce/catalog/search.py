@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from sqlalchemy import cast, exists, func, or_, select as sa_select, text
+from sqlalchemy import cast, exists, func, or_, select as sa_select, text, union
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, select
 
@@ -18,6 +18,7 @@ from commerce.catalog.categories import descendant_ids
 from commerce.catalog.models import ProductSku, ProductSpu
 
 MAX_PER_PAGE = 100
+MATERIALIZE_LIMIT = 5000
 
 
 @dataclass
@@ -68,8 +69,24 @@ def _text_match(session: Session, q: str):
 
     if not codes_too:
         return has(ProductSpu.name)
-    return or_(has(ProductSpu.name), has(ProductSpu.code),
-               ProductSpu.id.in_(sa_select(ProductSku.spu_id).where(has(ProductSku.code))))
+    # One IN over a UNION: each branch uses its own (trigram) index and the planner joins the ids
+    # once; an OR of three conditions made PostgreSQL re-run the SKU lookup for every product.
+    return _any_of(sa_select(ProductSpu.id).where(has(ProductSpu.name)),
+                   sa_select(ProductSpu.id).where(has(ProductSpu.code)),
+                   sa_select(ProductSku.spu_id).where(has(ProductSku.code)))
+
+
+def _any_of(*selects):
+    return ProductSpu.id.in_(sa_select(union(*selects).subquery().c[0]))
+
+
+def _materialized(session: Session, condition):
+    """The matching ids fetched once, so the count and the page don't each redo the text search;
+    a very broad word keeps the subquery (an IN list of tens of thousands of ids helps nobody)."""
+    ids = session.exec(select(ProductSpu.id).where(condition).limit(MATERIALIZE_LIMIT + 1)).all()
+    if len(ids) > MATERIALIZE_LIMIT:
+        return condition
+    return ProductSpu.id.in_(ids) if ids else ProductSpu.id.is_(None)
 
 
 def _has_tag(session: Session, tag_id: int):
@@ -83,11 +100,11 @@ def conditions(session: Session, query: ProductQuery) -> list:
     where = [ProductSpu.deleted_at.is_(None)]
     q = query.q.strip()[:100]
     if q:
-        where.append(_text_match(session, q))
+        where.append(_materialized(session, _text_match(session, q)))
     if query.code.strip():
         code = query.code.strip()
-        where.append(or_(ProductSpu.code == code,
-                         ProductSpu.id.in_(sa_select(ProductSku.spu_id).where(ProductSku.code == code))))
+        where.append(_any_of(sa_select(ProductSpu.id).where(ProductSpu.code == code),
+                             sa_select(ProductSku.spu_id).where(ProductSku.code == code)))
     if query.category_id is not None:
         where.append(ProductSpu.category_id.in_(descendant_ids(session, query.category_id)))
     if query.brand_id is not None:
