@@ -137,9 +137,13 @@ def delete_category(session: Session, category_id: int) -> None:
     used = _products_using(session, ProductSpu.category_id, category_id)
     if used:
         raise CommerceError(f"类目「{row.name}」下还有 {used} 个商品，请先把它们移到别的类目", {"category": "还有商品"})
-    # Soft-deleted products keep their category id for the version history; point them nowhere.
-    for spu in session.exec(select(ProductSpu).where(ProductSpu.category_id == category_id)):
-        spu.category_id = None
+    _detach_and_delete(session, row, "category_id")
+
+
+def _detach_and_delete(session: Session, row, column: str) -> None:
+    """Soft-deleted products still point at the row (their versions keep the id); point them nowhere."""
+    for spu in session.exec(select(ProductSpu).where(getattr(ProductSpu, column) == row.id)):
+        setattr(spu, column, None)
         session.add(spu)
     session.delete(row)
     session.flush()
@@ -179,8 +183,4 @@ def delete_brand(session: Session, brand_id: int) -> None:
     used = _products_using(session, ProductSpu.brand_id, brand_id)
     if used:
         raise CommerceError(f"品牌「{row.name}」还有 {used} 个商品在用，不能删除", {"brand": "还有商品"})
-    for spu in session.exec(select(ProductSpu).where(ProductSpu.brand_id == brand_id)):
-        spu.brand_id = None
-        session.add(spu)
-    session.delete(row)
-    session.flush()
+    _detach_and_delete(session, row, "brand_id")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from commerce.catalog.money import fen_to_yuan, yuan_to_fen
 from commerce.errors import CommerceError
+from crm.customers.import_rows import RowError  # the one (row, column, reason) the error sheets list
 
 COLUMNS = [("code", "商品编码"), ("name", "商品名称"), ("subtitle", "副标题"), ("category", "类目"), ("brand", "品牌"),
            ("specs", "规格"), ("sku_code", "SKU编码"), ("price", "售价(元)"), ("market_price", "划线价(元)"),
@@ -16,13 +17,6 @@ REQUIRED = ("code", "name", "price")
 STATUS_WORDS = {"在售": "active", "停用": "disabled", "": "active", "active": "active", "disabled": "disabled"}
 SHELF_WORDS = {"已上架": "on", "上架": "on", "已下架": "off", "下架": "off", "草稿": "draft", "": ""}
 _SPEC = re.compile(r"[;；]")
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    reason: str
 
 
 @dataclass

@@ -21,6 +21,7 @@ from commerce.catalog.search import ProductQuery, conditions
 from commerce.errors import CommerceError
 from config.db import Database
 from crm.customers.import_reader import SUFFIXES, read_rows, store_upload
+from crm.customers.importing import write_error_sheet
 from crm.jobs.models import Job
 from crm.jobs.runner import register_handler, submit
 
@@ -130,15 +131,6 @@ def _write_product(session: Session, rows: list, user_id: Optional[int], errors:
             errors.append(RowError(row.number, column, str(message)))
         return None
     return "created" if existing is None else "updated"
-
-
-def write_error_sheet(path: Path, errors: list[RowError]) -> None:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("导入错误")
-    ws.append(["行号", "列", "原因"])
-    for e in sorted(errors, key=lambda e: (e.row, e.column)):
-        ws.append([e.row, e.column, e.reason])
-    wb.save(path)
 
 
 def run_import(db: Database, job: Job, progress, clock=None) -> dict:
