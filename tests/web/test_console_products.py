@@ -109,6 +109,7 @@ def test_list_search_shelf_edit_and_delete(client, admin_user, login, app_db):
     assert skus["颜色=红;尺码=M"].price_fen == 8800 and skus["颜色=蓝;尺码=M"].status == "disabled"
     page = client.get(f"/products/{spu_id}").get_data(as_text=True)
     assert "v3" in page and "已上架" in page and "售价" in page
+    assert "查看这一版" in page and "88.00" in page and "99.90" in page  # v3 and v1 snapshots
     assert client.post(f"/products/{spu_id}/delete", data={"csrf_token": token}).status_code == 302
     assert client.get(f"/products/{spu_id}").status_code == 404
 
