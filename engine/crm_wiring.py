@@ -7,6 +7,7 @@ their cron specs are (key, name, cron fields, fn(services) -> summary) and becom
 """
 from __future__ import annotations
 
+import commerce.catalog.importing  # noqa: F401 - registers the product_import job handler
 import crm.customers.exporting  # noqa: F401 - registers the customer_export job handler
 import crm.customers.importing  # noqa: F401 - registers the customer_import job handler
 import crm.leads.importing  # noqa: F401 - registers the leads.import job handler

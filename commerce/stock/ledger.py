@@ -15,8 +15,9 @@ from typing import Optional
 from sqlalchemy import update
 from sqlmodel import Session
 
-from commerce.catalog.models import ProductSku
+from commerce.catalog.models import ProductSku, ProductSpu
 from commerce.errors import CommerceError, InsufficientStock
+from commerce.events import emit_stock_low
 from commerce.stock.models import MOVEMENT_KINDS, StockMovement
 from config.clock import utcnow
 
@@ -57,7 +58,7 @@ def move(session: Session, sku_id: int, kind: str, *, on_hand_delta: int = 0, re
         update(ProductSku)
         .where(ProductSku.id == sku_id, new_reserved >= 0, new_on_hand >= new_reserved)
         .values(on_hand=new_on_hand, reserved=new_reserved, updated_at=utcnow())
-        .returning(ProductSku.on_hand, ProductSku.reserved)
+        .returning(ProductSku.on_hand, ProductSku.reserved, ProductSku.low_stock_threshold)
     ).first()
     if row is None:
         current = session.get(ProductSku, sku_id, populate_existing=True)
@@ -66,10 +67,25 @@ def move(session: Session, sku_id: int, kind: str, *, on_hand_delta: int = 0, re
         available = current.on_hand - current.reserved
         raise InsufficientStock(f"库存不足：{current.code} 可售 {available} 件", sku_id, available)
     level = StockLevel(on_hand=row[0], reserved=row[1])
-    session.add(StockMovement(sku_id=sku_id, kind=kind, on_hand_delta=on_hand_delta, reserved_delta=reserved_delta,
-                              on_hand_after=level.on_hand, reserved_after=level.reserved, order_id=order_id,
-                              operator_id=operator_id, reason=(reason or "")[:300]))
+    movement = StockMovement(sku_id=sku_id, kind=kind, on_hand_delta=on_hand_delta, reserved_delta=reserved_delta,
+                             on_hand_after=level.on_hand, reserved_after=level.reserved, order_id=order_id,
+                             operator_id=operator_id, reason=(reason or "")[:300])
+    session.add(movement)
+    threshold = row[2] or 0
+    before = level.available - (on_hand_delta - reserved_delta)
+    if threshold > 0 and level.available <= threshold < before:
+        _alert_low(session, sku_id, movement, level.available, threshold)
     return level
+
+
+def _alert_low(session: Session, sku_id: int, movement: StockMovement, available: int, threshold: int) -> None:
+    """库存预警: this movement took what can be sold from above the threshold to it or below."""
+    session.flush()  # the movement's id names the crossing
+    sku = session.get(ProductSku, sku_id)
+    spu = session.get(ProductSpu, sku.spu_id)
+    emit_stock_low(session, sku_id=sku_id, sku_code=sku.code, spu_id=sku.spu_id,
+                   product_name=spu.name if spu else "", available=available, threshold=threshold,
+                   movement_id=movement.id)
 
 
 def receive(session: Session, sku_id: int, quantity, *, operator_id=None, reason: str = "入库",

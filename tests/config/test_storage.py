@@ -14,6 +14,10 @@ from web.schema import metadata
 
 def _data_driven(change) -> bool:
     """Custom customer fields get expression indexes at run time (crm.customers.fields): not schema drift."""
+    if change[0] == "remove_table" and change[1].name.startswith(("product_spu_search", "product_sku_search")):
+        return True  # migration 0015: FTS5 trigram search tables (SQLite), kept in sync by triggers
+    if change[0] == "remove_index" and change[1].name.endswith("_trgm"):
+        return True  # migration 0015: pg_trgm GIN indexes for substring search (PostgreSQL)
     return change[0] == "remove_index" and change[1].name.startswith("ix_customer_attr_")
 
 

@@ -27,6 +27,7 @@ def register_console(app: Flask) -> None:
     from web.console import workbench; app.register_blueprint(workbench.bp)  # noqa: E702 - 工作台
     register_tools(app)
     register_leads(app)
+    from web.console import product_catalog, products, stock; [app.register_blueprint(m.bp) for m in (products, product_catalog, stock)]  # noqa: E702 - 商品与库存
 
 
 def register_leads(app: Flask) -> None:
