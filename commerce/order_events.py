@@ -1,0 +1,56 @@
+"""订单事件 (order.created / paid / shipped / completed / cancelled / refunded) into the one event
+ledger, in the transaction that changed the order, so a strategy (感谢短信, 评价邀请, 复购提醒) and
+the data center see exactly the orders that were committed.
+
+The event id is derived from the order and what happened to it ("order:12:paid",
+"order:12:refunded:R…"), so a retried request or callback never stores the same event twice.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from commerce.orders.models import OrderLine, SalesOrder
+from config.clock import utcnow
+from crm.customers.models import Customer
+from crm.events_out import emit
+from events.builtin import COMMERCE_EVENT_KEYS, COMMERCE_EVENTS
+from events.definitions import get_by_code, import_builtin
+
+EVENT_CODES = {e["code"].split(".", 1)[1]: e["code"] for e in COMMERCE_EVENTS if e["code"].startswith("order.")}
+
+
+def ensure_order_definitions(session: Session) -> None:
+    """The order events must be registered before the first one is stored, or it is stored as
+    refused. A concurrent first order in another process may create them at the same moment:
+    the savepoint keeps our transaction usable when it wins."""
+    if all(get_by_code(session, code) is not None for code in EVENT_CODES.values()):
+        return
+    try:
+        with session.begin_nested():
+            import_builtin(session, COMMERCE_EVENT_KEYS)
+    except IntegrityError:
+        pass
+
+
+def order_payload(session: Session, order: SalesOrder, **extra) -> dict:
+    lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)).all()
+    customer = session.get(Customer, order.customer_id)
+    return {"order_id": order.id, "order_no": order.order_no, "customer_id": order.customer_id,
+            "customer_name": customer.name if customer else "", "credited_user_id": order.credited_user_id,
+            "source": order.source, "total_fen": order.total_fen, "paid_fen": order.paid_fen,
+            "refunded_fen": order.refunded_fen, "product_names": [line.name for line in lines],
+            "sku_codes": [line.sku_code for line in lines if line.sku_code], "channel_id": order.channel_id,
+            "scene_id": order.scene_id, "order_count": customer.order_count if customer else 0,
+            "at": utcnow().isoformat(), **extra}
+
+
+def emit_order(session: Session, order: SalesOrder, what: str, *, suffix: str = "", tz: Optional[str] = None,
+               **extra) -> None:
+    """Stores order.<what> for `order` in the caller's transaction (idempotent per order, event and suffix)."""
+    ensure_order_definitions(session)
+    emit(session, EVENT_CODES[what], order_payload(session, order, **extra), tz, source="commerce",
+         event_id=f"order:{order.id}:{what}{':' + suffix if suffix else ''}")
+
