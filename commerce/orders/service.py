@@ -80,6 +80,8 @@ def _new_order_no(now: datetime, tz: Optional[str]) -> str:
 def _customer(session: Session, customer_id, viewer: scope.Viewer) -> Customer:
     if customer_id in (None, ""):
         raise CommerceError("请选择客户", {"customer_id": "请选择客户"})
+    if isinstance(customer_id, (bool, float)) or not str(customer_id).strip().isdigit():
+        raise CommerceError("客户无效", {"customer_id": "客户 ID 应为整数"})
     try:
         return scope.load(session, viewer, Customer, customer_id)
     except NotFound:

@@ -242,3 +242,24 @@ def test_system_viewer_sees_every_order(db, w):
         assert total == 1 and rows[0].id == oid
         assert service.list_orders(s, w.b, service.OrderFilter(status="paid"))[1] == 0
         assert service.list_orders(s, w.b, service.OrderFilter(q="李四"))[1] == 1
+
+
+def test_the_expiry_sweep_is_a_cron_job_every_minute(services, clock):
+    from types import SimpleNamespace
+
+    from engine.crm_wiring import all_cron_jobs
+
+    w = make_world(services.db)
+    assert services.settings.order_reserve_minutes == 30
+    with services.db.write() as s:
+        oid = service.create_order(s, {"customer_id": w.mine, "lines": [{"sku_id": w.sku, "quantity": 2}]}, w.a,
+                                   reserve_minutes=services.settings.order_reserve_minutes, now=clock.now()).order.id
+    job = {j.key: j for j in all_cron_jobs(services.settings)}["order_expiry"]
+    assert job.cron == {"minute": "*"}
+    runtime = SimpleNamespace(services=services)
+    assert job.run(runtime) == "超时未支付订单 0 个，已取消 0 个"
+    clock.advance(minutes=31)
+    assert job.run(runtime) == "超时未支付订单 1 个，已取消 1 个"
+    with services.db.read() as s:
+        assert s.get(SalesOrder, oid).status == "cancelled"
+    assert _level(services.db, w.sku) == (20, 0)
