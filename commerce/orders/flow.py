@@ -86,6 +86,8 @@ def transition(session: Session, order_id, action: str, viewer: scope.Viewer, *,
     elif before == "pending":
         _release(session, order, viewer.user_id, reason)
     else:  # a paid order cancelled: everything paid goes back, and the units to stock
+        if not viewer.has("orders.refund"):
+            raise CommerceError("取消已支付订单会全额退款，需要「退款」权限", {"status": "取消已支付订单需要「退款」权限"})
         from commerce.orders.refunds import refund_everything
         refund_everything(session, order, viewer, reason=reason or "取消已支付订单，全额退款", now=now, tz=tz)
     if action == "cancel":
