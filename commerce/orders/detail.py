@@ -15,8 +15,10 @@ from crm.customers.models import Customer
 from crm.people.models import User
 
 
-def _iso(value) -> Optional[str]:
-    return as_utc(value).isoformat() if value else None
+def _iso(value):
+    """Times stay datetimes (aware UTC) here: the console formats them in the configured zone,
+    the API writes ISO 8601 (web/api/orders.py)."""
+    return as_utc(value) if value else None
 
 
 def _user_names(session: Session, ids) -> dict[int, str]:
@@ -78,5 +80,5 @@ def customer_orders(session: Session, customer_id: int, viewer: scope.Viewer, li
     orders = list(session.exec(select(SalesOrder).where(SalesOrder.customer_id == customer.id, order_scope(viewer))
                                .order_by(col(SalesOrder.created_at).desc(), col(SalesOrder.id).desc()).limit(limit)))
     return {"orders": orders_dicts(session, orders), "order_count": customer.order_count,
-            "total_spent_fen": customer.total_spent_fen, "first_order_at": customer.first_order_at,
-            "last_order_at": customer.last_order_at}
+            "total_spent_fen": customer.total_spent_fen, "first_order_at": _iso(customer.first_order_at),
+            "last_order_at": _iso(customer.last_order_at)}

@@ -6,6 +6,8 @@ customer's order answers 404 like an unknown id. Amounts are integers in 分 (fe
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, request
 
 from commerce.orders import flow, refunds, service
@@ -67,10 +69,19 @@ def _choice(name: str, choices):
     return value
 
 
+def _json(value):
+    """Datetimes as ISO 8601 (jsonify would write the RFC 822 form)."""
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 def _answer(order_id: int, status: int = 200):
     with services().db.read() as session:
         order = service.get_order(session, order_id, current_viewer())
-        return ok(masked(order_detail(session, order)), status)
+        return ok(masked(_json(order_detail(session, order))), status)
 
 
 @api_route(bp, "/orders", "POST", "创建订单（预占库存；external_id 幂等）", "订单", body=ORDER_IN, permission="orders.manage",
@@ -101,7 +112,7 @@ def list_orders():
     with services().db.read() as session:
         rows, total = service.list_orders(session, current_viewer(), flt, page=page, size=size)
         items = orders_dicts(session, rows)
-    return ok(masked({"items": items, "total": total, "page": page, "size": size}))
+    return ok(masked(_json({"items": items, "total": total, "page": page, "size": size})))
 
 
 @api_route(bp, "/orders/<int:order_id>", "GET", "订单详情（含明细、状态流转、退款）", "订单", permission="orders.view",
