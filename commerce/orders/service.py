@@ -22,7 +22,7 @@ from sqlalchemy import or_, true
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from commerce.errors import CommerceError, OrderNotFound
+from commerce.errors import CommerceError, InsufficientStock, OrderNotFound
 from commerce.order_events import emit_order
 from commerce.orders.lines import LineInput, parse_lines, priced_lines
 from commerce.orders.models import ORDER_SOURCES, ORDER_STATES, OrderLine, SalesOrder
@@ -122,9 +122,14 @@ def _external_id(data: dict) -> Optional[str]:
 
 def create_order(session: Session, data: dict, viewer: scope.Viewer, *, source: str = "console",
                  reserve_minutes: int = DEFAULT_RESERVE_MINUTES, tz: Optional[str] = None,
-                 now: Optional[datetime] = None, lines: Optional[list[LineInput]] = None) -> Created:
+                 now: Optional[datetime] = None, lines: Optional[list[LineInput]] = None,
+                 platform: bool = False) -> Created:
     """Validates everything, then writes the order, its lines and their reservations. `lines`
-    (already parsed, e.g. a platform's) replaces data["lines"]; lines without a SKU reserve nothing."""
+    (already parsed, e.g. a platform's) replaces data["lines"]; lines without a SKU reserve nothing.
+
+    `platform`: the sale already happened elsewhere (付款码, 订单同步) and cannot be refused — a
+    line whose SKU is not ours is kept by name and price, and a line of ours short of stock is kept
+    without moving stock (the order's remark says so) instead of failing the whole order."""
     if source not in ORDER_SOURCES:
         raise CommerceError("订单来源无效", {"source": "订单来源无效"})
     external_id = _external_id(data)
@@ -134,7 +139,7 @@ def create_order(session: Session, data: dict, viewer: scope.Viewer, *, source: 
             return Created(seen, False)
     customer = _customer(session, data.get("customer_id"), viewer)
     parsed = lines if lines is not None else parse_lines(data.get("lines"))
-    priced = priced_lines(session, parsed, can_set_price=viewer.has("orders.manage"))
+    priced = priced_lines(session, parsed, can_set_price=viewer.has("orders.manage"), allow_unknown=platform)
     goods = sum(line.amount_fen for line in priced)
     discount = check_fen(data.get("discount_fen") or 0, "discount_fen", "整单优惠")
     if discount > goods:
@@ -160,14 +165,27 @@ def create_order(session: Session, data: dict, viewer: scope.Viewer, *, source: 
         return Created(seen, False)
     for line in priced:
         session.add(OrderLine(order_id=order.id, **line.row()))
-        if line.sku_id is not None:
-            ledger.reserve(session, line.sku_id, line.quantity, order_id=order.id)
+        if line.sku_id is not None and _reserve(session, order, line, best_effort=platform):
             session.add(StockReservation(sku_id=line.sku_id, order_id=order.id, quantity=line.quantity,
                                          expires_at=order.reserve_expires_at, created_at=now))
     from commerce.orders.flow import record  # the flow module imports this one
     record(session, order, "", "pending", viewer.user_id, "创建订单")
     emit_order(session, order, "created", tz=tz)
     return Created(order, True)
+
+
+def _reserve(session: Session, order: SalesOrder, line, *, best_effort: bool) -> bool:
+    if not best_effort:
+        ledger.reserve(session, line.sku_id, line.quantity, order_id=order.id)
+        return True
+    try:
+        with session.begin_nested():
+            ledger.reserve(session, line.sku_id, line.quantity, order_id=order.id, reason="平台订单预占")
+        return True
+    except InsufficientStock as exc:
+        order.remark = (order.remark + f"；{exc.message}，未扣减库存").lstrip("；")[:MAX_REMARK]
+        session.add(order)
+        return False
 
 
 def lines_of(session: Session, order_id: int) -> list[OrderLine]:
