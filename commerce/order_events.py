@@ -7,6 +7,7 @@ The event id is derived from the order and what happened to it ("order:12:paid",
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Optional
 
 from sqlalchemy.exc import IntegrityError
@@ -35,7 +36,7 @@ def ensure_order_definitions(session: Session) -> None:
         pass
 
 
-def order_payload(session: Session, order: SalesOrder, **extra) -> dict:
+def order_payload(session: Session, order: SalesOrder, at: datetime, **extra) -> dict:
     lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id)).all()
     customer = session.get(Customer, order.customer_id)
     return {"order_id": order.id, "order_no": order.order_no, "customer_id": order.customer_id,
@@ -44,13 +45,15 @@ def order_payload(session: Session, order: SalesOrder, **extra) -> dict:
             "refunded_fen": order.refunded_fen, "product_names": [line.name for line in lines],
             "sku_codes": [line.sku_code for line in lines if line.sku_code], "channel_id": order.channel_id,
             "scene_id": order.scene_id, "order_count": customer.order_count if customer else 0,
-            "at": utcnow().isoformat(), **extra}
+            "at": at.isoformat(), **extra}
 
 
 def emit_order(session: Session, order: SalesOrder, what: str, *, suffix: str = "", tz: Optional[str] = None,
-               **extra) -> None:
-    """Stores order.<what> for `order` in the caller's transaction (idempotent per order, event and suffix)."""
+               now: Optional[datetime] = None, **extra) -> None:
+    """Stores order.<what> for `order` in the caller's transaction (idempotent per order, event and
+    suffix). `now` is the caller's clock, so a delayed step (复购提醒 in 30 days) counts from it."""
     ensure_order_definitions(session)
-    emit(session, EVENT_CODES[what], order_payload(session, order, **extra), tz, source="commerce",
-         event_id=f"order:{order.id}:{what}{':' + suffix if suffix else ''}")
+    now = now or utcnow()
+    emit(session, EVENT_CODES[what], order_payload(session, order, now, **extra), tz, source="commerce",
+         event_id=f"order:{order.id}:{what}{':' + suffix if suffix else ''}", now=now)
 

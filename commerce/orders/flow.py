@@ -97,7 +97,7 @@ def transition(session: Session, order_id, action: str, viewer: scope.Viewer, *,
     record(session, order, before, to_status, viewer.user_id, reason or ACTION_LABELS[action])
     if action in ("pay", "cancel"):
         refresh_customer(session, order.customer_id)
-    emit_order(session, order, to_status, tz=tz)
+    emit_order(session, order, to_status, tz=tz, now=now)
     return order
 
 

@@ -170,7 +170,7 @@ def create_order(session: Session, data: dict, viewer: scope.Viewer, *, source: 
                                          expires_at=order.reserve_expires_at, created_at=now))
     from commerce.orders.flow import record  # the flow module imports this one
     record(session, order, "", "pending", viewer.user_id, "创建订单")
-    emit_order(session, order, "created", tz=tz)
+    emit_order(session, order, "created", tz=tz, now=now)
     return Created(order, True)
 
 
