@@ -31,9 +31,9 @@ EXPIRED_REASON = "超时未支付，自动取消"
 
 
 def record(session: Session, order: SalesOrder, from_status: str, to_status: str, operator_id: Optional[int],
-           reason: str = "") -> None:
+           reason: str = "", now: Optional[datetime] = None) -> None:
     session.add(OrderTransition(order_id=order.id, from_status=from_status, to_status=to_status,
-                                operator_id=operator_id, reason=(reason or "")[:300], created_at=utcnow()))
+                                operator_id=operator_id, reason=(reason or "")[:300], created_at=now or utcnow()))
 
 
 def check_move(order: SalesOrder, to_status: str) -> None:
@@ -94,7 +94,7 @@ def transition(session: Session, order_id, action: str, viewer: scope.Viewer, *,
         order.cancelled_at = now
     order.status, order.updated_at = to_status, now
     session.add(order)
-    record(session, order, before, to_status, viewer.user_id, reason or ACTION_LABELS[action])
+    record(session, order, before, to_status, viewer.user_id, reason or ACTION_LABELS[action], now)
     if action in ("pay", "cancel"):
         refresh_customer(session, order.customer_id)
     emit_order(session, order, to_status, tz=tz, now=now)

@@ -129,7 +129,7 @@ def apply_refund(session: Session, order: SalesOrder, items: list, amount: int, 
     session.flush()
     if set_status:
         record(session, order, before, order.status, viewer.user_id,
-               f"{'全额' if full else '部分'}退款 {fen_text(amount)}" + (f"：{reason}" if reason else ""))
+               f"{'全额' if full else '部分'}退款 {fen_text(amount)}" + (f"：{reason}" if reason else ""), now)
         refresh_customer(session, order.customer_id)
     emit_order(session, order, "refunded", suffix=row.refund_no, tz=tz, now=now, refund_fen=amount,
                full=full)

@@ -169,7 +169,7 @@ def create_order(session: Session, data: dict, viewer: scope.Viewer, *, source: 
             session.add(StockReservation(sku_id=line.sku_id, order_id=order.id, quantity=line.quantity,
                                          expires_at=order.reserve_expires_at, created_at=now))
     from commerce.orders.flow import record  # the flow module imports this one
-    record(session, order, "", "pending", viewer.user_id, "创建订单")
+    record(session, order, "", "pending", viewer.user_id, "创建订单", now)
     emit_order(session, order, "created", tz=tz, now=now)
     return Created(order, True)
 
