@@ -11,14 +11,15 @@ from datetime import datetime
 from typing import Optional
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
 from commerce.orders.models import OrderLine, SalesOrder
 from config.clock import utcnow
 from crm.customers.models import Customer
 from crm.events_out import emit
 from events.builtin import COMMERCE_EVENT_KEYS, COMMERCE_EVENTS
-from events.definitions import get_by_code, import_builtin
+from events.definitions import import_builtin
+from events.models import EventDefinition
 
 EVENT_CODES = {e["code"].split(".", 1)[1]: e["code"] for e in COMMERCE_EVENTS if e["code"].startswith("order.")}
 
@@ -27,7 +28,9 @@ def ensure_order_definitions(session: Session) -> None:
     """The order events must be registered before the first one is stored, or it is stored as
     refused. A concurrent first order in another process may create them at the same moment:
     the savepoint keeps our transaction usable when it wins."""
-    if all(get_by_code(session, code) is not None for code in EVENT_CODES.values()):
+    known = session.exec(select(func.count()).select_from(EventDefinition)
+                         .where(col(EventDefinition.code).in_(list(EVENT_CODES.values())))).one()
+    if known == len(EVENT_CODES):
         return
     try:
         with session.begin_nested():
