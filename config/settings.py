@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     sql_sandbox_max_rows: int = 1_000_000
     sql_sandbox_max_value_bytes: int = 1_000_000
 
+    # 订单: minutes an unpaid order holds its stock before the sweep cancels it and releases the units.
+    order_reserve_minutes: int = Field(default=30, ge=1, le=10080)
+
     # Device risk budget (风控): send gaps with jitter, caps, quiet hours (e.g. "22:00-08:00"; off when empty).
     budget_group_gap_min_seconds: float = 3.0
     budget_group_gap_max_seconds: float = 8.0

@@ -113,7 +113,7 @@ def save_scene(session: Session, data: dict, *, registry, box, author: str = "",
     session.flush()
     event_id = _sync_event(session, scene)
     if existing is None:
-        built = pipeline_spec(scene.name, scene.event_code)
+        built = pipeline_spec(scene.name, scene.event_code, scene.scene_type)
         strategy = authoring.create_strategy(session, {
             "name": built["name"], "group_id": _group_id(session), "event_id": event_id,
             "conditions": built["conditions"], "steps": built["steps"],

@@ -11,7 +11,7 @@ from crm.leads.models import LeadLog
 STAGE_LABELS = {
     "received": "接收", "updated": "信息更新", "identified": "客户识别", "tagged": "自动打标签",
     "assigned": "分配", "responded": "自动回复", "status": "状态变更", "note": "备注", "error": "处理失败",
-    "redrive": "重新处理", "held": "暂未分配",
+    "redrive": "重新处理", "held": "暂未分配", "order": "生成订单",
 }
 
 

@@ -59,3 +59,4 @@ from handlers.builtin.lead_respond import RespondLeadProcessor  # noqa: E402
 from handlers.builtin.lead_tag import TagLeadProcessor  # noqa: E402
 
 BUILTIN_PROCESSORS += (IdentifyLeadProcessor, TagLeadProcessor, AssignLeadProcessor, RespondLeadProcessor)
+from handlers.builtin.lead_order import OrderFromLeadProcessor; BUILTIN_PROCESSORS += (OrderFromLeadProcessor,)  # noqa: E402,E702

@@ -10,7 +10,13 @@ from rules.templates.base import spec, step
 
 GROUP_NAME = "场景获客"
 PIPELINE_STEPS = ("lead.identify", "lead.tag", "lead.assign", "lead.respond")
+# Scenes whose leads are sales (付款码, 订单获客) also turn each into an order, after 分配 so the
+# order is credited to the customer's owner.
+ORDER_SCENE_TYPES = ("PAYMENT_CODE", "ORDER_SYNC")
 
 
-def pipeline_spec(scene_name: str, event_code: str) -> dict:
-    return spec(f"线索处理·{scene_name}", event_code, [], [step(key, {}) for key in PIPELINE_STEPS])
+def pipeline_spec(scene_name: str, event_code: str, scene_type: str = "") -> dict:
+    keys = list(PIPELINE_STEPS)
+    if scene_type in ORDER_SCENE_TYPES:
+        keys.insert(keys.index("lead.assign") + 1, "lead.order")
+    return spec(f"线索处理·{scene_name}", event_code, [], [step(key, {}) for key in keys])

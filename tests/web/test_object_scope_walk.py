@@ -73,7 +73,18 @@ def _populate(app, app_db) -> dict:
                "own_lead": own_lead.id, "task": b_task.id, "stale": stale.id, "query": query.id,
                "attachment": att.id}
     ids["b_token"] = list_tokens(app_db, b)[0].id
+    ids["sku"], ids["order"] = _b_order(app_db, theirs.id)
     return {"a": a, "b": b, "token": a_token, "ids": ids}
+
+
+def _b_order(app_db, customer_id: int) -> tuple[int, int]:
+    """A SKU in stock and an unpaid order of B's customer (商品与订单)."""
+    from commerce.orders.service import create_order
+    from tests.commerce.order_world import make_sku
+
+    with app_db.write() as s:
+        sku = make_sku(s, "WALK-1", 990, 5)
+        return sku, create_order(s, {"customer_id": customer_id, "lines": [{"sku_id": sku, "quantity": 1}]}, SYSTEM).order.id
 
 
 def _b_rows(app_db, world) -> dict:
@@ -154,6 +165,13 @@ def _plans(w: dict) -> dict:
             ("PUT", f"/api/v1/leads/{ld}", {"json": {"notes": "越权", "status": "PROCESSING"}}),
             ("PUT", f"/api/v1/leads/{i['own_lead']}", {"json": {"related_customer_id": c}}),
             ("PUT", f"/api/v1/leads/{i['own_lead']}", {"json": {"related_customer_id": h}})],
+        "orders.new": [("POST", "/orders/new", {"data": {"customer_id": str(cid), "sku_0": str(i["sku"]), "qty_0": "1"}})
+                       for cid in (c, h)],
+        "orders.act": [("POST", f"/orders/{i['order']}/{a}", {}) for a in ("pay", "ship", "complete", "cancel")],
+        "api_orders.create_order_post": [("POST", "/api/v1/orders", {"json": {"customer_id": c, "lines": [
+            {"sku_id": i["sku"], "quantity": 1}]}})],
+        "api_orders.transition_post": [("POST", f"/api/v1/orders/{i['order']}/transitions", {"json": {"action": a}})
+                                       for a in ("pay", "cancel")],
     }
 
 

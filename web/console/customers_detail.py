@@ -8,13 +8,14 @@ from urllib.parse import urlsplit
 from flask import abort, make_response, flash, g, redirect, render_template, request, send_file, url_for
 from markupsafe import Markup
 
+from commerce.orders.detail import customer_orders
 from config.pii import mask_text
 from crm.customers import attachments, detail, service, tabs
 from crm.customers.companies import company_choices
 from crm.customers.fields import enum_items_by_field, list_fields
 from crm.people.masking import can_see_full
 from crm.errors import CrmError, NotFound
-from web.auth.guards import current_viewer, permission_required
+from web.auth.guards import current_viewer, has_permission, permission_required
 from web.auth.security_headers import CSP
 from web.console.customers import bp
 from web.console.forms_common import error_map, read
@@ -55,8 +56,9 @@ def show(customer_id: int):
         else:
             # Autoescaped in the Jinja sandbox; the operator's own markup is allowed (CSP blocks scripts).
             extra.append({"tab": tab, "html": Markup(tabs.render_template_tab(tab, context))})
+    orders = read(lambda s: customer_orders(s, customer_id, current_viewer())) if has_permission("orders.view") else None
     response = make_response(render_template("customers/detail.html", d=data, shown=shown, extra_tabs=extra,
-                                             max_mb=attachments.MAX_BYTES // (1024 * 1024)))
+                                             max_mb=attachments.MAX_BYTES // (1024 * 1024), orders=orders))
     origins = sorted({_origin(t["url"]) for t in extra if t.get("url")})
     if origins:
         # The site-wide CSP frames nothing; the configured 客户详情TABS origins may be framed here.
