@@ -18,6 +18,8 @@ def register_api(app: Flask) -> None:
     for module in (ingest, lead_ingest, definitions, strategies, operations, leads, scenes, openapi):
         csrf.exempt(module.bp)  # bearer tokens / HMAC, not cookies
         app.register_blueprint(module.bp)
+    from web.api import recommendations  # 智能推荐 (issue 11)
+    app.register_blueprint(csrf.exempt(recommendations.bp))
 
     for exc_class in (BadRequest, EventsError, RulesError, DefinitionError, DefinitionNotFound, ConditionError):
         app.register_error_handler(exc_class, error_response)
