@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import abort, make_response, flash, g, redirect, render_template, request, send_file, url_for
 from markupsafe import Markup
 
+from commerce.recommend.ranker import recommend
 from config.pii import mask_text
 from crm.customers import attachments, detail, service, tabs
 from crm.customers.companies import company_choices
@@ -38,6 +39,7 @@ def show(customer_id: int):
     def load(s):
         data = detail.customer_detail(s, customer_id, current_viewer())
         data["full_contact"] = _full_contact(s, customer_id)
+        data["recommendations"] = recommend(s, customer_id) if "products.view" in g.permissions else None  # 推荐商品
         return data
 
     try:
