@@ -3,7 +3,7 @@ customer bought (recommend_co_purchase, cosine of buyer sets) and adds them up, 
 long ago counting less (half weight after 90 days, never below a fifth)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from commerce.catalog.models import ProductSpu
@@ -12,6 +12,9 @@ from commerce.recommend.models import RecommendCoPurchase
 
 RECENT_PURCHASES = 50  # the most recent products bought are the seeds; older ones add little
 HALF_LIFE_DAYS = 90.0
+_PAIRS = (select(RecommendCoPurchase.spu_id, RecommendCoPurchase.other_id, RecommendCoPurchase.score)
+          .where(RecommendCoPurchase.spu_id.in_(bindparam("seeds", expanding=True))))
+_NAMES = select(ProductSpu.id, ProductSpu.name).where(ProductSpu.id.in_(bindparam("ids", expanding=True)))
 
 
 def _freshness(profile: Profile, spu_id: int) -> float:
@@ -31,8 +34,7 @@ class CoPurchase(Signal):
             return {}
         seeds = sorted(profile.bought, key=lambda s: profile.bought[s], reverse=True)[:RECENT_PURCHASES]
         fresh = {s: _freshness(profile, s) for s in seeds}
-        rows = session.execute(select(RecommendCoPurchase.spu_id, RecommendCoPurchase.other_id, RecommendCoPurchase.score)
-                               .where(RecommendCoPurchase.spu_id.in_(seeds))).all()
+        rows = session.connection().execute(_PAIRS, {"seeds": seeds}).all()
         scores: dict[int, float] = {}
         best_seed: dict[int, tuple[float, int]] = {}
         for seed, other, score in rows:
@@ -42,8 +44,7 @@ class CoPurchase(Signal):
                 best_seed[other] = (part, seed)
         hits = top({spu: Hit(score, "") for spu, score in scores.items()})
         seed_ids = sorted({best_seed[spu][1] for spu in hits})
-        names = dict(session.execute(select(ProductSpu.id, ProductSpu.name).where(ProductSpu.id.in_(seed_ids))).all()) \
-            if seed_ids else {}
+        names = dict(session.connection().execute(_NAMES, {"ids": seed_ids}).all()) if seed_ids else {}
         for spu, hit in hits.items():
             hit.reason = f"常一起购买「{names.get(best_seed[spu][1], '已购商品')}」"
         return hits

@@ -11,12 +11,14 @@ from commerce.recommend.models import RecommendPopularity
 from commerce.recommend.segment_popularity import EVERYONE
 
 
+_ROWS = select(RecommendPopularity.spu_id, RecommendPopularity.score).where(RecommendPopularity.tag_id == EVERYONE)
+
+
 class PopularAll(Signal):
     key = "popular_all"
     label = "近期热销"
     weight = 1.0
 
     def candidates(self, session: Session, profile: Profile) -> dict[int, Hit]:
-        rows = session.execute(select(RecommendPopularity.spu_id, RecommendPopularity.score)
-                               .where(RecommendPopularity.tag_id == EVERYONE)).all()
+        rows = session.connection().execute(_ROWS).all()
         return top({spu: Hit(score, "近期热销") for spu, score in rows})

@@ -7,17 +7,17 @@ few products that could make the list, never from the precomputed tables."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlmodel import Session
 
 from commerce.catalog.models import ProductSku, ProductSpu
 from commerce.orders.models import OrderLine, SalesOrder
 from commerce.recommend.base import Profile, tag_weight
 from commerce.recommend.registry import BLEND, SIGNALS
-from config.clock import utcnow
+from config.clock import as_utc, utcnow
 from crm.tags.models import CustomerTag, Tag
 
 BOUGHT_STATES = ("paid", "shipped", "completed")
@@ -43,23 +43,36 @@ class Recommendation:
                 "link_url": self.link_url, "miniprogram": self.miniprogram, "bought_before": self.bought_before}
 
 
+# Built once (with bind parameters): ranking runs per request, and building an expression costs
+# more than running it.
+_BOUGHT = (select(OrderLine.spu_id, func.max(SalesOrder.paid_at))
+           .join(OrderLine, OrderLine.order_id == SalesOrder.id)
+           .where(SalesOrder.customer_id == bindparam("customer"), SalesOrder.paid_at.is_not(None),
+                  SalesOrder.status.in_(BOUGHT_STATES), OrderLine.spu_id.is_not(None),
+                  SalesOrder.paid_at < bindparam("as_of"))
+           .group_by(OrderLine.spu_id))
+_TAGS = (select(Tag.id, Tag.name, Tag.score).join(CustomerTag, CustomerTag.tag_id == Tag.id)
+         .where(CustomerTag.customer_id == bindparam("customer"), Tag.enabled.is_(True),
+                or_(CustomerTag.expires_at.is_(None), CustomerTag.expires_at > bindparam("now"))))
+_PRICES = (select(ProductSku.spu_id, func.min(ProductSku.price_fen))
+           .where(ProductSku.spu_id.in_(bindparam("ids", expanding=True)), ProductSku.status == "active",
+                  ProductSku.on_hand - ProductSku.reserved > 0)
+           .group_by(ProductSku.spu_id))
+_ON_SHELF = (select(ProductSpu.id, ProductSpu.name, ProductSpu.one_time, ProductSpu.link_url, ProductSpu.miniprogram)
+             .where(ProductSpu.id.in_(bindparam("ids", expanding=True)), ProductSpu.shelf == "on",
+                    ProductSpu.deleted_at.is_(None)))
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)
+
+
 def bought_products(session: Session, customer_id: int, as_of: Optional[datetime] = None) -> dict[int, datetime]:
-    """SPU → when this customer last paid for it (paid, shipped or completed orders)."""
-    stmt = (select(OrderLine.spu_id, func.max(SalesOrder.paid_at))
-            .join(OrderLine, OrderLine.order_id == SalesOrder.id)
-            .where(SalesOrder.customer_id == customer_id, SalesOrder.paid_at.is_not(None),
-                   SalesOrder.status.in_(BOUGHT_STATES), OrderLine.spu_id.is_not(None))
-            .group_by(OrderLine.spu_id))
-    if as_of is not None:
-        stmt = stmt.where(SalesOrder.paid_at < as_of)
-    return {spu: at for spu, at in session.execute(stmt).all()}
+    """SPU → when this customer last paid for it (paid, shipped or completed orders), before `as_of`."""
+    rows = session.connection().execute(_BOUGHT, {"customer": customer_id, "as_of": as_of or _FAR_FUTURE})
+    return {spu: as_utc(at) for spu, at in rows.all()}
 
 
 def profile_of(session: Session, customer_id: int, as_of: Optional[datetime] = None) -> Profile:
     now = as_of or utcnow()
-    rows = session.execute(select(Tag.id, Tag.name, Tag.score).join(CustomerTag, CustomerTag.tag_id == Tag.id)
-                           .where(CustomerTag.customer_id == customer_id, Tag.enabled.is_(True),
-                                  or_(CustomerTag.expires_at.is_(None), CustomerTag.expires_at > now))).all()
+    rows = session.connection().execute(_TAGS, {"customer": customer_id, "now": now}).all()
     return Profile(customer_id=customer_id, tags={t: tag_weight(score) for t, _, score in rows},
                    tag_names={t: name for t, name, _ in rows}, bought=bought_products(session, customer_id, as_of),
                    now=now)
@@ -70,32 +83,30 @@ def sellable(session: Session, spu_ids: list[int]) -> dict[int, tuple]:
     sold now: on shelf, not deleted, with an active SKU that has stock nobody holds."""
     if not spu_ids:
         return {}
-    available = ProductSku.on_hand - ProductSku.reserved
-    rows = session.execute(
-        select(ProductSpu.id, ProductSpu.name, ProductSpu.one_time, ProductSpu.link_url, ProductSpu.miniprogram,
-               func.min(ProductSku.price_fen))
-        .join(ProductSku, ProductSku.spu_id == ProductSpu.id)
-        .where(ProductSpu.id.in_(spu_ids), ProductSpu.shelf == "on", ProductSpu.deleted_at.is_(None),
-               ProductSku.status == "active", available > 0)
-        .group_by(ProductSpu.id, ProductSpu.name, ProductSpu.one_time, ProductSpu.link_url, ProductSpu.miniprogram)).all()
-    return {r[0]: tuple(r[1:]) for r in rows}
+    connection = session.connection()
+    prices = dict(connection.execute(_PRICES, {"ids": list(spu_ids)}).all())
+    if not prices:
+        return {}
+    rows = connection.execute(_ON_SHELF, {"ids": list(prices)}).all()
+    return {r[0]: (r[1], r[2], r[3], r[4], prices[r[0]]) for r in rows}
 
 
-def _combine(session: Session, profile: Profile, signal_keys) -> dict[int, Recommendation]:
-    combined: dict[int, Recommendation] = {}
+def _combine(session: Session, profile: Profile, signal_keys) -> tuple[dict[int, float], dict[int, list]]:
+    """Product → blended score, and product → [(weighted part, signal key, reason)]."""
+    scores: dict[int, float] = {}
+    parts: dict[int, list] = {}
     for key in signal_keys:
         signal = SIGNALS[key]
         hits = signal.candidates(session, profile)
         best = max((h.score for h in hits.values()), default=0.0)
         if best <= 0:
             continue
+        scale = signal.weight / best
         for spu, hit in hits.items():
-            part = signal.weight * hit.score / best
-            rec = combined.setdefault(spu, Recommendation(spu_id=spu, name="", score=0.0, reasons=[]))
-            rec.score += part
-            rec.signals[key] = part
-            rec.reasons.append(hit.reason)
-    return combined
+            part = hit.score * scale
+            scores[spu] = scores.get(spu, 0.0) + part
+            parts.setdefault(spu, []).append((part, key, hit.reason))
+    return scores, parts
 
 
 def recommend(session: Session, customer_id: int, limit: int = 5, as_of: Optional[datetime] = None,
@@ -104,27 +115,26 @@ def recommend(session: Session, customer_id: int, limit: int = 5, as_of: Optiona
     signal first). `as_of` ranks as the customer stood then (offline evaluation: purchases before it)."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     profile = profile_of(session, customer_id, as_of)
-    combined = _combine(session, profile, signals)
-    for spu, rec in combined.items():
-        if spu in profile.bought:
-            rec.score *= REPURCHASE_FACTOR
-            rec.bought_before = True
-        order = sorted(zip(rec.signals.values(), rec.reasons), key=lambda p: -p[0])
-        rec.reasons = [reason for _, reason in order]
-    ranked = sorted(combined.values(), key=lambda r: (-r.score, r.spu_id))
+    scores, parts = _combine(session, profile, signals)
+    for spu in profile.bought.keys() & scores.keys():
+        scores[spu] *= REPURCHASE_FACTOR
+    ranked = sorted(scores, key=lambda spu: (-scores[spu], spu))
     out: list[Recommendation] = []
     batch = max(limit * 4, 20)
     for start in range(0, len(ranked), batch):  # usually one batch: most candidates are sellable
         chunk = ranked[start:start + batch]
-        live = sellable(session, [r.spu_id for r in chunk])
-        for rec in chunk:
-            if rec.spu_id not in live:
+        live = sellable(session, chunk)
+        for spu in chunk:
+            if spu not in live:
                 continue
-            name, one_time, link_url, miniprogram, price = live[rec.spu_id]
-            if one_time and rec.bought_before:
+            name, one_time, link_url, miniprogram, price = live[spu]
+            bought = spu in profile.bought
+            if one_time and bought:
                 continue
-            rec.name, rec.link_url, rec.miniprogram, rec.price_fen = name, link_url, dict(miniprogram or {}), int(price)
-            out.append(rec)
+            mine = sorted(parts[spu], key=lambda p: -p[0])
+            out.append(Recommendation(spu_id=spu, name=name, score=scores[spu], reasons=[r for _, _, r in mine],
+                                      signals={k: part for part, k, _ in mine}, price_fen=int(price),
+                                      link_url=link_url, miniprogram=dict(miniprogram or {}), bought_before=bought))
             if len(out) == limit:
                 return out
     return out

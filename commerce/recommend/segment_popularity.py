@@ -4,7 +4,7 @@ whole customer base (segment 0) adds a quarter as 近期热销 so a customer wit
 something sensible."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from commerce.recommend.base import Hit, Profile, Signal, top
@@ -12,6 +12,8 @@ from commerce.recommend.models import RecommendPopularity
 
 EVERYONE = 0  # the segment of all customers
 EVERYONE_SHARE = 0.25
+_ROWS = (select(RecommendPopularity.tag_id, RecommendPopularity.spu_id, RecommendPopularity.score)
+         .where(RecommendPopularity.tag_id.in_(bindparam("segments", expanding=True))))
 
 
 class SegmentPopularity(Signal):
@@ -21,8 +23,7 @@ class SegmentPopularity(Signal):
 
     def candidates(self, session: Session, profile: Profile) -> dict[int, Hit]:
         segments = list(profile.tags) + [EVERYONE]
-        rows = session.execute(select(RecommendPopularity.tag_id, RecommendPopularity.spu_id, RecommendPopularity.score)
-                               .where(RecommendPopularity.tag_id.in_(segments))).all()
+        rows = session.connection().execute(_ROWS, {"segments": segments}).all()
         total_weight = sum(profile.tags.values()) or 1.0
         own: dict[int, float] = {}
         everyone: dict[int, float] = {}
