@@ -1,5 +1,5 @@
 """recommendation: the tables 智能推荐 ranks from (product ⇄ tag index, co-purchase pairs,
-popularity per segment) and the log of their rebuilds.
+popularity per segment) and the log of their rebuilds; marketing_plan.product_id (商品定向营销).
 
 Revision ID: 0017
 Revises: 0016
@@ -51,8 +51,15 @@ def upgrade() -> None:
     with op.batch_alter_table('recommend_build', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_recommend_build_built_at'), ['built_at'], unique=False)
 
+    with op.batch_alter_table('marketing_plan', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('product_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_marketing_plan_product_id'), ['product_id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('marketing_plan', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_marketing_plan_product_id'))
+        batch_op.drop_column('product_id')
     op.drop_table('recommend_build')
     op.drop_table('recommend_popularity')
     op.drop_table('recommend_co_purchase')

@@ -102,3 +102,27 @@ def test_customer_detail_lists_recommendations_with_reasons(client, admin_user, 
     login(client, "plain", "Plain12345")
     html = client.get(f"/customers/{shop['customers'][0]}").get_data(as_text=True)
     assert "张三" in html and "推荐商品" not in html
+
+
+def test_marketing_plan_picks_a_product(client, admin_user, login, app_db, shop):
+    from crm.sales.models import MarketingPlan, MessageTemplate
+
+    with app_db.write() as s:
+        tpl = MessageTemplate(code="m1", name="奶粉", channel="sms", body="${name}：${product_name} ${product_link}")
+        s.add(tpl)
+        s.flush()
+        tpl_id = tpl.id
+    login(client)
+    form = client.get("/marketing/new").get_data(as_text=True)
+    assert "推广商品（可选）" in form and "有机奶粉（A）" in form
+    token = _token(client, "/marketing/new")
+    base = {"csrf_token": token, "name": "奶粉推广", "template_id": str(tpl_id), "schedule": "once", "run_time": "10:30"}
+    bad = client.post("/marketing/new", data={**base, "product_id": "999999"})
+    assert bad.status_code == 400 and "推广商品不存在或已删除" in bad.get_data(as_text=True)
+    ok = client.post("/marketing/new", data={**base, "product_id": str(shop["spus"][0])})
+    assert ok.status_code == 302
+    with app_db.read() as s:
+        plan = s.execute(select(MarketingPlan)).scalars().one()
+    assert plan.product_id == shop["spus"][0] and plan.include_tags == []
+    edit = client.get(f"/marketing/{plan.id}").get_data(as_text=True)
+    assert f'<option value="{shop["spus"][0]}" selected>有机奶粉（A）</option>' in edit
