@@ -9,6 +9,11 @@ step carrying that key. The executor runs the sends — with retries and dead le
 under the same run id: customers whose event is already stored are not planned again, so nobody
 gets the same push twice. The run's counts (推送历史) are read back from the ledger each minute
 until every send has finished.
+
+A plan that promotes a product (商品定向营销) targets the product's 目标客户群 (commerce.audience,
+narrowed by the plan's tags when set) and fills ${product_name} / ${product_price} /
+${product_link}; a template that does not place the link gets it appended on its own line. A
+product deleted, off shelf or out of stock at push time stops the push with that reason.
 """
 from __future__ import annotations
 
@@ -17,9 +22,13 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from commerce import audience as product_audience
+from commerce.catalog.models import ProductSpu
+from commerce.recommend.ranker import sellable
 from config.clock import format_local
+from crm.scope import SYSTEM
 from crm.sales.marketing_runs import CHUNK, Tally, close_run, due_plan_ids, load_customers, open_run, save_progress
-from crm.sales.models import MarketingRun
+from crm.sales.models import MarketingPlan, MarketingRun
 from crm.sales.templates import customer_data
 from engine.cron import CronJob
 from engine.own_steps import plan_step, step_outcomes
@@ -33,17 +42,47 @@ SETTLE_DAYS = 7  # a run's counts are re-read from the ledger while its sends ma
 UNFINISHED = ("pending", "failed", "running")
 
 
-def _config(template) -> dict:
+PRODUCT_LINE = "${product_name} ${product_price} ${product_link}"
+
+
+def _config(template, product: dict | None = None) -> dict:
+    body = template.body
+    if product and "product_link" not in body:
+        body = f"{body}\n{PRODUCT_LINE}"
     if template.channel == "email":
-        return {"to": "${email}", "subject": template.subject, "body": template.body, "html": False}
-    return {"mobile": "${mobile}", "content": template.body}
+        return {"to": "${email}", "subject": template.subject, "body": body, "html": False}
+    return {"mobile": "${mobile}", "content": body}
+
+
+def _product(session, plan_id: int) -> tuple[dict | None, str]:
+    """A product plan's ${product_*} values, or (None, why it cannot be pushed now); ({}, "") for a
+    plan without a product."""
+    plan = session.get(MarketingPlan, plan_id)
+    if plan is None or plan.product_id is None:
+        return {}, ""
+    spu = session.get(ProductSpu, plan.product_id)
+    live = sellable(session, [plan.product_id]).get(plan.product_id)
+    if spu is None or live is None:
+        return None, "推广商品已删除、下架或无库存，本次未发送"
+    price = live[4]
+    return {"product_name": spu.name, "product_price": f"¥{price // 100}.{price % 100:02d}",
+            "product_link": spu.link_url or ""}, ""
+
+
+def _product_audience(now, tz):
+    def resolve(session, plan) -> list[int]:
+        spu = session.get(ProductSpu, plan.product_id)
+        if spu is None or spu.deleted_at is not None:
+            return []
+        return product_audience.customer_ids(session, spu.audience or {}, SYSTEM, now, tz)
+    return resolve
 
 
 def _prefix(plan_id: int, run_id: int) -> str:
     return f"mkt:{plan_id}:{run_id}"
 
 
-def _plan_chunk(runtime, opened, template, processor, rows, tally: Tally) -> None:
+def _plan_chunk(runtime, opened, template, processor, rows, tally: Tally, product: dict | None = None) -> None:
     """Stores one event per customer with a contact and plans its send, in one transaction."""
     services = runtime.services
     events, customers = [], []
@@ -65,7 +104,7 @@ def _plan_chunk(runtime, opened, template, processor, rows, tally: Tally) -> Non
         result = store_trusted(s, SOURCE, prefix, events, now, services.settings.timezone)
         for item in result.payload["accepted"]:
             plan_step(s, item["record_id"], f"定向营销（计划 #{opened.plan_id}，推送批次 #{opened.run_id}）", processor,
-                      _config(template), f"{prefix}:{item['id']}", now, runtime.registry.max_attempts(processor.key))
+                      _config(template, product), f"{prefix}:{item['id']}", now, runtime.registry.max_attempts(processor.key))
         for item in result.payload["rejected"]:
             tally.fail(customers[item["index"]], "推送事件未通过校验：" + "；".join(e["message"] for e in item["errors"]))
 
@@ -85,7 +124,8 @@ def run_plan(runtime, plan_id: int) -> str:
     services = runtime.services
     tz, now = services.settings.timezone, services.now()
     with services.db.write() as s:
-        opened = open_run(s, plan_id, now, tz)
+        opened = open_run(s, plan_id, now, tz, _product_audience(now, tz))
+        product, refused = _product(s, plan_id) if opened is not None else ({}, "")
     if opened is None:
         return ""
     tally, waiting = Tally(), 0
@@ -93,13 +133,16 @@ def run_plan(runtime, plan_id: int) -> str:
     if template is None or not template.enabled:
         tally.failed = len(opened.customer_ids)
         tally.detail = [{"customer_id": None, "result": "failed", "reason": "消息模板已删除或已停用，本次未发送"}]
+    elif product is None:
+        tally.failed = len(opened.customer_ids)
+        tally.detail = [{"customer_id": None, "result": "failed", "reason": refused}]
     else:
         processor = runtime.registry.get("sms" if template.channel == "sms" else "email")
         for start in range(0, len(opened.customer_ids), CHUNK):
             with services.db.read() as s:
                 customers = load_customers(s, opened.customer_ids[start:start + CHUNK])
-                rows = [(c, customer_data(s, c, tz)) for c in customers]
-            _plan_chunk(runtime, opened, template, processor, rows, tally)
+                rows = [(c, {**customer_data(s, c, tz), **product}) for c in customers]
+            _plan_chunk(runtime, opened, template, processor, rows, tally, product)
         # Run the planned sends now (inline without a step pool, as in tests and the CLI); the
         # background sweep would pick them up within seconds anyway.
         runtime.submit(runtime.scheduler.sweep())

@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 import analytics.models  # noqa: F401
 import commerce.catalog.models  # noqa: F401
 import commerce.orders.models  # noqa: F401
+import commerce.recommend.models  # noqa: F401
 import commerce.stock.models  # noqa: F401
 import crm.customers.models  # noqa: F401
 import crm.groups.models  # noqa: F401

@@ -3,9 +3,13 @@ every day, or every N days — sends them an SMS or e-mail from a 消息模板. 
 audience is recomputed before every push (new customers who got the tag since are included);
 without it, the list is frozen at the first push.
 
+A plan may promote a product (商品定向营销, `product_id`): the product's 目标客户群 is then the
+audience (the tags, when chosen, narrow it further) and its name, price and link fill
+${product_name} / ${product_price} / ${product_link} in the template. crm keeps only the id;
+the engine resolves the product (commerce), and the console checks it exists before saving.
+
 This module keeps the plans (create, edit, cancel, copy, list, push history) and says when each
 runs next. The push itself goes through the engine's SMS / e-mail processors (engine.marketing).
-Products' target tags (商品目标标签) are not offered: there are no products in the system yet.
 
 Functions take the caller's Session and never commit.
 """
@@ -58,9 +62,16 @@ def clean_plan(session: Session, data: dict) -> dict:
         errors["name"] = "计划名称不能超过 100 字"
     include = _tag_list(session, data.get("include_tags"), "include_tags", errors)
     exclude = _tag_list(session, data.get("exclude_tags"), "exclude_tags", errors)
-    if not include and "include_tags" not in errors:
-        # Without a tag the plan would message every customer; that must be a deliberate tag.
-        errors["include_tags"] = "请至少选择一个目标标签"
+    product_id = None
+    if data.get("product_id") not in (None, "", 0, "0"):
+        try:
+            product_id = int(data["product_id"])
+        except (TypeError, ValueError):
+            errors["product_id"] = "请选择商品"
+    if not include and product_id is None and "include_tags" not in errors and "product_id" not in errors:
+        # Without a tag the plan would message every customer; that must be a deliberate tag
+        # (or a product, whose 目标客户群 is the audience).
+        errors["include_tags"] = "请至少选择一个目标标签，或选择推广商品"
     elif set(include) & set(exclude):
         errors["exclude_tags"] = "同一个标签不能既包含又排除"
     template = None
@@ -93,7 +104,8 @@ def clean_plan(session: Session, data: dict) -> dict:
         errors["starts_on"] = "开始日期无效"
     if errors:
         raise CrmError("营销计划有误：" + "；".join(errors.values()), errors)
-    return dict(name=name, include_tags=include, exclude_tags=exclude, template_id=template.id, schedule=schedule,
+    return dict(name=name, include_tags=include, exclude_tags=exclude, product_id=product_id,
+                template_id=template.id, schedule=schedule,
                 every_days=every_days, run_time=run_time, starts_on=starts_on,
                 refresh_audience=bool(data.get("refresh_audience")))
 
@@ -147,7 +159,8 @@ def update_plan(session: Session, plan_id: int, data: dict, now: Optional[dateti
     if plan.status != "active":
         raise CrmError(f"计划{PLAN_STATUSES[plan.status]}，不能修改；可以复制后重新设置", {"__all__": "计划不可修改"})
     fields = clean_plan(session, data)
-    if (fields["include_tags"], fields["exclude_tags"]) != (plan.include_tags, plan.exclude_tags) \
+    if (fields["include_tags"], fields["exclude_tags"], fields["product_id"]) != (
+            plan.include_tags, plan.exclude_tags, plan.product_id) \
             or fields["refresh_audience"]:
         plan.frozen_audience = []  # the tags changed: the next push freezes the new list
     timing = ("schedule", "every_days", "run_time", "starts_on")
@@ -177,7 +190,8 @@ def copy_plan(session: Session, plan_id: int, user_id: Optional[int] = None, now
     now = as_utc(now or utcnow())
     src = get_plan(session, plan_id)
     plan = MarketingPlan(name=f"{src.name}（副本）"[:100], include_tags=list(src.include_tags),
-                         exclude_tags=list(src.exclude_tags), template_id=src.template_id, schedule=src.schedule,
+                         exclude_tags=list(src.exclude_tags), product_id=src.product_id, template_id=src.template_id,
+                         schedule=src.schedule,
                          every_days=src.every_days, run_time=src.run_time,
                          starts_on=src.starts_on if src.starts_on and src.starts_on > now.date() else None,
                          refresh_audience=src.refresh_audience, created_by=user_id, created_at=now)

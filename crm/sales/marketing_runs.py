@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Optional
+from typing import Callable, Optional
 
 from sqlmodel import Session, col, select
 
@@ -56,11 +56,19 @@ def due_plan_ids(session: Session, now: datetime) -> list[int]:
         MarketingPlan.next_run_at <= as_utc(now)).order_by(MarketingPlan.next_run_at, MarketingPlan.id)))
 
 
-def _audience(session: Session, plan: MarketingPlan, now: datetime, tz: str) -> list[int]:
+# The customer ids of a plan's product's 目标客户群 (the engine resolves products; crm cannot).
+ProductAudience = Callable[[Session, MarketingPlan], list[int]]
+
+
+def _audience(session: Session, plan: MarketingPlan, now: datetime, tz: str,
+              product_audience: Optional[ProductAudience] = None) -> list[int]:
     spec = {"mode": "conditions", "rows": [], "include_tags": list(plan.include_tags),
             "exclude_tags": list(plan.exclude_tags)}
     if plan.refresh_audience or not plan.frozen_audience:
         ids = sorted(row[0] for row in session.exec(audience_select(session, spec, now=now, tz=tz)))
+        if plan.product_id is not None:
+            product = set(product_audience(session, plan)) if product_audience else set()
+            ids = [i for i in ids if i in product]
         if not plan.refresh_audience:
             plan.frozen_audience = ids  # 不刷新名单: this first list is the list from now on
             session.add(plan)
@@ -73,8 +81,10 @@ def _audience(session: Session, plan: MarketingPlan, now: datetime, tz: str) -> 
     return sorted(alive)
 
 
-def open_run(session: Session, plan_id: int, now: datetime, tz: str) -> Optional[OpenRun]:
-    """Starts (or resumes) the push a due plan owes; None when the plan is not due any more."""
+def open_run(session: Session, plan_id: int, now: datetime, tz: str,
+             product_audience: Optional[ProductAudience] = None) -> Optional[OpenRun]:
+    """Starts (or resumes) the push a due plan owes; None when the plan is not due any more.
+    `product_audience` gives a product plan's target customers (none without it)."""
     now = as_utc(now)
     plan = session.get(MarketingPlan, plan_id)
     if plan is None or plan.status != "active" or plan.next_run_at is None or as_utc(plan.next_run_at) > now:
@@ -84,7 +94,7 @@ def open_run(session: Session, plan_id: int, now: datetime, tz: str) -> Optional
                         .order_by(MarketingRun.id.desc()).limit(1)).first()
     retried = last is not None and as_utc(last.ran_at) == scheduled
     run = last if retried else MarketingRun(plan_id=plan.id, ran_at=scheduled)
-    ids = _audience(session, plan, now, tz)
+    ids = _audience(session, plan, now, tz, product_audience)
     run.audience = len(ids)
     session.add(run)
     session.flush()

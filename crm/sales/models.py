@@ -88,6 +88,9 @@ class MarketingPlan(SQLModel, table=True):
     run_time: str = Field(default="10:00", max_length=5)  # HH:MM in the configured zone
     starts_on: Optional[date] = None
     refresh_audience: bool = True
+    # 商品定向营销: a product (commerce ProductSpu id, resolved outside crm) whose 目标客户群 is the
+    # audience (narrowed by the tags above when set) and whose name/price/link fill ${product_*}.
+    product_id: Optional[int] = Field(default=None, index=True)
     frozen_audience: list = Field(default_factory=list, sa_type=JSONType)  # customer ids when not refreshing
     status: str = Field(default="active", max_length=16)  # active | finished | cancelled
     next_run_at: Optional[datetime] = None

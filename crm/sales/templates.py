@@ -48,6 +48,13 @@ def list_templates(session: Session, channel: Optional[str] = None, enabled_only
     return list(session.exec(stmt))
 
 
+# Filled by 商品定向营销 (a plan promoting a product); other sends leave them empty.
+PRODUCT_VARIABLES = [{"name": "product_name", "label": "商品名称（仅商品定向营销）"},
+                     {"name": "product_price", "label": "商品价格（仅商品定向营销）"},
+                     {"name": "product_link", "label": "商品链接（仅商品定向营销）"}]
+SAMPLE_PRODUCT = {"product_name": "有机奶粉 3 段", "product_price": "¥129.00", "product_link": "https://shop.example.com/p/1"}
+
+
 def _lead_only(session: Session) -> list[dict]:
     """Lead fields (意向产品, 需求描述 …) a 线索自动回复 can use; customer sends leave them out."""
     customer = {f["name"] for f in customer_fields(session)}
@@ -57,12 +64,14 @@ def _lead_only(session: Session) -> list[dict]:
 
 def variable_names(session: Session) -> list[dict]:
     """The variables a template may use (for the editor's 插入变量 list)."""
-    return [{"name": f["name"], "label": f["label"]} for f in customer_fields(session)] + _lead_only(session)
+    return ([{"name": f["name"], "label": f["label"]} for f in customer_fields(session)] + _lead_only(session)
+            + PRODUCT_VARIABLES)
 
 
 def check_variables(session: Session, *texts: str) -> set[str]:
     """The ${变量} used; CrmError naming unknown ones or a syntax error."""
-    known = {f["name"] for f in customer_fields(session)} | {f["name"] for f in _lead_only(session)}
+    known = ({f["name"] for f in customer_fields(session)} | {f["name"] for f in _lead_only(session)}
+             | {f["name"] for f in PRODUCT_VARIABLES})
     used: set[str] = set()
     try:
         for text in texts:
@@ -194,7 +203,7 @@ def preview(session: Session, data: dict, customer_id: Optional[int] = None, tz:
     if customer is None:
         customer = session.exec(select(Customer).where(Customer.status == "active", customer_scope(viewer))
                                 .order_by(col(Customer.id).desc()).limit(1)).first()
-    variables = customer_data(session, customer if customer is not None else SAMPLE_CUSTOMER, tz)
+    variables = {**SAMPLE_PRODUCT, **customer_data(session, customer if customer is not None else SAMPLE_CUSTOMER, tz)}
     out = render_for(tpl, variables)
     out["customer"] = {"id": variables.get("id"), "name": variables.get("name") or ""}
     return out

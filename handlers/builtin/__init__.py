@@ -60,3 +60,8 @@ from handlers.builtin.lead_tag import TagLeadProcessor  # noqa: E402
 
 BUILTIN_PROCESSORS += (IdentifyLeadProcessor, TagLeadProcessor, AssignLeadProcessor, RespondLeadProcessor)
 from handlers.builtin.lead_order import OrderFromLeadProcessor; BUILTIN_PROCESSORS += (OrderFromLeadProcessor,)  # noqa: E402,E702
+
+# 商品与订单 (issue 11): 推荐商品 sends 智能推荐's top products through the device / SMS senders.
+from handlers.builtin.commerce_recommend import RecommendProductsProcessor  # noqa: E402
+
+BUILTIN_PROCESSORS += (RecommendProductsProcessor,)

@@ -20,6 +20,8 @@ def register_api(app: Flask) -> None:
         app.register_blueprint(module.bp)
     from web.api import products; csrf.exempt(products.bp); app.register_blueprint(products.bp)  # noqa: E702 - /api/v1/products
     from web.api import orders; csrf.exempt(orders.bp); app.register_blueprint(orders.bp)  # noqa: E702 - 订单
+    from web.api import recommendations  # 智能推荐 (issue 11)
+    app.register_blueprint(csrf.exempt(recommendations.bp))
 
     for exc_class in (BadRequest, EventsError, RulesError, DefinitionError, DefinitionNotFound, ConditionError):
         app.register_error_handler(exc_class, error_response)

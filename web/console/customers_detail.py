@@ -9,6 +9,7 @@ from flask import abort, make_response, flash, g, redirect, render_template, req
 from markupsafe import Markup
 
 from commerce.orders.detail import customer_orders
+from commerce.recommend.ranker import recommend
 from config.pii import mask_text
 from crm.customers import attachments, detail, service, tabs
 from crm.customers.companies import company_choices
@@ -39,6 +40,7 @@ def show(customer_id: int):
     def load(s):
         data = detail.customer_detail(s, customer_id, current_viewer())
         data["full_contact"] = _full_contact(s, customer_id)
+        data["recommendations"] = recommend(s, customer_id) if "products.view" in g.permissions else None  # 推荐商品
         return data
 
     try:

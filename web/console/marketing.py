@@ -7,6 +7,8 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlmodel import select
 
+from commerce import audience as product_audience
+from commerce.catalog.models import ProductSpu
 from crm.errors import CrmError, NotFound
 from crm.sales import marketing as service
 from crm.sales.templates import CHANNELS, list_templates
@@ -17,6 +19,7 @@ from web.console.forms_common import PER_PAGE, error_map, page_arg, pages, read
 from web.console.worktasks_forms import me, now, save, tz
 
 bp = Blueprint("marketing", __name__)
+PRODUCT_CHOICES = 500  # the most recently changed products on shelf; a plan's own product is always offered
 
 
 @bp.get("/marketing")
@@ -34,7 +37,10 @@ def _choices(session) -> dict:
     tags = session.exec(select(Tag).where(Tag.enabled == True, Tag.kind != "personal")  # noqa: E712
                         .order_by(Tag.category_id, Tag.id)).all()
     templates = list_templates(session, enabled_only=True)
-    return {"tags": [(t.id, t.name) for t in tags],
+    products = session.exec(select(ProductSpu.id, ProductSpu.name, ProductSpu.code).where(
+        ProductSpu.shelf == "on", ProductSpu.deleted_at.is_(None)).order_by(ProductSpu.updated_at.desc())
+        .limit(PRODUCT_CHOICES)).all()
+    return {"tags": [(t.id, t.name) for t in tags], "products": [(i, f"{name}（{code}）") for i, name, code in products],
             "templates": [(t.id, f"{t.name}（{CHANNELS[t.channel]}）") for t in templates]}
 
 
@@ -46,15 +52,32 @@ def _form() -> dict:
         starts_on = "bad"
     return {"name": f.get("name", ""), "include_tags": f.getlist("include_tags"),
             "exclude_tags": f.getlist("exclude_tags"), "template_id": f.get("template_id"),
+            "product_id": f.get("product_id") or None,
             "schedule": f.get("schedule", "once"), "every_days": f.get("every_days", ""),
             "run_time": f.get("run_time", ""), "starts_on": starts_on,
             "refresh_audience": f.get("refresh_audience") == "1"}
 
 
+def _with_product(fn):
+    """商品定向营销: the chosen product must exist (crm keeps only its id)."""
+    def work(s):
+        if values_product := request.form.get("product_id"):
+            try:
+                product_audience.get_product(s, values_product)
+            except NotFound:
+                raise CrmError("推广商品不存在或已删除", {"product_id": "推广商品不存在或已删除"}) from None
+        return fn(s)
+    return work
+
+
 def _page(plan, values, errors, status=200):
     if values.get("starts_on") == "bad":
         values = {**values, "starts_on": request.form.get("starts_on", "")}
-    return render_template("marketing/form.html", plan=plan, values=values, errors=errors, choices=read(_choices),
+    choices = read(_choices)
+    chosen = str(values.get("product_id") or "")
+    if chosen and chosen not in {str(i) for i, _ in choices["products"]}:
+        choices["products"].append((chosen, f"商品 #{chosen}"))
+    return render_template("marketing/form.html", plan=plan, values=values, errors=errors, choices=choices,
                            schedules=service.SCHEDULES), status
 
 
@@ -64,7 +87,7 @@ def new():
     if request.method == "POST":
         values = _form()
         try:
-            plan = save(lambda s: service.create_plan(s, values, me(), now(), tz()))
+            plan = save(_with_product(lambda s: service.create_plan(s, values, me(), now(), tz())))
         except CrmError as exc:
             return _page(None, values, error_map(exc), 400)
         flash(f"已创建营销计划「{plan.name}」", "success")
@@ -87,7 +110,7 @@ def edit(plan_id: int):
     if request.method == "POST":
         values = _form()
         try:
-            save(lambda s: service.update_plan(s, plan_id, values, now(), tz()))
+            save(_with_product(lambda s: service.update_plan(s, plan_id, values, now(), tz())))
         except CrmError as exc:
             return _page(plan, values, error_map(exc), 400)
         flash("营销计划已保存", "success")

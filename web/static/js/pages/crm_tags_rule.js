@@ -84,13 +84,19 @@
     return Array.prototype.filter.call(root.querySelector('[data-bind="' + name + '"]').options, function (o) { return o.selected; })
       .map(function (o) { return parseInt(o.value, 10); });
   }
+  // 目标客户群 (product_audience/edit.html) reuses this editor with a 查询方案 picker.
+  function savedQuery() {
+    var s = root.querySelector('[data-bind="saved_query_id"]');
+    return s && s.value ? parseInt(s.value, 10) : null;
+  }
   function readRule() {
     var mode = root.querySelector('[data-bind="mode"]').value;
     return { mode: mode, name: root.querySelector('[data-bind="name"]').value,
              rows: mode === "conditions" ? Array.prototype.map.call(root.querySelectorAll("[data-conditions] tr"), CKB.readConditionRow) : [],
              include_tags: mode === "conditions" ? picked("include_tags") : [],
              exclude_tags: mode === "conditions" ? picked("exclude_tags") : [],
-             sql: mode === "sql" ? root.querySelector('[data-bind="sql"]').value : "" };
+             sql: mode === "sql" ? root.querySelector('[data-bind="sql"]').value : "",
+             saved_query_id: savedQuery() };
   }
 
   function clearErrors() {
