@@ -15,7 +15,7 @@ class MyInfo(Panel):
     key = "my_info"
     title = "我的信息"
     permission = "dashboard.view"
-    description = "姓名、角色、部门、上次登录与我负责的客户数"
+    description = "姓名、角色、部门、最近登录与我负责的客户数"
 
     def data(self, session: Session, ctx: PanelContext) -> dict:
         user = session.get(User, ctx.user_id)

@@ -44,7 +44,6 @@ class MyTargets(Panel):
     title = "我的目标达成"
     permission = "reports.view"
     description = "为我设定的日/周/月目标与当前完成情况"
-    wide = True
 
     def data(self, session: Session, ctx: PanelContext) -> dict:
         targets = session.exec(select(MetricTarget).where(MetricTarget.dim == "user",

@@ -28,7 +28,6 @@ class TagTop(Panel):
     title = "标签 top10"
     permission = "tags.view"
     description = "我可见的客户中人数最多的 10 个标签"
-    wide = True
 
     def data(self, session: Session, ctx: PanelContext) -> dict:
         count = func.count(CustomerTag.customer_id)

@@ -85,7 +85,7 @@ def channels_option(rows: list[dict], period: stats.Period) -> dict:
 def funnel_option(stages: list[dict]) -> dict:
     """收到 → 已分配 → 跟进中 → 已转化, each with its count and share of the leads received."""
     return {"series": [{"type": "funnel", "name": "线索漏斗", "sort": "none", "minSize": "8%", "gap": 2,
-                        "left": "5%", "width": "90%", "label": {"position": "inside", "formatter": "{b}：{c}"},
+                        "left": "4%", "width": "56%", "label": {"position": "right", "formatter": "{b}：{c}"},
                         "data": [{"name": f"{st['label']}（{_percent(st['ratio']) or '—'}）", "value": st["count"]}
                                  for st in stages]}]}
 
