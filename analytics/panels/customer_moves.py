@@ -109,7 +109,7 @@ class CustomerMoves(Panel):
         waiting, capped = waiting_replies(session, ctx)
         day = ctx.today.isoformat()  # 介于 is inclusive: the local day's first and last second
         today_rows = json.dumps({"rows": [{"field": "created_at", "op": "between",
-                                           "value": [f"{day} 00:00:00", f"{day} 23:59:59"]}]}, ensure_ascii=False)
+                                           "value": [day, f"{day} 23:59:59"]}]}, ensure_ascii=False)
         return {"new_customers": int(new_customers), "new_friends": int(friends), "leads": int(leads),
                 "waiting": waiting, "waiting_capped": capped,
                 "customers_door": Door("customers.index", {"adv": today_rows}),
