@@ -5,9 +5,11 @@ and 403s for users without the permissions."""
 from __future__ import annotations
 
 import base64
+import json
 import importlib.util
 import re
 from datetime import date
+from html import unescape
 
 from sqlmodel import select
 
@@ -83,8 +85,14 @@ def test_account_list_shows_usage_against_caps(client, admin, app_db, world):
 
 def test_account_detail_health_chart_and_pause_resume(client, admin, app_db, world):
     html = client.get(f"/accounts/{world['a2']}").get_data(as_text=True)
-    assert 'data-testid="health-chart"' in html and "<polyline" in html and "消息轰炸/被投诉" in html
-    assert "赵六" in html and "style=" not in html.split('data-testid="health-chart"')[1].split("</svg>")[0]
+    assert 'id="health-chart" data-chart="health-chart-option"' in html and "消息轰炸/被投诉" in html
+    option = json.loads(unescape(re.search(r'<script type="application/json" id="health-chart-option">(.*?)</script>',
+                                           html, re.S).group(1)))
+    assert option["xAxis"]["data"] == ["11-18 10:00", "11-19 10:00", "11-20 10:00"]  # Beijing time, oldest first
+    assert option["series"][0]["data"] == [85, 65, 62]  # the current score is the last change: no extra 现在 point
+    bands = option["series"][0]["markArea"]["data"]
+    assert [(b[0]["yAxis"], b[1]["yAxis"], b[0]["name"]) for b in bands][:2] == [(90, 100, "优秀"), (70, 90, "良好")]
+    assert "赵六" in html and "<svg class=\"dv-chart\"" not in html
     client.post(f"/accounts/{world['a2']}/resume", data={"csrf_token": admin})
     client.post(f"/accounts/{world['a1']}/pause", data={"csrf_token": admin, "hours": "3", "reason": "换机"})
     bad = client.post(f"/accounts/{world['a3']}/pause", data={"csrf_token": admin, "hours": "0"}, follow_redirects=True)

@@ -24,7 +24,8 @@ def test_newcomer_sees_devices_accounts_friends_and_groups(page, browser_login, 
     page.click("text=运营一号机")
     page.wait_for_selector("text=设备信息")
     page.click(f"a[href='/accounts/{world['a1']}']")
-    page.wait_for_selector("[data-testid=health-chart]")
+    page.wait_for_selector("#health-chart[data-chart-ready='1']")  # ECharts drew the 健康分 line
+    assert page.locator("#health-chart canvas").count() == 1
     assert page.locator("text=张总-上海").count() == 1
     assert page.locator("text=存客宝体验群").count() == 1
     page.click("text=存客宝体验群")

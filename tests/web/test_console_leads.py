@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import datetime, timedelta
+from html import unescape
 
 import pytest
 from sqlmodel import select
@@ -104,7 +106,14 @@ def _seed_stats(app_db, now):
                    LeadDeadLetter(scene_id=scene.id, reason="手机号格式不正确", created_at=now)])
 
 
-def test_stats_page_renders_cards_and_svg_charts(app, client, admin, app_db):
+def _option(html: str, chart_id: str) -> dict:
+    """The ECharts option a ui.chart placed beside its <div> (the JSON the browser draws)."""
+    found = re.search(rf'<script type="application/json" id="{chart_id}-option">(.*?)</script>', html, re.S)
+    assert found, chart_id
+    return json.loads(unescape(found.group(1)))
+
+
+def test_stats_page_renders_cards_and_charts(app, client, admin, app_db):
     _seed_stats(app_db, _clock_utc(app))
     resp = client.get("/leads/stats")
     html = resp.get_data(as_text=True)
@@ -113,15 +122,40 @@ def test_stats_page_renders_cards_and_svg_charts(app, client, admin, app_db):
     cards = html[html.index('data-testid="stats-cards"'):html.index("每日线索")]
     assert re.search(r'线索总数</span><span class="stat-value">2<', cards)
     assert "50.0%" in cards  # one of two converted
-    for chart in ("chart-daily", "chart-channels", "chart-funnel"):
-        assert re.search(rf'<svg [^>]*data-testid="{chart}"', html), chart
-    assert "400热线" in html and "百度推广" in html and "签名错误 1" in html
-    assert "style=" not in html[html.index("<svg"):]  # the CSP forbids inline styles
+    daily = _option(html, "chart-daily")
+    assert daily["xAxis"]["data"][0] == "11-07" and daily["xAxis"]["data"][-1] == "11-20"
+    assert [s["name"] for s in daily["series"]] == ["400热线"]
+    assert [d["value"] for d in daily["series"][0]["data"]] == [0] * 10 + [1, 0, 1, 0]  # 11-17 and 11-19
+    link = daily["series"][0]["data"][10]["link"]  # a segment opens the leads of that scene and day
+    assert link.startswith("/leads?") and "start=2026-11-17" in link and "end=2026-11-17" in link
+    assert "link" not in daily["series"][0]["data"][0]  # an empty day opens nothing
+    assert client.get(link).get_data(as_text=True).count('data-testid="lead-row"') == 1
+    channels = _option(html, "chart-channels")
+    assert channels["yAxis"]["data"] == ["百度推广"] and channels["series"][0]["data"][0]["value"] == 2
+    funnel = _option(html, "chart-funnel")["series"][0]
+    assert funnel["type"] == "funnel" and funnel["data"][0]["value"] == 2 and funnel["data"][-1]["value"] == 1
+    assert funnel["data"][-1]["name"].endswith("（50.0%）")
+    assert "lp-chart" not in html and "400热线" in html and "百度推广" in html and "签名错误 1" in html
     by_channel = client.get("/leads/stats?daily=channel").get_data(as_text=True)
-    legend = by_channel[by_channel.index('data-testid="chart-daily"'):by_channel.index("各渠道线索")]
-    assert "百度推广" in legend and "400热线" not in legend
+    assert [s["name"] for s in _option(by_channel, "chart-daily")["series"]] == ["百度推广"]
     wider = client.get("/leads/stats?start=2026-10-01&end=2026-11-20").get_data(as_text=True)
     assert re.search(r'线索总数</span><span class="stat-value">3<', wider) and "未指定渠道" in wider
+    wide_channels = _option(wider, "chart-channels")["series"][0]["data"]
+    assert [("link" in d) for d in wide_channels] == [False, True]  # 未指定渠道 has no list of its own
+
+
+def test_stats_series_beyond_seven_are_summed_as_other(app):
+    from crm.leads.stats import make_period
+    from web.console.lead_stats import daily_option
+
+    days = [datetime(2026, 11, d).date() for d in (1, 2)]
+    series = [(i, f"场景{i}", [i, 1]) for i in range(1, 10)]
+    with app.test_request_context():
+        option = daily_option(days, series, "scene", make_period(days[0], days[1], "Asia/Shanghai"))
+    names = [s["name"] for s in option["series"]]
+    assert names == ["场景1", "场景2", "场景3", "场景4", "场景5", "场景6", "其他"]
+    assert [d["value"] for d in option["series"][-1]["data"]] == [7 + 8 + 9, 3]
+    assert all("link" not in d for d in option["series"][-1]["data"])
 
 
 def test_stats_bad_period_is_refused_in_chinese(client, admin):

@@ -67,7 +67,10 @@ def test_stats_page_draws_charts(page, app, admin_user, browser_login, app_db):
                    for d in range(0, 12, 2) for h in range(d % 3 + 1)])
     browser_login()
     page.goto("/leads/stats")
-    for chart in ("chart-daily", "chart-channels", "chart-funnel"):
-        assert page.locator(f"svg[data-testid={chart}]").is_visible()
-    assert page.locator("svg[data-testid=chart-daily] rect").count() >= 7
+    for chart in ("chart-daily", "chart-channels", "chart-funnel"):  # ECharts drew each on a canvas
+        page.wait_for_selector(f"#{chart}[data-chart-ready='1']")
+        assert page.locator(f"#{chart} canvas").first.is_visible()
+    series = page.evaluate("() => echarts.getInstanceByDom(document.getElementById('chart-daily')).getOption().series")
+    assert [s["name"] for s in series] == ["官网表单", "400热线"]  # the busiest scene first
+    assert sum(1 for d in series[0]["data"] if d["value"]) == 6  # 官网表单's leads fell on six days
     _shot(page, "leads_list_stats.png")

@@ -55,8 +55,8 @@ def admin(client, login, story, csrf_token):
     return csrf_token(client, "/tasks")
 
 
-def test_home_counts_today(client, admin):
-    page = client.get("/").get_data(as_text=True)
+def test_monitor_counts_today(client, admin):
+    page = client.get("/monitor").get_data(as_text=True)
     assert "今日接收事件" in page and "待执行延迟任务" in page and "修改密码事件" in page
     assert re.search(r"今日接收事件</span><span class=\"stat-value\">2<", page)
 

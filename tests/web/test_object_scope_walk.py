@@ -18,6 +18,7 @@ from sqlalchemy import or_, select as sa_select
 from sqlmodel import SQLModel
 from werkzeug.routing.converters import AnyConverter
 
+from analytics.workbench_models import WorkbenchLayout
 from crm.customers import attachments
 from crm.customers.models import Customer, SavedQuery
 from crm.groups.models import CustomerGroup, GroupLink, GroupMember
@@ -63,7 +64,7 @@ def _populate(app, app_db) -> dict:
         b_task = Task(title="乙的回访", kind="follow_up", customer_id=theirs.id, owner_id=b, creator_id=b)
         stale = Task(title="甲的旧任务", kind="follow_up", customer_id=handed.id, owner_id=a, creator_id=a)
         query = SavedQuery(user_id=b, name="乙的方案", query={})
-        s.add_all([lead, own_lead, b_task, stale, query])
+        s.add_all([lead, own_lead, b_task, stale, query, WorkbenchLayout(user_id=b, panels=["my_info"])])
         s.flush()
         att = attachments.save_attachment(s, svc.settings.var_dir, theirs.id, "合同.pdf", io.BytesIO(b"%PDF"), b,
                                           viewer=SYSTEM)
@@ -144,6 +145,9 @@ def _plans(w: dict) -> dict:
                                    ("POST", f"/worktasks/followups/new?task_id={t}", {"data": {**follow, "task_id": str(t)}})],
         "customers.bulk": bulk,
         "customers.save_query": [],  # saves the user's own query
+        # 工作台: the layout is the poster's own; a user_id aimed at B is ignored (B's layout row must stay).
+        "dashboard.save_layout": [("POST", "/home/layout", {"data": {"panels": ["tag_top"], "user_id": str(w["b"])}})],
+        "dashboard.reset_layout": [("POST", "/home/layout/reset", {"data": {"user_id": str(w["b"])}})],
         "customers.delete_query": [("POST", f"/customers/saved/{i['query']}/delete", {})],
         "customers.new": [("POST", "/customers/new", {"data": {"name": "新客户", "mobile": "13900139000"}})],
         "customers.edit": [("POST", f"/customers/{cid}/edit", {"data": {"name": "改名", "mobile": "", "email": ""}})

@@ -41,22 +41,23 @@ def flash_refusal(exc, prefix: str = "") -> None:
     flash(prefix + message + ("：" + "；".join(details) if details and details != [message] else ""), "error")
 
 
-def health_chart(points: list[tuple[str, int]], width: int = 560, height: int = 160) -> dict:
-    """Coordinates for templates/accounts/_health_chart.html: a polyline of (label, score 0–100)
-    with bands at 90/70/50/30 (the seed's cap thresholds)."""
-    pad_l, pad_r, pad_t, pad_b = 32, 12, 10, 22
-    inner_w, inner_h = width - pad_l - pad_r, height - pad_t - pad_b
+# The seed's add-friend cap bands (devices/health.py ADD_FRIEND_CAPS): 90/70/50/30.
+HEALTH_BANDS = ((90, 100, "优秀"), (70, 90, "良好"), (50, 70, "一般"), (30, 50, "警告"), (0, 30, "危险"))
 
-    def y(score: int) -> float:
-        return round(pad_t + inner_h * (1 - max(0, min(100, score)) / 100), 1)
 
-    n = len(points)
-    xs = [round(pad_l + (inner_w * i / (n - 1) if n > 1 else inner_w / 2), 1) for i in range(n)]
-    dots = [{"x": x, "y": y(score), "score": score, "label": label} for x, (label, score) in zip(xs, points)]
-    return {"width": width, "height": height, "left": pad_l, "right": width - pad_r, "bottom": height - pad_b,
-            "grid": [{"score": s, "y": y(s)} for s in (100, 90, 70, 50, 30, 0)],
-            "polyline": " ".join(f"{d['x']},{d['y']}" for d in dots), "dots": dots,
-            "first": dots[0]["label"] if dots else "", "last": dots[-1]["label"] if dots else ""}
+def health_chart(points: list[tuple[str, int]]) -> dict:
+    """The ECharts option of an account's 健康分 history (ui.chart): a line of (label, score 0–100)
+    over shaded bands at 90/70/50/30, where the daily add-friend cap changes."""
+    return {"grid": {"left": 36, "right": 16, "top": 12, "bottom": 28},
+            "tooltip": {"trigger": "axis"},
+            "xAxis": {"type": "category", "boundaryGap": False, "data": [label for label, _ in points]},
+            "yAxis": {"type": "value", "min": 0, "max": 100, "interval": 10},
+            "series": [{"type": "line", "name": "健康分", "symbolSize": 6,
+                        "data": [max(0, min(100, score)) for _, score in points],
+                        "markArea": {"silent": True, "itemStyle": {"opacity": 0.06},
+                                     "label": {"position": "insideRight", "color": "#6b7280"},
+                                     "data": [[{"yAxis": low, "name": name}, {"yAxis": high}]
+                                              for low, high, name in HEALTH_BANDS]}}]}
 
 
 def safe_next(fallback: str) -> str:

@@ -2,16 +2,16 @@
 channel brought in per day, how many converted, how fast they were assigned, how many were repeats
 or existing customers, and what was refused on the way in; the table downloads as CSV.
 
-The charts are inline SVG drawn on the server (no chart library, nothing for the CSP to block):
-this module only works out coordinates; templates/lead_stats/_charts.html draws them."""
+The charts are ECharts options built here (ui.chart draws them; no inline script for the CSP to
+block); a bar opens the 线索列表 of its scene or channel and days."""
 from __future__ import annotations
 
 import csv
 import io
-import math
 from datetime import date
+from typing import Optional
 
-from flask import Blueprint, render_template, request, send_file
+from flask import Blueprint, render_template, request, send_file, url_for
 
 from config.clock import to_local
 from crm.leads import stats
@@ -23,7 +23,6 @@ from web.extensions import services
 bp = Blueprint("lead_stats", __name__)
 
 DEFAULT_DAYS = 14
-SERIES_COLOURS = 8  # lp-series-0 … lp-series-7 in lead_pages.css; more scenes share colours
 MAX_SERIES = 7  # scenes drawn one by one in the stacked chart; the rest are summed as 其他
 
 
@@ -43,85 +42,59 @@ def _period() -> tuple[stats.Period, dict]:
         return default, error_map(exc)
 
 
-def value_axis(top: float, ticks: int = 4) -> tuple[float, list[float]]:
-    """A round upper bound ≥ `top` and the grid values 0 … bound, in steps of 1, 2 or 5 × 10^k."""
-    if top <= 0:
-        return 1, [0, 1]
-    raw = top / ticks
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
-    step = max(int(round(step)), 1)  # counts are whole numbers
-    bound = step * math.ceil(top / step)
-    return bound, [step * i for i in range(int(bound / step) + 1)]
+def _leads_link(period: stats.Period, first: date, last: date, **filters) -> str:
+    """The 线索列表 of these filters over [first, last] (local days): the leads behind a bar."""
+    return url_for("leads.index", start=first.isoformat(), end=last.isoformat(), **filters)
 
 
-def _frame(width: int, height: int, top: float, left: int = 36, bottom: int = 24) -> dict:
-    """The plot area shared by every chart: padding, the value axis and its grid lines."""
-    bound, grid = value_axis(top)
-    frame = {"width": width, "height": height, "left": left, "right": width - 10, "top": 10,
-             "bottom": height - bottom, "bound": bound}
-    frame["grid"] = [{"value": v, "y": _y(frame, v)} for v in grid]
-    return frame
-
-
-def _y(frame: dict, value: float) -> float:
-    return round(frame["bottom"] - (frame["bottom"] - frame["top"]) * value / frame["bound"], 1)
-
-
-def stacked_days(days: list[date], series: list[tuple[str, list[int]]], width: int = 1000, height: int = 240) -> dict:
-    """Daily columns, each stacked by series (name, values per day)."""
+def daily_option(days: list[date], series: list[tuple[Optional[int], str, list[int]]], dimension: str,
+                 period: stats.Period) -> dict:
+    """Daily columns stacked by scene or channel (id, name, values per day); past MAX_SERIES the rest
+    are summed as 其他. A segment opens the leads of that scene/channel on that day."""
     if len(series) > MAX_SERIES:
-        rest = [sum(v) for v in zip(*(values for _, values in series[MAX_SERIES - 1:]))]
-        series = series[:MAX_SERIES - 1] + [("其他", rest)]
-    totals = [sum(values[i] for _, values in series) for i in range(len(days))]
-    frame = _frame(width, height, max(totals, default=0))
-    slot = (frame["right"] - frame["left"]) / max(1, len(days))
-    bar_w = round(max(2.0, slot * 0.7), 1)
-    label_every = max(1, math.ceil(len(days) / 12))  # at most ~12 date labels under the axis
-    columns = []
-    for i, day in enumerate(days):
-        x = round(frame["left"] + slot * i + (slot - bar_w) / 2, 1)
-        base, parts = 0, []
-        for n, (name, values) in enumerate(series):
-            if values[i]:
-                y_top = _y(frame, base + values[i])
-                parts.append({"y": y_top, "h": round(_y(frame, base) - y_top, 1), "series": n % SERIES_COLOURS,
-                              "title": f"{day.isoformat()} {name}：{values[i]}"})
-                base += values[i]
-        columns.append({"x": x, "w": bar_w, "parts": parts, "total": totals[i], "cx": round(x + bar_w / 2, 1),
-                        "label": day.strftime("%m-%d") if i % label_every == 0 else ""})
-    return {**frame, "columns": columns,
-            "legend": [{"name": name, "series": n % SERIES_COLOURS} for n, (name, _) in enumerate(series)]}
+        rest = [sum(v) for v in zip(*(values for _, _, values in series[MAX_SERIES - 1:]))]
+        series = series[:MAX_SERIES - 1] + [(None, "其他", rest)]
+    out = []
+    for key, name, values in series:
+        data = []
+        for day, value in zip(days, values):
+            item = {"value": value}
+            if key is not None and value:
+                item["link"] = _leads_link(period, day, day, **{dimension: key})
+            data.append(item)
+        out.append({"type": "bar", "stack": "leads", "name": name, "barMaxWidth": 28, "data": data})
+    return {"grid": {"left": 40, "right": 16, "top": 36, "bottom": 28},
+            "legend": {"type": "scroll", "top": 0}, "tooltip": {"trigger": "axis"},
+            "xAxis": {"type": "category", "data": [d.strftime("%m-%d") for d in days]},
+            "yAxis": {"type": "value", "minInterval": 1}, "series": out}
 
 
-def horizontal_bars(rows: list[tuple[str, int]], width: int = 520, row_h: int = 28) -> dict:
-    """One bar per (label, value), longest first as given, labels left of the bars."""
-    height = 20 + row_h * max(1, len(rows))
-    left = 110
-    bound, _ = value_axis(max((v for _, v in rows), default=0))
-    span = width - left - 50
-    bars = [{"label": label, "value": value, "y": 10 + row_h * i, "h": row_h - 8, "w": round(span * value / bound, 1),
-             "series": i % SERIES_COLOURS} for i, (label, value) in enumerate(rows)]
-    return {"width": width, "height": height, "left": left, "bars": bars}
+def channels_option(rows: list[dict], period: stats.Period) -> dict:
+    """One bar per channel, largest on top; a bar opens that channel's leads of the period."""
+    rows = list(reversed(rows))
+    return {"grid": {"left": 8, "right": 40, "top": 8, "bottom": 8, "containLabel": True},
+            "xAxis": {"type": "value", "minInterval": 1},
+            "yAxis": {"type": "category", "data": [r["name"] for r in rows]},
+            "series": [{"type": "bar", "name": "线索数", "barMaxWidth": 20, "label": {"show": True, "position": "right"},
+                        "data": [{"value": r["total"], **({"link": _leads_link(period, period.first, period.last,
+                                                                               channel=r["id"])}
+                                                          if r["id"] is not None and r["total"] else {})}
+                                 for r in rows]}]}
 
 
-def funnel(stages: list[dict], width: int = 520, row_h: int = 40) -> dict:
-    """Centred bars narrowing stage by stage; each shows its count and share of the first stage."""
-    first = stages[0]["count"] if stages else 0
-    span = width - 20
-    bars = []
-    for i, st in enumerate(stages):
-        w = round(span * st["count"] / first, 1) if first else 0
-        bars.append({"label": st["label"], "count": st["count"], "ratio": st["ratio"], "y": 8 + row_h * i,
-                     "h": row_h - 8, "w": max(w, 2), "x": round((width - max(w, 2)) / 2, 1), "series": i})
-    return {"width": width, "height": 8 + row_h * len(stages), "cx": width / 2, "bars": bars}
+def funnel_option(stages: list[dict]) -> dict:
+    """收到 → 已分配 → 跟进中 → 已转化, each with its count and share of the leads received."""
+    return {"series": [{"type": "funnel", "name": "线索漏斗", "sort": "none", "minSize": "8%", "gap": 2,
+                        "left": "4%", "width": "56%", "label": {"position": "right", "formatter": "{b}：{c}"},
+                        "data": [{"name": f"{st['label']}（{_percent(st['ratio']) or '—'}）", "value": st["count"]}
+                                 for st in stages]}]}
 
 
-def _charts(data: dict, daily_by: str) -> dict:
+def _charts(data: dict, daily_by: str, period: stats.Period) -> dict:
     rows = data["channels"] if daily_by == "channel" else data["scenes"]
-    return {"daily": stacked_days(data["days"], [(r["name"], r["daily"]) for r in rows]),
-            "channels": horizontal_bars([(r["name"], r["total"]) for r in data["channels"]]),
-            "funnel": funnel(data["funnel"])}
+    return {"daily": daily_option(data["days"], [(r["id"], r["name"], r["daily"]) for r in rows], daily_by, period),
+            "channels": channels_option(data["channels"], period),
+            "funnel": funnel_option(data["funnel"])}
 
 
 @bp.get("/leads/stats")
@@ -131,7 +104,7 @@ def index():
     data = read(lambda s: stats.lead_stats(s, period))
     daily_by = "channel" if request.args.get("daily") == "channel" else "scene"
     return render_template("lead_stats/index.html", data=data, period=period, errors=errors, daily_by=daily_by,
-                           charts=_charts(data, daily_by), reason_labels=stats.REJECTION_REASONS,
+                           charts=_charts(data, daily_by, period), reason_labels=stats.REJECTION_REASONS,
                            args={"start": period.first.isoformat(), "end": period.last.isoformat()})
 
 
