@@ -11,6 +11,7 @@ import crm.customers.exporting  # noqa: F401 - registers the customer_export job
 import crm.customers.importing  # noqa: F401 - registers the customer_import job handler
 import crm.leads.importing  # noqa: F401 - registers the leads.import job handler
 import crm.tags.jobs  # noqa: F401 - registers the auto_tag job handler
+from analytics.schedule import cron_specs as analytics_cron_specs
 from crm.groups.schedule import CRON_SPECS as GROUP_CRON
 from crm.leads.schedule import CRON_SPECS as LEADS_CRON
 from crm.sales.schedule import CRON_SPECS as SALES_CRON
@@ -29,7 +30,7 @@ def _from_spec(spec: tuple) -> CronJob:
 def all_cron_jobs(settings, extra: tuple = ()) -> list[CronJob]:
     """Engine jobs, the customer center's, then `extra` — the device layer's, composed by web
     (the engine may not import devices). Times are in the configured zone."""
-    specs = list(tag_cron_specs(settings)) + list(GROUP_CRON) + list(SALES_CRON) + list(LEADS_CRON)
+    specs = list(tag_cron_specs(settings)) + list(GROUP_CRON) + list(SALES_CRON) + list(LEADS_CRON) + analytics_cron_specs(settings)
     jobs = list(CRON_JOBS) + [_from_spec(s) for s in specs] + [MARKETING_CRON, SCHEDULE_CRON, LEAD_PULL_CRON] + list(extra)
     keys = [j.key for j in jobs]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
