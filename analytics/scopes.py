@@ -99,7 +99,7 @@ def resolve(session: Session, viewer: Viewer, dim: Optional[str], dim_id: Option
 def members(session: Session, scope: Scope, seen: Visible) -> list[Scope]:
     """One level down for the ranking table: a company's or team's people, a person's accounts."""
     if scope.dim == "user":
-        ids = {a for a, in session.exec(select(WechatAccount.id).where(WechatAccount.owner_user_id == scope.dim_id))}
+        ids = set(session.exec(select(WechatAccount.id).where(WechatAccount.owner_user_id == scope.dim_id)))
         return [Scope("account", i, n) for i, n in seen.accounts.items() if i in ids]
     if scope.dim == "company":
         return [Scope("user", i, n) for i, n in seen.users.items()]

@@ -25,6 +25,7 @@ def register_console(app: Flask) -> None:
     from web.console import accounts; app.register_blueprint(accounts.bp)  # noqa: E702 - 微信号管理
     from web.console import content; app.register_blueprint(content.bp)  # noqa: E702 - 内容库/素材/朋友圈采集/敏感词
     from web.console import workbench; app.register_blueprint(workbench.bp)  # noqa: E702 - 工作台
+    from web.console import reports; app.register_blueprint(reports.bp)  # noqa: E702 - 数据报表/周复盘/月度看板/目标
     register_tools(app)
     register_leads(app)
 
