@@ -11,9 +11,9 @@ rows in one transaction. Ingest pays nothing (ratio 1.0×; bench/dashboard.py me
 is at most a minute old, and there is one counting rule per metric, not an incremental one and a
 recompute one that could drift apart.
 
-`rollup_nightly` (CKB_ROLLUP_NIGHTLY_AT, default 03:30 Beijing) recomputes the last
-CKB_ROLLUP_RECOMPUTE_DAYS days (default 3), and for a metric that settles later (有效粉: 7 days) at
-least that many, so events reported late land on the day they happened.
+`rollup_nightly` (CKB_ROLLUP_NIGHTLY_AT, default 03:30 Beijing) recomputes today and the
+CKB_ROLLUP_RECOMPUTE_DAYS days before it (default 3), and for a metric that settles later (有效粉:
+7 days) at least that many, so events reported late land on the day they happened.
 """
 from __future__ import annotations
 
@@ -91,11 +91,11 @@ def run_live(db, now: datetime, tz: Optional[str] = None) -> str:
 
 
 def run_nightly(db, now: datetime, days: int, tz: Optional[str] = None) -> str:
-    """Recomputes the last `days` days (today included) — and as many as each metric needs to settle."""
+    """Recomputes today and the `days` days before it — more for a metric that settles later."""
     today = day_of(now, tz)
     total = 0
     for key, metric in REGISTRY.items():
-        span = max(days, metric.settle_days + 1)
+        span = max(days, metric.settle_days)
         with db.write() as session:  # one transaction per metric keeps the write lock short
-            total += recompute(session, today - timedelta(days=span - 1), today, [key], tz)
+            total += recompute(session, today - timedelta(days=span), today, [key], tz)
     return f"重算最近 {days} 天汇总：{total} 行"
