@@ -217,7 +217,7 @@ def _drill():
         scope = scopes.resolve(s, current_viewer(), dim, dim_id, seen)
         period = periods.parse(kind, request.args.get("at"), _today())
         rows, truncated = drill_service.rows(s, metric, scope, period, tz)
-        return scope, period, rows, truncated
+        return scope, period, rows, truncated, seen
 
     try:
         return read(load)
@@ -231,17 +231,19 @@ def _drill():
 @permission_required("reports.view")
 def drill():
     metric = request.args.get("metric") or ""
-    scope, period, rows, truncated = _drill()
+    scope, period, rows, truncated, seen = _drill()
     shown = kpi(drill_service.drill_metric(metric))
+    back = {"day": "reports.daily", "week": "reports.weekly", "month": "reports.monthly"}[period.kind]
     return render_template("reports/drill.html", scope=scope, period=period, rows=rows, truncated=truncated,
-                           k=kpi(metric), shown=shown, args=request.args.to_dict())
+                           k=kpi(metric), shown=shown, args=request.args.to_dict(), seen=seen,
+                           back=url_for(back, scope=_scope_key(scope), **{period.kind: period.key}))
 
 
 @bp.get("/drill/export")
 @permission_required("reports.view")
 def drill_export():
     metric = request.args.get("metric") or ""
-    scope, period, rows, _ = _drill()
+    scope, period, rows, _, _seen = _drill()
     shown = kpi(drill_service.drill_metric(metric))
     body = exports.drill_xlsx(f"{shown.label} · {scope.title} · {period.label}", rows, shown.money)
     return send_file(io.BytesIO(body), mimetype=XLSX, as_attachment=True,
