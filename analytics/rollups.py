@@ -20,13 +20,12 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Iterable, Optional
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlmodel import Session
 
-from analytics import rollup_store as store
 from analytics.metrics import REGISTRY, Context, Fact, Metric
 from analytics.models import DailyMetric
-from config.clock import from_local, to_local
+from config.clock import from_local, to_local, utcnow
 
 LIVE_GRACE = timedelta(minutes=10)  # after midnight the live job still finishes yesterday
 
@@ -59,23 +58,50 @@ def aggregate(metric: Metric, facts: Iterable[Fact], ctx: Context, tz: Optional[
     return sums
 
 
-def recompute(session: Session, first: date, last: date, keys: Optional[Iterable[str]] = None,
-              tz: Optional[str] = None) -> int:
-    """Replaces the rows of days first … last for the metrics `keys` (all by default) with values
-    counted from the raw rows; returns how many rows were written."""
+def compute(session: Session, first: date, last: date, keys: Optional[Iterable[str]] = None,
+            tz: Optional[str] = None) -> dict:
+    """{metric: {day: {(dim, dim_id): value}}} for days first … last, counted from the raw rows
+    (reads only, so the jobs run it outside the write lock)."""
     ctx = Context.load(session)
     start, end = day_bounds(first, last, tz)
-    written = 0
+    out = {}
     for key in keys or REGISTRY:
         metric = REGISTRY[key]
         values = aggregate(metric, metric.facts(session, start, end, ctx), ctx, tz)
+        out[key] = {day: dims for day, dims in values.items() if first <= day <= last}
+    return out
+
+
+def replace(session: Session, first: date, last: date, computed: dict) -> int:
+    """Replaces the rows of days first … last for the computed metrics; returns rows written."""
+    now = utcnow()
+    rows = []
+    for key, values in computed.items():
         session.execute(delete(DailyMetric).where(DailyMetric.metric == key, DailyMetric.day >= first,
                                                   DailyMetric.day <= last))
-        for day, dims in values.items():
-            if first <= day <= last:
-                store.put(session, day, key, dims)
-                written += len(dims)
-    return written
+        rows.extend({"day": day, "metric": key, "dim": dim, "dim_id": dim_id, "value": value, "updated_at": now}
+                    for day, dims in values.items() for (dim, dim_id), value in dims.items())
+    if rows:
+        # The range was just emptied, so a plain executemany INSERT (one cached statement) does what
+        # rollup_store.put's upsert would, without compiling a multi-row VALUES per day.
+        session.connection().execute(insert(DailyMetric.__table__), rows)
+    return len(rows)
+
+
+def recompute(session: Session, first: date, last: date, keys: Optional[Iterable[str]] = None,
+              tz: Optional[str] = None) -> int:
+    """compute + replace in the caller's transaction."""
+    return replace(session, first, last, compute(session, first, last, keys, tz))
+
+
+def _refresh(db, first: date, last: date, keys: Optional[Iterable[str]], tz: Optional[str]) -> int:
+    """Counts in a read transaction, then swaps the rows in a short write one: ingest waits for the
+    write lock only while the day's rows are replaced, not while the raw rows are scanned. A row
+    stored between the two is counted by the next run (a minute later)."""
+    with db.read() as session:
+        computed = compute(session, first, last, keys, tz)
+    with db.write() as session:
+        return replace(session, first, last, computed)
 
 
 def live_days(now: datetime, tz: Optional[str] = None) -> tuple[date, date]:
@@ -85,8 +111,7 @@ def live_days(now: datetime, tz: Optional[str] = None) -> tuple[date, date]:
 
 def run_live(db, now: datetime, tz: Optional[str] = None) -> str:
     first, last = live_days(now, tz)
-    with db.write() as session:
-        n = recompute(session, first, last, tz=tz)
+    n = _refresh(db, first, last, None, tz)
     return f"实时汇总 {first.isoformat()}–{last.isoformat()}：{n} 行"
 
 
@@ -96,6 +121,5 @@ def run_nightly(db, now: datetime, days: int, tz: Optional[str] = None) -> str:
     total = 0
     for key, metric in REGISTRY.items():
         span = max(days, metric.settle_days)
-        with db.write() as session:  # one transaction per metric keeps the write lock short
-            total += recompute(session, today - timedelta(days=span), today, [key], tz)
+        total += _refresh(db, today - timedelta(days=span), today, [key], tz)  # per metric: short write locks
     return f"重算最近 {days} 天汇总：{total} 行"
