@@ -55,3 +55,33 @@ def test_daily_report_chart_and_click_through(page, browser_login, app_db, admin
     assert page.locator("[data-testid=drill-table] tbody tr").count() == consulted
     assert "咨询人数明细" in page.title()
     page.screenshot(path=str(SHOTS / "reports_drill.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_weekly_review_and_targets_in_the_browser(page, browser_login, app_db, admin_user):
+    seed = seed_month(app_db)
+    with app_db.write() as s:
+        rollups.recompute(s, FIRST, LAST)
+    team = seed.depts["top"]
+    browser_login()
+    page.goto(f"/reports/targets?scope=department:{team}&period=week")
+    page.fill("#f-new_friends", "30")
+    page.fill("#f-gmv_fen", "5000")
+    page.click("[data-testid=targets-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=targets-saved]")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "reports_targets.png"), full_page=True)
+    page.goto(f"/reports/weekly?scope=department:{team}&week=2026-W42")
+    page.wait_for_selector("#trend-chart[data-chart-ready='1']")
+    assert "目标 30" in page.locator("[data-testid=kpi-new_friends]").inner_text()
+    page.click("[data-testid=review-edit]")
+    assert "本周目标：新增好友数 30" in page.input_value("textarea[name=goals]")
+    page.fill("textarea[name=summary]", "朋友圈发布不足，下周每天 5 条")
+    page.click("[data-testid=review-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=review-saved]")
+    assert "朋友圈发布不足" in page.locator("[data-testid=review]").inner_text()
+    assert page.locator("[data-testid=review-list] tbody tr").count() == 1
+    page.screenshot(path=str(SHOTS / "reports_weekly.png"), full_page=True)
+    page.goto(f"/reports/monthly?scope=department:{team}&month=2026-10")
+    page.wait_for_selector("#trend-chart[data-chart-ready='1']")
+    page.screenshot(path=str(SHOTS / "reports_monthly.png"), full_page=True)
