@@ -99,6 +99,12 @@ class Settings(BaseSettings):
 
     # Customer center: nightly auto-tag run (HH:MM, configured zone), 自定义SQL sandbox bounds.
     autotag_cron: str = "05:30"
+    # 数据中心: nightly recompute of the last N days' rollups (HH:MM, configured zone) and the times the
+    # 每日数据报表 is pushed to everyone (comma-separated HH:MM).
+    rollup_recompute_days: int = 3
+    rollup_nightly_at: str = "03:30"
+    report_push_times: str = "09:00,17:00"
+    report_push_email: bool = False  # also emit analytics.daily_report (bind a 发送邮件 strategy to it)
     sql_sandbox_timeout_seconds: float = 10.0
     # PostgreSQL: the SELECT-only role custom SQL logs in as (README "自定义SQL 的只读账号");
     # empty: the main URL with user ckb_sandbox and no password.

@@ -85,7 +85,7 @@ class HealthEvent(SQLModel, table=True):
 class Friend(SQLModel, table=True):
     __tablename__ = "wechat_friend"
     __table_args__ = (UniqueConstraint("account_id", "wxid", name="uq_friend_account_wxid"),
-                      Index("ix_friend_customer", "customer_id"))
+                      Index("ix_friend_customer", "customer_id"), Index("ix_friend_added", "added_at"))
 
     id: Optional[int] = Field(default=None, primary_key=True)
     account_id: int = Field(index=True)
@@ -116,7 +116,8 @@ class ChatGroup(SQLModel, table=True):
 
 class ChatGroupMember(SQLModel, table=True):
     __tablename__ = "chat_group_member"
-    __table_args__ = (UniqueConstraint("group_id", "wxid", name="uq_chat_group_member"),)
+    __table_args__ = (UniqueConstraint("group_id", "wxid", name="uq_chat_group_member"),
+                      Index("ix_chat_group_member_joined", "joined_at"), Index("ix_chat_group_member_left", "left_at"))
 
     id: Optional[int] = Field(default=None, primary_key=True)
     group_id: int = Field(index=True)
@@ -165,7 +166,8 @@ class DeviceCommand(SQLModel, table=True):
 
     __tablename__ = "device_command"
     __table_args__ = (Index("ix_device_command_device_status", "device_id", "status"),
-                      Index("ix_device_command_not_before", "status", "not_before"))
+                      Index("ix_device_command_not_before", "status", "not_before"),
+                      Index("ix_device_command_finished", "finished_at"))  # 数据中心: sends/moments per day
 
     id: Optional[int] = Field(default=None, primary_key=True)
     device_id: Optional[int] = None
