@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 import analytics.models  # noqa: F401
+import analytics.score_models  # noqa: F401
 import commerce.catalog.models  # noqa: F401
 import commerce.orders.models  # noqa: F401
 import commerce.stock.models  # noqa: F401
