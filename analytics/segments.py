@@ -36,6 +36,7 @@ KINDS = {"customers": "全部客户", "contacts": "新增触达客户", "buyers"
          "cohort": "同期群", "rfm": "RFM 分层"}
 STEPS = {"contact": "入群/加好友", "first": "首购", "repeat": "复购"}
 MAX_RANGE_DAYS = 366
+FILTER_ARGS = ("start", "end", "channel_id", "scene_id", "staff_id", "group_id", "cohort")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ their cron specs are (key, name, cron fields, fn(services) -> summary) and becom
 """
 from __future__ import annotations
 
+from analytics import audience_fields
+from analytics.rfm import CRON_SPECS as RFM_CRON
 import crm.customers.exporting  # noqa: F401 - registers the customer_export job handler
 import crm.customers.importing  # noqa: F401 - registers the customer_import job handler
 import crm.leads.importing  # noqa: F401 - registers the leads.import job handler
@@ -20,6 +22,8 @@ from engine.lead_pull import CRON_JOB as LEAD_PULL_CRON
 from engine.marketing import CRON_JOB as MARKETING_CRON
 from engine.schedule_triggers import CRON_JOB as SCHEDULE_CRON
 
+audience_fields.register()  # RFM 分层 / 生命周期阶段 as audience fields for the jobs (auto-tag, group push)
+
 
 def _from_spec(spec: tuple) -> CronJob:
     key, name, cron, fn = spec
@@ -29,7 +33,7 @@ def _from_spec(spec: tuple) -> CronJob:
 def all_cron_jobs(settings, extra: tuple = ()) -> list[CronJob]:
     """Engine jobs, the customer center's, then `extra` — the device layer's, composed by web
     (the engine may not import devices). Times are in the configured zone."""
-    specs = list(tag_cron_specs(settings)) + list(GROUP_CRON) + list(SALES_CRON) + list(LEADS_CRON)
+    specs = list(tag_cron_specs(settings)) + list(GROUP_CRON) + list(SALES_CRON) + list(LEADS_CRON) + list(RFM_CRON)
     jobs = list(CRON_JOBS) + [_from_spec(s) for s in specs] + [MARKETING_CRON, SCHEDULE_CRON, LEAD_PULL_CRON] + list(extra)
     keys = [j.key for j in jobs]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})

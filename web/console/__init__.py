@@ -25,6 +25,7 @@ def register_console(app: Flask) -> None:
     from web.console import accounts; app.register_blueprint(accounts.bp)  # noqa: E702 - 微信号管理
     from web.console import content; app.register_blueprint(content.bp)  # noqa: E702 - 内容库/素材/朋友圈采集/敏感词
     from web.console import workbench; app.register_blueprint(workbench.bp)  # noqa: E702 - 工作台
+    from web.console import dashboards; app.register_blueprint(dashboards.bp)  # noqa: E702 - 私域运营看板/漏斗/同期群/RFM
     register_tools(app)
     register_leads(app)
 
