@@ -18,6 +18,7 @@ def register_api(app: Flask) -> None:
     for module in (ingest, lead_ingest, definitions, strategies, operations, leads, scenes, openapi):
         csrf.exempt(module.bp)  # bearer tokens / HMAC, not cookies
         app.register_blueprint(module.bp)
+    from web.api import dashboards; csrf.exempt(dashboards.bp); app.register_blueprint(dashboards.bp)  # noqa: E702 - 数据中心
 
     for exc_class in (BadRequest, EventsError, RulesError, DefinitionError, DefinitionNotFound, ConditionError):
         app.register_error_handler(exc_class, error_response)
