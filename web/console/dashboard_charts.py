@@ -24,7 +24,7 @@ def trend(days, series: dict[str, list], labels: dict[str, str], money: set = fr
     out = []
     for key, values in series.items():
         is_money = key in money
-        out.append({"name": labels[key], "type": "line", "smooth": True, "yAxisIndex": 1 if is_money else 0,
+        out.append({"name": labels[key], "type": "line", "yAxisIndex": 1 if is_money else 0,
                     "data": [round(v / 100, 2) if is_money else v for v in values]})
     return {"tooltip": {"trigger": "axis"}, "legend": {"top": 0},
             "grid": {"left": 48, "right": 56, "top": 36, "bottom": 28},

@@ -71,6 +71,7 @@ def overview_page():
     rankings = {d: charts.ranking(rows, f"{label}贡献") for d, label in overview.CONTRIBUTION_DIMS.items()
                 if (rows := data["contribution"][d]) and all(r["params"] for r in rows[:1])}
     return _render("dashboards/overview.html", data=data, seg=seg, errors=errors, trend=option, rankings=rankings,
+                   zone_name=tz(),
                    dims=overview.CONTRIBUTION_DIMS, args=seg.params())
 
 
