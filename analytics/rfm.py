@@ -12,8 +12,8 @@ HIGH (3) or more is 高, below is 低, and (R, F, M) high/low picks the segment:
     一般价值 高高低 · 一般发展 高低低 · 一般保持 低高低 · 一般挽留 低低低
 
 Customers without a purchase get no segment. `refresh_scores` rebuilds customer_score (every customer:
-also the lifecycle facts the funnel reads) and records the pass in rfm_run; the nightly cron job and
-the 重新计算 button run it, reusing the last pass's mode and cut points.
+also the lifecycle facts the funnel reads) and records the pass in rfm_run; analytics.snapshot runs it
+nightly and on 重新计算, reusing the last pass's mode and cut points.
 """
 from __future__ import annotations
 
@@ -139,16 +139,6 @@ def refresh_scores(session: Session, now: Optional[datetime] = None, tz: Optiona
     session.add(run)
     session.flush()
     return run
-
-
-def nightly(services) -> str:
-    """Cron: rescore everyone with the last pass's choice of cut points."""
-    with services.db.write() as session:
-        run = refresh_scores(session, services.now(), services.settings.timezone)
-        return f"{run.customers} 位客户，{run.buyers} 位有购买"
-
-
-CRON_SPECS = [("rfm_scores", "RFM 与生命周期评分", {"hour": 4, "minute": 40}, nightly)]
 
 
 def summary(session: Session, where=None) -> list[dict]:

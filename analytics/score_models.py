@@ -20,7 +20,7 @@ class CustomerScore(SQLModel, table=True):
     __tablename__ = "customer_score"
 
     customer_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    first_contact_at: Optional[datetime] = None  # earliest 加好友 or 入群 of this person
+    first_contact_at: Optional[datetime] = Field(default=None, index=True)  # earliest 加好友 or 入群 of this person
     contact_month: str = Field(default="", max_length=7, index=True)  # YYYY-MM (configured zone); "" = never
     channel_id: Optional[int] = Field(default=None, index=True)  # of the customer's first lead
     scene_id: Optional[int] = Field(default=None, index=True)
@@ -49,3 +49,6 @@ class RfmRun(SQLModel, table=True):
     buyers: int = 0
     cuts: dict = Field(default_factory=dict, sa_type=JSONType)  # {"r": [...], "f": [...], "m": [...], "mode": ...}
     triggered_by: Optional[int] = None
+    # The company-wide, unfiltered figures of this pass (analytics.snapshot): what an admin's dashboards
+    # show without recomputing them per request. {"day", "persons", "rfm", "funnel", "cohorts"}
+    snapshot: dict = Field(default_factory=dict, sa_type=JSONType)

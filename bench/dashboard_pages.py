@@ -127,7 +127,7 @@ def generate(db: Database, args) -> dict:
                        "paid_at": None if status == "cancelled" else paid, "created_at": paid}
         sizes["orders"] = _load(db, SalesOrder, orders(), deadline)
         days = 0
-        for d in range(180):
+        for d in range(args.metric_days):
             day = date.today() - timedelta(days=d)
             with db.write() as s:
                 for m in METRICS:
@@ -176,13 +176,18 @@ def bare_app() -> Flask:
     return app
 
 
-def main() -> None:
+def parse_args(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=200_000)
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--metric-days", type=int, default=180)
     parser.add_argument("--time-limit", type=float, default=600)
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    args = parse_args()
     from web import create_app
 
     with tempfile.TemporaryDirectory() as tmp:

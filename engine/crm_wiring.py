@@ -8,7 +8,7 @@ their cron specs are (key, name, cron fields, fn(services) -> summary) and becom
 from __future__ import annotations
 
 from analytics import audience_fields
-from analytics.rfm import CRON_SPECS as RFM_CRON
+from analytics.snapshot import CRON_SPECS as RFM_CRON
 import crm.customers.exporting  # noqa: F401 - registers the customer_export job handler
 import crm.customers.importing  # noqa: F401 - registers the customer_import job handler
 import crm.leads.importing  # noqa: F401 - registers the leads.import job handler

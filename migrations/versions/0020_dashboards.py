@@ -38,6 +38,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('customer_score', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_score_contact_month'), ['contact_month'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customer_score_first_contact_at'), ['first_contact_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_score_channel_id'), ['channel_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_score_scene_id'), ['scene_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customer_score_segment'), ['segment'], unique=False)
@@ -49,6 +50,7 @@ def upgrade() -> None:
     sa.Column('buyers', sa.Integer(), nullable=False),
     sa.Column('cuts', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.Column('triggered_by', sa.Integer(), nullable=True),
+    sa.Column('snapshot', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('rfm_run', schema=None) as batch_op:
@@ -63,5 +65,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_customer_score_segment'))
         batch_op.drop_index(batch_op.f('ix_customer_score_scene_id'))
         batch_op.drop_index(batch_op.f('ix_customer_score_channel_id'))
+        batch_op.drop_index(batch_op.f('ix_customer_score_first_contact_at'))
         batch_op.drop_index(batch_op.f('ix_customer_score_contact_month'))
     op.drop_table('customer_score')

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from analytics import cohorts, funnel, overview, rfm, segments
+from analytics import cohorts, overview, rfm, segments, snapshot
 from analytics.errors import AnalyticsError
 from config.clock import local_iso, to_local
 from crm.errors import CrmError
@@ -54,7 +54,7 @@ def dashboard_overview():
     seg = _segment(kind="buyers")
     tz = services().settings.timezone
     with services().db.read() as session:
-        data = overview.compute(session, current_viewer(), seg, tz)
+        data = overview.compute(session, current_viewer(), seg, tz, lambda: snapshot.persons(session, current_viewer()))
     return ok({"start": seg.start.isoformat(), "end": seg.end.isoformat(),
                "scope": {"dim": data["dim"], "ids": data["dim_ids"]},
                **{k: data[k] for k in ("groups", "users", "customers", "friends", "active_last", "active_avg",
@@ -75,8 +75,8 @@ def dashboard_funnel():
         raise AnalyticsError("月数有误", {"months": f"应为 1–{cohorts.MAX_MONTHS} 的整数"})
     tz = services().settings.timezone
     with services().db.read() as session:
-        data = funnel.compute(session, current_viewer(), seg)
-        table = cohorts.retention(session, current_viewer(), seg, _today(), int(months), tz)
+        data = snapshot.funnel_steps(session, current_viewer(), seg)
+        table = snapshot.retention(session, current_viewer(), seg, _today(), int(months), tz)
         run = rfm.last_run(session)
     rows = [{"month": r["month"], "size": r["size"], "segment": r["params"],
              "cells": [None if c is None else {k: v for k, v in c.items() if k != "params"} | {"segment": c["params"]}
@@ -92,7 +92,7 @@ def dashboard_funnel():
 def dashboard_rfm():
     tz = services().settings.timezone
     with services().db.read() as session:
-        rows = rfm.summary(session, segments.in_scope_scores(current_viewer()))
+        rows = snapshot.rfm_summary(session, current_viewer())
         run = rfm.last_run(session)
     return ok({"segments": [{**r, "segment": {"kind": "rfm", "key": r["key"]}} for r in rows],
                "computed_at": local_iso(run.computed_at, tz) if run else None, "cuts": run.cuts if run else None})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from analytics import audience_fields, cohorts, funnel, overview, rfm, segments
+from analytics import audience_fields, overview, rfm, segments, snapshot
 from analytics.errors import AnalyticsError
 from analytics.score_models import RfmRun
 from config.clock import to_local
@@ -66,7 +66,8 @@ def _render(template: str, **ctx):
 @permission_required("dashboards.view")
 def overview_page():
     seg, errors = parse_filters(kind="buyers")
-    data = read(lambda s: {**overview.compute(s, current_viewer(), seg, tz()), "choices": choices(s)})
+    data = read(lambda s: {**overview.compute(s, current_viewer(), seg, tz(), lambda: snapshot.persons(s, current_viewer())),
+                           "choices": choices(s)})
     option = charts.trend(data["days"], data["trends"], overview.TREND_METRICS, money={"gmv_fen"})
     rankings = {d: charts.ranking(rows, f"{label}贡献") for d, label in overview.CONTRIBUTION_DIMS.items()
                 if (rows := data["contribution"][d]) and all(r["params"] for r in rows[:1])}
@@ -80,7 +81,7 @@ def overview_page():
 @permission_required("dashboards.view")
 def funnel_page():
     seg, errors = parse_filters(kind="funnel", step="contact")
-    data = read(lambda s: {**funnel.compute(s, current_viewer(), seg), "choices": choices(s),
+    data = read(lambda s: {**snapshot.funnel_steps(s, current_viewer(), seg), "choices": choices(s),
                            "run": rfm.last_run(s)})
     return _render("dashboards/funnel.html", data=data, seg=seg, errors=errors, chart=charts.funnel(data["steps"]),
                    args=seg.params())
@@ -91,7 +92,7 @@ def funnel_page():
 def cohorts_page():
     seg, errors = parse_filters(kind="funnel", step="contact")
     months = request.args.get("months", 12, type=int) or 12
-    data = read(lambda s: {"table": cohorts.retention(s, current_viewer(), seg, today(), months, tz()),
+    data = read(lambda s: {"table": snapshot.retention(s, current_viewer(), seg, today(), months, tz()),
                            "choices": choices(s), "run": rfm.last_run(s)})
     return _render("dashboards/cohorts.html", data=data, seg=seg, errors=errors, args=seg.params(), months=months)
 
@@ -99,7 +100,7 @@ def cohorts_page():
 @bp.get("/dashboards/rfm", endpoint="rfm")
 @permission_required("dashboards.view")
 def rfm_page():
-    data = read(lambda s: {"rows": rfm.summary(s, segments.in_scope_scores(current_viewer())),
+    data = read(lambda s: {"rows": snapshot.rfm_summary(s, current_viewer()),
                            "run": rfm.last_run(s)})
 
     def params_for(row):
@@ -120,7 +121,7 @@ def rfm_refresh():
     try:
         cuts = rfm.clean_cuts(mode, raw)
         with svc.db.write() as s:
-            run: RfmRun = rfm.refresh_scores(s, svc.now(), tz(), cuts, triggered_by=current_viewer().user_id)
+            run: RfmRun = snapshot.rebuild(s, svc.now(), tz(), cuts, triggered_by=current_viewer().user_id)
             summary = f"{run.customers} 位客户，{run.buyers} 位有购买"
     except AnalyticsError as exc:
         flash(exc.message + "".join(f"：{v}" for v in exc.errors.values()), "danger")
