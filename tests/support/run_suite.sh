@@ -18,7 +18,8 @@ if [ -n "${CKB_TEST_POSTGRES_URL:-}" ]; then
   echo "== storage and engine tests on PostgreSQL =="
   # Web tests whose defect only PostgreSQL shows (ids past INTEGER) run here too.
   CKB_TEST_DATABASE=postgres $BIN/python -m pytest -q -m "not browser" tests/config tests/events tests/engine tests/rules tests/crm tests/devices tests/handlers \
-    tests/web/test_input_limits.py tests/web/test_api_huge_ids.py
+    tests/web/test_input_limits.py tests/web/test_api_huge_ids.py \
+    tests/analytics
   second=$?
 fi
 [ $first -eq 0 ] && [ $second -eq 0 ]
