@@ -11,6 +11,7 @@ from commerce.orders.models import SalesOrder
 from config.clock import UTC
 from crm.customers.models import Customer
 from crm.leads.models import Lead, LeadChannel, LeadScene
+from crm.tags.models import Tag, TagCategory
 from devices.models import ChatGroup, ChatGroupMember, Friend, WechatAccount
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -36,6 +37,17 @@ class World:
     scenes: list
     groups: list
     account_id: int
+
+
+def make_tag(session, name: str) -> int:
+    """A manual tag (in its own category) to put a segment's customers under; returns its id."""
+    cat = TagCategory(name=f"{name}分类")
+    session.add(cat)
+    session.flush()
+    tag = Tag(category_id=cat.id, name=name)
+    session.add(tag)
+    session.flush()
+    return tag.id
 
 
 def build(db, n: int = 120, seed: int = 7, owner_ids=(None,)) -> World:

@@ -15,11 +15,10 @@ from crm.sales.marketing import create_plan, get_plan
 from crm.sales.templates import create_template
 from crm.scope import SYSTEM
 from crm.tags.apply import apply_tags
-from crm.tags.models import Tag, TagCategory
 from engine.marketing import run_due_plans
 from engine.runtime import Runtime
 from handlers.models import SmsMessage
-from tests.analytics.lifecycle_data import build
+from tests.analytics.lifecycle_data import build, make_tag
 from tests.support import with_settings
 
 
@@ -38,18 +37,13 @@ def test_segment_to_marketing_sends_to_exactly_its_customers(runtime):
         for c in s.exec(select(Customer)):
             c.mobile = f"139{c.id:08d}"
         rfm.refresh_scores(s, clock.now())
-        cat = TagCategory(name="RFM")
-        s.add(cat)
-        s.flush()
-        tag = Tag(category_id=cat.id, name="重要价值客户")
-        s.add(tag)
-        s.flush()
+        tag_id = make_tag(s, "重要价值客户")
         seg = segments.Segment(kind="rfm", key="important_value")
         ids = segments.customer_ids(s, seg, SYSTEM)
         assert len(ids) >= 3
-        apply_tags(s, ids, [tag.id], None, source="manual", now=clock.now())  # 批量打标签 on the segment
+        apply_tags(s, ids, [tag_id], None, source="manual", now=clock.now())  # 批量打标签 on the segment
         tpl = create_template(s, {"code": "rfm1", "name": "回馈", "channel": "sms", "body": "${name}您好，专享回馈"})
-        plan = create_plan(s, {"name": "重要价值回馈", "include_tags": [tag.id], "exclude_tags": [],
+        plan = create_plan(s, {"name": "重要价值回馈", "include_tags": [tag_id], "exclude_tags": [],
                                "template_id": tpl.id, "schedule": "once", "run_time": "10:30",
                                "refresh_audience": True}, now=clock.now(), tz=svc.settings.timezone)
         plan_id = plan.id

@@ -17,8 +17,8 @@ from crm.customers.audience import audience_ids
 from crm.customers.models import SavedQuery
 from crm.people import service as people
 from crm.scope import SYSTEM, Viewer
-from crm.tags.models import CustomerTag, Tag, TagCategory
-from tests.analytics.lifecycle_data import NOW, build
+from crm.tags.models import CustomerTag
+from tests.analytics.lifecycle_data import NOW, build, make_tag
 
 PASSWORD = "Manager12345"
 
@@ -104,13 +104,7 @@ def test_manager_sees_only_their_customers_and_own_figures(client, login, world)
 def test_export_save_and_tag(client, login, csrf_token, world, app_db):
     login(client)
     with app_db.write() as s:
-        cat = TagCategory(name="分层")
-        s.add(cat)
-        s.flush()
-        tag = Tag(category_id=cat.id, name="重要价值")
-        s.add(tag)
-        s.flush()
-        tag_id = tag.id
+        tag_id = make_tag(s, "重要价值")
     seg = segments.Segment(kind="rfm", key="important_value")
     with app_db.read() as s:
         want = segments.customer_ids(s, seg, SYSTEM)
