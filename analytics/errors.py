@@ -7,7 +7,8 @@ from crm.errors import CrmError, NotFound
 
 
 class AnalyticsError(CrmError):
-    """Bad input: an unknown period, a negative target."""
+    """Bad input: an unknown period, a negative target, a bad dashboard filter, segment key or
+    scoring choice."""
 
 
 class ScopeNotFound(NotFound):

@@ -12,9 +12,11 @@ import crm.customers.exporting  # noqa: F401 - registers the customer_export job
 import crm.customers.importing  # noqa: F401 - registers the customer_import job handler
 import crm.leads.importing  # noqa: F401 - registers the leads.import job handler
 import crm.tags.jobs  # noqa: F401 - registers the auto_tag job handler
+from analytics import audience_fields
+from analytics.schedule import cron_specs as analytics_cron_specs
+from analytics.snapshot import CRON_SPECS as RFM_CRON
 from commerce.orders.schedule import CRON_SPECS as ORDER_CRON
 from commerce.recommend.schedule import CRON_SPECS as RECOMMEND_CRON
-from analytics.schedule import cron_specs as analytics_cron_specs
 from crm.groups.schedule import CRON_SPECS as GROUP_CRON
 from crm.leads.schedule import CRON_SPECS as LEADS_CRON
 from crm.sales.schedule import CRON_SPECS as SALES_CRON
@@ -23,6 +25,8 @@ from engine.cron import CRON_JOBS, CronJob
 from engine.lead_pull import CRON_JOB as LEAD_PULL_CRON
 from engine.marketing import CRON_JOB as MARKETING_CRON
 from engine.schedule_triggers import CRON_JOB as SCHEDULE_CRON
+
+audience_fields.register()  # RFM 分层 / 生命周期阶段 as audience fields for the jobs (auto-tag, group push)
 
 
 def _from_spec(spec: tuple) -> CronJob:
@@ -34,7 +38,7 @@ def all_cron_jobs(settings, extra: tuple = ()) -> list[CronJob]:
     """Engine jobs, the customer center's, then `extra` — the device layer's, composed by web
     (the engine may not import devices). Times are in the configured zone."""
     specs = (list(tag_cron_specs(settings)) + list(GROUP_CRON) + list(SALES_CRON) + list(LEADS_CRON)
-             + list(ORDER_CRON) + list(RECOMMEND_CRON) + analytics_cron_specs(settings))
+             + list(ORDER_CRON) + list(RECOMMEND_CRON) + analytics_cron_specs(settings) + list(RFM_CRON))
     jobs = list(CRON_JOBS) + [_from_spec(s) for s in specs] + [MARKETING_CRON, SCHEDULE_CRON, LEAD_PULL_CRON] + list(extra)
     keys = [j.key for j in jobs]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})

@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 import analytics.models  # noqa: F401
 import analytics.workbench_models  # noqa: F401
 import analytics.review_models  # noqa: F401
+import analytics.score_models  # noqa: F401
 import commerce.catalog.models  # noqa: F401
 import commerce.orders.models  # noqa: F401
 import commerce.recommend.models  # noqa: F401

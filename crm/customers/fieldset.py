@@ -42,6 +42,16 @@ BUILTIN_FIELDS: dict[str, tuple[str, str, object]] = {
     "created_at": ("datetime", "创建时间", Customer.created_at),
     "updated_at": ("datetime", "更新时间", Customer.updated_at),
 }
+# Fields other packages add at start (analytics: RFM 分层, 生命周期阶段), so audiences, saved queries and
+# tag rules can use them while crm never imports those packages. name → (type, label, column expression).
+REGISTERED_FIELDS: dict[str, tuple[str, str, object]] = {}
+
+
+def register_field(name: str, field_type: str, label: str, column) -> None:
+    """Adds (or replaces, on re-import) a condition field computed outside crm."""
+    REGISTERED_FIELDS[name] = (field_type, label, column)
+
+
 DATE_COLUMNS = {"birthday"}
 SEALED_FIELDS = {"mobile", "email"}  # encrypted at rest: compared through blind indexes
 CUSTOM_TO_CONDITION_TYPE = {"text": "text", "number": "number", "boolean": "boolean", "date": "datetime", "enum": "text"}
@@ -91,7 +101,8 @@ def custom_fields(session: Session) -> list[CustomField]:
 
 def customer_fields(session: Session) -> list[dict]:
     """Built-in then custom fields as {"name", "type", "label", "custom", "custom_type"}."""
-    out = [{"name": n, "type": t, "label": lbl, "custom": False} for n, (t, lbl, _) in BUILTIN_FIELDS.items()]
+    out = [{"name": n, "type": t, "label": lbl, "custom": False}
+           for n, (t, lbl, _) in {**BUILTIN_FIELDS, **REGISTERED_FIELDS}.items()]
     for f in custom_fields(session):
         out.append({"name": f.key, "type": CUSTOM_TO_CONDITION_TYPE.get(f.type, "text"), "label": f.label,
                     "custom": True, "custom_type": f.type, "enum_id": f.enum_id})
@@ -112,6 +123,8 @@ def make_column_for(session: Session):
             return SealedContact(Customer, leaf.field, BUILTIN_FIELDS[leaf.field][1])
         if leaf.field in BUILTIN_FIELDS:
             return BUILTIN_FIELDS[leaf.field][2]
+        if leaf.field in REGISTERED_FIELDS:
+            return REGISTERED_FIELDS[leaf.field][2]
         return attr_expression(leaf.field, custom.get(leaf.field, "text"))
 
     return column_for
