@@ -120,6 +120,12 @@ class Sender:
         self.answers: list[tuple[int, dict]] = []  # (job index, JSON answer) of 202s
         self.first_ok = self.last_ok = None
         self.errors = 0
+        self.ok_status = 202
+
+    def headers_for(self, body: bytes) -> dict:
+        ts = int(time.time())
+        return {"Content-Type": "application/json", "X-App-Key": self.key, "X-Timestamp": str(ts),
+                "X-Signature": sign(self.secret, ts, body)}
 
     def _worker(self, jobs: list[bytes]) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
@@ -130,9 +136,7 @@ class Sender:
             if index >= len(jobs):
                 break
             body = jobs[index]
-            ts = int(time.time())
-            headers = {"Content-Type": "application/json", "X-App-Key": self.key, "X-Timestamp": str(ts),
-                       "X-Signature": sign(self.secret, ts, body)}
+            headers = self.headers_for(body)
             start = time.time()
             try:
                 conn.request("POST", self.path, body=body, headers=headers)
@@ -148,7 +152,7 @@ class Sender:
             with self.lock:
                 self.latencies.append(done - start)
                 self.statuses[status] = self.statuses.get(status, 0) + 1
-                if status == 202:
+                if status == self.ok_status:
                     self.answers.append((index, json.loads(payload)))
                     self.first_ok = self.first_ok or done
                     self.last_ok = done

@@ -16,7 +16,6 @@ Results are printed and written to bench/out/orders-<timestamp>.json.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
@@ -24,7 +23,6 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -32,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.ingest import PY, Proc, fresh_env, init_and_seed, save_results, start_servers  # noqa: E402
+from bench.leads import Sender  # noqa: E402
 
 PATH = "/api/v1/orders"
 SKUS, CUSTOMERS, STOCK = 200, 500, 1_000_000
@@ -79,53 +78,15 @@ def order_bodies(info: dict, n: int, seed_value: int) -> list[bytes]:
     return out
 
 
-class Client:
-    """Posts the bodies over `connections` keep-alive connections; latency per request."""
+class Client(Sender):
+    """bench/leads.py's keep-alive sender with a bearer token instead of the HMAC signature."""
 
     def __init__(self, port: int, path: str, token: str, deadline: float):
-        self.port, self.path, self.deadline = port, path, deadline
-        self.headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-        self.lock = threading.Lock()
-        self.next = 0
-        self.latencies: list[float] = []
-        self.statuses: dict[int, int] = {}
-        self.errors = 0
+        super().__init__(port, path, "", "", deadline)
+        self.token, self.ok_status = token, 201
 
-    def _worker(self, jobs: list[bytes]) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        while time.time() < self.deadline:
-            with self.lock:
-                index, self.next = self.next, self.next + 1
-            if index >= len(jobs):
-                break
-            start = time.time()
-            try:
-                conn.request("POST", self.path, body=jobs[index], headers=self.headers)
-                resp = conn.getresponse()
-                resp.read()
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-                with self.lock:
-                    self.errors += 1
-                continue
-            with self.lock:
-                self.latencies.append(time.time() - start)
-                self.statuses[resp.status] = self.statuses.get(resp.status, 0) + 1
-        conn.close()
-
-    def run(self, jobs: list[bytes], connections: int) -> dict:
-        start = time.time()
-        threads = [threading.Thread(target=self._worker, args=(jobs,), daemon=True) for _ in range(connections)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        seconds = time.time() - start
-        lat = sorted(self.latencies) or [0.0]
-        return {"requests": len(self.latencies), "seconds": seconds, "req_per_s": len(self.latencies) / seconds,
-                "statuses": self.statuses, "errors": self.errors, "p50_ms": 1000 * lat[len(lat) // 2],
-                "p99_ms": 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))]}
+    def headers_for(self, body: bytes) -> dict:
+        return {"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"}
 
 
 def ledger_check(db: str) -> dict:

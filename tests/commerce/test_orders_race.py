@@ -49,3 +49,40 @@ def test_two_processes_race_for_the_last_ten_units(services):
         assert s.exec(select(func.count()).select_from(OrderLine)).one() == 10
         assert s.exec(select(func.sum(StockReservation.quantity)).where(StockReservation.status == "held")).one() == 10
         assert ledger_matches_stock(s, sku)
+
+
+def test_concurrent_retries_of_one_external_id_make_one_order(services):
+    """A platform firing the same order at once from several connections: one order, one hold."""
+    import threading
+
+    from commerce.orders.service import create_order
+    from crm.scope import SYSTEM
+
+    db = services.db
+    with db.write() as s:
+        sku = make_sku(s, "DUP-1", 990, 5)
+        customer = Customer(name="重复下单")
+        s.add(customer)
+        s.flush()
+        customer_id = customer.id
+    start, ids, errors = threading.Barrier(8), [], []
+
+    def one():
+        start.wait()
+        try:
+            with db.write() as s:
+                ids.append(create_order(s, {"customer_id": customer_id, "external_id": "PLAT-1",
+                                            "lines": [{"sku_id": sku, "quantity": 2}]}, SYSTEM, source="api").order.id)
+        except Exception as exc:  # noqa: BLE001 - any failure fails the test below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(ids) == 8 and len(set(ids)) == 1
+    with db.read() as s:
+        assert s.exec(select(func.count()).select_from(SalesOrder)).one() == 1
+        assert s.get(ProductSku, sku).reserved == 2
+        assert ledger_matches_stock(s, sku)

@@ -2,7 +2,6 @@
 identified customer, credited to the owner, even when the platform resends it."""
 from __future__ import annotations
 
-import pytest
 from sqlmodel import func, select
 
 from commerce.catalog.models import ProductSku
@@ -12,27 +11,10 @@ from crm.customers.service import create_customer
 from crm.leads import payments
 from crm.leads.intake import Submission, submit
 from crm.leads.models import Lead, LeadLog
-from engine.lead_scenes import save_scene
-from engine.runtime import Runtime
 from events.models import EventRecord
 from rules.templates.lead_pipeline import pipeline_spec
 from tests.commerce.order_world import ledger_matches_stock, make_sku
-
-
-@pytest.fixture
-def rt(services):
-    runtime = Runtime(services)
-    yield runtime
-    runtime.stop()
-
-
-def _scene(rt, **data) -> int:
-    with rt.services.db.write() as s:
-        scene, _ = save_scene(s, {"dedup_strategy": "BY_PHONE", **data}, registry=rt.registry,
-                              box=rt.services.secret_box, author="test")
-        sid = scene.id
-    rt.invalidate()
-    return sid
+from tests.crm.leads.test_payments import make_scene, rt  # noqa: F401 - the scene helper and runtime fixture
 
 
 def _orders(db) -> list[SalesOrder]:
@@ -54,7 +36,7 @@ def test_a_payment_becomes_one_paid_order_of_the_customer(rt):
         customer.owner_id = 7
         customer_id = customer.id
         sku = make_sku(s, "TRIAL-1", 990, 3)
-    scene = _scene(rt, name="体验课付款码", key="paycode", scene_type="PAYMENT_CODE")
+    scene = make_scene(rt, name="体验课付款码", key="paycode", scene_type="PAYMENT_CODE")
     with db.write() as s:
         code = payments.create_code(s, {"scene_id": scene, "title": "9.9 元体验课", "provider": "wechat_pay",
                                         "amount": "9.9", "params": "sku=TRIAL-1"})
@@ -85,7 +67,7 @@ def test_a_platform_order_pushed_twice_is_one_order(rt):
     db = rt.services.db
     with db.write() as s:
         make_sku(s, "TEA-RED", 4500, 10, "SPU-TEA", "红茶")
-    scene = _scene(rt, name="商城订单", key="shop", scene_type="ORDER_SYNC")
+    scene = make_scene(rt, name="商城订单", key="shop", scene_type="ORDER_SYNC")
     item = {"order_no": "JD-778899", "buyer_name": "李四", "buyer_phone": "13900139000", "total_amount": "95.00",
             "items": [{"title": "红茶 500g", "sku": "TEA-RED", "quantity": 2, "price": "45.00"},
                       {"title": "茶杯", "sku": "CUP-X", "quantity": 1, "price": 10}]}
@@ -106,7 +88,7 @@ def test_a_platform_order_pushed_twice_is_one_order(rt):
 
 def test_a_bad_platform_price_fails_the_step_and_makes_no_order(rt):
     db = rt.services.db
-    scene = _scene(rt, name="商城订单", key="shop2", scene_type="ORDER_SYNC")
+    scene = make_scene(rt, name="商城订单", key="shop2", scene_type="ORDER_SYNC")
     item = {"order_no": "JD-1", "buyer_phone": "13900139001", "items": [{"title": "x", "quantity": 1, "price": "abc"}]}
     [result] = submit(db, scene, [Submission(raw=item, external_id="JD-1", source="pull", meta={"pull_kind": "orders"})])
     rt.tick()
