@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from commerce.catalog.products import skus_of
 from commerce.errors import InsufficientStock
 from commerce.stock import ledger
 from events.models import EventRecord
@@ -18,7 +19,6 @@ def _alerts(db):
 def test_crossing_the_threshold_emits_one_accepted_event_per_crossing(db):
     spu_id = create(db, tee())  # 5 on hand, threshold 2
     with db.read() as s:
-        from commerce.catalog.products import skus_of
         sku = skus_of(s, spu_id)[0]
     with db.write() as s:
         ledger.reserve(s, sku.id, 2, order_id=1)  # available 3: above
@@ -38,7 +38,6 @@ def test_crossing_the_threshold_emits_one_accepted_event_per_crossing(db):
 def test_a_refused_movement_emits_nothing(db):
     spu_id = create(db, tee())
     with db.read() as s:
-        from commerce.catalog.products import skus_of
         sku = skus_of(s, spu_id)[0]
     with pytest.raises(InsufficientStock), db.write() as s:
         ledger.issue(s, sku.id, 4, operator_id=1, reason="报损")  # available 1 → crossing …
