@@ -94,6 +94,7 @@ def test_list_search_shelf_edit_and_delete(client, admin_user, login, app_db):
     assert "没有找到商品" in client.get("/products?q=羽绒服").get_data(as_text=True)
     assert "没有找到商品" in client.get("/products?price_min=100").get_data(as_text=True)
     assert "最高价" in client.get("/products?price_max=abc").get_data(as_text=True)
+    assert "没有找到商品" in client.get("/products?low_stock=1").get_data(as_text=True)  # 5 on hand, warning at 1
     assert client.post(f"/products/{spu_id}/shelf", data={"csrf_token": token, "shelf": "on"}).status_code == 302
     assert "夏季纯棉T恤" in client.get("/products?shelf=on").get_data(as_text=True)
     edit = client.get(f"/products/{spu_id}/edit").get_data(as_text=True)

@@ -34,7 +34,7 @@ def _choices(session) -> dict:
 
 def _query() -> tuple[catalog_search.ProductQuery, dict]:
     args = {k: request.args.get(k, "").strip() for k in ("q", "code", "category", "brand", "tag", "price_min",
-                                                          "price_max", "shelf")}
+                                                          "price_max", "shelf", "low_stock")}
     errors = {}
     prices = {}
     for key, label in (("price_min", "最低价"), ("price_max", "最高价")):
@@ -45,7 +45,8 @@ def _query() -> tuple[catalog_search.ProductQuery, dict]:
     query = catalog_search.ProductQuery(
         q=args["q"], code=args["code"], category_id=optional_int(args["category"]),
         brand_id=optional_int(args["brand"]), tag_id=optional_int(args["tag"]), price_min_fen=prices["price_min"],
-        price_max_fen=prices["price_max"], shelf=args["shelf"] if args["shelf"] in SHELF_STATES else "")
+        price_max_fen=prices["price_max"], shelf=args["shelf"] if args["shelf"] in SHELF_STATES else "",
+        low_stock=args["low_stock"] == "1")
     return query, {"args": {k: v for k, v in args.items() if v}, "filter_errors": errors}
 
 
