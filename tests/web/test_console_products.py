@@ -187,3 +187,20 @@ def test_import_upload_runs_as_a_job_with_an_error_sheet_and_export_downloads(cl
     bad = client.post("/products/import", data={"csrf_token": token, "file": (io.BytesIO(b"x"), "a.pdf")},
                       content_type="multipart/form-data", follow_redirects=True)
     assert "只支持 .xlsx 和 .csv 文件" in bad.get_data(as_text=True)
+
+
+def test_batch_shelf_names_the_products_it_could_not_shelve(client, admin_user, login, app_db):
+    login(client)
+    token = _token(client)
+    client.post("/products/new", data=_form(token))
+    client.post("/products/new", data=_form(token, code="T200", name="冬季毛衣", **{f"sku-{i}-code": f"T200-{i}" for i in range(4)}))
+    with app_db.write() as s:
+        ids = list(s.exec(select(ProductSpu.id).order_by(ProductSpu.id)))
+        for sku in s.exec(select(ProductSku).where(ProductSku.spu_id == ids[1])):
+            sku.status = "disabled"
+            s.add(sku)
+    page = client.post("/products/batch-shelf", data={"csrf_token": token, "shelf": "on", "ids": [str(i) for i in ids]},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "已上架 1 个商品" in page and "冬季毛衣：没有在售的规格，不能上架" in page
+    with app_db.read() as s:
+        assert [spu.shelf for spu in s.exec(select(ProductSpu).order_by(ProductSpu.id))] == ["on", "draft"]

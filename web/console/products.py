@@ -15,7 +15,7 @@ from commerce.errors import CommerceError, ProductNotFound
 from devices import content, materials
 from web.auth.guards import permission_required
 from web.console import products_forms as forms
-from web.console.forms_common import page_arg, pages, read
+from web.console.forms_common import page_arg, pages, read, selected_ids
 from web.extensions import services
 from web.input_limits import optional_int
 
@@ -246,6 +246,27 @@ def shelf(spu_id: int):
                    "已上架" if state == "on" else "已下架")
     return refused or redirect(request.form.get("back") == "list" and url_for("products.index")
                                or url_for("products.detail", spu_id=spu_id))
+
+
+@bp.post("/products/batch-shelf")
+@permission_required("products.manage")
+def batch_shelf():
+    state = request.form.get("shelf", "")
+    ids = selected_ids()
+    if not ids or state not in ("on", "off"):
+        flash("请先勾选商品", "error")
+        return redirect(url_for("products.index"))
+    try:
+        with services().db.write() as s:
+            changed, refused = products.set_shelf_many(s, ids, state, user_id=g.user.id)
+    except CommerceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("products.index"))
+    flash(f"已{'上架' if state == 'on' else '下架'} {changed} 个商品", "success")
+    for message in refused[:10]:
+        flash(message, "error")
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith("/products") and "//" not in back else url_for("products.index"))
 
 
 @bp.post("/products/<int:spu_id>/delete")
