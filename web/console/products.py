@@ -244,8 +244,13 @@ def shelf(spu_id: int):
     state = request.form.get("shelf", "")
     refused = _act(spu_id, lambda s: products.set_shelf(s, spu_id, state, user_id=g.user.id),
                    "已上架" if state == "on" else "已下架")
-    return refused or redirect(request.form.get("back") == "list" and url_for("products.index")
-                               or url_for("products.detail", spu_id=spu_id))
+    return refused or redirect(_back() or url_for("products.detail", spu_id=spu_id))
+
+
+def _back() -> str:
+    """The list page (with its filters) the action came from; only our own /products paths."""
+    back = request.form.get("back", "")
+    return back if back.startswith("/products") and "//" not in back and "\\" not in back else ""
 
 
 @bp.post("/products/batch-shelf")
@@ -265,8 +270,7 @@ def batch_shelf():
     flash(f"已{'上架' if state == 'on' else '下架'} {changed} 个商品", "success")
     for message in refused[:10]:
         flash(message, "error")
-    back = request.form.get("back", "")
-    return redirect(back if back.startswith("/products") and "//" not in back else url_for("products.index"))
+    return redirect(_back() or url_for("products.index"))
 
 
 @bp.post("/products/<int:spu_id>/delete")
