@@ -6,8 +6,10 @@ from sqlmodel import select
 
 from commerce.catalog.products import skus_of
 from commerce.errors import InsufficientStock
+from commerce.events import ensure_definitions
 from commerce.stock import ledger
-from events.models import EventRecord
+from events.builtin import COMMERCE_EVENT_KEYS
+from events.models import EventDefinition, EventRecord
 from tests.commerce.catalog_fixtures import create, tee
 
 
@@ -43,3 +45,12 @@ def test_a_refused_movement_emits_nothing(db):
         ledger.issue(s, sku.id, 4, operator_id=1, reason="报损")  # available 1 → crossing …
         ledger.issue(s, sku.id, 5, operator_id=1, reason="报损")  # … but the transaction fails
     assert _alerts(db) == []
+
+
+def test_ensure_definitions_is_idempotent(db):
+    for _ in range(2):
+        with db.write() as s:
+            ensure_definitions(s)
+    with db.read() as s:
+        keys = s.exec(select(EventDefinition.builtin_key).where(EventDefinition.builtin_key.in_(COMMERCE_EVENT_KEYS))).all()
+    assert sorted(keys) == sorted(COMMERCE_EVENT_KEYS)
