@@ -204,3 +204,27 @@ def test_batch_shelf_names_the_products_it_could_not_shelve(client, admin_user, 
     assert "已上架 1 个商品" in page and "冬季毛衣：没有在售的规格，不能上架" in page
     with app_db.read() as s:
         assert [spu.shelf for spu in s.exec(select(ProductSpu).order_by(ProductSpu.id))] == ["on", "draft"]
+
+
+def test_saving_the_edit_form_never_writes_back_a_stale_stock_figure(client, admin_user, login, app_db):
+    from commerce.stock import ledger
+
+    login(client)
+    token = _token(client)
+    client.post("/products/new", data=_form(token))
+    with app_db.read() as s:
+        spu_id = s.exec(select(ProductSpu.id)).one()
+    form_html = client.get(f"/products/{spu_id}/edit").get_data(as_text=True)
+    shown = dict(re.findall(r'name="(sku-\d+-(?:key|code|price|market|stock|stock0|threshold|status))" value="([^"]*)"',
+                            form_html))
+    with app_db.write() as s:  # an order ships 2 units while the form is open
+        sku = s.exec(select(ProductSku).where(ProductSku.spec_key == shown["sku-0-key"])).one()
+        ledger.reserve(s, sku.id, 2, order_id=7)
+        ledger.consume(s, sku.id, 2, order_id=7)
+    data = {"csrf_token": token, "code": "T100", "name": "夏季纯棉T恤", "dim-0-name": "颜色", "dim-0-values": "红、蓝",
+            "dim-1-name": "尺码", "dim-1-values": "M,L", "action": "save", **shown, "sku-0-price": "79"}
+    assert client.post(f"/products/{spu_id}/edit", data=data).status_code == 302
+    with app_db.read() as s:
+        sku = s.get(ProductSku, sku.id)
+        assert (sku.on_hand, sku.price_fen) == (3, 7900)
+        assert s.exec(select(func.count()).select_from(StockMovement).where(StockMovement.kind == "adjust")).one() == 0
