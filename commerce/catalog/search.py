@@ -104,8 +104,8 @@ def conditions(session: Session, query: ProductQuery) -> list:
         where.append(_materialized(session, _text_match(session, q)))
     if query.code.strip():
         code = query.code.strip()
-        where.append(_any_of(sa_select(ProductSpu.id).where(ProductSpu.code == code),
-                             sa_select(ProductSku.spu_id).where(ProductSku.code == code)))
+        where.append(_materialized(session, _any_of(sa_select(ProductSpu.id).where(ProductSpu.code == code),
+                                                    sa_select(ProductSku.spu_id).where(ProductSku.code == code))))
     if query.category_id is not None:
         where.append(ProductSpu.category_id.in_(descendant_ids(session, query.category_id)))
     if query.brand_id is not None:
