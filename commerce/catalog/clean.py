@@ -206,13 +206,14 @@ def sku_entries(session: Session, raw, dims: list[dict], spu_code: str, existing
             refuse("skus", f"SKU 编码「{entry['code']}」重复")
         codes[entry["code"]] = key
         out[key] = {**entry, "specs": combo}
-    own = {s.id for s in existing.values()}
-    for sku_code, key in codes.items():
+    # A code may move between this product's SKUs in one save (each SKU gets its new code), but
+    # not onto a SKU that keeps its code: another product's, or one of ours whose combination went away.
+    moving = {s.id for k, s in existing.items() if k in out}
+    for sku_code in codes:
         taken = session.exec(select(ProductSku.id).where(ProductSku.code == sku_code)).first()
-        if taken is not None and taken not in own:
-            refuse("skus", f"SKU 编码「{sku_code}」已被其他商品使用")
-        if taken is not None and existing.get(key) is not None and existing[key].id != taken:
-            refuse("skus", f"SKU 编码「{sku_code}」已被本商品的其他规格使用")
+        if taken is not None and taken not in moving:
+            own = taken in {s.id for s in existing.values()}
+            refuse("skus", f"SKU 编码「{sku_code}」已被" + ("本商品已停用的规格使用" if own else "其他商品使用"))
     return out
 
 

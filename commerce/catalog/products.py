@@ -124,6 +124,24 @@ def set_shelf(session: Session, spu_id: int, shelf: str, *, user_id: Optional[in
     return spu
 
 
+def set_shelf_many(session: Session, spu_ids: list[int], shelf: str, *, user_id: Optional[int]) -> tuple[int, list[str]]:
+    """批量上架/下架: each product on its own savepoint, so one without a SKU on sale is named and
+    skipped while the others change. Returns (changed, refusals)."""
+    changed, refused = 0, []
+    for spu_id in dict.fromkeys(spu_ids):
+        try:
+            with session.begin_nested():
+                before = get_spu(session, spu_id).shelf
+                spu = set_shelf(session, spu_id, shelf, user_id=user_id)
+        except ProductNotFound:
+            continue
+        except CommerceError as exc:
+            refused.append(f"{session.get(ProductSpu, spu_id).name}：{exc.message}")
+            continue
+        changed += spu.shelf != before
+    return changed, refused
+
+
 def delete_spu(session: Session, spu_id: int, *, user_id: Optional[int]) -> None:
     """Soft delete: orders and the ledger keep pointing at it; it leaves lists, search and the shelf.
     Its SKU codes are freed (renamed) so they can be reused on a new product."""

@@ -31,6 +31,7 @@ class ProductQuery:
     price_min_fen: Optional[int] = None
     price_max_fen: Optional[int] = None
     shelf: str = ""  # "" | draft | on | off
+    low_stock: bool = False  # only products with a SKU on sale at or below its warning level
 
 
 @dataclass
@@ -103,8 +104,8 @@ def conditions(session: Session, query: ProductQuery) -> list:
         where.append(_materialized(session, _text_match(session, q)))
     if query.code.strip():
         code = query.code.strip()
-        where.append(_any_of(sa_select(ProductSpu.id).where(ProductSpu.code == code),
-                             sa_select(ProductSku.spu_id).where(ProductSku.code == code)))
+        where.append(_materialized(session, _any_of(sa_select(ProductSpu.id).where(ProductSpu.code == code),
+                                                    sa_select(ProductSku.spu_id).where(ProductSku.code == code))))
     if query.category_id is not None:
         where.append(ProductSpu.category_id.in_(descendant_ids(session, query.category_id)))
     if query.brand_id is not None:
@@ -122,6 +123,10 @@ def conditions(session: Session, query: ProductQuery) -> list:
         where.append(exists(sa_select(ProductSku.id).where(*priced)))
     if query.shelf:
         where.append(ProductSpu.shelf == query.shelf)
+    if query.low_stock:
+        where.append(exists(sa_select(ProductSku.id).where(
+            ProductSku.spu_id == ProductSpu.id, ProductSku.status == "active", ProductSku.low_stock_threshold > 0,
+            ProductSku.on_hand - ProductSku.reserved <= ProductSku.low_stock_threshold)))
     return where
 
 

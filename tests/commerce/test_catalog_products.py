@@ -118,3 +118,23 @@ def test_category_tree_refuses_cycles_and_delete_while_used(db):
     with db.read() as s:
         assert categories.descendant_ids(s, ids[0]) == set(ids)
         assert [n["name"] for n in categories.flatten(categories.tree(s))] == ["服装", "上衣", "T恤"]
+
+
+def test_two_skus_can_swap_codes_in_one_save(db):
+    spu_id = create(db, tee())
+    swap = {"skus": [{"specs": {"颜色": "红", "尺码": "M"}, "code": "T100-RL"},
+                     {"specs": {"颜色": "红", "尺码": "L"}, "code": "T100-RM"}]}
+    with db.write() as s:
+        products.update_spu(s, spu_id, swap, user_id=1)
+    with db.read() as s:
+        codes = {k.spec_key: k.code for k in products.skus_of(s, spu_id)}
+    assert codes["颜色=红;尺码=M"] == "T100-RL" and codes["颜色=红;尺码=L"] == "T100-RM"
+
+
+def test_siblings_move_up_and_down(db):
+    with db.write() as s:
+        ids = [categories.create_category(s, {"name": n}).id for n in ("甲", "乙", "丙")]
+        categories.move_category(s, ids[2], "up")
+        categories.move_category(s, ids[0], "up")  # already first: stays
+    with db.read() as s:
+        assert [n["name"] for n in categories.tree(s)] == ["甲", "丙", "乙"]

@@ -56,6 +56,11 @@ def test_stock_operations_over_the_api(api, app_db):  # noqa: F811
                  409, "库存不足")
     assert_error(api.post("/api/v1/products/skus/T100-RM/stock", {"operation": "in", "quantity": 1, "reason": ""}),
                  422, "reason")
+    moves = api.ok("GET", "/api/v1/products/skus/T100-RM/movements")
+    assert moves["total"] == 2 and [m["reason"] for m in moves["items"]] == ["采购入库", "新建商品初始库存"]
+    assert api.ok("GET", "/api/v1/products?low_stock=1")["total"] == 0
+    api.ok("POST", "/api/v1/products/skus/T100-BL/stock", {"operation": "adjust", "quantity": 2, "reason": "盘点"})
+    assert [i["code"] for i in api.ok("GET", "/api/v1/products?low_stock=true")["items"]] == ["T100"]
     assert_error(api.post("/api/v1/products/skus/NOPE/stock", {"operation": "in", "quantity": 1, "reason": "x"}),
                  422, "sku_code")
 

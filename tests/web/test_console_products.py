@@ -94,6 +94,7 @@ def test_list_search_shelf_edit_and_delete(client, admin_user, login, app_db):
     assert "没有找到商品" in client.get("/products?q=羽绒服").get_data(as_text=True)
     assert "没有找到商品" in client.get("/products?price_min=100").get_data(as_text=True)
     assert "最高价" in client.get("/products?price_max=abc").get_data(as_text=True)
+    assert "没有找到商品" in client.get("/products?low_stock=1").get_data(as_text=True)  # 5 on hand, warning at 1
     assert client.post(f"/products/{spu_id}/shelf", data={"csrf_token": token, "shelf": "on"}).status_code == 302
     assert "夏季纯棉T恤" in client.get("/products?shelf=on").get_data(as_text=True)
     edit = client.get(f"/products/{spu_id}/edit").get_data(as_text=True)
@@ -186,3 +187,44 @@ def test_import_upload_runs_as_a_job_with_an_error_sheet_and_export_downloads(cl
     bad = client.post("/products/import", data={"csrf_token": token, "file": (io.BytesIO(b"x"), "a.pdf")},
                       content_type="multipart/form-data", follow_redirects=True)
     assert "只支持 .xlsx 和 .csv 文件" in bad.get_data(as_text=True)
+
+
+def test_batch_shelf_names_the_products_it_could_not_shelve(client, admin_user, login, app_db):
+    login(client)
+    token = _token(client)
+    client.post("/products/new", data=_form(token))
+    client.post("/products/new", data=_form(token, code="T200", name="冬季毛衣", **{f"sku-{i}-code": f"T200-{i}" for i in range(4)}))
+    with app_db.write() as s:
+        ids = list(s.exec(select(ProductSpu.id).order_by(ProductSpu.id)))
+        for sku in s.exec(select(ProductSku).where(ProductSku.spu_id == ids[1])):
+            sku.status = "disabled"
+            s.add(sku)
+    page = client.post("/products/batch-shelf", data={"csrf_token": token, "shelf": "on", "ids": [str(i) for i in ids]},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "已上架 1 个商品" in page and "冬季毛衣：没有在售的规格，不能上架" in page
+    with app_db.read() as s:
+        assert [spu.shelf for spu in s.exec(select(ProductSpu).order_by(ProductSpu.id))] == ["on", "draft"]
+
+
+def test_saving_the_edit_form_never_writes_back_a_stale_stock_figure(client, admin_user, login, app_db):
+    from commerce.stock import ledger
+
+    login(client)
+    token = _token(client)
+    client.post("/products/new", data=_form(token))
+    with app_db.read() as s:
+        spu_id = s.exec(select(ProductSpu.id)).one()
+    form_html = client.get(f"/products/{spu_id}/edit").get_data(as_text=True)
+    shown = dict(re.findall(r'name="(sku-\d+-(?:key|code|price|market|stock|stock0|threshold|status))" value="([^"]*)"',
+                            form_html))
+    with app_db.write() as s:  # an order ships 2 units while the form is open
+        sku = s.exec(select(ProductSku).where(ProductSku.spec_key == shown["sku-0-key"])).one()
+        ledger.reserve(s, sku.id, 2, order_id=7)
+        ledger.consume(s, sku.id, 2, order_id=7)
+    data = {"csrf_token": token, "code": "T100", "name": "夏季纯棉T恤", "dim-0-name": "颜色", "dim-0-values": "红、蓝",
+            "dim-1-name": "尺码", "dim-1-values": "M,L", "action": "save", **shown, "sku-0-price": "79"}
+    assert client.post(f"/products/{spu_id}/edit", data=data).status_code == 302
+    with app_db.read() as s:
+        sku = s.get(ProductSku, sku.id)
+        assert (sku.on_hand, sku.price_fen) == (3, 7900)
+        assert s.exec(select(func.count()).select_from(StockMovement).where(StockMovement.kind == "adjust")).one() == 0

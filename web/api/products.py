@@ -97,7 +97,8 @@ def _full(session, spu) -> dict:
            query=[("q", "string", "名称、商品编码或 SKU 编码的片段"), ("code", "string", "精确的商品或 SKU 编码"),
                   ("category_id", "integer", "类目（含下级）"), ("brand_id", "integer", "品牌"), ("tag_id", "integer", "商品标签"),
                   ("price_min_fen", "integer", "最低价（分）"), ("price_max_fen", "integer", "最高价（分）"),
-                  ("shelf", "string", "draft/on/off"), ("page", "integer", "页码"), ("per_page", "integer", "每页条数，最多 100")],
+                  ("shelf", "string", "draft/on/off"), ("low_stock", "boolean", "只看有 SKU 可售库存不高于预警值的商品"),
+                  ("page", "integer", "页码"), ("per_page", "integer", "每页条数，最多 100")],
            responses={"200": LIST_OUT})
 @api_auth("products.view")
 def list_products():
@@ -108,7 +109,8 @@ def list_products():
         q=request.args.get("q", ""), code=request.args.get("code", ""), category_id=int_arg("category_id"),
         brand_id=int_arg("brand_id"), tag_id=int_arg("tag_id"),
         price_min_fen=int_arg("price_min_fen", minimum=0, maximum=10**12),
-        price_max_fen=int_arg("price_max_fen", minimum=0, maximum=10**12), shelf=shelf)
+        price_max_fen=int_arg("price_max_fen", minimum=0, maximum=10**12), shelf=shelf,
+        low_stock=request.args.get("low_stock") in ("1", "true"))
     page, per_page = int_arg("page", 1), int_arg("per_page", 20, maximum=catalog_search.MAX_PER_PAGE)
     with services().db.read() as session:
         rows, total = catalog_search.search(session, query, page, per_page)
@@ -197,6 +199,25 @@ def stock_operation(sku_code):
         level = operations.apply(session, body.get("operation") if isinstance(body.get("operation"), str) else "",
                                  sku_code, quantity, reason if isinstance(reason, str) else "", operator_id=g.user.id)
     return ok({"sku_code": sku_code, "on_hand": level.on_hand, "reserved": level.reserved, "available": level.available})
+
+
+MOVEMENT_OUT = obj({"movement_id": INT, "kind": STR, "on_hand_delta": INT, "reserved_delta": INT, "on_hand_after": INT,
+                    "reserved_after": INT, "order_id": INT, "operator_id": INT, "reason": STR, "created_at": STR})
+
+
+@api_route(bp, "/products/skus/<sku_code>/movements", "GET", "SKU 的库存流水（新的在前），分页", "商品",
+           permission="products.view", query=[("page", "integer", "页码"), ("per_page", "integer", "每页条数，最多 200")],
+           responses={"200": obj({"items": {"type": "array", "items": MOVEMENT_OUT}, "total": INT})})
+@api_auth("products.view")
+def stock_movements(sku_code):
+    page, per_page = int_arg("page", 1), int_arg("per_page", 50, maximum=200)
+    with services().db.read() as session:
+        operations.find_sku(session, sku_code)
+        rows, total = operations.list_movements(session, operations.MovementQuery(sku_code=sku_code), page, per_page)
+    return ok({"total": total, "items": [
+        {"movement_id": m.id, "kind": m.kind, "on_hand_delta": m.on_hand_delta, "reserved_delta": m.reserved_delta,
+         "on_hand_after": m.on_hand_after, "reserved_after": m.reserved_after, "order_id": m.order_id,
+         "operator_id": m.operator_id, "reason": m.reason, "created_at": iso(m.created_at)} for m, *_ in rows]})
 
 
 @api_route(bp, "/product-categories", "GET", "类目树", "商品", permission="products.view",

@@ -15,7 +15,7 @@ from commerce.errors import CommerceError, ProductNotFound
 from devices import content, materials
 from web.auth.guards import permission_required
 from web.console import products_forms as forms
-from web.console.forms_common import page_arg, pages, read
+from web.console.forms_common import page_arg, pages, read, selected_ids
 from web.extensions import services
 from web.input_limits import optional_int
 
@@ -34,7 +34,7 @@ def _choices(session) -> dict:
 
 def _query() -> tuple[catalog_search.ProductQuery, dict]:
     args = {k: request.args.get(k, "").strip() for k in ("q", "code", "category", "brand", "tag", "price_min",
-                                                          "price_max", "shelf")}
+                                                          "price_max", "shelf", "low_stock")}
     errors = {}
     prices = {}
     for key, label in (("price_min", "最低价"), ("price_max", "最高价")):
@@ -45,7 +45,8 @@ def _query() -> tuple[catalog_search.ProductQuery, dict]:
     query = catalog_search.ProductQuery(
         q=args["q"], code=args["code"], category_id=optional_int(args["category"]),
         brand_id=optional_int(args["brand"]), tag_id=optional_int(args["tag"]), price_min_fen=prices["price_min"],
-        price_max_fen=prices["price_max"], shelf=args["shelf"] if args["shelf"] in SHELF_STATES else "")
+        price_max_fen=prices["price_max"], shelf=args["shelf"] if args["shelf"] in SHELF_STATES else "",
+        low_stock=args["low_stock"] == "1")
     return query, {"args": {k: v for k, v in args.items() if v}, "filter_errors": errors}
 
 
@@ -243,8 +244,33 @@ def shelf(spu_id: int):
     state = request.form.get("shelf", "")
     refused = _act(spu_id, lambda s: products.set_shelf(s, spu_id, state, user_id=g.user.id),
                    "已上架" if state == "on" else "已下架")
-    return refused or redirect(request.form.get("back") == "list" and url_for("products.index")
-                               or url_for("products.detail", spu_id=spu_id))
+    return refused or redirect(_back() or url_for("products.detail", spu_id=spu_id))
+
+
+def _back() -> str:
+    """The list page (with its filters) the action came from; only our own /products paths."""
+    back = request.form.get("back", "")
+    return back if back.startswith("/products") and "//" not in back and "\\" not in back else ""
+
+
+@bp.post("/products/batch-shelf")
+@permission_required("products.manage")
+def batch_shelf():
+    state = request.form.get("shelf", "")
+    ids = selected_ids()
+    if not ids or state not in ("on", "off"):
+        flash("请先勾选商品", "error")
+        return redirect(url_for("products.index"))
+    try:
+        with services().db.write() as s:
+            changed, refused = products.set_shelf_many(s, ids, state, user_id=g.user.id)
+    except CommerceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("products.index"))
+    flash(f"已{'上架' if state == 'on' else '下架'} {changed} 个商品", "success")
+    for message in refused[:10]:
+        flash(message, "error")
+    return redirect(_back() or url_for("products.index"))
 
 
 @bp.post("/products/<int:spu_id>/delete")

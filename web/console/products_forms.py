@@ -49,7 +49,7 @@ def sku_rows_from_form() -> list[dict]:
         if key is None:
             break
         rows.append({"spec_key": key, **{name: request.form.get(f"sku-{i}-{name}", "").strip()
-                                         for name in ("code", "price", "market", "stock", "threshold", "status")}})
+                                         for name in ("code", "price", "market", "stock", "stock0", "threshold", "status")}})
     return rows
 
 
@@ -64,7 +64,7 @@ def sku_table(dims: list[dict], typed: list[dict], existing: dict) -> list[dict]
         if row is None and key in existing:
             sku = existing[key]
             row = {"spec_key": key, "code": sku.code, "price": fen_to_yuan(sku.price_fen),
-                   "market": fen_to_yuan(sku.market_price_fen), "stock": str(sku.on_hand),
+                   "market": fen_to_yuan(sku.market_price_fen), "stock": str(sku.on_hand), "stock0": str(sku.on_hand),
                    "threshold": str(sku.low_stock_threshold), "status": sku.status}
         rows.append({**(row or {"spec_key": key, "code": "", "price": "", "market": "", "stock": "", "threshold": "",
                                 "status": "active"}), "label": spec_rules.label(combo)})
@@ -88,7 +88,9 @@ def spu_data(skus: list[dict]) -> dict:
                  "price_fen": yuan_to_fen(row["price"], f"sku-{i}-price", f"{where}售价"),
                  "market_price_fen": yuan_to_fen(row["market"], f"sku-{i}-market", f"{where}划线价", optional=True),
                  "low_stock_threshold": row["threshold"] or "0"}
-        if row["stock"] != "":
+        # Only a figure the person changed is a 盘点调整: the one shown when the form opened may be
+        # stale by now (orders keep reserving and shipping), and must not be written back.
+        if row["stock"] != "" and row["stock"] != row.get("stock0", ""):
             entry["on_hand"] = row["stock"]
         entries.append(entry)
     data["skus"] = entries
