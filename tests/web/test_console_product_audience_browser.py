@@ -52,3 +52,27 @@ def test_edit_preview_save_and_list(page, browser_login, app_db, admin_user, tmp
     page.wait_for_selector("[data-error-for=rows]:not([hidden])")
     with app_db.read() as s:
         assert s.get(ProductSpu, spu_id).audience == saved
+
+
+@pytest.mark.browser
+def test_customer_detail_shows_recommendations(page, browser_login, app_db, admin_user, clock, tmp_path):
+    from commerce.recommend import refresh
+
+    with app_db.write() as s:
+        tags, ids = tagged(s, {"宝妈": 3}, [(Customer(name="张三", mobile="13800138000", city="上海"), ("宝妈",))])
+        for code, name, stock in (("A", "有机奶粉", 5), ("B", "婴儿推车", 0)):
+            spu = ProductSpu(code=code, name=name, shelf="on", audience={"tag_ids": [tags["宝妈"]]},
+                             link_url=f"https://shop.example.com/{code}")
+            s.add(spu)
+            s.flush()
+            s.add(ProductSku(spu_id=spu.id, code=f"{code}-1", price_fen=12900, on_hand=stock))
+        refresh.rebuild(s, clock.now())
+    browser_login()
+    page.goto(f"/customers/{ids[0]}")
+    section = page.locator("[data-testid=customer-recommendations]")
+    section.wait_for()
+    rows = section.locator("[data-testid=recommendation]")
+    assert rows.count() == 1
+    assert "有机奶粉" in rows.first.inner_text() and "命中标签「宝妈」" in rows.first.inner_text()
+    assert "婴儿推车" not in section.inner_text()
+    page.screenshot(path=str(tmp_path / "detail.png"), full_page=True)
