@@ -79,10 +79,9 @@ def main() -> None:
               f"p99 {percentile(ms, 0.99):.1f} ms, max {max(ms):.1f} ms (goal p99 ≤ 50 ms); "
               f"items without a reason: {reasons_missing}")
 
-        eval_timings: list[float] = []
         t0 = time.perf_counter()
         with db.write() as s:
-            result = evaluation.evaluate(s, k=5, sample=args.sample, now=now, timings=eval_timings)
+            result = evaluation.evaluate(s, k=5, sample=args.sample, now=now)
         model, base = result["model"], result["baseline"]
         print(f"offline evaluation ({result['customers']} held-out customers, {time.perf_counter() - t0:.1f} s incl. "
               f"two rebuilds):")

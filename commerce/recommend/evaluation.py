@@ -68,12 +68,10 @@ def held_out(session: Session) -> dict[int, HeldOut]:
     return out
 
 
-def evaluate(session: Session, k: int = 5, sample: Optional[int] = None, seed: int = 7, now: Optional[datetime] = None,
-             timings: Optional[list] = None) -> dict:
+def evaluate(session: Session, k: int = 5, sample: Optional[int] = None, seed: int = 7,
+             now: Optional[datetime] = None) -> dict:
     """{"customers", "model": {"hit_rate", "ndcg"}, "baseline": {...}, "ratio"}; `sample` evaluates a
-    random subset of the held-out customers; `timings` collects each model ranking's seconds."""
-    import time
-
+    random subset of the held-out customers."""
     held = held_out(session)
     ids = sorted(held)
     if sample is not None and sample < len(ids):
@@ -83,10 +81,7 @@ def evaluate(session: Session, k: int = 5, sample: Optional[int] = None, seed: i
     model, baseline = Score(), Score()
     for customer_id in ids:
         h = held[customer_id]
-        started = time.perf_counter()
         ranked = [r.spu_id for r in recommend(session, customer_id, k, as_of=h.as_of)]
-        if timings is not None:
-            timings.append(time.perf_counter() - started)
         model.add(ranked, h.products, k)
         popular = [r.spu_id for r in recommend(session, customer_id, k, as_of=h.as_of, signals=("popular_all",))]
         baseline.add(popular, h.products, k)

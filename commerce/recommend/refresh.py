@@ -5,7 +5,8 @@ by customer in Python: co-purchase pairs are counted per customer over at most t
 they bought most recently (bounding a heavy buyer's pairs), and each purchase in the last 180
 days adds its freshness (half after 30 days) to the popularity of the product in the buyer's
 segments. Only the strongest 30 pairs per product and 50 products per segment are stored.
-The whole swap is one transaction, so ranking never sees half a build. Measured in
+The counting reads in its own transaction; the swap is one short write, so ranking never sees
+half a build and writers are not held up by the counting. Measured in
 bench/recommend.py (1M orders).
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Optional
 
@@ -151,12 +153,22 @@ def _insert(session: Session, table, rows: list[dict]) -> None:
         session.execute(insert(table), rows[start:start + CHUNK])
 
 
-def rebuild(session: Session, now: Optional[datetime] = None, exclude_orders: Iterable[int] = ()) -> RecommendBuild:
-    """Recount everything; `exclude_orders` leaves some orders out (offline evaluation's held-out
-    orders). Returns the RecommendBuild row it logged."""
+@dataclass
+class Counted:
+    """What a rebuild will store, computed from a read-only session (no write lock held)."""
+
+    purchases: int
+    pair_rows: list[dict]
+    popular_rows: list[dict]
+    segments: int
+    started: float
+
+
+def compute(session: Session, now: Optional[datetime] = None, exclude_orders: Iterable[int] = ()) -> Counted:
+    """The counting pass (the slow part: one read of every purchase); `exclude_orders` leaves
+    some orders out (offline evaluation's held-out orders)."""
     started = time.perf_counter()
-    now = now or utcnow()
-    counts = _count(session, now, set(exclude_orders))
+    counts = _count(session, now or utcnow(), set(exclude_orders))
     pairs: dict[int, list[tuple[float, dict]]] = defaultdict(list)
     for (a, b), n in counts.pairs.items():
         if n < MIN_PAIR_BUYERS:
@@ -169,20 +181,32 @@ def rebuild(session: Session, now: Optional[datetime] = None, exclude_orders: It
         score = fresh / counts.segment_buyers[seg]
         popular[seg].append((score, {"tag_id": seg, "spu_id": spu, "buyers": counts.pop_buyers[(seg, spu)],
                                      "score": score}))
+    return Counted(counts.purchases, _best(pairs, PAIRS_PER_PRODUCT), _best(popular, PRODUCTS_PER_SEGMENT),
+                   len(popular), started)
+
+
+def store(session: Session, counted: Counted) -> RecommendBuild:
+    """Swaps the tables in one short write; the product ⇄ tag index is read here, so a 目标客户群
+    saved while the counting ran is not overwritten by an older copy."""
     tag_rows = []
     for spu in session.execute(select(ProductSpu).where(ProductSpu.deleted_at.is_(None))).scalars():
         tag_rows.extend(_tag_rows(spu.id, target_tags(session, spu)))
-    pair_rows = _best(pairs, PAIRS_PER_PRODUCT)
     for table in (RecommendCoPurchase, RecommendPopularity, RecommendProductTag):
         session.execute(delete(table))
-    _insert(session, RecommendCoPurchase, pair_rows)
-    _insert(session, RecommendPopularity, _best(popular, PRODUCTS_PER_SEGMENT))
+    _insert(session, RecommendCoPurchase, counted.pair_rows)
+    _insert(session, RecommendPopularity, counted.popular_rows)
     _insert(session, RecommendProductTag, tag_rows)
-    build = RecommendBuild(built_at=utcnow(), purchases=counts.purchases, pairs=len(pair_rows),
-                           segments=len(popular), seconds=round(time.perf_counter() - started, 3))
+    build = RecommendBuild(built_at=utcnow(), purchases=counted.purchases, pairs=len(counted.pair_rows),
+                           segments=counted.segments, seconds=round(time.perf_counter() - counted.started, 3))
     session.add(build)
     session.flush()
     return build
+
+
+def rebuild(session: Session, now: Optional[datetime] = None, exclude_orders: Iterable[int] = ()) -> RecommendBuild:
+    """compute + store in one session (tests, the offline evaluation); the hourly job reads and
+    writes in separate transactions (commerce.recommend.schedule)."""
+    return store(session, compute(session, now, exclude_orders))
 
 
 def last_build(session: Session) -> Optional[RecommendBuild]:

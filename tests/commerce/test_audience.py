@@ -11,7 +11,7 @@ from commerce.errors import CommerceError, ProductNotFound
 from commerce.recommend.models import RecommendProductTag
 from crm.customers.models import Customer, SavedQuery
 from crm.scope import SYSTEM, Viewer
-from crm.tags.models import CustomerTag, Tag, TagCategory
+from tests.support.recommend_data import tagged
 
 ALL = Viewer(1, frozenset({"customers.view_all"}))
 
@@ -19,24 +19,14 @@ ALL = Viewer(1, frozenset({"customers.view_all"}))
 @pytest.fixture
 def shop(db):
     with db.write() as s:
-        cat = TagCategory(name="人群")
-        s.add(cat)
-        s.flush()
-        mom, vip = Tag(category_id=cat.id, name="宝妈"), Tag(category_id=cat.id, name="VIP")
-        s.add_all([mom, vip])
-        s.flush()
-        people = [Customer(name="甲", city="上海", owner_id=7), Customer(name="乙", city="北京", owner_id=7),
-                  Customer(name="丙", city="上海", owner_id=8), Customer(name="丁", city="上海", owner_id=8),
-                  Customer(name="戊", city="上海", owner_id=7, status="deleted")]
-        s.add_all(people)
-        s.flush()
-        for c in people[:3] + people[4:]:
-            s.add(CustomerTag(customer_id=c.id, tag_id=mom.id))
-        s.add(CustomerTag(customer_id=people[2].id, tag_id=vip.id))
+        tags, ids = tagged(s, {"宝妈": 0, "VIP": 0}, [
+            (Customer(name="甲", city="上海", owner_id=7), ("宝妈",)), (Customer(name="乙", city="北京", owner_id=7), ("宝妈",)),
+            (Customer(name="丙", city="上海", owner_id=8), ("宝妈", "VIP")), (Customer(name="丁", city="上海", owner_id=8), ()),
+            (Customer(name="戊", city="上海", owner_id=7, status="deleted"), ("宝妈",))])
         spu = ProductSpu(code="A", name="奶粉", shelf="on")
         s.add(spu)
         s.flush()
-        return {"mom": mom.id, "vip": vip.id, "spu": spu.id, "ids": [c.id for c in people]}
+        return {"mom": tags["宝妈"], "vip": tags["VIP"], "spu": spu.id, "ids": ids}
 
 
 def _names(db, aud, viewer=ALL):

@@ -151,3 +151,16 @@ def test_product_tags_and_saved_query_tags_are_targets(db, clock):
         s.flush()
         assert refresh.target_tags(s, spu) == {t1.id: refresh.PRODUCT_TAG, t2.id: refresh.AUDIENCE_TAG,
                                                t3.id: refresh.AUDIENCE_TAG}
+
+
+def test_hourly_job_rebuilds_and_is_registered(services, planted):
+    from commerce.recommend import schedule
+    from engine.crm_wiring import all_cron_jobs
+
+    summary = schedule.refresh(services)
+    assert summary.startswith(f"商品推荐数据刷新：{planted.orders} 条购买记录") and "对常一起购买" in summary
+    with services.db.read() as s:
+        assert refresh.last_build(s).pairs > 0
+        assert ranker.recommend(s, planted.customer_ids[0], 3)
+    [job] = [j for j in all_cron_jobs(services.settings) if j.key == "recommend_refresh"]
+    assert job.cron == {"minute": 40} and job.name == "商品推荐数据刷新"

@@ -12,7 +12,7 @@ from crm.errors import CrmError
 from crm.sales.marketing import create_plan
 from crm.sales.models import MarketingRun
 from crm.sales.templates import create_template
-from crm.tags.models import CustomerTag, Tag, TagCategory
+from tests.support.recommend_data import tagged
 from engine.marketing import run_due_plans
 from handlers.models import SmsMessage
 
@@ -21,25 +21,15 @@ TZ = "Asia/Shanghai"
 
 def _shop(db):
     with db.write() as s:
-        cat = TagCategory(name="人群")
-        s.add(cat)
-        s.flush()
-        mom, vip = Tag(category_id=cat.id, name="宝妈"), Tag(category_id=cat.id, name="VIP")
-        s.add_all([mom, vip])
-        s.flush()
-        people = [Customer(name="张三", mobile="13800138000", city="上海"),
-                  Customer(name="李四", mobile="13900139000", city="北京"),
-                  Customer(name="王五", mobile="13700137000", city="上海"),
-                  Customer(name="赵六", mobile="13600136000", city="上海")]
-        s.add_all(people)
-        s.flush()
-        for c in (people[0], people[1], people[3]):
-            s.add(CustomerTag(customer_id=c.id, tag_id=mom.id))
-        s.add(CustomerTag(customer_id=people[3].id, tag_id=vip.id))
+        tags, _ = tagged(s, {"宝妈": 0, "VIP": 0}, [
+            (Customer(name="张三", mobile="13800138000", city="上海"), ("宝妈",)),
+            (Customer(name="李四", mobile="13900139000", city="北京"), ("宝妈",)),
+            (Customer(name="王五", mobile="13700137000", city="上海"), ()),
+            (Customer(name="赵六", mobile="13600136000", city="上海"), ("宝妈", "VIP"))])
         spus = []
         for code, stock in (("A", 5), ("B", 0)):
             spu = ProductSpu(code=code, name=f"有机奶粉{code}", shelf="on", link_url=f"https://shop.example.com/{code}",
-                             audience={"tag_ids": [mom.id], "conditions": [{"field": "city", "op": "eq", "value": "上海"}]})
+                             audience={"tag_ids": [tags["宝妈"]], "conditions": [{"field": "city", "op": "eq", "value": "上海"}]})
             s.add(spu)
             s.flush()
             s.add(ProductSku(spu_id=spu.id, code=f"{code}-1", price_fen=12900, on_hand=stock))
@@ -48,7 +38,7 @@ def _shop(db):
                                     "body": "${name}您好，${product_name}限时${product_price}"})
         placed = create_template(s, {"code": "p2", "name": "带链接", "channel": "sms",
                                      "body": "${name}：${product_name} 点此购买 ${product_link}"})
-        return {"mom": mom.id, "vip": vip.id, "spus": spus, "plain": plain.id, "placed": placed.id}
+        return {"mom": tags["宝妈"], "vip": tags["VIP"], "spus": spus, "plain": plain.id, "placed": placed.id}
 
 
 def _plan(db, clock, name, **fields):

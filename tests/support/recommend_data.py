@@ -137,3 +137,18 @@ def generate(session: Session, *, customers: int = 300, spus: int = 60, skus_per
                                "unit_price_fen": 990, "amount_fen": 990} for i, spu in enumerate(baskets)])
     planted.orders = len(order_rows)
     return planted
+
+
+def tagged(session: Session, tags: dict[str, int], people: list[tuple[Customer, tuple[str, ...]]],
+           category: str = "人群") -> tuple[dict[str, int], list[int]]:
+    """A few tags (name → score) in one category and customers holding some of them, for the
+    small hand-made shops of the audience, console and marketing tests: (tag ids by name, customer ids)."""
+    cat = TagCategory(name=category)
+    session.add(cat)
+    session.flush()
+    rows = {name: Tag(category_id=cat.id, name=name, score=score) for name, score in tags.items()}
+    session.add_all(list(rows.values()) + [c for c, _ in people])
+    session.flush()
+    session.add_all([CustomerTag(customer_id=c.id, tag_id=rows[name].id) for c, names in people for name in names])
+    session.flush()
+    return {name: t.id for name, t in rows.items()}, [c.id for c, _ in people]

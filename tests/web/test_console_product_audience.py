@@ -11,7 +11,7 @@ from commerce.catalog.models import ProductSku, ProductSpu, ProductVersion
 from commerce.recommend import refresh
 from crm.customers.models import Customer
 from crm.people import service as people
-from crm.tags.models import CustomerTag, Tag, TagCategory
+from tests.support.recommend_data import tagged
 
 CITY = [{"field": "city", "op": "eq", "value": "上海"}]
 
@@ -24,27 +24,18 @@ def _token(client, path):
 @pytest.fixture
 def shop(app_db):
     with app_db.write() as s:
-        cat = TagCategory(name="人群")
-        s.add(cat)
-        s.flush()
-        mom = Tag(category_id=cat.id, name="宝妈", score=5)
-        s.add(mom)
-        s.flush()
-        people_ = [Customer(name="张三", mobile="13800138000", city="上海"), Customer(name="李四", city="北京"),
-                   Customer(name="王五", city="上海")]
-        s.add_all(people_)
-        s.flush()
-        for c in people_[:2]:
-            s.add(CustomerTag(customer_id=c.id, tag_id=mom.id))
+        tags, ids = tagged(s, {"宝妈": 5}, [(Customer(name="张三", mobile="13800138000", city="上海"), ("宝妈",)),
+                                           (Customer(name="李四", city="北京"), ("宝妈",)),
+                                           (Customer(name="王五", city="上海"), ())])
         spus = []
         for code, name, stock in (("A", "有机奶粉", 5), ("B", "婴儿推车", 0), ("C", "纸尿裤", 9)):
-            spu = ProductSpu(code=code, name=name, shelf="on", audience={"tag_ids": [mom.id]},
+            spu = ProductSpu(code=code, name=name, shelf="on", audience={"tag_ids": [tags["宝妈"]]},
                              link_url=f"https://shop.example.com/{code}")
             s.add(spu)
             s.flush()
             s.add(ProductSku(spu_id=spu.id, code=f"{code}-1", price_fen=12900, on_hand=stock))
             spus.append(spu.id)
-        return {"tag": mom.id, "customers": [c.id for c in people_], "spus": spus}
+        return {"tag": tags["宝妈"], "customers": ids, "spus": spus}
 
 
 def test_save_preview_and_list(client, admin_user, login, app_db, shop):
