@@ -10,33 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, select
 
+from commerce.events import SOURCE, ensure_definitions
 from commerce.orders.models import OrderLine, SalesOrder
 from config.clock import utcnow
 from crm.customers.models import Customer
 from crm.events_out import emit
-from events.builtin import COMMERCE_EVENT_KEYS, COMMERCE_EVENTS
-from events.definitions import import_builtin
-from events.models import EventDefinition
+from events.builtin import COMMERCE_EVENTS
 
 EVENT_CODES = {e["code"].split(".", 1)[1]: e["code"] for e in COMMERCE_EVENTS if e["code"].startswith("order.")}
-
-
-def ensure_order_definitions(session: Session) -> None:
-    """The order events must be registered before the first one is stored, or it is stored as
-    refused. A concurrent first order in another process may create them at the same moment:
-    the savepoint keeps our transaction usable when it wins."""
-    known = session.exec(select(func.count()).select_from(EventDefinition)
-                         .where(col(EventDefinition.code).in_(list(EVENT_CODES.values())))).one()
-    if known == len(EVENT_CODES):
-        return
-    try:
-        with session.begin_nested():
-            import_builtin(session, COMMERCE_EVENT_KEYS)
-    except IntegrityError:
-        pass
 
 
 def order_payload(session: Session, order: SalesOrder, at: datetime, **extra) -> dict:
@@ -55,8 +38,8 @@ def emit_order(session: Session, order: SalesOrder, what: str, *, suffix: str = 
                now: Optional[datetime] = None, **extra) -> None:
     """Stores order.<what> for `order` in the caller's transaction (idempotent per order, event and
     suffix). `now` is the caller's clock, so a delayed step (复购提醒 in 30 days) counts from it."""
-    ensure_order_definitions(session)
+    ensure_definitions(session)
     now = now or utcnow()
-    emit(session, EVENT_CODES[what], order_payload(session, order, now, **extra), tz, source="commerce",
+    emit(session, EVENT_CODES[what], order_payload(session, order, now, **extra), tz, source=SOURCE,
          event_id=f"order:{order.id}:{what}{':' + suffix if suffix else ''}", now=now)
 
