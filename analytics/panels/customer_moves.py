@@ -65,12 +65,12 @@ def waiting_replies(session: Session, ctx: PanelContext) -> tuple[int, bool]:
 
 def _answered(session: Session, account_ids: Iterable[int], since: datetime) -> dict[tuple[int, str], list[datetime]]:
     """Send commands issued today by these accounts, per (account, recipient)."""
-    rows = session.exec(select(DeviceCommand.account_id, DeviceCommand.payload, DeviceCommand.created_at).where(
+    rows = session.exec(select(DeviceCommand.account_id, DeviceCommand.payload["to"].as_string(),
+                               DeviceCommand.created_at).where(
         DeviceCommand.created_at >= since, col(DeviceCommand.account_id).in_(list(account_ids)),
         col(DeviceCommand.kind).in_(sorted(SEND_KINDS)))).all()
     out: dict[tuple[int, str], list[datetime]] = {}
-    for account_id, payload, at in rows:
-        to = (payload or {}).get("to")
+    for account_id, to, at in rows:
         if to:
             out.setdefault((account_id, str(to)), []).append(as_utc(at))
     return out
