@@ -89,7 +89,7 @@ def seed(db) -> dict:
         s.add_all([Friend(account_id=acc_b.id, wxid="wx_b_friend", customer_id=a_old.id),
                    Friend(account_id=acc_b.id, wxid="wx_b_other", customer_id=b_today.id)])
         # 待回复: on A's account wx1 waits, wx2 was answered, a group message and yesterday's don't count;
-        # on B's account, a friend linked to A's customer waits for A too, B's own customer's friend does not.
+        # the two chats on B's account wait for B (and count for those who see every account).
         s.add_all([_message(acc_a.id, "wx1", NOW - timedelta(hours=2), 1),
                    _message(acc_a.id, "wx1", NOW - timedelta(hours=1), 2),
                    _message(acc_a.id, "wx2", NOW - timedelta(hours=2), 3),

@@ -3,6 +3,7 @@ that viewer may see; a failing panel turns into 「该模块暂时无法加载�
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 
@@ -10,6 +11,7 @@ from analytics import panels
 from analytics.panels.base import Door, PanelContext
 from crm.people.permissions import ALL_PERMISSIONS, BUILTIN_ROLES
 from crm.scope import Viewer
+from crm.tags.models import CustomerTag
 from tests.analytics import panel_world as world
 
 ROLE = {r.code: r.permissions for r in BUILTIN_ROLES}
@@ -63,8 +65,8 @@ def test_customer_moves_on_the_beijing_day_and_scoped(db, ids):
     # 00:00:00 Beijing is today, 23:59:59 the day before; B's customer is not A's to see.
     assert mine["new_customers"] == 1 and mine["leads"] == 1 and mine["new_friends"] == 3
     # wx1 wrote again after the answer; wx2 was answered; the group and yesterday's messages don't count;
-    # on B's account, the friend linked to A's customer waits for A, B's own customer's friend does not.
-    assert mine["waiting"] == 2 and mine["waiting_capped"] is False
+    # the chats on B's account are B's to answer.
+    assert mine["waiting"] == 1 and mine["waiting_capped"] is False
     everyone = data(db, "customer_moves", ctx_for(ids["m"], ALL_PERMISSIONS))
     assert everyone["new_customers"] == 2 and everyone["new_friends"] == 9 and everyone["waiting"] == 3
     assert '"between"' in mine["customers_door"].args["adv"] and "2026-11-20 23:59:59" in mine["customers_door"].args["adv"]
@@ -91,6 +93,27 @@ def test_tag_top_counts_visible_active_customers(db, ids):
     option = panels.get("tag_top").chart(mine, lambda door: "/customers?x=1")
     assert option["yAxis"]["data"] == ["VIP", "高意向"]  # largest on top
     assert option["series"][0]["data"] == [{"value": 1, "link": "/customers?x=1"}, {"value": 2, "link": "/customers?x=1"}]
+
+
+def test_tag_top_keeps_a_snapshot_per_viewer_for_ten_minutes(db, ids):
+    def writer(fn):
+        with db.write() as s:
+            fn(s)
+
+    sales = {"write": writer}
+    assert [r["count"] for r in data(db, "tag_top", ctx_for(ids["a"], ROLE["sales"], sales))["rows"]] == [2, 1]
+    with db.write() as s:
+        s.add(CustomerTag(customer_id=ids["a_old"], tag_id=ids["vip"]))
+    cached = data(db, "tag_top", ctx_for(ids["a"], ROLE["sales"], sales))
+    assert [r["count"] for r in cached["rows"]] == [2, 1] and cached["taken_at"] == world.NOW  # the snapshot
+    assert [r["count"] for r in data(db, "tag_top", ctx_for(ids["a"], ROLE["sales"]))["rows"]] == [2, 1]
+    later = ctx_for(ids["a"], ROLE["sales"], sales)
+    later = PanelContext(later.viewer, later.user_id, later.today, world.NOW + timedelta(minutes=11), later.tz,
+                         later.providers)
+    fresh = data(db, "tag_top", later)
+    assert [(r["name"], r["count"]) for r in fresh["rows"]] == [("高意向", 2), ("VIP", 2)]  # ties by tag id
+    # the company snapshot is separate from A's and counts everyone's customers
+    assert [r["count"] for r in data(db, "tag_top", ctx_for(ids["m"], ALL_PERMISSIONS, sales))["rows"]] == [3, 2]
 
 
 def test_my_targets_against_the_rollups_per_period(db, ids):

@@ -5,10 +5,14 @@ violations). The fleet is seeded as database rows (tests/devices/console/seed.py
 simulator: this story is about what the console shows."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.devices.console.fixtures import device_permissions  # noqa: F401 - fixture
 from tests.devices.console.seed import seed_fleet
+
+SHOTS = Path("/tmp/ckb_shots")
 
 
 @pytest.mark.browser
@@ -26,6 +30,8 @@ def test_newcomer_sees_devices_accounts_friends_and_groups(page, browser_login, 
     page.click(f"a[href='/accounts/{world['a1']}']")
     page.wait_for_selector("#health-chart[data-chart-ready='1']")  # ECharts drew the 健康分 line
     assert page.locator("#health-chart canvas").count() == 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "account_health_chart.png"), full_page=True)
     assert page.locator("text=张总-上海").count() == 1
     assert page.locator("text=存客宝体验群").count() == 1
     page.click("text=存客宝体验群")

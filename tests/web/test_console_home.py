@@ -45,7 +45,7 @@ def test_salesperson_sees_only_their_panels_and_numbers(client, login, ids):
     assert value == "1" and link.startswith("/customers?adv=")
     listed = client.get(link).get_data(as_text=True)  # the door opens exactly the customers counted
     assert "甲今日客户" in listed and "甲昨日客户" not in listed and "乙今日客户" not in listed
-    assert stat(html, "待回复") == ("2", None) and stat(html, "新增好友")[0] == "3"
+    assert stat(html, "待回复") == ("1", None) and stat(html, "新增好友")[0] == "3"
     assert stat(html, "分配给我的线索") == ("1", f"/leads?assignee={ids['a']}")
     assert stat(html, "今日待办") == ("1", "/worktasks?view=date") and stat(html, "已过期")[0] == "1"
     assert "回访甲今日客户" in html and "乙的任务" not in html

@@ -89,3 +89,30 @@ def test_monitor_page_shows_the_engines_day(page, browser_login, ids):
     page.wait_for_selector("[data-testid=panel-engine_runs]")
     page.click("[data-testid=panel-engine_runs] a:has-text('打开运行监控')")
     page.wait_for_url("**/monitor")
+
+
+def test_admin_sets_the_salespersons_default_workbench(page, browser_login, ids, app_db):
+    from sqlmodel import select
+
+    from crm.people.models import Role
+
+    with app_db.read() as s:
+        sales_role = s.exec(select(Role).where(Role.code == "sales")).one().id
+    browser_login()
+    page.goto("/")
+    page.click("[data-testid=defaults-link]")
+    page.click(f"[data-testid=edit-default-{sales_role}]")
+    picker = page.locator("[data-testid=panel-picker-list]")
+    for key in ("my_info", "customer_moves", "my_targets", "followup_ranking", "tag_top", "device_health", "engine_runs"):
+        picker.locator(f"li[data-key={key}] input[type=checkbox]").uncheck()
+    picker.locator("li[data-key=tag_top] input[type=checkbox]").check()
+    for _ in range(5):
+        picker.locator("li[data-key=tag_top] button[data-move=up]").click()
+    page.click("[data-testid=default-save]")
+    page.wait_for_selector(".alert:has-text('默认工作台已保存')")
+    assert page.inner_text(f"[data-testid=role-default-{sales_role}]").split() == ["标签", "top10", "今日待办"]
+    _shot(page, "home_defaults.png")
+    page.context.clear_cookies()
+    browser_login("sales_a", world.PASSWORD)
+    page.goto("/")
+    assert _panels(page) == ["tag_top", "today_tasks"]

@@ -12,6 +12,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from analytics import panels as registry, workbench
 from analytics.panels.base import Door, PanelContext
 from analytics.panels.engine_runs import PROVIDER as ENGINE_PROVIDER
+from analytics.panels.tag_top import WRITE_PROVIDER
 from config.clock import to_local
 from crm.errors import CrmError, NotFound
 from engine.history import start_of_today
@@ -29,7 +30,7 @@ def _context() -> PanelContext:
     now, tz = rt.services.now(), rt.settings.timezone
     since = start_of_today(now, tz)
     return PanelContext(viewer=current_viewer(), user_id=g.user.id, today=to_local(now, tz).date(), now=now, tz=tz,
-                        providers={ENGINE_PROVIDER: lambda s: today_counts(s, since)})
+                        providers={ENGINE_PROVIDER: lambda s: today_counts(s, since), WRITE_PROVIDER: write})
 
 
 def door_url(door: Optional[Door]) -> Optional[str]:
@@ -58,7 +59,7 @@ def _chart(result) -> Optional[dict]:
 
 
 def write(fn):
-    """A layout change touches no engine definition, so no reload (forms_common.write reloads)."""
+    """Layouts and panel snapshots touch no engine definition, so no reload (forms_common.write reloads)."""
     with runtime().services.db.write() as session:
         return fn(session)
 
