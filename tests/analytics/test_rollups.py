@@ -3,7 +3,7 @@ nightly job puts a late event on the day it happened, a recompute replaces value
 and the jobs are registered with the engine's cron."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 from analytics import rollup_store as store
@@ -13,7 +13,6 @@ from engine.crm_wiring import all_cron_jobs
 from events.models import EventRecord
 from tests.analytics.month_seed import bj
 
-UTC = timezone.utc
 
 
 def _account(db, owner=None) -> int:

@@ -11,20 +11,16 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from analytics import rollup_store as store
-from analytics import rollups
 from analytics.models import MetricTarget
 from analytics.review_models import WeeklyReview
-from tests.analytics.month_seed import FIRST, LAST, Oracle, seed_month
+from tests.analytics.month_seed import Oracle, seeded_month
 
 PASSWORD = "Passw0rd!x"
 
 
 @pytest.fixture
 def month(app_db, admin_user):
-    seed = seed_month(app_db)
-    with app_db.write() as s:
-        rollups.recompute(s, FIRST, LAST)
-    return seed
+    return seeded_month(app_db)
 
 
 def _as(client, login, name):
