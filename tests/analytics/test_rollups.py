@@ -98,7 +98,9 @@ def test_cron_jobs_follow_the_settings(settings):
     assert jobs["rollup_nightly"].cron == {"hour": 3, "minute": 30}
     assert jobs["report_push_0900"].cron == {"hour": 9, "minute": 0}
     assert jobs["report_push_1700"].cron == {"hour": 17, "minute": 0}
-    custom = settings.model_copy(update={"report_push_times": "08:30", "rollup_nightly_at": "02:15"})
+    custom = settings.model_copy(update={"report_push_times": "08:30", "rollup_nightly_at": "02:15",
+                                         "rollup_live_minutes": 5})
     keys = {j.key: j.cron for j in all_cron_jobs(custom)}
+    assert keys["rollup_live"] == {"minute": "*/5"}
     assert keys["report_push_0830"] == {"hour": 8, "minute": 30} and "report_push_0900" not in keys
     assert keys["rollup_nightly"] == {"hour": 2, "minute": 15}
