@@ -1,17 +1,17 @@
 """Keeping metric_daily current.
 
 Design (why a frequent job, not a hook in the ingest path): most KPIs count *distinct people* per
-day and dimension (咨询人数, 触达人数, 活跃好友 …). Bumping those as events arrive needs a "seen
-today?" lookup plus an upsert per dimension (company, staff, each department, account, group) on
-every message — several writes inside the ingest transaction, which would cost far more than the
-1.1× budget. Instead the `rollup_live` cron job (every CKB_ROLLUP_LIVE_MINUTES minutes, default 1;
-scheduler leader only) recomputes
-*today* (and yesterday during the first minutes after midnight, so the last minute of a day is not
-lost) from the raw rows with the same metric plugins the nightly job uses, and replaces that day's
-rows in one short write transaction (the counting runs in a read transaction, so ingest does not
-wait on it). Ingest itself does no extra work; what it shares is the CPU the job uses, which grows
-with the day's volume (bench/dashboard.py measures the slowdown), "today" is at most a minute old, and there is one counting rule per metric, not an incremental one and a
-recompute one that could drift apart.
+day and dimension (咨询人数, 触达人数, 活跃好友 …). Bumping those as events arrive needs a "seen today?" lookup
+plus an upsert per dimension (company, staff, each department, account, group) on every message —
+several writes inside every ingest transaction, more than the event's own insert.
+Instead the `rollup_live` cron job (every CKB_ROLLUP_LIVE_MINUTES minutes, default 1; scheduler
+leader only) recomputes *today* (and yesterday during the first minutes after midnight, so the last
+minute of a day is not lost) from the raw rows with the same metric plugins the nightly job uses,
+and replaces that day's rows in one short write transaction (the counting runs in a read
+transaction, so ingest does not wait on it). Ingest itself does no extra work; what it shares is the
+CPU the job uses, which grows with the day's volume (bench/dashboard.py measures the slowdown),
+"today" is at most a minute old, and there is one counting rule per metric, not an incremental one
+and a recompute one that could drift apart.
 
 `rollup_nightly` (CKB_ROLLUP_NIGHTLY_AT, default 03:30 Beijing) recomputes today and the
 CKB_ROLLUP_RECOMPUTE_DAYS days before it (default 3), and for a metric that settles later (有效粉:
