@@ -120,8 +120,15 @@ def run_live(db, now: datetime, tz: Optional[str] = None) -> str:
 def run_nightly(db, now: datetime, days: int, tz: Optional[str] = None) -> str:
     """Recomputes today and the `days` days before it — more for a metric that settles later."""
     today = day_of(now, tz)
-    total = 0
+    spans: dict[int, list[str]] = {}
     for key, metric in REGISTRY.items():
-        span = max(days, metric.settle_days)
-        total += _refresh(db, today - timedelta(days=span), today, [key], tz)  # per metric: short write locks
+        spans.setdefault(max(days, metric.settle_days), []).append(key)
+    total = 0
+    for span, keys in spans.items():
+        first = today - timedelta(days=span)
+        with db.read() as session:  # metrics of one span share their raw rows (Context cache)
+            computed = compute(session, first, today, keys, tz)
+        for key in keys:  # one short write transaction per metric
+            with db.write() as session:
+                total += replace(session, first, today, {key: computed[key]})
     return f"重算最近 {days} 天汇总：{total} 行"
