@@ -24,7 +24,8 @@ def _pusher(slot: str):
 
 def cron_specs(settings) -> list[tuple]:
     nightly = clock_time(settings.rollup_nightly_at)
-    specs = [("rollup_live", "数据汇总（今日实时）", {"minute": "*"}, _live),
+    every = min(max(1, settings.rollup_live_minutes), 30)
+    specs = [("rollup_live", "数据汇总（今日实时）", {"minute": "*" if every == 1 else f"*/{every}"}, _live),
              ("rollup_nightly", "数据汇总（夜间重算）", {"hour": nightly.hour, "minute": nightly.minute}, _nightly)]
     for at in report_push.push_times(settings.report_push_times):
         slot = at.strftime("%H:%M")

@@ -102,6 +102,7 @@ class Settings(BaseSettings):
     # 数据中心: nightly recompute of the last N days' rollups (HH:MM, configured zone) and the times the
     # 每日数据报表 is pushed to everyone (comma-separated HH:MM).
     rollup_recompute_days: int = 3
+    rollup_live_minutes: int = 1  # how often today's figures are recounted (1 = every minute)
     rollup_nightly_at: str = "03:30"
     report_push_times: str = "09:00,17:00"
     report_push_email: bool = False  # also emit analytics.daily_report (bind a 发送邮件 strategy to it)

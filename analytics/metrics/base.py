@@ -36,6 +36,8 @@ class Context:
 
     account_owner: dict = field(default_factory=dict)
     user_departments: dict = field(default_factory=dict)
+    # Raw rows several plugins read in one recompute (messages: 咨询, 活跃, 有效粉), read and decoded once.
+    cache: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session) -> "Context":

@@ -11,7 +11,7 @@ class Consulted(Metric):
     definition = "当天主动私聊我方微信号的人数（去重；群消息不计）"
 
     def facts(self, session, start, end, ctx):
-        for m in sources.received(session, start, end):
+        for m in sources.cached(ctx, sources.received, session, start, end):
             if not m.chatroom_id:
                 yield Fact(m.when, wx(m.wxid), user_id=ctx.owner(m.account_id), account_id=m.account_id,
                            ref=("event", m.row_id), label=m.wxid)

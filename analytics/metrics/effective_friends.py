@@ -31,7 +31,8 @@ class EffectiveFriends(Metric):
             return
         talks: dict[tuple, list] = {}
         for source in (sources.received, sources.sent):
-            for m in source(session, start, end + WINDOW):
+            # the range itself (shared with 咨询/触达 through the cache), then the 7 days after it
+            for m in sources.cached(ctx, source, session, start, end) + list(source(session, end, end + WINDOW)):
                 if not m.chatroom_id:
                     talks.setdefault((m.account_id, m.wxid), []).append(m.when)
         for fid, account_id, wxid, nickname, added, deleted in friends:

@@ -11,7 +11,7 @@ class Reached(Metric):
     definition = "我方微信号当天私聊发出且送达的对象人数（去重；群发到群不计）"
 
     def facts(self, session, start, end, ctx):
-        for m in sources.sent(session, start, end):
+        for m in sources.cached(ctx, sources.sent, session, start, end):
             yield Fact(m.when, wx(m.wxid), user_id=ctx.owner(m.account_id), account_id=m.account_id,
                        ref=("command", m.row_id), label=m.wxid)
 

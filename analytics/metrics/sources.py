@@ -24,6 +24,14 @@ class Message(NamedTuple):
     row_id: int
 
 
+def cached(ctx, source, session: Session, start: datetime, end: datetime) -> list[Message]:
+    """`source`'s rows for [start, end), read once per recompute (ctx.cache)."""
+    key = (source.__name__, start, end)
+    if key not in ctx.cache:
+        ctx.cache[key] = list(source(session, start, end))
+    return ctx.cache[key]
+
+
 def received(session: Session, start: datetime, end: datetime) -> Iterator[Message]:
     """Messages our accounts received (private and group), by when they happened on the phone."""
     stmt = (select(EventRecord.id, EventRecord.occurred_at, EventRecord.data)

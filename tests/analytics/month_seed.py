@@ -226,3 +226,13 @@ class Oracle:
             return len({m[2] for m in s.members
                         if m[pick] is not None and on(m[pick]) and self._in(own[m[0]], dim, dim_id)})
         raise AssertionError(metric)
+
+
+def seeded_month(db) -> Seed:
+    """The month generated and rolled up for all of October (the nightly job's code path)."""
+    from analytics import rollups
+
+    seed = seed_month(db)
+    with db.write() as s:
+        rollups.recompute(s, FIRST, LAST)
+    return seed

@@ -7,20 +7,17 @@ from datetime import date, timedelta
 
 import pytest
 
-from analytics import reports, rollup_store as store, rollups
+from analytics import reports, rollup_store as store
 from analytics.kpis import DAILY, MONTHLY
 from analytics.metrics import REGISTRY
 from analytics.periods import day_of, month_of
 from analytics.scopes import Scope
-from tests.analytics.month_seed import FIRST, LAST, Oracle, seed_month
+from tests.analytics.month_seed import FIRST, LAST, Oracle, seeded_month
 
 
 @pytest.fixture
 def month(db):
-    seed = seed_month(db)
-    with db.write() as s:
-        rollups.recompute(s, FIRST, LAST)
-    return seed
+    return seeded_month(db)
 
 
 def _scopes(seed):

@@ -3,7 +3,7 @@ nightly job puts a late event on the day it happened, a recompute replaces value
 and the jobs are registered with the engine's cron."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 from analytics import rollup_store as store
@@ -13,7 +13,6 @@ from engine.crm_wiring import all_cron_jobs
 from events.models import EventRecord
 from tests.analytics.month_seed import bj
 
-UTC = timezone.utc
 
 
 def _account(db, owner=None) -> int:
@@ -99,7 +98,9 @@ def test_cron_jobs_follow_the_settings(settings):
     assert jobs["rollup_nightly"].cron == {"hour": 3, "minute": 30}
     assert jobs["report_push_0900"].cron == {"hour": 9, "minute": 0}
     assert jobs["report_push_1700"].cron == {"hour": 17, "minute": 0}
-    custom = settings.model_copy(update={"report_push_times": "08:30", "rollup_nightly_at": "02:15"})
+    custom = settings.model_copy(update={"report_push_times": "08:30", "rollup_nightly_at": "02:15",
+                                         "rollup_live_minutes": 5})
     keys = {j.key: j.cron for j in all_cron_jobs(custom)}
+    assert keys["rollup_live"] == {"minute": "*/5"}
     assert keys["report_push_0830"] == {"hour": 8, "minute": 30} and "report_push_0900" not in keys
     assert keys["rollup_nightly"] == {"hour": 2, "minute": 15}

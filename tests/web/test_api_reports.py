@@ -7,18 +7,14 @@ from datetime import date
 
 import pytest
 
-from analytics import rollups
 from crm.people import service as people
-from tests.analytics.month_seed import FIRST, LAST, Oracle, seed_month
+from tests.analytics.month_seed import Oracle, seeded_month
 from tests.web.api_helpers import assert_error
 
 
 @pytest.fixture
 def month(app_db, admin_user):
-    seed = seed_month(app_db)
-    with app_db.write() as s:
-        rollups.recompute(s, FIRST, LAST)
-    return seed
+    return seeded_month(app_db)
 
 
 def _get(client, token, url):

@@ -11,20 +11,16 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from analytics import rollup_store as store
-from analytics import rollups
 from analytics.models import MetricTarget
 from analytics.review_models import WeeklyReview
-from tests.analytics.month_seed import FIRST, LAST, Oracle, seed_month
+from tests.analytics.month_seed import Oracle, seeded_month
 
 PASSWORD = "Passw0rd!x"
 
 
 @pytest.fixture
 def month(app_db, admin_user):
-    seed = seed_month(app_db)
-    with app_db.write() as s:
-        rollups.recompute(s, FIRST, LAST)
-    return seed
+    return seeded_month(app_db)
 
 
 def _as(client, login, name):
@@ -143,3 +139,15 @@ def test_drill_lists_exactly_the_people_counted(client, login, month, app_db):
             assert shown == Oracle(month).value("orders_paid", "department", team, day)
         else:
             assert shown == counted, metric
+
+
+def test_a_friend_linked_to_a_customer_opens_the_customer(client, login, month, app_db):
+    from devices.models import Friend
+
+    with app_db.write() as s:
+        friend = s.exec(select(Friend).where(Friend.wxid == "wx_p0", Friend.account_id == min(month.owner))).one()
+        friend.customer_id = month.customers[0][0]
+        s.add(friend)
+    _as(client, login, "admin")
+    html = client.get(f"/reports/drill?metric=new_friends&kind=day&at=2026-10-10&scope=user:{month.users['u1']}")
+    assert f'<a href="/customers/{month.customers[0][0]}">wx_p0</a>' in html.get_data(as_text=True)

@@ -8,17 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from analytics import rollups
-from tests.analytics.month_seed import FIRST, LAST, Oracle, seed_month
+from tests.analytics.month_seed import Oracle, seeded_month
 
 SHOTS = Path("/tmp/ckb_shots")
 
 
 @pytest.mark.browser
 def test_daily_report_chart_and_click_through(page, browser_login, app_db, admin_user):
-    seed = seed_month(app_db)
-    with app_db.write() as s:
-        rollups.recompute(s, FIRST, LAST)
+    seed = seeded_month(app_db)
     team = seed.depts["top"]
     oracle = Oracle(seed)
     day = date(2026, 10, 17)
@@ -59,9 +56,7 @@ def test_daily_report_chart_and_click_through(page, browser_login, app_db, admin
 
 @pytest.mark.browser
 def test_weekly_review_and_targets_in_the_browser(page, browser_login, app_db, admin_user):
-    seed = seed_month(app_db)
-    with app_db.write() as s:
-        rollups.recompute(s, FIRST, LAST)
+    seed = seeded_month(app_db)
     team = seed.depts["top"]
     browser_login()
     page.goto(f"/reports/targets?scope=department:{team}&period=week")
