@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask import Flask, render_template_string  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from analytics import rfm, rollup_store  # noqa: E402
+from analytics import rfm, rollup_store, snapshot  # noqa: E402
 from analytics.models import DailyMetric  # noqa: E402
 from commerce.orders.models import SalesOrder  # noqa: E402
 from config.db import Database  # noqa: E402
@@ -210,17 +210,31 @@ def main() -> None:
         token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
         client.post("/login", data={"username": "admin", "password": "Admin12345", "csrf_token": token})
         base_p50, base_p99 = summary(timed(bare_app().test_client(), "/", args.requests))
-        print(f"{'page':<44}{'p50 ms':>9}{'p99 ms':>9}{'p99/bare':>10}")
-        print(f"{'bare Flask page':<44}{base_p50:>9.1f}{base_p99:>9.1f}{1:>10.1f}")
         rules = {r.rule for r in app.url_map.iter_rules()}
-        pages = ["/", "/reports/daily", "/dashboards", "/dashboards/funnel", "/dashboards/cohorts", "/dashboards/rfm",
-                 "/dashboards/segment?kind=rfm&key=important_value"]
-        for path in pages:
-            if path.split("?")[0] not in rules:
-                print(f"{path:<44}{'(not on this branch)':>28}")
-                continue
-            p50, p99 = summary(timed(client, path, args.requests))
-            print(f"{path:<44}{p50:>9.1f}{p99:>9.1f}{p99 / base_p99:>10.1f}")
+        measure(client, rules, min(args.requests, 10), base_p50, base_p99, "admin, computed live (no snapshot yet)")
+        t = time.perf_counter()
+        with db.write() as s:
+            snapshot.rebuild(s)
+        print(f"snapshot.rebuild (scoring pass + snapshot): {time.perf_counter() - t:.1f} s")
+        measure(client, rules, args.requests, base_p50, base_p99, "admin, company-wide figures from the pass's snapshot")
+        filtered = [f"/dashboards/funnel?channel_id={1}", "/dashboards/cohorts?scene_id=1"]
+        measure(client, rules, args.requests, base_p50, base_p99, "admin, filtered (always live)", filtered)
+
+
+PAGES = ["/", "/reports/daily", "/dashboards", "/dashboards/funnel", "/dashboards/cohorts", "/dashboards/rfm",
+         "/dashboards/segment?kind=rfm&key=important_value"]
+
+
+def measure(client, rules, requests: int, base_p50: float, base_p99: float, title: str, pages=PAGES) -> None:
+    print(f"-- {title}")
+    print(f"{'page':<52}{'p50 ms':>9}{'p99 ms':>9}{'p99/bare':>10}")
+    print(f"{'bare Flask page':<52}{base_p50:>9.1f}{base_p99:>9.1f}{1:>10.1f}")
+    for path in pages:
+        if path.split("?")[0] not in rules:
+            print(f"{path:<52}{'(not on this branch)':>28}")
+            continue
+        p50, p99 = summary(timed(client, path, requests))
+        print(f"{path:<52}{p50:>9.1f}{p99:>9.1f}{p99 / base_p99:>10.1f}")
 
 
 if __name__ == "__main__":
