@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Optional
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from analytics import lifecycle, segments
 from analytics.score_models import CustomerScore
 from commerce.orders.models import SalesOrder
-from config.clock import to_local
 from crm.scope import Viewer
 
 MAX_MONTHS = 24
@@ -39,14 +38,20 @@ def retention(session: Session, viewer: Viewer, seg: segments.Segment, today: da
     sizes: dict[str, int] = {n: 0 for n in names}
     for month, in session.execute(select(CustomerScore.contact_month).where(*where)):
         sizes[month] += 1
-    active: dict[tuple[str, int], set] = {}
-    stmt = (select(CustomerScore.contact_month, SalesOrder.customer_id, SalesOrder.paid_at)
+    # Purchases are bucketed by calendar month in SQL: the buckets' bounds are the months' first
+    # instants in the configured zone, so the database needs no zone rules.
+    first = min(_index(n) for n in names)
+    bounds = [segments.month_bounds(_name(first), k, tz)[0] for k in range(last - first + 2)]
+    bucket = case(*[(SalesOrder.paid_at < bounds[k + 1], k) for k in range(len(bounds) - 1)], else_=-1)
+    stmt = (select(CustomerScore.contact_month, bucket, func.count(func.distinct(SalesOrder.customer_id)))
             .join(SalesOrder, SalesOrder.customer_id == CustomerScore.customer_id)
-            .where(*where, lifecycle.purchase_clause()))
-    for month, cid, paid_at in session.execute(stmt):
-        offset = _index(to_local(paid_at, tz).strftime("%Y-%m")) - _index(month)
-        if offset >= 0:
-            active.setdefault((month, offset), set()).add(cid)
+            .where(*where, lifecycle.purchase_clause(), SalesOrder.paid_at >= bounds[0], SalesOrder.paid_at < bounds[-1])
+            .group_by(CustomerScore.contact_month, bucket))
+    active: dict[tuple[str, int], int] = {}
+    for month, k, n in session.execute(stmt):
+        offset = first + int(k) - _index(month)
+        if k >= 0 and offset >= 0:
+            active[(month, offset)] = int(n)
     rows = []
     for name in names:
         size, cells = sizes[name], []
@@ -54,7 +59,7 @@ def retention(session: Session, viewer: Viewer, seg: segments.Segment, today: da
             if _index(name) + offset > last:
                 cells.append(None)
                 continue
-            n = len(active.get((name, offset), ()))
+            n = active.get((name, offset), 0)
             cells.append({"offset": offset, "count": n, "rate": n / size if size else None,
                           "params": segments.Segment(kind="cohort", cohort=name, offset=offset,
                                                      channel_id=seg.channel_id, scene_id=seg.scene_id,

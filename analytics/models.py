@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import BigInteger, Column, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from config.clock import utcnow
@@ -24,7 +24,9 @@ DIMENSIONS = {
 
 class DailyMetric(SQLModel, table=True):
     __tablename__ = "metric_daily"
-    __table_args__ = (UniqueConstraint("day", "metric", "dim", "dim_id", name="uq_metric_daily"),)
+    __table_args__ = (UniqueConstraint("day", "metric", "dim", "dim_id", name="uq_metric_daily"),
+                      # reads ask for one metric and dimension over a range of days (rollup_store.series/totals)
+                      Index("ix_metric_daily_metric_dim_day", "metric", "dim", "day"))
 
     id: Optional[int] = Field(default=None, primary_key=True)
     day: date = Field(index=True)

@@ -82,8 +82,8 @@ def person_keys(viewer: Viewer):
     return union(customers, friends, members)
 
 
-def totals(session: Session, viewer: Viewer, persons: Optional[Callable[[], int]] = None) -> dict:
-    """Counts; `persons` answers 总用户数 (analytics.snapshot.persons reads the pass's figure)."""
+def totals(session: Session, viewer: Viewer) -> dict:
+    """总社群数, 总用户数 (people, de-duplicated), customers and friends the viewer sees."""
     keys = person_keys(viewer).subquery()
     groups = session.execute(select(func.count()).select_from(ChatGroup)
                              .where(ChatGroup.account_id.in_(_accounts(viewer)))).scalar() or 0
@@ -91,7 +91,7 @@ def totals(session: Session, viewer: Viewer, persons: Optional[Callable[[], int]
                                 .where(segments.customers_clause(segments.Segment(), viewer))).scalar() or 0
     friends = session.execute(select(func.count(func.distinct(Friend.wxid)))
                               .where(Friend.deleted_at.is_(None), Friend.account_id.in_(_accounts(viewer)))).scalar() or 0
-    users = persons() if persons is not None else session.execute(select(func.count()).select_from(keys)).scalar()
+    users = session.execute(select(func.count()).select_from(keys)).scalar()
     return {"groups": int(groups), "users": int(users or 0),
             "customers": int(customers), "friends": int(friends)}
 
@@ -133,8 +133,9 @@ def conversion(session: Session, viewer: Viewer, seg: segments.Segment, tz: Opti
 
 
 def compute(session: Session, viewer: Viewer, seg: segments.Segment, tz: Optional[str] = None,
-            persons: Optional[Callable[[], int]] = None) -> dict:
-    """The whole 看板 for seg.start..seg.end (Beijing days) and the seg's channel / scene / staff filter."""
+            counts: Optional[Callable[[], dict]] = None) -> dict:
+    """The whole 看板 for seg.start..seg.end (Beijing days) and the seg's channel / scene / staff filter;
+    `counts` answers the totals (analytics.snapshot.totals: the pass's figures for a viewer who sees everyone)."""
     dim, ids = rollup_scope(session, viewer, seg)
     days = [seg.start + timedelta(days=i) for i in range((seg.end - seg.start).days + 1)]
     trends = {m: rollup_store.series(session, m, dim, ids, seg.start, seg.end) for m in TREND_METRICS}
@@ -143,7 +144,7 @@ def compute(session: Session, viewer: Viewer, seg: segments.Segment, tz: Optiona
     active = trends["active_friends"]
     buyer_params = segments.Segment(kind="buyers", start=seg.start, end=seg.end, channel_id=seg.channel_id,
                                     scene_id=seg.scene_id, staff_id=seg.staff_id).params()
-    return {"dim": dim, "dim_ids": ids, "days": days, **totals(session, viewer, persons), **sums,
+    return {"dim": dim, "dim_ids": ids, "days": days, **(counts() if counts is not None else totals(session, viewer)), **sums,
             "active_last": active[seg.end], "active_avg": round(sum(active.values()) / len(days), 1),
             "conversion": conversion(session, viewer, seg, tz),
             "trends": {m: [trends[m][d] for d in days] for m in TREND_METRICS},

@@ -240,7 +240,10 @@ def customer_ids(session: Session, seg: Segment, viewer: scope.Viewer, tz: Optio
 
 
 def in_scope_scores(viewer: scope.Viewer):
-    """Clause on CustomerScore: rows of customers the viewer sees (and not recycled)."""
+    """Clause on CustomerScore: rows of customers the viewer sees (and not recycled). For a viewer who
+    sees everyone it excludes the (few) inactive customers instead of probing every row's customer."""
+    if viewer.system or viewer.has("customers.view_all"):
+        return CustomerScore.customer_id.not_in(select(Customer.id).where(Customer.status != "active"))
     visible = select(Customer.id).where(scope.customers(viewer), Customer.status == "active")
     return CustomerScore.customer_id.in_(visible)
 

@@ -1,6 +1,6 @@
 """The company-wide, unfiltered dashboard figures of a scoring pass, kept in rfm_run.snapshot.
 
-An admin opening 生命周期漏斗, 同期群留存, RFM or the 总用户数 card without filters would otherwise
+An admin opening 生命周期漏斗, 同期群留存, RFM or the 看板's totals without filters would otherwise
 aggregate every customer on each request (seconds at a million customers on SQLite). These figures
 only change when customer_score does, so the pass computes them once, with the same functions the
 pages use live, and the pages read them back when the viewer sees every customer
@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Callable, Optional
 
-from sqlalchemy import func, select
 from sqlmodel import Session
 
 from analytics import cohorts, funnel, overview, rfm, segments
@@ -30,8 +29,7 @@ def rebuild(session: Session, now: Optional[datetime] = None, tz: Optional[str] 
     run = rfm.refresh_scores(session, now, tz, cuts, triggered_by)
     today = to_local(now, tz).date()
     every = segments.Segment(kind="funnel", step="contact")
-    persons = session.execute(select(func.count()).select_from(overview.person_keys(SYSTEM).subquery())).scalar()
-    run.snapshot = {"day": today.isoformat(), "persons": int(persons or 0),
+    run.snapshot = {"day": today.isoformat(), "totals": {**overview.totals(session, SYSTEM), "as_of": now.isoformat()},
                     "rfm": rfm.summary(session, segments.in_scope_scores(SYSTEM)),
                     "funnel": funnel.compute(session, SYSTEM, every),
                     "cohorts": cohorts.retention(session, SYSTEM, every, today, COHORT_MONTHS, tz)}
@@ -83,6 +81,7 @@ def retention(session: Session, viewer: Viewer, seg: segments.Segment, today: da
     return _read(session, viewer, seg, "cohorts", live, today)
 
 
-def persons(session: Session, viewer: Viewer) -> int:
-    return _read(session, viewer, None, "persons", lambda: int(session.execute(
-        select(func.count()).select_from(overview.person_keys(viewer).subquery())).scalar() or 0))
+def totals(session: Session, viewer: Viewer) -> dict:
+    """总社群数 / 总用户数 / customers / friends: the pass's figures (with "as_of") for a viewer who sees
+    everyone — counting a million people per request is what the pass is for — else live."""
+    return _read(session, viewer, None, "totals", lambda: overview.totals(session, viewer))

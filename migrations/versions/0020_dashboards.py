@@ -1,4 +1,5 @@
-"""dashboards: customer_score (per-customer lifecycle and RFM facts) and rfm_run (scoring passes).
+"""dashboards: customer_score (per-customer lifecycle and RFM facts), rfm_run (scoring passes with their
+snapshot), and an index on metric_daily (metric, dim, day) for the range reads of reports and dashboards.
 
 Revision ID: 0020
 Revises: 0019
@@ -17,6 +18,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('metric_daily', schema=None) as batch_op:
+        batch_op.create_index('ix_metric_daily_metric_dim_day', ['metric', 'dim', 'day'], unique=False)
+
     op.create_table('customer_score',
     sa.Column('customer_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('first_contact_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
@@ -68,3 +72,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_customer_score_first_contact_at'))
         batch_op.drop_index(batch_op.f('ix_customer_score_contact_month'))
     op.drop_table('customer_score')
+    with op.batch_alter_table('metric_daily', schema=None) as batch_op:
+        batch_op.drop_index('ix_metric_daily_metric_dim_day')

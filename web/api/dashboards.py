@@ -25,7 +25,9 @@ FUNNEL_FILTERS = [("channel_id", "integer", "渠道 ID"), ("scene_id", "integer"
 OVERVIEW_OUT = obj({"start": STR, "end": STR, "scope": obj({"dim": STR, "ids": {"type": "array", "items": INT}}),
                     "groups": INT, "users": INT, "customers": INT, "friends": INT, "active_last": INT, "active_avg": NUM,
                     "gmv_fen": INT, "refund_fen": INT, "buyers": INT, "orders_paid": INT, "conversion": ANY_OBJ,
-                    "trends": ANY_OBJ, "contribution": ANY_OBJ, "segments": ANY_OBJ})
+                    "trends": ANY_OBJ, "contribution": ANY_OBJ, "segments": ANY_OBJ,
+                    "totals_as_of": {"type": "string", "nullable": True,
+                                     "description": "看全公司时社群/用户/客户/好友数取自最近一次评分（此时间，UTC ISO），否则为实时"}})
 FUNNEL_OUT = obj({"steps": OBJ_LIST, "median_hours": ANY_OBJ, "cohorts": ANY_OBJ, "computed_at": STR})
 RFM_OUT = obj({"segments": OBJ_LIST, "computed_at": STR, "cuts": ANY_OBJ})
 
@@ -54,14 +56,14 @@ def dashboard_overview():
     seg = _segment(kind="buyers")
     tz = services().settings.timezone
     with services().db.read() as session:
-        data = overview.compute(session, current_viewer(), seg, tz, lambda: snapshot.persons(session, current_viewer()))
+        data = overview.compute(session, current_viewer(), seg, tz, lambda: snapshot.totals(session, current_viewer()))
     return ok({"start": seg.start.isoformat(), "end": seg.end.isoformat(),
                "scope": {"dim": data["dim"], "ids": data["dim_ids"]},
                **{k: data[k] for k in ("groups", "users", "customers", "friends", "active_last", "active_avg",
                                        "gmv_fen", "refund_fen", "buyers", "orders_paid", "conversion")},
                "trends": {"days": [d.isoformat() for d in data["days"]], **data["trends"]},
                "contribution": {d: _relabel(rows) for d, rows in data["contribution"].items()},
-               "segments": data["links"]})
+               "segments": data["links"], "totals_as_of": data.get("as_of")})
 
 
 @api_route(bp, "/dashboard/funnel", "GET", "生命周期漏斗（入群/加好友 → 首购 → 复购）与同期群留存", "数据中心",

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from analytics import audience_fields, overview, rfm, segments, snapshot
 from analytics.errors import AnalyticsError
 from analytics.score_models import RfmRun
-from config.clock import to_local
+from config.clock import parse_iso_instant, to_local
 from crm.leads.models import LeadChannel, LeadScene
 from crm.people.models import User
 from devices.models import ChatGroup
@@ -66,8 +66,9 @@ def _render(template: str, **ctx):
 @permission_required("dashboards.view")
 def overview_page():
     seg, errors = parse_filters(kind="buyers")
-    data = read(lambda s: {**overview.compute(s, current_viewer(), seg, tz(), lambda: snapshot.persons(s, current_viewer())),
+    data = read(lambda s: {**overview.compute(s, current_viewer(), seg, tz(), lambda: snapshot.totals(s, current_viewer())),
                            "choices": choices(s)})
+    data["as_of"] = parse_iso_instant(data.get("as_of"))  # totals read from the last scoring pass
     option = charts.trend(data["days"], data["trends"], overview.TREND_METRICS, money={"gmv_fen"})
     rankings = {d: charts.ranking(rows, f"{label}贡献") for d, label in overview.CONTRIBUTION_DIMS.items()
                 if (rows := data["contribution"][d]) and all(r["params"] for r in rows[:1])}

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from analytics import audience_fields, segments
 from analytics.errors import AnalyticsError
+from analytics.rfm import SEGMENTS
 from analytics.score_models import CustomerScore
 from config.clock import format_local
 from crm.customers import saved_queries
@@ -37,8 +38,6 @@ def _segment() -> segments.Segment:
 
 
 def _rows(session, seg, offset: int, limit: int) -> list[tuple]:
-    from analytics.rfm import SEGMENTS
-
     owner = func.coalesce(func.nullif(User.display_name, ""), User.username)
     stmt = (select(Customer.id, Customer.name, Customer.wechat_id, owner, CustomerScore.first_contact_at,
                    CustomerScore.first_order_at, CustomerScore.last_order_at, CustomerScore.order_count,
