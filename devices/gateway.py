@@ -30,6 +30,7 @@ from devices.health import apply_risk_signal
 from events.builtin import DEVICE_EVENT_KEYS
 from events.definitions import import_builtin
 from events.field_types import FieldValueError, parse_datetime
+from events.ingestion import store_trusted
 from devices.reports import record_report
 
 log = logging.getLogger("ckb.devices.gateway")
@@ -276,18 +277,26 @@ class Gateway:
         now = self.services.now()
         with self.services.db.read() as session:
             candidates = presence.find_silent(session, now, self.heartbeat_seconds)
-        marked = []
+        marked, stored = [], []
         for device_id in candidates:
+            # The mark and its device.offline event commit together: a crash between them would
+            # lose the alert, and a second sweeper (the delivery loop) could see the mark first.
             with self.services.db.write() as session:
                 data = presence.mark_offline(session, device_id, now, self.heartbeat_seconds, self.tz)
+                if data is not None:
+                    result = store_trusted(session, "device", f"device:{device_id}",
+                                           [{"event": "device.offline", "id": f"offline:{data['last_seen_at']}",
+                                             "data": data}], now, self.services.settings.timezone,
+                                           self.ingestor.catalog.definitions)
+                    stored.extend(result.stored_ids)
             if data is None:
                 continue
             marked.append(device_id)
-            self.ingestor.ingest_trusted("device", f"device:{device_id}",
-                                         [{"event": "device.offline", "id": f"offline:{data['last_seen_at']}", "data": data}])
             conn = self.registry.get(device_id)
             if conn is not None:
                 conn.close(CLOSE_NORMAL, "心跳超时，已标记离线")
+        if stored:
+            self.ingestor.on_stored(stored)
         return marked
 
 
