@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Mapping, Optional
 
-from sqlalchemy import and_, false, select, true, union
+from sqlalchemy import and_, false, func, select, true, union
 from sqlmodel import Session
 
 from analytics import lifecycle, rfm
@@ -217,15 +217,13 @@ def clause(seg: Segment, tz: Optional[str] = None):
                        *score_filters(replace(seg, cohort="")))
     if seg.kind == "buyers":
         return _buyers(seg, tz)
-    if seg.kind == "funnel":
-        return _scored(STEP_CLAUSES[seg.step](), *score_filters(seg))
+    if seg.kind in ("funnel", "rfm"):
+        return _scored(*score_clauses(seg))
     if seg.kind == "cohort":
         lo, hi = month_bounds(seg.cohort, seg.offset, tz)
         active = select(SalesOrder.customer_id).where(lifecycle.purchase_clause(), SalesOrder.paid_at >= lo,
                                                       SalesOrder.paid_at < hi)
         return and_(_scored(*score_filters(seg)), Customer.id.in_(active))
-    if seg.kind == "rfm":
-        return _scored(CustomerScore.segment == seg.key, *score_filters(seg))
     return false()
 
 
@@ -239,6 +237,26 @@ def customer_ids(session: Session, seg: Segment, viewer: scope.Viewer, tz: Optio
                                 .order_by(Customer.id)).scalars())
 
 
+def score_clauses(seg: Segment) -> Optional[list]:
+    """The segment as clauses on CustomerScore alone (rfm, funnel), or None when it also needs orders."""
+    if seg.kind == "rfm":
+        return [CustomerScore.segment == seg.key, *score_filters(seg)]
+    if seg.kind == "funnel":
+        return [STEP_CLAUSES[seg.step](), *score_filters(seg)]
+    return None
+
+
+def count(session: Session, seg: Segment, viewer: scope.Viewer, tz: Optional[str] = None) -> int:
+    """How many customers the viewer sees in the segment; rfm / funnel segments are counted from their
+    indexed customer_score rows rather than by probing every customer."""
+    clauses = score_clauses(seg)
+    if clauses is not None:
+        stmt = select(func.count()).select_from(CustomerScore).where(in_scope_scores(viewer), *clauses)
+    else:
+        stmt = select(func.count()).select_from(Customer).where(customers_clause(seg, viewer, tz))
+    return int(session.execute(stmt).scalar() or 0)
+
+
 def in_scope_scores(viewer: scope.Viewer):
     """Clause on CustomerScore: rows of customers the viewer sees (and not recycled). For a viewer who
     sees everyone it excludes the (few) inactive customers instead of probing every row's customer."""
@@ -249,4 +267,5 @@ def in_scope_scores(viewer: scope.Viewer):
 
 
 __all__ = ["Segment", "parse", "parse_range", "clause", "customers_clause", "customer_ids", "score_filters",
-           "STEP_CLAUSES", "local_bounds", "month_bounds", "in_scope_scores", "group_customers", "KINDS", "STEPS"]
+           "STEP_CLAUSES", "local_bounds", "month_bounds", "in_scope_scores", "group_customers", "KINDS", "STEPS",
+           "count", "score_clauses"]

@@ -86,3 +86,15 @@ def test_snapshot_equals_live_for_an_admin_and_is_skipped_when_filtered(db):
         assert snapshot.funnel_steps(s, admin, filtered)["steps"][0]["count"] < live["steps"][0]["count"]
         table = snapshot.retention(s, admin, every, today, 12)
         assert table == run.snapshot["cohorts"] and len(table["rows"]) == 12
+
+
+def test_the_nightly_job_is_registered_and_stores_a_snapshot(services):
+    from engine.crm_wiring import all_cron_jobs
+
+    world = build(services.db, n=20, seed=3)
+    job = next(j for j in all_cron_jobs(services.settings) if j.key == "rfm_scores")
+    assert job.cron == {"hour": 4, "minute": 40}
+    buyers = sum(1 for p in world.people if p.purchases)
+    assert snapshot.nightly(services) == f"20 位客户，{buyers} 位有购买"
+    with services.db.read() as s:
+        assert set(rfm.last_run(s).snapshot) == {"day", "totals", "rfm", "funnel", "cohorts"}

@@ -96,3 +96,4 @@ def test_segment_clause_lists_exactly_its_customers(db):
         for key in rfm.SEGMENTS:
             ids = segments.customer_ids(s, segments.Segment(kind="rfm", key=key), SYSTEM)
             assert ids == sorted(c for c, e in expected.items() if e[3] == key and c in active)
+            assert segments.count(s, segments.Segment(kind="rfm", key=key), SYSTEM) == len(ids)

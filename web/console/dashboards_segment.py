@@ -49,11 +49,6 @@ def _rows(session, seg, offset: int, limit: int) -> list[tuple]:
     return [(*r[:9], SEGMENTS[r[9]][0] if r[9] else "") for r in session.execute(stmt)]
 
 
-def _count(session, seg) -> int:
-    return session.execute(select(func.count()).select_from(Customer)
-                           .where(segments.customers_clause(seg, current_viewer(), tz()))).scalar() or 0
-
-
 @bp.get("/dashboards/segment", endpoint="segment")
 @permission_required("dashboards.view")
 def segment_page():
@@ -65,7 +60,7 @@ def segment_page():
 
         tags = [(t.id, t.name) for t in choices(s, current_viewer().user_id) if t.enabled and t.kind != "auto"] \
             if has_permission("tags.apply") else []
-        return {"total": _count(s, seg), "rows": _rows(s, seg, (page - 1) * PAGE_SIZE, PAGE_SIZE), "tags": tags}
+        return {"total": segments.count(s, seg, current_viewer(), tz()), "rows": _rows(s, seg, (page - 1) * PAGE_SIZE, PAGE_SIZE), "tags": tags}
 
     data = read(load)
     pages = max(1, -(-data["total"] // PAGE_SIZE))
