@@ -61,10 +61,10 @@ def aggregate(metric: Metric, facts: Iterable[Fact], ctx: Context, tz: Optional[
 
 
 def compute(session: Session, first: date, last: date, keys: Optional[Iterable[str]] = None,
-            tz: Optional[str] = None) -> dict:
+            tz: Optional[str] = None, ctx: Optional[Context] = None) -> dict:
     """{metric: {day: {(dim, dim_id): value}}} for days first … last, counted from the raw rows
     (reads only, so the jobs run it outside the write lock)."""
-    ctx = Context.load(session)
+    ctx = ctx or Context.load(session)
     start, end = day_bounds(first, last, tz)
     out = {}
     for key in keys or REGISTRY:
@@ -100,10 +100,22 @@ def _refresh(db, first: date, last: date, keys: Optional[Iterable[str]], tz: Opt
     """Counts in a read transaction, then swaps the rows in a short write one: ingest waits for the
     write lock only while the day's rows are replaced, not while the raw rows are scanned. A row
     stored between the two is counted by the next run (a minute later)."""
-    with db.read() as session:
-        computed = compute(session, first, last, keys, tz)
+    computed = _compute_in_steps(db, first, last, keys, tz)
     with db.write() as session:
         return replace(session, first, last, computed)
+
+
+def _compute_in_steps(db, first: date, last: date, keys: Optional[Iterable[str]], tz: Optional[str]) -> dict:
+    """compute, one short read transaction per metric sharing one Context (and its cache of raw
+    rows): on SQLite a read held for the whole recount would hold back the WAL checkpoint while
+    ingest keeps writing."""
+    with db.read() as session:
+        ctx = Context.load(session)
+    out: dict = {}
+    for key in keys or REGISTRY:
+        with db.read() as session:
+            out.update(compute(session, first, last, [key], tz, ctx))
+    return out
 
 
 def live_days(now: datetime, tz: Optional[str] = None) -> tuple[date, date]:
@@ -126,8 +138,7 @@ def run_nightly(db, now: datetime, days: int, tz: Optional[str] = None) -> str:
     total = 0
     for span, keys in spans.items():
         first = today - timedelta(days=span)
-        with db.read() as session:  # metrics of one span share their raw rows (Context cache)
-            computed = compute(session, first, today, keys, tz)
+        computed = _compute_in_steps(db, first, today, keys, tz)  # one span shares its raw rows
         for key in keys:  # one short write transaction per metric
             with db.write() as session:
                 total += replace(session, first, today, {key: computed[key]})
