@@ -57,6 +57,10 @@ def init(demo, admin_name):
         seed_demo_leads(rt)
         if info["secret"]:
             click.echo(f"演示应用 app_key={info['app_key']} secret={info['secret']}（仅显示一次）")
+        rt.tick()  # the demo leads become customers
+        from web.demo_commerce import seed_demo_commerce
+
+        seed_demo_commerce(rt)  # products, a month of orders, targets, rollups (数据中心)
         rt.tick()
     click.echo("初始化完成")
 

@@ -205,14 +205,14 @@ def test_event_pickers_show_the_code_beside_a_repeated_name(client, admin, app_d
     from events.models import EventDefinition
 
     with app_db.write() as s:
-        s.add_all([EventDefinition(code="order.shop_a", name="订单支付"), EventDefinition(code="order.shop_b", name="订单支付")])
+        s.add_all([EventDefinition(code="order.shop_a", name="门店支付"), EventDefinition(code="order.shop_b", name="门店支付")])
     page = client.get(f"/strategies/new?group={setup[1].id}").get_data(as_text=True)
     data = json.loads(re.search(r'<script type="application/json" id="editor-data">(.*?)</script>', page, re.S).group(1))
-    labels = [e["label"] for e in data["events"] if e["name"] == "订单支付"]
-    assert labels == ["订单支付（order.shop_a）", "订单支付（order.shop_b）"]
+    labels = [e["label"] for e in data["events"] if e["name"] == "门店支付"]
+    assert labels == ["门店支付（order.shop_a）", "门店支付（order.shop_b）"]
     resp = client.get("/static/js/pages/strategy_editor.js")
     script = resp.get_data(as_text=True)
     resp.close()  # a static file holds its file open until closed
     assert "e.label + (e.enabled" in script  # the select shows the label, not the bare name
     history = client.get("/history").get_data(as_text=True)
-    assert "订单支付（order.shop_a）" in history and "订单支付（order.shop_b）" in history
+    assert "门店支付（order.shop_a）" in history and "门店支付（order.shop_b）" in history
