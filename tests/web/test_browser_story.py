@@ -65,6 +65,10 @@ def build_strategy(page) -> None:
     page.fill("#group-add-name", "密码修改")
     page.click("#group-add button[type=submit]")
     page.click(".panel-toolbar a:has-text('添加')")
+    # The editor's script fills the form from its data once the page has loaded; typing before
+    # that (a busy machine) would be overwritten, so wait for the load like a person would.
+    page.wait_for_url("**/strategies/new*")
+    page.wait_for_load_state("load")
     page.fill("#s-name", "用户修改密码提醒")
     page.select_option("#s-event", label="修改密码事件（pwd_changed）")
     # (修改状态 等于 1 或者 用户名 开头是 张) 并且 手机号 不为空
