@@ -12,14 +12,16 @@ from tests.web.api_helpers import api, runtime, world  # noqa: F401 - fixtures
 HUGE = [2**31, 2**40, 2**70]
 ID_FIELDS = ("id", "user_id", "team_id", "group_id", "event_id", "customer_id", "scene_id", "channel_id",
              "plan_id", "strategy_id", "app_id", "owner_id", "assignee_id", "tag_id", "company_id",
-             "definition_id", "processor_id", "lead_id", "related_customer_id")
+             "definition_id", "processor_id", "lead_id", "related_customer_id", "sku_id", "spu_id", "category_id",
+             "brand_id", "parent_id", "credited_user_id", "order_id", "line_id", "saved_query_id")
 SIGNED = ("/api/v1/events", "/api/v1/leads/ingestions")  # HMAC-signed: refused before any body is read
 
 
 def _body(value: int) -> dict:
     body = {name: value for name in ID_FIELDS}
     body.update(ids=[value], tag_ids=[value], group_ids=[value], channel_ids=[value], user_ids=[value],
-                enabled=True, name="大数", status="ASSIGNED")
+                enabled=True, name="大数", status="ASSIGNED", audience_tag_ids=[value],
+                lines=[{"sku_id": value, "line_id": value, "quantity": 1}])
     return body
 
 
