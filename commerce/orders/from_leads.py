@@ -47,9 +47,25 @@ def _payment_lines(raw: dict) -> tuple[list[LineInput], int]:
                       field="lines[0]")], 0
 
 
+def _platform_order(raw: dict) -> dict:
+    """The order inside a lead's raw data: the adapters flatten it, but a scene fed by a pull or an
+    import may keep it nested as {"order": {...}} (mapped with order.* paths)."""
+    nested = raw.get("order")
+    if isinstance(nested, dict) and "items" not in raw and "total_amount" not in raw:
+        return nested
+    return raw
+
+
 def _platform_lines(raw: dict) -> tuple[list[LineInput], int]:
     """The order's items and its discount (what the items sum to above the total paid)."""
+    raw = _platform_order(raw)
     items = raw.get("items") if isinstance(raw.get("items"), list) else []
+    total = raw.get("total_amount")
+    if items and total not in (None, "") and all(isinstance(i, dict) and i.get("price") in (None, "") for i in items):
+        # Only titles and a total (many platforms' order lists): one line for the whole order.
+        titles = "、".join(_text(i.get("title"), 60) for i in items if i.get("title"))
+        return [LineInput(name=_text(titles) or f"订单 {_text(raw.get('order_no'), 64)}", quantity=1,
+                          unit_price_fen=yuan_to_fen(total, "total_amount", "订单金额"), field="items[0]")], 0
     lines = []
     for i, item in enumerate(items[:MAX_ITEMS]):
         if not isinstance(item, dict):
@@ -58,7 +74,6 @@ def _platform_lines(raw: dict) -> tuple[list[LineInput], int]:
                                quantity=check_quantity(item.get("quantity", 1), f"items[{i}].quantity"),
                                unit_price_fen=yuan_to_fen(item.get("price"), f"items[{i}].price", "商品单价"),
                                field=f"items[{i}]"))
-    total = raw.get("total_amount")
     total_fen = yuan_to_fen(total, "total_amount", "订单金额") if total not in (None, "") else None
     if not lines:
         if total_fen is None:

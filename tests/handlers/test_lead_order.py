@@ -95,3 +95,22 @@ def test_a_bad_platform_price_fails_the_step_and_makes_no_order(rt):
     assert _orders(db) == []
     with db.read() as s:
         assert "商品单价" in s.get(Lead, result.lead_id).error
+
+
+def test_a_nested_order_with_titles_and_a_total_is_one_order_line(rt):
+    """A pulled order kept as {"order": {...}} whose items carry only titles (the demo's 电商订单同步)
+    becomes one order with one line for the total, not a dead letter."""
+    db = rt.services.db
+    scene = make_scene(rt, name="商城订单", key="shop3", scene_type="ORDER_SYNC", mapping_rules=[
+        {"source": "order.buyer_name", "target": "name"},
+        {"source": "order.buyer_phone", "target": "mobile", "transform": "phone"},
+        {"source": "order.total_amount", "target": "value", "transform": "number"}])
+    raw = {"order": {"order_no": "DEMO1", "buyer_name": "买家1", "buyer_phone": "13900139002",
+                     "items": [{"title": "精华"}, {"title": "面霜"}], "total_amount": "300"}}
+    [result] = submit(db, scene, [Submission(raw=raw, external_id="DEMO1", source="pull", meta={"pull_kind": "orders"})])
+    rt.tick()
+    [order] = _orders(db)
+    with db.read() as s:
+        [line] = s.exec(select(OrderLine)).all()
+        assert s.get(Lead, result.lead_id).customer_id == order.customer_id
+    assert (order.total_fen, order.status, line.name, line.sku_id) == (30000, "paid", "精华、面霜", None)
