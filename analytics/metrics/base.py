@@ -5,6 +5,7 @@ belongs to. The rollup engine (analytics/rollups.py) turns facts into per-day, p
 the drill-down page lists the same facts, so a number and its list cannot disagree."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterator, Optional
@@ -66,7 +67,7 @@ class Context:
         return out
 
 
-class Metric:
+class Metric(ABC):
     key = ""
     label = ""
     unit = "人"  # 人 | 条 | 次 | 分 | 单
@@ -77,9 +78,9 @@ class Metric:
     settle_days = 0
     definition = ""  # shown on the report page
 
+    @abstractmethod
     def facts(self, session: Session, start: datetime, end: datetime, ctx: Context) -> Iterator[Fact]:
-        """Facts that happened in [start, end) (aware UTC)."""
-        raise NotImplementedError
+        """Facts that happened in [start, end) (aware UTC); every metric plugin counts its own rows."""
 
 
 def between(column, start: datetime, end: datetime):

@@ -9,6 +9,7 @@ web layer (the engine's counters: analytics may not import `engine`) arrives thr
 `PanelContext.providers`, filled by the page."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, ClassVar, Mapping, Optional
@@ -50,7 +51,7 @@ class PanelContext:
         return self.today - timedelta(days=1)
 
 
-class Panel:
+class Panel(ABC):
     """One 工作台 module. Subclasses set the class attributes and implement `data`."""
 
     key: ClassVar[str]
@@ -67,8 +68,9 @@ class Panel:
     def visible_to(self, permissions) -> bool:
         return self.permission in permissions
 
+    @abstractmethod
     def data(self, session: Session, ctx: PanelContext) -> dict:
-        raise NotImplementedError
+        """The figures the panel's template shows, scoped to ctx.viewer; every panel plugin has its own."""
 
     def chart(self, data: dict, link: Callable[[Door], Optional[str]]) -> Optional[dict]:
         """An ECharts option drawn in the panel (None: no chart). `link` turns a Door into a URL
