@@ -53,6 +53,10 @@ class Gateway:
         # Told about every newly reported risk signal once the account is paused; web sets it to
         # notify the account's owner (devices may not import the customer center).
         self.on_risk_signal = None
+        # kind → callables(session, account, data, at, report_id) run in the report's own transaction,
+        # after the device records: web registers the message store here (devices may not import it),
+        # so a message is stored before the phone's report is acknowledged and rolls back with it.
+        self.report_sinks: dict[str, list] = {}
 
     @property
     def tz(self) -> str:
@@ -217,6 +221,8 @@ class Gateway:
                 presence.touch(session, conn.device_id, now)
                 account = session.get(WechatAccount, account_id)
                 ev = record_report(session, conn.device_id, account, kind, data, at)
+                for sink in self.report_sinks.get(kind, ()):
+                    sink(session, account, data, at, str(fid))
         except ProtocolError as exc:
             conn.send(ack(fid, ok=False, error={"code": exc.code, "message": exc.message}))
             return

@@ -106,12 +106,20 @@ def record_report(session: Session, device_id: int, account: WechatAccount, kind
         return {"event": "device.friend_added", "data": {
             **base, "wxid": friend.wxid, "nickname": friend.nickname, "mobile": friend.mobile, "source": friend.source}}
     if kind == "message":
-        _need(data, "from_wxid")
+        # Stored in the message store by the gateway's report sink (conversations); here only the event.
+        direction = data.get("direction") or "in"
+        if direction not in ("in", "out"):
+            raise ProtocolError("bad_value", "data.direction 应为 in 或 out")
         room = _s(data.get("chatroom_id"), 64)
+        if direction == "out":
+            if not room and not data.get("to_wxid"):
+                raise ProtocolError("missing_field", "发出的消息需要 data.to_wxid 或 data.chatroom_id")
+            return None  # what our own account said is history, not a trigger for 关键词回复
+        _need(data, "from_wxid")
         return {"event": "device.message", "data": {
             **base, "from_wxid": _s(data["from_wxid"], 64), "nickname": _s(data.get("nickname"), 100),
             "chatroom_id": room, "is_group": bool(room), "text": _s(data.get("text"), 5000),
-            "msg_type": _s(data.get("msg_type") or "text", 16)}}
+            "msg_type": _s(data.get("msg_type") or "text", 16), "msg_id": _s(data.get("msg_id"), 64)}}
     if kind in ("group_member_joined", "group_member_left"):
         _need(data, "chatroom_id")
         members = [m for m in data.get("members") or [] if isinstance(m, dict) and m.get("wxid")]

@@ -7,7 +7,8 @@ import importlib.metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = ("config", "events", "rules", "engine", "handlers", "devices", "crm", "commerce", "analytics", "web")
+OURS = ("config", "events", "rules", "engine", "handlers", "devices", "crm", "commerce", "analytics",
+        "conversations", "community", "integrations", "web")
 ALLOWED = {
     "config": set(),
     "events": {"config"},
@@ -18,8 +19,17 @@ ALLOWED = {
     # reads commerce and the device records (friends added, moments posted) but nothing reads it back.
     "commerce": {"crm", "rules", "events", "config"},
     "analytics": {"commerce", "devices", "crm", "rules", "events", "config"},
-    "handlers": {"commerce", "analytics", "crm", "devices", "events", "config"},
-    "engine": {"rules", "handlers", "commerce", "analytics", "crm", "events", "config"},
+    # Conversations happen on the phones' accounts: the store links messages to device friends and groups
+    # and a reply is a device command, so conversations reads devices (devices never reads it back: the
+    # gateway is handed the message store as a report sink). community counts group activity from those
+    # messages and device group records; integrations (WeCom, 公众号) store their messages as conversations.
+    "conversations": {"devices", "crm", "rules", "events", "config"},
+    "community": {"conversations", "commerce", "devices", "crm", "rules", "events", "config"},
+    "integrations": {"conversations", "devices", "crm", "rules", "events", "config"},
+    "handlers": {"commerce", "analytics", "conversations", "community", "integrations", "crm", "devices", "events",
+                 "config"},
+    "engine": {"rules", "handlers", "commerce", "analytics", "conversations", "community", "integrations", "crm",
+               "events", "config"},
     "web": set(OURS),
 }
 

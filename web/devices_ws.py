@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, request
 from flask_sock import Sock
 
+from conversations.device_messages import record_device_message
 from crm.people.notifications import notify
 from devices.gateway import Gateway
 from devices.protocol import MAX_FRAME_BYTES
@@ -44,8 +45,10 @@ def gateway_for(app: Flask) -> Gateway:
 
 
 def configure(gateway: Gateway) -> Gateway:
-    """What the web process adds to a gateway: telling owners about their accounts' risk signals."""
+    """What the web process adds to a gateway: telling owners about their accounts' risk signals, and
+    storing reported messages in the message store (会话中心)."""
     gateway.on_risk_signal = lambda account, data: _notify_owner(gateway.services, account, data)
+    gateway.report_sinks.setdefault("message", []).append(record_device_message)
     return gateway
 
 

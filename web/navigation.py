@@ -66,6 +66,22 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("库存流水", "stock.index", "products.view", "list", ("stock.",)),
         NavItem("订单管理", "orders.index", "orders.view", "inbox", ("orders.",)),
     )),
+    NavGroup("会话中心", (
+        NavItem("触客宝", "chat.index", "conversations.view", "inbox", ("chat.",)),
+        NavItem("快捷回复库", "quick_replies.index", "conversations.view", "list", ("quick_replies.",)),
+        NavItem("消息群发", "broadcasts.index", "broadcasts.manage", "mail", ("broadcasts.",)),
+        NavItem("企业微信", "wecom.index", "wecom.manage", "users", ("wecom.",)),
+        NavItem("公众号", "mp.index", "mp.manage", "bell", ("mp.index", "mp.settings", "mp.account")),
+        NavItem("微信粉丝", "mp.fans", "mp.manage", "users", ("mp.fan",)),
+    )),
+    NavGroup("社群增长", (
+        NavItem("社群列表", "community.groups", "community.view", "users", ("community.group",)),
+        NavItem("群活监控", "community.alerts", "community.view", "alert", ("community.alert", "community.rule")),
+        NavItem("裂变活动", "fission.index", "fission.manage", "flow", ("fission.",)),
+        NavItem("积分与权益", "rewards.index", "rewards.manage", "key", ("rewards.",)),
+        NavItem("KOC 管理", "koc.index", "koc.manage", "users", ("koc.",)),
+        NavItem("智能回复", "kb.index", "kb.manage", "bolt", ("kb.",)),
+    )),
     NavGroup("销售管理", (
         NavItem("任务中心", "worktasks.index", "worktasks.view", "clock", ("worktasks.index", "worktasks.task")),
         NavItem("客户跟进任务", "worktasks.followups", "worktasks.view", "list", ("worktasks.follow",)),

@@ -11,6 +11,8 @@ import commerce.catalog.models  # noqa: F401
 import commerce.orders.models  # noqa: F401
 import commerce.recommend.models  # noqa: F401
 import commerce.stock.models  # noqa: F401
+import community.ledger_models  # noqa: F401
+import conversations.models  # noqa: F401
 import crm.customers.models  # noqa: F401
 import crm.groups.models  # noqa: F401
 import crm.jobs.models  # noqa: F401

@@ -84,6 +84,19 @@ PERMISSION_GROUPS: tuple[PermissionGroup, ...] = (
            ("reports.view_all", "查看全公司的数据"), ("reports.targets", "设置目标与周复盘"),
            ("dashboards.view", "私域运营看板、生命周期漏斗与 RFM"), ("monitor.view", "运行监控"),
            ("home.defaults", "设置各角色的默认工作台")),
+    # 会话中心 (issue 12)
+    _group("conversations", "会话中心",
+           ("conversations.view", "使用触客宝聊天（只看分配给自己的微信号的会话）"),
+           ("conversations.view_all", "查看与接手全部会话"),
+           ("quick_replies.manage", "管理快捷回复库（话术库）"), ("broadcasts.manage", "1:1 消息群发")),
+    _group("integrations", "企业微信与公众号",
+           ("wecom.manage", "企业微信授权、同步与侧边栏"), ("mp.manage", "公众号授权、默认客服与微信粉丝")),
+    # 社群增长 (issue 13)
+    _group("community", "社群增长",
+           ("community.view", "查看社群列表与活跃度"), ("community.manage", "群活监控规则与群发"),
+           ("fission.manage", "管理裂变活动"), ("rewards.manage", "管理积分、优惠券与盲盒"),
+           ("rewards.redeem", "核销优惠券"), ("koc.manage", "管理 KOC 与 KOC 任务"),
+           ("kb.manage", "管理智能回复知识库")),
 )
 
 PERMISSIONS: dict[str, Permission] = {
@@ -111,7 +124,8 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
     BuiltinRole("sales", "业务员", frozenset({
         "dashboard.view", "customers.view", "customers.manage", "tags.view", "tags.apply", "worktasks.view",
         "worktasks.manage", "notifications.view", "marketing.view", "leads.view", "leads.manage",
-        "products.view", "orders.view", "orders.manage", "reports.view"})),
+        "products.view", "orders.view", "orders.manage", "reports.view", "conversations.view", "community.view",
+        "rewards.redeem"})),
     # 部门经理: runs groups, allocation and the team's tasks; sees all customers of the groups they manage.
     BuiltinRole("manager", "部门经理", frozenset({
         "dashboard.view", "customers.view", "customers.manage", "customers.import", "customers.export",
@@ -119,7 +133,9 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
         "worktasks.view", "worktasks.manage", "marketing.view", "marketing.manage", "templates.manage",
         "notices.send", "notifications.view", "crmlogs.view", "leads.view", "leads.view_all", "leads.manage",
         "leads.assign", "leads.import", "products.view", "orders.view", "orders.manage", "orders.refund",
-        "reports.view", "reports.view_department", "reports.targets", "dashboards.view"})),
+        "reports.view", "reports.view_department", "reports.targets", "dashboards.view", "conversations.view",
+        "conversations.view_all", "quick_replies.manage", "broadcasts.manage", "community.view", "community.manage",
+        "rewards.redeem"})),
 )
 
 

@@ -1,0 +1,1 @@
+"""微信公众号 (Official Account)."""
