@@ -19,7 +19,7 @@ if [ -n "${CKB_TEST_POSTGRES_URL:-}" ]; then
   # Web tests whose defect only PostgreSQL shows (ids past INTEGER) run here too.
   CKB_TEST_DATABASE=postgres $BIN/python -m pytest -q -m "not browser" tests/config tests/events tests/engine tests/rules tests/crm tests/devices tests/handlers \
     tests/web/test_input_limits.py tests/web/test_api_huge_ids.py \
-    tests/commerce tests/analytics
+    tests/commerce tests/analytics tests/conversations tests/community tests/integrations
   second=$?
 fi
 [ $first -eq 0 ] && [ $second -eq 0 ]
