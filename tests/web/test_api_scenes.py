@@ -127,3 +127,22 @@ def test_scene_routes_are_documented(anon_api):
     assert set(paths[BASE + "/{scene_config_id}"]) == {"get", "put", "delete"}
     assert set(paths["/api/v1/channels"]) == {"get", "post"}
     assert "scenes.manage" in json.dumps(paths[BASE]["post"], ensure_ascii=False)
+
+
+def test_channel_update_is_partial_and_disabling_is_offered_instead_of_deleting_a_used_one(api, created, app_db):
+    from crm.leads.models import Lead
+    channel = api.ok("POST", "/api/v1/channels", {"name": "百度推广", "channel_type": "PAID_SEARCH", "code": "baidu"}, 201)
+    cid = channel["channel_id"]
+    changed = api.ok("PUT", f"/api/v1/channels/{cid}", {"remark": "春季投放"})
+    assert (changed["name"], changed["code"], changed["remark"], changed["is_active"]) == ("百度推广", "baidu", "春季投放", True)
+    assert_error(api.put(f"/api/v1/channels/{cid}", {"is_active": "no"}), 422, "is_active")
+    assert_error(api.put(f"/api/v1/channels/{cid}", {"name": ""}), 422, "渠道名称")
+    assert api.ok("GET", f"/api/v1/channels/{cid}")["remark"] == "春季投放"
+    with app_db.write() as s:
+        s.add(Lead(scene_id=created["scene_config_id"], channel_id=cid))
+    assert_error(api.delete(f"/api/v1/channels/{cid}"), 422, "停用")
+    assert api.ok("PUT", f"/api/v1/channels/{cid}", {"is_active": False})["is_active"] is False
+    spare = api.ok("POST", "/api/v1/channels", {"name": "空渠道"}, 201)["channel_id"]
+    assert api.ok("DELETE", f"/api/v1/channels/{spare}") == {"deleted": spare}
+    for method in ("GET", "PUT", "DELETE"):
+        assert_error(api.call(method, f"/api/v1/channels/{spare}", {} if method == "PUT" else None), 404, str(spare))

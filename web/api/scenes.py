@@ -165,9 +165,46 @@ def list_lead_channels():
            responses={"201": CHANNEL_OUT})
 @api_auth("scenes.manage")
 def create_lead_channel():
+    data = _channel_body()
+    with services().db.write() as session:
+        return ok(channel_dict(channel_service.create_channel(session, data)), 201)
+
+
+def _channel_body() -> dict:
     data = json_body()
     for name in ("name", "code", "remark", "channel_type"):
         if data.get(name) is not None and not isinstance(data[name], str):
             raise BadRequest(f"{name} 应为字符串", {name: f"{name} 应为字符串"}, status=422, code="invalid")
+    if "is_active" in data and not isinstance(data["is_active"], bool):
+        raise BadRequest("is_active 应为 true 或 false", {"is_active": "is_active 应为布尔值"}, status=422, code="invalid")
+    return data
+
+
+@api_route(bp, "/channels/<int:channel_id>", "GET", "渠道详情", "渠道管理", permission="leads.view",
+           responses={"200": CHANNEL_OUT})
+@api_auth("leads.view")
+def get_lead_channel(channel_id):
+    with services().db.read() as session:
+        return ok(channel_dict(channel_service.get_channel(session, channel_id)))
+
+
+@api_route(bp, "/channels/<int:channel_id>", "PUT", "修改渠道（只改提交的字段；停用用 is_active=false）", "渠道管理",
+           body=obj({"name": STR, "channel_type": {"type": "string", "enum": list(CHANNEL_TYPES)}, "code": STR,
+                     "is_active": BOOL, "remark": STR}), permission="scenes.manage", responses={"200": CHANNEL_OUT})
+@api_auth("scenes.manage")
+def update_lead_channel(channel_id):
+    data = _channel_body()
     with services().db.write() as session:
-        return ok(channel_dict(channel_service.create_channel(session, data)), 201)
+        current = channel_dict(channel_service.get_channel(session, channel_id))
+        merged = {k: current[k] for k in ("name", "channel_type", "code", "is_active", "remark")}
+        merged.update({k: v for k, v in data.items() if k in merged})
+        return ok(channel_dict(channel_service.update_channel(session, channel_id, merged)))
+
+
+@api_route(bp, "/channels/<int:channel_id>", "DELETE", "删除渠道（已有线索的渠道不能删除，可改为停用）", "渠道管理",
+           permission="scenes.manage", responses={"200": obj({"deleted": INT})})
+@api_auth("scenes.manage")
+def delete_lead_channel(channel_id):
+    with services().db.write() as session:
+        channel_service.delete_channel(session, channel_id)
+    return ok({"deleted": channel_id})
