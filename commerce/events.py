@@ -4,29 +4,18 @@ must exist or the ledger stores them as refused, so every emitter calls ensure_d
 it is idempotent and cheap after the first time in a process."""
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from crm.events_out import emit
 from events.builtin import COMMERCE_EVENT_KEYS
-from events.definitions import import_builtin
-from events.models import EventDefinition
+from events.definitions import ensure_builtin
 
 SOURCE = "commerce"
 
 
 def ensure_definitions(session: Session) -> None:
-    """Creates the missing commerce event definitions in the caller's transaction. A concurrent
-    creator (another process on PostgreSQL) is tolerated: the savepoint rolls back, theirs stays."""
-    present = session.exec(select(EventDefinition.builtin_key)
-                           .where(EventDefinition.builtin_key.in_(COMMERCE_EVENT_KEYS))).all()
-    if len(set(present)) == len(COMMERCE_EVENT_KEYS):
-        return
-    try:
-        with session.begin_nested():
-            import_builtin(session, keys=COMMERCE_EVENT_KEYS)
-    except IntegrityError:
-        pass
+    """Creates the missing commerce event definitions in the caller's transaction."""
+    ensure_builtin(session, COMMERCE_EVENT_KEYS)
 
 
 def emit_stock_low(session: Session, *, sku_id: int, sku_code: str, spu_id: int, product_name: str,

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     lead_webhook_ip_limit_per_minute: int = 120
     # POST /api/v1/leads/ingestions requests per minute from one app (each scene has its own limit too).
     lead_api_app_limit_per_minute: int = 60_000
+    # 场景获客 alerts (once per episode): open dead letters, refused callbacks in the last hour, and
+    # consecutive pull failures of one scene at or above these raise lead.* alert events.
+    lead_alert_deadletters: int = Field(default=20, ge=1)
+    lead_alert_refused_per_hour: int = Field(default=50, ge=1)
+    lead_alert_pull_failures: int = Field(default=3, ge=1)
     secret_rotation_grace_hours: int = 24
 
     # HTTP processors: outbound guard.

@@ -241,6 +241,26 @@ COMMERCE_EVENTS: list[dict] = [
 BUILTIN_EVENTS += COMMERCE_EVENTS
 COMMERCE_EVENT_KEYS = tuple(e["key"] for e in COMMERCE_EVENTS)
 
+# 场景获客 alerts (crm/leads/alerts.py): raised once per episode (events/episodes.py), so a strategy
+# can notify the scene's owner by 站内通知 / 短信 / 邮件 when intake is in trouble.
+LEAD_ALERT_EVENTS: list[dict] = [
+    {"key": "lead_deadletter_piling", "code": "lead.deadletter_piling", "name": "线索死信堆积",
+     "remark": "未处理的线索死信达到阈值（每次堆积只提醒一次，清理到阈值以下后重新计）",
+     "fields": [_f("open_count", "number", "未处理死信数", True), _f("threshold", "number", "阈值"),
+                _f("by_scene", "list", "按场景", remark="[{scene_id, scene_name, count}]"), _f("episode", "number", "第几次")]},
+    {"key": "lead_callbacks_refused", "code": "lead.callbacks_refused", "name": "回调被拒过多",
+     "remark": "最近一小时被拒绝的平台回调次数达到阈值（签名错误、重放、超频等）",
+     "fields": [_f("count", "number", "最近一小时被拒次数", True), _f("threshold", "number", "阈值"),
+                _f("by_reason", "list", "按原因", remark="[{reason, label, count}]"), _f("episode", "number", "第几次")]},
+    {"key": "lead_pull_failing", "code": "lead.pull_failing", "name": "平台拉取连续失败",
+     "remark": "订单同步 / 抖音粉丝同步连续失败达到阈值",
+     "fields": [_f("scene_id", "number", "场景ID", True), _f("scene_name", "text", "场景名称"),
+                _f("failures", "number", "连续失败次数", True), _f("last_error", "text", "最近错误"),
+                _f("threshold", "number", "阈值"), _f("episode", "number", "第几次")]},
+]
+BUILTIN_EVENTS += LEAD_ALERT_EVENTS
+LEAD_ALERT_EVENT_KEYS = tuple(e["key"] for e in LEAD_ALERT_EVENTS)
+
 
 def builtin_by_key() -> dict[str, dict]:
     return {e["key"]: e for e in BUILTIN_EVENTS}

@@ -9,6 +9,7 @@ import re
 import secrets
 from typing import Iterable
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from config.clock import utcnow
@@ -147,3 +148,18 @@ def import_builtin(session: Session, keys: Iterable[str] | None = None, extra: l
         created.append(spec["name"])
     session.flush()
     return {"created": created, "skipped": skipped}
+
+
+def ensure_builtin(session: Session, keys: Iterable[str], extra: list[dict] | None = None) -> None:
+    """Makes sure the built-in (or `extra`) definitions `keys` exist before an emitter stores its
+    event (else the ledger keeps it as refused). Cheap when they exist; a concurrent creator on
+    PostgreSQL is tolerated: the savepoint rolls back and theirs stays."""
+    keys = tuple(keys)
+    present = session.exec(select(EventDefinition.builtin_key).where(EventDefinition.builtin_key.in_(keys))).all()
+    if len(set(present)) == len(set(keys)):
+        return
+    try:
+        with session.begin_nested():
+            import_builtin(session, keys=keys, extra=extra)
+    except IntegrityError:
+        pass

@@ -23,6 +23,7 @@ import crm.sales.notice_models  # noqa: F401
 import crm.tags.models  # noqa: F401
 import devices.models  # noqa: F401
 import engine.models  # noqa: F401
+import events.episodes  # noqa: F401
 import events.models  # noqa: F401
 import handlers.models  # noqa: F401
 import rules.models  # noqa: F401

@@ -3,6 +3,7 @@
 - 分配暂缓线索 (every minute): leads held because they arrived outside working hours (or when
   everyone was capped) are assigned as soon as the scene's rules can place them — held leads do
   not wait for someone to notice them.
+- 获客告警 (every 5 minutes): crm/leads/alerts.py.
 - 清理 webhook 签名记录 (hourly): signatures older than a day are only kept to reject replays
   inside the timestamp window, so older ones are dropped.
 
@@ -15,6 +16,7 @@ from datetime import timedelta
 from sqlmodel import col, select
 
 from config.clock import as_utc
+from crm.leads.alerts import check_alerts
 from crm.leads.assignment import apply_assignment, decide
 from crm.leads.intake import event_data
 from crm.leads.models import Lead, LeadLog, LeadScene
@@ -55,4 +57,5 @@ def purge_old_signatures(services) -> int:
 CRON_SPECS = (
     ("leads.release_held", "分配暂缓的线索", {"minute": "*"}, release_held),
     ("leads.purge_signatures", "清理 webhook 签名记录", {"minute": "7"}, purge_old_signatures),
+    ("leads.alerts", "获客告警（死信堆积、回调被拒、拉取失败）", {"minute": "*/5"}, check_alerts),
 )
