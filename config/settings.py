@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     lead_alert_deadletters: int = Field(default=20, ge=1)
     lead_alert_refused_per_hour: int = Field(default=50, ge=1)
     lead_alert_pull_failures: int = Field(default=3, ge=1)
+    # 抖音开放平台 (抖音授权 of 抖音获客 scenes): this server's app on the platform. The API base is the
+    # real platform unless pointed elsewhere (the tests use a fake on loopback, allow-listed for the
+    # SSRF guard). Access tokens are refreshed this many hours before they expire; a refresh token
+    # (30 days, renewable only by the user re-authorising) expiring within N days raises douyin.token_expiring.
+    douyin_client_key: str = ""
+    douyin_client_secret: str = ""
+    douyin_api_base: str = "https://open.douyin.com"
+    douyin_refresh_ahead_hours: int = Field(default=24, ge=1, le=336)
+    douyin_alert_days: int = Field(default=5, ge=1, le=30)
     secret_rotation_grace_hours: int = 24
 
     # HTTP processors: outbound guard.

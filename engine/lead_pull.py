@@ -32,6 +32,7 @@ from crm.leads.models import PullRun
 from crm.leads.pull_state import (PullConfig, due_scene_ids, get_cursor, pull_config, record_failure,
                                   record_page, record_success, start_run)
 from crm.leads.scenes import get_scene, open_credentials
+from engine import douyin_pull
 from engine.cron import CronJob
 from handlers.errors import PermanentError, RetryableError
 from handlers.net_guard import fetch
@@ -158,22 +159,33 @@ def _open(services, scene_id: int, trigger: str):
         return run, config, open_credentials(services.secret_box, scene), get_cursor(session, scene.id).cursor
 
 
+def _pull_endpoint(services, scene_id: int, config: PullConfig, credentials: dict, cursor: str, run: PullRun) -> bool:
+    """Pages the scene's own platform endpoint; returns whether more is waiting after MAX_PAGES."""
+    for _ in range(MAX_PAGES):
+        page = fetch_page(services.settings, config, credentials, cursor, int(services.now().timestamp()))
+        _store_page(services, scene_id, config, page.items, run)
+        with services.db.write() as session:
+            record_page(session, scene_id, page.next_cursor)
+        cursor = page.next_cursor
+        if not page.has_more:
+            return False
+    return True
+
+
 def sync_now(services, scene_id: int, trigger: str = "manual") -> PullRun:
-    """One run for one scene (the 立即同步 button, or the scheduler with trigger="schedule")."""
+    """One run for one scene (the 立即同步 button, or the scheduler with trigger="schedule"). A 抖音粉丝同步
+    scene with authorised 抖音号 pulls through them (engine/douyin_pull.py); otherwise its endpoint."""
     run, config, credentials, cursor = _open(services, scene_id, trigger)
     more_waiting = False
     try:
-        for _ in range(MAX_PAGES):
-            page = fetch_page(services.settings, config, credentials, cursor,
-                              int(services.now().timestamp()))
-            _store_page(services, scene_id, config, page.items, run)
-            with services.db.write() as session:
-                record_page(session, scene_id, page.next_cursor)
-            cursor = page.next_cursor
-            if not page.has_more:
-                break
+        if config.kind == "douyin_fans" and douyin_pull.has_accounts(services, scene_id):
+            more_waiting, errors = douyin_pull.pull_accounts(services, scene_id, config, run, _store_page, MAX_PAGES)
+            if errors:
+                raise PullFailed("；".join(errors))
+        elif not config.endpoint:
+            raise PullFailed("该场景还没有授权的抖音号，也没有填写平台接口地址：请先在「抖音授权」中授权抖音号")
         else:
-            more_waiting = True
+            more_waiting = _pull_endpoint(services, scene_id, config, credentials, cursor, run)
     except PullFailed as exc:
         error = exc.message
     except Exception as exc:  # noqa: BLE001 - a bug or a database error must still close the run

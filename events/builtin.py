@@ -243,6 +243,9 @@ COMMERCE_EVENT_KEYS = tuple(e["key"] for e in COMMERCE_EVENTS)
 
 # 场景获客 alerts (crm/leads/alerts.py): raised once per episode (events/episodes.py), so a strategy
 # can notify the scene's owner by 站内通知 / 短信 / 邮件 when intake is in trouble.
+_DOUYIN_ACCOUNT = [_f("account_id", "number", "抖音号记录ID", True), _f("scene_id", "number", "场景ID", True),
+                   _f("open_id", "text", "抖音 open_id"), _f("nickname", "text", "抖音昵称"), _f("health", "text", "授权状态"),
+                   _f("refresh_expires_at", "text", "授权失效时间"), _f("episode", "number", "第几次")]
 LEAD_ALERT_EVENTS: list[dict] = [
     {"key": "lead_deadletter_piling", "code": "lead.deadletter_piling", "name": "线索死信堆积",
      "remark": "未处理的线索死信达到阈值（每次堆积只提醒一次，清理到阈值以下后重新计）",
@@ -257,6 +260,12 @@ LEAD_ALERT_EVENTS: list[dict] = [
      "fields": [_f("scene_id", "number", "场景ID", True), _f("scene_name", "text", "场景名称"),
                 _f("failures", "number", "连续失败次数", True), _f("last_error", "text", "最近错误"),
                 _f("threshold", "number", "阈值"), _f("episode", "number", "第几次")]},
+    {"key": "douyin_token_expiring", "code": "douyin.token_expiring", "name": "抖音授权即将失效",
+     "remark": "抖音号的授权（refresh token）将在设定天数内失效，需要账号主人重新授权",
+     "fields": _DOUYIN_ACCOUNT},
+    {"key": "douyin_token_invalid", "code": "douyin.token_invalid", "name": "抖音授权失效",
+     "remark": "抖音号的授权已过期或被撤销，该账号的粉丝同步已停止",
+     "fields": _DOUYIN_ACCOUNT + [_f("reason", "text", "原因")]},
 ]
 BUILTIN_EVENTS += LEAD_ALERT_EVENTS
 LEAD_ALERT_EVENT_KEYS = tuple(e["key"] for e in LEAD_ALERT_EVENTS)

@@ -180,6 +180,8 @@ def map_submission(scene, raw: dict, tz: str | None = None) -> tuple[dict, list[
     typed = {k: v for k, v in typed.items() if k in known}
     _clean_contacts(typed, errors)
     # A payer is known by the platform's payer id, not a contact: payment leads may have none.
-    require_contact = (scene.params or {}).get("require_contact", scene.scene_type != "PAYMENT_CODE")
+    # A payment has no contact to ask for; a synced 抖音 fan is reached in 抖音 (by open_id), not by phone.
+    fans_sync = ((scene.params or {}).get("pull") or {}).get("kind") == "douyin_fans"
+    require_contact = (scene.params or {}).get("require_contact", scene.scene_type != "PAYMENT_CODE" and not fans_sync)
     _junk(typed, errors, bool(require_contact))
     return typed, errors

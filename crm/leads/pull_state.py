@@ -71,7 +71,8 @@ def clean_pull_params(raw) -> dict:
         errors["pull.kind"] = "拉取类型只能是订单同步或抖音粉丝同步"
     endpoint = str(raw.get("endpoint") or "").strip()
     parts = urlsplit(endpoint)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    # 抖音粉丝同步 may run on the scene's authorised 抖音号 (抖音授权) alone, with no endpoint of its own.
+    if (endpoint or kind != "douyin_fans") and (parts.scheme not in ("http", "https") or not parts.hostname):
         errors["pull.endpoint"] = "请填写平台接口地址（http:// 或 https:// 开头）"
     page_size = _int_in(raw.get("page_size", 100), PAGE_SIZE_RANGE, "每页条数", errors, "pull.page_size")
     interval = _int_in(raw.get("interval_minutes", 5), INTERVAL_RANGE, "同步间隔（分钟）", errors,
