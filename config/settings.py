@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     douyin_api_base: str = "https://open.douyin.com"
     douyin_refresh_ahead_hours: int = Field(default=24, ge=1, le=336)
     douyin_alert_days: int = Field(default=5, ge=1, le=30)
+    # 电话获客 outbound: the generic HTTP CTI this server dials through (empty: outbound calling is off) and
+    # the shared secret both sides sign with (HMAC-SHA256 over "{timestamp}.{body}"); at most N dials per
+    # number per day across all tasks; recordings larger than this are refused.
+    cti_dial_url: str = ""
+    cti_secret: str = ""
+    call_daily_attempts: int = Field(default=3, ge=1, le=20)
+    call_recording_max_mb: int = Field(default=20, ge=1, le=500)
     secret_rotation_grace_hours: int = 24
 
     # HTTP processors: outbound guard.

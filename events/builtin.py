@@ -271,5 +271,20 @@ BUILTIN_EVENTS += LEAD_ALERT_EVENTS
 LEAD_ALERT_EVENT_KEYS = tuple(e["key"] for e in LEAD_ALERT_EVENTS)
 
 
+# 电话获客 outbound (crm/leads/call_results.py): a call's progress, so strategies tag, assign and follow up.
+_CALL = [_f("call_id", "text", "通话ID", True), _f("task_id", "number", "外呼任务ID"), _f("lead_id", "number", "线索ID"),
+         _f("customer_id", "number", "客户ID"), _f("seat_user_id", "number", "座席（员工）ID"), _f("mobile", "text", "被叫号码")]
+CALL_EVENTS: list[dict] = [
+    {"key": "call_answered", "code": "call.answered", "name": "外呼接通", "remark": "外呼电话被接通", "fields": _CALL},
+    {"key": "call_ended", "code": "call.ended", "name": "外呼结束", "remark": "外呼电话结束（含未接通、忙线）",
+     "fields": _CALL + [_f("duration", "number", "通话时长（秒）"), _f("result", "text", "结果", remark="answered/no_answer/busy/failed"),
+                        _f("result_label", "text", "结果（中文）"), _f("intent", "text", "意向", remark="高/中/低/无"),
+                        _f("notes", "text", "通话备注")]},
+]
+BUILTIN_EVENTS += CALL_EVENTS
+CALL_EVENT_KEYS = tuple(e["key"] for e in CALL_EVENTS)
+
+
 def builtin_by_key() -> dict[str, dict]:
     return {e["key"]: e for e in BUILTIN_EVENTS}
+

@@ -16,6 +16,7 @@ import conversations.models  # noqa: F401
 import crm.customers.models  # noqa: F401
 import crm.groups.models  # noqa: F401
 import crm.jobs.models  # noqa: F401
+import crm.leads.call_models  # noqa: F401
 import crm.leads.douyin_models  # noqa: F401
 import crm.leads.models  # noqa: F401
 import crm.people.models  # noqa: F401
