@@ -47,6 +47,7 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("渠道管理", "lead_channels.index", "scenes.manage", "token", ("lead_channels.",)),
         NavItem("付款码", "lead_payments.index", "scenes.manage", "key", ("lead_payments.",)),
         NavItem("抖音授权", "lead_douyin.index", "leads.view", "token", ("lead_douyin.",)),
+        NavItem("电话外呼", "lead_calls.index", "leads.view", "bell", ("lead_calls.",)),
         NavItem("海报与渠道码", "lead_posters.index", "scenes.manage", "inbox", ("lead_posters.",)),
         NavItem("线索导入", "lead_imports.index", "leads.import", "list", ("lead_imports.",)),
         NavItem("线索死信", "lead_deadletters.index", "leads.manage", "alert", ("lead_deadletters.",)),

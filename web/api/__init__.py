@@ -16,8 +16,9 @@ def register_api(app: Flask) -> None:
     from web.api import definitions, ingest, lead_ingest, leads, openapi, operations, scenes, strategies
     from web.api import reports  # 数据中心: /api/v1/reports/*
     from web.api import lead_stats  # 获客统计: /api/v1/leads/stats
+    from web.api import calls  # 电话外呼: /api/v1/call-tasks, /api/v1/call-records
 
-    for module in (ingest, lead_ingest, definitions, strategies, operations, lead_stats, leads, scenes, openapi, reports):
+    for module in (ingest, lead_ingest, definitions, strategies, operations, lead_stats, calls, leads, scenes, openapi, reports):
         csrf.exempt(module.bp)  # bearer tokens / HMAC, not cookies
         app.register_blueprint(module.bp)
     from web.api import products; csrf.exempt(products.bp); app.register_blueprint(products.bp)  # noqa: E702 - /api/v1/products

@@ -42,6 +42,7 @@ def register_leads(app: Flask) -> None:
     from web.console import lead_scenes; app.register_blueprint(lead_scenes.bp)  # noqa: E702 - 获客场景配置
     from web.console import lead_channels; app.register_blueprint(lead_channels.bp)  # noqa: E702 - 渠道管理
     from web.console import lead_douyin; app.register_blueprint(lead_douyin.bp)  # noqa: E702 - 抖音授权
+    from web.console import lead_calls; app.register_blueprint(lead_calls.bp)  # noqa: E702 - 外呼任务与通话记录
     from web.console import lead_payments; app.register_blueprint(lead_payments.bp)  # noqa: E702 - 付款码
     from web.console import lead_posters; app.register_blueprint(lead_posters.bp)  # noqa: E702 - 海报与渠道码
     from web.console import leads; app.register_blueprint(leads.bp)  # noqa: E702 - 线索列表/线索详情
