@@ -48,10 +48,19 @@ def _form() -> dict:
                                                   "default_user_id")} | {"enabled": request.form.get("enabled") == "1"}
 
 
-@bp.route("/mp/settings", methods=["GET", "POST"], defaults={"account_id": None})
+@bp.route("/mp/new", methods=["GET", "POST"])
+@permission_required("mp.manage")
+def new():
+    return _settings(None)
+
+
 @bp.route("/mp/<int:account_id>/settings", methods=["GET", "POST"])
 @permission_required("mp.manage")
-def settings(account_id):
+def settings(account_id: int):
+    return _settings(account_id)
+
+
+def _settings(account_id):
     try:
         account, staff = read(lambda s: (service.get_account(s, account_id) if account_id else None,
                                          service.staff_choices(s)))
