@@ -11,7 +11,7 @@ import secrets
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from config.clock import utcnow
@@ -118,6 +118,12 @@ def save_account(session: Session, box: SecretBox, data: dict, account_id: Optio
     return row
 
 
+def generate_aes_key() -> str:
+    """A fresh EncodingAESKey of letters and digits only: 公众平台's form accepts nothing else."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(secrets.choice(alphabet) for _ in range(43))
+
+
 def open_secret(box: SecretBox, account: MpAccount) -> str:
     if not account.secret_sealed:
         raise IntegrationError("该公众号还没有填写 AppSecret", {"secret": "请填写 AppSecret"})
@@ -125,7 +131,11 @@ def open_secret(box: SecretBox, account: MpAccount) -> str:
 
 
 def count(session: Session, account_id: int, outcome: str, now: datetime) -> None:
-    """Adds one to the account's counter for `outcome` (an UPSERT: concurrent callbacks both count)."""
+    """Adds one to the account's counter for `outcome` (an UPSERT: concurrent callbacks both count);
+    an accepted push also moves the account's 最近推送 time."""
+    if outcome == "accepted":
+        session.execute(update(MpAccount.__table__).where(MpAccount.__table__.c.id == account_id)
+                        .values(last_callback_at=now))
     outcome = outcome if outcome in OUTCOMES else "malformed"
     table = MpCallbackCount.__table__
     stmt = insert_for(session)(table).values(account_id=account_id, outcome=outcome, count=1, last_at=now)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 import json as jsonlib
+import threading
 from typing import Any, Optional
 
 import requests
@@ -18,6 +19,14 @@ from integrations.mp.accounts import get_account, open_secret
 from integrations.mp.models import MpAccount
 
 TIMEOUT = 5.0
+_locks: dict[int, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _token_lock(account_id: int) -> threading.Lock:
+    """One token fetch per account at a time in this process (the others then read the cache)."""
+    with _locks_guard:
+        return _locks.setdefault(account_id, threading.Lock())
 TOKEN_MARGIN = timedelta(minutes=5)
 TOKEN_ERRORS = {40001, 40014, 42001}
 REASONS = {
@@ -56,12 +65,25 @@ class MpClient:
             return self.services.secret_box.open(account.access_token_sealed)
         return None
 
-    def fetch_token(self) -> str:
-        """A new access_token from the platform, cached on the account."""
+    def fetch_token(self, force: bool = False) -> str:
+        """The access_token from stable_token (the same token to every caller while it is valid, so
+        two processes fetching at once do not invalidate each other's), cached on the account;
+        `force` asks for a new one after the platform rejected ours."""
+        with _token_lock(self.account_id):
+            if not force and (cached := self._cached_token()):
+                return cached
+            return self._fetch(force)
+
+    def check(self) -> str:
+        """测试连接: asks the platform (never the cache) with the stored AppID and AppSecret."""
+        with _token_lock(self.account_id):
+            return self._fetch(False)
+
+    def _fetch(self, force: bool) -> str:
         with self.services.db.read() as s:
             secret = open_secret(self.services.secret_box, get_account(s, self.account_id))
-        data = self._call("GET", "/cgi-bin/token", params={"grant_type": "client_credential", "appid": self.appid,
-                                                           "secret": secret}, token=False)
+        data = self._call("POST", "/cgi-bin/stable_token", json={"grant_type": "client_credential", "appid": self.appid,
+                                                                 "secret": secret, "force_refresh": force}, token=False)
         token = str(data.get("access_token") or "")
         if not token:
             raise PlatformError("微信接口没有返回 access_token")
@@ -105,7 +127,7 @@ class MpClient:
         except PlatformError as exc:
             if exc.errcode not in TOKEN_ERRORS:
                 raise
-            self.fetch_token()
+            self.fetch_token(force=True)
             return self._call(method, path, **kwargs)
 
     # the API

@@ -111,13 +111,18 @@ class FakeMpServer(FakeHttpServer):
     def _arg(self, request: RecordedRequest, name: str) -> str:
         return (request.query.get(name) or [""])[0]
 
-    def _issue(self, appid: str, secret: str) -> Reply:
+    def _issue(self, appid: str, secret: str, stable: bool = False, force: bool = False) -> Reply:
         app = self.apps.get(appid)
         if app is None:
             return _error(40013, "invalid appid")
         if secret != app.secret:
             return _error(40125, "invalid appsecret")
-        token = "AT_" + secrets.token_hex(16)
+        now = self.clock.now()
+        if stable and not force:  # stable_token: the valid token again, whoever asks
+            for token, expiry in app.tokens.items():
+                if token.startswith("ST_") and expiry > now:
+                    return Reply(200, {"access_token": token, "expires_in": int((expiry - now).total_seconds())})
+        token = ("ST_" if stable else "AT_") + secrets.token_hex(16)
         app.tokens[token] = self.clock.now() + timedelta(seconds=7200)
         self.token_issues += 1
         return Reply(200, {"access_token": token, "expires_in": 7200})
@@ -129,7 +134,10 @@ class FakeMpServer(FakeHttpServer):
 
     def _stable_token(self, request):
         body = request.json()
-        return self._issue(body.get("appid", ""), body.get("secret", ""))
+        if body.get("grant_type") != "client_credential":
+            return _error(40002, "invalid grant_type")
+        return self._issue(body.get("appid", ""), body.get("secret", ""), stable=True,
+                           force=bool(body.get("force_refresh")))
 
     def _app_of(self, request) -> tuple[Optional[FakeApp], Optional[Reply]]:
         token = self._arg(request, "access_token")

@@ -14,7 +14,6 @@ from integrations.mp import fans as fan_service
 from integrations.mp import outbound, runtime  # noqa: F401 - outbound registers the "mp" sender
 from integrations.mp.client import MpClient
 from integrations.mp.models import BIND_WAYS, MODES, OUTCOMES, MpAccount
-from integrations import wxcrypto
 from web.auth.guards import current_viewer, permission_required
 from web.console.forms_common import error_map, page_arg, pages, read
 from web.extensions import services
@@ -69,7 +68,7 @@ def _settings(account_id):
     if request.method == "GET":
         values = ({k: getattr(account, k) for k in ("name", "appid", "token", "aes_key", "mode", "default_user_id",
                                                     "enabled")} if account else
-                  {"name": "", "appid": "", "token": "", "aes_key": wxcrypto.new_aes_key(), "mode": "safe",
+                  {"name": "", "appid": "", "token": "", "aes_key": service.generate_aes_key(), "mode": "safe",
                    "default_user_id": "", "enabled": True})
         return _render(account, values, {}, staff)
     values = _form()
@@ -95,7 +94,7 @@ def test_connection(account_id: int):
     except IntegrationNotFound:
         abort(404)
     try:
-        MpClient(services(), account).fetch_token()
+        MpClient(services(), account).check()
     except IntegrationError as exc:
         flash(f"连接失败：{exc.message}", "error")
     else:
