@@ -142,5 +142,6 @@ def store(session: Session, account: MpAccount, msg: dict, now: datetime) -> Sto
         emit_mp(session, "mp.message", {**data, "msg_type": msg.get("MsgType", "")[:32], "text": text,
                                         "msg_id": msg.get("MsgId", ""), "conversation_id": conversation.id},
                 event_id, now)
-    lookup = (event == "subscribe" or not fan.unionid) and event != "unsubscribe" and (fan.synced_at is None or not was_subscribed)
+    # user/info once for a fan never looked up, and again when one comes back (unionid, remark may be new)
+    lookup = event != "unsubscribe" and (fan.synced_at is None or (event == "subscribe" and not was_subscribed))
     return Stored(row, True, lookup)
