@@ -11,34 +11,17 @@ from sqlmodel import select
 from crm.customers.models import Customer
 from crm.people import service as people
 from integrations.mp.models import MpAccount, MpFan
-from tests.support.fake_mp import FakeMpServer, MpPusher
+from tests.integrations.mp.conftest import APPID, SECRET, fake_mp, mp_app  # noqa: F401 - shared fixtures
+from tests.support.fake_mp import MpPusher
 from tests.web.conftest import get_csrf_token
 
-APPID = "wx1234567890abcdef"
-SECRET = "0123456789abcdef0123456789abcdef"
 AES = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 @pytest.fixture
-def fake_mp(clock):
-    server = FakeMpServer(clock).start()
-    server.add_app(APPID, SECRET)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def app(settings, clock, fake_mp):  # the conftest's app, with the 公众号 API on the fake platform
-    from integrations.mp import runtime
-    from web import create_app
-
-    settings.mp_api_base = fake_mp.base_url
-    app = create_app(settings, clock=clock)
-    app.config.update(TESTING=True)
-    yield app
-    runtime.drain()
-    app.extensions["ckb"].services.db.dispose()
+def app(mp_app):  # the conftest's app, with the 公众号 API on the fake platform
+    return mp_app
 
 
 def _form(**over):
