@@ -125,6 +125,13 @@ def bind(session: Session, viewer: Viewer, fan_id: int, customer_id, now: dateti
     return fan
 
 
+def of_customer(session: Session, customer_id: int) -> list[tuple[MpFan, str]]:
+    """(fan, 公众号 name) bound to a customer, for the customer's page."""
+    rows = session.exec(select(MpFan, MpAccount.name).join(MpAccount, MpAccount.id == MpFan.account_id)
+                        .where(MpFan.customer_id == customer_id).order_by(MpFan.id)).all()
+    return [(fan, name) for fan, name in rows]
+
+
 def unbind(session: Session, fan_id: int, now: datetime) -> MpFan:
     fan = get_fan(session, fan_id)
     _bind(session, fan, None, "", now)

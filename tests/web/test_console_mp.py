@@ -101,6 +101,8 @@ def test_fans_sync_bind_and_unbind_in_the_console(client, login, admin_user, app
     with app_db.read() as s:
         assert s.get(MpFan, fan.id).customer_id == customer_id
     assert "张三丰" in client.get("/mp/fans?state=bound").get_data(as_text=True)
+    detail = client.get(f"/customers/{customer_id}").get_data(as_text=True)
+    assert 'data-testid="customer-mp-fans"' in detail and "手工绑定" in detail
     client.post(f"/mp/fans/{fan.id}/unbind", data={"csrf_token": token})
     with app_db.read() as s:
         assert s.get(MpFan, fan.id).customer_id is None
