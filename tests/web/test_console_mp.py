@@ -150,3 +150,18 @@ def test_settings_and_fans_pages_in_chromium(page, browser_login, app, app_db, a
     page.screenshot(path=str(SHOTS / "mp_fans.png"), full_page=True)
     page.goto("/mp")
     page.screenshot(path=str(SHOTS / "mp_index.png"), full_page=True)
+
+
+def test_a_safe_mode_push_over_a_real_socket(live_server, app_db, app, clock, fake_mp):
+    from integrations.mp import accounts
+
+    svc = app.extensions["ckb"].services
+    with app_db.write() as s:
+        account = accounts.save_account(s, svc.secret_box, _form(default_user_id=""))
+    push = MpPusher(APPID, account.token, AES, clock, mode="safe", server=fake_mp,
+                    path=f"/mp/callback/{account.callback_key}")
+    resp = push.text("o_socket", "走真实连接", msg_id=31).post_http(live_server.url)
+    assert (resp.status_code, resp.text) == (200, "success")
+    assert push.text("o_socket", "走真实连接", msg_id=31).post_http(live_server.url).text == "success"
+    with app_db.read() as s:
+        assert accounts.counts(s)[account.id] == {"accepted": 1, "duplicate": 1}
