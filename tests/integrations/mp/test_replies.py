@@ -11,6 +11,7 @@ from conversations.models import ChatMessage, Conversation
 from conversations.outbound import Content, send
 from conversations.store import on_message
 from devices.materials import materials_dir
+from engine.crm_wiring import all_cron_jobs
 from devices.models import Material
 from integrations.mp import outbound, runtime
 from tests.integrations.mp.conftest import APPID
@@ -117,7 +118,8 @@ def test_stale_queued_replies_are_marked_failed_not_resent(mp_app, pusher, svc, 
         s.add(ChatMessage(conversation_id=conv.id, channel="mp", account_id=conv.account_id, external_id="mpout:lost",
                           direction="out", text="丢失", status="queued", reason=outbound.CLAIM, created_at=svc.now()))
     clock.advance(minutes=11)
-    assert outbound.fail_stale(svc) == 1
+    job = {j.key: j for j in all_cron_jobs(svc.settings)}["mp_fail_stale_replies"]  # the scheduler's job
+    assert job.run(mp_app.extensions["ckb"]) == "标记未送达的公众号回复 1 条"
     with svc.db.read() as s:
         row = s.exec(select(ChatMessage).where(ChatMessage.external_id == "mpout:lost")).one()
     assert row.status == "failed" and "发送结果未知" in row.reason
