@@ -163,6 +163,9 @@ class Settings(BaseSettings):
     login_global_soft_failures: int = 200
     # Console sign-ins end after this long without a request (and at logout, always).
     session_idle_hours: int = 168
+    # 公众号: API host (tests point it at the fake server) and how old a callback's timestamp may be.
+    mp_api_base: str = "https://api.weixin.qq.com"
+    mp_callback_max_skew_seconds: int = Field(default=300, ge=5, le=3600)
 
     @field_validator("var_dir", mode="before")
     @classmethod

@@ -28,6 +28,7 @@ from engine.strategy_set import StrategySet
 from events.catalog import Catalog
 from events.ingestion import Ingestor
 from handlers.registry import default_registry
+from integrations.mp import runtime as mp_runtime
 
 log = logging.getLogger("ckb.runtime")
 # Steps per recording transaction: big enough to amortise the per-batch read and commit (16 → 64
@@ -58,6 +59,7 @@ class Runtime:
     def __init__(self, services: Services, registry=None, matcher=None, executor_threads: int = 4,
                  extra_cron_jobs: tuple = ()):
         self.services = services
+        mp_runtime.bind(services)  # a 公众号 reply sent by a strategy reaches the secret box and settings
         self.extra_cron_jobs = tuple(extra_cron_jobs)  # e.g. the device layer's, added by web
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.catalog = Catalog(services)

@@ -29,5 +29,6 @@ import events.episodes  # noqa: F401
 import events.models  # noqa: F401
 import handlers.models  # noqa: F401
 import rules.models  # noqa: F401
+import integrations.mp.models  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -21,6 +21,7 @@ from web.auth.security_headers import CSP
 from web.console.customers import bp
 from web.console.forms_common import error_map, read
 from web.extensions import services
+from integrations.mp.fans import of_customer as mp_fans_of
 
 FORM_FIELDS = ("name", "mobile", "email", "wechat_id", "gender", "birthday", "city", "source", "company_id")
 
@@ -59,8 +60,10 @@ def show(customer_id: int):
             # Autoescaped in the Jinja sandbox; the operator's own markup is allowed (CSP blocks scripts).
             extra.append({"tab": tab, "html": Markup(tabs.render_template_tab(tab, context))})
     orders = read(lambda s: customer_orders(s, customer_id, current_viewer())) if has_permission("orders.view") else None
+    mp_fans = read(lambda s: mp_fans_of(s, customer_id))  # 微信粉丝 bound to this customer (integrations.mp)
     response = make_response(render_template("customers/detail.html", d=data, shown=shown, extra_tabs=extra,
-                                             max_mb=attachments.MAX_BYTES // (1024 * 1024), orders=orders))
+                                             max_mb=attachments.MAX_BYTES // (1024 * 1024), orders=orders,
+                                             mp_fans=mp_fans))
     origins = sorted({_origin(t["url"]) for t in extra if t.get("url")})
     if origins:
         # The site-wide CSP frames nothing; the configured 客户详情TABS origins may be framed here.
