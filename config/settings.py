@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     login_global_soft_failures: int = 200
     # Console sign-ins end after this long without a request (and at logout, always).
     session_idle_hours: int = 168
+    # 企业微信 API base (tests point it at the loopback fake) and callback timestamp tolerance.
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
+    wecom_callback_max_skew_seconds: int = 300
 
     @field_validator("var_dir", mode="before")
     @classmethod

@@ -26,5 +26,6 @@ import engine.models  # noqa: F401
 import events.models  # noqa: F401
 import handlers.models  # noqa: F401
 import rules.models  # noqa: F401
+import integrations.wecom.models  # noqa: F401
 
 metadata = SQLModel.metadata
