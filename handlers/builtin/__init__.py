@@ -65,3 +65,6 @@ from handlers.builtin.lead_order import OrderFromLeadProcessor; BUILTIN_PROCESSO
 from handlers.builtin.commerce_recommend import RecommendProductsProcessor  # noqa: E402
 
 BUILTIN_PROCESSORS += (RecommendProductsProcessor,)
+
+# 企业微信 (issue 12): the welcome message answering 添加企业微信客户.
+from handlers.builtin.wecom_welcome import WecomWelcomeProcessor; BUILTIN_PROCESSORS += (WecomWelcomeProcessor,)  # noqa: E402,E702

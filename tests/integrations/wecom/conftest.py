@@ -30,3 +30,20 @@ def wecom_services(services, fake_corp):
 def corp_pk(wecom_services, fake_corp):
     with wecom_services.db.write() as session:
         return save_corp(session, corp_form(fake_corp)).id
+
+
+@pytest.fixture
+def wecom_app(settings, clock, fake_corp):
+    """The Flask app (and its engine runtime) with the WeCom API pointed at the fake corp."""
+    from web import create_app
+
+    app = create_app(settings.model_copy(update={"wecom_api_base": fake_corp.base_url}), clock=clock)
+    app.config.update(TESTING=True)
+    yield app
+    app.extensions["ckb"].services.db.dispose()
+
+
+@pytest.fixture
+def app_corp_pk(wecom_app, fake_corp):
+    with wecom_app.extensions["ckb"].services.db.write() as session:
+        return save_corp(session, corp_form(fake_corp)).id
