@@ -13,7 +13,7 @@ from config.clock import utcnow
 from config.db_types import JSONType
 from config.pii_column import SealedText
 
-SYNC_KINDS = ("org", "contacts", "tags", "groups")
+SYNC_KINDS = ("org", "tags", "contacts", "groups")  # the order to run them in
 SYNC_KIND_LABELS = {"org": "部门与员工", "contacts": "客户（外部联系人）", "tags": "企业标签", "groups": "客户群"}
 
 
