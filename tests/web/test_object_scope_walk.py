@@ -37,7 +37,8 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 SECRET_NAMES = ("李四机密", "王五旧客", "线索乙方")
 # Routes that do not act as a signed-in user (they authenticate otherwise or start a session).
 NOT_AS_USER = {"auth.login", "auth.logout", "api_ingest.ingest_events_post", "api_lead_ingest.ingest_leads_post",
-               "lead_public.submit_form", "webhooks.receive_webhook"}
+               "lead_public.submit_form", "webhooks.receive_webhook",
+               "wecom_callback.receive"}  # signed by WeCom (msg_signature), no user
 STRING_ARGS = {"key": "sms", "adapter_key": "generic", "token": "x", "fmt": "csv", "att_id": "1"}
 
 
