@@ -66,8 +66,14 @@ def test_add_with_state_creates_customer_and_fires_welcome_and_tag(wecom_app, rt
         assert event.data["welcome_code"] == "WC-1" and event.data["customer_created"] is True
     assert fake_corp.welcome_messages == [{"welcome_code": "WC-1", "text": {"content": "王五您好，欢迎来到春季活动！"}}]
 
-    # WeCom retries the same push: stored once, nothing sent twice.
-    assert callback.post(client, fake_corp.corp_id).status_code == 403  # the same nonce: a replay
+    # The same bytes again are a replay (403); WeCom's own retry (same event, new nonce) is stored once.
+    assert callback.post(client, fake_corp.corp_id).status_code == 403
+    retry = fake_corp.add_external_contact("u01", "wm_new01", name="王五", state="spring", welcome_code="WC-1")
+    assert retry.post(client, fake_corp.corp_id).status_code == 200
+    rt.tick()
+    with rt.services.db.read() as s:
+        assert len(s.exec(select(EventRecord).where(EventRecord.event_code == "wecom.contact_added",
+                                                    EventRecord.status == "accepted")).all()) == 1
     other_state = fake_corp.add_external_contact("u01", "wm_new02", name="赵六", state="autumn", welcome_code="WC-2")
     assert other_state.post(client, fake_corp.corp_id).status_code == 200
     rt.tick()
