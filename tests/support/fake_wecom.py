@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field, replace
 from typing import Optional
@@ -25,7 +24,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 
 from integrations import wxcrypto
-from tests.support.fake_http import RecordedRequest, Reply, _Handler, _Server
+from tests.support.fake_http import FakeHttpServer, RecordedRequest, Reply, _Handler
 
 DEFAULT_TAG_GROUPS = {"客户等级": ["重要客户", "普通客户"], "来源": ["线下门店", "直播间"]}
 
@@ -59,7 +58,7 @@ class Callback:
         return replace(self, query={**self.query, **changes})
 
 
-class _WecomHandler(_Handler):
+class _WecomHandler(_Handler):  # answers from FakeWecom.answer instead of a script
     def _handle(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -75,8 +74,13 @@ class _WecomHandler(_Handler):
     do_GET = do_POST = _handle
 
 
-class FakeWecom:
+class FakeWecom(FakeHttpServer):
+    """The lifecycle, recording and `requests_to` of FakeHttpServer; answers from the corp's state."""
+
+    handler_class = _WecomHandler
+
     def __init__(self, corp_id: str = "ww0123456789abcdef", agent_id: str = "1000002", clock=None):
+        super().__init__()
         self.corp_id, self.agent_id = corp_id, agent_id
         self.contact_secret = "contact-" + secrets.token_hex(8)
         self.app_secret = "app-" + secrets.token_hex(8)
@@ -92,41 +96,8 @@ class FakeWecom:
         self.marked: list[dict] = []
         self.oauth_codes: dict[str, str] = {}
         self.tokens: dict[str, float] = {}  # token → expiry (time.time())
-        self.requests: list[RecordedRequest] = []
         self.fail_next: list[Reply] = []  # served before the normal answer (e.g. system busy)
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server: Optional[_Server] = None
         self._seq = 0
-
-    # -- lifecycle (as FakeHttpServer) --------------------------------------------------------
-    def start(self) -> "FakeWecom":
-        self._server = _Server(("127.0.0.1", 0), _WecomHandler)
-        self._server.owner = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-wecom", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
-
-    def requests_to(self, path: str) -> list[RecordedRequest]:
-        with self._lock:
-            return [r for r in self.requests if r.path == path]
 
     def expire_tokens(self) -> None:
         with self._lock:

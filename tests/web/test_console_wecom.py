@@ -8,35 +8,21 @@ from sqlmodel import select
 
 from crm.people import service as people
 from integrations.wecom.models import WecomMember
-from tests.support.fake_wecom import FakeWecom
+from tests.support.wecom_fixtures import corp_form, fake_corp, wecom_app  # noqa: F401 - fixtures
 from tests.web.conftest import get_csrf_token
 
 
 @pytest.fixture
-def fake_corp(clock):
-    corp = FakeWecom(clock=clock).start()
-    corp.populate(departments=3, employees=5, contacts=12, groups=2)
-    yield corp
-    corp.stop()
-
-
-@pytest.fixture
-def app(settings, clock, fake_corp):
-    from web import create_app
-
-    app = create_app(settings.model_copy(update={"wecom_api_base": fake_corp.base_url}), clock=clock)
-    app.config.update(TESTING=True)
-    yield app
-    app.extensions["ckb"].services.db.dispose()
+def app(wecom_app):  # the web fixtures (client, live_server) use `app`
+    return wecom_app
 
 
 def form(fake, **changes):
-    return {"corp_id": fake.corp_id, "name": "测试企业", "agent_id": fake.agent_id, "app_secret": fake.app_secret,
-            "contact_secret": fake.contact_secret, "callback_token": fake.callback_token,
-            "encoding_aes_key": fake.encoding_aes_key, **changes}
+    return {**corp_form(fake), **changes}
 
 
 def test_settings_sync_and_mapping(client, admin_user, login, app_db, fake_corp):
+    fake_corp.populate(departments=3, employees=5, contacts=12, groups=2)
     login(client)
     assert client.get("/wecom").status_code == 200
     token = get_csrf_token(client, "/wecom")

@@ -11,28 +11,15 @@ from crm.people import service as people
 from integrations.wecom.corps import save_corp
 from integrations.wecom.models import WecomMember
 from integrations.wecom.sync import sync_all
-from tests.integrations.wecom.conftest import corp_form
 from tests.integrations.wecom.test_sidebar import seed_portrait
-from tests.support.fake_wecom import FakeWecom
+from tests.support.wecom_fixtures import corp_form, fake_corp, wecom_app  # noqa: F401 - fixtures
 
 SHOTS = Path("/tmp/ckb_shots")
 
 
 @pytest.fixture
-def fake_corp(clock):
-    corp = FakeWecom(clock=clock).start()
-    yield corp
-    corp.stop()
-
-
-@pytest.fixture
-def app(settings, clock, fake_corp):
-    from web import create_app
-
-    app = create_app(settings.model_copy(update={"wecom_api_base": fake_corp.base_url}), clock=clock)
-    app.config.update(TESTING=True)
-    yield app
-    app.extensions["ckb"].services.db.dispose()
+def app(wecom_app):  # the web fixtures (client, live_server) use `app`
+    return wecom_app
 
 
 @pytest.mark.browser
