@@ -67,9 +67,9 @@ def index():
 @permission_required("wecom.manage")
 def save_settings():
     values = {k: request.form.get(k, "") for k in FIELDS}
-    current = read(lambda s: (corps.first_corp(s) or None) and corps.first_corp(s).id)
+    existing = read(corps.first_corp)
     try:
-        write(lambda s: corps.save_corp(s, values, current))
+        write(lambda s: corps.save_corp(s, values, existing.id if existing else None))
     except IntegrationError as exc:
         shown = {k: v for k, v in values.items() if k not in corps.SECRET_FIELDS}
         return _render(shown, error_map(exc), 400)
