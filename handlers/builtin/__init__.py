@@ -66,5 +66,8 @@ from handlers.builtin.commerce_recommend import RecommendProductsProcessor  # no
 
 BUILTIN_PROCESSORS += (RecommendProductsProcessor,)
 
-# 企业微信 (issue 12): the welcome message answering 添加企业微信客户.
-from handlers.builtin.wecom_welcome import WecomWelcomeProcessor; BUILTIN_PROCESSORS += (WecomWelcomeProcessor,)  # noqa: E402,E702
+# 企业微信 (issue 12): the welcome message answering 添加企业微信客户, corp tags on the contact.
+from handlers.builtin.wecom_mark_tag import WecomMarkTagProcessor  # noqa: E402
+from handlers.builtin.wecom_welcome import WecomWelcomeProcessor  # noqa: E402
+
+BUILTIN_PROCESSORS += (WecomWelcomeProcessor, WecomMarkTagProcessor)

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from crm.customers.models import Customer
-from crm.tags.models import CustomerTag, Tag, TagCategory
+from crm.tags.models import CustomerTag, Tag
 from engine.authoring import create_strategy
 from engine.lifecycle import set_enabled
 from events.definitions import get_by_code
@@ -18,6 +18,7 @@ from integrations import wxcrypto
 from integrations.wecom.callbacks import counts
 from integrations.wecom.events import ensure_definitions
 from integrations.wecom.models import WecomContact, WecomGroupChat
+from integrations.wecom.sync import run_sync
 from rules.groups import create_group
 from tests.engine.conftest import row
 from tests.handlers.crm_kit import step
@@ -42,13 +43,11 @@ def rt(wecom_app):
 def test_add_with_state_creates_customer_and_fires_welcome_and_tag(wecom_app, rt, fake_corp, app_corp_pk):
     client = wecom_app.test_client()
     fake_corp.add_user("u01", "员工01", [1])
-    with rt.services.db.write() as s:
-        cat = TagCategory(name="渠道")
-        s.add(cat)
-        s.flush()
-        s.add(Tag(category_id=cat.id, name="春季活动", kind="manual"))
+    fake_corp.add_tag_group("渠道", ["春季活动"])
+    run_sync(rt.services, app_corp_pk, "tags")  # 春季活动 ↔ the corp tag, in 「企业微信·渠道」
     _strategy(rt, "wecom.contact_added", [row("state", "eq", "spring")],
-              [step("wecom.welcome", text="${name}您好，欢迎来到春季活动！"), step("crm.add_tag", tags="春季活动")])
+              [step("wecom.welcome", text="${name}您好，欢迎来到春季活动！"), step("crm.add_tag", tags="春季活动"),
+               step("wecom.mark_tag", tags="春季活动")])
 
     callback = fake_corp.add_external_contact("u01", "wm_new01", name="王五", state="spring", welcome_code="WC-1")
     answer = callback.post(client, fake_corp.corp_id)
@@ -65,6 +64,8 @@ def test_add_with_state_creates_customer_and_fires_welcome_and_tag(wecom_app, rt
         event = s.exec(select(EventRecord).where(EventRecord.event_code == "wecom.contact_added")).one()
         assert event.data["welcome_code"] == "WC-1" and event.data["customer_created"] is True
     assert fake_corp.welcome_messages == [{"welcome_code": "WC-1", "text": {"content": "王五您好，欢迎来到春季活动！"}}]
+    assert fake_corp.marked == [{"userid": "u01", "external_userid": "wm_new01", "add_tag": [fake_corp.tag_id("春季活动")]}]
+    assert [t["tag_name"] for t in fake_corp.contacts["wm_new01"]["follow_user"][0]["tags"]] == ["春季活动"]
 
     # The same bytes again are a replay (403); WeCom's own retry (same event, new nonce) is stored once.
     assert callback.post(client, fake_corp.corp_id).status_code == 403
