@@ -26,10 +26,14 @@ CONTACT_EVENTS = {"add_external_contact": "wecom.contact_added", "add_half_exter
 
 
 def _client(services, corp_pk: int):
+    # WeCom waits 5 s for our answer (then retries the push): one short attempt, and on failure
+    # the callback's own fields stand in until the next sync.
     with services.db.read() as session:
         corp = get_corp(session, corp_pk)
         session.expunge(corp)
-    return api_client(services.settings, corp, "contact")
+    client = api_client(services.settings, corp, "contact")
+    client.timeout, client.attempts = 3.0, 1
+    return client
 
 
 def handle(services, accepted: Accepted) -> dict:

@@ -141,3 +141,17 @@ def test_out_of_order_and_lost_callbacks_settle_by_refetching(wecom_app, rt, fak
         chat = s.exec(select(WecomGroupChat).where(WecomGroupChat.chat_id == "wr_1")).one()
         assert chat.member_count == 3 and chat.dismissed_at is not None
         assert len(s.exec(select(EventRecord).where(EventRecord.event_code == "wecom.chat_changed")).all()) == 3
+
+
+def test_add_still_creates_the_customer_when_wecom_is_unreachable(wecom_app, rt, fake_corp, app_corp_pk):
+    from tests.support.fake_http import Reply
+
+    client = wecom_app.test_client()
+    callback = fake_corp.add_external_contact("u01", "wm_down", name="孙八", state="spring", welcome_code="WC-9")
+    fake_corp.fail_next = [Reply(503, "down")]  # the re-fetch fails (one short attempt)
+    assert callback.post(client, fake_corp.corp_id).status_code == 200
+    with rt.services.db.read() as s:
+        contact = s.exec(select(WecomContact).where(WecomContact.external_userid == "wm_down")).one()
+        assert contact.customer_id and contact.follow_users[0]["state"] == "spring"
+        event = s.exec(select(EventRecord).where(EventRecord.event_code == "wecom.contact_added")).one()
+        assert event.data["welcome_code"] == "WC-9"
