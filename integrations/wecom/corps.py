@@ -10,6 +10,7 @@ from config.clock import utcnow
 from integrations import wxcrypto
 from integrations.errors import IntegrationError, IntegrationNotFound, PlatformError
 from integrations.wecom.client import WecomClient
+from integrations.wecom.events import ensure_definitions
 from integrations.wecom.models import WecomCorp
 
 SECRET_FIELDS = ("contact_secret", "app_secret", "callback_token", "encoding_aes_key")
@@ -80,6 +81,7 @@ def save_corp(session: Session, data: dict, corp_pk: int | None = None) -> Wecom
     corp.updated_at = utcnow()
     session.add(corp)
     session.flush()
+    ensure_definitions(session)  # so strategies can be bound to wecom.* before the first callback
     return corp
 
 

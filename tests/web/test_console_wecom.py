@@ -7,6 +7,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from crm.people import service as people
+from events.models import EventDefinition
 from integrations.wecom.models import WecomMember
 from tests.support.wecom_fixtures import corp_form, fake_corp, wecom_app  # noqa: F401 - fixtures
 from tests.web.conftest import get_csrf_token
@@ -35,6 +36,8 @@ def test_settings_sync_and_mapping(client, admin_user, login, app_db, fake_corp)
     with app_db.engine.connect() as conn:
         stored = conn.execute(text("SELECT app_secret, encoding_aes_key FROM wecom_corp")).one()
     assert fake_corp.app_secret not in stored[0] and stored[1].startswith("pii1:")  # sealed at rest
+    with app_db.read() as s:  # the events are there for strategies before the first callback
+        assert {"wecom.contact_added", "wecom.chat_changed"} <= {d.code for d in s.exec(select(EventDefinition))}
     page = client.get("/wecom").get_data(as_text=True)
     assert fake_corp.app_secret not in page and f"/wecom/callback/{fake_corp.corp_id}" in page
     # Re-saving with blank secrets keeps them.
