@@ -73,3 +73,13 @@ def link_customer(session: Session, contact: WecomContact) -> bool:
         customer_id, how = customer.id, "created"
     contact.customer_id, contact.linked_by = customer_id, how
     return created
+
+
+LINKED_BY_LABELS = {"existing": "已关联", "unionid": "UnionID 相同", "mobile": "备注手机号", "name": "姓名 + 负责人",
+                    "created": "自动新建客户"}
+
+
+def contacts_of(session: Session, customer_id: int) -> list[WecomContact]:
+    """The WeCom contacts linked to a customer (the detail page's 企业微信 section)."""
+    return list(session.exec(select(WecomContact).where(WecomContact.customer_id == customer_id)
+                             .order_by(WecomContact.id)).all())

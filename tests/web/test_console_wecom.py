@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from crm.people import service as people
 from events.models import EventDefinition
-from integrations.wecom.models import WecomMember
+from integrations.wecom.models import WecomContact, WecomMember
 from tests.support.wecom_fixtures import corp_form, fake_corp, wecom_app  # noqa: F401 - fixtures
 from tests.web.conftest import get_csrf_token
 
@@ -61,8 +61,12 @@ def test_settings_sync_and_mapping(client, admin_user, login, app_db, fake_corp)
         assert s.get(WecomMember, member.id).user_id == user.id
     assert client.post("/wecom/members/999999/map", data={"user_id": user.id, "csrf_token": token}).status_code == 404
     assert "重要客户" in client.get("/wecom/tags").get_data(as_text=True)
-    # A callback counted on the page.
-    fake_corp.add_external_contact("u01", "wm_cb", name="回调客户").post(client, fake_corp.corp_id)
+    # A callback counted on the page; the customer's detail page shows its WeCom contact.
+    fake_corp.add_external_contact("u01", "wm_cb", name="回调客户", state="poster7").post(client, fake_corp.corp_id)
+    with app_db.read() as s:
+        customer_id = s.exec(select(WecomContact).where(WecomContact.external_userid == "wm_cb")).one().customer_id
+    detail = client.get(f"/customers/{customer_id}").get_data(as_text=True)
+    assert "wm_cb" in detail and "渠道 poster7" in detail and "自动新建客户" in detail
     fake_corp.callback({"Event": "x"}, token="forgedtoken").post(client, fake_corp.corp_id)
     counts = client.get("/wecom").get_data(as_text=True)
     assert "已接收" in counts and "签名错误 1" in counts
