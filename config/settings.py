@@ -166,6 +166,9 @@ class Settings(BaseSettings):
     # 公众号: API host (tests point it at the fake server) and how old a callback's timestamp may be.
     mp_api_base: str = "https://api.weixin.qq.com"
     mp_callback_max_skew_seconds: int = Field(default=300, ge=5, le=3600)
+    # 企业微信 API base (tests point it at the loopback fake) and callback timestamp tolerance.
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
+    wecom_callback_max_skew_seconds: int = 300
 
     @field_validator("var_dir", mode="before")
     @classmethod

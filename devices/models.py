@@ -85,7 +85,8 @@ class HealthEvent(SQLModel, table=True):
 class Friend(SQLModel, table=True):
     __tablename__ = "wechat_friend"
     __table_args__ = (UniqueConstraint("account_id", "wxid", name="uq_friend_account_wxid"),
-                      Index("ix_friend_customer", "customer_id"), Index("ix_friend_added", "added_at"))
+                      Index("ix_friend_customer", "customer_id"), Index("ix_friend_added", "added_at"),
+                      Index("ix_friend_wxid", "wxid"))  # the WeCom sidebar finds a customer by wxid (0025)
 
     id: Optional[int] = Field(default=None, primary_key=True)
     account_id: int = Field(index=True)

@@ -25,3 +25,5 @@ def register_lead_endpoints(app: Flask) -> None:
     from web import lead_public; app.register_blueprint(lead_public.bp)  # noqa: E702 - /s/<token>, /pay/<token>
     from web import webhooks; app.register_blueprint(webhooks.bp)  # noqa: E702
     from web import mp_callback; app.register_blueprint(mp_callback.bp)  # noqa: E702 - 公众号 server URL
+    from web import wecom_callback; app.register_blueprint(wecom_callback.bp)  # noqa: E702 - 企业微信回调
+    from web import wecom_sidebar; app.register_blueprint(wecom_sidebar.bp)  # noqa: E702 - 企业微信侧边栏/客户画像

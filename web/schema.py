@@ -30,5 +30,6 @@ import events.models  # noqa: F401
 import handlers.models  # noqa: F401
 import rules.models  # noqa: F401
 import integrations.mp.models  # noqa: F401
+import integrations.wecom.models  # noqa: F401
 
 metadata = SQLModel.metadata

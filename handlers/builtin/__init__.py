@@ -65,3 +65,9 @@ from handlers.builtin.lead_order import OrderFromLeadProcessor; BUILTIN_PROCESSO
 from handlers.builtin.commerce_recommend import RecommendProductsProcessor  # noqa: E402
 
 BUILTIN_PROCESSORS += (RecommendProductsProcessor,)
+
+# 企业微信 (issue 12): the welcome message answering 添加企业微信客户, corp tags on the contact.
+from handlers.builtin.wecom_mark_tag import WecomMarkTagProcessor  # noqa: E402
+from handlers.builtin.wecom_welcome import WecomWelcomeProcessor  # noqa: E402
+
+BUILTIN_PROCESSORS += (WecomWelcomeProcessor, WecomMarkTagProcessor)

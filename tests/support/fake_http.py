@@ -132,6 +132,8 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeHttpServer:
+    handler_class = _Handler  # a fake platform answering from its own state swaps this (fake_wecom)
+
     def __init__(self, host: str = "127.0.0.1", ssl_context=None):
         self.host = host
         self.ssl_context = ssl_context  # an ssl.SSLContext makes it an HTTPS server
@@ -144,7 +146,7 @@ class FakeHttpServer:
 
     # lifecycle
     def start(self) -> "FakeHttpServer":
-        self._server = _Server((self.host, 0), _Handler)
+        self._server = _Server((self.host, 0), self.handler_class)
         self._server.owner = self
         if self.ssl_context is not None:
             self._server.socket = self.ssl_context.wrap_socket(self._server.socket, server_side=True)

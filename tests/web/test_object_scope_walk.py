@@ -38,7 +38,7 @@ SECRET_NAMES = ("李四机密", "王五旧客", "线索乙方")
 # Routes that do not act as a signed-in user (they authenticate otherwise or start a session).
 NOT_AS_USER = {"auth.login", "auth.logout", "api_ingest.ingest_events_post", "api_lead_ingest.ingest_leads_post",
                "lead_public.submit_form", "webhooks.receive_webhook", "webhooks.outbound_call_status",
-               "mp_callback.receive"}
+               "mp_callback.receive", "wecom_callback.receive"}
 STRING_ARGS = {"key": "sms", "adapter_key": "generic", "token": "x", "fmt": "csv", "att_id": "1"}
 
 
