@@ -26,5 +26,6 @@ import engine.models  # noqa: F401
 import events.models  # noqa: F401
 import handlers.models  # noqa: F401
 import rules.models  # noqa: F401
+import community.kb.models, community.koc.models  # noqa: E401,F401 - 智能回复, KOC
 
 metadata = SQLModel.metadata

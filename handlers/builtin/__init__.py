@@ -65,3 +65,4 @@ from handlers.builtin.lead_order import OrderFromLeadProcessor; BUILTIN_PROCESSO
 from handlers.builtin.commerce_recommend import RecommendProductsProcessor  # noqa: E402
 
 BUILTIN_PROCESSORS += (RecommendProductsProcessor,)
+from handlers.builtin.kb_reply import KbReplyProcessor; BUILTIN_PROCESSORS += (KbReplyProcessor,)  # noqa: E402,E702 - 智能回复 (issue 13)
