@@ -81,8 +81,8 @@ _cache: dict[str, tuple[tuple, Snapshot]] = {}
 
 
 def stamp(session: Session) -> tuple:
-    count, latest = session.exec(select(func.count(), func.max(KbEntry.updated_at))).one()
-    return count, str(latest)
+    count, latest, last_id = session.exec(select(func.count(), func.max(KbEntry.updated_at), func.max(KbEntry.id))).one()
+    return count, str(latest), last_id
 
 
 def snapshot(session: Session) -> Snapshot:
