@@ -46,19 +46,19 @@ def _redemptions(session: Session, customers: set[int], since: datetime, until: 
     names = ", ".join(f":c{i}" for i in range(len(customers)))
     return session.execute(text(
         f"SELECT COUNT(*) FROM coupon WHERE status = 'redeemed' AND customer_id IN ({names}) "
-        "AND redeemed_at >= :since AND redeemed_at < :until"), params).scalar_one()
+        "AND redeemed_at >= :since AND redeemed_at <= :until"), params).scalar_one()
 
 
 def group_row(session: Session, group: ChatGroup, since: datetime, until: datetime, redemptions: bool) -> dict:
     members = _members(session, group.id)
-    joined = [m for m in members if since <= as_utc(m.joined_at) < until]
+    joined = [m for m in members if since <= as_utc(m.joined_at) <= until]
     customers = _customers(session, [m.wxid for m in members])
     joined_customers = _customers(session, [m.wxid for m in joined])
     orders, revenue = (0, 0)
     if customers:
         orders, revenue = session.exec(select(func.count(), func.coalesce(func.sum(SalesOrder.paid_fen), 0)).where(
             SalesOrder.customer_id.in_(customers), SalesOrder.status.in_(PAID),
-            SalesOrder.paid_at >= since, SalesOrder.paid_at < until)).one()
+            SalesOrder.paid_at >= since, SalesOrder.paid_at <= until)).one()
     row = {"group_id": group.id, "group": group.name or group.chatroom_id, "members": sum(1 for m in members if m.left_at is None),
            "new_members": len(joined), "leads": len(joined_customers), "orders": orders, "revenue_fen": int(revenue or 0)}
     if redemptions:
@@ -70,7 +70,7 @@ def commission(session: Session, koc: Koc, since: datetime, until: datetime) -> 
     who = (CommissionEntry.beneficiary_customer_id == koc.customer_id) if koc.customer_id else (
         CommissionEntry.beneficiary_user_id == koc.user_id)
     rows = session.exec(select(CommissionEntry.status, func.coalesce(func.sum(CommissionEntry.amount_fen), 0)).where(
-        who, CommissionEntry.created_at >= since, CommissionEntry.created_at < until)
+        who, CommissionEntry.created_at >= since, CommissionEntry.created_at <= until)
         .group_by(CommissionEntry.status)).all()
     by = {status: int(total) for status, total in rows}
     return {"pending_fen": by.get("pending", 0), "settled_fen": by.get("settled", 0),

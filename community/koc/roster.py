@@ -72,7 +72,7 @@ def mark(session: Session, *, customer_id: Optional[int] = None, user_id: Option
     session.add(koc)
     session.flush()
     if customer_id:
-        apply_tags(session, [customer_id], [koc_tag(session).id], operator_id, source="koc", now=now, tz=tz)
+        apply_tags(session, [customer_id], [koc_tag(session).id], operator_id, source="manual", now=now, tz=tz)
     return koc
 
 
@@ -83,7 +83,7 @@ def unmark(session: Session, koc_id: int, operator_id: Optional[int], now: datet
     session.add(koc)
     session.exec(delete(KocGroup).where(KocGroup.koc_id == koc_id))
     if koc.customer_id:
-        remove_tags(session, [koc.customer_id], [koc_tag(session).id], operator_id, source="koc", now=now, tz=tz)
+        remove_tags(session, [koc.customer_id], [koc_tag(session).id], operator_id, source="manual", now=now, tz=tz)
     return koc
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from community.errors import CommunityError, CommunityNotFound
@@ -73,7 +73,9 @@ def _opening_messages(session: Session, task: KocTask, koc: Koc, convs: list[int
 def _after(session: Session, opening: ChatMessage, koc: Koc, until: datetime, distinct: bool) -> int:
     what = func.count(func.distinct(ChatMessage.sender_id)) if distinct else func.count()
     return session.exec(select(what).where(
-        ChatMessage.conversation_id == opening.conversation_id, ChatMessage.sent_at > opening.sent_at,
+        ChatMessage.conversation_id == opening.conversation_id,
+        # after it: later, or stored after it within the same second (phones report whole seconds)
+        or_(ChatMessage.sent_at > opening.sent_at, (ChatMessage.sent_at == opening.sent_at) & (ChatMessage.id > opening.id)),
         ChatMessage.sent_at <= until, ChatMessage.direction == "in", ChatMessage.sender_id != koc.wxid,
         ChatMessage.sender_id != "")).one()
 
