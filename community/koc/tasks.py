@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from community.errors import CommunityError, CommunityNotFound
 from community.koc.models import TASK_KINDS, Koc, KocCheckin, KocGroup, KocTask
-from config.clock import as_utc
+from config.clock import as_utc, format_local
 from conversations.models import ChatMessage, Conversation
 from devices.models import CheckIn
 
@@ -102,7 +102,7 @@ def evidence(session: Session, task: KocTask, koc: Koc) -> Optional[str]:
         n = _after(session, opening, koc, task.due_at, distinct)
         if n >= task.min_replies:
             unit = "人参与" if distinct else "条回复"
-            return f"{opening.sent_at:%m-%d %H:%M} 发起「{(opening.text or '')[:30]}」，{n} {unit}"
+            return f"{format_local(opening.sent_at, '%m-%d %H:%M')} 发起「{(opening.text or '')[:30]}」，{n} {unit}"
     return None
 
 
