@@ -37,7 +37,7 @@ def test_kb_page_try_it_and_mark(page, browser_login, app, app_db, admin_user):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.goto("/kb?q=帮我订一张机票")
     assert "转人工" in page.locator("[data-testid=kb-decision]").inner_text()
-    page.screenshot(path=str(SHOTS / "kb_index.png"), full_page=False)
+    page.screenshot(path=str(SHOTS / "kb_index.png"), full_page=True)
 
 
 @pytest.mark.browser
