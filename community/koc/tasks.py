@@ -143,3 +143,10 @@ def list_for(session: Session, koc_id: Optional[int] = None, limit: int = 200) -
     if koc_id:
         stmt = stmt.where(KocTask.koc_id == koc_id)
     return list(session.exec(stmt.order_by(KocTask.id.desc()).limit(limit)))
+
+
+def check_job(services) -> str:
+    """The cron job (every 10 minutes): open tasks checked against the latest messages."""
+    with services.db.write() as s:
+        out = check(s, services.now())
+    return f"KOC 任务：完成 {out['done']} 个，逾期 {out['expired']} 个"

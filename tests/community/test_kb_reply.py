@@ -152,3 +152,11 @@ def test_a_slow_or_failing_llm_falls_back_to_the_retrieved_answer(bench, world, 
     texts = [c.payload["text"] for c in bench.commands("send_text")]
     assert texts[0].startswith("仓库签收退货后") and texts[1].startswith("全场满 99 元包邮")
     assert [row.phrased_by_llm for row in logs(bench)] == [False, False]
+
+
+def test_the_step_is_registered_with_a_validated_config(kit):  # noqa: F811
+    processor = kit.rt.registry.get("kb.reply")
+    assert processor.name == "智能回复"
+    assert processor.validate_config({"scope": "both", "min_score": "0.3"}) == []
+    errors = processor.validate_config({"scope": "everywhere", "min_score": "2"})
+    assert any("回答范围" in e for e in errors) and any("匹配度阈值" in e for e in errors)

@@ -103,3 +103,18 @@ def test_bad_tasks_and_a_group_led_by_another_are_refused(db, clock, world):
     with db.write() as s, pytest.raises(CommunityError) as info:
         roster.set_groups(s, world["koc2"], [world["group"]], clock.now())
     assert "已由 小美 带领" in info.value.message
+
+
+def test_the_cron_job_checks_open_tasks(db, clock, world, services):
+    from engine.cron import CRON_JOBS
+
+    task = give(db, clock, world, kind="topic")
+    clock.advance(hours=3)
+    job = next(j for j in CRON_JOBS if j.key == "koc_tasks_check")
+
+    class Rt:
+        pass
+    rt = Rt()
+    rt.services = services
+    assert job.run(rt) == "KOC 任务：完成 0 个，逾期 1 个"
+    assert status(db, task)[0] == "expired"
