@@ -65,7 +65,7 @@ class KbAnswerLog(SQLModel, table=True):
     reason: str = Field(default="", max_length=300)
     phrased_by_llm: bool = False
     message_id: Optional[int] = None  # the outbound ChatMessage that carried the answer
-    source: str = Field(default="strategy", max_length=16)  # strategy | try
+    source: str = Field(default="strategy", max_length=16)  # "strategy": a 智能回复 step answered it
     step_key: str = Field(default="", max_length=128, index=True)  # the strategy step's idempotency key
     resolution: str = Field(default="", max_length=16)  # RESOLUTIONS
     resolved_by: Optional[int] = None
