@@ -165,3 +165,32 @@ def import_rows(session: Session, rows: list[dict], now: Optional[datetime] = No
         except CommunityError as exc:
             raise CommunityError(f"第 {n} 条：{exc.message}", {"file": f"第 {n} 条：{exc.message}"}) from None
     return len(rows)
+
+
+def rename_topic(session: Session, topic_id: int, name: str) -> KbTopic:
+    topic = session.get(KbTopic, topic_id)
+    if topic is None:
+        raise CommunityNotFound("主题不存在")
+    name = (name or "").strip()
+    if not name or len(name) > 50:
+        raise CommunityError("主题名称为 1–50 个字", {"name": "主题名称为 1–50 个字"})
+    clash = session.exec(select(KbTopic).where(KbTopic.name == name, KbTopic.id != topic_id)).first()
+    if clash is not None:
+        raise CommunityError(f"已有主题「{name}」", {"name": f"已有主题「{name}」"})
+    topic.name = name
+    session.add(topic)
+    return topic
+
+
+def delete_topic(session: Session, topic_id: int, now: Optional[datetime] = None) -> int:
+    """Removes the topic; its entries stay (without a topic). Returns how many entries it had."""
+    topic = session.get(KbTopic, topic_id)
+    if topic is None:
+        raise CommunityNotFound("主题不存在")
+    entries = session.exec(select(KbEntry).where(KbEntry.topic_id == topic_id)).all()
+    for entry in entries:
+        entry.topic_id, entry.updated_at = None, now or utcnow()
+        session.add(entry)
+    session.delete(topic)
+    index.invalidate()
+    return len(entries)

@@ -114,3 +114,21 @@ def test_pending_list_is_per_owner_and_needs_permission(app, app_db, admin_user,
     assert sales.post(f"/kb/pending/{mine_id}/done", data={"csrf_token": csrf}).status_code == 302
     with app_db.read() as s:
         assert not s.get(Conversation, mine_id).needs_human and s.get(Conversation, theirs_id).needs_human
+
+
+def test_topics_rename_and_delete_keep_their_entries(admin, app_db):
+    from community.kb.models import KbTopic
+
+    post(admin, "/kb/entries", {"kind": "qa", "topic": "物流", "question": "运费多少", "answer": "满 99 包邮", "enabled": "1"})
+    post(admin, "/kb/entries", {"kind": "qa", "topic": "售后", "question": "能退货吗", "answer": "7 天无理由", "enabled": "1"})
+    with app_db.read() as s:
+        topics = {t.name: t.id for t in s.exec(select(KbTopic))}
+    clash = post(admin, f"/kb/topics/{topics['物流']}", {"name": "售后"})
+    assert clash.status_code == 400 and "已有主题「售后」" in clash.get_data(as_text=True)
+    assert post(admin, f"/kb/topics/{topics['物流']}", {"name": "配送"}).status_code == 302
+    assert "配送" in admin["client"].get(f"/kb?topic={topics['物流']}").get_data(as_text=True)
+    assert post(admin, f"/kb/topics/{topics['售后']}/delete", {}).status_code == 302
+    assert post(admin, "/kb/topics/99999/delete", {}).status_code == 404
+    with app_db.read() as s:
+        assert {t.name for t in s.exec(select(KbTopic))} == {"配送"}
+        assert s.exec(select(KbEntry).where(KbEntry.question == "能退货吗")).one().topic_id is None

@@ -32,11 +32,11 @@ def _form_values(entry: KbEntry | None, topics: dict) -> dict:
             "enabled": entry.enabled}
 
 
-def _page(errors=None, values=None, status=200, edit_id=None):
+def _page(errors=None, values=None, status=200, edit_id=None, topic_id=None):
     rt = runtime()
     min_score = rt.settings.kb_min_score
     q = (request.args.get("q") or "").strip()[:300]
-    topic = optional_int(request.args.get("topic"))
+    topic = topic_id or optional_int(request.args.get("topic"))
     resolution = request.args.get("resolution", "")
 
     def load(s):
@@ -100,6 +100,32 @@ def delete_entry(entry_id: int):
     except CommunityNotFound:
         abort(404)
     flash("已删除知识条目", "success")
+    return redirect(url_for("kb.index"))
+
+
+@bp.post("/kb/topics/<int:topic_id>")
+@permission_required("kb.manage")
+def rename_topic(topic_id: int):
+    name = request.form.get("name", "")
+    try:
+        write(lambda s: kb_entries.rename_topic(s, topic_id, name))
+    except CommunityNotFound:
+        abort(404)
+    except CommunityError as exc:
+        return _page(error_map(exc), None, 400, topic_id=topic_id)
+    flash(f"主题已改名为「{name.strip()}」", "success")
+    return redirect(url_for("kb.index", topic=topic_id))
+
+
+@bp.post("/kb/topics/<int:topic_id>/delete")
+@permission_required("kb.manage")
+def delete_topic(topic_id: int):
+    now = runtime().services.now()
+    try:
+        n = write(lambda s: kb_entries.delete_topic(s, topic_id, now))
+    except CommunityNotFound:
+        abort(404)
+    flash(f"已删除主题，其下 {n} 条知识保留为「未分主题」", "success")
     return redirect(url_for("kb.index"))
 
 
