@@ -170,6 +170,16 @@ class Settings(BaseSettings):
     wecom_api_base: str = "https://qyapi.weixin.qq.com"
     wecom_callback_max_skew_seconds: int = 300
 
+    # 智能回复 (community/kb): answers whose confidence (0–1) is below kb_min_score go to a human (待人工).
+    # Optional LLM phrasing: any OpenAI-compatible base URL (POST {url}/v1/chat/completions); the key is
+    # stored sealed (config.secrets_box.SecretBox(secret_key).seal(key)); on timeout the retrieved answer is sent.
+    kb_min_score: float = Field(default=0.2, ge=0.0, le=1.0)
+    kb_llm_url: str = ""
+    kb_llm_key: str = ""
+    kb_llm_model: str = "gpt-4o-mini"
+    kb_llm_timeout_seconds: float = 4.0
+    koc_h5_limit_per_minute: int = 30  # KOC H5 requests per minute per link and per IP
+
     @field_validator("var_dir", mode="before")
     @classmethod
     def _expand(cls, value):

@@ -12,6 +12,7 @@ from typing import Callable
 
 from sqlalchemy import delete
 
+from community.koc import tasks as koc_tasks
 from engine.cron_clock import purge_cron_runs
 from events.models import IdempotencyKey
 
@@ -35,6 +36,7 @@ def purge_idempotency_keys(runtime) -> str:
 CRON_JOBS: list[CronJob] = [
     CronJob("purge_idempotency_keys", "清理过期幂等键", {"hour": 3, "minute": 0}, purge_idempotency_keys),
     CronJob("purge_cron_runs", "清理定时作业记录", {"hour": 3, "minute": 10}, purge_cron_runs),
+    CronJob("koc_tasks_check", "KOC 任务完成检查", {"minute": "*/10"}, lambda rt: koc_tasks.check_job(rt.services)),
 ]
 
 

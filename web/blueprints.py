@@ -17,6 +17,7 @@ def register_blueprints(app: Flask) -> None:
     register_devices_ws(app)
     app.register_blueprint(devices_files.bp)
     register_lead_endpoints(app)
+    from web import koc_public; app.register_blueprint(koc_public.bp)  # noqa: E702 - KOC H5 /k/<token>
 
 
 def register_lead_endpoints(app: Flask) -> None:

@@ -31,5 +31,6 @@ import handlers.models  # noqa: F401
 import rules.models  # noqa: F401
 import integrations.mp.models  # noqa: F401
 import integrations.wecom.models  # noqa: F401
+import community.kb.models, community.koc.models  # noqa: E401,F401 - 智能回复, KOC
 
 metadata = SQLModel.metadata

@@ -71,3 +71,4 @@ from handlers.builtin.wecom_mark_tag import WecomMarkTagProcessor  # noqa: E402
 from handlers.builtin.wecom_welcome import WecomWelcomeProcessor  # noqa: E402
 
 BUILTIN_PROCESSORS += (WecomWelcomeProcessor, WecomMarkTagProcessor)
+from handlers.builtin.kb_reply import KbReplyProcessor; BUILTIN_PROCESSORS += (KbReplyProcessor,)  # noqa: E402,E702 - 智能回复 (issue 13)

@@ -38,7 +38,7 @@ SECRET_NAMES = ("李四机密", "王五旧客", "线索乙方")
 # Routes that do not act as a signed-in user (they authenticate otherwise or start a session).
 NOT_AS_USER = {"auth.login", "auth.logout", "api_ingest.ingest_events_post", "api_lead_ingest.ingest_leads_post",
                "lead_public.submit_form", "webhooks.receive_webhook", "webhooks.outbound_call_status",
-               "mp_callback.receive", "wecom_callback.receive"}
+               "mp_callback.receive", "wecom_callback.receive", "koc_public.start_checkin"}
 STRING_ARGS = {"key": "sms", "adapter_key": "generic", "token": "x", "fmt": "csv", "att_id": "1"}
 
 
@@ -75,6 +75,7 @@ def _populate(app, app_db) -> dict:
                "own_lead": own_lead.id, "task": b_task.id, "stale": stale.id, "query": query.id,
                "attachment": att.id}
     ids["b_token"] = list_tokens(app_db, b)[0].id
+    ids["handover"] = _b_handover(app_db, b, theirs.id)
     ids["sku"], ids["order"] = _b_order(app_db, theirs.id)
     return {"a": a, "b": b, "token": a_token, "ids": ids}
 
@@ -87,6 +88,22 @@ def _b_order(app_db, customer_id: int) -> tuple[int, int]:
     with app_db.write() as s:
         sku = make_sku(s, "WALK-1", 990, 5)
         return sku, create_order(s, {"customer_id": customer_id, "lines": [{"sku_id": sku, "quantity": 1}]}, SYSTEM).order.id
+
+
+def _b_handover(app_db, b: int, customer_id: int) -> int:
+    """A 待人工 conversation on B's WeChat account (智能回复 handed it over)."""
+    from conversations.models import Conversation
+    from devices.models import WechatAccount
+
+    with app_db.write() as s:
+        account = WechatAccount(wxid="wx_b_walk", nickname="乙的号", owner_user_id=b)
+        s.add(account)
+        s.flush()
+        conv = Conversation(account_id=account.id, peer_id="wx_secret", title="李四机密", customer_id=customer_id,
+                            needs_human=True, needs_human_reason="智能回复转人工")
+        s.add(conv)
+        s.flush()
+        return conv.id
 
 
 def _b_rows(app_db, world) -> dict:
@@ -170,6 +187,8 @@ def _plans(w: dict) -> dict:
             ("PUT", f"/api/v1/leads/{ld}", {"json": {"notes": "越权", "status": "PROCESSING"}}),
             ("PUT", f"/api/v1/leads/{i['own_lead']}", {"json": {"related_customer_id": c}}),
             ("PUT", f"/api/v1/leads/{i['own_lead']}", {"json": {"related_customer_id": h}})],
+        # 智能回复 待人工: B's handed-over conversation stays B's (404 like an unknown id).
+        "kb.take_over": [("POST", f"/kb/pending/{i['handover']}/done", {})],
         "orders.new": [("POST", "/orders/new", {"data": {"customer_id": str(cid), "sku_0": str(i["sku"]), "qty_0": "1"}})
                        for cid in (c, h)],
         "orders.act": [("POST", f"/orders/{i['order']}/{a}", {}) for a in ("pay", "ship", "complete", "cancel")],

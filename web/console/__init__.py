@@ -35,6 +35,7 @@ def register_console(app: Flask) -> None:
     from web.console import product_catalog, products, stock; [app.register_blueprint(m.bp) for m in (products, product_catalog, stock)]  # noqa: E702 - 商品与库存
     from web.console import mp; app.register_blueprint(mp.bp)  # noqa: E702 - 公众号/微信授权/微信粉丝
     from web.console import wecom; app.register_blueprint(wecom.bp)  # noqa: E702 - 企业微信
+    from web.console import kb, koc; [app.register_blueprint(m.bp) for m in (kb, koc)]  # noqa: E702 - 智能回复, KOC 管理
 
 
 def register_leads(app: Flask) -> None:
