@@ -16,13 +16,13 @@ from crm.customers.companies import company_choices
 from crm.customers.fields import enum_items_by_field, list_fields
 from crm.people.masking import can_see_full
 from crm.errors import CrmError, NotFound
+from integrations.mp.fans import of_customer as mp_fans_of
 from integrations.wecom import linking as wecom_linking
 from web.auth.guards import current_viewer, has_permission, permission_required
 from web.auth.security_headers import CSP
 from web.console.customers import bp
 from web.console.forms_common import error_map, read
 from web.extensions import services
-from integrations.mp.fans import of_customer as mp_fans_of
 
 FORM_FIELDS = ("name", "mobile", "email", "wechat_id", "gender", "birthday", "city", "source", "company_id")
 
@@ -62,11 +62,11 @@ def show(customer_id: int):
             extra.append({"tab": tab, "html": Markup(tabs.render_template_tab(tab, context))})
     orders = read(lambda s: customer_orders(s, customer_id, current_viewer())) if has_permission("orders.view") else None
     mp_fans = read(lambda s: mp_fans_of(s, customer_id))  # 微信粉丝 bound to this customer (integrations.mp)
+    wecom_contacts = read(lambda s: wecom_linking.contacts_of(s, customer_id))  # 企业微信 section
     response = make_response(render_template("customers/detail.html", d=data, shown=shown, extra_tabs=extra,
                                              max_mb=attachments.MAX_BYTES // (1024 * 1024), orders=orders,
-                                             mp_fans=mp_fans))
-    wecom_contacts = read(lambda s: wecom_linking.contacts_of(s, customer_id))  # 企业微信 section
-                                             wecom_contacts=wecom_contacts, wecom_linked_by=wecom_linking.LINKED_BY_LABELS))
+                                             mp_fans=mp_fans, wecom_contacts=wecom_contacts,
+                                             wecom_linked_by=wecom_linking.LINKED_BY_LABELS))
     origins = sorted({_origin(t["url"]) for t in extra if t.get("url")})
     if origins:
         # The site-wide CSP frames nothing; the configured 客户详情TABS origins may be framed here.
