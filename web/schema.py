@@ -26,5 +26,7 @@ import engine.models  # noqa: F401
 import events.models  # noqa: F401
 import handlers.models  # noqa: F401
 import rules.models  # noqa: F401
+import community.fission.models  # noqa: F401
+import community.rewards.models  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -65,3 +65,10 @@ from handlers.builtin.lead_order import OrderFromLeadProcessor; BUILTIN_PROCESSO
 from handlers.builtin.commerce_recommend import RecommendProductsProcessor  # noqa: E402
 
 BUILTIN_PROCESSORS += (RecommendProductsProcessor,)
+
+# 权益 (issue 13): rewards any strategy (and a fission campaign's stages) can give.
+from handlers.builtin.rewards_box import DrawBoxProcessor  # noqa: E402
+from handlers.builtin.rewards_coupon import IssueCouponProcessor  # noqa: E402
+from handlers.builtin.rewards_points import GrantPointsProcessor  # noqa: E402
+
+BUILTIN_PROCESSORS += (GrantPointsProcessor, IssueCouponProcessor, DrawBoxProcessor)

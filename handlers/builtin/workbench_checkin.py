@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from community.rewards.checkin_points import award_checkin
 from devices.models import ChatGroup, CheckIn
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
 from handlers.builtin.workbench_base import brief, issue, local_now, note, write_budgeted
@@ -63,10 +64,13 @@ class CheckInProcessor(Processor):
                 return Outcome(note=f"群「{group.name}」不在本打卡活动内")
             try:
                 with session.begin_nested():
-                    session.add(CheckIn(group_id=group.id, member_wxid=wxid, nickname=nickname, day=day,
-                                        points=int(config.get("points") or 0), created_at=ctx.services.now()))
+                    checkin = CheckIn(group_id=group.id, member_wxid=wxid, nickname=nickname, day=day,
+                                      points=int(config.get("points") or 0), created_at=ctx.services.now())
+                    session.add(checkin)
+                    session.flush()
             except IntegrityError:
                 return Outcome(response={"checked_in": False}, note=f"{nickname} 今天已经打过卡")
+            award_checkin(session, checkin, group.account_id, group.name, ctx.services.now())  # 权益 points ledger
             rank = session.exec(select(func.count()).select_from(CheckIn).where(CheckIn.group_id == group.id, CheckIn.day == day)).one()
             days, points = session.exec(select(func.count(), func.sum(CheckIn.points)).where(
                 CheckIn.group_id == group.id, CheckIn.member_wxid == wxid)).one()
