@@ -24,3 +24,4 @@ def register_lead_endpoints(app: Flask) -> None:
     login and no CSRF (each verifies its own signature or token), rate-limited per IP and scene."""
     from web import lead_public; app.register_blueprint(lead_public.bp)  # noqa: E702 - /s/<token>, /pay/<token>
     from web import webhooks; app.register_blueprint(webhooks.bp)  # noqa: E702
+    from web import fission_h5; app.register_blueprint(fission_h5.bp)  # noqa: E702 - /h5/fission/… (裂变 H5)
