@@ -125,19 +125,17 @@ def settle(session: Session, now: datetime) -> tuple[Settled, list[Reached]]:
     recent = [c for c in session.exec(select(Campaign).where(col(Campaign.status).in_(("active", "ended"))))
               if as_utc(c.ends_at) + ENDED_GRACE > now]
     for campaign in recent:
-        if campaign.kind == "team":  # orders move progress without an invitation: recount every team
-            ids = None
-        else:
-            ids = [p for p in touched if p is not None]
-            if not ids:
-                continue
+        if campaign.kind == "distribution" and campaign.commission_bp:
+            _commissions(session, campaign, now, tally)
+        # 拼团: orders move progress without an invitation, so every team is recounted
+        ids = None if campaign.kind == "team" else [p for p in touched if p is not None]
+        if ids == []:
+            continue
         stmt = select(Participant).where(Participant.campaign_id == campaign.id)
         if ids is not None:
             stmt = stmt.where(col(Participant.id).in_(ids))
         for participant in session.exec(stmt).all():
             session.refresh(participant)
             reached += _stages(session, campaign, participant, now)
-        if campaign.kind == "distribution" and campaign.commission_bp:
-            _commissions(session, campaign, now, tally)
     commission.settle_due(session, now)
     return tally, reached
