@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from community.fission import participants
 from community.fission.models import Campaign, Invitation, Participant
-from community.rewards.members import customer_for, find_customer
+from community.rewards.members import find_customer
 from config.clock import as_utc
 from crm.customers.models import Customer
 from devices.models import ChatGroupMember, Friend
@@ -58,26 +58,29 @@ def _existed_before(session: Session, campaign: Campaign, arrival: Arrival) -> s
                 ChatGroupMember.wxid == arrival.wxid, col(ChatGroupMember.group_id).in_(campaign.group_ids),
                 ChatGroupMember.joined_at < start)).first():
             return "活动开始前已是群成员，不计入邀请"
-    customer = arrival.customer or find_customer(session, arrival.wxid, arrival.account_id)
+    customer = arrival.customer
     if customer is not None and as_utc(customer.created_at) < start:
         return "活动开始前已是客户，不计入邀请"
     return ""
 
 
 def _duplicate(session: Session, campaign: Campaign, inviter: Participant, arrival: Arrival) -> str:
-    clauses = [col(Invitation.person_key).in_(arrival.keys)] if arrival.keys else []
-    if arrival.wxid:
-        clauses.append(Invitation.invitee_wxid == arrival.wxid)
-    if arrival.customer is not None:
-        clauses.append(Invitation.invitee_customer_id == arrival.customer.id)
-    if clauses:
-        earlier = session.exec(select(Invitation).where(Invitation.campaign_id == campaign.id,
-                                                        col(Invitation.status).in_(LIVE + ("lapsed",)),
-                                                        or_(*clauses)).limit(1)).first()
-        if earlier is not None:
-            return ("重复邀请：该用户已计入你的邀请" if earlier.participant_id == inviter.id
-                    else "重复邀请：该用户已被其他参与者邀请过")
-    customer = arrival.customer or find_customer(session, arrival.wxid, arrival.account_id)
+    """Dedup by person: any of their keys (wxid, unionid, phone) or their customer already counted
+    in this campaign (lapsed ones too: deleting and re-adding through another code is refused).
+    One indexed query per identity rather than an OR across columns (this runs per report)."""
+    customer = arrival.customer
+    earlier = None
+    if arrival.keys:
+        earlier = session.exec(select(Invitation).where(
+            Invitation.campaign_id == campaign.id, col(Invitation.person_key).in_(arrival.keys),
+            col(Invitation.status).in_(LIVE + ("lapsed",))).limit(1)).first()
+    if earlier is None and customer is not None:
+        earlier = session.exec(select(Invitation).where(
+            Invitation.invitee_customer_id == customer.id, Invitation.campaign_id == campaign.id,
+            col(Invitation.status).in_(LIVE + ("lapsed",))).limit(1)).first()
+    if earlier is not None:
+        return ("重复邀请：该用户已计入你的邀请" if earlier.participant_id == inviter.id
+                else "重复邀请：该用户已被其他参与者邀请过")
     if customer is not None and session.exec(select(Participant.id).where(
             Participant.campaign_id == campaign.id, Participant.customer_id == customer.id)).first():
         return "该用户已是活动参与者，不计入邀请"
@@ -126,6 +129,8 @@ def attribute(session: Session, campaign: Campaign, inviter: Optional[Participan
     found = _existing(session, campaign.id, arrival.ref)
     if found is not None:
         return found
+    if arrival.customer is None:  # looked up once: every check below and the adoption use it
+        arrival.customer = find_customer(session, arrival.wxid, arrival.account_id)
     reason = (_refusal(campaign, inviter, arrival, now) or _existed_before(session, campaign, arrival)
               or _duplicate(session, campaign, inviter, arrival))
     if reason:
@@ -146,13 +151,18 @@ def attribute(session: Session, campaign: Campaign, inviter: Optional[Participan
 def _adopt(session: Session, campaign: Campaign, inviter: Participant, arrival: Arrival, row: Invitation,
            now: datetime) -> None:
     """The invitee in the CRM (invited_by = the inviter, MGM) and in the tree, one level down."""
-    customer = arrival.customer or customer_for(session, arrival.wxid, arrival.name, arrival.account_id, "裂变活动", now)
+    customer = arrival.customer  # looked up in attribute(); None means nobody has this wxid yet
+    if customer is None:
+        customer = Customer(name=(arrival.name or arrival.wxid)[:100], wechat_id=arrival.wxid[:64] or None,
+                            source="裂变活动", created_at=now, updated_at=now)
+        session.add(customer)
+        session.flush()
     if customer.invited_by_id is None and customer.id != inviter.customer_id:
         customer.invited_by_id = inviter.customer_id
         session.add(customer)
     row.invitee_customer_id = customer.id
     try:
-        participants.join(session, campaign, customer, arrival.wxid, parent=inviter, now=now)
+        participants.join(session, campaign, customer, arrival.wxid, parent=inviter, now=now, fresh=True)
     except participants.DepthExceeded as exc:
         row.reason = exc.message[:300]
     session.add(row)

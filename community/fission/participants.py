@@ -43,13 +43,16 @@ def by_code(session: Session, code: str) -> Optional[Participant]:
 
 
 def join(session: Session, campaign: Campaign, customer: Customer, wxid: str = "",
-         parent: Optional[Participant] = None, now: Optional[datetime] = None) -> tuple[Participant, bool]:
+         parent: Optional[Participant] = None, now: Optional[datetime] = None,
+         fresh: bool = False) -> tuple[Participant, bool]:
     """The customer's participant row in the campaign (created once; a race returns the winner).
+    `fresh`: the caller knows the customer is not a participant yet (skips the lookup).
     A child below the depth cap is refused: the tree stops growing there."""
-    found = session.exec(select(Participant).where(Participant.campaign_id == campaign.id,
-                                                   Participant.customer_id == customer.id)).first()
-    if found is not None:
-        return found, False
+    if not fresh:
+        found = session.exec(select(Participant).where(Participant.campaign_id == campaign.id,
+                                                       Participant.customer_id == customer.id)).first()
+        if found is not None:
+            return found, False
     level = parent.level + 1 if parent else 1
     if level > campaign.depth_cap:
         raise DepthExceeded(f"超过裂变层级上限（{campaign.depth_cap} 级），不再生成下级海报")

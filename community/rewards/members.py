@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from crm.customers.models import Customer
 from devices.models import Friend
@@ -15,9 +15,10 @@ from devices.models import Friend
 def find_customer(session: Session, wxid: str, account_id: Optional[int] = None) -> Optional[Customer]:
     if not wxid:
         return None
-    customer = session.exec(select(Customer).where(Customer.wechat_id == wxid).order_by(Customer.id).limit(1)).first()
-    if customer is not None or account_id is None:
-        return customer
+    # min(id) rather than ORDER BY id LIMIT 1, which SQLite answers by walking the primary key
+    first = session.exec(select(func.min(Customer.id)).where(Customer.wechat_id == wxid)).one()
+    if first is not None or account_id is None:
+        return session.get(Customer, first) if first is not None else None
     linked = session.exec(select(Friend.customer_id).where(Friend.account_id == account_id, Friend.wxid == wxid)).first()
     return session.get(Customer, linked) if linked else None
 
