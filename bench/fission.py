@@ -109,6 +109,7 @@ def main() -> int:
     os.environ.update({k: env[k] for k in ("CKB_VAR_DIR", "CKB_SECRET_KEY")})
     server, phones = None, []
     try:
+        (tmp / "var").mkdir(parents=True, exist_ok=True)
         subprocess.run(CLI + ["init"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         from community.fission import campaigns, participants
         from community.fission.models import Invitation
@@ -125,7 +126,16 @@ def main() -> int:
                       env, tmp)
         wait_port(args.port)
         url = f"ws://127.0.0.1:{args.port}/devices/ws"
-        phones = [Phone(url, token, f"wx_bench_pool{i}") for i, token in enumerate(tokens)]
+        time.sleep(1.0)
+        for i, token in enumerate(tokens):
+            for attempt in range(10):  # the server may still be importing when its port opens
+                try:
+                    phones.append(Phone(url, token, f"wx_bench_pool{i}"))
+                    break
+                except (TimeoutError, OSError):
+                    if attempt == 9:
+                        raise RuntimeError(f"the server does not answer; see {tmp / 'server.log'}") from None
+                    time.sleep(1.0)
         now = services.now()
         with services.db.write() as s:
             values = campaigns.clean(s, {"name": "压测裂变", "kind": "invite", "account_ids": [str(p.account_id) for p in phones],
@@ -183,7 +193,8 @@ def main() -> int:
             phone.ws.close()
         if server is not None:
             server.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if sys.exc_info()[0] is None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
