@@ -51,7 +51,7 @@ class Phone:
     def __init__(self, url: str, token: str, wxid: str):
         from websockets.sync.client import connect
 
-        self.ws = connect(url, open_timeout=10, max_size=8 * 1024 * 1024)
+        self.ws = connect(url, open_timeout=10, max_size=8 * 1024 * 1024).__enter__()
         self.n = 0
         assert self._ask({"type": "hello", "id": "h", "token": token})["type"] == "welcome"
         self.wxid = wxid

@@ -34,7 +34,7 @@ MESSAGES = {"bad_link": "链接无效或已失效，请向邀请你的朋友索�
 
 
 def _page(message: str, status: int):
-    return render_template("fission_h5/message.html", message=message), status
+    return render_template("lead_public/message.html", message=message, ok=False), status
 
 
 def _ip() -> str:

@@ -9,7 +9,8 @@ from typing import Optional
 
 from sqlmodel import Session, col, select
 
-from community.errors import CommunityError, CommunityNotFound
+from community.errors import CommunityError
+from community.records import get_or_missing
 from community.fission.models import CAMPAIGN_KINDS, CAMPAIGN_STATES, Campaign
 from community.rewards.models import BoxPool, CouponBatch
 from config.clock import as_utc
@@ -161,10 +162,7 @@ def set_status(session: Session, campaign_id: int, status: str, now: datetime) -
 
 
 def get(session: Session, campaign_id) -> Campaign:
-    campaign = session.get(Campaign, int(campaign_id)) if str(campaign_id).isdigit() else None
-    if campaign is None:
-        raise CommunityNotFound("裂变活动不存在")
-    return campaign
+    return get_or_missing(session, Campaign, campaign_id, "裂变活动不存在")
 
 
 def list_all(session: Session) -> list[Campaign]:

@@ -10,7 +10,8 @@ from typing import Optional
 from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
-from community.errors import CommunityError, CommunityNotFound
+from community.errors import CommunityError
+from community.records import get_or_missing
 from community.fission.models import Campaign, Invitation, Participant
 from config.dialect_insert import insert_for
 from crm.customers.models import Customer
@@ -66,10 +67,7 @@ def join(session: Session, campaign: Campaign, customer: Customer, wxid: str = "
 
 
 def get(session: Session, participant_id) -> Participant:
-    row = session.get(Participant, int(participant_id)) if str(participant_id).isdigit() else None
-    if row is None:
-        raise CommunityNotFound("参与者不存在")
-    return row
+    return get_or_missing(session, Participant, participant_id, "参与者不存在")
 
 
 def bump(session: Session, participant_id: int, invited: int = 0, valid: int = 0) -> None:

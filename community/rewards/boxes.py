@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from community import points
 from community.errors import CommunityError, CommunityNotFound
 from community.ledger_models import POINTS_SOURCES
+from community.records import get_or_missing
 from community.rewards import coupons
 from community.rewards.models import PRIZE_KINDS, BoxDraw, BoxPool, BoxPrize
 from config.clock import utcnow
@@ -39,10 +40,7 @@ def create_pool(session: Session, name: str, description: str = "", user_id: Opt
 
 
 def get_pool(session: Session, pool_id) -> BoxPool:
-    pool = session.get(BoxPool, int(pool_id)) if str(pool_id).isdigit() else None
-    if pool is None:
-        raise CommunityNotFound("盲盒奖池不存在")
-    return pool
+    return get_or_missing(session, BoxPool, pool_id, "盲盒奖池不存在")
 
 
 def list_pools(session: Session) -> list[BoxPool]:

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from community.errors import CommunityError, CommunityNotFound
+from community.records import get_or_missing
 from community.rewards.models import COUPON_KINDS, Coupon, CouponBatch
 from config.clock import as_utc, utcnow
 from config.dialect_insert import insert_for
@@ -64,10 +65,7 @@ def create_batch(session: Session, data: dict, *, valid_from: Optional[datetime]
 
 
 def get_batch(session: Session, batch_id) -> CouponBatch:
-    batch = session.get(CouponBatch, int(batch_id)) if str(batch_id).isdigit() else None
-    if batch is None:
-        raise CommunityNotFound("优惠券批次不存在")
-    return batch
+    return get_or_missing(session, CouponBatch, batch_id, "优惠券批次不存在")
 
 
 def list_batches(session: Session) -> list[CouponBatch]:

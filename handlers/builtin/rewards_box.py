@@ -7,9 +7,8 @@ from sqlmodel import Session
 from community.rewards import boxes
 from crm.customers.models import Customer
 from handlers.base import ConfigField, Outcome, ProcessorContext
-from handlers.builtin.crm_customer import LOOKUP_FIELDS, CustomerStep, customer_label, render_config
-from handlers.builtin.rewards_common import REASON_FIELD, award_ref, award_source, reason_of, whole_number
-from handlers.errors import PermanentError
+from handlers.builtin.crm_customer import LOOKUP_FIELDS, CustomerStep, customer_label
+from handlers.builtin.rewards_common import REASON_FIELD, award_ref, award_source, referenced
 
 
 class DrawBoxProcessor(CustomerStep):
@@ -22,17 +21,11 @@ class DrawBoxProcessor(CustomerStep):
     )
 
     def settings(self, ctx: ProcessorContext, config: dict, session: Session) -> dict:
-        pool_id = whole_number(render_config(config.get("pool_id"), ctx.data), "盲盒奖池ID")
-        try:
-            pool = boxes.get_pool(session, pool_id)
-        except boxes.CommunityNotFound:
-            raise PermanentError(f"盲盒奖池 #{pool_id} 不存在") from None
-        return {"pool_id": pool.id, "pool": pool.name,
-                "reason": reason_of(ctx, render_config(config.get("reason"), ctx.data), f"抽取盲盒「{pool.name}」")}
+        return referenced(ctx, config, session, "pool_id", "盲盒奖池ID", boxes.get_pool, "抽取盲盒")
 
     def apply(self, ctx: ProcessorContext, session: Session, customer: Customer, step: dict) -> Outcome:
         row, new = boxes.draw(session, step["pool_id"], customer.id, source=award_source(ctx),
                               source_ref=award_ref(ctx), reason=step["reason"], now=ctx.services.now())
-        note = (f"客户{customer_label(customer)}从盲盒「{step['pool']}」抽中「{row.prize_name}」" if new
+        note = (f"客户{customer_label(customer)}从盲盒「{step['name']}」抽中「{row.prize_name}」" if new
                 else f"客户{customer_label(customer)}已抽过这次盲盒（「{row.prize_name}」）")
         return Outcome(response={"draw_id": row.id, "prize": row.prize_name, "kind": row.kind, "new": new}, note=note)

@@ -2,7 +2,9 @@
 and the key that makes it happen once per step (a retried step finds its first award)."""
 from __future__ import annotations
 
+from community.errors import CommunityNotFound
 from handlers.base import ConfigField, ProcessorContext
+from handlers.builtin.crm_customer import render_config
 from handlers.errors import PermanentError
 
 REASON_FIELD = ConfigField("reason", "发放原因", help="记入积分/券/抽奖明细，可用 ${变量}；留空时写策略名称")
@@ -28,4 +30,17 @@ def whole_number(value, label: str, low: int = 1) -> int:
 
 
 def reason_of(ctx: ProcessorContext, text: str, fallback: str) -> str:
-    return (text or "").strip() or f"{fallback}（策略 #{ctx.strategy_id}）" if ctx.strategy_id else (text or "").strip() or fallback
+    if (text or "").strip():
+        return text.strip()
+    return f"{fallback}（策略 #{ctx.strategy_id}）" if ctx.strategy_id else fallback
+
+
+def referenced(ctx: ProcessorContext, config: dict, session, field: str, label: str, getter, reason_label: str) -> dict:
+    """The batch / pool a step names (${变量} allowed), checked to exist, with the step's reason."""
+    row_id = whole_number(render_config(config.get(field), ctx.data), label)
+    try:
+        row = getter(session, row_id)
+    except CommunityNotFound:
+        raise PermanentError(f"{label.removesuffix('ID')} #{row_id} 不存在") from None
+    return {field: row.id, "name": row.name,
+            "reason": reason_of(ctx, render_config(config.get("reason"), ctx.data), f"{reason_label}「{row.name}」")}

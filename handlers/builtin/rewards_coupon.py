@@ -6,9 +6,8 @@ from sqlmodel import Session
 from community.rewards import coupons
 from crm.customers.models import Customer
 from handlers.base import ConfigField, Outcome, ProcessorContext
-from handlers.builtin.crm_customer import LOOKUP_FIELDS, CustomerStep, customer_label, render_config
-from handlers.builtin.rewards_common import REASON_FIELD, award_ref, award_source, reason_of, whole_number
-from handlers.errors import PermanentError
+from handlers.builtin.crm_customer import LOOKUP_FIELDS, CustomerStep, customer_label
+from handlers.builtin.rewards_common import REASON_FIELD, award_ref, award_source, referenced
 
 
 class IssueCouponProcessor(CustomerStep):
@@ -21,17 +20,11 @@ class IssueCouponProcessor(CustomerStep):
     )
 
     def settings(self, ctx: ProcessorContext, config: dict, session: Session) -> dict:
-        batch_id = whole_number(render_config(config.get("batch_id"), ctx.data), "优惠券批次ID")
-        try:
-            batch = coupons.get_batch(session, batch_id)
-        except coupons.CommunityNotFound:
-            raise PermanentError(f"优惠券批次 #{batch_id} 不存在") from None
-        return {"batch_id": batch.id, "batch": batch.name,
-                "reason": reason_of(ctx, render_config(config.get("reason"), ctx.data), f"发放优惠券「{batch.name}」")}
+        return referenced(ctx, config, session, "batch_id", "优惠券批次ID", coupons.get_batch, "发放优惠券")
 
     def apply(self, ctx: ProcessorContext, session: Session, customer: Customer, step: dict) -> Outcome:
         coupon, new = coupons.issue(session, step["batch_id"], customer.id, source=award_source(ctx),
                                     source_ref=award_ref(ctx), reason=step["reason"], now=ctx.services.now())
-        note = (f"已向客户{customer_label(customer)}发放优惠券「{step['batch']}」，券码 {coupon.code}" if new
+        note = (f"已向客户{customer_label(customer)}发放优惠券「{step['name']}」，券码 {coupon.code}" if new
                 else f"客户{customer_label(customer)}的这张优惠券已发放过（券码 {coupon.code}）")
         return Outcome(response={"coupon_id": coupon.id, "code": coupon.code, "new": new}, note=note)
