@@ -70,6 +70,16 @@ def expire_due(session: Session, now: Optional[datetime] = None, limit: int = 10
     return len(due)
 
 
+def customer_rewards(session: Session, customer_id: int) -> dict:
+    """What the customer detail page shows of 权益: balance, unused coupons, blind-box prizes."""
+    from community.rewards.models import BoxDraw, Coupon
+
+    return {"balance": points.balance(session, customer_id),
+            "coupons": session.exec(select(func.count()).select_from(Coupon).where(
+                Coupon.customer_id == customer_id, Coupon.status == "issued")).one(),
+            "prizes": session.exec(select(func.count()).select_from(BoxDraw).where(BoxDraw.customer_id == customer_id)).one()}
+
+
 def totals(session: Session) -> dict:
     row = session.exec(select(func.count(), func.coalesce(func.sum(PointsAccount.balance), 0),
                               func.coalesce(func.sum(PointsAccount.earned_total), 0))).one()

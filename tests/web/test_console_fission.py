@@ -118,3 +118,17 @@ def test_pages_render(client, admin_user, login, app_db, clock):
                  "/rewards?tab=boxes", f"/rewards/points/{seed}", "/rewards/coupons/new", "/rewards/boxes/new"):
         assert client.get(path).status_code == 200, path
     assert client.get("/fission/999999").status_code == 404
+
+
+def test_customer_detail_shows_points_and_rewards(client, admin_user, login, app_db):
+    from community import points
+
+    with app_db.write() as s:
+        customer = Customer(name="有积分的客户")
+        s.add(customer)
+        s.flush()
+        points.earn(s, customer.id, 120, reason="群打卡：跑步群", source="checkin", source_ref="checkin:1:wx")
+        cid = customer.id
+    login(client)
+    page = client.get(f"/customers/{cid}").get_data(as_text=True)
+    assert 'data-testid="customer-rewards">积分 <strong>120</strong>' in page and f"/rewards/points/{cid}" in page

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from commerce.orders.detail import customer_orders
 from commerce.recommend.ranker import recommend
+from community.rewards.ledger import customer_rewards
 from config.pii import mask_text
 from crm.customers import attachments, detail, service, tabs
 from crm.customers.companies import company_choices
@@ -59,8 +60,10 @@ def show(customer_id: int):
             # Autoescaped in the Jinja sandbox; the operator's own markup is allowed (CSP blocks scripts).
             extra.append({"tab": tab, "html": Markup(tabs.render_template_tab(tab, context))})
     orders = read(lambda s: customer_orders(s, customer_id, current_viewer())) if has_permission("orders.view") else None
+    rewards = read(lambda s: customer_rewards(s, customer_id)) if has_permission("rewards.manage") else None  # 积分与权益
     response = make_response(render_template("customers/detail.html", d=data, shown=shown, extra_tabs=extra,
-                                             max_mb=attachments.MAX_BYTES // (1024 * 1024), orders=orders))
+                                             max_mb=attachments.MAX_BYTES // (1024 * 1024), orders=orders,
+                                             rewards=rewards))
     origins = sorted({_origin(t["url"]) for t in extra if t.get("url")})
     if origins:
         # The site-wide CSP frames nothing; the configured 客户详情TABS origins may be framed here.
