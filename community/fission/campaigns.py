@@ -10,7 +10,7 @@ from typing import Optional
 from sqlmodel import Session, col, select
 
 from community.errors import CommunityError
-from community.records import get_or_missing
+from community.records import get_or_missing, whole_field
 from community.fission.models import CAMPAIGN_KINDS, CAMPAIGN_STATES, Campaign
 from community.rewards.models import BoxPool, CouponBatch
 from config.clock import as_utc
@@ -29,17 +29,6 @@ SHARE_RULE_WARNING = ("风险提示：根据《微信外部链接内容管理规
 
 def _err(field: str, message: str) -> CommunityError:
     return CommunityError(message, {field: message})
-
-
-def _whole(data: dict, name: str, label: str, low: int, high: int, default: int) -> int:
-    raw = str(data.get(name) if data.get(name) not in (None, "") else default).strip()
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _err(name, f"{label}应为整数") from None
-    if not low <= value <= high:
-        raise _err(name, f"{label}应在 {low}～{high} 之间")
-    return value
 
 
 def _ids(session: Session, raw, model, field: str, label: str) -> list[int]:
@@ -102,9 +91,9 @@ def _poster(data: dict) -> dict:
     return {"title": str(data.get("poster_title") or "").strip()[:60] or str(data.get("name") or "")[:60],
             "subtitle": str(data.get("poster_subtitle") or "").strip()[:120], "color": color.lower(),
             "material_id": int(material) if material else None,
-            "qr_x": _whole(data, "poster_qr_x", "二维码横坐标", 0, 700, 215),
-            "qr_y": _whole(data, "poster_qr_y", "二维码纵坐标", 0, 1280, 820),
-            "qr_size": _whole(data, "poster_qr_size", "二维码尺寸", 120, 600, 320)}
+            "qr_x": whole_field(data, "poster_qr_x", "二维码横坐标", 0, 700, 215),
+            "qr_y": whole_field(data, "poster_qr_y", "二维码纵坐标", 0, 1280, 820),
+            "qr_size": whole_field(data, "poster_qr_size", "二维码尺寸", 120, 600, 320)}
 
 
 def clean(session: Session, data: dict, starts_at: Optional[datetime], ends_at: Optional[datetime]) -> dict:
@@ -125,14 +114,14 @@ def clean(session: Session, data: dict, starts_at: Optional[datetime], ends_at: 
     if kind != "group" and not accounts:
         raise _err("account_ids", "请选择承接新好友的员工微信号")
     return {"name": name, "kind": kind, "starts_at": starts_at, "ends_at": ends_at,
-            "hold_hours": _whole(data, "hold_hours", "考察期（小时）", 0, 24 * 90, 72),
-            "depth_cap": _whole(data, "depth_cap", "层级上限", 1, 10, 3),
-            "team_size": _whole(data, "team_size", "成团人数", 2, 100, 3),
-            "commission_bp": _whole(data, "commission_bp", "分销佣金（万分比）", 0, 5000, 0),
+            "hold_hours": whole_field(data, "hold_hours", "考察期（小时）", 0, 24 * 90, 72),
+            "depth_cap": whole_field(data, "depth_cap", "层级上限", 1, 10, 3),
+            "team_size": whole_field(data, "team_size", "成团人数", 2, 100, 3),
+            "commission_bp": whole_field(data, "commission_bp", "分销佣金（万分比）", 0, 5000, 0),
             "rules": str(data.get("rules") or "").strip()[:2000], "account_ids": accounts, "group_ids": groups,
             "stages": parse_stages(session, data.get("stages")), "poster": _poster(data),
-            "rate_limit": {"per_ip": _whole(data, "per_ip", "每 IP 每小时参与上限", 1, 10000, 20),
-                           "per_device": _whole(data, "per_device", "每设备每小时参与上限", 1, 10000, 5)}}
+            "rate_limit": {"per_ip": whole_field(data, "per_ip", "每 IP 每小时参与上限", 1, 10000, 20),
+                           "per_device": whole_field(data, "per_device", "每设备每小时参与上限", 1, 10000, 5)}}
 
 
 def create(session: Session, values: dict, user_id: Optional[int], now: datetime) -> Campaign:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from community import points
 from community.errors import CommunityError, CommunityNotFound
 from community.ledger_models import POINTS_SOURCES
-from community.records import get_or_missing
+from community.records import get_or_missing, whole_field
 from community.rewards import coupons
 from community.rewards.models import PRIZE_KINDS, BoxDraw, BoxPool, BoxPrize
 from config.clock import utcnow
@@ -51,16 +51,6 @@ def prizes(session: Session, pool_id: int) -> list[BoxPrize]:
     return list(session.exec(select(BoxPrize).where(BoxPrize.pool_id == pool_id).order_by(BoxPrize.id)))
 
 
-def _whole(data: dict, name: str, label: str, low: int) -> int:
-    try:
-        value = int(str(data.get(name) or "0").strip())
-    except ValueError:
-        raise CommunityError(f"{label}应为整数", {name: f"{label}应为整数"}) from None
-    if value < low or value > 10 ** 8:
-        raise CommunityError(f"{label}超出范围", {name: f"{label}应不小于 {low}"})
-    return value
-
-
 def add_prize(session: Session, pool_id: int, data: dict) -> BoxPrize:
     pool = get_pool(session, pool_id)
     name = str(data.get("name") or "").strip()
@@ -69,10 +59,10 @@ def add_prize(session: Session, pool_id: int, data: dict) -> BoxPrize:
     kind = str(data.get("kind") or "physical")
     if kind not in PRIZE_KINDS:
         raise CommunityError("奖品类型无效", {"kind": "请选择奖品类型"})
-    prize = BoxPrize(pool_id=pool.id, name=name, kind=kind, weight=_whole(data, "weight", "权重", 1),
-                     stock=_whole(data, "stock", "库存", 0))
+    prize = BoxPrize(pool_id=pool.id, name=name, kind=kind, weight=whole_field(data, "weight", "权重", 1, 10 ** 8, 1),
+                     stock=whole_field(data, "stock", "库存", 0, 10 ** 8))
     if kind == "points":
-        prize.points = _whole(data, "points", "积分", 1)
+        prize.points = whole_field(data, "points", "积分", 1, 10 ** 8)
     if kind == "coupon":
         prize.coupon_batch_id = coupons.get_batch(session, data.get("coupon_batch_id") or "").id
     session.add(prize)

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from community.errors import CommunityError, CommunityNotFound
-from community.records import get_or_missing
+from community.records import get_or_missing, whole_field
 from community.rewards.models import COUPON_KINDS, Coupon, CouponBatch
 from config.clock import as_utc, utcnow
 from config.dialect_insert import insert_for
@@ -27,17 +27,6 @@ class CouponConflict(CommunityError):
     status = 409
 
 
-def _int(data: dict, name: str, label: str, low: int = 0, high: int = 10 ** 9) -> int:
-    raw = str(data.get(name) if data.get(name) is not None else "").strip() or "0"
-    try:
-        value = int(raw)
-    except ValueError:
-        raise CommunityError(f"{label}应为整数", {name: f"{label}应为整数"}) from None
-    if not low <= value <= high:
-        raise CommunityError(f"{label}超出范围", {name: f"{label}应在 {low}～{high} 之间"})
-    return value
-
-
 def create_batch(session: Session, data: dict, *, valid_from: Optional[datetime], valid_until: Optional[datetime],
                  user_id: Optional[int] = None) -> CouponBatch:
     """A new batch; CommunityError names the bad field. Times are aware UTC (the form parses them)."""
@@ -47,7 +36,7 @@ def create_batch(session: Session, data: dict, *, valid_from: Optional[datetime]
     kind = str(data.get("kind") or "cash")
     if kind not in COUPON_KINDS:
         raise CommunityError("券类型无效", {"kind": "请选择券类型"})
-    value = _int(data, "value", "面值")
+    value = whole_field(data, "value", "面值")
     if kind == "cash" and value <= 0:
         raise CommunityError("代金券面值应大于 0（分）", {"value": "代金券面值应大于 0（单位：分）"})
     if kind == "discount" and not 1 <= value <= 99:
@@ -55,8 +44,8 @@ def create_batch(session: Session, data: dict, *, valid_from: Optional[datetime]
     if valid_from and valid_until and as_utc(valid_until) <= as_utc(valid_from):
         raise CommunityError("有效期结束应晚于开始", {"valid_until": "结束时间应晚于开始时间"})
     batch = CouponBatch(name=name, kind=kind, value=value if kind != "gift" else 0,
-                        min_spend_fen=_int(data, "min_spend_fen", "使用门槛"), total=_int(data, "total", "发放总量"),
-                        valid_days=_int(data, "valid_days", "领取后有效天数", 0, 3650),
+                        min_spend_fen=whole_field(data, "min_spend_fen", "使用门槛"), total=whole_field(data, "total", "发放总量"),
+                        valid_days=whole_field(data, "valid_days", "领取后有效天数", 0, 3650),
                         description=str(data.get("description") or "").strip()[:500],
                         valid_from=valid_from, valid_until=valid_until, created_by=user_id)
     session.add(batch)
