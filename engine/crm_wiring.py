@@ -23,8 +23,9 @@ from crm.sales.schedule import CRON_SPECS as SALES_CRON
 from crm.tags.schedule import cron_specs as tag_cron_specs
 from engine.cron import CRON_JOBS, CronJob
 from engine.douyin_auth import CRON_SPECS as DOUYIN_CRON
-from engine.outbound_calls import CRON_SPECS as CALL_CRON
+from engine.fission import CRON_JOBS as FISSION_CRON
 from engine.lead_pull import CRON_JOB as LEAD_PULL_CRON
+from engine.outbound_calls import CRON_SPECS as CALL_CRON
 from engine.marketing import CRON_JOB as MARKETING_CRON
 from engine.schedule_triggers import CRON_JOB as SCHEDULE_CRON
 from integrations.mp.schedule import CRON_SPECS as MP_CRON
@@ -43,7 +44,8 @@ def all_cron_jobs(settings, extra: tuple = ()) -> list[CronJob]:
     specs = (list(tag_cron_specs(settings)) + list(GROUP_CRON) + list(SALES_CRON) + list(LEADS_CRON)
              + list(ORDER_CRON) + list(RECOMMEND_CRON) + analytics_cron_specs(settings) + list(RFM_CRON)
              + list(DOUYIN_CRON) + list(CALL_CRON) + list(MP_CRON))
-    jobs = list(CRON_JOBS) + [_from_spec(s) for s in specs] + [MARKETING_CRON, SCHEDULE_CRON, LEAD_PULL_CRON] + list(extra)
+    jobs = (list(CRON_JOBS) + [_from_spec(s) for s in specs] + [MARKETING_CRON, SCHEDULE_CRON, LEAD_PULL_CRON]
+            + list(FISSION_CRON) + list(extra))
     keys = [j.key for j in jobs]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:

@@ -28,3 +28,4 @@ def register_lead_endpoints(app: Flask) -> None:
     from web import mp_callback; app.register_blueprint(mp_callback.bp)  # noqa: E702 - 公众号 server URL
     from web import wecom_callback; app.register_blueprint(wecom_callback.bp)  # noqa: E702 - 企业微信回调
     from web import wecom_sidebar; app.register_blueprint(wecom_sidebar.bp)  # noqa: E702 - 企业微信侧边栏/客户画像
+    from web import fission_h5; app.register_blueprint(fission_h5.bp)  # noqa: E702 - /h5/fission/… (裂变 H5)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, request
 from flask_sock import Sock
 
+from community.fission.reports import SINKS as FISSION_SINKS
 from conversations.device_messages import record_device_message
 from crm.people.notifications import notify
 from devices.gateway import Gateway
@@ -49,6 +50,8 @@ def configure(gateway: Gateway) -> Gateway:
     storing reported messages in the message store (会话中心)."""
     gateway.on_risk_signal = lambda account, data: _notify_owner(gateway.services, account, data)
     gateway.report_sinks.setdefault("message", []).append(record_device_message)
+    for kind, sink in FISSION_SINKS.items():  # 裂变活动: invitations attributed in the report's transaction
+        gateway.report_sinks.setdefault(kind, []).append(sink)
     return gateway
 
 

@@ -32,5 +32,7 @@ import rules.models  # noqa: F401
 import integrations.mp.models  # noqa: F401
 import integrations.wecom.models  # noqa: F401
 import community.kb.models, community.koc.models  # noqa: E401,F401 - 智能回复, KOC
+import community.fission.models  # noqa: F401
+import community.rewards.models  # noqa: F401
 
 metadata = SQLModel.metadata

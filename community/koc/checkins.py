@@ -3,9 +3,8 @@
 Starting one makes an ordinary 工作台 群打卡 task for the KOC's group (the web layer saves it
 through engine.workbench, which community may not import), records it here, and announces it in
 the group through conversations.outbound.send. Members then check in by sending the keyword; the
-check-in processor stores the CheckIn and `award` puts the points into the ledger with the key
-f"checkin:{checkin_id}:{member_wxid}" — the same key part 「fission」 uses for ordinary check-ins,
-so a check-in earns once however many places award it."""
+check-in processor stores the CheckIn and community.rewards.checkin_points.award_checkin puts the
+points into the ledger (key f"checkin:{checkin_id}:{member_wxid}"), as for every 群打卡."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,13 +12,12 @@ from typing import Optional
 
 from sqlmodel import Session, select
 
-from community import points
 from community.errors import CommunityError
 from community.koc.models import Koc, KocCheckin, KocGroup
 from conversations.models import ChatMessage
 from conversations.outbound import Content, send
 from conversations.store import NewMessage, conversation_for
-from devices.models import ChatGroup, CheckIn, Friend
+from devices.models import ChatGroup
 
 KEYWORD_MAX = 20
 
@@ -60,24 +58,6 @@ def record_start(session: Session, koc: Koc, group: ChatGroup, keyword: str, poi
     session.add(started)
     session.flush()
     return started
-
-
-def checkin_ref(checkin: CheckIn) -> str:
-    return f"checkin:{checkin.id}:{checkin.member_wxid}"
-
-
-def award(session: Session, checkin: CheckIn, group_name: str, now: datetime) -> Optional[int]:
-    """Earns a check-in's points for the member's CRM customer (found through our friend records);
-    returns the ledger entry id, or None (no points, or the member is nobody's customer yet)."""
-    if checkin.points <= 0:
-        return None
-    customer_id = session.exec(select(Friend.customer_id).where(
-        Friend.wxid == checkin.member_wxid, Friend.customer_id.is_not(None)).order_by(Friend.id)).first()
-    if customer_id is None:
-        return None
-    entry, _new = points.earn(session, customer_id, checkin.points, reason=f"群打卡：{group_name}"[:300],
-                              source="checkin", source_ref=checkin_ref(checkin), now=now)
-    return entry.id
 
 
 def started_in(session: Session, koc_id: int, limit: int = 20) -> list[KocCheckin]:

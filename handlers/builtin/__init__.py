@@ -72,3 +72,9 @@ from handlers.builtin.wecom_welcome import WecomWelcomeProcessor  # noqa: E402
 
 BUILTIN_PROCESSORS += (WecomWelcomeProcessor, WecomMarkTagProcessor)
 from handlers.builtin.kb_reply import KbReplyProcessor; BUILTIN_PROCESSORS += (KbReplyProcessor,)  # noqa: E402,E702 - 智能回复 (issue 13)
+# 权益 (issue 13): rewards any strategy (and a fission campaign's stages) can give.
+from handlers.builtin.rewards_box import DrawBoxProcessor  # noqa: E402
+from handlers.builtin.rewards_coupon import IssueCouponProcessor  # noqa: E402
+from handlers.builtin.rewards_points import GrantPointsProcessor  # noqa: E402
+
+BUILTIN_PROCESSORS += (GrantPointsProcessor, IssueCouponProcessor, DrawBoxProcessor)

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from community.koc.checkins import award as award_koc_checkin
+from community.rewards.checkin_points import award_checkin
 from devices.models import ChatGroup, CheckIn
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
 from handlers.builtin.workbench_base import brief, issue, local_now, note, write_budgeted
@@ -70,7 +70,7 @@ class CheckInProcessor(Processor):
                     session.flush()
             except IntegrityError:
                 return Outcome(response={"checked_in": False}, note=f"{nickname} 今天已经打过卡")
-            award_koc_checkin(session, checkin, group.name, ctx.services.now())  # points ledger, key checkin:{id}:{wxid}
+            award_checkin(session, checkin, group.account_id, group.name, ctx.services.now())  # 权益 points ledger
             rank = session.exec(select(func.count()).select_from(CheckIn).where(CheckIn.group_id == group.id, CheckIn.day == day)).one()
             days, points = session.exec(select(func.count(), func.sum(CheckIn.points)).where(
                 CheckIn.group_id == group.id, CheckIn.member_wxid == wxid)).one()

@@ -38,7 +38,8 @@ SECRET_NAMES = ("李四机密", "王五旧客", "线索乙方")
 # Routes that do not act as a signed-in user (they authenticate otherwise or start a session).
 NOT_AS_USER = {"auth.login", "auth.logout", "api_ingest.ingest_events_post", "api_lead_ingest.ingest_leads_post",
                "lead_public.submit_form", "webhooks.receive_webhook", "webhooks.outbound_call_status",
-               "mp_callback.receive", "wecom_callback.receive", "koc_public.start_checkin"}
+               "mp_callback.receive", "wecom_callback.receive", "koc_public.start_checkin",
+               "fission_h5.join_submit"}  # 裂变 H5: a visitor's signed link, no user
 STRING_ARGS = {"key": "sms", "adapter_key": "generic", "token": "x", "fmt": "csv", "att_id": "1"}
 
 
@@ -77,6 +78,7 @@ def _populate(app, app_db) -> dict:
     ids["b_token"] = list_tokens(app_db, b)[0].id
     ids["handover"] = _b_handover(app_db, b, theirs.id)
     ids["sku"], ids["order"] = _b_order(app_db, theirs.id)
+    ids["coupon"] = _b_coupon(app_db, theirs.id)
     return {"a": a, "b": b, "token": a_token, "ids": ids}
 
 
@@ -88,6 +90,15 @@ def _b_order(app_db, customer_id: int) -> tuple[int, int]:
     with app_db.write() as s:
         sku = make_sku(s, "WALK-1", 990, 5)
         return sku, create_order(s, {"customer_id": customer_id, "lines": [{"sku_id": sku, "quantity": 1}]}, SYSTEM).order.id
+
+
+def _b_coupon(app_db, customer_id: int) -> str:
+    """An unused coupon code of B's customer (权益: 核销 must not reach it)."""
+    from community.rewards import coupons
+
+    with app_db.write() as s:
+        batch = coupons.create_batch(s, {"name": "走查券", "kind": "cash", "value": "500"}, valid_from=None, valid_until=None)
+        return coupons.issue(s, batch.id, customer_id, source="manual", source_ref="walk", reason="走查")[0].code
 
 
 def _b_handover(app_db, b: int, customer_id: int) -> int:
@@ -194,6 +205,8 @@ def _plans(w: dict) -> dict:
         "orders.act": [("POST", f"/orders/{i['order']}/{a}", {}) for a in ("pay", "ship", "complete", "cancel")],
         "api_orders.create_order_post": [("POST", "/api/v1/orders", {"json": {"customer_id": c, "lines": [
             {"sku_id": i["sku"], "quantity": 1}]}})],
+        "rewards.redeem": [("POST", "/rewards/redeem", {"data": {"code": i["coupon"]}})],
+        "api_rewards.redeem_coupon_post": [("POST", "/api/v1/rewards/coupons/redeem", {"json": {"code": i["coupon"]}})],
         "api_orders.transition_post": [("POST", f"/api/v1/orders/{i['order']}/transitions", {"json": {"action": a}})
                                        for a in ("pay", "cancel")],
     }

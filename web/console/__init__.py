@@ -36,6 +36,7 @@ def register_console(app: Flask) -> None:
     from web.console import mp; app.register_blueprint(mp.bp)  # noqa: E702 - 公众号/微信授权/微信粉丝
     from web.console import wecom; app.register_blueprint(wecom.bp)  # noqa: E702 - 企业微信
     from web.console import kb, koc; [app.register_blueprint(m.bp) for m in (kb, koc)]  # noqa: E702 - 智能回复, KOC 管理
+    from web.console import fission, rewards; [app.register_blueprint(m.bp) for m in (fission, rewards)]  # noqa: E702 - 裂变活动/权益中心
 
 
 def register_leads(app: Flask) -> None:

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from commerce.orders.detail import customer_orders
 from commerce.recommend.ranker import recommend
+from community.rewards.ledger import customer_rewards
 from config.pii import mask_text
 from crm.customers import attachments, detail, service, tabs
 from crm.customers.companies import company_choices
@@ -63,10 +64,11 @@ def show(customer_id: int):
     orders = read(lambda s: customer_orders(s, customer_id, current_viewer())) if has_permission("orders.view") else None
     mp_fans = read(lambda s: mp_fans_of(s, customer_id))  # 微信粉丝 bound to this customer (integrations.mp)
     wecom_contacts = read(lambda s: wecom_linking.contacts_of(s, customer_id))  # 企业微信 section
+    rewards = read(lambda s: customer_rewards(s, customer_id)) if has_permission("rewards.manage") else None  # 积分与权益
     response = make_response(render_template("customers/detail.html", d=data, shown=shown, extra_tabs=extra,
                                              max_mb=attachments.MAX_BYTES // (1024 * 1024), orders=orders,
                                              mp_fans=mp_fans, wecom_contacts=wecom_contacts,
-                                             wecom_linked_by=wecom_linking.LINKED_BY_LABELS))
+                                             wecom_linked_by=wecom_linking.LINKED_BY_LABELS, rewards=rewards))
     origins = sorted({_origin(t["url"]) for t in extra if t.get("url")})
     if origins:
         # The site-wide CSP frames nothing; the configured 客户详情TABS origins may be framed here.
