@@ -3,8 +3,7 @@
 - 新成员: members who joined the group;
 - 引流: of those, how many are CRM customers (a friend record of ours links them);
 - 订单 / 成交额: paid orders of the group's members' customers (paid in the window);
-- 核销: coupons of those customers redeemed in the window — only when the coupon table (part
-  「fission」's rewards) exists; otherwise the column is left out (`has_redemptions` False);
+- 核销: coupons (权益) of those customers redeemed in the window;
 - 佣金: community.commission entries whose beneficiary is the KOC (pending + settled, not reversed).
 
 A KOC sees only their own board (the H5 is signed per KOC); staff with koc.manage see all."""
@@ -12,20 +11,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, inspect, text
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from commerce.orders.models import SalesOrder
 from community.koc.models import Koc, KocGroup
 from community.ledger_models import CommissionEntry
+from community.rewards.models import Coupon
 from config.clock import as_utc
 from devices.models import ChatGroup, ChatGroupMember, Friend
 
 PAID = ("paid", "shipped", "completed")
-
-
-def has_redemptions(session: Session) -> bool:
-    return inspect(session.get_bind()).has_table("coupon")
 
 
 def _members(session: Session, group_id: int) -> list[ChatGroupMember]:
@@ -42,14 +38,12 @@ def _customers(session: Session, wxids: list[str]) -> set[int]:
 def _redemptions(session: Session, customers: set[int], since: datetime, until: datetime) -> int:
     if not customers:
         return 0
-    params = {"since": since, "until": until, **{f"c{i}": c for i, c in enumerate(customers)}}
-    names = ", ".join(f":c{i}" for i in range(len(customers)))
-    return session.execute(text(
-        f"SELECT COUNT(*) FROM coupon WHERE status = 'redeemed' AND customer_id IN ({names}) "
-        "AND redeemed_at >= :since AND redeemed_at <= :until"), params).scalar_one()
+    return session.exec(select(func.count()).select_from(Coupon).where(
+        Coupon.status == "redeemed", Coupon.customer_id.in_(customers), Coupon.redeemed_at >= since,
+        Coupon.redeemed_at <= until)).one()
 
 
-def group_row(session: Session, group: ChatGroup, since: datetime, until: datetime, redemptions: bool) -> dict:
+def group_row(session: Session, group: ChatGroup, since: datetime, until: datetime) -> dict:
     members = _members(session, group.id)
     joined = [m for m in members if since <= as_utc(m.joined_at) <= until]
     customers = _customers(session, [m.wxid for m in members])
@@ -60,9 +54,8 @@ def group_row(session: Session, group: ChatGroup, since: datetime, until: dateti
             SalesOrder.customer_id.in_(customers), SalesOrder.status.in_(PAID),
             SalesOrder.paid_at >= since, SalesOrder.paid_at <= until)).one()
     row = {"group_id": group.id, "group": group.name or group.chatroom_id, "members": sum(1 for m in members if m.left_at is None),
-           "new_members": len(joined), "leads": len(joined_customers), "orders": orders, "revenue_fen": int(revenue or 0)}
-    if redemptions:
-        row["redemptions"] = _redemptions(session, customers, since, until)
+           "new_members": len(joined), "leads": len(joined_customers), "orders": orders, "revenue_fen": int(revenue or 0),
+           "redemptions": _redemptions(session, customers, since, until)}
     return row
 
 
@@ -78,11 +71,10 @@ def commission(session: Session, koc: Koc, since: datetime, until: datetime) -> 
 
 
 def board(session: Session, koc: Koc, since: datetime, until: datetime) -> dict:
-    redemptions = has_redemptions(session)
     groups = session.exec(select(ChatGroup).join(KocGroup, KocGroup.group_id == ChatGroup.id)
                            .where(KocGroup.koc_id == koc.id).order_by(ChatGroup.id)).all()
-    rows = [group_row(session, g, since, until, redemptions) for g in groups]
-    keys = ("members", "new_members", "leads", "orders", "revenue_fen") + (("redemptions",) if redemptions else ())
+    rows = [group_row(session, g, since, until) for g in groups]
+    keys = ("members", "new_members", "leads", "orders", "revenue_fen", "redemptions")
     totals = {k: sum(r[k] for r in rows) for k in keys}
     return {"koc": koc, "groups": rows, "totals": totals, "commission": commission(session, koc, since, until),
-            "has_redemptions": redemptions, "since": since, "until": until}
+            "since": since, "until": until}
