@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     login_global_soft_failures: int = 200
     # Console sign-ins end after this long without a request (and at logout, always).
     session_idle_hours: int = 168
+    # 触客宝 live updates: browsers streaming at once per process (each holds a server thread; more poll), heartbeat
+    chat_stream_limit: int = Field(default=4, ge=0, le=1000)
+    chat_heartbeat_seconds: float = Field(default=15.0, gt=0, le=120)
 
     @field_validator("var_dir", mode="before")
     @classmethod

@@ -26,5 +26,6 @@ import engine.models  # noqa: F401
 import events.models  # noqa: F401
 import handlers.models  # noqa: F401
 import rules.models  # noqa: F401
+import conversations.chat_models  # noqa: F401 - 转接记录 (chat)
 
 metadata = SQLModel.metadata
