@@ -3,11 +3,13 @@
 reason / 已拒绝 / 已发送 / 发送失败 with the phone's reason) read from its device command."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Optional
 
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, select
 
+from config.clock import as_utc, format_local, utcnow
 from conversations.chat_scope import get_conversation
 from conversations.models import DIRECTIONS, MESSAGE_STATES, MESSAGE_TYPES, ChatMessage, Conversation
 from conversations.outbound import message_state
@@ -16,6 +18,7 @@ from devices.models import DeviceCommand
 
 PAGE = 30
 PENDING = ("queued", "deferred")
+PACED_AFTER = timedelta(seconds=1)  # a slot this far ahead is shown as 已延后 (the phone won't get it at once)
 # A phone's result code → what staff read (the phone's own text is kept after it).
 FAILURE_CODES = {"friend_deleted": "对方已删除好友", "account_not_on_device": "该微信号已不在手机上"}
 
@@ -27,12 +30,19 @@ def commands_for(session: Session, messages: list[ChatMessage]) -> dict[int, Dev
     return {c.id: c for c in session.exec(select(DeviceCommand).where(DeviceCommand.id.in_(ids)))}
 
 
-def state_of(message: ChatMessage, command: Optional[DeviceCommand]) -> tuple[str, str]:
+def state_of(message: ChatMessage, command: Optional[DeviceCommand], now: Optional[datetime] = None,
+             tz: Optional[str] = None) -> tuple[str, str]:
+    """(state, reason) now. A command the risk budget paced to a later slot (the account's send gap)
+    reads 已延后 with when it goes, until that slot comes."""
     state, reason = message_state(message, command)
+    if (state == "queued" and command is not None and command.status == "queued" and command.not_before is not None
+            and as_utc(command.not_before) > as_utc(now or utcnow()) + PACED_AFTER):
+        when = format_local(command.not_before, "%H:%M:%S", tz)
+        return "deferred", f"风控发送间隔：同一微信号连续发送需间隔数秒，约 {when} 发出"
     code = str(((command.result or {}) if command is not None else {}).get("code") or "")
     if state == "failed" and code in FAILURE_CODES:
         label = FAILURE_CODES[code]
-        reason = label if not reason or label in reason else f"{label}（{reason}）"
+        reason = reason if label in reason else (f"{label}（{reason}）" if reason else label)
     return state, reason
 
 

@@ -256,7 +256,7 @@ class SimulatedPhone:
             if group is not None and group.failing:
                 return False, {}, group.failing, []
             if to in acc.deleted_by:  # WeChat: 对方开启了朋友验证，你还不是他（她）朋友
-                return False, {"code": FRIEND_DELETED}, "发送失败：对方已删除好友（对方开启了朋友验证，你还不是他（她）朋友）", []
+                return False, {"code": FRIEND_DELETED}, "对方已删除好友（对方开启了朋友验证，你还不是他（她）朋友）", []
             msg_id = f"m{self.rng.getrandbits(40)}"
             self.stats.delivered.append((acc.wxid, to, kind, dict(payload)))
             return True, {"msg_id": msg_id}, "", []
