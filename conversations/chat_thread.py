@@ -46,8 +46,8 @@ def state_of(message: ChatMessage, command: Optional[DeviceCommand], now: Option
     return state, reason
 
 
-def message_dict(message: ChatMessage, command: Optional[DeviceCommand] = None) -> dict:
-    state, reason = state_of(message, command) if message.direction == "out" else (message.status, message.reason)
+def message_dict(message: ChatMessage, command: Optional[DeviceCommand] = None, now: Optional[datetime] = None) -> dict:
+    state, reason = state_of(message, command, now) if message.direction == "out" else (message.status, message.reason)
     return {"id": message.id, "conversation_id": message.conversation_id, "direction": message.direction,
             "direction_label": DIRECTIONS.get(message.direction, ""), "msg_type": message.msg_type,
             "type_label": MESSAGE_TYPES.get(message.msg_type, ""), "text": message.text,
@@ -56,7 +56,8 @@ def message_dict(message: ChatMessage, command: Optional[DeviceCommand] = None) 
             "reason": reason, "command_id": message.command_id, "user_id": message.user_id}
 
 
-def page(session: Session, conversation: Conversation, before: Optional[int] = None, limit: int = PAGE) -> list[dict]:
+def page(session: Session, conversation: Conversation, before: Optional[int] = None, limit: int = PAGE,
+         now: Optional[datetime] = None) -> list[dict]:
     """Up to `limit` messages older than message `before` (all newest when None), oldest first."""
     query = select(ChatMessage).where(ChatMessage.conversation_id == conversation.id)
     if before:
@@ -70,22 +71,22 @@ def page(session: Session, conversation: Conversation, before: Optional[int] = N
                              .limit(max(1, min(limit, 100)))).all())
     rows.reverse()
     commands = commands_for(session, rows)
-    return [message_dict(m, commands.get(m.command_id)) for m in rows]
+    return [message_dict(m, commands.get(m.command_id), now) for m in rows]
 
 
-def load_messages(session: Session, ids: list[int]) -> list[dict]:
+def load_messages(session: Session, ids: list[int], now: Optional[datetime] = None) -> list[dict]:
     """Messages by id (the live channel's lookup), with their states."""
     if not ids:
         return []
     rows = list(session.exec(select(ChatMessage).where(ChatMessage.id.in_(ids))).all())
     commands = commands_for(session, rows)
-    return [message_dict(m, commands.get(m.command_id)) for m in rows]
+    return [message_dict(m, commands.get(m.command_id), now) for m in rows]
 
 
 def thread(session: Session, viewer: Viewer, conversation_id, before: Optional[int] = None,
-           limit: int = PAGE) -> tuple[Conversation, list[dict]]:
+           limit: int = PAGE, now: Optional[datetime] = None) -> tuple[Conversation, list[dict]]:
     conversation = get_conversation(session, viewer, conversation_id)
-    return conversation, page(session, conversation, before, limit)
+    return conversation, page(session, conversation, before, limit, now)
 
 
 def mark_read(session: Session, viewer: Viewer, conversation_id) -> Conversation:

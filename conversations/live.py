@@ -23,12 +23,14 @@ import threading
 import time
 import uuid
 from collections import deque
+from datetime import datetime
 from dataclasses import asdict
 from typing import Callable, Optional
 
 from sqlalchemy import update
 from sqlmodel import select
 
+from config.clock import utcnow
 from conversations.chat_list import account_names
 from conversations.chat_thread import PENDING, load_messages, state_of
 from conversations.models import MESSAGE_STATES, ChatMessage, Conversation
@@ -45,8 +47,10 @@ WATCH_TTL_SECONDS = 24 * 3600  # a deferral can wait for hours; after a day the 
 
 
 class LiveHub:
-    def __init__(self, db, *, redis_url: str = "", stream_limit: int = 4, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, db, *, redis_url: str = "", stream_limit: int = 4, clock: Callable[[], float] = time.monotonic,
+                 wall: Optional[Callable[[], datetime]] = None):
         self.db = db
+        self.wall = wall or utcnow  # the services' clock: a paced command reads 已延后 until its slot
         self.redis_url = redis_url
         self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.clock = clock
@@ -171,7 +175,7 @@ class LiveHub:
 
     def _announce(self, message_ids: list[int]) -> None:
         with self.db.read() as session:
-            messages = load_messages(session, message_ids)
+            messages = load_messages(session, message_ids, self.wall())
             conversations = {c.id: c for c in session.exec(select(Conversation).where(
                 Conversation.id.in_({m["conversation_id"] for m in messages})))}
             accounts = account_names(session, {c.account_id for c in conversations.values() if c.channel == "wechat"})
@@ -204,7 +208,7 @@ class LiveHub:
             if message is None or command is None or now - since > WATCH_TTL_SECONDS:
                 done.append(cid)
                 continue
-            state, reason = state_of(message, command)
+            state, reason = state_of(message, command, self.wall())
             if state != message.status or reason != message.reason or state != last:
                 changed.append((message, state, reason))
             if state not in PENDING:

@@ -81,7 +81,8 @@ def list_conversations():
 def list_messages(conversation_id):
     size = int_arg("size", chat_thread.PAGE, maximum=100)
     with services().db.read() as session:
-        _conversation, items = chat_thread.thread(session, current_viewer(), conversation_id, int_arg("before"), size)
+        _conversation, items = chat_thread.thread(session, current_viewer(), conversation_id, int_arg("before"), size,
+                                                          services().now())
     return ok(masked(_json({"items": items, "more": len(items) >= size})))
 
 
@@ -106,7 +107,7 @@ def send_message(conversation_id):
     except BudgetUnavailable as exc:
         return api_error(503, "unavailable", exc.message)
     with svc.db.read() as session:
-        shown = chat_thread.load_messages(session, [message.id])[0]
+        shown = chat_thread.load_messages(session, [message.id], svc.now())[0]
     return ok(masked(_json(shown)), 201)
 
 

@@ -120,7 +120,8 @@ def messages(conversation_id: int):
     viewer = current_viewer()
     before = int_arg(request.args.get("before"))
     try:
-        conversation, rows = read(lambda s: chat_thread.thread(s, viewer, conversation_id, before))
+        conversation, rows = read(lambda s: chat_thread.thread(s, viewer, conversation_id, before,
+                                                                         now=services().now()))
         pending = read(lambda s: chat_thread.pending_commands(s, conversation_id))
     except ConversationNotFound:
         abort(404)
@@ -171,7 +172,7 @@ def send(conversation_id: int):
         return _error(exc)
     except BudgetUnavailable as exc:
         return _json({"error": "unavailable", "message": exc.message}, 503)
-    shown = read(lambda s: chat_thread.load_messages(s, [message.id]))[0]
+    shown = read(lambda s: chat_thread.load_messages(s, [message.id], svc.now()))[0]
     if shown["status"] in chat_thread.PENDING and shown["command_id"]:
         chat_live.hub().watch({shown["command_id"]: shown["id"]}, shown["status"])
     return _json({"message": chat_live.masked_message(shown, _full())}, 201)

@@ -34,7 +34,8 @@ def hub_for(app: Flask) -> LiveHub:
     if hub is None:
         svc = app.extensions["ckb"].services
         hub = app.extensions.setdefault("ckb_chat_live", LiveHub(svc.db, redis_url=svc.settings.redis_url or "",
-                                                                 stream_limit=svc.settings.chat_stream_limit))
+                                                                 stream_limit=svc.settings.chat_stream_limit,
+                                                                 wall=svc.now))
     return hub
 
 
