@@ -136,6 +136,9 @@ def register(bp) -> None:
     @bp.get("/chat/stream")
     @permission_required("conversations.view")
     def stream():
+        if "text/event-stream" not in request.headers.get("Accept", ""):
+            # Only an EventSource holds a thread here; anything else (a link, a crawler) is told so.
+            return jsonify({"error": "not_acceptable", "message": "实时连接需要 Accept: text/event-stream；其他客户端请轮询 /chat/events"}), 406
         h = hub()
         if not h.streams.acquire(blocking=False):
             return jsonify({"error": "too_many_streams", "message": "实时连接已满，改为定时刷新"}), 429
