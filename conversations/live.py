@@ -228,7 +228,7 @@ class LiveHub:
         for message, state, reason in changed:
             self.publish({"type": "status", "message": {
                 "id": message.id, "conversation_id": message.conversation_id, "account_id": message.account_id,
-                "status": state, "status_label": MESSAGE_STATES.get(state, state), "reason": reason}})
+                "direction": message.direction, "status": state, "status_label": MESSAGE_STATES.get(state, state), "reason": reason}})
 
     # -- Redis (several processes) ----------------------------------------------------------------
     def _publish_remote(self, stored: list[dict]) -> None:

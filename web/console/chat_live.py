@@ -51,24 +51,25 @@ def _json_default(value):
     raise TypeError(type(value).__name__)
 
 
-def shown_time(value) -> str:
-    return format_local(value, "%m-%d %H:%M", services().settings.timezone) if value else ""
+def shown_time(value, tz: str) -> str:
+    return format_local(value, "%m-%d %H:%M", tz) if value else ""
 
 
-def masked_message(message: dict, full: bool) -> dict:
+def masked_message(message: dict, full: bool, tz: str = "") -> dict:
+    """A message as this user's browser gets it (`tz`: given where no request context exists)."""
     out = dict(message)
     if not full:
         out["text"] = mask_text(out.get("text") or "")
     if "sent_at" in out:
-        out["time"] = shown_time(out["sent_at"])
+        out["time"] = shown_time(out["sent_at"], tz or services().settings.timezone)
     return out
 
 
-def masked_conversation(conversation: dict, full: bool) -> dict:
+def masked_conversation(conversation: dict, full: bool, tz: str = "") -> dict:
     out = dict(conversation)
     if not full:
         out["last_message_text"] = mask_text(out.get("last_message_text") or "")
-    out["time"] = shown_time(out.get("last_message_at"))
+    out["time"] = shown_time(out.get("last_message_at"), tz or services().settings.timezone)
     return out
 
 
@@ -78,6 +79,8 @@ class _Filter:
     def __init__(self, viewer, full: bool):
         self.viewer = viewer
         self.full = full
+        self.tz = services().settings.timezone  # the stream's generator runs without a request context
+        self.db = services().db
         self.all = chat_scope.sees_all(viewer)
         self.accounts: set = set()
         self.assigned: set = set()
@@ -86,7 +89,7 @@ class _Filter:
             self.refresh()
 
     def refresh(self) -> None:
-        with services().db.read() as session:
+        with self.db.read() as session:
             self.accounts = chat_scope.account_ids_of(session, self.viewer) or set()
             self.assigned = chat_scope.assigned_ids(session, self.viewer)
         self.checked = time.monotonic()
@@ -112,11 +115,11 @@ class _Filter:
     def shape(self, event: dict) -> dict:
         out = dict(event)
         if "message" in out and "text" in out["message"]:
-            out["message"] = masked_message(out["message"], self.full)
+            out["message"] = masked_message(out["message"], self.full, self.tz)
         elif "message" in out:
             out["message"] = dict(out["message"])
         if "conversation" in out:
-            out["conversation"] = masked_conversation(out["conversation"], self.full)
+            out["conversation"] = masked_conversation(out["conversation"], self.full, self.tz)
         return out
 
 

@@ -37,15 +37,11 @@
     return box;
   }
 
-  function statusText(m) {
-    if (m.direction !== "out") return "";
-    return (m.status_label || "") + (m.reason ? "：" + m.reason : "");
-  }
-
   function paintStatus(li, m) {
+    if (!li.classList.contains("chat-msg-out")) return;  // only our messages have a fate to show
     li.setAttribute("data-status", m.status || "");
     var s = li.querySelector("[data-msg-status]");
-    if (s) s.textContent = statusText(m);
+    if (s) s.textContent = (m.status_label || "") + (m.reason ? "：" + m.reason : "");
   }
 
   function render(m) {
