@@ -24,6 +24,17 @@ def w(db):
     return build(db)
 
 
+def _tag(db, name: str) -> int:
+    with db.write() as s:
+        cat = TagCategory(name=f"{name}分类")
+        s.add(cat)
+        s.flush()
+        tag = Tag(category_id=cat.id, name=name)
+        s.add(tag)
+        s.flush()
+        return tag.id
+
+
 def _ids(rows):
     return {r["id"] for r in rows}
 
@@ -46,15 +57,9 @@ def test_a_salesperson_sees_their_accounts_and_transfers_only(db, w):
 
 def test_list_filters_unread_unreplied_mine_tag_account_channel_and_title(db, w):
     a = viewer(w["a"])
+    tag_id = _tag(db, "意向客户")
     with db.write() as s:
-        cat = TagCategory(name="意向")
-        s.add(cat)
-        s.flush()
-        tag = Tag(category_id=cat.id, name="意向客户")
-        s.add(tag)
-        s.flush()
-        s.add(CustomerTag(customer_id=w["cust_a"], tag_id=tag.id))
-        tag_id = tag.id
+        s.add(CustomerTag(customer_id=w["cust_a"], tag_id=tag_id))
     report(db, w["acc_a"], {"direction": "out", "to_wxid": "wx_f2", "text": "在的", "msg_id": "o1"}, utcnow(), "r9")
 
     def ids(**kw):
@@ -187,14 +192,7 @@ def test_transfer_logs_and_notifies_and_checks_the_colleague(db, w):
 
 def test_portrait_actions_go_through_crm_with_scope(db, w):
     a = viewer(w["a"], ("tags.apply", "worktasks.manage"))
-    with db.write() as s:
-        cat = TagCategory(name="阶段")
-        s.add(cat)
-        s.flush()
-        tag = Tag(category_id=cat.id, name="已报价")
-        s.add(tag)
-        s.flush()
-        tag_id = tag.id
+    tag_id = _tag(db, "已报价")
     with db.write() as s:
         portrait.tag(s, a, w["conv_a"], [str(tag_id)])
         portrait.follow_up(s, a, w["conv_a"], {"content": "报了 199 元"})

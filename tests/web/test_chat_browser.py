@@ -13,7 +13,6 @@ from conversations.models import Conversation
 from crm.people import service as people
 from devices.models import WechatAccount
 from tests.devices.gateway.conftest import fleet, gateway, make_devices, ws_url  # noqa: F401 - the live gateway
-from tests.web.conftest import admin_user  # noqa: F401
 
 PASSWORD = "Sales12345"
 

@@ -5,8 +5,6 @@ token sees the conversations of the accounts assigned to them and those transfer
 another's conversation answers 404 like an unknown id."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, request
 
 from conversations import chat_list, chat_send, chat_thread, transfer as transfer_service
@@ -15,6 +13,7 @@ from conversations.models import CHANNELS
 from crm.errors import CrmError
 from devices.budget_plan import BudgetUnavailable, write_with_budget
 from web.api.common import BadRequest, error_response, int_arg, json_body, masked, ok
+from web.api.orders import _json, _refuse_unknown
 from web.api.spec import INT, STR, api_route, obj
 from web.auth.guards import api_auth, api_error, current_viewer
 from web.extensions import services
@@ -43,14 +42,6 @@ TRANSFER_IN = {**obj({"to_user_id": INT, "note": STR}, ("to_user_id",)), "additi
 LIST_QUERY = [("show", "string", "unreplied 未回复 / unread 未读 / mine 我的客户"), ("account_id", "integer", "微信号"),
               ("tag_id", "integer", "客户标签"), ("channel", "string", "渠道：" + "/".join(CHANNELS)),
               ("q", "string", "会话名称"), ("page", "integer", "页码"), ("size", "integer", "每页条数（最多 200）")]
-
-
-def _json(value):
-    if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json(v) for v in value]
-    return value.isoformat() if isinstance(value, datetime) else value
 
 
 @api_route(bp, "/conversations", "GET", "会话列表（最近活跃在前；筛选：未回复 / 未读 / 我的客户 / 账号 / 标签 / 渠道）", "触客宝",
@@ -94,9 +85,7 @@ def list_messages(conversation_id):
 @api_auth("conversations.view")
 def send_message(conversation_id):
     data = json_body()
-    unknown = sorted(set(data) - set(SEND_IN["properties"]))
-    if unknown:
-        raise BadRequest(f"未知字段：{'、'.join(unknown)}", {k: "未知字段" for k in unknown}, status=422, code="invalid")
+    _refuse_unknown(data, SEND_IN["properties"])
     svc, viewer = services(), current_viewer()
     from flask import g
     name = g.user.display_name or g.user.username
@@ -118,9 +107,7 @@ def send_message(conversation_id):
 def transfer_conversation(conversation_id):
     from web.console.chat import colleagues
     data = json_body()
-    unknown = sorted(set(data) - set(TRANSFER_IN["properties"]))
-    if unknown:
-        raise BadRequest(f"未知字段：{'、'.join(unknown)}", {k: "未知字段" for k in unknown}, status=422, code="invalid")
+    _refuse_unknown(data, TRANSFER_IN["properties"])
     target = data.get("to_user_id")
     if not isinstance(target, int) or isinstance(target, bool):
         raise ConversationError("to_user_id 应为整数", {"to_user_id": "应为整数"})

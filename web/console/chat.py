@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, g, render_template, request
 
 from conversations import chat_list, chat_send, chat_thread, portrait as portrait_service, transfer as transfer_service
 from conversations.chat_list import FILTERS, ListFilter
@@ -59,7 +59,11 @@ def _friend_link(friend) -> str:
     if friend is None or "friends.detail" not in current_app.view_functions:
         return ""
     from flask import url_for
-    return url_for("friends.detail", friend_id=friend.id)
+    from werkzeug.routing import BuildError
+    try:
+        return url_for("friends.detail", friend_id=friend.id)
+    except BuildError:  # its argument is named otherwise: no link rather than a broken page
+        return ""
 
 
 @bp.get("/chat")

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import abort, flash, redirect, request, url_for
 
 from conversations import portrait
-from conversations.errors import ConversationError, ConversationNotFound
+from conversations.errors import ConversationNotFound
 from crm.errors import CrmError
 from engine.friend_links import link_friends_to_customers
 from web.auth.guards import current_viewer, permission_required
