@@ -92,6 +92,7 @@ def test_the_live_stream_and_its_limit_and_the_poll(app, console, w):
     assert second.status_code == 429
     first.close()
     seq = console.get("/chat/events").get_json()["seq"]
+    assert console.get("/chat/events?after=999999").get_json()["events"] == [{"type": "reset"}]  # across a restart
     from tests.conversations.chat_world import report
     report(app.extensions["ckb"].services.db, w["acc_a"], {"from_wxid": "wx_f1", "text": "13912345678 打给我", "msg_id": "live9"})
     report(app.extensions["ckb"].services.db, w["acc_b"], {"from_wxid": "wx_f9", "text": "乙的新消息", "msg_id": "live10"})

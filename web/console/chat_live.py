@@ -156,9 +156,12 @@ def register(bp) -> None:
         def events():
             nonlocal after
             try:
-                if after < 0 or after > h.seq:
+                restarted = after > h.seq  # the browser's last id is from before this process started
+                if after < 0 or restarted:
                     after = h.seq
                 yield f"retry: 1000\nid: {after}\nevent: hello\ndata: {{}}\n\n"
+                if restarted:
+                    yield f"id: {after}\ndata: {{\"type\": \"reset\"}}\n\n"
                 ends = time.monotonic() + STREAM_SECONDS
                 while time.monotonic() < ends:
                     seq, items = h.wait(after, heartbeat)
@@ -186,6 +189,9 @@ def register(bp) -> None:
         after = _after_arg()
         if after < 0:
             return jsonify({"seq": h.seq, "events": []})
+        if after > h.seq:  # polled across a restart: start over from now
+            return current_app.response_class(json.dumps({"seq": h.seq, "events": [{"type": "reset"}]}),
+                                              mimetype="application/json")
         seq, items = h.wait(after, 0)
         view = _viewer_filter()
         shaped = [view.shape(e) for e in items if view.allows(e)]
