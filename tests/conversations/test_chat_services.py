@@ -214,3 +214,33 @@ def test_portrait_actions_go_through_crm_with_scope(db, w):
     with db.read() as s:
         assert s.get(Conversation, w["conv_a2"]).customer_id == w["cust_a"]
         assert s.exec(select(Friend).where(Friend.wxid == "wx_f2")).one().customer_id == w["cust_a"]
+
+
+def test_a_mp_conversation_is_listed_for_its_assignee_and_its_sender_error_is_shown(db, w):
+    """公众号 (channel mp): part "mp" registers its sender; a closed 48 h window is its ConversationError."""
+    from conversations import outbound
+    from conversations.store import NewMessage, record_message
+
+    with db.write() as s:
+        msg, _ = record_message(s, NewMessage(channel="mp", account_id=1, kind="private", peer_id="openid-1",
+                                              direction="in", text="你好", title="粉丝甲"))
+        conv = s.get(Conversation, msg.conversation_id)
+        conv.assignee_id = w["a"]
+        conv_id = conv.id
+
+    def closed_window(session, conversation, content, **_kw):
+        raise ConversationError("已超过 48 小时客服消息窗口，无法回复", {"text": "客服消息窗口已关闭"})
+
+    previous = outbound._senders.get("mp")
+    outbound.register_sender("mp", closed_window)
+    try:
+        with db.read() as s:
+            assert conv_id in _ids(chat_list.list_conversations(s, viewer(w["a"]), chat_list.ListFilter(channel="mp")))
+        with pytest.raises(ConversationError) as err:
+            _send(db, w, {"text": "在的"}, conv=conv_id)
+        assert "48 小时" in err.value.message
+    finally:
+        if previous is None:
+            outbound._senders.pop("mp", None)
+        else:
+            outbound.register_sender("mp", previous)
