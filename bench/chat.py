@@ -197,6 +197,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=15.0, help="how long the timed load runs")
     ap.add_argument("--list-requests", type=int, default=200)
     ap.add_argument("--port", type=int, default=5088)
+    ap.add_argument("--database-url", default="", help="PostgreSQL instead of the SQLite default (an empty database)")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
 
@@ -205,12 +206,15 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="ckb-bench-chat-"))
     env = {**os.environ, "CKB_VAR_DIR": str(tmp / "var"), "CKB_SECRET_KEY": "bench-chat", "CKB_SECURE_COOKIES": "false",
            "CKB_CHAT_STREAM_LIMIT": "8", "CKB_LOG_LEVEL": "WARNING"}
-    os.environ.update({k: env[k] for k in ("CKB_VAR_DIR", "CKB_SECRET_KEY")})
+    if args.database_url:
+        env["CKB_DATABASE_URL"] = args.database_url
+    os.environ.update({k: env[k] for k in ("CKB_VAR_DIR", "CKB_SECRET_KEY", "CKB_DATABASE_URL") if k in env})
     started = time.monotonic()
     server = fleet = sse = None
     base = f"http://127.0.0.1:{args.port}"
     try:
         import subprocess
+        (tmp / "var").mkdir(parents=True, exist_ok=True)
         subprocess.run(CLI + ["init"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         from config.services import Services
         from config.settings import load_settings
@@ -290,7 +294,8 @@ def main() -> int:
         figures = {
             "accounts": len(account_ids), "phones": phones, "connect_s": round(connect_s, 1),
             "stored_conversations": conversations, "stored_messages": stored, "bulk_fill_s": round(fill_s, 1),
-            "server": f"1 process (gunicorn gthread), {threads} threads, SQLite",
+            "server": f"1 process (gunicorn gthread), {threads} threads, "
+                      f"{'PostgreSQL' if args.database_url else 'SQLite'}",
             "timed_messages": total, "offered_rate_per_s": round(total / load_s, 1),
             "delivered_to_browser": len(latency), "acked": len(ack),
             "latency_p50_ms": round(pct(latency, 50), 1), "latency_p99_ms": round(pct(latency, 99), 1),
