@@ -77,7 +77,11 @@
     if (readTimer || !thread) return;
     readTimer = setTimeout(function () {
       readTimer = null;
-      CKB.fetch(thread.getAttribute("data-read-url"), { method: "POST" });
+      CKB.fetch(thread.getAttribute("data-read-url"), { method: "POST" }).then(function (r) {
+        if (!r.ok || !list) return;
+        var badge = list.querySelector('[data-conversation="' + openId + '"] [data-field="unread"]');
+        if (badge) { badge.textContent = "0"; badge.classList.add("is-zero"); }
+      });
     }, 300);
   }
 
