@@ -54,7 +54,7 @@ class LiveHub:
         self.redis_url = redis_url
         self.origin = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.clock = clock
-        self.streams = threading.BoundedSemaphore(max(1, stream_limit))
+        self.streams = threading.BoundedSemaphore(max(0, stream_limit))  # 0: every browser polls
         self._cond = threading.Condition()
         self._ring: deque = deque(maxlen=RING)
         self._seq = 0
