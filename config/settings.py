@@ -179,6 +179,9 @@ class Settings(BaseSettings):
     kb_llm_model: str = "gpt-4o-mini"
     kb_llm_timeout_seconds: float = 4.0
     koc_h5_limit_per_minute: int = 30  # KOC H5 requests per minute per link and per IP
+    # 触客宝 live updates: browsers streaming at once per process (each holds a server thread; more poll), heartbeat
+    chat_stream_limit: int = Field(default=4, ge=0, le=1000)
+    chat_heartbeat_seconds: float = Field(default=15.0, gt=0, le=120)
 
     @field_validator("var_dir", mode="before")
     @classmethod

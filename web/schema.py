@@ -34,5 +34,6 @@ import integrations.wecom.models  # noqa: F401
 import community.kb.models, community.koc.models  # noqa: E401,F401 - 智能回复, KOC
 import community.fission.models  # noqa: F401
 import community.rewards.models  # noqa: F401
+import conversations.chat_models  # noqa: F401 - 转接记录 (chat)
 
 metadata = SQLModel.metadata

@@ -87,6 +87,24 @@ class SimulatedFleet:
         p = self.phones[phone]
         return self.call(p.report(kind, p.account(account), data, report_id))
 
+    def say(self, phone: int, text: str, *, account: int = 0, friend: Optional[str] = None, chatroom_id: str = "",
+            msg_type: str = "text", extra: Optional[dict] = None) -> dict:
+        """A simulated friend (the account's first one unless named) sends `text` now; returns the
+        reported data (with its msg_id) once the server acknowledged it."""
+        p = self.phones[phone]
+        acc = p.account(account)
+        sender = friend or next(iter(acc.friends))
+        return self.call(p.say(acc, sender, text, chatroom_id=chatroom_id, msg_type=msg_type, extra=extra))
+
+    def delete_us(self, phone: int, friend: str, account: int = 0) -> None:
+        """The friend deletes the account: from now on a send to them fails with `friend_deleted`."""
+        self.phones[phone].account(account).deleted_by.add(friend)
+
+    def delivered(self, phone: Optional[int] = None) -> list[tuple]:
+        """What the phones' chats received from send_* commands: (account wxid, to, kind, payload)."""
+        phones = self.phones if phone is None else [self.phones[phone]]
+        return [item for p in phones for item in p.stats.delivered]
+
     def connected(self) -> list[SimulatedPhone]:
         return [p for p in self.phones if p.device_id is not None and not p.closed.is_set()]
 

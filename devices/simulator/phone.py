@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 from typing import Callable, Optional
 
 from devices.protocol import ACCOUNT_NOT_ON_DEVICE
+
+FRIEND_DELETED = "friend_deleted"  # a send to a friend who deleted the account (result code)
 from devices.simulator.world import SimAccount, SimGroup, build_accounts, person
 
 SEND_KINDS = ("send_text", "send_image", "send_link", "send_miniprogram", "add_friend", "invite_to_group")
@@ -55,6 +57,8 @@ class PhoneStats:
     reports_acked: int = 0
     received: list = field(default_factory=list)  # (command id, kind, payload) in arrival order
     executed_on: list = field(default_factory=list)  # (command id, the account wxid the frame named)
+    # what reached a chat on this phone from send_* commands: (account wxid, to, kind, payload), in order
+    delivered: list = field(default_factory=list)
 
 
 class SimulatedPhone:
@@ -75,6 +79,7 @@ class SimulatedPhone:
         self._pending: dict[str, tuple[dict, float, asyncio.Future]] = {}
         self._done: dict[int, dict] = {}  # command id → its result frame (executed once)
         self._tasks: list[asyncio.Task] = []
+        self.last_said: dict = {}
 
     def account(self, i: int = 0) -> SimAccount:
         return self.accounts[i]
@@ -218,6 +223,8 @@ class SimulatedPhone:
             return
         ok, result, error, follow = self._apply(acc, kind, payload)
         answer = {"type": "result", "id": cid, "ok": ok, "result": result, "error": error}
+        if not ok and result.get("code"):
+            answer["code"] = result["code"]
         self._done[cid] = answer
         if ok:
             self.stats.results_ok += 1
@@ -244,10 +251,15 @@ class SimulatedPhone:
             if too_fast:
                 return False, {}, "操作过于频繁，请稍后再试", [("risk_signal", {"kind": "too_frequent", "text": "操作过于频繁，请稍后再试"})]
         if kind.startswith("send_"):
-            group = acc.groups.get(payload.get("to", ""))
+            to = payload.get("to", "")
+            group = acc.groups.get(to)
             if group is not None and group.failing:
                 return False, {}, group.failing, []
-            return True, {"msg_id": f"m{self.rng.getrandbits(40)}"}, "", []
+            if to in acc.deleted_by:  # WeChat: 对方开启了朋友验证，你还不是他（她）朋友
+                return False, {"code": FRIEND_DELETED}, "对方已删除好友（对方开启了朋友验证，你还不是他（她）朋友）", []
+            msg_id = f"m{self.rng.getrandbits(40)}"
+            self.stats.delivered.append((acc.wxid, to, kind, dict(payload)))
+            return True, {"msg_id": msg_id}, "", []
         if kind == "accept_friend":
             wxid = payload.get("wxid") or f"wxid_new{self.rng.getrandbits(32)}"
             friend = {"wxid": wxid, "nickname": payload.get("nickname") or person(self.rng), "source": "search",
@@ -267,6 +279,26 @@ class SimulatedPhone:
                 {"chatroom_id": g.chatroom_id, "name": g.name, "members": g.members} for g in acc.groups.values()], "complete": True})]
         return True, {}, "", []
 
+    # -- chat ---------------------------------------------------------------------------------------
+    def message_frame(self, acc: SimAccount, from_wxid: str, text: str, *, chatroom_id: str = "",
+                      msg_type: str = "text", extra: Optional[dict] = None) -> dict:
+        """A `message` report's data: a friend (or a group member) says `text` to `acc`."""
+        friend = acc.friends.get(from_wxid) or {}
+        nickname = friend.get("nickname", "")
+        if chatroom_id and chatroom_id in acc.groups:
+            nickname = next((m.get("nickname", "") for m in acc.groups[chatroom_id].members if m.get("wxid") == from_wxid),
+                            nickname)
+        return {"msg_id": f"{acc.wxid}:{self.rng.getrandbits(56):x}", "direction": "in", "from_wxid": from_wxid,
+                "nickname": nickname, "chatroom_id": chatroom_id, "text": text, "msg_type": msg_type, **(extra or {})}
+
+    async def say(self, acc: SimAccount, from_wxid: str, text: str, *, chatroom_id: str = "", msg_type: str = "text",
+                  extra: Optional[dict] = None) -> dict:
+        """Reports a message from a friend now; resolves with the server's ack (the data is in `last_said`)."""
+        data = self.message_frame(acc, from_wxid, text, chatroom_id=chatroom_id, msg_type=msg_type, extra=extra)
+        self.last_said = data
+        await self.report("message", acc, data)
+        return data
+
     # -- the world moves ----------------------------------------------------------------------
     async def _chatter(self) -> None:
         cfg = self.config
@@ -280,9 +312,8 @@ class SimulatedPhone:
             friend = self.rng.choice(list(acc.friends.values())) if acc.friends else None
             if pick < cfg.message_rate and friend:
                 group = self.rng.choice(list(acc.groups.values())) if acc.groups and self.rng.random() < 0.5 else None
-                await self.report("message", acc, {"from_wxid": friend["wxid"], "nickname": friend["nickname"],
-                                                   "chatroom_id": group.chatroom_id if group else "",
-                                                   "text": self.rng.choice(["在吗", "课程怎么报名", "价格多少", "谢谢", "打卡"])})
+                await self.say(acc, friend["wxid"], self.rng.choice(["在吗", "课程怎么报名", "价格多少", "谢谢", "打卡"]),
+                               chatroom_id=group.chatroom_id if group else "")
             elif pick < cfg.message_rate + cfg.moment_rate and friend:
                 await self.report("moment_posted", acc, {"moment_id": f"mo{self.rng.getrandbits(48)}", "friend_wxid": friend["wxid"],
                                                          "text": self.rng.choice(["今天天气真好", "新品上架", "健身第 30 天"]),

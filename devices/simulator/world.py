@@ -33,6 +33,7 @@ class SimAccount:
     groups: dict = field(default_factory=dict)  # chatroom_id → SimGroup
     last_send_at: float = 0.0
     risky: bool = False
+    deleted_by: set = field(default_factory=set)  # friends who deleted this account (sends to them fail)
 
     def as_frame(self) -> dict:
         return {"wxid": self.wxid, "alias": self.alias, "nickname": self.nickname, "mobile": self.mobile}

@@ -1,4 +1,4 @@
-"""触客宝 message search, retention and chat sessions (slot of part 'chat'; empty until that part lands).
+"""触客宝 chat console: the 转接 log (conversation_transfer).
 
 Revision ID: 0023
 Revises: 0022
@@ -15,8 +15,21 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('conversation_transfer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('conversation_id', sa.Integer(), nullable=False),
+    sa.Column('from_user_id', sa.Integer(), nullable=True),
+    sa.Column('to_user_id', sa.Integer(), nullable=False),
+    sa.Column('by_user_id', sa.Integer(), nullable=True),
+    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('conversation_transfer', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_conversation_transfer_conversation_id'), ['conversation_id'], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('conversation_transfer', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_conversation_transfer_conversation_id'))
+    op.drop_table('conversation_transfer')

@@ -79,6 +79,7 @@ def _populate(app, app_db) -> dict:
     ids["handover"] = _b_handover(app_db, b, theirs.id)
     ids["sku"], ids["order"] = _b_order(app_db, theirs.id)
     ids["coupon"] = _b_coupon(app_db, theirs.id)
+    ids["conversation"] = _b_conversation(app_db, theirs.id, b)
     return {"a": a, "b": b, "token": a_token, "ids": ids}
 
 
@@ -115,6 +116,22 @@ def _b_handover(app_db, b: int, customer_id: int) -> int:
         s.add(conv)
         s.flush()
         return conv.id
+
+
+def _b_conversation(app_db, customer_id: int, b: int) -> int:
+    """触客宝: a conversation on B's phone account with B's customer (its row names the customer)."""
+    from conversations.device_messages import record_device_message
+    from devices.models import Friend, WechatAccount
+
+    with app_db.write() as s:
+        acc = WechatAccount(wxid="wx_walk_b", nickname="乙的号", owner_user_id=b)
+        s.add(acc)
+        s.flush()
+        s.add(Friend(account_id=acc.id, wxid="wx_walk_f", nickname="乙的好友", customer_id=customer_id))
+        s.flush()
+        msg, _new = record_device_message(s, acc, {"from_wxid": "wx_walk_f", "text": "在吗", "msg_id": "w1"},
+                                          acc.created_at, "walk")
+        return msg.conversation_id
 
 
 def _b_rows(app_db, world) -> dict:
@@ -207,6 +224,16 @@ def _plans(w: dict) -> dict:
             {"sku_id": i["sku"], "quantity": 1}]}})],
         "rewards.redeem": [("POST", "/rewards/redeem", {"data": {"code": i["coupon"]}})],
         "api_rewards.redeem_coupon_post": [("POST", "/api/v1/rewards/coupons/redeem", {"json": {"code": i["coupon"]}})],
+        # 触客宝: B's conversation answers 404 to A on every write route
+        **{ep: [("POST", f"/chat/{i['conversation']}/{path}", {"data": form})] for ep, path, form in (
+            ("chat.mark_read", "read", {}), ("chat.send", "send", {"text": "越权"}),
+            ("chat.transfer", "transfer", {"to_user_id": str(w["a"])}), ("chat.tag", "tags", {"tag_ids": "1"}),
+            ("chat.follow_up", "follow-up", {"content": "越权"}), ("chat.task", "task", {"title": "越权"}),
+            ("chat.link", "link", {"customer_id": str(i["mine"])}))},
+        "api_conversations.send_message_post": [("POST", f"/api/v1/conversations/{i['conversation']}/messages",
+                                                 {"json": {"text": "越权"}})],
+        "api_conversations.transfer_conversation_post": [("POST", f"/api/v1/conversations/{i['conversation']}/transfer",
+                                                          {"json": {"to_user_id": w["a"]}})],
         "api_orders.transition_post": [("POST", f"/api/v1/orders/{i['order']}/transitions", {"json": {"action": a}})
                                        for a in ("pay", "cancel")],
     }

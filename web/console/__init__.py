@@ -30,6 +30,7 @@ def register_console(app: Flask) -> None:
     from web.console import monitor; app.register_blueprint(monitor.bp)  # noqa: E702 - 运行监控
     from web.console import reports; app.register_blueprint(reports.bp)  # noqa: E702 - 数据报表/周复盘/月度看板/目标
     from web.console import dashboards; app.register_blueprint(dashboards.bp)  # noqa: E702 - 私域运营看板/漏斗/同期群/RFM
+    from web.console import chat; app.register_blueprint(chat.bp)  # noqa: E702 - 触客宝
     register_tools(app)
     register_leads(app)
     from web.console import product_catalog, products, stock; [app.register_blueprint(m.bp) for m in (products, product_catalog, stock)]  # noqa: E702 - 商品与库存
