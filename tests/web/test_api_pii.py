@@ -13,6 +13,11 @@ from tests.web.api_helpers import (EMAIL, MOBILE, PASSWORD_EVENT, Api, api, row,
                                    viewer_api, world)
 
 GETS = [r for r in ROUTES if r.method == "get"]
+# call-record routes name their id `record_id`, like event records do: map it to the call's id.
+CALL_IDS = {p: {"record_id": "record_id_call"} for p in ("/api/v1/call-records/<int:record_id>",
+                                                          "/api/v1/call-records/<int:record_id>/recording")}
+# A seat sees only their own calls: the viewer (no leads.view_all) gets 404 for this admin-seated call.
+OWN_CALLS = frozenset(CALL_IDS)
 
 
 def populate(api, world, runtime) -> dict:
@@ -31,8 +36,28 @@ def populate(api, world, runtime) -> dict:
         "name": "张三", "phone": "+86 138-0013-8000", "email": EMAIL, "message": f"请回电 {MOBILE}"}})])
     runtime.tick()
     record_id = accepted.payload["accepted"][0]["record_id"]
+    channel = api.post("/api/v1/channels", {"name": "官网"}).get_json()["channel_id"]
     return {"definition_id": world.event_id(), "strategy_id": sid, "version": 1, "record_id": record_id,
-            "lead_id": lead.lead_id, "scene_config_id": scene["scene_config_id"]}
+            "lead_id": lead.lead_id, "scene_config_id": scene["scene_config_id"], "channel_id": channel,
+            **_outbound_call(runtime)}
+
+
+def _outbound_call(runtime) -> dict:
+    """电话外呼: a task and a call to MOBILE with a stored recording (its number must come back masked)."""
+    from crm.leads.call_models import CallRecord, CallTask
+
+    folder = runtime.services.settings.var_dir / "recordings"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pii.mp3").write_bytes(b"ID3" + b"\x00" * 64)
+    with runtime.services.db.write() as s:
+        task = CallTask(name="回访", seat_user_ids=[1])
+        s.add(task)
+        s.flush()
+        record = CallRecord(call_id="pii-1", task_id=task.id, seat_user_id=1, mobile=MOBILE, status="ended",
+                            result="answered", notes="客户说不用再打", recording_path="pii.mp3", recording_type="audio/mpeg")
+        s.add(record)
+        s.flush()
+        return {"task_id": task.id, "record_id_call": record.id}
 
 
 def walk(client: Api, ids: dict, hidden: frozenset = frozenset()) -> dict[str, str]:
@@ -40,7 +65,8 @@ def walk(client: Api, ids: dict, hidden: frozenset = frozenset()) -> dict[str, s
     `hidden` routes answer 404 to this client (a lead not assigned to a user without 查看全部线索)."""
     answers = {}
     for route in GETS:
-        path = re.sub(r"<int:(\w+)>", lambda m: str(ids[m.group(1)]), route.path)
+        path = re.sub(r"<int:(\w+)>", lambda m: str(ids[CALL_IDS.get(route.path, {}).get(m.group(1), m.group(1))]),
+                      route.path)
         resp = client.get(path + ("?all=1" if route.path.endswith("event-records") else ""))
         expected = 404 if route.path in hidden else 200
         assert resp.status_code == expected, (path, resp.status_code, resp.get_data(as_text=True)[:300])
@@ -58,7 +84,7 @@ def test_without_pii_view_no_get_answer_shows_a_full_mobile_or_email(api, viewer
     role_service.create_role(app_db, "ops_no_pii", "运营（无敏感信息）", ALL_PERMISSIONS - {"pii.view"} -
                              {"users.view", "users.manage", "roles.manage"})
     no_pii = Api(app.test_client(), token_for(app_db, "ops2", ["ops_no_pii"]))
-    for client, hidden in ((viewer_api, frozenset({"/api/v1/leads/<int:lead_id>"})), (no_pii, frozenset())):
+    for client, hidden in ((viewer_api, frozenset({"/api/v1/leads/<int:lead_id>"}) | OWN_CALLS), (no_pii, frozenset())):
         answers = walk(client, ids, hidden)
         assert not leaks(answers), leaks(answers)
         assert "138****8000" in answers["/api/v1/event-records"] and "z***@example.com" in answers["/api/v1/event-records"]
