@@ -142,6 +142,10 @@ class Settings(BaseSettings):
     login_global_soft_failures: int = 200
     # Console sign-ins end after this long without a request (and at logout, always).
     session_idle_hours: int = 168
+    # 群发助手 (POST /api/social/groups/broadcast): a group whose phone is offline is sent when it comes back
+    # within this many minutes of the scheduled time, else reported failed with the reason; groups per call.
+    group_broadcast_deadline_minutes: int = Field(default=120, ge=1, le=10080)
+    group_broadcast_max_groups: int = Field(default=500, ge=1, le=5000)
 
     @field_validator("var_dir", mode="before")
     @classmethod
