@@ -33,6 +33,7 @@ def register_console(app: Flask) -> None:
     register_tools(app)
     register_leads(app)
     from web.console import product_catalog, products, stock; [app.register_blueprint(m.bp) for m in (products, product_catalog, stock)]  # noqa: E702 - 商品与库存
+    from web.console import community; app.register_blueprint(community.bp)  # noqa: E702 - 社群列表/群活监控
 
 
 def register_leads(app: Flask) -> None:
