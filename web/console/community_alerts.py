@@ -65,10 +65,19 @@ def _group_options(s):
     return [(g.id, g.name or g.chatroom_id) for g in s.exec(select(ChatGroup).order_by(ChatGroup.name, ChatGroup.id).limit(2000))]
 
 
-@bp.route("/community/rules/new", methods=["GET", "POST"], defaults={"rule_id": None})
+@bp.route("/community/rules/new", methods=["GET", "POST"])
+@permission_required("community.manage")
+def rule():
+    return _rule_form(None)
+
+
 @bp.route("/community/rules/<int:rule_id>", methods=["GET", "POST"])
 @permission_required("community.manage")
-def rule(rule_id):
+def rule_edit(rule_id: int):
+    return _rule_form(rule_id)
+
+
+def _rule_form(rule_id):
     try:
         existing = read(lambda s: service.get_rule(s, rule_id)) if rule_id else None
     except CommunityNotFound:

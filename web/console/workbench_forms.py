@@ -10,7 +10,9 @@ from devices.models import ChatGroup, ContentItem, WechatAccount
 
 LIST_FIELDS = {"account_ids", "group_ids", "content_ids", "source_account_ids", "weekdays"}
 FLAGS = {"comment"}
-ROW_PREFIXES = ("target_", "rule_")
+# The repeated row inputs (target_id[], rule_keyword[] …) read by _rows; a plain field that merely
+# starts the same way (target_kind) is an answer like any other.
+ROW_FIELDS = {"target_id", "target_weight", "target_daily_cap", "target_tag", "rule_match", "rule_keyword", "rule_reply"}
 
 
 def _rows(prefix: str, names: tuple[str, ...]) -> list[dict]:
@@ -24,7 +26,7 @@ def form_config(template_key: str) -> dict:
     """The posted wizard as the template's answers (kept verbatim so the wizard reopens them)."""
     config: dict = {}
     for name in request.form.keys():
-        if name == "csrf_token" or name.startswith(ROW_PREFIXES):
+        if name == "csrf_token" or name in ROW_FIELDS:
             continue
         config[name] = request.form.getlist(name) if name in LIST_FIELDS else request.form.get(name, "")
     for name in FLAGS:
