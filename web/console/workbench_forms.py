@@ -49,6 +49,9 @@ def choices(session) -> dict:
         "accounts": [(a.id, f"{a.nickname or a.wxid}（健康分 {a.health_score}）") for a in accounts],
         "groups": [(g.id, f"{g.name or g.chatroom_id} · {names.get(g.account_id, '')}") for g in groups],
         "contents": [(c.id, f"{c.title}（{c.kind}）") for c in contents],
+        # 朋友圈同步 posts its items in the order the browser sends them, which is the list's order: the
+        # 内容库's own (oldest first), so a series 第1天, 第2天 … goes out in that order.
+        "contents_in_order": [(c.id, f"{c.title}（{c.kind}）") for c in reversed(contents)],
         "users": [(u.id, u.display_name or u.username) for u in users],
         "account_names": names,
         "group_names": {g.id: g.name or g.chatroom_id for g in groups},
