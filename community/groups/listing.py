@@ -96,13 +96,19 @@ def describe(session: Session, ids: list[int], today: date) -> list[dict]:
     today_rows = {r.group_id: r for r in session.exec(select(d).where(col(d.group_id).in_(ids), d.day == today))}
     last_at = dict(session.exec(select(d.group_id, func.max(d.last_message_at)).where(col(d.group_id).in_(ids))
                                 .group_by(d.group_id)).all())
-    speakers = dict(session.exec(select(s.group_id, func.count(func.distinct(s.sender_id))).where(
-        col(s.group_id).in_(ids), s.day >= first, s.day <= last).group_by(s.group_id)).all())
-    spoken_members = dict(session.exec(
-        select(s.group_id, func.count(func.distinct(s.sender_id)))
-        .join(m, and_(m.group_id == s.group_id, m.wxid == s.sender_id))
-        .where(col(s.group_id).in_(ids), s.day >= first, s.day <= last, col(m.left_at).is_(None))
-        .group_by(s.group_id)).all())
+    # Distinct speakers of the window, and which of them are members now (lurkers are the rest):
+    # read for the page's groups only and matched here — a JOIN on the member table made SQLite
+    # scan it.
+    spoke: dict[int, set] = {}
+    for gid, sender in session.exec(select(s.group_id, s.sender_id).where(
+            col(s.group_id).in_(ids), s.day >= first, s.day <= last).distinct()).all():
+        spoke.setdefault(gid, set()).add(sender)
+    speakers = {gid: len(v) for gid, v in spoke.items()}
+    spoken_members: dict[int, int] = {}
+    for gid, wxid in session.exec(select(m.group_id, m.wxid).where(col(m.group_id).in_(list(spoke)),
+                                                                      col(m.left_at).is_(None))).all():
+        if wxid in spoke[gid]:
+            spoken_members[gid] = spoken_members.get(gid, 0) + 1
     owners = _owner_names(session, groups.values(), accounts)
     tags: dict[int, list[str]] = {}
     for tag in session.exec(select(GroupTag).where(col(GroupTag.group_id).in_(ids)).order_by(GroupTag.name)):
