@@ -66,6 +66,21 @@ def _account_wxids(session: Session, ids: set[int]) -> dict[int, str]:
     return dict(session.execute(select(WechatAccount.id, WechatAccount.wxid).where(WechatAccount.id.in_(ids))).all())
 
 
+def _tally(session: Session, rows: list, tz: str) -> tuple[dict, dict]:
+    """{(group, day): (messages, last sent)} and {(group, day, sender): (messages, name)} of these rows."""
+    wxids = _account_wxids(session, {r.account_id for r in rows if not r.sender_id})
+    per_day: dict = {}
+    per_speaker: dict = {}
+    for r in rows:
+        day = day_of(r.sent_at, tz)
+        n, last = per_day.get((r.group_id, day), (0, None))
+        per_day[(r.group_id, day)] = (n + 1, r.sent_at if last is None or r.sent_at > last else last)
+        sender, name = _speaker(r, wxids)
+        key = (r.group_id, day, sender[:64])
+        per_speaker[key] = (per_speaker.get(key, (0, ""))[0] + 1, name or per_speaker.get(key, (0, ""))[1])
+    return per_day, per_speaker
+
+
 def _add(session: Session, per_day: dict, per_speaker: dict) -> None:
     if per_day:
         stmt = insert_for(session, DAY)
@@ -129,20 +144,10 @@ def roll_up(session: Session, now: datetime, tz: str, batch: int = BATCH, max_ba
         rows = _batch(session, mark.last_id, settled, batch)
         if not rows:
             break
-        per_day: dict = {}
-        per_speaker: dict = {}
-        wxids = _account_wxids(session, {r.account_id for r in rows if not r.sender_id and r.kind == "group"})
-        for r in rows:
-            if r.kind != "group" or r.group_id is None or r.msg_type in COUNTED_TYPES_EXCLUDED:
-                continue
-            day = day_of(r.sent_at, tz)
-            key = (r.group_id, day)
-            n, last = per_day.get(key, (0, None))
-            per_day[key] = (n + 1, r.sent_at if last is None or r.sent_at > last else last)
-            sender, name = _speaker(r, wxids)
-            k2 = (r.group_id, day, sender[:64])
-            per_speaker[k2] = (per_speaker.get(k2, (0, ""))[0] + 1, name or per_speaker.get(k2, (0, ""))[1])
-            counted += 1
+        wanted = [r for r in rows if r.kind == "group" and r.group_id is not None
+                  and r.msg_type not in COUNTED_TYPES_EXCLUDED]
+        per_day, per_speaker = _tally(session, wanted, tz)
+        counted += len(wanted)
         _add(session, per_day, per_speaker)
         touched.update(per_day)
         mark.last_id = rows[-1].id
@@ -178,16 +183,7 @@ def recompute_day(session: Session, day: date, tz: str, now: datetime, group_ids
     speaker_filter = [SPEAKER.c.day == day] + ([SPEAKER.c.group_id.in_(group_ids)] if group_ids is not None else [])
     session.execute(delete(SPEAKER).where(*speaker_filter))
     session.execute(update(DAY).where(*day_filter).values(messages=0, last_message_at=None))
-    wxids = _account_wxids(session, {r.account_id for r in rows if not r.sender_id})
-    per_day, per_speaker = {}, {}
-    for r in rows:
-        if r.group_id is None:
-            continue
-        n, last = per_day.get((r.group_id, day), (0, None))
-        per_day[(r.group_id, day)] = (n + 1, r.sent_at if last is None or r.sent_at > last else last)
-        sender, name = _speaker(r, wxids)
-        k2 = (r.group_id, day, sender[:64])
-        per_speaker[k2] = (per_speaker.get(k2, (0, ""))[0] + 1, name)
+    per_day, per_speaker = _tally(session, [r for r in rows if r.group_id is not None], tz)
     _add(session, per_day, per_speaker)
     m = ChatGroupMember
     moved = select(m.group_id).where(or_(and_(m.joined_at >= start, m.joined_at < end),

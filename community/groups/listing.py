@@ -20,7 +20,7 @@ from crm.scope import Viewer
 from devices.models import ChatGroup, ChatGroupMember, WechatAccount
 
 WINDOW_DAYS = 7
-SORTS = {"messages": "近7天消息", "members": "成员数", "last": "最后消息", "lurkers": "潜水率", "name": "群名称"}
+SORTS = {"messages": "近7天消息", "members": "成员数", "last": "最后消息", "name": "群名称"}
 
 
 @dataclass

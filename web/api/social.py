@@ -4,8 +4,6 @@
 another's group answers like an unknown id."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, request
 
 from community.activity.days import day_of
@@ -13,6 +11,7 @@ from community.groups import broadcast as service
 from community.groups.listing import SORTS, GroupFilter, list_groups
 from crm.errors import CrmError
 from web.api.common import BadRequest, error_response, int_arg, json_body, ok
+from web.api.orders import _json  # datetimes as ISO 8601
 from web.api.spec import INT, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
@@ -49,14 +48,6 @@ REPORT_OUT = {"type": "object", "additionalProperties": True, "example": {
          "statusLabel": "失败", "reason": "设备离线，截止 12-07 22:00 仍未上线，未送达", "tries": 1, "deliveredAt": None}]}}
 
 
-def _iso(value):
-    if isinstance(value, dict):
-        return {k: _iso(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_iso(v) for v in value]
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
 @api_route(bp, "/groups", "GET", "社群列表（活跃度、潜水率；按微信号、负责人、活跃度区间、标签筛选，分页）", "社群",
            permission="community.view", query=LIST_QUERY,
            responses={"200": obj({"items": {"type": "array", "items": GROUP_OUT}, "total": INT, "page": INT, "size": INT})})
@@ -75,7 +66,7 @@ def list_social_groups():
     svc = services()
     with svc.db.read() as session:
         items, total = list_groups(session, current_viewer(), flt, day_of(svc.now(), svc.settings.timezone), page, size)
-    return ok(_iso({"items": items, "total": total, "page": page, "size": size}))
+    return ok(_json({"items": items, "total": total, "page": page, "size": size}))
 
 
 @api_route(bp, "/groups/broadcast", "POST", "群发助手：向多个群发送文字/图片/小程序/链接，可定时（202 返回群发ID）", "社群",
