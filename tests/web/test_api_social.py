@@ -124,3 +124,23 @@ def test_documented_in_openapi(api):
     assert {"/api/social/groups", "/api/social/groups/broadcast", "/api/social/groups/broadcast/{broadcast_id}"} <= set(paths)
     assert paths["/api/social/groups/broadcast"]["post"]["requestBody"]["content"]["application/json"]["schema"][
         "example"]["msgType"] == "text"
+
+
+def test_a_failed_send_is_retried_once_then_reported_with_the_phones_reason(api, app_db, world, clock, settings):
+    bid = api.ok("POST", "/api/social/groups/broadcast", {**SEED, "groupIds": [world["g1"]]}, 202)["broadcastId"]
+
+    def fail_latest(reason):
+        with app_db.write() as s:
+            cmd = s.exec(select(DeviceCommand).order_by(DeviceCommand.id.desc())).first()
+            cmd.status, cmd.error, cmd.finished_at = "failed", reason, clock.now()
+
+    fail_latest("群已解散")
+    run_due(app_db, clock.now(), settings, None)  # one retry (retries = 1)
+    assert count(app_db, DeviceCommand) == 2
+    row = api.ok("GET", f"/api/social/groups/broadcast/{bid}")["groups"][0]
+    assert (row["status"], row["tries"]) == ("sending", 2)
+    fail_latest("群已解散")
+    run_due(app_db, clock.now(), settings, None)
+    report = api.ok("GET", f"/api/social/groups/broadcast/{bid}")
+    assert count(app_db, DeviceCommand) == 2 and report["status"] == "done"
+    assert report["groups"][0]["status"] == "failed" and report["groups"][0]["reason"] == "群已解散"
