@@ -48,13 +48,17 @@ def _week(today: date):
             .where(d.day >= first, d.day <= last).group_by(d.group_id).subquery())
 
 
-def _query(viewer: Viewer, flt: GroupFilter, today: date):
+def _query(viewer: Viewer, flt: GroupFilter, today: date, counting: bool = False):
+    """The page's group ids, or (counting) the same rows; the 7-day join only when an activity
+    filter or the sort needs it, so a count or a by-name page costs what a plain group list does."""
     week = _week(today)
     messages = func.coalesce(week.c.week_messages, literal(0))
-    query = (select(ChatGroup.id, messages.label("m"))
-             .join(WechatAccount, WechatAccount.id == ChatGroup.account_id, isouter=True)
-             .join(week, week.c.gid == ChatGroup.id, isouter=True)
-             .where(groups_clause(viewer)))
+    by_activity = flt.min_messages is not None or flt.max_messages is not None
+    need_week = by_activity or (not counting and flt.sort in ("messages", "last"))
+    query = select(ChatGroup.id).join(WechatAccount, WechatAccount.id == ChatGroup.account_id, isouter=True)
+    if need_week:
+        query = query.join(week, week.c.gid == ChatGroup.id, isouter=True)
+    query = query.where(groups_clause(viewer))
     if flt.account_id:
         query = query.where(ChatGroup.account_id == flt.account_id)
     if flt.owner_user_id:
@@ -69,14 +73,13 @@ def _query(viewer: Viewer, flt: GroupFilter, today: date):
         query = query.where(messages <= flt.max_messages)
     order = {"members": (col(ChatGroup.member_count).desc(),), "name": (col(ChatGroup.name),),
              "last": (func.coalesce(week.c.week_last, ChatGroup.created_at).desc(),)}.get(flt.sort, (messages.desc(),))
-    return query.order_by(*order, ChatGroup.id)
+    return query if counting else query.order_by(*order, ChatGroup.id)
 
 
 def list_groups(session: Session, viewer: Viewer, flt: GroupFilter, today: date, page: int = 1,
                 size: int = 20) -> tuple[list[dict], int]:
-    query = _query(viewer, flt, today)
-    total = session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
-    ids = [row[0] for row in session.exec(query.offset((page - 1) * size).limit(size)).all()]
+    total = session.exec(select(func.count()).select_from(_query(viewer, flt, today, counting=True).subquery())).one()
+    ids = list(session.exec(_query(viewer, flt, today).offset((page - 1) * size).limit(size)).all())
     return describe(session, ids, today), total
 
 
