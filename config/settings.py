@@ -182,6 +182,10 @@ class Settings(BaseSettings):
     # 触客宝 live updates: browsers streaming at once per process (each holds a server thread; more poll), heartbeat
     chat_stream_limit: int = Field(default=4, ge=0, le=1000)
     chat_heartbeat_seconds: float = Field(default=15.0, gt=0, le=120)
+    # 群发助手 (POST /api/social/groups/broadcast): a group whose phone is offline is sent when it comes back
+    # within this many minutes of the scheduled time, else reported failed with the reason; groups per call.
+    group_broadcast_deadline_minutes: int = Field(default=120, ge=1, le=10080)
+    group_broadcast_max_groups: int = Field(default=500, ge=1, le=5000)
 
     @field_validator("var_dir", mode="before")
     @classmethod

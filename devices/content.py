@@ -236,3 +236,22 @@ def collect_marked(session: Session, now=None, limit: int = 500) -> int:
             collect_moment(session, moment.id, now)
             saved += 1
     return saved
+
+
+def item_message(session: Session, config: dict, to: str) -> tuple[str, dict]:
+    """(command kind, payload) sending `config`'s text or 内容库 item (content_id) to `to` (a chatroom
+    or a wxid): the one mapping of content kinds to send_* commands (社群推送, 群发助手)."""
+    item = session.get(ContentItem, int(config["content_id"])) if config.get("content_id") else None
+    if config.get("content_id") and (item is None or not item.enabled):
+        raise ContentError(f"内容库内容 #{config['content_id']} 不存在或已停用")
+    if item is None or item.kind in ("text", "moment"):
+        return "send_text", {"to": to, "text": config.get("text") or (item.text if item else "")}
+    if item.kind == "link":
+        link = item.link or {}
+        return "send_link", {"to": to, "url": link.get("url", ""), "title": link.get("title") or item.title,
+                             "desc": link.get("desc", ""), "thumb": link.get("thumb", "")}
+    if item.kind == "miniprogram":
+        card = item.link or {}
+        return "send_miniprogram", {"to": to, "appid": card.get("appid", ""), "title": card.get("title") or item.title,
+                                    "page": card.get("page", ""), "thumb": card.get("thumb", "")}
+    return "send_image", {"to": to, "material_id": (item.material_ids or [None])[0]}

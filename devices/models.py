@@ -126,6 +126,8 @@ class ChatGroupMember(SQLModel, table=True):
     nickname: str = Field(default="", max_length=100)
     joined_at: datetime = Field(default_factory=utcnow)
     left_at: Optional[datetime] = None
+    # First seen by a full member sync: joined_at is the sync time, not a join (no welcome, no join count).
+    joined_via_sync: bool = False
 
 
 class FriendRequest(SQLModel, table=True):

@@ -122,13 +122,13 @@ def apply_members(session: Session, group: ChatGroup, members: list, joined: boo
             # A leave for someone never seen is kept too: a join that happened before it and
             # arrives later must not add them.
             fresh.append({"group_id": group.id, "wxid": wxid, "nickname": who["nickname"], "joined_at": now,
-                          "left_at": None if joined else now})
+                          "left_at": None if joined else now, "joined_via_sync": complete})
             if joined:
                 changed.append(who)
             continue
         if joined:
             if row.left_at is not None:
-                row.left_at, row.joined_at = None, now
+                row.left_at, row.joined_at, row.joined_via_sync = None, now, complete
                 changed.append(who)
             if item.get("nickname"):
                 row.nickname = _s(item.get("nickname"), 100)

@@ -21,6 +21,7 @@ from crm.groups.schedule import CRON_SPECS as GROUP_CRON
 from crm.leads.schedule import CRON_SPECS as LEADS_CRON
 from crm.sales.schedule import CRON_SPECS as SALES_CRON
 from crm.tags.schedule import cron_specs as tag_cron_specs
+from community.schedule import CRON_SPECS as COMMUNITY_CRON
 from engine.cron import CRON_JOBS, CronJob
 from engine.douyin_auth import CRON_SPECS as DOUYIN_CRON
 from engine.fission import CRON_JOBS as FISSION_CRON
@@ -43,7 +44,7 @@ def all_cron_jobs(settings, extra: tuple = ()) -> list[CronJob]:
     (the engine may not import devices). Times are in the configured zone."""
     specs = (list(tag_cron_specs(settings)) + list(GROUP_CRON) + list(SALES_CRON) + list(LEADS_CRON)
              + list(ORDER_CRON) + list(RECOMMEND_CRON) + analytics_cron_specs(settings) + list(RFM_CRON)
-             + list(DOUYIN_CRON) + list(CALL_CRON) + list(MP_CRON))
+             + list(DOUYIN_CRON) + list(CALL_CRON) + list(MP_CRON) + list(COMMUNITY_CRON))
     jobs = (list(CRON_JOBS) + [_from_spec(s) for s in specs] + [MARKETING_CRON, SCHEDULE_CRON, LEAD_PULL_CRON]
             + list(FISSION_CRON) + list(extra))
     keys = [j.key for j in jobs]

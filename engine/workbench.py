@@ -17,12 +17,15 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from config.clock import as_utc
+from crm.leads.models import SCENE_TYPES, LeadChannel, LeadScene
 from engine import authoring, lifecycle
 from engine.models import StrategyRun, StrategyTask
 from engine.schedule_triggers import delete_triggers, sync_triggers, triggers_of
 from events.builtin import BUILTIN_EVENTS
 from events.definitions import get_by_code, import_builtin
 from events.field_types import parse_datetime
+from handlers.builtin.crm_refs import resolve_tags
+from handlers.errors import PermanentError
 from rules.errors import RulesError
 from rules.groups import create_group
 from rules.models import Strategy, StrategyGroup, StrategyVersion
@@ -69,6 +72,28 @@ def _check_future(entries: list[dict], now: datetime, tz: str) -> None:
             raise TemplateError("执行时间已过", {"run_at": "执行时间已过，请选择将来的时间"})
 
 
+def scene_words(session: Session) -> dict:
+    """获客场景 name → [its kind's label, its default channel's name] (for 客户来源 filters)."""
+    channels = dict(session.execute(select(LeadChannel.id, LeadChannel.name)).all())
+    return {name: [SCENE_TYPES.get(kind, kind), channels.get(channel_id, "")]
+            for name, kind, channel_id in session.execute(select(LeadScene.name, LeadScene.scene_type,
+                                                                 LeadScene.default_channel_id)).all()}
+
+
+def refuse_missing_tags(session: Session, steps: list[dict]) -> None:
+    """A 打标签 step naming a tag that does not exist would fail on every run: refused at save, with
+    the name, rather than creating a tag behind the operator's back (tags are curated in 标签管理)."""
+    for s in steps:
+        raw = str((s.get("config") or {}).get("tags") or "")
+        if s.get("processor") != "crm.add_tag" or "${" in raw:
+            continue
+        try:
+            resolve_tags(session, raw)
+        except PermanentError as exc:
+            raise TemplateError(f"{exc}，请先在「标签管理」中创建该标签，或改填已有标签",
+                                {"tags": f"{exc}，请先在「标签管理」中创建"}) from None
+
+
 def save_task(session: Session, template_key: str, config: dict, registry, tz: str, now: datetime, *,
               strategy_id: int | None = None, user: str = "") -> Strategy:
     """Creates (strategy_id None) or updates a workbench task; raises TemplateError / RulesError."""
@@ -78,7 +103,9 @@ def save_task(session: Session, template_key: str, config: dict, registry, tz: s
         raise RulesError("该策略不是此工作台功能创建的任务")
     state = wizard_state(session, existing) if existing is not None else None
     schedule_key = (state or {}).get("schedule_key") or (f"wb-{template_key}-{secrets.token_hex(5)}" if template.scheduled else "")
-    built = template.build(dict(config), BuildContext(timezone=tz, schedule_key=schedule_key))
+    built = template.build(dict(config), BuildContext(timezone=tz, schedule_key=schedule_key,
+                                                      scene_words=scene_words(session)))
+    refuse_missing_tags(session, built["steps"])
     _check_future(built["schedule"], now, tz)
     steps = [dict(s) for s in built["steps"]]
     steps[0] = {**steps[0], "config": {**steps[0]["config"],

@@ -12,6 +12,8 @@ import commerce.orders.models  # noqa: F401
 import commerce.recommend.models  # noqa: F401
 import commerce.stock.models  # noqa: F401
 import community.ledger_models  # noqa: F401
+import community.activity.models  # noqa: F401
+import community.groups.models  # noqa: F401
 import conversations.models  # noqa: F401
 import crm.customers.models  # noqa: F401
 import crm.groups.models  # noqa: F401

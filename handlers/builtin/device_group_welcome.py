@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import false, update
 from sqlmodel import Session, select
 
 from config.clock import as_utc
@@ -70,6 +70,7 @@ class GroupWelcomeProcessor(Processor):
             since = as_utc(mark) if mark else now - FIRST_LOOKBACK - timedelta(seconds=int(config.get("window_seconds") or 30))
             members = list(session.exec(select(ChatGroupMember).where(
                 ChatGroupMember.group_id == group.id, ChatGroupMember.left_at.is_(None),
+                ChatGroupMember.joined_via_sync == false(),  # seen by a full sync: an old member, not a join
                 ChatGroupMember.joined_at > since, ChatGroupMember.joined_at <= now).order_by(ChatGroupMember.joined_at)))
             if not members:
                 return Outcome(request=self.render(ctx, config), response={"welcomed": 0},

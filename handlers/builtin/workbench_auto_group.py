@@ -29,6 +29,23 @@ def members(session: Session, account_id: int, config: dict) -> list[str]:
     return [f.wxid for f in friends if f.customer_id in customers]
 
 
+MIN_OTHERS = 2  # WeChat makes a group of the owner plus at least two others
+MAX_MEMBERS = 500
+
+
+def split_members(wxids: list[str], size: int) -> tuple[list[list[str]], list[str]]:
+    """Groups of `size`; a last group too small for WeChat joins the one before when it still fits
+    (≤ 500), otherwise its members are left out (and said so) — never a group of one other member."""
+    chunks = [wxids[i:i + size] for i in range(0, len(wxids), size)]
+    if chunks and len(chunks[-1]) < MIN_OTHERS:
+        tail = chunks.pop()
+        if chunks and len(chunks[-1]) + len(tail) <= MAX_MEMBERS:
+            chunks[-1] = chunks[-1] + tail
+        else:
+            return chunks, tail
+    return chunks, []
+
+
 class AutoGroupProcessor(Processor):
     key = "workbench.auto_group"
     name = "自动建群"
@@ -54,20 +71,25 @@ class AutoGroupProcessor(Processor):
             wxids = members(session, account_id, config)
             if not wxids:
                 raise PermanentError("没有符合条件的成员，未建群")
-            chunks = [wxids[i:i + size] for i in range(0, len(wxids), size)]
+            chunks, left_out = split_members(wxids, size)
+            if not chunks:
+                raise PermanentError(f"只有 {len(wxids)} 位符合条件的成员，微信建群至少需要 {MIN_OTHERS} 位成员"
+                                     f"（加上本号共 {MIN_OTHERS + 1} 人），未建群；成员更多时再执行")
             results = []
             for n, chunk in enumerate(chunks, start=1):
                 name = pattern.replace("{n}", str(n))[:100]
                 command = issue(session, ctx, account_id, "create_group", {"name": name, "members": chunk}, f"c{n}")
                 results.append({"name": name, "members": len(chunk), "command_id": command.id, "status": command.status,
                                 "reason": command.reason})
-            return wxids, results
+            return wxids, results, left_out
 
-        wxids, results = write_budgeted(ctx, work)
+        wxids, results, left_out = write_budgeted(ctx, work)
         counts: dict[str, int] = {}
         for r in results:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
         text = f"{len(wxids)} 人分成 {len(results)} 个群：" + "，".join(f"{STATUS_LABELS.get(k, k)} {v}" for k, v in counts.items())
+        if left_out:
+            text += f"；{len(left_out)} 人凑不满一个群（微信建群至少 {MIN_OTHERS} 位成员），本次未入群"
         return Outcome(request=self.render(ctx, config), response={"groups": results}, note=text[:500])
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from devices.models import ChatGroup, ContentItem, DeviceCommand
+from devices.content import ContentError, item_message
+from devices.models import ChatGroup, DeviceCommand
 from handlers.base import ConfigField, Outcome, Processor, ProcessorContext
 from handlers.builtin.workbench_base import STATUS_LABELS, first_step_key, issue, spaced, write_budgeted
 from handlers.errors import PermanentError, RetryableError
@@ -19,20 +20,10 @@ FAILED = ("failed", "timeout", "refused", "cancelled")
 
 def message(session: Session, config: dict, to: str) -> tuple[str, dict]:
     """(command kind, payload) for one group."""
-    item = session.get(ContentItem, int(config["content_id"])) if config.get("content_id") else None
-    if config.get("content_id") and (item is None or not item.enabled):
-        raise PermanentError(f"内容库内容 #{config['content_id']} 不存在或已停用")
-    if item is None or item.kind in ("text", "moment"):
-        return "send_text", {"to": to, "text": config.get("text") or (item.text if item else "")}
-    if item.kind == "link":
-        link = item.link or {}
-        return "send_link", {"to": to, "url": link.get("url", ""), "title": link.get("title") or item.title,
-                             "desc": link.get("desc", ""), "thumb": link.get("thumb", "")}
-    if item.kind == "miniprogram":
-        card = item.link or {}
-        return "send_miniprogram", {"to": to, "appid": card.get("appid", ""), "title": card.get("title") or item.title,
-                                    "page": card.get("page", ""), "thumb": card.get("thumb", "")}
-    return "send_image", {"to": to, "material_id": (item.material_ids or [None])[0]}
+    try:
+        return item_message(session, config, to)
+    except ContentError as exc:
+        raise PermanentError(exc.message) from None
 
 
 class GroupPushProcessor(Processor):

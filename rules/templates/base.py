@@ -22,6 +22,9 @@ class BuildContext:
     # Shared by this task's schedule triggers and tested by its condition row, so a
     # `schedule.fired` event reaches exactly this strategy. Made once, kept across edits.
     schedule_key: str = ""
+    # 获客场景 name → the words that describe it (its kind, e.g. 抖音获客, and its channel's name), so a
+    # 客户来源 filter of 「抖音」 matches customers from a scene named 直播间留资 of kind 抖音获客.
+    scene_words: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

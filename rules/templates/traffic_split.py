@@ -41,6 +41,17 @@ def _targets(config: dict, errors: dict, mode: str) -> list[dict]:
     return out
 
 
+def source_rows(words: list[str], scene_words: dict) -> list[dict]:
+    """客户来源 as one OR group: the customer's source (the 获客场景 name, or 手工录入 / 导入 …)
+    contains a word, or names a scene whose kind or channel contains it (「抖音」 → every scene of
+    kind 抖音获客 and every scene on a channel named 抖音信息流)."""
+    names = sorted({name for name, labels in scene_words.items()
+                    if any(w in label for w in words for label in labels) and not any(w in name for w in words)})
+    parts = [("contains", w) for w in words] + ([("in", names)] if names else [])
+    return [row("source", op, value, join="or", lparen=1 if i == 0 else 0, rparen=1 if i == len(parts) - 1 else 0)
+            for i, (op, value) in enumerate(parts)]
+
+
 def build(config: dict, context: BuildContext) -> dict:
     errors: dict = {}
     name = fields.text(config, "name", "任务名称", errors, required=True, max_len=100)
@@ -62,7 +73,7 @@ def build(config: dict, context: BuildContext) -> dict:
     if source == "new_friend" and entry_accounts:
         conditions.append(row("account_id", "in", entry_accounts))
     if source == "customer" and customer_sources:
-        conditions.append(row("source", "in", customer_sources))
+        conditions += source_rows(customer_sources, context.scene_words)
     distribute = {"source": source, "target_kind": target_kind, "mode": mode, "targets": targets,
                   "min_health": min_health, "start_time": start, "end_time": end, "greeting": greeting}
     steps = [step("device.distribute", distribute)]

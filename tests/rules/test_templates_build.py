@@ -96,4 +96,6 @@ def test_customer_traffic_uses_crm_follow_ups():
                                                  "task_title": "24小时内首次跟进"}, CONTEXT)
     assert built["event_code"] == "crm.customer_created"
     assert [s["processor"] for s in built["steps"]] == ["device.distribute", "crm.add_tag", "crm.create_task"]
-    assert built["conditions"][0]["value"] == ["抖音", "导入"]
+    # 客户来源: one OR group of "contains" (a source named 抖音直播间 matches 「抖音」)
+    assert [(c["op"], c["value"], c["join"]) for c in built["conditions"]] == [("contains", "抖音", "or"),
+                                                                              ("contains", "导入", "or")]

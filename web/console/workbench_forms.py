@@ -10,7 +10,9 @@ from devices.models import ChatGroup, ContentItem, WechatAccount
 
 LIST_FIELDS = {"account_ids", "group_ids", "content_ids", "source_account_ids", "weekdays"}
 FLAGS = {"comment"}
-ROW_PREFIXES = ("target_", "rule_")
+# The repeated row inputs (target_id[], rule_keyword[] …) read by _rows; a plain field that merely
+# starts the same way (target_kind) is an answer like any other.
+ROW_FIELDS = {"target_id", "target_weight", "target_daily_cap", "target_tag", "rule_match", "rule_keyword", "rule_reply"}
 
 
 def _rows(prefix: str, names: tuple[str, ...]) -> list[dict]:
@@ -24,7 +26,7 @@ def form_config(template_key: str) -> dict:
     """The posted wizard as the template's answers (kept verbatim so the wizard reopens them)."""
     config: dict = {}
     for name in request.form.keys():
-        if name == "csrf_token" or name.startswith(ROW_PREFIXES):
+        if name == "csrf_token" or name in ROW_FIELDS:
             continue
         config[name] = request.form.getlist(name) if name in LIST_FIELDS else request.form.get(name, "")
     for name in FLAGS:
@@ -47,6 +49,9 @@ def choices(session) -> dict:
         "accounts": [(a.id, f"{a.nickname or a.wxid}（健康分 {a.health_score}）") for a in accounts],
         "groups": [(g.id, f"{g.name or g.chatroom_id} · {names.get(g.account_id, '')}") for g in groups],
         "contents": [(c.id, f"{c.title}（{c.kind}）") for c in contents],
+        # 朋友圈同步 posts its items in the order the browser sends them, which is the list's order: the
+        # 内容库's own (oldest first), so a series 第1天, 第2天 … goes out in that order.
+        "contents_in_order": [(c.id, f"{c.title}（{c.kind}）") for c in reversed(contents)],
         "users": [(u.id, u.display_name or u.username) for u in users],
         "account_names": names,
         "group_names": {g.id: g.name or g.chatroom_id for g in groups},

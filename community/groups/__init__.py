@@ -1,0 +1,1 @@
+"""社群列表 and 群发助手: the group list with activity, group tags, and broadcasts to many groups."""
