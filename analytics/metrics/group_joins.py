@@ -12,7 +12,7 @@ class GroupJoins(Metric):
     definition = "当天加入我方微信号所在群的人数（去重）"
 
     def facts(self, session, start, end, ctx):
-        return member_facts(session, ChatGroupMember.joined_at, start, end, ctx)
+        return member_facts(session, ChatGroupMember.joined_at, start, end, ctx, joins=True)
 
 
 METRIC = GroupJoins()

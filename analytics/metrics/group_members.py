@@ -8,11 +8,14 @@ from config.clock import as_utc
 from devices.models import ChatGroup, ChatGroupMember
 
 
-def member_facts(session, column, start, end, ctx):
+def member_facts(session, column, start, end, ctx, *, joins: bool = False):
+    """`joins`: members a full sync first saw (joined_via_sync) were there before, not joining that day."""
     stmt = (select(ChatGroupMember.id, ChatGroupMember.wxid, ChatGroupMember.nickname, column,
                    ChatGroup.id, ChatGroup.account_id, ChatGroup.name)
             .join(ChatGroup, ChatGroup.id == ChatGroupMember.group_id)
             .where(between(column, start, end)))
+    if joins:
+        stmt = stmt.where(ChatGroupMember.joined_via_sync.is_(False))
     for mid, wxid, nickname, when, group_id, account_id, group_name in session.exec(stmt):
         yield Fact(as_utc(when), wx(wxid), user_id=ctx.owner(account_id), account_id=account_id, group_id=group_id,
                    ref=("member", mid), label=f"{nickname or wxid}（{group_name or '群'}）")
