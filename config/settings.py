@@ -142,6 +142,7 @@ class Settings(BaseSettings):
     login_global_soft_failures: int = 200
     # Console sign-ins end after this long without a request (and at logout, always).
     session_idle_hours: int = 168
+    broadcast_weekly_limit: int = 2  # 1:1 消息群发: at most this many per friend per 7 days (运营规范 §4.3)
 
     @field_validator("var_dir", mode="before")
     @classmethod

@@ -25,6 +25,7 @@ from engine.cron import CRON_JOBS, CronJob
 from engine.lead_pull import CRON_JOB as LEAD_PULL_CRON
 from engine.marketing import CRON_JOB as MARKETING_CRON
 from engine.schedule_triggers import CRON_JOB as SCHEDULE_CRON
+from engine.broadcasts import CRON_JOB as BROADCAST_CRON
 
 audience_fields.register()  # RFM 分层 / 生命周期阶段 as audience fields for the jobs (auto-tag, group push)
 
@@ -39,7 +40,7 @@ def all_cron_jobs(settings, extra: tuple = ()) -> list[CronJob]:
     (the engine may not import devices). Times are in the configured zone."""
     specs = (list(tag_cron_specs(settings)) + list(GROUP_CRON) + list(SALES_CRON) + list(LEADS_CRON)
              + list(ORDER_CRON) + list(RECOMMEND_CRON) + analytics_cron_specs(settings) + list(RFM_CRON))
-    jobs = list(CRON_JOBS) + [_from_spec(s) for s in specs] + [MARKETING_CRON, SCHEDULE_CRON, LEAD_PULL_CRON] + list(extra)
+    jobs = list(CRON_JOBS) + [_from_spec(s) for s in specs] + [MARKETING_CRON, SCHEDULE_CRON, LEAD_PULL_CRON, BROADCAST_CRON] + list(extra)
     keys = [j.key for j in jobs]
     duplicates = sorted({k for k in keys if keys.count(k) > 1})
     if duplicates:

@@ -26,5 +26,7 @@ import engine.models  # noqa: F401
 import events.models  # noqa: F401
 import handlers.models  # noqa: F401
 import rules.models  # noqa: F401
+import conversations.quick_replies.models  # noqa: F401
+import conversations.broadcast.models  # noqa: F401
 
 metadata = SQLModel.metadata
