@@ -38,6 +38,12 @@ def check(session: Session, text: str) -> set[str]:
     if unknown:
         names = "、".join("${" + n + "}" for n in unknown)
         raise ConversationError(f"话术使用了不存在的变量：{names}", {"text": f"未知变量：{names}（可用变量见右侧列表）"})
+    # A trial render with sample values: what the sandbox refuses (attribute tricks, filters that
+    # fail on text) is refused now, not when a salesperson picks the reply in a chat.
+    try:
+        render_message(text or "", {v["name"]: "示例" for v in variable_names(session)})
+    except PlaceholderError as exc:
+        raise ConversationError(f"话术格式有误：{exc}", {"text": str(exc)}) from None
     return used
 
 
