@@ -37,7 +37,7 @@ def check(session: Session, text: str) -> set[str]:
     unknown = sorted(used - {v["name"] for v in variable_names(session)})
     if unknown:
         names = "、".join("${" + n + "}" for n in unknown)
-        raise ConversationError(f"话术使用了不存在的变量：{names}", {"text": f"未知变量：{names}（可用变量见右侧列表）"})
+        raise ConversationError(f"话术使用了不存在的变量：{names}", {"text": f"未知变量：{names}"})
     # A trial render with sample values: what the sandbox refuses (attribute tricks, filters that
     # fail on text) is refused now, not when a salesperson picks the reply in a chat.
     try:
