@@ -45,6 +45,8 @@ CHUNK = 50  # sends planned per write transaction
 GUARD_DAYS = 7
 COUNTED = ("queued", "deferred", "sent")  # what the weekly guard counts (a failed send never arrived)
 # outbound message state → recipient state
+# codes a phone names a failed send with (PROTOCOL.md result frames) → what the report says
+PHONE_CODES = {"friend_deleted": "对方已删除好友", "account_not_on_device": "手机上没有该微信号"}
 STATES = {"queued": "queued", "deferred": "deferred", "sent": "sent", "failed": "failed", "refused": "failed"}
 
 
@@ -208,6 +210,9 @@ def refresh(session: Session, broadcast_id: int, now: datetime) -> None:
             continue
         state = outbound.COMMAND_STATES.get(command.status, "queued")
         reason = (command.error if state == "failed" else command.reason) or ""
+        code = (command.result or {}).get("code") if isinstance(command.result, dict) else None
+        if state == "failed" and code:  # the phone's named reason, e.g. friend_deleted
+            reason = f"{PHONE_CODES.get(code, '手机返回失败')}（{code}）" + (f"：{reason}" if reason else "")
         if command.status == "cancelled":
             state, reason = "failed", command.reason or "指令已取消"
         new = STATES.get(state, "queued")
