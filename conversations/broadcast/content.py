@@ -8,6 +8,7 @@ from typing import Optional
 from sqlmodel import Session
 
 from conversations.errors import ConversationError
+from conversations.ids import object_id
 from conversations.outbound import Content
 from conversations.quick_replies import variables
 from conversations.quick_replies.models import QuickReply
@@ -19,11 +20,8 @@ TEXT_MAX = 2000
 
 
 def _id(raw, field: str, label: str) -> int:
-    try:
-        key = int(raw)
-    except (TypeError, ValueError):
-        key = 0
-    if not 0 < key < 2 ** 63:
+    key = object_id(raw)
+    if key is None:
         raise ConversationError(f"请选择{label}", {field: f"请选择{label}"})
     return key
 

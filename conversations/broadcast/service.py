@@ -19,8 +19,11 @@ from conversations.broadcast import content as contents, targets
 from conversations.broadcast.models import (BROADCAST_STATES, RECIPIENT_STATES, SCENE_GAPS, SCENES, Broadcast,
                                             BroadcastRecipient)
 from conversations.errors import ConversationError, ConversationNotFound
+from conversations.ids import object_id
 from conversations.quick_replies.access import own_accounts, sees_all
 from crm.scope import Viewer
+from devices.commands import cancel_command
+from devices.models import DeviceCommand
 
 NAME_MAX = 100
 GAP_MAX = 3600.0
@@ -40,12 +43,8 @@ def creator_viewer(session: Session, broadcast: Broadcast) -> Viewer:
 
 
 def get_broadcast(session: Session, broadcast_id, viewer: Viewer) -> Broadcast:
-    try:
-        key = int(broadcast_id)
-    except (TypeError, ValueError):
-        key = None
-    row = None
-    if key is not None and 0 < key < 2 ** 63:
+    key, row = object_id(broadcast_id), None
+    if key is not None:
         row = session.exec(select(Broadcast).where(Broadcast.id == key, broadcasts_clause(viewer))).first()
     if row is None:
         raise ConversationNotFound("群发任务不存在或无权查看")
@@ -155,8 +154,6 @@ def create(session: Session, data: dict, viewer: Viewer, now: Optional[datetime]
 def cancel(session: Session, broadcast_id, viewer: Viewer, now: Optional[datetime] = None) -> int:
     """Stops a 群发: recipients not yet planned are skipped (已取消); their queued or deferred device
     commands are cancelled too. Returns how many recipients it stopped."""
-    from devices.commands import cancel_command
-
     now = as_utc(now or utcnow())
     row = get_broadcast(session, broadcast_id, viewer)
     if row.status in ("done", "cancelled"):
@@ -164,7 +161,6 @@ def cancel(session: Session, broadcast_id, viewer: Viewer, now: Optional[datetim
     stopped = 0
     waiting = session.exec(select(BroadcastRecipient).where(BroadcastRecipient.broadcast_id == row.id,
                                                             col(BroadcastRecipient.status).in_(("queued", "deferred")))).all()
-    from devices.models import DeviceCommand
     for rec in waiting:
         command = session.get(DeviceCommand, rec.command_id) if rec.command_id else None
         if command is not None and command.status in ("queued", "deferred"):

@@ -16,25 +16,12 @@ from sqlmodel import Session, col, select
 
 from conversations.broadcast.models import TARGET_MODES
 from conversations.errors import ConversationError
+from conversations.ids import id_list
 from crm.customers.audience import audience_select, validate_spec
 from crm.tags.models import CustomerTag, Tag
 from devices.models import Friend, WechatAccount
 
 MAX_LABELS = 50
-MAX_IDS = 500
-
-
-def _int_list(raw, field: str, label: str) -> list[int]:
-    if raw in (None, "", []):
-        return []
-    items = raw if isinstance(raw, list) else [raw]
-    try:
-        out = [int(v) for v in items]
-    except (TypeError, ValueError):
-        raise ConversationError(f"{label}有误", {field: f"{label}应为编号列表"}) from None
-    if any(not 0 < v < 2 ** 63 for v in out) or len(out) > MAX_IDS:
-        raise ConversationError(f"{label}有误", {field: f"{label}编号无效"})
-    return list(dict.fromkeys(out))
 
 
 def clean_target(session: Session, raw: dict, account_clause, tz: Optional[str] = None) -> dict:
@@ -44,7 +31,7 @@ def clean_target(session: Session, raw: dict, account_clause, tz: Optional[str] 
     if mode not in TARGET_MODES:
         raise ConversationError("发送对象只能按标签、客户群或微信号选择", {"mode": "发送对象方式无效"})
     if mode == "tags":
-        tag_ids = _int_list(raw.get("tag_ids"), "tag_ids", "客户标签")
+        tag_ids = id_list(raw.get("tag_ids"), "tag_ids", "客户标签")
         labels = raw.get("labels") or []
         if isinstance(labels, str):
             labels = [x for x in labels.replace("，", ",").split(",")]
@@ -61,15 +48,15 @@ def clean_target(session: Session, raw: dict, account_clause, tz: Optional[str] 
     if mode == "audience":
         spec = raw.get("audience") if isinstance(raw.get("audience"), dict) else {}
         spec = {"mode": "conditions", "rows": spec.get("rows") or [],
-                "include_tags": _int_list(spec.get("include_tags"), "include_tags", "包含标签"),
-                "exclude_tags": _int_list(spec.get("exclude_tags"), "exclude_tags", "排除标签")}
+                "include_tags": id_list(spec.get("include_tags"), "include_tags", "包含标签"),
+                "exclude_tags": id_list(spec.get("exclude_tags"), "exclude_tags", "排除标签")}
         try:
             validate_spec(session, spec, tz)
         except Exception as exc:  # noqa: BLE001 - CrmError or a condition error: both name what is wrong
             message = getattr(exc, "message", str(exc))
             raise ConversationError(f"客户群条件有误：{message}", {"audience": message}) from None
         return {"mode": mode, "audience": spec}
-    account_ids = _int_list(raw.get("account_ids"), "account_ids", "微信号")
+    account_ids = id_list(raw.get("account_ids"), "account_ids", "微信号")
     if not account_ids:
         raise ConversationError("请选择微信号", {"account_ids": "请选择至少一个微信号"})
     mine = set(session.exec(select(WechatAccount.id).where(col(WechatAccount.id).in_(account_ids), account_clause)))

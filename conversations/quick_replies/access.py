@@ -8,6 +8,7 @@ from sqlalchemy import and_, false, or_, true
 from sqlmodel import Session, col, select
 
 from conversations.errors import ConversationNotFound
+from conversations.ids import object_id
 from conversations.models import Conversation
 from crm.scope import Viewer
 from devices.models import WechatAccount
@@ -38,12 +39,8 @@ def conversations_clause(viewer: Viewer):
 
 
 def load_conversation(session: Session, viewer: Viewer, conversation_id) -> Conversation:
-    try:
-        key = int(conversation_id)
-    except (TypeError, ValueError):
-        key = None
-    row = None
-    if key is not None and 0 < key < 2 ** 63:
+    key, row = object_id(conversation_id), None
+    if key is not None:
         row = session.exec(select(Conversation).where(Conversation.id == key, conversations_clause(viewer))).first()
     if row is None:
         raise ConversationNotFound("会话不存在或无权查看")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select, update
 
 from conversations.errors import ConversationError, ConversationNotFound
+from conversations.ids import object_id
 from conversations.quick_replies.models import QuickReply, QuickReplyCategory
 
 
@@ -13,11 +14,8 @@ def list_categories(session: Session) -> list[QuickReplyCategory]:
 
 
 def get_category(session: Session, category_id) -> QuickReplyCategory:
-    try:
-        key = int(category_id)
-    except (TypeError, ValueError):
-        key = None
-    row = session.get(QuickReplyCategory, key) if key is not None and 0 < key < 2 ** 63 else None
+    key = object_id(category_id)
+    row = session.get(QuickReplyCategory, key) if key is not None else None
     if row is None:
         raise ConversationNotFound("分类不存在或已删除")
     return row

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select, update
 
 from config.clock import utcnow
 from conversations.errors import ConversationError, ConversationNotFound
+from conversations.ids import id_list, object_id
 from conversations.quick_replies import variables
 from conversations.quick_replies.categories import get_category
 from conversations.quick_replies.models import ATTACHMENT_KINDS, VISIBILITY, QuickReply, QuickReplyCategory
@@ -71,27 +72,11 @@ def search(session: Session, viewer: Viewer, flt: ReplyFilter = ReplyFilter(), l
 
 def get_reply(session: Session, reply_id, viewer: Viewer) -> QuickReply:
     """A reply `viewer` may use; another department's is "not found" like an unknown id."""
-    try:
-        key = int(reply_id)
-    except (TypeError, ValueError):
-        key = None
-    reply = session.get(QuickReply, key) if key is not None and 0 < key < 2 ** 63 else None
+    key = object_id(reply_id)
+    reply = session.get(QuickReply, key) if key is not None else None
     if reply is None or not visible_to(reply, viewer, departments_of(session, viewer.user_id)):
         raise ConversationNotFound("快捷回复不存在或无权使用")
     return reply
-
-
-def _ids(raw, label: str, field: str) -> list[int]:
-    if raw in (None, "", []):
-        return []
-    items = raw if isinstance(raw, list) else [raw]
-    try:
-        out = [int(v) for v in items]
-    except (TypeError, ValueError):
-        raise ConversationError(f"{label}有误", {field: f"{label}应为编号"}) from None
-    if any(not 0 < v < 2 ** 63 for v in out):
-        raise ConversationError(f"{label}有误", {field: f"{label}编号无效"})
-    return list(dict.fromkeys(out))
 
 
 def _attachments(session: Session, raw) -> list[dict]:
@@ -104,7 +89,7 @@ def _attachments(session: Session, raw) -> list[dict]:
         kind = item.get("kind") if isinstance(item, dict) else None
         if kind not in ATTACHMENT_KINDS:
             raise ConversationError("附件类型只能是素材或内容库", {"attachments": "附件类型只能是素材或内容库"})
-        [key] = _ids(item.get("id"), "附件", "attachments") or [None]
+        [key] = id_list(item.get("id"), "附件", "attachments") or [None]
         model = Material if kind == "material" else ContentItem
         if key is None or session.get(model, key) is None:
             raise ConversationError(f"{ATTACHMENT_KINDS[kind]} #{item.get('id')} 不存在",
@@ -150,7 +135,7 @@ def _clean(session: Session, data: dict) -> dict:
         errors["visibility"] = "可见范围只能是全员或指定部门"
     elif visibility == "departments":
         try:
-            departments = _ids(data.get("department_ids"), "部门", "department_ids")
+            departments = id_list(data.get("department_ids"), "部门", "department_ids")
         except ConversationError as exc:
             errors.update(exc.errors)
         else:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 
-import pytest
 from sqlmodel import func, select
 
 from config.clock import as_utc
