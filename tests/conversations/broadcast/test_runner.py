@@ -176,3 +176,21 @@ def test_bad_input_is_refused_with_named_fields(services, world):
                                "gap_min_seconds": 9, "gap_max_seconds": 2}, ADMIN, services.now())
     assert {"name", "tag_ids", "text", "gap_max_seconds"} <= set(exc.value.errors)
     assert "${nmae}" in exc.value.errors["text"]
+
+
+def test_with_the_budget_in_redis_each_friend_is_planned_once(services, world, redis_url):
+    from config.redis_factory import make_redis
+
+    services.settings.redis_url = redis_url
+    services.redis = make_redis(services.settings)
+    bid = _create(services, ADMIN, {"mode": "accounts", "account_ids": [world.account_a, world.account_b]},
+                  gap_min_seconds=10, gap_max_seconds=12)
+    assert runner.run(services, bid) is True
+    recs = _recipients(services, bid)
+    assert len(recs) == 12 and {r.status for r in recs} == {"queued"}
+    with services.db.read() as s:
+        commands = {c.id: c for c in s.exec(select(DeviceCommand))}
+    assert len(commands) == 12 and len({c.idempotency_key for c in commands.values()}) == 12
+    for account in (world.account_a, world.account_b):
+        times = sorted(as_utc(commands[r.command_id].not_before) for r in recs if r.account_id == account)
+        assert all(10 <= (b - a).total_seconds() <= 12 for a, b in zip(times, times[1:]))
