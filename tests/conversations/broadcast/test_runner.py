@@ -194,3 +194,34 @@ def test_with_the_budget_in_redis_each_friend_is_planned_once(services, world, r
     for account in (world.account_a, world.account_b):
         times = sorted(as_utc(commands[r.command_id].not_before) for r in recs if r.account_id == account)
         assert all(10 <= (b - a).total_seconds() <= 12 for a, b in zip(times, times[1:]))
+
+
+def test_a_quick_reply_or_content_item_is_rendered_per_friend_and_counted(services, world):
+    from conversations.quick_replies.models import QuickReply
+    from devices.models import ContentItem
+
+    with services.db.write() as s:
+        reply = QuickReply(title="关怀", text="${name}，天冷注意保暖")
+        item = ContentItem(kind="link", title="双十二攻略", link={"url": "https://shop.example.com/1212", "desc": "省钱"})
+        moment = ContentItem(kind="moment", title="朋友圈素材")
+        s.add_all([reply, item, moment])
+        s.flush()
+        reply_id, item_id, moment_id = reply.id, item.id, moment.id
+    by_reply = _create(services, ADMIN, {"mode": "accounts", "account_ids": [world.account_a]},
+                       {"msg_type": "quick_reply", "quick_reply_id": reply_id})
+    runner.run(services, by_reply)
+    with services.db.read() as s:
+        texts = sorted(m.text for m in s.exec(select(ChatMessage)))
+        assert s.get(QuickReply, reply_id).send_count == 6
+    assert texts == sorted(f"客户{world.account_a}-{i}，天冷注意保暖" for i in range(6))
+    by_item = _create(services, ADMIN, {"mode": "accounts", "account_ids": [world.account_b]},
+                      {"msg_type": "content", "content_item_id": item_id})
+    runner.run(services, by_item)
+    with services.db.read() as s:
+        kinds = {(c.kind, c.payload.get("url")) for c in s.exec(select(DeviceCommand).where(DeviceCommand.account_id == world.account_b))}
+    assert kinds == {("send_link", "https://shop.example.com/1212")}
+    with services.db.write() as s:
+        with pytest.raises(ConversationError) as exc:
+            service.create(s, {"name": "x", "target": {"mode": "accounts", "account_ids": [world.account_a]},
+                               "content": {"msg_type": "content", "content_item_id": moment_id}}, ADMIN, services.now())
+    assert "content_item_id" in exc.value.errors
