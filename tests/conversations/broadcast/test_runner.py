@@ -225,3 +225,18 @@ def test_a_quick_reply_or_content_item_is_rendered_per_friend_and_counted(servic
             service.create(s, {"name": "x", "target": {"mode": "accounts", "account_ids": [world.account_a]},
                                "content": {"msg_type": "content", "content_item_id": moment_id}}, ADMIN, services.now())
     assert "content_item_id" in exc.value.errors
+
+
+def test_the_scheduler_job_starts_a_due_broadcast(services, world):
+    from types import SimpleNamespace
+
+    from engine.crm_wiring import all_cron_jobs
+
+    job = {j.key: j for j in all_cron_jobs(services.settings)}["broadcasts"]
+    assert job.cron == {"minute": "*"}
+    bid = _create(services, ADMIN, {"mode": "accounts", "account_ids": [world.account_a]},
+                  scheduled_at=services.now() + timedelta(minutes=5))
+    assert job.run(SimpleNamespace(services=services)) == "群发：启动或续发 0 个，更新投递状态 0 个"
+    services.clock.advance(minutes=5)
+    assert job.run(SimpleNamespace(services=services)) == "群发：启动或续发 1 个，更新投递状态 1 个"
+    assert {r.status for r in _recipients(services, bid)} == {"queued"}
