@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from datetime import datetime, timedelta
 from typing import Optional
 
@@ -42,6 +43,7 @@ from devices.models import DeviceCommand, Friend
 
 log = logging.getLogger("ckb.broadcast")
 CHUNK = 50  # sends planned per write transaction
+INLINE_SECONDS = 10.0  # how long a request plans a 立即发送 before leaving the rest to the scheduler
 GUARD_DAYS = 7
 COUNTED = ("queued", "deferred", "sent")  # what the weekly guard counts (a failed send never arrived)
 # outbound message state → recipient state
@@ -167,8 +169,11 @@ def _plan_chunk(session: Session, broadcast_id: int, ids: list[int], settings, n
     return len(recs)
 
 
-def run(services, broadcast_id: int) -> bool:
-    """Plans what is left of one 群发; True when it was due (started or resumed)."""
+def run(services, broadcast_id: int, max_seconds: Optional[float] = None) -> bool:
+    """Plans what is left of one 群发; True when it was due (started or resumed). With `max_seconds`
+    (a console or API request planning a 立即发送) it stops after that long, still 发送中: the
+    scheduler's next minute resumes it where it stopped."""
+    started = time.monotonic()
     now, tz = as_utc(services.now()), services.settings.timezone
     with services.db.write() as s:
         if not _start(s, broadcast_id, now, tz):
@@ -186,6 +191,8 @@ def run(services, broadcast_id: int) -> bool:
                                     settings=services.settings, redis=services.redis, now=now)
         if not planned:
             break
+        if max_seconds is not None and time.monotonic() - started > max_seconds:
+            return True
     with services.db.write() as s:
         row = s.get(Broadcast, broadcast_id)
         if row is not None and row.status == "running":

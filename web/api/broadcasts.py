@@ -81,7 +81,7 @@ def create_broadcast():
         row = service.create(s, data, current_viewer(), svc.now(), svc.settings.timezone)
         bid, due = row.id, as_utc(row.scheduled_at) <= as_utc(svc.now())
     if due:
-        runner.run(svc, bid)
+        runner.run(svc, bid, runner.INLINE_SECONDS)
     return _answer(bid, 201)
 
 

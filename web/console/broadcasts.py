@@ -94,7 +94,7 @@ def new():
                   "include_tags": _ints("include_tags"), "exclude_tags": _ints("exclude_tags")}
         return _page(values, error_map(exc), 400)
     if due:  # 立即发送: plan the sends now (the minute's cron job would resume an interrupted run)
-        runner.run(svc, bid)
+        runner.run(svc, bid, runner.INLINE_SECONDS)
     flash("群发已创建" + ("，正在按间隔发送" if due else "，将在设定时间发送"), "success")
     return redirect(url_for("broadcasts.detail", broadcast_id=bid))
 

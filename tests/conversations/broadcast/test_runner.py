@@ -3,6 +3,7 @@ issue_command with broadcast:{id}:{friend} (never twice, resumable), paced per a
 window, the weekly guard, quiet hours, cancel, and the report following the commands."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -239,4 +240,16 @@ def test_the_scheduler_job_starts_a_due_broadcast(services, world):
     assert job.run(SimpleNamespace(services=services)) == "群发：启动或续发 0 个，更新投递状态 0 个"
     services.clock.advance(minutes=5)
     assert job.run(SimpleNamespace(services=services)) == "群发：启动或续发 1 个，更新投递状态 1 个"
+    assert {r.status for r in _recipients(services, bid)} == {"queued"}
+
+
+def test_an_inline_run_stops_at_its_time_budget_and_the_scheduler_finishes(services, world, monkeypatch):
+    monkeypatch.setattr(runner, "CHUNK", 3)
+    bid = _create(services, ADMIN, {"mode": "accounts", "account_ids": [world.account_a, world.account_b]})
+    assert runner.run(services, bid, max_seconds=0) is True
+    states = Counter(r.status for r in _recipients(services, bid))
+    assert states == {"queued": 3, "pending": 9}
+    with services.db.read() as s:
+        assert s.get(Broadcast, bid).status == "running"
+    runner.run_due(services)
     assert {r.status for r in _recipients(services, bid)} == {"queued"}
