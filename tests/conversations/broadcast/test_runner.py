@@ -34,6 +34,13 @@ def _recipients(services, bid):
                            .order_by(BroadcastRecipient.id)))
 
 
+def _assert_paced(recs, commands, accounts, low=10, high=12):
+    for account in accounts:
+        times = sorted(as_utc(commands[r.command_id].not_before) for r in recs if r.account_id == account)
+        gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
+        assert gaps and all(low <= g <= high for g in gaps), gaps
+
+
 def test_by_tag_plans_each_friend_once_paced_within_the_window(services, world):
     # the window sits above the budget's own 1:1 pacing (5–10 s), so the 群发's gap is what shows
     bid = _create(services, ADMIN, {"mode": "tags", "tag_ids": [world.tag_id], "labels": ["宝妈"]},
@@ -48,10 +55,7 @@ def test_by_tag_plans_each_friend_once_paced_within_the_window(services, world):
     assert sorted(c.idempotency_key for c in commands.values()) == sorted(
         f"broadcast:{bid}:{r.friend_id}" for r in recs)
     assert all(texts[r.command_id].endswith("您好，活动开始啦") and texts[r.command_id].startswith("客户") for r in recs)
-    for account in (world.account_a, world.account_b):
-        times = sorted(as_utc(commands[r.command_id].not_before) for r in recs if r.account_id == account)
-        gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
-        assert len(gaps) == 4 and all(10 <= g <= 12 for g in gaps), gaps
+    _assert_paced(recs, commands, (world.account_a, world.account_b))
     # a second run (the cron job) plans nothing new
     assert runner.run(services, bid) is False
     with services.db.read() as s:
@@ -192,9 +196,7 @@ def test_with_the_budget_in_redis_each_friend_is_planned_once(services, world, r
     with services.db.read() as s:
         commands = {c.id: c for c in s.exec(select(DeviceCommand))}
     assert len(commands) == 12 and len({c.idempotency_key for c in commands.values()}) == 12
-    for account in (world.account_a, world.account_b):
-        times = sorted(as_utc(commands[r.command_id].not_before) for r in recs if r.account_id == account)
-        assert all(10 <= (b - a).total_seconds() <= 12 for a, b in zip(times, times[1:]))
+    _assert_paced(recs, commands, (world.account_a, world.account_b))
 
 
 def test_a_quick_reply_or_content_item_is_rendered_per_friend_and_counted(services, world):
