@@ -186,6 +186,7 @@ class Settings(BaseSettings):
     # within this many minutes of the scheduled time, else reported failed with the reason; groups per call.
     group_broadcast_deadline_minutes: int = Field(default=120, ge=1, le=10080)
     group_broadcast_max_groups: int = Field(default=500, ge=1, le=5000)
+    broadcast_weekly_limit: int = 2  # 1:1 消息群发: at most this many per friend per 7 days (运营规范 §4.3)
 
     @field_validator("var_dir", mode="before")
     @classmethod

@@ -37,5 +37,7 @@ import community.kb.models, community.koc.models  # noqa: E401,F401 - 智能回�
 import community.fission.models  # noqa: F401
 import community.rewards.models  # noqa: F401
 import conversations.chat_models  # noqa: F401 - 转接记录 (chat)
+import conversations.quick_replies.models  # noqa: F401
+import conversations.broadcast.models  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -236,6 +236,8 @@ def _plans(w: dict) -> dict:
                                                           {"json": {"to_user_id": w["a"]}})],
         "api_orders.transition_post": [("POST", f"/api/v1/orders/{i['order']}/transitions", {"json": {"action": a}})
                                        for a in ("pay", "cancel")],
+        # 快捷回复 use count: aimed at a conversation the 业务员 may not use (B's customer id as its id)
+        "quick_replies.used": [("POST", f"/quick-replies/{c}/used", {"json": {"conversation_id": c}})],
     }
 
 
