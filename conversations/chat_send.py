@@ -132,7 +132,7 @@ def client_key(raw) -> str:
 
 
 def send_in_conversation(session: Session, viewer: Viewer, conversation_id, data: dict, *, user_id: Optional[int],
-                         sender_name: str = "", now: Optional[datetime] = None) -> ChatMessage:
+                         sender_name: str = "", now: Optional[datetime] = None, settings=None) -> ChatMessage:
     """Sends what `data` describes in a conversation `viewer` may open; returns the stored message
     (the same one for a repeated client_key). A deferral or refusal by the risk budget is the
     message's state, not an error."""
@@ -140,4 +140,4 @@ def send_in_conversation(session: Session, viewer: Viewer, conversation_id, data
     key = f"chat:{user_id or 0}:{client_key(data.get('client_key'))}"
     content, extra = parse(session, conversation, data)
     return send(session, conversation, content, user_id=user_id, source="manual", idempotency_key=key,
-                sender_name=sender_name, extra_payload={**extra, "client_key": key}, now=now)
+                sender_name=sender_name, extra_payload={**extra, "client_key": key}, now=now, settings=settings)

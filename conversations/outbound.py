@@ -63,7 +63,7 @@ class Outcome:
     external_id: Optional[str] = None
 
 
-# channel → fn(session, conversation, content, *, source, idempotency_key, now) -> Outcome
+# channel → fn(session, conversation, content, *, source, idempotency_key, now, settings) -> Outcome
 Sender = Callable[..., Outcome]
 _senders: dict[str, Sender] = {}
 
@@ -73,7 +73,7 @@ def register_sender(channel: str, sender: Sender) -> None:
 
 
 def _wechat_sender(session: Session, conversation: Conversation, content: Content, *, source: str,
-                   idempotency_key: Optional[str], now: datetime) -> Outcome:
+                   idempotency_key: Optional[str], now: datetime, settings=None) -> Outcome:
     kind = DEVICE_KINDS.get(content.msg_type)
     if kind is None:
         raise ConversationError(f"个人微信不支持发送该类型的消息：{content.msg_type}", {"msg_type": "不支持的消息类型"})
@@ -82,7 +82,8 @@ def _wechat_sender(session: Session, conversation: Conversation, content: Conten
         payload["text"] = content.text
     try:
         command = issue_command(session, conversation.account_id, kind, payload, source=source,
-                                idempotency_key=idempotency_key, customer_key=conversation.peer_id, now=now)
+                                idempotency_key=idempotency_key, customer_key=conversation.peer_id, now=now,
+                                settings=settings)
     except CommandError as exc:
         raise ConversationError(exc.message, {"text": exc.message}) from None
     return Outcome(COMMAND_STATES.get(command.status, "queued"), command.reason or "", command.id)
@@ -93,8 +94,9 @@ register_sender("wechat", _wechat_sender)
 
 def send(session: Session, conversation: Conversation, content: Content, *, user_id: Optional[int] = None,
          source: str = "manual", idempotency_key: Optional[str] = None, sender_name: str = "",
-         extra_payload: Optional[dict] = None, now: Optional[datetime] = None) -> ChatMessage:
+         extra_payload: Optional[dict] = None, now: Optional[datetime] = None, settings=None) -> ChatMessage:
     """Sends `content` in `conversation` and stores it as an outbound message, in the caller's transaction.
+    Pass the services' `settings` so the risk budget paces with the configured gaps and quiet hours.
     A refusal by the risk budget is stored too (status refused, with its reason), never raised: the
     thread shows it. Bad content raises ConversationError (nothing written)."""
     now = now or utcnow()
@@ -103,7 +105,8 @@ def send(session: Session, conversation: Conversation, content: Content, *, user
     sender = _senders.get(conversation.channel)
     if sender is None:
         raise ConversationError(f"该渠道暂不支持发送消息：{conversation.channel}")
-    outcome = sender(session, conversation, content, source=source, idempotency_key=idempotency_key, now=now)
+    outcome = sender(session, conversation, content, source=source, idempotency_key=idempotency_key, now=now,
+                     settings=settings)
     message, _new = record_message(session, NewMessage(
         channel=conversation.channel, account_id=conversation.account_id, kind=conversation.kind,
         peer_id=conversation.peer_id, direction="out", msg_type=content.msg_type, text=content.text or content.title,

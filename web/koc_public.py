@@ -120,7 +120,7 @@ def start_checkin(token: str):
                              rt.registry, svc.settings.timezone, now, user=f"KOC:{koc.name}"[:64])
         set_tasks_enabled(s, [strategy.id], True)
         return checkins.record_start(s, koc, group, keyword, each, strategy.id, _announcement(koc.name, keyword, each),
-                                     now, f"koc-checkin:{koc.id}:{group.id}:{strategy.id}"), True
+                                     now, f"koc-checkin:{koc.id}:{group.id}:{strategy.id}", settings=svc.settings), True
 
     try:
         started, new = write_with_budget(svc.db, start, settings=svc.settings, redis=svc.redis, now=now)

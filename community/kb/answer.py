@@ -89,7 +89,7 @@ def record(session: Session, decision: Decision, *, conversation: Optional[Conve
 
 
 def answer_in(session: Session, conversation: Conversation, decision: Decision, *, now: datetime, step_key: str,
-              reply_to: str = "", phrased: str = "", handover_text: str = "") -> KbAnswerLog:
+              reply_to: str = "", phrased: str = "", handover_text: str = "", settings=None) -> KbAnswerLog:
     """Sends the answer (or the hand-over notice, if configured) and logs it, in the caller's transaction."""
     at = [reply_to] if conversation.kind == "group" and reply_to else []
     message = None
@@ -100,9 +100,9 @@ def answer_in(session: Session, conversation: Conversation, decision: Decision, 
         session.add(conversation)
         if handover_text:
             message = send(session, conversation, Content(text=handover_text, at_wxids=at), source="kb",
-                           idempotency_key=f"{step_key}:handover"[:128], now=now)
+                           idempotency_key=f"{step_key}:handover"[:128], now=now, settings=settings)
     else:
         message = send(session, conversation, Content(text=phrased or decision.answer, at_wxids=at), source="kb",
-                       idempotency_key=step_key[:128], now=now)
+                       idempotency_key=step_key[:128], now=now, settings=settings)
     return record(session, decision, conversation=conversation, source="strategy", now=now, answer=phrased,
                   phrased=bool(phrased), message_id=message.id if message else None, step_key=step_key)

@@ -47,12 +47,13 @@ def check_request(session: Session, koc: Koc, group_id: Optional[int], keyword: 
 
 
 def record_start(session: Session, koc: Koc, group: ChatGroup, keyword: str, points_each: int, strategy_id: int,
-                 announcement: str, now: datetime, idempotency_key: str) -> KocCheckin:
+                 announcement: str, now: datetime, idempotency_key: str, settings=None) -> KocCheckin:
     conversation = conversation_for(session, NewMessage(channel="wechat", account_id=group.account_id, kind="group",
                                                         peer_id=group.chatroom_id, direction="out", title=group.name,
                                                         group_id=group.id), now)
     message: ChatMessage = send(session, conversation, Content(text=announcement), source="koc",
-                                idempotency_key=idempotency_key[:128], sender_name=koc.name, now=now)
+                                idempotency_key=idempotency_key[:128], sender_name=koc.name, now=now,
+                                settings=settings)
     started = KocCheckin(koc_id=koc.id, group_id=group.id, strategy_id=strategy_id, keyword=keyword,
                          points=points_each, message_id=message.id, started_at=now)
     session.add(started)

@@ -135,7 +135,8 @@ def _plan_one(session: Session, row: Broadcast, rec: BroadcastRecipient, friend:
     try:
         message = outbound.send(session, conversation, content, source="system",
                                 idempotency_key=idempotency_key(row.id, friend.id),
-                                extra_payload={"broadcast_id": row.id}, sender_name="消息群发", now=now)
+                                extra_payload={"broadcast_id": row.id}, sender_name="消息群发", now=now,
+                                settings=settings)
     except ConversationError as exc:
         return _finish(rec, "failed", exc.message, now)
     command = session.get(DeviceCommand, message.command_id) if message.command_id else None

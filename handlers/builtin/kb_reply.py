@@ -81,7 +81,7 @@ class KbReplyProcessor(Processor):
             conv = session.get(Conversation, conversation.id)
             return kb.answer_in(session, conv, decision, now=svc.now(), step_key=ctx.idempotency_key,
                                 reply_to=data.get("from_wxid") or "", phrased=phrased,
-                                handover_text=str(config.get("handover_text") or "").strip())
+                                handover_text=str(config.get("handover_text") or "").strip(), settings=svc.settings)
 
         log_row = write_budgeted(ctx, work)
         response = {"log_id": log_row.id, "entry_id": log_row.entry_id, "score": log_row.score,

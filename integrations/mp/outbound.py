@@ -69,7 +69,7 @@ def _body(session: Session, conversation: Conversation, content: Content) -> dic
 
 
 def mp_sender(session: Session, conversation: Conversation, content: Content, *, source: str,
-              idempotency_key, now: datetime) -> Outcome:
+              idempotency_key, now: datetime, settings=None) -> Outcome:
     account = session.get(MpAccount, conversation.account_id)
     if account is None or not account.enabled:
         raise ConversationError("该公众号未授权或已停用，无法回复")

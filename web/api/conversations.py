@@ -91,7 +91,8 @@ def send_message(conversation_id):
     name = g.user.display_name or g.user.username
     try:
         message = write_with_budget(svc.db, lambda s: chat_send.send_in_conversation(
-            s, viewer, conversation_id, data, user_id=viewer.user_id, sender_name=name, now=svc.now()),
+            s, viewer, conversation_id, data, user_id=viewer.user_id, sender_name=name, now=svc.now(),
+            settings=svc.settings),
             settings=svc.settings, redis=svc.redis, now=svc.now())
     except BudgetUnavailable as exc:
         return api_error(503, "unavailable", exc.message)

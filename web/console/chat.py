@@ -168,7 +168,8 @@ def send(conversation_id: int):
     try:
         data = _send_data()
         message = write_with_budget(svc.db, lambda s: chat_send.send_in_conversation(
-            s, viewer, conversation_id, data, user_id=g.user.id, sender_name=name, now=svc.now()),
+            s, viewer, conversation_id, data, user_id=g.user.id, sender_name=name, now=svc.now(),
+            settings=svc.settings),
             settings=svc.settings, redis=svc.redis, now=svc.now())
     except ConversationNotFound:
         abort(404)
