@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     login_global_soft_failures: int = 200
     # Console sign-ins end after this long without a request (and at logout, always).
     session_idle_hours: int = 168
+    # 会话中心: chat messages older than this many days are deleted nightly (0 = keep forever); the
+    # conversations keep their summary (last message, times).
+    chat_retention_days: int = Field(default=365, ge=0, le=36500)
 
     @field_validator("var_dir", mode="before")
     @classmethod
