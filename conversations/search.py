@@ -127,12 +127,57 @@ def _conditions(session: Session, viewer: Viewer, q: str, flt: MessageFilter, tz
     return where
 
 
+def _int(args, name: str, errors: dict) -> Optional[int]:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        errors[name] = "应为正整数"
+        return None
+    return int(raw)
+
+
+def _day(args, name: str, errors: dict) -> Optional[date]:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = "日期格式应为 YYYY-MM-DD"
+        return None
+
+
+def parse_filter(args) -> MessageFilter:
+    """The filter from request arguments (console and API alike): account, conversation, direction
+    (in/out), since/until (YYYY-MM-DD, local days). Bad values raise ConversationError naming the field."""
+    errors: dict = {}
+    flt = MessageFilter(account_id=_int(args, "account", errors), conversation_id=_int(args, "conversation", errors),
+                        direction=(args.get("direction") or "").strip(), since=_day(args, "since", errors),
+                        until=_day(args, "until", errors))
+    if flt.direction not in ("", "in", "out"):
+        errors["direction"] = "消息方向只能是 in（收到）或 out（发出）"
+    if flt.since and flt.until and flt.since > flt.until:
+        errors["until"] = "结束日期不能早于开始日期"
+    if errors:
+        raise ConversationError("搜索条件有误", errors)
+    return flt
+
+
+def searchable_accounts(session: Session, viewer: Viewer) -> list:
+    """The accounts the viewer's search may be narrowed to (the filter's choices)."""
+    query = select(WechatAccount).order_by(WechatAccount.id)
+    if not viewer.has("conversations.view_all"):
+        query = query.where(WechatAccount.owner_user_id == viewer.user_id)
+    return list(session.exec(query).all())
+
+
 def clean_query(q: str) -> str:
     q = " ".join((q or "").split())
     if not q:
-        raise ConversationError("请输入要搜索的内容")
+        raise ConversationError("请输入要搜索的内容", {"q": "请输入要搜索的内容"})
     if len(q) > MAX_QUERY:
-        raise ConversationError(f"搜索内容最多 {MAX_QUERY} 个字")
+        raise ConversationError(f"搜索内容最多 {MAX_QUERY} 个字", {"q": f"搜索内容最多 {MAX_QUERY} 个字"})
     return q
 
 
@@ -141,9 +186,9 @@ def search_messages(session: Session, viewer: Viewer, q: str, flt: Optional[Mess
     """Messages containing `q` that `viewer` may read, newest first (by storage order)."""
     q, flt = clean_query(q), flt or MessageFilter()
     if flt.direction and flt.direction not in ("in", "out"):
-        raise ConversationError("消息方向只能是 in 或 out")
+        raise ConversationError("消息方向只能是 in 或 out", {"direction": "消息方向只能是 in 或 out"})
     if flt.since and flt.until and flt.since > flt.until:
-        raise ConversationError("开始日期不能晚于结束日期")
+        raise ConversationError("结束日期不能早于开始日期", {"until": "结束日期不能早于开始日期"})
     page, per_page = max(1, int(page)), max(1, min(int(per_page), MAX_PER_PAGE))
     where = _conditions(session, viewer, q, flt, tz)
     joined = select(ChatMessage, Conversation).join(Conversation, Conversation.id == ChatMessage.conversation_id)

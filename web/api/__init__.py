@@ -24,6 +24,7 @@ def register_api(app: Flask) -> None:
     from web.api import recommendations  # 智能推荐 (issue 11)
     app.register_blueprint(csrf.exempt(recommendations.bp))
     from web.api import dashboards; csrf.exempt(dashboards.bp); app.register_blueprint(dashboards.bp)  # noqa: E702 - 数据中心
+    from web.api import messages; csrf.exempt(messages.bp); app.register_blueprint(messages.bp)  # noqa: E702 - 消息搜索
 
     for exc_class in (BadRequest, EventsError, RulesError, DefinitionError, DefinitionNotFound, ConditionError):
         app.register_error_handler(exc_class, error_response)

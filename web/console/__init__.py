@@ -33,6 +33,7 @@ def register_console(app: Flask) -> None:
     register_tools(app)
     register_leads(app)
     from web.console import product_catalog, products, stock; [app.register_blueprint(m.bp) for m in (products, product_catalog, stock)]  # noqa: E702 - 商品与库存
+    from web.console import chat_search, friends; [app.register_blueprint(m.bp) for m in (friends, chat_search)]  # noqa: E702 - 好友详情/消息搜索
 
 
 def register_leads(app: Flask) -> None:
