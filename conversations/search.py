@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Optional
+from typing import Callable, Optional
 
 from sqlalchemy import and_, false, func, literal_column, or_, select as sa_select, text, true
 from sqlmodel import Session, col, select
@@ -182,8 +182,11 @@ def clean_query(q: str) -> str:
 
 
 def search_messages(session: Session, viewer: Viewer, q: str, flt: Optional[MessageFilter] = None, page: int = 1,
-                    per_page: int = 20, tz: Optional[str] = None) -> SearchPage:
-    """Messages containing `q` that `viewer` may read, newest first (by storage order)."""
+                    per_page: int = 20, tz: Optional[str] = None,
+                    mask: Optional[Callable[[str], str]] = None) -> SearchPage:
+    """Messages containing `q` that `viewer` may read, newest first (by storage order). `mask` (脱敏)
+    is applied to the text before the snippet is cut, so a query matching part of a phone number
+    never marks the digits around it."""
     q, flt = clean_query(q), flt or MessageFilter()
     if flt.direction and flt.direction not in ("in", "out"):
         raise ConversationError("消息方向只能是 in 或 out", {"direction": "消息方向只能是 in 或 out"})
@@ -199,7 +202,7 @@ def search_messages(session: Session, viewer: Viewer, q: str, flt: Optional[Mess
     ids = (sa_select(ChatMessage.id).join(Conversation, Conversation.id == ChatMessage.conversation_id)
            .where(*where).limit(COUNT_CAP + 1).subquery())
     total = session.execute(sa_select(func.count()).select_from(ids)).scalar_one()
-    hits = [MessageHit(m, c, snippet(_searchable(m), q)) for m, c in rows]
+    hits = [MessageHit(m, c, snippet(mask(_searchable(m)) if mask else _searchable(m), q)) for m, c in rows]
     return SearchPage(hits, page, per_page, has_more, min(total, COUNT_CAP), total > COUNT_CAP)
 
 

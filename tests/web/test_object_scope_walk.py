@@ -176,6 +176,10 @@ def _plans(w: dict) -> dict:
             {"sku_id": i["sku"], "quantity": 1}]}})],
         "api_orders.transition_post": [("POST", f"/api/v1/orders/{i['order']}/transitions", {"json": {"action": a}})
                                        for a in ("pay", "cancel")],
+        # 好友详情 (needs accounts.view besides the 业务员's rights): B's customer offered to a friend, unlink.
+        "friends.link": [("POST", f"/friends/{fid}/link", {"data": {"customer_id": str(cid)}}) for fid in (1, 2)
+                         for cid in (c, h)],
+        "friends.unlink": [("POST", f"/friends/{fid}/unlink", {}) for fid in (1, 2)],
     }
 
 

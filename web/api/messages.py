@@ -1,13 +1,15 @@
 """/api/v1/messages/search: 消息搜索 — the stored chat messages the token's user may read (scoped like
-the chat console) whose text or link title contains `q`, newest first, with highlighted snippets."""
+the chat console) whose text or link title contains `q`, newest first, with highlighted snippets.
+Phone numbers and e-mails in the texts are masked unless the caller holds pii.view."""
 from __future__ import annotations
 
 from flask import Blueprint, request
 
+from config.pii import mask_text
 from conversations import search as service
 from crm.errors import CrmError
-from web.api.common import error_response, int_arg, iso, ok
-from web.api.spec import INT, STR, BOOL, api_route, obj
+from web.api.common import can_see_pii, error_response, int_arg, iso, masked, ok
+from web.api.spec import BOOL, INT, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
 
@@ -34,8 +36,8 @@ def _hit(h) -> dict:
     m, c = h.message, h.conversation
     return {"message_id": m.id, "conversation_id": c.id, "conversation_title": c.title, "conversation_kind": c.kind,
             "account_id": m.account_id, "friend_id": c.friend_id, "customer_id": c.customer_id,
-            "direction": m.direction, "msg_type": m.msg_type, "sender_name": m.sender_name, "text": m.text,
-            "title": (m.payload or {}).get("title") or "", "sent_at": iso(m.sent_at),
+            "direction": m.direction, "msg_type": m.msg_type, "sender_name": m.sender_name, "text": masked(m.text),
+            "title": masked((m.payload or {}).get("title") or ""), "sent_at": iso(m.sent_at),
             "snippet": [{"text": t, "match": hit} for t, hit in h.snippet]}
 
 
@@ -53,7 +55,7 @@ def search_messages():
     page, per_page = int_arg("page", 1), int_arg("per_page", 20, maximum=service.MAX_PER_PAGE)
     with services().db.read() as session:
         result = service.search_messages(session, current_viewer(), request.args.get("q", ""), flt, page, per_page,
-                                         tz=services().settings.timezone)
+                                         tz=services().settings.timezone, mask=None if can_see_pii() else mask_text)
         items = [_hit(h) for h in result.hits]
     return ok({"items": items, "page": result.page, "per_page": result.per_page, "has_more": result.has_more,
                "total": result.total, "total_capped": result.capped})

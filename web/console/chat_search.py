@@ -10,6 +10,7 @@ from conversations.errors import ConversationError
 from web.auth.guards import current_viewer, permission_required
 from web.console.devices_common import read
 from web.console.forms_common import error_map, page_arg, query_args
+from web.console.masking_filters import mask_list
 from web.extensions import services
 
 bp = Blueprint("chat_search", __name__)
@@ -38,7 +39,7 @@ def index():
         if q or request.args.get("searched"):
             try:
                 flt = service.parse_filter(request.args)
-                result = service.search_messages(s, viewer, q, flt, page_arg(), PER_PAGE, tz=tz)
+                result = service.search_messages(s, viewer, q, flt, page_arg(), PER_PAGE, tz=tz, mask=mask_list)
             except ConversationError as exc:
                 errors = error_map(exc)
         return accounts
