@@ -74,12 +74,9 @@ def _like(q: str) -> str:
     return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _document(dialect: str):
-    """The searchable text of a message — the same expression migration 0030 indexes."""
-    if dialect == "postgresql":
-        return literal_column("(coalesce(chat_message.text, '') || ' ' || coalesce(chat_message.payload ->> 'title', ''))")
-    return literal_column("(coalesce(chat_message.text, '') || ' ' || "
-                          "coalesce(json_extract(chat_message.payload, '$.title'), ''))")
+# The searchable text of a message — the same expression migration 0030 indexes.
+_DOCUMENT = {"postgresql": "(coalesce(chat_message.text, '') || ' ' || coalesce(chat_message.payload ->> 'title', ''))",
+             "sqlite": "(coalesce(chat_message.text, '') || ' ' || coalesce(json_extract(chat_message.payload, '$.title'), ''))"}
 
 
 def _fts_query(q: str) -> str:
@@ -92,12 +89,13 @@ def _fts_query(q: str) -> str:
 def text_condition(session: Session, q: str):
     """A condition on ChatMessage: its text or link title contains `q` (case-insensitive for ASCII)."""
     dialect = session.get_bind().dialect.name
-    doc = _document(dialect)
+    doc = literal_column(_DOCUMENT["postgresql" if dialect == "postgresql" else "sqlite"])
     pattern = _like(q)
     if dialect == "postgresql":
         contains = doc.ilike(pattern, escape="\\")
         if len(q) >= 2:
-            return and_(text(f"ckb_bigrams({doc.text}) @> ckb_bigrams(:ckb_q)").bindparams(ckb_q=q), contains)
+            indexed = text(f"ckb_bigrams({_DOCUMENT['postgresql']}) @> ckb_bigrams(:ckb_q)").bindparams(ckb_q=q)
+            return and_(indexed, contains)
         return contains
     contains = doc.like(pattern, escape="\\")
     match = _fts_query(q) if len(q) >= 2 else ""
