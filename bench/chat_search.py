@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import text  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
+from bench.catalog import timed  # noqa: E402 - p50/p99 with a warm-up run, as the catalogue bench
 from config.db import Database  # noqa: E402
 from conversations.models import ChatMessage  # noqa: E402
 from conversations.search import search_messages  # noqa: E402
@@ -130,19 +130,6 @@ def load(db: Database, messages: int) -> tuple[float, float]:
             s.execute(text(trigger_sql))
         s.execute(text("ANALYZE"))
     return time.perf_counter() - started, trigger_rate
-
-
-def timed(db: Database, fn, runs: int) -> tuple[float, float]:
-    samples = []
-    with db.read() as s:
-        fn(s, runs - 1)  # warm the page cache: every kind starts equal
-    for i in range(runs):
-        with db.read() as s:
-            t = time.perf_counter()
-            fn(s, i)
-            samples.append((time.perf_counter() - t) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
 
 
 def main() -> None:

@@ -57,12 +57,9 @@ def friends_clause(viewer: Viewer):
 
 
 def load_friend(session: Session, viewer: Viewer, friend_id) -> Friend:
-    try:
-        key = int(friend_id)
-    except (TypeError, ValueError):
-        key = None
+    key = scope.row_key(friend_id)
     row = None
-    if key is not None and -2 ** 63 <= key < 2 ** 63:
+    if key is not None:
         row = session.exec(select(Friend).where(Friend.id == key, friends_clause(viewer))).first()
     if row is None:
         raise FriendNotFound("好友不存在或无权查看")

@@ -3,8 +3,8 @@ scoped like the chat, filtered by account / conversation / direction / local day
 
 Migration 0030 indexes character bigrams (SQLite: FTS5, PostgreSQL: GIN over ckb_bigrams()); a
 query of two or more characters asks the index for messages holding all of its bigrams and checks
-each candidate with LIKE, so a hit really contains the words. A one-character query has no bigram
-and scans, newest first, until a page is full. Paging is by "more" (LIMIT n+1) with a count capped
+each candidate with LIKE, so a hit really contains the words (only the first 2,000 characters of a
+message are indexed). A one-character query has no bigram and scans, newest first, until a page is full. Paging is by "more" (LIMIT n+1) with a count capped
 at COUNT_CAP: counting every "你好" in three million messages helps nobody.
 bench/chat_search.py measures it against an indexed equality lookup."""
 from __future__ import annotations
