@@ -170,6 +170,14 @@ def follow_links(session: Session, friend_id: int) -> None:
         _follow_conversation(session, friend)
 
 
+def customer_friends(session: Session, viewer: Viewer, customer_id: int) -> list[tuple[Friend, WechatAccount]]:
+    """The WeChat friends linked to a customer (客户详情's 微信好友), with their accounts, as far as the
+    viewer may open them."""
+    return [tuple(r) for r in session.exec(
+        select(Friend, WechatAccount).join(WechatAccount, WechatAccount.id == Friend.account_id).where(
+            Friend.customer_id == customer_id, friends_clause(viewer)).order_by(Friend.added_at, Friend.id)).all()]
+
+
 def customer_choices(session: Session, viewer: Viewer, keyword: str, limit: int = 20) -> list[Customer]:
     """Customers the viewer may see whose name or 微信号 contains `keyword` (the link form's picker)."""
     keyword = (keyword or "").strip()[:50]

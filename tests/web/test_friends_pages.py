@@ -162,3 +162,5 @@ def test_listed_friend_names_link_to_their_page(client, login, world):
     group = client.get(f"/accounts/groups/{world['group']}").get_data(as_text=True)
     assert link in group and "路人" in group
     assert link in client.get("/accounts/requests?status=all").get_data(as_text=True)
+    customer = client.get(f"/customers/{world['customer']}").get_data(as_text=True)
+    assert "微信好友" in customer and link in customer
