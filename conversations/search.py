@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Callable, Optional
 
-from sqlalchemy import and_, false, func, literal_column, or_, select as sa_select, text, true
+from sqlalchemy import and_, false, func, literal_column, select as sa_select, text, true, union
 from sqlmodel import Session, col, select
 
 from config.clock import from_local
@@ -26,6 +26,7 @@ from devices.models import WechatAccount
 MAX_QUERY = 100
 MAX_PER_PAGE = 100
 COUNT_CAP = 1000
+SCAN_LIMIT = 20_000  # messages in a narrow scope read without the text index (see _narrow)
 SNIPPET_CONTEXT = 24
 # unicode61 splits tokens at anything but letters, digits and private-use characters; a bigram
 # holding such a character is left out of the index query (the LIKE check still applies).
@@ -66,8 +67,11 @@ def conversation_scope(viewer: Viewer):
     if viewer.user_id is None or not viewer.has("conversations.view"):
         return false()
     own_accounts = sa_select(WechatAccount.id).where(WechatAccount.owner_user_id == viewer.user_id)
-    return or_(and_(Conversation.channel == "wechat", col(Conversation.account_id).in_(own_accounts)),
-               Conversation.assignee_id == viewer.user_id)
+    # A UNION of two index lookups (account, assignee): an OR of the two read every conversation.
+    mine = union(sa_select(Conversation.id).where(Conversation.channel == "wechat",
+                                                  col(Conversation.account_id).in_(own_accounts)),
+                 sa_select(Conversation.id).where(Conversation.assignee_id == viewer.user_id))
+    return col(Conversation.id).in_(sa_select(mine.subquery().c[0]))
 
 
 def _like(q: str) -> str:
@@ -86,19 +90,20 @@ def _fts_query(q: str) -> str:
     return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
 
 
-def text_condition(session: Session, q: str):
-    """A condition on ChatMessage: its text or link title contains `q` (case-insensitive for ASCII)."""
+def text_condition(session: Session, q: str, use_index: bool = True):
+    """A condition on ChatMessage: its text or link title contains `q` (case-insensitive for ASCII);
+    without `use_index` a plain LIKE (for a few thousand messages in scope, cheaper than the index)."""
     dialect = session.get_bind().dialect.name
     doc = literal_column(_DOCUMENT["postgresql" if dialect == "postgresql" else "sqlite"])
     pattern = _like(q)
     if dialect == "postgresql":
         contains = doc.ilike(pattern, escape="\\")
-        if len(q) >= 2:
+        if len(q) >= 2 and use_index:
             indexed = text(f"ckb_bigrams({_DOCUMENT['postgresql']}) @> ckb_bigrams(:ckb_q)").bindparams(ckb_q=q)
             return and_(indexed, contains)
         return contains
     contains = doc.like(pattern, escape="\\")
-    match = _fts_query(q) if len(q) >= 2 else ""
+    match = _fts_query(q) if len(q) >= 2 and use_index else ""
     if not match:
         return contains
     hits = text("SELECT rowid FROM chat_message_search WHERE chat_message_search MATCH :ckb_match") \
@@ -110,8 +115,18 @@ def _day_start(day: date, tz: Optional[str]) -> datetime:
     return from_local(datetime.combine(day, time.min), tz)
 
 
+def _narrow(session: Session, where: list) -> bool:
+    """Whether the messages in scope (before the text condition) are few enough to read them all.
+    A 业务员's own accounts or one conversation hold a few thousand messages: reading them through
+    their conversations beats collecting every hit of a common word in the whole store (measured at
+    3M messages: 1.6 s → a few ms for 「价格」 seen by one account's owner)."""
+    sample = (sa_select(ChatMessage.id).join(Conversation, Conversation.id == ChatMessage.conversation_id)
+              .where(*where).limit(SCAN_LIMIT + 1).subquery())
+    return session.execute(sa_select(func.count()).select_from(sample)).scalar_one() <= SCAN_LIMIT
+
+
 def _conditions(session: Session, viewer: Viewer, q: str, flt: MessageFilter, tz: Optional[str]) -> list:
-    where = [conversation_scope(viewer), text_condition(session, q)]
+    where = [conversation_scope(viewer)]
     if flt.account_id is not None:
         where.append(ChatMessage.account_id == flt.account_id)
     if flt.conversation_id is not None:
@@ -122,7 +137,12 @@ def _conditions(session: Session, viewer: Viewer, q: str, flt: MessageFilter, tz
         where.append(ChatMessage.sent_at >= _day_start(flt.since, tz))
     if flt.until is not None:
         where.append(ChatMessage.sent_at < _day_start(flt.until + timedelta(days=1), tz))
-    return where
+    narrow = not viewer.has("conversations.view_all") or flt.account_id is not None or flt.conversation_id is not None
+    if narrow and _narrow(session, where):
+        # Drive the query from the conversations in scope (their message index), not from the text index.
+        scoped = sa_select(Conversation.id).where(*where[:1])
+        return [*where, col(ChatMessage.conversation_id).in_(scoped), text_condition(session, q, use_index=False)]
+    return [*where, text_condition(session, q)]
 
 
 def _int(args, name: str, errors: dict) -> Optional[int]:

@@ -112,3 +112,15 @@ def test_snippet_marks_every_match_in_its_window():
     pieces = snippet("前面很长很长的一段话" * 5 + "价格价格然后", "价格")
     assert pieces[0] == ("…", False) and [p for p, hit in pieces if hit] == ["价格", "价格"]
     assert snippet("Hello", "hello") == [("Hello", True)]
+
+
+def test_a_wide_scope_goes_through_the_index_with_the_same_answer(db, world, monkeypatch):
+    """Above SCAN_LIMIT messages in scope the text index drives the query; the answer is the same."""
+    import conversations.search as search_module
+
+    sales = Viewer(10, frozenset({"conversations.view"}))
+    with db.read() as s:
+        narrow = _texts(search_messages(s, sales, "价格"))
+        monkeypatch.setattr(search_module, "SCAN_LIMIT", 0)
+        assert _texts(search_messages(s, sales, "价格")) == narrow
+        assert _texts(search_messages(s, ALL, "价格", MessageFilter(account_id=world["other"]))) == ["价格能便宜点吗"]
