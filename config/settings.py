@@ -187,6 +187,9 @@ class Settings(BaseSettings):
     group_broadcast_deadline_minutes: int = Field(default=120, ge=1, le=10080)
     group_broadcast_max_groups: int = Field(default=500, ge=1, le=5000)
     broadcast_weekly_limit: int = 2  # 1:1 消息群发: at most this many per friend per 7 days (运营规范 §4.3)
+    # 会话中心: chat messages older than this many days are deleted nightly (0 = keep forever); the
+    # conversations keep their summary (last message, times).
+    chat_retention_days: int = Field(default=365, ge=0, le=36500)
 
     @field_validator("var_dir", mode="before")
     @classmethod

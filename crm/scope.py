@@ -84,16 +84,22 @@ _CLAUSES = {Customer: (customers, NotFound, "客户不存在或无权查看"), L
             Task: (tasks, NotFound, "任务不存在或已删除"), FollowUp: (follow_ups, NotFound, "跟进记录不存在")}
 
 
+def row_key(object_id) -> Optional[int]:
+    """An id from a URL or form as a 64-bit integer, or None (then the row is "not found")."""
+    try:
+        key = int(object_id)
+    except (TypeError, ValueError):
+        return None
+    return key if -2 ** 63 <= key < 2 ** 63 else None
+
+
 def load(session: Session, viewer: Viewer, model, object_id):
     """The row of `model` with this id if `viewer` may see it; NotFound otherwise (an unknown id
     and a row of someone else's answer alike)."""
     clause, error, message = _CLAUSES[model]
-    try:
-        key = int(object_id)
-    except (TypeError, ValueError):
-        key = None
+    key = row_key(object_id)
     row = None
-    if key is not None and -2 ** 63 <= key < 2 ** 63:
+    if key is not None:
         row = session.exec(select(model).where(model.id == key, clause(viewer))).first()
     if row is None:
         raise error(message.format(id=object_id))

@@ -17,6 +17,7 @@ from analytics.schedule import cron_specs as analytics_cron_specs
 from analytics.snapshot import CRON_SPECS as RFM_CRON
 from commerce.orders.schedule import CRON_SPECS as ORDER_CRON
 from commerce.recommend.schedule import CRON_SPECS as RECOMMEND_CRON
+from conversations.retention import CRON_SPECS as CHAT_RETENTION_CRON
 from crm.groups.schedule import CRON_SPECS as GROUP_CRON
 from crm.leads.schedule import CRON_SPECS as LEADS_CRON
 from crm.sales.schedule import CRON_SPECS as SALES_CRON
@@ -45,7 +46,7 @@ def all_cron_jobs(settings, extra: tuple = ()) -> list[CronJob]:
     (the engine may not import devices). Times are in the configured zone."""
     specs = (list(tag_cron_specs(settings)) + list(GROUP_CRON) + list(SALES_CRON) + list(LEADS_CRON)
              + list(ORDER_CRON) + list(RECOMMEND_CRON) + analytics_cron_specs(settings) + list(RFM_CRON)
-             + list(DOUYIN_CRON) + list(CALL_CRON) + list(MP_CRON) + list(COMMUNITY_CRON))
+             + list(DOUYIN_CRON) + list(CALL_CRON) + list(MP_CRON) + list(COMMUNITY_CRON) + list(CHAT_RETENTION_CRON))
     jobs = (list(CRON_JOBS) + [_from_spec(s) for s in specs] + [MARKETING_CRON, SCHEDULE_CRON, LEAD_PULL_CRON, BROADCAST_CRON]
             + list(FISSION_CRON) + list(extra))
     keys = [j.key for j in jobs]

@@ -3,6 +3,8 @@ device reported matches the customer's mobile, or the friend's wxid matches the 
 微信号. Linking lets strategies and salespeople see, from either side, who is who."""
 from __future__ import annotations
 
+from typing import Optional
+
 from sqlalchemy import and_, bindparam, column, func, select, table, update
 from sqlmodel import Session
 
@@ -17,12 +19,14 @@ FRIEND_TABLE = Friend.id.table
 CHUNK = 500
 
 
-def link_friends_to_customers(session: Session) -> int:
+def link_friends_to_customers(session: Session, friend_ids: Optional[list[int]] = None) -> int:
     """Fills Friend.customer_id for friends not linked yet (a link made once is kept); the oldest
     matching customer wins, a phone match before a wxid match. Customer phones are sealed, so the
     phone match goes through their blind index (computed here for the friends' numbers, chunk by
     chunk); the wxid match is one set-based UPDATE. Returns the number of friends linked."""
     scope = [Friend.deleted_at.is_(None), Friend.customer_id.is_(None)]
+    if friend_ids is not None:  # 好友详情's 自动匹配: this friend only
+        scope.append(Friend.id.in_(friend_ids))
     linked = _link_by_mobile(session, scope)
     by_wxid = (select(Customer.id).where(Customer.wechat_id == Friend.wxid).order_by(Customer.id).limit(1)
                .scalar_subquery())

@@ -62,6 +62,7 @@ def init(demo, admin_name):
 
         seed_demo_commerce(rt)  # products, a month of orders, targets, rollups (数据中心)
         rt.tick()
+        from web.demo_chats import seed_demo_chats; seed_demo_chats(rt)  # noqa: E702 - accounts, friends, chats (会话中心)
     click.echo("初始化完成")
 
 

@@ -75,6 +75,7 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("企业微信", "wecom.index", "wecom.manage", "users", ("wecom.",)),
         NavItem("公众号", "mp.index", "mp.manage", "bell", ("mp.index", "mp.settings", "mp.account")),
         NavItem("微信粉丝", "mp.fans", "mp.manage", "users", ("mp.fan",)),
+        NavItem("消息搜索", "chat_search.index", "conversations.view", "search", ("chat_search.",)),
     )),
     NavGroup("社群增长", (
         NavItem("社群列表", "community.groups", "community.view", "users", ("community.group",)),

@@ -18,6 +18,9 @@ def _data_driven(change) -> bool:
         return True  # migration 0015: FTS5 trigram search tables (SQLite), kept in sync by triggers
     if change[0] == "remove_index" and change[1].name.endswith("_trgm"):
         return True  # migration 0015: pg_trgm GIN indexes for substring search (PostgreSQL)
+    if change[0] in ("remove_table", "remove_index") and change[1].name.startswith(("chat_message_search",
+                                                                                     "ix_chat_message_search")):
+        return True  # migration 0030: message search (SQLite FTS5 bigram tables, PostgreSQL GIN expression index)
     return change[0] == "remove_index" and change[1].name.startswith("ix_customer_attr_")
 
 

@@ -18,6 +18,7 @@ from flask import url_for
 
 from config.pii import fold_digits
 
+from conversations.store import NewMessage, record_message
 from crm.customers import service as customers
 from crm.customers.exporting import submit_export
 from crm.customers.listing import ListQuery
@@ -36,6 +37,7 @@ from crm.scope import SYSTEM
 from engine.authoring import create_strategy
 from engine.lifecycle import set_enabled
 from events.definitions import get_by_code, import_builtin
+from devices.models import Friend, WechatAccount
 from rules.groups import create_group
 
 MOBILE = "13800138000"
@@ -52,7 +54,8 @@ KNOWN_LEAKS: dict[str, str] = {}
 ALL_TIME = "?all=1&since=2000-01-01&until=2100-12-31&start=2000-01-01&end=2100-12-31"
 # Tabs and views a bare URL does not show.
 EXTRA_QUERIES = {"crmlogs.index": ["&kind=allocation", "&kind=recycle", "&kind=transfer"],
-                 "outbox.index": ["&tab=mail"], "customers.index": ["&view=mine", "&view=grouped", "&view=pool"]}
+                 "outbox.index": ["&tab=mail"], "customers.index": ["&view=mine", "&view=grouped", "&view=pool"],
+                 "chat_search.index": ["&q=电话", "&q=138"], "api_messages.search_messages_get": ["&q=电话", "&q=138"]}
 # A page whose table is not migrated yet cannot be checked; migrations are regenerated centrally.
 
 
@@ -98,12 +101,27 @@ def _populate(app, app_db) -> dict:
         followups.record_follow_up(s, {"customer_id": cid, "content": f"电话沟通，客户很满意，备用 {MATH_MOBILE}",
                                        "way": "phone"}, uid, now=now, viewer=SYSTEM)
         ids = {"customer_id": cid, "tag_id": tag.id, "group_id": cg.id, "task_id": task.id, "strategy_id": strategy.id}
+        ids["friend_id"] = _friend_with_messages(s, cid, now)
     runtime.tick()
     job = submit_export(app_db, svc.settings.var_dir, ListQuery(view="all"), ["name", "mobile", "email"], "csv",
                         user_id=uid, permissions=ALL_PERMISSIONS - {"pii.view"}, now=now)
     JobRunner(svc).run_pending()
     ids["job_id"] = job.id
     return {"user_id": uid, "token": token, "ids": ids}
+
+
+def _friend_with_messages(s, customer_id: int, now) -> int:
+    """A WeChat friend with the customer's number, and a chat message that spells it out (好友详情, 消息搜索)."""
+    account = WechatAccount(wxid="wx_walk", nickname="走查号")
+    s.add(account)
+    s.flush()
+    friend = Friend(account_id=account.id, wxid="wx_zhang", nickname="张三", mobile=MOBILE, customer_id=customer_id)
+    s.add(friend)
+    s.flush()
+    record_message(s, NewMessage(channel="wechat", account_id=account.id, kind="private", peer_id="wx_zhang",
+                                 direction="in", text=f"我的电话是 {MOBILE}，请回电", friend_id=friend.id,
+                                 customer_id=customer_id, external_id="walk1"), now=now)
+    return friend.id
 
 
 def _content(data: bytes) -> bytes:
@@ -172,10 +190,13 @@ def test_a_masked_user_never_sees_the_full_number_on_any_get_route(app, app_db, 
     assert "138****8000" in detail
     seen = {("outbox.index", None): "138****8000", ("history.index", None): "客户创建",
             ("history.detail", 1): "138****8000", ("tags.history", None): "VIP", ("crmlogs.index", None): "张三",
-            ("worktasks.index", None): "回访张三"}
+            ("worktasks.index", None): "回访张三", ("chat_search.index", "?q=电话"): "138****8000"}
     for (endpoint, record_id), text in seen.items():
         with app.test_request_context():
-            page = url_for(endpoint, record_id=record_id) if record_id else url_for(endpoint) + ALL_TIME
+            if isinstance(record_id, str):
+                page = url_for(endpoint) + record_id
+            else:
+                page = url_for(endpoint, record_id=record_id) if record_id else url_for(endpoint) + ALL_TIME
         html = console.get(page).get_data(as_text=True)
         assert text in html, f"{page} does not show the seeded rows ({text}): the walk proves little there"
     missing = {"customers.show", "history.index", "outbox.index", "tags.history", "crmlogs.index"} - walked

@@ -238,6 +238,10 @@ def _plans(w: dict) -> dict:
                                        for a in ("pay", "cancel")],
         # 快捷回复 use count: aimed at a conversation the 业务员 may not use (B's customer id as its id)
         "quick_replies.used": [("POST", f"/quick-replies/{c}/used", {"json": {"conversation_id": c}})],
+        # 好友详情 (needs accounts.view besides the 业务员's rights): B's customer offered to a friend, unlink.
+        "friends.link": [("POST", f"/friends/{fid}/link", {"data": {"customer_id": str(cid)}}) for fid in (1, 2)
+                         for cid in (c, h)],
+        "friends.unlink": [("POST", f"/friends/{fid}/unlink", {}) for fid in (1, 2)],
     }
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from conversations import friend_profile
 from devices import accounts as service
 from devices.health import band_label
 from engine.friend_links import link_friends_to_customers
-from web.auth.guards import permission_required
+from web.auth.guards import current_viewer, permission_required
 from web.console.devices_common import flash_refusal, health_chart, int_arg, read, staff_names, write, safe_next
 from web.console.forms_common import page_arg, pages, query_args
 from web.extensions import services
@@ -133,12 +134,19 @@ def groups():
 @bp.get("/accounts/groups/<int:group_id>")
 @permission_required("accounts.view")
 def group(group_id: int):
+    viewer = current_viewer()
+
+    def load(s):
+        row, members = service.get_group(s, group_id), service.group_members(s, group_id)
+        links = friend_profile.friend_links(s, viewer, [(row.account_id, m.wxid) for m in members])
+        return row, members, service.account_names(s), links
+
     try:
-        row, members, account_names = read(lambda s: (service.get_group(s, group_id),
-                                                      service.group_members(s, group_id), service.account_names(s)))
+        row, members, account_names, links = read(load)
     except service.AccountNotFound:
         abort(404)
-    return render_template("accounts/group.html", group=row, members=members, account_names=account_names)
+    return render_template("accounts/group.html", group=row, members=members, account_names=account_names,
+                           friend_ids={wxid: fid for (_a, wxid), fid in links.items()})
 
 
 from web.console import accounts_requests  # noqa: E402,F401 - its routes live on this blueprint

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
+from conversations import friend_profile
 from devices import accounts as account_service, friend_requests_admin as service
 from devices.budget_plan import write_with_budget
-from web.auth.guards import permission_required
+from web.auth.guards import current_viewer, permission_required
 from web.console.accounts import bp
 from web.console.devices_common import flash_refusal, int_arg, read, staff_names, uid, write, safe_next
 from web.console.forms_common import error_map, page_arg, pages, query_args
@@ -26,14 +27,15 @@ def requests():
         rows, total = service.list_requests(s, status="" if status == "all" else status, account_id=account_id,
                                             page=page, per_page=PER_PAGE)
         rules = {r.id: r.name for r in service.list_rules(s)}
-        return rows, total, staff_names(s), rules, account_service.account_names(s)
+        links = friend_profile.friend_links(s, current_viewer(), [(r.account_id, r.from_wxid) for r in rows])
+        return rows, total, staff_names(s), rules, account_service.account_names(s), links
 
-    rows, total, users, rules, account_names = read(load)
+    rows, total, users, rules, account_names, friend_ids = read(load)
     return render_template("accounts/requests.html", rows=rows, total=total, page=page, pages=pages(total, PER_PAGE),
                            status=status, account_id=account_id, users=users, rules=rules,
                            account_names=account_names, status_labels=service.REQUEST_STATUS_LABELS,
                            source_labels=service.SOURCE_LABELS, handled=service.handled_by_label,
-                           args=query_args("status", "account"))
+                           friend_ids=friend_ids, args=query_args("status", "account"))
 
 
 def _back_to_requests():

@@ -12,6 +12,7 @@ from commerce.orders.detail import customer_orders
 from commerce.recommend.ranker import recommend
 from community.rewards.ledger import customer_rewards
 from config.pii import mask_text
+from conversations import friend_profile
 from crm.customers import attachments, detail, service, tabs
 from crm.customers.companies import company_choices
 from crm.customers.fields import enum_items_by_field, list_fields
@@ -44,6 +45,8 @@ def show(customer_id: int):
         data = detail.customer_detail(s, customer_id, current_viewer())
         data["full_contact"] = _full_contact(s, customer_id)
         data["recommendations"] = recommend(s, customer_id) if "products.view" in g.permissions else None  # 推荐商品
+        data["wechat_friends"] = (friend_profile.customer_friends(s, current_viewer(), customer_id)
+                                  if "accounts.view" in g.permissions else None)  # 微信好友 (好友详情 links)
         return data
 
     try:
