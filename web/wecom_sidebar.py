@@ -12,6 +12,8 @@ import os
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
+from conversations.quick_replies import service as quick_service
+from conversations.quick_replies.rendering import search_for_customer
 from crm.errors import NotFound
 from crm.people import service as people
 from crm.scope import Viewer
@@ -115,3 +117,27 @@ def customer_portrait(wx_id: str):
 
 
 customer_portrait.required_permissions = frozenset({"customers.view"})
+
+
+@bp.get("/wecom/sidebar/quick-replies")
+def sidebar_quick_replies():
+    """快捷回复 for the sidebar session (or a console sign-in), rendered for the contact's customer."""
+    user, perms = _identity()
+    if user is None:
+        return api_error(401, "unauthorized", "需要控制台登录或企业微信侧边栏会话")
+    if "conversations.view" not in perms:
+        return api_error(403, "forbidden", "缺少权限：使用触客宝（conversations.view）", missing=["conversations.view"])
+    try:
+        customer_id = int(request.args.get("customer_id") or 0) or None
+    except ValueError:
+        return api_error(400, "bad_request", "customer_id 应为整数")
+    flt = quick_service.ReplyFilter((request.args.get("q") or "").strip()[:50], None)
+    try:
+        with services().db.read() as session:
+            items = search_for_customer(session, Viewer(user.id, perms), flt, customer_id, 20)
+    except NotFound as exc:
+        return api_error(404, "not_found", str(exc))
+    return ok({"items": items})
+
+
+sidebar_quick_replies.required_permissions = frozenset({"conversations.view"})

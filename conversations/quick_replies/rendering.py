@@ -57,3 +57,16 @@ def as_dict(session: Session, reply: QuickReply, data: Optional[dict], names: Op
             "category_id": reply.category_id, "template": reply.text,
             "text": variables.render(reply.text, data) if data is not None else reply.text,
             "attachments": describe_attachments(session, reply), "send_count": reply.send_count}
+
+
+def search_for_customer(session: Session, viewer, flt, customer_id: Optional[int], limit: int) -> list[dict]:
+    """Replies `viewer` may use matching `flt`, rendered for the customer (scope-checked: another's
+    customer is NotFound) or left as templates without one. The API and the WeCom sidebar answer this."""
+    from crm.customers.models import Customer
+    from crm.scope import load
+
+    from conversations.quick_replies import service, variables
+
+    data = variables.values(session, load(session, viewer, Customer, customer_id)) if customer_id else None
+    names = categories_by_id(session)
+    return [as_dict(session, r, data, names) for r in service.search(session, viewer, flt, limit)]

@@ -49,7 +49,8 @@ def test_openapi_documents_every_api_rule_of_the_url_map(app, anon_api):
                   for method in ops}
     served = set()
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/v1/") or rule.rule.startswith("/api/v1/probe"):
+        # /api/social/* is the seed's own path for 社群 (documented in the same OpenAPI document)
+        if not rule.rule.startswith(("/api/v1/", "/api/social/")) or rule.rule.startswith("/api/v1/probe"):
             continue
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         served |= {(path, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"}}

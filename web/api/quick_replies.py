@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from conversations.quick_replies import rendering, service, variables
-from crm.customers.models import Customer
+from conversations.quick_replies import rendering, service
 from crm.errors import CrmError
-from crm.scope import load
 from web.api.common import error_response, int_arg, ok
 from web.api.spec import INT, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
@@ -40,7 +38,4 @@ def list_replies():
                                                                                   maximum=2 ** 63 - 1))
     limit = int_arg("limit", 50, maximum=200)
     with services().db.read() as s:
-        data = variables.values(s, load(s, viewer, Customer, customer_id)) if customer_id else None
-        names = rendering.categories_by_id(s)
-        items = [rendering.as_dict(s, r, data, names) for r in service.search(s, viewer, flt, limit)]
-    return ok({"items": items})
+        return ok({"items": rendering.search_for_customer(s, viewer, flt, customer_id, limit)})

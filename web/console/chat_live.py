@@ -16,7 +16,7 @@ from datetime import datetime
 
 from flask import Flask, Response, current_app, g, jsonify, request
 
-from config.clock import format_local
+from config.clock import format_local, to_local
 from config.pii import mask_text
 from conversations import chat_scope
 from conversations.live import LiveHub
@@ -55,13 +55,25 @@ def shown_time(value, tz: str) -> str:
     return format_local(value, "%m-%d %H:%M", tz) if value else ""
 
 
+def local_iso(value, tz: str):
+    """A stored UTC time as ISO text in the configured zone (with its offset): browsers get no UTC wall times."""
+    if isinstance(value, str) and value:
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return to_local(value, tz).isoformat() if isinstance(value, datetime) else value
+
+
 def masked_message(message: dict, full: bool, tz: str = "") -> dict:
     """A message as this user's browser gets it (`tz`: given where no request context exists)."""
     out = dict(message)
     if not full:
         out["text"] = mask_text(out.get("text") or "")
     if "sent_at" in out:
-        out["time"] = shown_time(out["sent_at"], tz or services().settings.timezone)
+        zone = tz or services().settings.timezone
+        out["time"] = shown_time(out["sent_at"], zone)
+        out["sent_at"] = local_iso(out["sent_at"], zone)
     return out
 
 
@@ -69,7 +81,11 @@ def masked_conversation(conversation: dict, full: bool, tz: str = "") -> dict:
     out = dict(conversation)
     if not full:
         out["last_message_text"] = mask_text(out.get("last_message_text") or "")
-    out["time"] = shown_time(out.get("last_message_at"), tz or services().settings.timezone)
+    zone = tz or services().settings.timezone
+    out["time"] = shown_time(out.get("last_message_at"), zone)
+    for name in ("last_message_at", "last_inbound_at", "last_outbound_at"):
+        if name in out:
+            out[name] = local_iso(out[name], zone)
     return out
 
 

@@ -1,6 +1,6 @@
 // 企业微信侧边栏: find the current external contact (JS-SDK getCurExternalContact when Tencent's
 // script is present, else ?external_userid= or window.ckbSidebar.show(id)), then show our portrait
-// from GET /api/crm/customers/<id> and the quick replies (GET /api/v1/quick-replies, if enabled).
+// from GET /api/crm/customers/<id> and the quick replies (GET /wecom/sidebar/quick-replies).
 (function () {
   "use strict";
   var root = document.getElementById("wecom-sidebar");
@@ -72,7 +72,7 @@
   }
 
   function loadReplies(q) {
-    var url = "/api/v1/quick-replies?q=" + encodeURIComponent(q) + (currentCustomerId ? "&customer_id=" + currentCustomerId : "");
+    var url = "/wecom/sidebar/quick-replies?q=" + encodeURIComponent(q) + (currentCustomerId ? "&customer_id=" + currentCustomerId : "");
     getJSON(url).then(function (res) {
       var list = $("ws-replies");
       list.replaceChildren();
