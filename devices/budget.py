@@ -158,7 +158,13 @@ def check(session: Session, account: WechatAccount, kind: str, payload: dict, *,
     gap = (rng or random).uniform(low, high)
     hourly = int(_setting(settings, "budget_hourly_send_cap", 300)) if kind in SEND_KINDS else None
     slot = SlotRequest(scope, gap, hourly, tz)
-    return store_for(session, settings, redis).reserve(Reservation(now, tuple(caps), slot))
+    decision = store_for(session, settings, redis).reserve(Reservation(now, tuple(caps), slot))
+    # Pacing can push the slot past the start of the quiet hours: it then waits for their end instead
+    # (its counters stay spent, as a cancelled command's do).
+    paced_quiet = quiet_until(as_utc(decision.not_before), settings) if isinstance(decision, Allow) else None
+    if paced_quiet is not None:
+        return Defer(paced_quiet[0], f"免打扰时段（{paced_quiet[1]}），结束后执行")
+    return decision
 
 
 def warnings_for(session: Session, kind: str, payload: dict) -> list[str]:
