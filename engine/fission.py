@@ -15,7 +15,7 @@ from community.rewards.ledger import expire_due
 from crm.events_out import emit
 from engine.cron import CronJob
 from engine.own_steps import plan_step
-from events.definitions import get_by_code, import_builtin
+from events.definitions import ensure_builtin
 
 EVENT_CODE = "fission.stage_reached"
 EVENT_SPEC = {
@@ -58,8 +58,8 @@ def settle_campaigns(runtime) -> str:
     now = services.now()
     with services.db.write() as session:
         tally, reached = settle(session, now)
-        if reached and get_by_code(session, EVENT_CODE) is None:
-            import_builtin(session, [EVENT_SPEC["key"]], extra=[EVENT_SPEC])
+        if reached:
+            ensure_builtin(session, [EVENT_SPEC["key"]], extra=[EVENT_SPEC])
         for item in reached:
             _plan(runtime, session, item, now)
     if reached:

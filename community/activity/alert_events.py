@@ -3,11 +3,9 @@ and their definitions, created on first use in the caller's transaction so the l
 stores them as refused for want of a definition."""
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from events.definitions import import_builtin
-from events.models import EventDefinition
+from events.definitions import ensure_builtin
 
 
 def _f(name, type_, label, required=False, remark=""):
@@ -31,11 +29,4 @@ KEYS = tuple(e["key"] for e in EVENTS)
 
 
 def ensure_definitions(session: Session) -> None:
-    present = session.exec(select(EventDefinition.builtin_key).where(EventDefinition.builtin_key.in_(KEYS))).all()
-    if len(set(present)) == len(KEYS):
-        return
-    try:
-        with session.begin_nested():
-            import_builtin(session, keys=KEYS, extra=EVENTS)
-    except IntegrityError:  # another process created them first; theirs stay
-        pass
+    ensure_builtin(session, KEYS, extra=EVENTS)

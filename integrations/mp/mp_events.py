@@ -1,12 +1,12 @@
 """The events a 公众号 puts into the ledger, so strategies act on fans: a message (关键词回复, 待跟进),
 a subscription (欢迎语, 打标签), an unsubscription (流失跟进) and a menu click. Registered on first use
-(events.definitions.import_builtin with these specs), stored through crm.events_out.emit."""
+(events.definitions.ensure_builtin with these specs), stored through crm.events_out.emit."""
 from __future__ import annotations
 
 from sqlmodel import Session
 
 from crm.events_out import emit
-from events.definitions import import_builtin
+from events.definitions import ensure_builtin
 
 
 def _f(name, type_, label, required=False, remark=""):
@@ -37,5 +37,5 @@ EVENTS = {
 
 def emit_mp(session: Session, code: str, data: dict, event_id: str, now) -> None:
     spec = EVENTS[code]
-    import_builtin(session, [spec["key"]], extra=[spec])
+    ensure_builtin(session, [spec["key"]], extra=[spec])
     emit(session, code, data, source="mp", event_id=event_id, now=now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from events.definitions import import_builtin
+from events.definitions import ensure_builtin
 
 
 def _f(name, type_, label, required=False, remark=""):
@@ -35,4 +35,4 @@ WECOM_EVENT_KEYS = tuple(e["key"] for e in WECOM_EVENTS)
 
 
 def ensure_definitions(session: Session) -> None:
-    import_builtin(session, WECOM_EVENT_KEYS, extra=WECOM_EVENTS)
+    ensure_builtin(session, WECOM_EVENT_KEYS, extra=WECOM_EVENTS)
