@@ -130,6 +130,17 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("组织管理", "org.index", "org.manage", "users", ("org.index", "org.dep")),
         NavItem("脱敏管理", "org.masking", "masking.manage", "shield", ("org.mask",)),
     )),
+    NavGroup("系统管理", (
+        NavItem("任务调度", "jobs.index", "jobs.view", "clock", ("jobs.",)),
+        NavItem("参数配置", "params.index", "params.manage", "cube", ("params.",)),
+        NavItem("功能注册", "menu_admin.index", "menu.manage", "list", ("menu_admin.",)),
+        NavItem("UI 模板管理", "ui_templates.index", "ui_templates.manage", "inbox", ("ui_templates.",)),
+        NavItem("系统监控", "sysmon.index", "sysmon.view", "alert", ("sysmon.",)),
+        NavItem("登录日志", "logs.logins", "logs.view", "key", ("logs.login",)),
+        NavItem("操作日志", "logs.operations", "logs.view", "list", ("logs.operation",)),
+        NavItem("异常日志", "logs.errors", "logs.view", "alert", ("logs.error",)),
+        NavItem("API 文档", "api_docs.index", None, "token", ("api_docs.",)),
+    )),
     NavGroup("个人", (
         NavItem("站内通知", "account.notifications", None, "bell", ("account.notification",)),
         NavItem("API 令牌", "account.tokens", None, "token", ("account.token",)),

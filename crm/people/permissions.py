@@ -97,6 +97,12 @@ PERMISSION_GROUPS: tuple[PermissionGroup, ...] = (
            ("fission.manage", "管理裂变活动"), ("rewards.manage", "管理积分、优惠券与盲盒"),
            ("rewards.redeem", "核销优惠券"), ("koc.manage", "管理 KOC 与 KOC 任务"),
            ("kb.manage", "管理智能回复知识库")),
+    # 系统管理 (issue 14)
+    _group("system", "系统管理",
+           ("jobs.view", "查看任务调度"), ("jobs.manage", "修改调度、立即执行与定时任务注册"),
+           ("params.manage", "参数配置"), ("menu.manage", "功能注册与菜单"),
+           ("sysmon.view", "系统监控（进程与心跳）"), ("logs.view", "登录日志、操作日志与异常日志"),
+           ("ui_templates.manage", "UI 模板管理")),
 )
 
 PERMISSIONS: dict[str, Permission] = {
@@ -105,7 +111,8 @@ PERMISSIONS: dict[str, Permission] = {
 ALL_PERMISSIONS: frozenset[str] = frozenset(PERMISSIONS)
 
 # Staff administration stays with admins; operators run everything else.
-_ADMIN_ONLY = frozenset({"users.view", "users.manage", "roles.manage", "org.manage", "masking.manage"})
+_ADMIN_ONLY = frozenset({"users.view", "users.manage", "roles.manage", "org.manage", "masking.manage",
+                         "jobs.manage", "params.manage", "menu.manage", "logs.view"})
 
 
 @dataclass(frozen=True)
