@@ -22,7 +22,7 @@ def build_document() -> dict:
     paths: dict = {}
     for r in ROUTES:
         path, params = _path(r.path)
-        op = {"summary": r.summary, "tags": [r.tag], "operationId": f"{r.method}_{path}",
+        op = {"summary": r.summary, "tags": [r.tag], "operationId": r.operation_id or f"{r.method}_{path}",
               "parameters": params + [{"name": n, "in": "query", "required": False, "schema": {"type": t}, "description": d}
                                       for n, t, d in r.query],
               "security": {"hmac": [{"hmac": []}], "none": []}.get(r.auth, [{"bearer": []}]),

@@ -18,6 +18,10 @@ class RouteDoc:
     permission: str = ""
     responses: dict = field(default_factory=dict)
     auth: str = "bearer"  # bearer | hmac | none
+    # A name that reads as what the operation does (listCustomers); issue 14 makes it required.
+    operation_id: str = ""
+    # Examples: {"request": {...}} for the body, {"200": {...}} etc. for responses by status code.
+    examples: dict = field(default_factory=dict)
 
 
 ROUTES: list[RouteDoc] = []
