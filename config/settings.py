@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     retry_base_seconds: Optional[float] = None
     scheduler_sweep_seconds: float = 1.0
     run_background: bool = True
+    # 系统监控: every process writes its heartbeat this often; three missed beats mark it 失联 (and
+    # /readyz unhealthy when no event dispatcher or cron leader is left). /metrics answers callers on
+    # loopback only, or anyone presenting this bearer token when it is set.
+    process_heartbeat_seconds: float = Field(default=10.0, gt=0, le=300)
+    metrics_token: str = ""
 
     # Customer center: nightly auto-tag run (HH:MM, configured zone), 自定义SQL sandbox bounds.
     autotag_cron: str = "05:30"

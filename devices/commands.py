@@ -19,6 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from config import metrics
 from config.clock import as_utc, utcnow
 from config.redis_factory import is_outage
 from devices import budget
@@ -124,6 +125,7 @@ def _existing(session: Session, key: Optional[str]) -> Optional[DeviceCommand]:
 
 def _apply(command: DeviceCommand, decision, warnings: list[str]) -> None:
     note = f"（含提示词：{'、'.join(warnings)}）" if warnings else ""
+    metrics.BUDGET_DECISIONS.labels(type(decision).__name__.lower()).inc()
     if isinstance(decision, Allow):
         command.status, command.not_before, command.reason = "queued", decision.not_before, note
     elif isinstance(decision, Defer):

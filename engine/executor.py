@@ -17,6 +17,7 @@ from typing import Optional
 
 from sqlalchemy import select
 
+from config import metrics
 from config.clock import as_utc
 from engine.backoff import next_attempt_at
 from engine.journal import Finish, Start, StepJournal
@@ -192,6 +193,8 @@ class TaskExecutor:
         status, due = final
         deferred = result.defer_until is not None
         state = "ok" if result.ok else "deferred" if deferred else "failed"
+        metrics.STEPS.labels(state).inc()
+        metrics.STEP_SECONDS.observe(duration_ms / 1000)
         error = (result.error or "")[:2000]
         # A recorded start counted the attempt already; a deferral gives it back (it was not the
         # step's failure). Without a start (a local processor) the outcome counts it.

@@ -21,6 +21,7 @@ from config.settings import Settings
 from crm.jobs.runner import JobRunner
 from engine.dispatcher import Dispatcher
 from engine.executor import HANDED_BACK_NOTE, TaskExecutor
+from engine.heartbeats import ProcessBeacon
 from engine.ledger import extend_leases, release_tasks
 from engine.matcher import build_matcher
 from engine.scheduler import HOLD_PER_THREAD, Scheduler
@@ -78,6 +79,11 @@ class Runtime:
         self._stop = threading.Event()
         self._beat_stop = threading.Event()  # the heartbeat outlives the drain: held steps keep their lease
         self._threads: list[threading.Thread] = []
+        # What this process does (dispatch, sweep, cron, web) and its beacon for 系统监控 and /readyz;
+        # beacon_info holds figures the beat carries (web adds the gateway's connections).
+        self.roles: set[str] = set()
+        self.beacon: Optional[ProcessBeacon] = None
+        self.beacon_info: dict = {"held_steps": lambda: len(self.executor.held)}
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Optional[Any] = None, **kw) -> "Runtime":
@@ -155,6 +161,16 @@ class Runtime:
                 self._wake.wait(timeout=0.5)
                 self._wake.clear()
 
+    def start_beacon(self, roles=()) -> None:
+        """Adds `roles` to what this process does and keeps its heartbeat row fresh."""
+        self.roles |= set(roles)
+        if self.beacon is None:
+            self.beacon = ProcessBeacon(self.services, self.owner, self.roles,
+                                        is_leader=lambda: self.scheduler.is_leader, info=self.beacon_info)
+            self.beacon.start()
+        else:
+            self.beacon.roles = set(self.roles)
+
     def start(self, dispatch: bool = True, sweep: bool = True, cron: bool = True) -> None:
         self.strategies.refresh(force=True)
         self.background = True
@@ -170,6 +186,7 @@ class Runtime:
             self.jobs.start()
         if sweep or cron:
             self.scheduler.start(sweep=sweep, cron=cron)
+        self.start_beacon({r for r, on in (("dispatch", dispatch), ("sweep", sweep), ("cron", cron)) if on})
 
     def stop(self, drain_seconds: float = 0.0) -> None:
         """Stops claiming, lets steps in progress finish for up to `drain_seconds`, hands every
@@ -201,6 +218,9 @@ class Runtime:
             self.executor.held.discard(left)
         if not self.executor.in_flight:
             self._beat_stop.set()
+        if self.beacon is not None:
+            self.beacon.stop()
+            self.beacon = None
 
     # -- synchronous mode (tests, CLI) ----------------------------------------------------------
     def tick(self, rounds: int = 100) -> dict:

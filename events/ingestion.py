@@ -21,6 +21,7 @@ from typing import Callable, Optional
 
 from sqlalchemy import select as sa_select
 
+from config import metrics
 from config.services import Services
 from config.dialect_insert import insert_for
 from events import idempotency
@@ -86,6 +87,7 @@ class Ingestor:
         except IngestError as exc:
             with self._lock:
                 self.unauthenticated[exc.code] += 1
+            metrics.EVENTS_UNAUTHENTICATED.labels(exc.code).inc()
             log.warning("unauthenticated ingestion refused", extra={"code": exc.code, "ip": req.client_ip})
             raise
 
@@ -108,6 +110,7 @@ class Ingestor:
         idem = (idem_key, idempotency.fingerprint("events", req.body)) if idem_key else None
         result = self._store(app, rows, single, refusal, idem, now)
         if result.stored_ids:
+            metrics.EVENTS_STORED.labels("api").inc(len(result.stored_ids))
             self.on_stored(result.stored_ids)
         return result
 
@@ -124,6 +127,7 @@ class Ingestor:
             result = store_trusted(session, source, origin_key, events, self.services.now(),
                                    self.services.settings.timezone, self.catalog.definitions)
         if result.stored_ids:
+            metrics.EVENTS_STORED.labels(source).inc(len(result.stored_ids))
             self.on_stored(result.stored_ids)
         return result
 

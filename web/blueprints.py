@@ -18,6 +18,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(devices_files.bp)
     register_lead_endpoints(app)
     from web import koc_public; app.register_blueprint(koc_public.bp)  # noqa: E702 - KOC H5 /k/<token>
+    from web import health; app.register_blueprint(health.bp)  # noqa: E702 - /healthz /readyz /metrics
 
 
 def register_lead_endpoints(app: Flask) -> None:

@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, current_app, request
 from flask_sock import Sock
 
 from community.fission.reports import SINKS as FISSION_SINKS
+from config import metrics
 from conversations.device_messages import record_device_message
 from crm.people.notifications import notify
 from devices.gateway import Gateway
@@ -42,6 +43,8 @@ def gateway_for(app: Flask) -> Gateway:
     if gateway is None:
         runtime = app.extensions["ckb"]
         gateway = app.extensions["ckb_devices"] = configure(Gateway(runtime.services, runtime.ingestor))
+        runtime.beacon_info["gateway_connections"] = lambda: len(gateway.registry)
+        metrics.GATEWAY_CONNECTIONS.set_function(lambda: len(gateway.registry))
     return gateway
 
 

@@ -41,3 +41,4 @@ import conversations.quick_replies.models  # noqa: F401
 import conversations.broadcast.models  # noqa: F401
 
 metadata = SQLModel.metadata
+import engine.process_models  # noqa: F401 - 系统监控 heartbeats

@@ -40,7 +40,10 @@ class _App(BaseApplication):
         app = create_app(self.settings)
         if self.background and self.settings.run_background:
             self._runtime = app.extensions["ckb"]
+            self._runtime.roles.add("web")
             self._runtime.start()
+        else:  # web and API only: still beats, so 系统监控 lists this process
+            app.extensions["ckb"].start_beacon({"web"})
         return app
 
     def _watch_for_shutdown(self, worker) -> None:
