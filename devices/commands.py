@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from config import metrics
 from config.clock import as_utc, utcnow
 from config.redis_factory import is_outage
-from devices import budget
+from devices import budget, command_wakeup
 from devices.budget_plan import planned_decision
 from devices.budget_types import Allow, Defer, Refuse
 from devices.models import DeviceCommand, WechatAccount
@@ -80,6 +80,7 @@ def on_issued(callback: Callable[[IssuedCommand], None]) -> Callable[[], None]:
 def _after_commit(session: Session) -> None:
     pending = session.info.pop("ckb_issued", [])
     session.info.pop("ckb_issued_hooked", None)
+    command_wakeup.forget_transaction(session)
     with _callbacks_lock:
         callbacks = list(_callbacks)
     for item in pending:
@@ -93,6 +94,7 @@ def _after_commit(session: Session) -> None:
 def _after_rollback(session: Session) -> None:
     session.info.pop("ckb_issued", None)
     session.info.pop("ckb_issued_hooked", None)
+    command_wakeup.forget_transaction(session)
 
 
 def _announce(session: Session, command: DeviceCommand) -> None:
@@ -102,6 +104,7 @@ def _announce(session: Session, command: DeviceCommand) -> None:
         command.id, command.account_id, command.device_id, command.kind, command.not_before))
     if not session.info.get("ckb_issued_hooked"):
         session.info["ckb_issued_hooked"] = True
+        command_wakeup.notify_in_transaction(session)  # other processes' delivery wakes at commit
         event.listen(session, "after_commit", _after_commit, once=True)
         event.listen(session, "after_soft_rollback", lambda s, _t: _after_rollback(s), once=True)
 

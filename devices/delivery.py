@@ -14,8 +14,9 @@ that were never acknowledged.
   without a retry (the phone may have done it; doing it twice would be worse).
 - Several web processes: each delivers only to the phones it holds. A command issued in this
   process wakes delivery at once (devices.commands.on_issued after commit); one issued
-  elsewhere (a worker process) is found by polling the database every 0.5 s — one indexed
-  query on (status, not_before). Redis pub/sub was not needed for that bound; see PROTOCOL.md.
+  elsewhere (a worker process) wakes it by PostgreSQL NOTIFY (devices/command_wakeup.py), and
+  is otherwise found by polling the database every 0.5 s — one indexed query on
+  (status, not_before), the fallback on SQLite or while the listener reconnects.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from typing import Optional
 from sqlalchemy import or_, update
 from sqlmodel import col, select
 
+from devices.command_wakeup import listener_for
 from devices.connections import ConnectionRegistry
 from devices.models import DeviceCommand, WechatAccount
 from devices.outcomes import OutcomeWriter, command_result_event
@@ -55,6 +57,8 @@ class Delivery:
         self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()
         self._unhook = None
+        # On PostgreSQL a command committed by another process wakes this loop by NOTIFY.
+        self.listener = listener_for(services, self.wake)
         try:  # a command issued in this process wakes delivery the moment it commits
             from devices.commands import on_issued
 
@@ -72,6 +76,8 @@ class Delivery:
                 self._stop.clear()
                 self._thread = threading.Thread(target=self._run, name="ckb-device-delivery", daemon=True)
                 self._thread.start()
+                if self.listener is not None:
+                    self.listener.start()
         self.wake()
 
     def stop(self) -> None:
@@ -81,6 +87,8 @@ class Delivery:
             thread, self._thread = self._thread, None
         if thread is not None:
             thread.join(timeout=10)
+        if self.listener is not None:
+            self.listener.stop()
         self.outcomes.stop()
         if self._unhook is not None:
             self._unhook()
@@ -98,6 +106,8 @@ class Delivery:
                     with self._lock:
                         if not len(self.registry):
                             self._thread = None
+                            if self.listener is not None:
+                                self.listener.stop()
                             return
                 continue
             idle_since = None
