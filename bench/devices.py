@@ -13,7 +13,8 @@ and results are written in batches (devices/outcomes.py).
 
 Commands are issued from this process through devices.commands.issue_command (the risk budget),
 one send_text per account at --rate per second; the server, which did not issue them, finds them
-by its 0.5 s database poll (devices/delivery.py). Figures:
+by its 0.5 s database poll on SQLite, or is woken by NOTIFY on PostgreSQL (--database-url;
+devices/command_wakeup.py). Figures:
 - ack latency: sent_at → acked_at, both stamped by the server (acked_at when the ack is stored);
 - result latency: sent_at → finished_at (the simulated phone answers after 50–200 ms);
 - pickup delay: created_at → sent_at (the cross-process poll; in-process issues wake delivery at once);
@@ -66,11 +67,15 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=100.0, help="commands issued per second")
     ap.add_argument("--port", type=int, default=5077)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--database-url", default="", help="an EMPTY PostgreSQL database (default: SQLite in the temp dir); "
+                    "on PostgreSQL commands issued here wake the server's delivery by NOTIFY instead of its 0.5 s poll")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="ckb-bench-devices-"))
     env = {**os.environ, "CKB_VAR_DIR": str(tmp / "var"), "CKB_SECRET_KEY": "bench-devices", "CKB_SECURE_COOKIES": "false"}
-    os.environ.update({k: env[k] for k in ("CKB_VAR_DIR", "CKB_SECRET_KEY")})
+    if args.database_url:
+        env["CKB_DATABASE_URL"] = args.database_url
+    os.environ.update({k: env[k] for k in ("CKB_VAR_DIR", "CKB_SECRET_KEY", "CKB_DATABASE_URL") if k in env})
     started = time.monotonic()
     server = fleet = None
     try:
@@ -160,6 +165,7 @@ def main() -> int:
         figures = {
             "phones": args.phones, "connected": stats["connected"], "refused": stats["refused"], "accounts": stats["accounts"],
             "server": f"1 process (gunicorn gthread), {threads} threads",
+            "database": "postgresql" if args.database_url else "sqlite",
             "connect_all_s": round(connect_all, 1),
             "connect_p50_ms": round(pct(connect_times, 50) * 1000), "connect_p99_ms": round(pct(connect_times, 99) * 1000),
             "commands_issued": len(ids), "commands_queued": len(queued), "issue_rate_per_s": round(len(ids) / issue_seconds, 1),

@@ -37,6 +37,7 @@ def init(demo, admin_name):
     upgrade(settings.resolved_database_url())
     rt = _runtime(settings)
     people.ensure_builtin_roles(rt.services.db)
+    settings.var_dir.mkdir(parents=True, exist_ok=True)  # on PostgreSQL nothing else creates it
     password_file = settings.var_dir / "admin-initial-password.txt"
     if people.get_user_by_username(rt.services.db, admin_name) is None:
         password = "Ckb" + secrets.token_urlsafe(9) + "9"
