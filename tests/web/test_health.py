@@ -2,6 +2,7 @@
 metrics parse with prometheus-client's own parser and their counters move with traffic."""
 from __future__ import annotations
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from engine.heartbeats import ProcessBeacon
@@ -92,3 +93,15 @@ def test_sysmon_page_needs_its_permission(app, app_db, admin_user, login):
     client = app.test_client()
     login(client, "sales1", PASSWORD)
     assert client.get("/system/monitor").status_code == 403
+
+
+@pytest.mark.browser
+def test_sysmon_page_in_the_browser(page, browser_login, admin_user, runtime):
+    ProcessBeacon(runtime.services, "web-1:7:aa", {"web", "dispatch", "sweep", "cron"}, is_leader=lambda: True,
+                  info={"held_steps": lambda: 0, "gateway_connections": lambda: 3}).beat()
+    browser_login()
+    page.goto("/system/monitor")
+    page.wait_for_selector("text=服务进程")
+    assert page.locator("[data-testid='process-正常']").count() == 1
+    assert page.locator("[data-testid=check-workers]").inner_text().count("正常") >= 1
+    page.screenshot(path="/tmp/ckb_shots/sysmon.png", full_page=True)
