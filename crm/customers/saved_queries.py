@@ -36,7 +36,7 @@ def list_saved(session: Session, user_id: int) -> list[SavedQuery]:
 def get_saved(session: Session, user_id: int, query_id: int) -> SavedQuery:
     row = session.get(SavedQuery, query_id)
     if row is None or row.user_id != user_id:
-        raise NotFound(f"查询方案 {query_id} 不存在", {"query_id": "查询方案不存在"})
+        raise NotFound(f"查询方案不存在（编号 {query_id}）", {"query_id": "查询方案不存在"})
     return row
 
 
