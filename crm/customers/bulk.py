@@ -1,4 +1,4 @@
-"""客户档案 批量操作: 移入回收站, 打标签 / 移除标签, 加入分组, 分配给业务员, 退回小组公海 / 公司公海 —
+"""客户档案 批量操作: 移入回收站 (and back to the pool), 打标签 / 移除标签, 加入分组, 分配给业务员, 退回小组公海 / 公司公海 —
 one entry point that the console's action bar and /api/v1 both call, so which customers an action
 may touch (crm.scope) and what each action needs (a group, a salesperson, tags) are decided once.
 
@@ -22,7 +22,8 @@ from crm.scope import Viewer, visible_ids
 ACTIONS = {"recycle": ("移入回收站", "customers.manage"), "tag": ("打标签", "tags.apply"),
            "untag": ("移除标签", "tags.apply"), "group": ("加入分组", "customers.manage"),
            "assign": ("分配给业务员", "customers.manage"), "release_group": ("退回小组公海", "customers.manage"),
-           "release_company": ("退回公司公海", "customers.manage")}
+           "release_company": ("退回公司公海", "customers.manage"),
+           "restore": ("从回收站退回公海", "customers.manage")}
 NEEDS_GROUP = ("group", "assign", "release_group")
 MAX_IDS = 1000
 
@@ -79,5 +80,7 @@ def run_bulk(session: Session, viewer: Viewer, req: BulkAction, *, strict: bool 
         return membership.release_to_group_pool(session, ids, req.group_id, uid, now=now)
     if req.action == "release_company":
         return membership.release_to_company_pool(session, ids, uid, now=now)
+    if req.action == "restore":
+        return membership.restore_from_recycle_bin(session, ids, uid, now=now)
     apply = apply_tags if req.action == "tag" else remove_tags
     return apply(session, ids, req.tag_ids, uid, source="manual", now=now, tz=tz)

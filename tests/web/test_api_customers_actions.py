@@ -157,3 +157,33 @@ def test_tasks(api, cw, app_db):
     assert_error(sales.get(their), 404, str(ids["theirs"]))
     assert_error(sales.post(their, {"title": "越权"}), 404, str(ids["theirs"]))
     assert count(app_db, Task, Task.customer_id == ids["theirs"]) == 0
+
+
+def test_restore_from_the_recycle_bin(api, cw, app_db):
+    ids, sales = cw
+    sales.ok("POST", "/api/v1/customers/recycle", {"ids": [ids["mine"]]})
+    assert_error(sales.post("/api/v1/customers/restore", {"ids": [ids["mine"]]}), 404)  # no longer theirs
+    assert api.ok("POST", "/api/v1/customers/restore", {"ids": [ids["mine"]]})["changed"] == 1
+    with app_db.read() as s:
+        restored = s.get(Customer, ids["mine"])
+        assert (restored.status, restored.owner_id) == ("active", None)
+
+
+def test_transfer(api, cw, app_db):
+    ids, sales = cw
+    assert_error(sales.post("/api/v1/customers/transfer", {"from_user_id": ids["a"], "to_user_id": ids["b"],
+                                                           "reason": "离职"}), 403, "customers.transfer")
+    before = snapshot(app_db, ids["mine"], ids["mine2"])
+    for body, word in (({"from_user_id": ids["a"], "to_user_id": ids["b"]}, "reason"),
+                       ({"from_user_id": ids["a"], "to_user_id": ids["b"], "reason": ""}, "reason"),
+                       ({"from_user_id": ids["a"], "to_user_id": ids["a"], "reason": "x"}, "to_user_id"),
+                       ({"from_user_id": ids["a"], "to_user_id": 99999, "reason": "x"}, "to_user_id"),
+                       ({"from_user_id": "a", "to_user_id": ids["b"], "reason": "x"}, "from_user_id")):
+        assert_error(api.post("/api/v1/customers/transfer", body), 422, word)
+    assert snapshot(app_db, ids["mine"], ids["mine2"]) == before
+    some = api.ok("POST", "/api/v1/customers/transfer", {"from_user_id": ids["a"], "to_user_id": ids["b"],
+                                                          "ids": [ids["mine"]], "reason": "调岗"})
+    assert some == {"action": "transfer", "requested": 1, "changed": 1}
+    rest = api.ok("POST", "/api/v1/customers/transfer", {"from_user_id": ids["a"], "to_user_id": ids["b"],
+                                                          "reason": "离职"})
+    assert rest["changed"] == 1 and sales.ok("GET", "/api/v1/customers")["total"] == 0

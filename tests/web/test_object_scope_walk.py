@@ -253,7 +253,7 @@ def _customer_api_plans(w: dict) -> dict:
     batch = {"ids": [mine, c, h], "group_id": g, "user_id": w["a"], "tag_ids": [1]}
     act = {"add_tags": ("tags/add", ("ids", "tag_ids")), "remove_tags": ("tags/remove", ("ids", "tag_ids")),
            "add_to_group": ("group", ("ids", "group_id")), "assign": ("assign", ("ids", "group_id", "user_id")),
-           "recycle": ("recycle", ("ids",))}
+           "recycle": ("recycle", ("ids",)), "restore": ("restore", ("ids",))}
     plans = {f"api_customer_actions.{ep}_post": [("POST", f"/api/v1/customers/{path}",
                                                   {"json": {k: batch[k] for k in keys}})]
              for ep, (path, keys) in act.items()}

@@ -1,15 +1,16 @@
 """/api/v1/customers/… batch actions, the console's 批量操作 bar over the API: 打标签 / 移除标签,
 加入分组, 分配给业务员 (the customer's owner becomes that member of the group), 退回小组公海 /
-公司公海 and 移入回收站. Each takes up to 1000 customer ids and runs in one transaction: any id the
+公司公海, 移入回收站 and back (回收站客户 → 公海), plus 客户批量转移 (customers.transfer). Each takes up to 1000 customer ids and runs in one transaction: any id the
 token may not see (another salesperson's customer or an unknown one), an unknown group, user or
 tag refuses the whole batch naming it, and nothing is written.
 """
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, g
 
 from crm.customers.bulk import MAX_IDS, BulkAction, run_bulk
 from crm.errors import CrmError
+from crm.groups.transfer import transfer
 from web.api.common import BadRequest, error_response, ids_arg, json_body, ok
 from web.api.customers import TAG
 from web.api.customers_search import _int, _int_list, _refuse_unknown
@@ -121,3 +122,37 @@ def release():
 def recycle():
     return _run("recycle", {"reason": None})
 
+
+
+@api_route(bp, "/customers/restore", "POST", "从回收站退回公司公海（无分组、无负责人）", TAG, body=_body({}, ()),
+           permission="customers.manage", operation_id="restoreCustomers", responses={"200": RESULT, **COMMON_ERRORS},
+           examples={"request": {"ids": [12]}, "200": {"action": "restore", "requested": 1, "changed": 1}})
+@api_auth("customers.manage")
+def restore():
+    return _run("restore", {})
+
+
+TRANSFER_FIELDS = {"from_user_id": {**INT, "description": "转出的业务员"}, "to_user_id": {**INT, "description": "接收的业务员"},
+                   "ids": {**IDS, "description": "部分转移：这些客户（只转移转出人名下、你可见的）；不给则全部转移"},
+                   "reason": {**STR, "maxLength": 500, "description": "转移原因（必填）"}}
+TRANSFER_IN = {**obj(TRANSFER_FIELDS, ("from_user_id", "to_user_id", "reason")), "additionalProperties": False}
+
+
+@api_route(bp, "/customers/transfer", "POST", "客户批量转移：某业务员的全部或部分客户（含分配与未完成的跟进任务）转给另一位",
+           TAG, body=TRANSFER_IN, permission="customers.transfer", operation_id="transferCustomers",
+           responses={"200": RESULT, "422": "业务员无效、接收人不是相关分组成员或未填原因（附字段名）"},
+           examples={"request": {"from_user_id": 5, "to_user_id": 6, "reason": "业务员离职"},
+                     "200": {"action": "transfer", "requested": 0, "changed": 18}})
+@api_auth("customers.transfer")
+def transfer_customers():
+    data = json_body()
+    _refuse_unknown(data, TRANSFER_FIELDS)
+    ids = ids_arg(data) if data.get("ids") is not None else None
+    source, target = (_int(data, k, low=-2 ** 63, high=2 ** 63 - 1) for k in ("from_user_id", "to_user_id"))
+    reason = data.get("reason")
+    if not isinstance(reason, str):
+        raise BadRequest("reason 应为字符串（转移原因）", {"reason": "请填写转移原因"}, status=422, code="invalid")
+    svc = services()
+    with svc.db.write() as session:
+        changed = transfer(session, source, target, ids, reason, g.user.id, now=svc.now(), viewer=current_viewer())
+    return ok({"action": "transfer", "requested": len(set(ids or ())), "changed": changed})
