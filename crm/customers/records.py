@@ -10,13 +10,16 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from crm.customers.detail import group_links
-from crm.customers.listing import ListQuery, list_customers
+from crm.customers.fields import enum_items_by_field
+from crm.customers.fieldset import customer_fields
+from crm.customers.listing import VIEWS, ListQuery, list_customers
 from crm.customers.models import Company, Customer
 from crm.customers.saved_queries import get_saved
 from crm.customers.service import get_customer
 from crm.scope import Viewer
 from crm.people.models import User
 from crm.tags.models import CustomerTag, Tag
+from rules.conditions import operators_metadata
 
 FIELDS = ("id", "name", "mobile", "email", "wechat_id", "gender", "birthday", "city", "source", "company_id",
           "owner_id", "invited_by_id", "status", "tag_score", "follow_count", "last_followed_at", "first_order_at",
@@ -86,3 +89,12 @@ def search_page(session: Session, viewer: Viewer, q: ListQuery, saved_query_id: 
     page = list_customers(session, viewer.user_id, viewer.permissions, q, now=now, tz=tz)
     return {"items": customer_records(session, page["customers"], viewer.user_id), "total": page["total"],
             "page": page["page"], "pages": page["pages"], "size": page["per_page"]}
+
+
+def search_vocabulary(session: Session) -> dict:
+    """What condition rows may say: every field (built-in, registered, custom — enum fields with
+    their items), every operator with the field types it takes, and the list's views."""
+    items = enum_items_by_field(session)
+    fields = [{**f, "items": items.get(f["name"], [])} if f.get("custom_type") == "enum" else f
+              for f in customer_fields(session)]
+    return {"fields": fields, "operators": operators_metadata(), "views": dict(VIEWS)}

@@ -96,6 +96,7 @@ def test_list_views_filters_sort_and_paging(api, cw):
     page = api.ok("GET", "/api/v1/customers?size=1&page=2&sort=id")
     assert (page["total"], page["pages"], page["size"], [c["id"] for c in page["items"]]) == (3, 3, 1, [ids["mine2"]])
     assert api.ok("GET", "/api/v1/customers?sort=-tag_score")["items"][0]["id"] == ids["mine"]
+    assert [c["id"] for c in api.ok("GET", "/api/v1/customers?mobile=13800138000")["items"]] == [ids["theirs"]]
     assert sales.ok("GET", "/api/v1/customers?view=pool")["total"] == 2
     assert sales.ok("GET", "/api/v1/customers?view=grouped")["total"] == 0
     api.ok("POST", "/api/v1/customers/tags/add", {"ids": [ids["mine2"]], "tag_ids": [ids["hot"]]})
@@ -154,3 +155,10 @@ def test_saved_queries_are_private_and_run(api, cw, app_db):
     assert count(app_db, SavedQuery) == 1
     assert sales.ok("DELETE", f"/api/v1/customers/saved-queries/{saved['id']}") == {"deleted": saved["id"]}
     assert count(app_db, SavedQuery) == 0
+
+
+def test_search_vocabulary_lists_fields_and_operators(api, cw):
+    vocab = api.ok("GET", "/api/v1/customers/search/fields")
+    names = {f["name"]: f for f in vocab["fields"]}
+    assert names["city"]["type"] == "text" and names["aum"]["custom"] and names["aum"]["type"] == "number"
+    assert "eq" in {o["key"] for o in vocab["operators"]} and vocab["views"]["pool"] == "公海"

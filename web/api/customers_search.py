@@ -112,6 +112,26 @@ def search_customers():
     return ok(masked(page))
 
 
+VOCABULARY_EXAMPLE = {
+    "fields": [{"name": "city", "type": "text", "label": "城市", "custom": False},
+               {"name": "risk", "type": "text", "label": "风险偏好", "custom": True, "custom_type": "enum", "enum_id": 1,
+                "items": [{"value": "low", "label": "保守"}]}],
+    "operators": [{"key": "eq", "label": "等于", "types": ["text", "number"], "arity": 1}],
+    "views": {"mine": "我的客户", "all": "全部客户", "grouped": "已分组", "pool": "公海"}}
+
+
+@api_route(bp, "/customers/search/fields", "GET", "高级筛选可用的字段（含自定义字段与枚举项）、操作符与视图", TAG,
+           permission="customers.view", operation_id="listCustomerSearchFields",
+           responses={"200": obj({"fields": {"type": "array", "items": {"type": "object", "additionalProperties": True}},
+                                  "operators": {"type": "array", "items": {"type": "object", "additionalProperties": True}},
+                                  "views": {"type": "object", "additionalProperties": STR}})},
+           examples={"200": VOCABULARY_EXAMPLE})
+@api_auth("customers.view")
+def search_fields():
+    with services().db.read() as session:
+        return ok(records.search_vocabulary(session))
+
+
 def _saved(row) -> dict:
     return {"id": row.id, "name": row.name, "query": row.query, "created_at": iso(row.created_at)}
 
