@@ -50,7 +50,7 @@ def _customers(session: Session, viewer: Viewer, ids: list, strict: bool) -> lis
             shown = "、".join(str(i) for i in missing[:20])
             raise NotFound(f"客户 {shown} 不存在或无权查看", {"ids": f"客户 {shown} 不存在或无权查看"})
     if not visible:
-        raise CrmError("请先勾选客户", {"ids": "请先勾选客户"})
+        raise CrmError("请先勾选客户")
     return visible
 
 
@@ -63,11 +63,11 @@ def run_bulk(session: Session, viewer: Viewer, req: BulkAction, *, strict: bool 
     if req.action not in ACTIONS:
         raise CrmError("未知的批量操作", {"action": "操作只能是 " + "、".join(ACTIONS)})
     if req.action in NEEDS_GROUP and req.group_id is None:
-        raise CrmError("请选择客户分组", {"group_id": "请选择客户分组"})
+        raise CrmError("请选择客户分组", {"group_id": "必填"})
     if req.action == "assign" and not req.user_id:
-        raise CrmError("请选择要分配给的业务员", {"user_id": "请选择要分配给的业务员"})
+        raise CrmError("请选择要分配给的业务员", {"user_id": "必填"})
     if req.action in ("tag", "untag") and not req.tag_ids:
-        raise CrmError("请选择标签", {"tag_ids": "请选择标签"})
+        raise CrmError("请选择标签", {"tag_ids": "至少选择一个标签"})
     ids = _customers(session, viewer, list(req.ids), strict)
     uid = viewer.user_id
     if req.action == "recycle":
