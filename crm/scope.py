@@ -80,8 +80,8 @@ def follow_ups(viewer: Viewer):
     return col(FollowUp.customer_id).in_(_visible_customer_ids(viewer))
 
 
-_CLAUSES = {Customer: (customers, NotFound, "客户不存在或无权查看"), Lead: (leads, LeadNotFound, "线索 {id} 不存在"),
-            Task: (tasks, NotFound, "任务不存在或已删除"), FollowUp: (follow_ups, NotFound, "跟进记录不存在")}
+_CLAUSES = {Customer: (customers, NotFound, "客户不存在或无权查看（编号 {id}）"), Lead: (leads, LeadNotFound, "线索 {id} 不存在"),
+            Task: (tasks, NotFound, "任务不存在或已删除（编号 {id}）"), FollowUp: (follow_ups, NotFound, "跟进记录不存在（编号 {id}）")}
 
 
 def row_key(object_id) -> Optional[int]:

@@ -150,6 +150,15 @@ def _joined(rows: list) -> list:
     return rows
 
 
+def check_query(session: Session, query: dict, tz: str | None = None) -> None:
+    """Refuses (CrmError naming `rows` or `sort`) an advanced filter that could not run, so a saved
+    查询方案 never fails later when someone opens it."""
+    q = ListQuery(rows=query.get("rows") or [], include_tags=query.get("include_tags") or [],
+                  exclude_tags=query.get("exclude_tags") or [], sort=query.get("sort") or "-id")
+    filtered_select(session, None, (), q, tz=tz)
+    _order_by(session, q.sort)
+
+
 def list_customers(session: Session, user_id: Optional[int], permissions: Iterable[str], q: ListQuery,
                    now: Optional[datetime] = None, tz: str | None = None) -> dict:
     """{"total", "page", "pages", "customers": [Customer]} for one page."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from config.clock import utcnow
+from crm.customers.listing import check_query
 from crm.customers.models import SavedQuery
 from crm.errors import CrmError, NotFound
 
@@ -35,15 +36,17 @@ def list_saved(session: Session, user_id: int) -> list[SavedQuery]:
 def get_saved(session: Session, user_id: int, query_id: int) -> SavedQuery:
     row = session.get(SavedQuery, query_id)
     if row is None or row.user_id != user_id:
-        raise NotFound("查询方案不存在")
+        raise NotFound(f"查询方案不存在（编号 {query_id}）", {"query_id": "查询方案不存在"})
     return row
 
 
-def save_query(session: Session, user_id: int, name: str, query: dict) -> SavedQuery:
-    """Creates the scheme, or overwrites this user's scheme of the same name."""
+def save_query(session: Session, user_id: int, name: str, query: dict, tz: str | None = None) -> SavedQuery:
+    """Creates the scheme, or overwrites this user's scheme of the same name; a filter that
+    would not run (unknown field, unbalanced brackets, bad sort) is refused naming the row."""
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise CrmError("请填写方案名称（最多 100 字）", {"name": "请填写方案名称（最多 100 字）"})
+    check_query(session, clean_query(query), tz)
     row = session.exec(select(SavedQuery).where(SavedQuery.user_id == user_id, SavedQuery.name == name)).first()
     if row is None:
         row = SavedQuery(user_id=user_id, name=name, created_at=utcnow())

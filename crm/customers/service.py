@@ -13,6 +13,7 @@ from typing import Optional
 from sqlmodel import Session, select
 
 from config.clock import utcnow
+from config.pii import mask_text
 from config.pii_column import blind_index
 from crm.customers import attrs as attr_values
 from crm.customers.fields import enum_items_by_field, list_fields
@@ -154,8 +155,19 @@ def validate_customer(session: Session, data: dict, existing: Optional[Customer]
     return clean, attrs
 
 
+def _refuse_unknown(data: dict) -> None:
+    unknown = sorted(k for k in data if k not in BUILTIN_INPUTS and k != "attrs")
+    if unknown:
+        raise CrmError(f"未知字段：{'、'.join(unknown)}", {k: "未知字段" for k in unknown})
+
+
 def create_customer(session: Session, data: dict, operator_id: Optional[int] = None,
-                    source_note: str = "手工录入", viewer: Viewer = SYSTEM) -> Customer:
+                    source_note: str = "手工录入", viewer: Viewer = SYSTEM, *, strict: bool = False) -> Customer:
+    """strict (the API): keys that are no customer field are refused instead of ignored."""
+    if strict:
+        _refuse_unknown(data)
+    if not viewer.has("customers.view_all"):
+        data = {**data, "owner_id": viewer.user_id}  # a salesperson's new customer is theirs, or they could not see it
     clean, attrs = validate_customer(session, data, viewer=viewer)
     now = utcnow()
     row = Customer(**clean, attrs=attrs, created_at=now, updated_at=now)
@@ -170,9 +182,15 @@ def create_customer(session: Session, data: dict, operator_id: Optional[int] = N
 
 
 def update_customer(session: Session, customer_id: int, data: dict, operator_id: Optional[int] = None, *,
-                    viewer: Viewer) -> Customer:
-    """Updates the fields present in `data`; records which ones changed in the growth record."""
+                    viewer: Viewer, strict: bool = False) -> Customer:
+    """Updates the fields present in `data`; records which ones changed in the growth record.
+    strict (the API): unknown keys are refused, and a contact sent back exactly as the masked
+    form shown to a caller without pii.view keeps the stored value."""
     row = get_customer(session, customer_id, viewer)
+    if strict:
+        _refuse_unknown(data)
+        data = {k: v for k, v in data.items()
+                if not (k in ("mobile", "email") and getattr(row, k) and v == mask_text(getattr(row, k)))}
     clean, attrs = validate_customer(session, data, row, viewer)
     changed = [k for k, v in clean.items() if getattr(row, k) != v]
     for key in changed:

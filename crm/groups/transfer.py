@@ -76,6 +76,8 @@ def transfer(session: Session, from_user_id: int, to_user_id: int, customer_ids:
     if not target.enabled:
         raise CrmError("接收的业务员已停用", {"to_user_id": "接收的业务员已停用"})
     reason = (reason or "").strip()
+    if not reason:  # 转移记录 must say why (a leaving salesperson, a re-organisation)
+        raise CrmError("请填写转移原因", {"reason": "请填写转移原因"})
     if len(reason) > 500:
         raise CrmError("转移原因最多 500 个字", {"reason": "转移原因最多 500 个字"})
     if customer_ids is not None and not list(customer_ids):

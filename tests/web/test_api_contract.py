@@ -11,6 +11,7 @@ from openapi_spec_validator import validate
 
 from crm.people.permissions import BUILTIN_ROLES
 from web.api import definitions, ingest, lead_ingest, leads, operations, scenes, strategies  # noqa: F401 - registers ROUTES
+from web.api import customer_actions, customer_followups, customers, customers_search  # noqa: F401,E402
 from web.api.spec import ROUTES
 from tests.web.api_helpers import CHINESE, anon_api, api, assert_error, viewer_api  # noqa: F401
 

@@ -8,6 +8,7 @@ from crm.people import roles as role_service
 from crm.people.permissions import ALL_PERMISSIONS
 from crm.leads.intake import Submission, submit
 from web.api import definitions, lead_ingest, leads, operations, scenes, strategies  # noqa: F401 - registers ROUTES
+from web.api import customer_followups, customers, customers_search  # noqa: F401,E402
 from web.api.spec import ROUTES
 from tests.web.api_helpers import (EMAIL, MOBILE, PASSWORD_EVENT, Api, api, row, runtime, token_for,  # noqa: F401
                                    viewer_api, world)
@@ -39,7 +40,7 @@ def populate(api, world, runtime) -> dict:
     channel = api.post("/api/v1/channels", {"name": "官网"}).get_json()["channel_id"]
     return {"definition_id": world.event_id(), "strategy_id": sid, "version": 1, "record_id": record_id,
             "lead_id": lead.lead_id, "scene_config_id": scene["scene_config_id"], "channel_id": channel,
-            **_outbound_call(runtime)}
+            **_outbound_call(runtime), **_customer(runtime)}
 
 
 def _outbound_call(runtime) -> dict:
@@ -58,6 +59,30 @@ def _outbound_call(runtime) -> dict:
         s.add(record)
         s.flush()
         return {"task_id": task.id, "record_id_call": record.id}
+
+
+def _customer(runtime) -> dict:
+    """客户 API: a customer with MOBILE/EMAIL, a follow-up and a task naming them, owned by the viewer
+    token's user when there is one (a token without 查看全部客户 sees its own customers only)."""
+    from sqlalchemy import select
+
+    from crm.customers.models import Customer
+    from crm.people.models import User
+    from crm.sales.followups import record_follow_up
+    from crm.sales.models import Task
+    from crm.scope import SYSTEM
+
+    with runtime.services.db.write() as s:
+        owner = s.scalar(select(User.id).where(User.username == "viewer1")) or 1
+        customer = Customer(name="客户API", mobile=MOBILE, email=EMAIL, owner_id=owner,
+                            attrs={"note": f"备用 {MOBILE}"})
+        s.add(customer)
+        s.flush()
+        record_follow_up(s, {"customer_id": customer.id, "content": f"回电 {MOBILE} / {EMAIL}"}, owner,
+                         viewer=SYSTEM)
+        s.add(Task(title=f"联系 {MOBILE}", customer_id=customer.id, owner_id=owner, creator_id=owner,
+                   description=EMAIL))
+        return {"customer_id": customer.id}
 
 
 def walk(client: Api, ids: dict, hidden: frozenset = frozenset()) -> dict[str, str]:

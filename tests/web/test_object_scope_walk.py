@@ -242,7 +242,41 @@ def _plans(w: dict) -> dict:
         "friends.link": [("POST", f"/friends/{fid}/link", {"data": {"customer_id": str(cid)}}) for fid in (1, 2)
                          for cid in (c, h)],
         "friends.unlink": [("POST", f"/friends/{fid}/unlink", {}) for fid in (1, 2)],
+        **_customer_api_plans(w),
     }
+
+
+def _customer_api_plans(w: dict) -> dict:
+    """/api/v1/customers: B's customers by path and in batches (with one of A's own), B's 查询方案."""
+    i = w["ids"]
+    c, h, mine, g = i["customer"], i["handed"], i["mine"], i["group"]
+    batch = {"ids": [mine, c, h], "group_id": g, "user_id": w["a"], "tag_ids": [1]}
+    act = {"add_tags": ("tags/add", ("ids", "tag_ids")), "remove_tags": ("tags/remove", ("ids", "tag_ids")),
+           "add_to_group": ("group", ("ids", "group_id")), "assign": ("assign", ("ids", "group_id", "user_id")),
+           "recycle": ("recycle", ("ids",)), "restore": ("restore", ("ids",))}
+    plans = {f"api_customer_actions.{ep}_post": [("POST", f"/api/v1/customers/{path}",
+                                                  {"json": {k: batch[k] for k in keys}})]
+             for ep, (path, keys) in act.items()}
+    plans["api_customer_actions.release_post"] = [
+        ("POST", "/api/v1/customers/release", {"json": {"ids": [mine, c, h], "to": "group_pool", "group_id": g}}),
+        ("POST", "/api/v1/customers/release", {"json": {"ids": [c, h], "to": "company_pool"}})]
+    return {**plans,
+            "api_customers.create_customer_post": [("POST", "/api/v1/customers", {"json": {
+                "name": "新客户", "mobile": "13900139000", "owner_id": w["b"], "invited_by_id": c}})],
+            "api_customers.update_customer_put": [("PUT", f"/api/v1/customers/{cid}", {"json": {"name": "改名"}})
+                                                  for cid in (c, h)],
+            "api_customers.delete_customer_delete": [("DELETE", f"/api/v1/customers/{cid}", {}) for cid in (c, h)],
+            "api_customer_search.search_customers_post": [
+                ("POST", "/api/v1/customers/search", {"json": {"rows": [{"field": "name", "op": "contains", "value": "李四"}]}}),
+                ("POST", "/api/v1/customers/search", {"json": {"saved_query_id": i["query"]}})],
+            "api_customer_search.save_query_post": [],  # saves the user's own query
+            "api_customer_search.delete_saved_query_delete": [("DELETE", f"/api/v1/customers/saved-queries/{i['query']}", {})],
+            "api_customer_work.add_follow_up_post": [("POST", f"/api/v1/customers/{cid}/follow-ups", {"json": {
+                "content": "越权跟进", "next_follow_on": "2030-01-01"}}) for cid in (c, h)] + [
+                ("POST", f"/api/v1/customers/{mine}/follow-ups", {"json": {"content": "借任务", "task_id": i["task"]}}),
+                ("POST", f"/api/v1/customers/{mine}/follow-ups", {"json": {"content": "借旧任务", "task_id": i["stale"]}})],
+            "api_customer_work.create_task_post": [("POST", f"/api/v1/customers/{cid}/tasks", {"json": {
+                "title": "越权任务", "owner_id": w["b"]}}) for cid in (c, h)]}
 
 
 def _blind_url(rule, ids: dict) -> str:

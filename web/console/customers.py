@@ -11,11 +11,10 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from crm.customers import exporting, saved_queries
+from crm.customers.bulk import BulkAction, run_bulk
 from crm.customers.fieldset import customer_fields
 from crm.customers.listing import QUICK_FILTERS, VIEWS, ListQuery, available_columns, chosen_columns, list_customers
 from crm.customers.display import Presenter
-from crm.customers.models import Customer
-from crm import scope
 from crm.errors import CrmError
 from rules.conditions import operators_metadata
 from web.auth.guards import current_viewer, permission_required
@@ -139,48 +138,19 @@ def available_bulk() -> dict:
     return out
 
 
-def _visible_ids(session, ids: list[int]) -> list[int]:
-    return scope.visible_ids(session, current_viewer(), Customer, ids)
-
-
 @bp.post("/customers/bulk/<action>")
 @permission_required("customers.view")
 def bulk(action: str):
     if action not in available_bulk():
         flash("无权执行该操作，或该功能尚未启用", "danger")
         return redirect(request.referrer or url_for("customers.index"))
-    from crm.groups import membership
-
-    ids = selected_ids("ids")
-    group_id = request.form.get("group_id", type=int)
-    user_id = request.form.get("user_id", type=int)
-    reason = (request.form.get("reason") or "").strip()
+    req = BulkAction(action, selected_ids("ids"), group_id=request.form.get("group_id", type=int),
+                     user_id=request.form.get("user_id", type=int), reason=(request.form.get("reason") or "").strip(),
+                     tag_ids=int_values(request.form.getlist("tag_ids")))
     svc = services()
-
-    def run(s):
-        visible = _visible_ids(s, ids)
-        if not visible:
-            raise CrmError("请先勾选客户")
-        if action == "recycle":
-            return membership.move_to_recycle_bin(s, visible, _uid(), reason or "手动移入回收站")
-        if action == "group":
-            return membership.add_to_group(s, visible, group_id, _uid())
-        if action == "assign":
-            if not user_id:
-                raise CrmError("请选择要分配给的业务员")
-            return membership.assign(s, visible, group_id, user_id, _uid())
-        if action == "release_group":
-            return membership.release_to_group_pool(s, visible, group_id, _uid())
-        if action == "release_company":
-            return membership.release_to_company_pool(s, visible, _uid())
-        from crm.tags.apply import apply_tags
-
-        return apply_tags(s, visible, int_values(request.form.getlist("tag_ids")), _uid(),
-                          source="manual", tz=svc.settings.timezone)
-
     try:
         with svc.db.write() as s:
-            count = run(s)
+            count = run_bulk(s, current_viewer(), req, now=svc.now(), tz=svc.settings.timezone)
     except CrmError as exc:
         flash(exc.message + "".join(f"：{v}" for v in (exc.errors or {}).values()), "danger")
     else:

@@ -112,8 +112,6 @@ def _form(customer=None, values=None, errors=None, status=200):
 def new():
     if request.method == "POST":
         data = _form_data()
-        if "customers.view_all" not in g.permissions:
-            data["owner_id"] = g.user.id  # a salesperson's new customer is theirs, or they could not see it
         try:
             with services().db.write() as s:
                 c = service.create_customer(s, data, g.user.id, viewer=current_viewer())

@@ -57,9 +57,6 @@ def transfer_post():
     to_id = request.form.get("to_user_id", type=int)
     reason = (request.form.get("reason") or "").strip()
     chosen = selected_ids("customer_ids") if request.form.get("mode") == "selected" else None
-    if not reason:
-        flash("请填写转移原因", "warning")
-        return redirect(url_for("groups.transfer", from_user_id=from_id or ""))
     try:
         count = write(lambda s: transfer(s, from_id, to_id, chosen, reason, uid(), now=services().now(),
                                          viewer=current_viewer()))
