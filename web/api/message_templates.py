@@ -9,7 +9,7 @@ from flask import Blueprint, request
 
 from crm.sales import templates as service
 from web.api.common import BadRequest, iso, json_body, masked, ok
-from web.api.fields import checked
+from web.api.fields import checked, invalid
 from web.api.lookups import found, register_errors
 from web.api.spec import BOOL, INT, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
@@ -131,6 +131,8 @@ def preview_message_template():
         if data.get("template_id") is not None:
             t = _template(s, data["template_id"])
             data = {"channel": t.channel, "subject": t.subject, "body": t.body, **data}
+        if not (data.get("body") or "").strip():
+            raise invalid("body", "请填写模板内容或 template_id")
         customer_id = data.get("customer_id")
         out = found(lambda: service.preview(s, data, customer_id, svc.settings.timezone, viewer=current_viewer()),
                     "客户", customer_id)
