@@ -23,7 +23,8 @@ def checked(data: dict, schema: dict, *, partial: bool = False) -> dict:
     if unknown:
         raise BadRequest(f"未知字段：{'、'.join(unknown)}", {k: "未知字段" for k in unknown}, status=422, code="invalid")
     if not partial:
-        missing = [k for k in schema.get("required", ()) if data.get(k) in (None, "")]
+        missing = [k for k in schema.get("required", ())
+                   if k not in data or (data[k] in (None, "") and not props[k].get("nullable"))]
         if missing:
             raise BadRequest(f"缺少字段：{'、'.join(missing)}", {k: "必填" for k in missing}, status=422, code="invalid")
     for name, value in data.items():
