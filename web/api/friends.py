@@ -150,7 +150,7 @@ def send_friend_message(friend_id):
 
 @api_route(bp, "/friends/<int:friend_id>/link", "POST", "把好友关联到客户档案（只能选你可见的客户）", TAG, body=LINK_IN,
            permission="customers.manage", operation_id="linkFriendCustomer",
-           responses={"200": DETAIL_OUT, "404": "好友或客户不存在（或无权查看）"},
+           responses={"200": DETAIL_OUT, "404": "好友不存在（或无权查看）", "422": "客户不存在或无权查看（customer_id）"},
            examples={"request": LINK_IN["example"], "200": DETAIL_EXAMPLE})
 @api_auth(VIEW, "customers.manage")
 def link_friend_customer(friend_id):
@@ -158,8 +158,7 @@ def link_friend_customer(friend_id):
     with services().db.write() as s:
         _friend(s, friend_id)
         data = checked(raw, LINK_IN)
-        found(lambda: friend_profile.link_customer(s, current_viewer(), friend_id, data["customer_id"]),
-              "好友或客户", friend_id)
+        friend_profile.link_customer(s, current_viewer(), friend_id, data["customer_id"])
         return ok(_profile(s, friend_id))
 
 
@@ -184,6 +183,7 @@ def match_friend_customer(friend_id):
         friend = _friend(s, friend_id)
         linked = link_friends_to_customers(s, friend_ids=[friend.id])
         friend_profile.follow_links(s, friend.id)
+        s.expire_all()  # the match is a set-based UPDATE: reload the friend it changed
         return ok({"linked": bool(linked), "friend": _profile(s, friend.id)})
 
 
