@@ -242,6 +242,9 @@ def _plans(w: dict) -> dict:
         "friends.link": [("POST", f"/friends/{fid}/link", {"data": {"customer_id": str(cid)}}) for fid in (1, 2)
                          for cid in (c, h)],
         "friends.unlink": [("POST", f"/friends/{fid}/unlink", {}) for fid in (1, 2)],
+        # 给好友发消息 (API): B's friends answer 404 to A, nothing is sent on B's account.
+        "api_friends.send_friend_message_post": [("POST", f"/api/v1/friends/{fid}/messages", {"json": {"text": "越权"}})
+                                                 for fid in (1, 2)],
     }
 
 
