@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from conversations.friend_profile import friends_clause, sees_all
 from crm import scope
 from crm.scope import Viewer
+from devices import friend_requests_admin as requests_admin
 from devices.accounts import AccountNotFound, friend_filter, list_groups as all_groups
 from devices.models import ChatGroup, DeviceCommand, Friend, FriendRequest, WechatAccount
 
@@ -76,16 +77,8 @@ def list_groups(session: Session, viewer: Viewer, account_id=None, keyword: str 
 
 def list_requests(session: Session, viewer: Viewer, *, status: str = "", account_id=None, page: int = 1,
                   per_page: int = 20) -> tuple[list[FriendRequest], int]:
-    conditions = [clause(viewer, FriendRequest)]
-    if status:
-        conditions.append(FriendRequest.status == status)
-    if account_id is not None:
-        conditions.append(FriendRequest.account_id == account_id)
-    total = session.exec(select(func.count()).select_from(FriendRequest).where(*conditions)).one()
-    rows = session.exec(select(FriendRequest).where(*conditions)
-                        .order_by(col(FriendRequest.created_at).desc(), col(FriendRequest.id).desc())
-                        .offset((page - 1) * per_page).limit(per_page)).all()
-    return list(rows), int(total)
+    return requests_admin.list_requests(session, status=status, account_id=account_id, page=page, per_page=per_page,
+                                        where=clause(viewer, FriendRequest))
 
 
 def list_commands(session: Session, viewer: Viewer, *, account_id=None, device_id=None, status: str = "",

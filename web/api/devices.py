@@ -11,11 +11,10 @@ from flask import Blueprint, g, request
 
 from conversations import account_scope
 from devices import device_admin
-from devices.budget_plan import write_with_budget
 from devices.commands import COMMAND_KINDS, CommandError
 from devices.models import DeviceCommand, WechatAccount
 from web.api.common import BadRequest, int_arg, iso, masked, ok
-from web.api.lookups import found, register_errors
+from web.api.lookups import budgeted, found, register_errors
 from web.api.spec import ANY_OBJ, BOOL, INT, STR, api_route, obj
 from web.auth.guards import api_auth, api_error, current_viewer
 from web.extensions import services
@@ -126,8 +125,7 @@ def _issue(device_id: int, kind: str):
     user_id = g.user.id
     with svc.db.read() as s:
         _device(s, device_id)
-    command = write_with_budget(svc.db, lambda s: device_admin.send_device_command(
-        s, device_id, kind, user_id, svc.now(), svc.settings), settings=svc.settings, redis=svc.redis, now=svc.now())
+    command = budgeted(lambda s: device_admin.send_device_command(s, device_id, kind, user_id, svc.now(), svc.settings))
     if command is not None:
         with svc.db.read() as s:
             command = s.get(DeviceCommand, command.id)

@@ -14,13 +14,12 @@ from conversations import account_scope, chat_thread, friend_profile, friend_sen
 from crm import scope
 from crm.customers.models import Customer
 from devices import accounts as service
-from devices.budget_plan import write_with_budget
 from devices.models import ChatGroup
 from engine.friend_links import link_friends_to_customers
 from web.api.common import BadRequest, int_arg, iso, json_body, masked, ok
 from web.api.conversations import MESSAGE_OUT, SEND_IN
 from web.api.fields import checked
-from web.api.lookups import found, register_errors
+from web.api.lookups import budgeted, found, register_errors
 from web.api.orders import _json
 from web.api.spec import BOOL, INT, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
@@ -140,9 +139,8 @@ def send_friend_message(friend_id):
         _friend(s, friend_id)
     data = checked(raw, SEND_IN)
     name = g.user.display_name or g.user.username
-    message = write_with_budget(svc.db, lambda s: friend_send.send_to_friend(
-        s, viewer, friend_id, data, user_id=viewer.user_id, sender_name=name, now=svc.now(), settings=svc.settings),
-        settings=svc.settings, redis=svc.redis, now=svc.now())
+    message = budgeted(lambda s: friend_send.send_to_friend(
+        s, viewer, friend_id, data, user_id=viewer.user_id, sender_name=name, now=svc.now(), settings=svc.settings))
     with svc.db.read() as s:
         shown = chat_thread.load_messages(s, [message.id], svc.now())[0]
     return ok(masked(_json(shown)), 201)

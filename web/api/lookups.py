@@ -10,9 +10,10 @@ from flask import Blueprint
 
 from crm.errors import CrmError, NotFound
 from devices.accounts import AccountError, AccountNotFound
-from devices.budget_plan import BudgetUnavailable
+from devices.budget_plan import BudgetUnavailable, write_with_budget
 from web.api.common import error_response
 from web.auth.guards import api_error
+from web.extensions import services
 
 T = TypeVar("T")
 
@@ -23,6 +24,13 @@ def found(load: Callable[[], T], label: str, object_id) -> T:
         return load()
     except (NotFound, AccountNotFound):
         raise NotFound(f"{label} {object_id} 不存在或无权查看") from None
+
+
+def budgeted(fn: Callable):
+    """`fn(session)` in one write transaction with every risk-budget decision taken before it
+    (devices.budget_plan), as the console's command buttons run; Redis down → 503, nothing written."""
+    svc = services()
+    return write_with_budget(svc.db, fn, settings=svc.settings, redis=svc.redis, now=svc.now())
 
 
 def _account_error(exc: AccountError):

@@ -10,13 +10,12 @@ from flask import Blueprint, g, request
 from conversations import account_scope
 from crm.people.models import User
 from devices import accounts as service, friend_requests_admin as requests_service
-from devices.budget_plan import write_with_budget
 from devices.health import band_label
 from devices.models import DeviceCommand, FriendRequest, WechatAccount
 from web.api.common import BadRequest, int_arg, iso, json_body, masked, ok
 from web.api.devices import COMMAND_OUT, command_dict
 from web.api.fields import checked, invalid
-from web.api.lookups import found, register_errors
+from web.api.lookups import budgeted, found, register_errors
 from web.api.spec import INT, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
@@ -204,9 +203,7 @@ def accept_friend_request(request_id):
     svc, user_id = services(), g.user.id
     with svc.db.read() as s:
         _load(s, FriendRequest, request_id, "好友请求")
-    command = write_with_budget(svc.db, lambda s: requests_service.accept_request(s, request_id, user_id, svc.now(),
-                                                                                   svc.settings),
-                                settings=svc.settings, redis=svc.redis, now=svc.now())
+    command = budgeted(lambda s: requests_service.accept_request(s, request_id, user_id, svc.now(), svc.settings))
     with svc.db.read() as s:
         return ok({"request": _request_dict(s.get(FriendRequest, request_id)),
                    "command": command_dict(s.get(DeviceCommand, command.id))}, 201)
