@@ -21,7 +21,7 @@ FIELDS = ("name", "industry", "address", "phone", "remark")
 EXAMPLE = {"id": 4, "name": "上海星辰贸易有限公司", "industry": "零售", "address": "上海市浦东新区世纪大道 100 号",
            "phone": "021-5888****", "remark": "年度大客户", "customers": 12, "created_at": "2026-12-01T02:00:00+00:00"}
 COMPANY_OUT = {**obj({"id": INT, "name": STR, "industry": STR, "address": STR, "phone": STR, "remark": STR,
-                      "customers": {**INT, "description": "在册客户数"}, "created_at": STR}), "example": EXAMPLE}
+                      "customers": {**INT, "description": "在册客户数（详情中为你可见的联系人数）"}, "created_at": STR}), "example": EXAMPLE}
 COMPANY_IN = {**obj({"name": {**STR, "maxLength": 200}, "industry": {**STR, "maxLength": 100},
                      "address": {**STR, "maxLength": 300}, "phone": {**STR, "maxLength": 32},
                      "remark": {**STR, "maxLength": 1000}}, ("name",)),

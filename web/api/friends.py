@@ -185,6 +185,16 @@ def match_friend_customer(friend_id):
         return ok({"linked": bool(linked), "friend": _profile(s, friend.id)})
 
 
+@api_route(bp, "/friends/match-all", "POST", "关联客户档案：按手机号 / 微信号把尚未关联的好友批量关联到客户", TAG,
+           permission=MANAGE, operation_id="matchAllFriendCustomers",
+           responses={"200": {**obj({"linked": {**INT, "description": "新关联的好友数"}}), "example": {"linked": 12}}},
+           examples={"200": {"linked": 12}})
+@api_auth(MANAGE)
+def match_all_friend_customers():
+    with services().db.write() as s:
+        return ok({"linked": link_friends_to_customers(s)})
+
+
 @api_route(bp, "/chat-groups", "GET", "微信群列表（按微信号、群名 / 群号筛选）", TAG, permission=VIEW, operation_id="listChatGroups",
            query=[("account_id", "integer", "微信号"), ("q", "string", "群名或群号的片段")],
            responses={"200": {**obj({"items": {"type": "array", "items": GROUP_OUT}}), "example": {"items": [GROUP_EXAMPLE]}}},
