@@ -23,8 +23,9 @@ MAX_DAILY_CAP = 100
 # -- requests ------------------------------------------------------------------------------------
 
 def list_requests(session: Session, *, status: str = "", account_id: Optional[int] = None, page: int = 1,
-                  per_page: int = 20) -> tuple[list[FriendRequest], int]:
-    conditions = []
+                  per_page: int = 20, where=None) -> tuple[list[FriendRequest], int]:
+    """A page of requests and the total; `where` narrows them further (the API's account scope)."""
+    conditions = [] if where is None else [where]
     if status:
         conditions.append(FriendRequest.status == status)
     if account_id is not None:

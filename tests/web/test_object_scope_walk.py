@@ -243,6 +243,9 @@ def _plans(w: dict) -> dict:
                          for cid in (c, h)],
         "friends.unlink": [("POST", f"/friends/{fid}/unlink", {}) for fid in (1, 2)],
         **_customer_api_plans(w),
+        # 给好友发消息 (API): B's friends answer 404 to A, nothing is sent on B's account.
+        "api_friends.send_friend_message_post": [("POST", f"/api/v1/friends/{fid}/messages", {"json": {"text": "越权"}})
+                                                 for fid in (1, 2)],
     }
 
 

@@ -33,6 +33,15 @@ def register_api(app: Flask) -> None:
     from web.api import messages; csrf.exempt(messages.bp); app.register_blueprint(messages.bp)  # noqa: E702 - 消息搜索
     from web.api import customers, customers_search, customer_actions, customer_followups  # 客户 API (issue 14)
     [app.register_blueprint(csrf.exempt(m.bp)) for m in (customers, customers_search, customer_actions, customer_followups)]
+    from web.api import companies; app.register_blueprint(csrf.exempt(companies.bp))  # noqa: E702 - 公司管理
+    from web.api import tags; app.register_blueprint(csrf.exempt(tags.bp))  # noqa: E702 - 标签与标签分类
+    from web.api import customer_groups; app.register_blueprint(csrf.exempt(customer_groups.bp))  # noqa: E702 - 客户分组
+    from web.api import message_templates; app.register_blueprint(csrf.exempt(message_templates.bp))  # noqa: E702 - 消息模板
+    from web.api import people; app.register_blueprint(csrf.exempt(people.bp))  # noqa: E702 - 用户与部门（只读）
+    from web.api import devices; app.register_blueprint(csrf.exempt(devices.bp))  # noqa: E702 - 设备与指令
+    from web.api import wechat_accounts; app.register_blueprint(csrf.exempt(wechat_accounts.bp))  # noqa: E702 - 微信号与好友请求
+    from web.api import friends; app.register_blueprint(csrf.exempt(friends.bp))  # noqa: E702 - 好友与微信群
+    from web.api import auto_accept; app.register_blueprint(csrf.exempt(auto_accept.bp))  # noqa: E702 - 自动通过规则
 
     for exc_class in (BadRequest, EventsError, RulesError, DefinitionError, DefinitionNotFound, ConditionError):
         app.register_error_handler(exc_class, error_response)
