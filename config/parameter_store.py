@@ -88,9 +88,10 @@ class ParameterOverlay:
     def _version(self, session) -> Optional[int]:
         return session.exec(select(func.max(ParameterChange.id))).one()
 
-    def refresh_if_due(self) -> None:
+    def refresh_if_due(self, force: bool = False) -> None:
+        """Reloads when the change log moved since the last load; looks at most once per interval."""
         now = time.monotonic()
-        if now < self._next_check or not self._lock.acquire(blocking=False):
+        if (now < self._next_check and not force) or not self._lock.acquire(blocking=False):
             return
         try:
             self._next_check = now + float(self.settings.__dict__.get("params_refresh_seconds", 3.0))

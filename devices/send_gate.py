@@ -29,10 +29,26 @@ MANUAL_PAUSE_RECHECK = timedelta(minutes=1)
 
 class SendGate:
     def __init__(self, settings=None):
-        self.floor = float(getattr(settings, "budget_delivery_floor_seconds", 3.5))
-        self.jitter = float(getattr(settings, "budget_delivery_jitter_seconds", 1.0))
+        self._settings = settings  # read at each use: 参数配置 changes the floor while running
+        self._fixed: dict[str, float] = {}  # set by hand (tests, drills): wins over the settings
         self._last: dict[int, datetime] = {}  # account id → when its last paced command left this process
         self._lock = threading.Lock()
+
+    @property
+    def floor(self) -> float:
+        return self._fixed.get("floor", float(getattr(self._settings, "budget_delivery_floor_seconds", 3.5)))
+
+    @floor.setter
+    def floor(self, seconds: float) -> None:
+        self._fixed["floor"] = float(seconds)
+
+    @property
+    def jitter(self) -> float:
+        return self._fixed.get("jitter", float(getattr(self._settings, "budget_delivery_jitter_seconds", 1.0)))
+
+    @jitter.setter
+    def jitter(self, seconds: float) -> None:
+        self._fixed["jitter"] = float(seconds)
 
     def gap(self, command_id: int) -> timedelta:
         """The floor plus this command's own jitter (the same on every poll, so waiting never
