@@ -69,10 +69,11 @@ class ParameterView:
 
 
 class ParameterOverlay:
-    def __init__(self, settings, db, box):
+    def __init__(self, settings, db, box, clock=None):
         self.settings = settings
         self.db = db
         self.box = box
+        self.now = clock.now if clock is not None else utcnow  # the app's clock (tests move it)
         self._seen: Optional[int] = -1
         self._next_check = 0.0
         self._lock = threading.Lock()
@@ -183,7 +184,7 @@ class ParameterOverlay:
             raise ParametersInvalid(errors)
         changed = [k for k, v in new.items() if v != current[k].value or (BY_KEY[k].secret and v)]
         if changed:
-            now = utcnow()
+            now = self.now()
             with self.db.write() as session:
                 for key in changed:
                     param, before = BY_KEY[key], current[key]
@@ -211,7 +212,7 @@ class ParameterOverlay:
             old = shown(param, self._stored_value(param, row))
             session.delete(row)
             session.add(ParameterChange(key=key, action="reset", old_value=old,
-                                        new_value=shown(param, base[key]), changed_by=user, changed_at=utcnow()))
+                                        new_value=shown(param, base[key]), changed_by=user, changed_at=self.now()))
         self.reload()
         return True
 

@@ -31,7 +31,7 @@ class Services:
         # Phones and e-mails are sealed by their column type, which has no Services at hand.
         pii_column.configure(self.settings.resolved_secret_key())
         # 参数配置: database values over the environment, re-read when another process changes one.
-        self.parameters = ParameterOverlay(self.settings, self.db, self.secret_box)
+        self.parameters = ParameterOverlay(self.settings, self.db, self.secret_box, self.clock)
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Any = None) -> "Services":
