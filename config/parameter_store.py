@@ -29,7 +29,7 @@ from config.retry_schedule import parse_schedule
 
 log = logging.getLogger("ckb.parameters")
 SOURCES = {"db": "数据库", "env": "环境变量", "default": "默认值"}
-_baselines: dict[int, tuple[Any, dict[str, Any], frozenset[str]]] = {}
+_baselines: dict[int, tuple[Any, dict[str, Any], frozenset[str], int]] = {}
 _baseline_lock = threading.Lock()
 
 
@@ -49,9 +49,16 @@ def baseline(settings) -> tuple[dict[str, Any], frozenset[str]]:
         if entry is None or entry[0]() is not settings:
             ref = weakref.ref(settings, lambda _r, k=id(settings): _baselines.pop(k, None))
             entry = (ref, {p.key: getattr(settings, p.key) for p in PARAMETERS},
-                     frozenset(settings.model_fields_set))
+                     frozenset(settings.model_fields_set), settings.step_max_attempts)
             _baselines[id(settings)] = entry
         return entry[1], entry[2]
+
+
+def _attempts_follow_schedule(settings, base: dict) -> bool:
+    """Settings derives step_max_attempts from the schedule when it is not set (its validator
+    marks it set either way): it follows a changed schedule when start-up left it derived."""
+    start = _baselines[id(settings)][3]
+    return start == len(parse_schedule(base["retry_schedule"])) + 1
 
 
 @dataclass
@@ -128,13 +135,13 @@ class ParameterOverlay:
         return found
 
     def _apply(self, stored: dict[str, Any]) -> None:
-        base, explicit = baseline(self.settings)
+        base = baseline(self.settings)[0]
         values = self.settings.__dict__  # plain writes: validators ran when the value was saved
         for param in PARAMETERS:
             wanted = stored.get(param.key, base[param.key])
             if values.get(param.key) != wanted:
                 values[param.key] = wanted
-        if "step_max_attempts" not in explicit:  # derived from the schedule unless set itself
+        if _attempts_follow_schedule(self.settings, base):
             values["step_max_attempts"] = len(parse_schedule(values["retry_schedule"])) + 1
 
     # -- the page ---------------------------------------------------------------------------

@@ -116,6 +116,10 @@ def test_another_process_picks_a_change_up_within_its_refresh_interval(services)
     services.parameters.reset("budget_quiet_hours", "admin")
     other.parameters.refresh_if_due(force=True)
     assert other.settings.budget_quiet_hours == ""
+    assert other.settings.step_max_attempts == 7  # not set at start-up: one per wait of the schedule, plus one
+    services.parameters.save("automation", {"retry_schedule": "10s, 1m"}, "admin")
+    other.parameters.refresh_if_due(force=True)
+    assert (other.settings.retry_schedule, other.settings.step_max_attempts) == ("10s, 1m", 3)
     other.db.dispose()
 
 
