@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+from config.password_policy import problem as password_problem
 from config.retry_schedule import format_schedule, parse_schedule
 from config.timewindow import TimeWindow
 
@@ -81,6 +82,13 @@ def _host(value: str) -> str:
     return text
 
 
+def _password(value: str) -> str:
+    message = password_problem(value)
+    if message:
+        raise ParameterInvalid(message)
+    return value
+
+
 def _email(value: str) -> str:
     text = str(value or "").strip()
     if not re.match(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$", text):
@@ -95,6 +103,8 @@ def _p(key, group, label, description="", **kw) -> Parameter:
 _COUNT = {"minimum": 0, "unit": "次"}
 PARAMETERS: tuple[Parameter, ...] = (
     # 账号安全 — read by crm/people/login_throttle.py and web/auth/session.py on every login / request.
+    _p("initial_password", "security", "初始密码", "新建用户或重置密码时密码留空，即使用该密码，用户首次登录必须修改。"
+       "未设置时每次都须填写密码。", secret=True, check=_password),
     _p("login_max_failures", "security", "同一账号同一地址失败次数", "超过后需等待，等待时间逐次加长（从不锁定账号）。",
        minimum=1, maximum=100, unit="次"),
     _p("login_lockout_seconds", "security", "首次等待时长", "达到失败次数后首次需等待的秒数。",

@@ -77,3 +77,23 @@ def test_unknown_group_or_key_is_404_and_non_admins_are_refused(app_db, client, 
     other = client.application.test_client()
     login(other, "ops", "Ops123456")
     assert other.get("/params").status_code == 403
+
+
+def test_the_initial_password_serves_new_users_and_resets_left_empty(app_db, client, admin_client, csrf_token, login):
+    refused = _post(admin_client, csrf_token, "/params/security", {"initial_password": "123456"})
+    assert refused.status_code == 400 and "密码至少需要 8 个字符" in refused.get_data(as_text=True)
+    without = _post(admin_client, csrf_token, "/users/new", {"username": "zhang", "display_name": "张三", "password": ""})
+    assert without.status_code == 400  # no initial password yet: one must be typed
+
+    assert _post(admin_client, csrf_token, "/params/security", {"initial_password": "Welcome2026"}).status_code == 302
+    assert "留空则使用参数配置中的初始密码" in admin_client.get("/users/new").get_data(as_text=True)
+    assert _post(admin_client, csrf_token, "/users/new",
+                 {"username": "zhang", "display_name": "张三", "password": ""}).status_code == 302
+    user = people.get_user_by_username(app_db, "zhang")
+    assert user.must_change_password  # a shared initial password is never kept
+    assert login(client.application.test_client(), "zhang", "Welcome2026").status_code == 302
+
+    people.change_password(app_db, user.id, "Welcome2026", "Mine12345", confirm="Mine12345")
+    assert _post(admin_client, csrf_token, f"/users/{user.id}/reset-password", {"password": ""}).status_code == 302
+    assert people.get_user_by_username(app_db, "zhang").must_change_password
+    assert login(client.application.test_client(), "zhang", "Welcome2026").status_code == 302

@@ -13,6 +13,12 @@ bp = Blueprint("params", __name__)
 CHANGES_PER_PAGE = 50
 
 
+@bp.app_context_processor
+def _initial_password():
+    """Password fields may be left empty when an 初始密码 is set (users, org pages)."""
+    return {"initial_password_set": bool(services().settings.initial_password)}
+
+
 def _overlay():
     return services().parameters
 
