@@ -69,6 +69,7 @@ class ParameterView:
     stored: bool
     updated_by: str = ""
     updated_at: Any = None
+    overridden: Optional[str] = None  # the environment's value (as shown) that a stored value overrides
 
     @property
     def source_label(self) -> str:
@@ -82,7 +83,7 @@ class ParameterOverlay:
         self.box = box
         self.now = clock.now if clock is not None else utcnow  # the app's clock (tests move it)
         self._seen: Optional[int] = -1
-        self._next_check = 0.0
+        self.next_check = 0.0
         self._lock = threading.Lock()
         baseline(settings)
 
@@ -90,7 +91,7 @@ class ParameterOverlay:
         """Services got another Settings object: lay the stored values over it on next access."""
         self.settings = settings
         baseline(settings)
-        self._seen, self._next_check = -1, 0.0
+        self._seen, self.next_check = -1, 0.0
 
     # -- reading and applying -----------------------------------------------------------------
     def _version(self, session) -> Optional[int]:
@@ -99,10 +100,10 @@ class ParameterOverlay:
     def refresh_if_due(self, force: bool = False) -> None:
         """Reloads when the change log moved since the last load; looks at most once per interval."""
         now = time.monotonic()
-        if (now < self._next_check and not force) or not self._lock.acquire(blocking=False):
+        if (now < self.next_check and not force) or not self._lock.acquire(blocking=False):
             return
         try:
-            self._next_check = now + float(self.settings.__dict__.get("params_refresh_seconds", 3.0))
+            self.next_check = now + float(self.settings.__dict__.get("params_refresh_seconds", 3.0))
             with self.db.read() as session:
                 if self._version(session) != self._seen:
                     self._load(session)
@@ -153,7 +154,8 @@ class ParameterOverlay:
         for param in PARAMETERS:
             if param.key in stored:
                 value, row = stored[param.key]
-                out.append(ParameterView(param, value, "db", True, row.updated_by, row.updated_at))
+                env = shown(param, base[param.key]) if param.key in explicit else None
+                out.append(ParameterView(param, value, "db", True, row.updated_by, row.updated_at, env))
             else:
                 out.append(ParameterView(param, base[param.key], "env" if param.key in explicit else "default", False))
         return out

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from time import monotonic
 from typing import Any, Optional
 
 from config.clock import SystemClock, install_zone
@@ -49,10 +50,11 @@ class Services:
 def _live_settings(self) -> Settings:
     # Every use of services.settings is where a change made in another process is noticed
     # (a monotonic-clock compare, a database read at most every params_refresh_seconds).
-    overlay = self.__dict__.get("parameters")
-    if overlay is not None:
+    values = self.__dict__
+    overlay = values.get("parameters")
+    if overlay is not None and monotonic() >= overlay.next_check:  # the common case stops here
         overlay.refresh_if_due()
-    return self.__dict__["_settings"]
+    return values["_settings"]
 
 
 def _bind_settings(self, value: Settings) -> None:

@@ -93,6 +93,8 @@ def test_precedence_database_over_environment_over_default_and_reset(services, m
     assert other.settings.budget_hourly_send_cap == 150  # db wins over the environment
     assert _view(other, "budget_hourly_send_cap").source == "db"
     assert _view(other, "budget_hourly_send_cap").updated_by == "运营主管"
+    assert _view(other, "budget_hourly_send_cap").overridden == "200"
+    assert _view(services, "budget_hourly_send_cap").overridden is None  # started without it
 
     assert other.parameters.reset("budget_hourly_send_cap", "admin") is True
     assert other.settings.budget_hourly_send_cap == 200  # the environment again
