@@ -160,11 +160,14 @@ class ParameterOverlay:
                 out.append(ParameterView(param, base[param.key], "env" if param.key in explicit else "default", False))
         return out
 
-    def changes(self, limit: int = 50, key: str = "") -> list[ParameterChange]:
+    def changes(self, limit: int = 50, key: str = "", before: Optional[int] = None) -> list[ParameterChange]:
+        """Newest first; `before` (an id) pages to older entries."""
         with self.db.read() as session:
             query = select(ParameterChange).order_by(col(ParameterChange.id).desc()).limit(limit)
             if key:
                 query = query.where(ParameterChange.key == key)
+            if before:
+                query = query.where(col(ParameterChange.id) < before)
             return list(session.exec(query).all())
 
     # -- writing ----------------------------------------------------------------------------

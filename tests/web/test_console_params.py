@@ -3,6 +3,8 @@ message next to the field and nothing written, secrets never come back in the HT
 the change log (who / old / new)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from config.parameters import GROUPS
@@ -97,3 +99,16 @@ def test_the_initial_password_serves_new_users_and_resets_left_empty(app_db, cli
     assert _post(admin_client, csrf_token, f"/users/{user.id}/reset-password", {"password": ""}).status_code == 302
     assert people.get_user_by_username(app_db, "zhang").must_change_password
     assert login(client.application.test_client(), "zhang", "Welcome2026").status_code == 302
+
+
+def test_the_change_log_pages_to_older_entries(admin_client, csrf_token, monkeypatch):
+    from web.console import params
+
+    monkeypatch.setattr(params, "CHANGES_PER_PAGE", 2)
+    for cap in ("101", "102", "103"):
+        assert _post(admin_client, csrf_token, "/params/risk", {"budget_hourly_send_cap": cap}).status_code == 302
+    first = admin_client.get("/params/changes").get_data(as_text=True)
+    assert "103" in first and "102" in first and "<td data-new>101</td>" not in first
+    older = re.search(r'href="([^"]+)" data-older', first).group(1).replace("&amp;", "&")
+    second = admin_client.get(older).get_data(as_text=True)
+    assert "<td data-new>101</td>" in second and "<td data-new>103</td>" not in second and "data-older" not in second

@@ -89,6 +89,10 @@ def changes():
     key = request.args.get("key", "")
     if key and key not in BY_KEY:
         abort(404)
-    rows = [(c, BY_KEY.get(c.key)) for c in _overlay().changes(CHANGES_PER_PAGE, key)]
+    before = request.args.get("before", type=int)
+    found = _overlay().changes(CHANGES_PER_PAGE + 1, key, before)
+    rows = [(c, BY_KEY.get(c.key)) for c in found[:CHANGES_PER_PAGE]]
+    older = url_for("params.changes", key=key or None, before=found[CHANGES_PER_PAGE - 1].id) \
+        if len(found) > CHANGES_PER_PAGE else None
     return render_template("params/changes.html", rows=rows, key=key, param=BY_KEY.get(key),
-                           group_labels=GROUP_LABELS, limit=CHANGES_PER_PAGE)
+                           group_labels=GROUP_LABELS, limit=CHANGES_PER_PAGE, older=older, paged=bool(before))
