@@ -75,3 +75,6 @@ def test_quiet_hours_set_on_the_page_defer_the_next_send_at_once(app, app_db, cl
     page.goto("/params/changes")
     assert secret not in page.content() and "已修改" in page.inner_text("tbody")
     page.screenshot(path="/tmp/ckb_shots/params_changes.png", full_page=True)
+    page.goto("/params?group=security")
+    assert page.locator("[data-param=initial_password]").get_attribute("data-source") == "default"
+    page.screenshot(path="/tmp/ckb_shots/params_security.png", full_page=True)
