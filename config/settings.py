@@ -195,6 +195,10 @@ class Settings(BaseSettings):
     # 会话中心: chat messages older than this many days are deleted nightly (0 = keep forever); the
     # conversations keep their summary (last message, times).
     chat_retention_days: int = Field(default=365, ge=0, le=36500)
+    # 参数配置: how often a process checks the database for parameters changed elsewhere (seconds).
+    params_refresh_seconds: float = Field(default=3.0, ge=0, le=300)
+    # 初始密码 (seed 001 §3.1): a new user or a password reset left empty gets it, and must change it at first login.
+    initial_password: str = ""
 
     @field_validator("var_dir", mode="before")
     @classmethod

@@ -27,10 +27,32 @@ from devices.models import DeviceCommand, WechatAccount
 MANUAL_PAUSE_RECHECK = timedelta(minutes=1)
 
 
+class _Tunable:
+    """Seconds read from the settings at each use (参数配置 changes them while running), unless
+    set on the gate by hand (tests, drills)."""
+
+    def __init__(self, key: str, default: float):
+        self.key, self.default = key, default
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, gate, owner=None):
+        if gate is None:
+            return self
+        return gate._fixed.get(self.name, float(getattr(gate._settings, self.key, self.default)))
+
+    def __set__(self, gate, seconds: float) -> None:
+        gate._fixed[self.name] = float(seconds)
+
+
 class SendGate:
+    floor = _Tunable("budget_delivery_floor_seconds", 3.5)
+    jitter = _Tunable("budget_delivery_jitter_seconds", 1.0)
+
     def __init__(self, settings=None):
-        self.floor = float(getattr(settings, "budget_delivery_floor_seconds", 3.5))
-        self.jitter = float(getattr(settings, "budget_delivery_jitter_seconds", 1.0))
+        self._settings = settings
+        self._fixed: dict[str, float] = {}
         self._last: dict[int, datetime] = {}  # account id → when its last paced command left this process
         self._lock = threading.Lock()
 

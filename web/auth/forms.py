@@ -25,6 +25,18 @@ def form_flag(name: str) -> bool:
     return request.form.get(name) in ("1", "on", "true", "yes")
 
 
+def password_or_initial(name: str = "password") -> tuple[str, bool]:
+    """The typed password, or 参数配置's 初始密码 when the field is left empty: (password, whether
+    the initial one was used — then the user must change it at first login)."""
+    from web.extensions import services
+
+    typed = request.form.get(name, "")
+    if typed:
+        return typed, False
+    initial = services().settings.initial_password
+    return initial, bool(initial)
+
+
 def int_list(name: str) -> list[int]:
     """Checkbox values as ints, ignoring anything that is not a number."""
     return int_values(request.form.getlist(name))

@@ -9,7 +9,7 @@ from crm.people import departments as deps
 from crm.people import masking
 from crm.people import service as people
 from crm.people.permissions import user_permissions
-from web.auth.forms import form_flag, form_value, int_list, post_action
+from web.auth.forms import form_flag, form_value, int_list, password_or_initial, post_action
 from web.auth.guards import permission_required
 from web.extensions import services
 from web.input_limits import optional_int
@@ -120,7 +120,7 @@ def user_enabled(user_id: int):
 @bp.post("/org/users/<int:user_id>/reset-password")
 @permission_required("org.manage")
 def user_reset_password(user_id: int):
-    return post_action(lambda: people.reset_password(_db(), user_id, request.form.get("password", "")),
+    return post_action(lambda: people.reset_password(_db(), user_id, password_or_initial()[0]),
                        lambda user: f"已重置「{user.display_name}」的密码，对方下次登录时需修改密码",
                        _back(), error_prefix="重置密码失败：")
 

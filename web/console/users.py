@@ -8,7 +8,7 @@ from flask import Blueprint, abort, g, render_template, request, url_for
 from crm.people import service as people
 from crm.people.permissions import PERMISSION_GROUPS
 from web import navigation
-from web.auth.forms import form_flag, form_value, post_action, submit
+from web.auth.forms import form_flag, form_value, password_or_initial, post_action, submit
 from web.auth.guards import permission_required
 from web.extensions import services
 
@@ -37,11 +37,12 @@ def new():
     errors, values = {}, {"roles": [], "must_change_password": True}
     if request.method == "POST":
         values = _user_form_values()
+        password, initial = password_or_initial()
         done, errors = submit(lambda: people.create_user(
-            _db(), values["username"], request.form.get("password", ""),
+            _db(), values["username"], password,
             display_name=values["display_name"], email=values["email"], mobile=values["mobile"],
             roles=values["roles"], is_admin=values["is_admin"],
-            must_change_password=values["must_change_password"]),
+            must_change_password=values["must_change_password"] or initial),
             lambda user: f"已创建用户「{user.display_name}」", url_for("users.index"))
         if done:
             return done
@@ -107,7 +108,7 @@ def set_enabled(user_id: int):
 @bp.post("/users/<int:user_id>/reset-password")
 @permission_required("users.manage")
 def reset_password(user_id: int):
-    return post_action(lambda: people.reset_password(_db(), user_id, request.form.get("password", "")),
+    return post_action(lambda: people.reset_password(_db(), user_id, password_or_initial()[0]),
                        lambda user: f"已重置「{user.display_name}」的密码，对方下次登录时需修改密码",
                        url_for("users.index"), error_prefix="重置密码失败：")
 

@@ -99,3 +99,16 @@ def test_a_paused_accounts_queue_waits_for_the_pause_to_end(app, raw_phone, make
         assert as_utc(s.get(DeviceCommand, command_id).not_before) == clock.now() + timedelta(seconds=60)
     clock.advance(seconds=60)  # (within three heartbeats: the phone stays online)
     assert phone.next_command()["id"] == command_id
+
+
+def test_the_floor_follows_the_live_settings_unless_set_by_hand():
+    from config.settings import Settings
+    from devices.send_gate import SendGate
+
+    settings = Settings(budget_delivery_floor_seconds=3.5, budget_delivery_jitter_seconds=0)
+    gate = SendGate(settings)
+    assert gate.gap(1) == timedelta(seconds=3.5)
+    settings.budget_delivery_floor_seconds = 6.0  # what 参数配置 does to the live object
+    assert gate.gap(1) == timedelta(seconds=6.0)
+    gate.floor = 0
+    assert gate.gap(1) == timedelta(0)
