@@ -72,3 +72,22 @@ def check_order(kind: str, keys: list[str], group_key: str = "") -> None:
     expected = group_keys() if kind == "group" else item_keys(group_key)
     if sorted(keys) != sorted(expected):
         raise PeopleError("顺序应包含该列表的每一项且各一次，请刷新页面后重试")
+
+
+def _places() -> dict[str, tuple[int, int, str]]:
+    """endpoint → (group rank, item rank, "分组 › 页面") in this request's arranged menu."""
+    places = {}
+    for g_rank, grp in enumerate(arranged()):
+        for i_rank, item in enumerate(grp.items):
+            places[item.endpoint] = (g_rank, i_rank, f"{grp.label} › {item.label}" if grp.label else item.label)
+    return places
+
+
+def by_menu(panels: Iterable) -> tuple[list, dict[str, str]]:
+    """工作台's 选择模块: the panels in the order their pages (`panel.page`) sit in the menu, and each
+    panel's module as the menu names it ("客户管理 › 客户档案", renames included); panels without a
+    page keep their registry order after the rest."""
+    places, panels = _places(), list(panels)
+    last = (len(places) + 1, 0, "")
+    ordered = sorted(panels, key=lambda p: places.get(getattr(p, "page", ""), last)[:2])
+    return ordered, {p.key: places[p.page][2] for p in panels if getattr(p, "page", "") in places}

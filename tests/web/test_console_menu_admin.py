@@ -100,3 +100,20 @@ def test_the_menu_is_read_once_per_revision(app, client, admin_user, login, csrf
     _post(client, csrf_token, "/system/menu/item/groups.index/hide")
     client.get("/customers")
     assert app.extensions["ckb_menu_overrides"][0] == cached[0] + 1
+
+
+def test_the_workbench_picker_follows_the_menu(app, client, admin_user, login, csrf_token):
+    from analytics.panels import PANELS
+    from web import menu_registry
+
+    login(client)
+    _post(client, csrf_token, "/system/menu/group/customers/rename", label="客户中心")
+    client.post("/system/menu/group/reorder", json={"order": ["matrix", *[g.key for g in navigation.NAVIGATION
+                                                                           if g.key != "matrix"]]},
+                headers={"X-CSRFToken": csrf_token(client, "/system/menu")})
+    html = client.get("/").get_data(as_text=True)
+    assert "客户中心 › 客户档案" in html  # 今日客户动向's module, as the menu now names it
+    with app.test_request_context():
+        ordered, modules = menu_registry.by_menu(PANELS.values())
+    assert ordered[0].key == "device_health"  # 矩阵管理 moved to the top of the menu
+    assert modules["device_health"] == "矩阵管理 › 设备管理" and modules["my_info"] == "首页"

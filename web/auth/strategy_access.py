@@ -61,22 +61,20 @@ def allowed_families(permissions: Iterable[str], action: str = "view") -> set[st
 
 def workbench_guard(action: str, fixed_key: str | None = None):
     """For 工作台 routes: signed in and holding the permission of the family of the route's
-    template key (`key`, or `fixed_key` for a route of one feature). An unknown key passes through
-    so the view answers 404 as for anyone."""
+    template key (`key`, or `fixed_key` for a route of one feature). The cards page and an unknown
+    key need any family (the view then answers 404 for the unknown key, as for anyone)."""
 
     def decorate(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if g.get("user") is None:
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-            key = fixed_key or kwargs.get("key")
-            if key is None:  # the feature cards: any family
+            needed = governing(fixed_key or kwargs.get("key"), action)
+            if needed == GENERAL.permission(action):  # the feature cards, or an unknown key: any family
                 if not allowed_families(g.permissions, action):
                     abort(403, description=missing_message(sorted(f.permission(action) for f in FAMILIES.values())))
-            else:
-                needed = governing(key, action)
-                if needed != GENERAL.permission(action) and needed not in g.permissions:
-                    abort(403, description=missing_message([needed]))
+            elif needed not in g.permissions:
+                abort(403, description=missing_message([needed]))
             return view(*args, **kwargs)
 
         # Read by the route walks and 首页's door links: one of these (the family's) is required.
