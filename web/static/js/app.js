@@ -264,7 +264,7 @@
     var menu = document.querySelector("[data-menu]");
     if (!menu) return;
     var memory = menuMemory();
-    var short = menu.querySelectorAll(".menu-item").length <= 12;
+    var short = menu.querySelectorAll(".menu-item").length <= 16;
     menu.querySelectorAll("details[data-menu-group]").forEach(function (d) {
       var key = d.getAttribute("data-menu-group");
       if (d.hasAttribute("data-active-group")) d.open = true;
