@@ -220,11 +220,12 @@ def visible_menu(permissions: Iterable[str], view_functions: Iterable[str],
     return groups
 
 
-def menu_preview(permissions: Iterable[str]) -> list[tuple[NavGroup, list[tuple[NavItem, bool]]]]:
-    """For 角色管理's "预览菜单权限": every menu item and whether the permissions show it
-    (regardless of whether the page is built yet)."""
+def menu_preview(permissions: Iterable[str], groups: Iterable[NavGroup] = NAVIGATION,
+                 ) -> list[tuple[NavGroup, list[tuple[NavItem, bool]]]]:
+    """For 角色管理's "预览菜单权限": every menu item (of `groups`, e.g. arrange()'s, without the
+    hidden ones) and whether the permissions show it (regardless of whether the page is built yet)."""
     permissions = set(permissions)
-    return [(g, [(i, _allowed(i, permissions)) for i in g.items]) for g in NAVIGATION]
+    return [(g, [(i, _allowed(i, permissions)) for i in g.items if not i.hidden]) for g in groups if not g.hidden]
 
 
 def is_active(item: NavItem, endpoint: Optional[str] = None) -> bool:

@@ -10,6 +10,7 @@
                                 POST {"order": [ids…]} (JSON) to the URL, with the CSRF header
    fieldset[data-perm-group] input[data-check-all]   ticks/unticks the whole group
    [data-menu-preview]          live menu preview for the role form (checked permissions)
+   nav[data-menu] details[data-menu-group]   the sidebar's collapsible groups (state in localStorage)
 
    window.CKB: csrfToken(), fetch(url, options) (adds X-CSRFToken on unsafe methods),
    postJSON(url, data), toast(message, tone), confirm(message) → Promise<boolean>,
