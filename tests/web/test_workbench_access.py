@@ -108,3 +108,17 @@ def test_existing_operator_roles_keep_the_workbench():
         assert {f"{family}.view", f"{family}.manage"} <= roles["operator"]
         assert f"{family}.view" in roles["viewer"] and f"{family}.manage" not in roles["viewer"]
     assert not {"strategies.view", "processors.view", "scenes.manage"} & roles["content_ops"]
+
+
+def test_dry_runs_of_a_stored_strategy_follow_its_family(app, app_db, world, client):
+    with app_db.write() as s:
+        s.add(Role(code="tester_only", name="试运行（无工作台）", permissions=["strategies.view", "strategies.test"]))
+    people.create_user(app_db, "ceshi", "Tester12345", roles=["tester_only"])
+    token = _token(client, "/workbench/moment_sync/new")
+    assert client.post("/workbench/moment_sync/new", data=_moment_form(token, world)).status_code == 302
+    with app_db.read() as s:
+        task = s.exec(select(Strategy).where(Strategy.template_key == "moment_sync")).one().id
+    api = Api(app.test_client(), people.create_token(app_db, "ceshi", "脚本"))
+    assert api.post("/api/v1/strategies/test", {"strategy_id": task, "sample": {}}).status_code == 403
+    assert api.post("/api/v1/strategies/backtest", {"strategy_id": task}).status_code == 403
+    assert api.post("/api/v1/strategies/test", {"strategy_id": world["pipeline"], "sample": {}}).status_code == 200

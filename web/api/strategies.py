@@ -149,6 +149,7 @@ def test_strategy():
     data, rt = json_body(), runtime()
     if not isinstance(data.get("sample"), dict):
         raise BadRequest("sample 应为 JSON 对象（事件数据）", {"sample": "sample 应为 JSON 对象（事件数据）"})
+    require_strategies([data.get("strategy_id")], "view")
     with services().db.read() as s:
         strategy = _strategy_input(s, data)
         return ok(dryrun.dry_run(s, strategy, data["sample"], rt.registry, rt.services))
@@ -160,6 +161,7 @@ def test_strategy():
 def backtest_strategy():
     data, rt = json_body(), runtime()
     tz, now = rt.settings.timezone, rt.services.now()
+    require_strategies([data.get("strategy_id")], "view")
     try:
         since = parse_datetime(data["since"], tz) if data.get("since") else now - timedelta(days=7)
         until = parse_datetime(data["until"], tz) if data.get("until") else now

@@ -29,7 +29,7 @@ def missing_for(template_keys: Iterable, action: str, permissions: Iterable[str]
 def require_strategies(ids: Iterable, action: str) -> None:
     """403 unless the user may `action` every existing strategy among `ids` (unknown ids are left to
     the service, which answers 404 as for anyone)."""
-    wanted = {int(i) for i in ids if isinstance(i, int) or str(i).isdigit()}
+    wanted = {int(i) for i in ids if not isinstance(i, bool) and (isinstance(i, int) or str(i).isdigit())}
     if not wanted:
         return
     with services().db.read() as session:
