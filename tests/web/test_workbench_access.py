@@ -52,6 +52,19 @@ def _moment_form(token, world, name="每日朋友圈"):
             "delay_min_seconds": "30", "delay_max_seconds": "180"}
 
 
+def _family_less_api(app, app_db, world, client, username: str, permissions: list[str]) -> tuple[Api, int]:
+    """A user whose role holds `permissions` (strategies.* but no 工作台 family) with a bearer token,
+    and the id of a 朋友圈同步 task the admin (`client`) created."""
+    with app_db.write() as s:
+        s.add(Role(code=f"{username}_role", name=f"{username}（无工作台）", permissions=permissions))
+    people.create_user(app_db, username, "Family12345", roles=[f"{username}_role"])
+    token = _token(client, "/workbench/moment_sync/new")
+    assert client.post("/workbench/moment_sync/new", data=_moment_form(token, world)).status_code == 302
+    with app_db.read() as s:
+        task = s.exec(select(Strategy).where(Strategy.template_key == "moment_sync")).one().id
+    return Api(app.test_client(), people.create_token(app_db, username, "脚本")), task
+
+
 def test_content_ops_author_moment_sync_but_not_pipelines_processors_or_other_families(app, app_db, world, login):
     c = app.test_client()
     assert login(c, "xiaonei", "Content123").status_code == 302
@@ -81,16 +94,8 @@ def test_content_ops_author_moment_sync_but_not_pipelines_processors_or_other_fa
 
 
 def test_a_role_without_the_family_cannot_reach_its_strategies_through_the_editor_or_api(app, app_db, world, client):
-    with app_db.write() as s:
-        s.add(Role(code="editor_only", name="策略编辑（无工作台）",
-                   permissions=["strategies.view", "strategies.manage", "dashboard.view"]))
-    people.create_user(app_db, "bianji", "Editor12345", roles=["editor_only"])
-    token = _token(client, "/workbench/moment_sync/new")
-    assert client.post("/workbench/moment_sync/new", data=_moment_form(token, world)).status_code == 302
-    with app_db.read() as s:
-        task = s.exec(select(Strategy).where(Strategy.template_key == "moment_sync")).one().id
-
-    api = Api(app.test_client(), people.create_token(app_db, "bianji", "脚本"))
+    api, task = _family_less_api(app, app_db, world, client, "bianji",
+                                 ["strategies.view", "strategies.manage", "dashboard.view"])
     assert api.get(f"/api/v1/strategies/{task}").status_code == 403
     assert api.delete(f"/api/v1/strategies/{task}").status_code == 403
     assert api.post("/api/v1/strategies/enable", {"ids": [task], "enabled": True}).status_code == 403
@@ -111,14 +116,7 @@ def test_existing_operator_roles_keep_the_workbench():
 
 
 def test_dry_runs_of_a_stored_strategy_follow_its_family(app, app_db, world, client):
-    with app_db.write() as s:
-        s.add(Role(code="tester_only", name="试运行（无工作台）", permissions=["strategies.view", "strategies.test"]))
-    people.create_user(app_db, "ceshi", "Tester12345", roles=["tester_only"])
-    token = _token(client, "/workbench/moment_sync/new")
-    assert client.post("/workbench/moment_sync/new", data=_moment_form(token, world)).status_code == 302
-    with app_db.read() as s:
-        task = s.exec(select(Strategy).where(Strategy.template_key == "moment_sync")).one().id
-    api = Api(app.test_client(), people.create_token(app_db, "ceshi", "脚本"))
+    api, task = _family_less_api(app, app_db, world, client, "ceshi", ["strategies.view", "strategies.test"])
     assert api.post("/api/v1/strategies/test", {"strategy_id": task, "sample": {}}).status_code == 403
     assert api.post("/api/v1/strategies/backtest", {"strategy_id": task}).status_code == 403
     assert api.post("/api/v1/strategies/test", {"strategy_id": world["pipeline"], "sample": {}}).status_code == 200
