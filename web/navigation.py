@@ -2,11 +2,15 @@
 that shows it. Pages register themselves just by existing: an item appears only when its
 endpoint is a real view of the app and the user holds its permission, so engineers add a page
 by writing its blueprint, and menu entries for unbuilt pages stay hidden.
+
+NAVIGATION is the built-in declaration (stable group keys and endpoints). 功能注册 stores an
+admin's reorderings, renames and hidings as overrides (web/menu_overrides.py); `arrange` lays them
+over the declaration. Hiding is presentation only: the page stays governed by its permission.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable, Optional
+from dataclasses import dataclass, replace
+from typing import Iterable, Mapping, NamedTuple, Optional, Union
 
 from flask import request
 
@@ -15,21 +19,44 @@ from flask import request
 class NavItem:
     label: str
     endpoint: str
-    permission: Optional[str]  # None: every signed-in user
+    # None: every signed-in user; a tuple: any one of these permissions.
+    permission: Union[None, str, tuple[str, ...]]
     icon: str = "dot"  # a key of the inline SVG icon set in base.html
     # Other endpoints that highlight this item (e.g. an edit page under its list).
     prefixes: tuple[str, ...] = ()
+    hidden: bool = False  # set by 功能注册 (arrange), never in the declaration
+    default_label: str = ""  # the declared label when 功能注册 renamed it
+
+    @property
+    def permissions(self) -> tuple[str, ...]:
+        if self.permission is None:
+            return ()
+        return self.permission if isinstance(self.permission, tuple) else (self.permission,)
 
 
 @dataclass(frozen=True)
 class NavGroup:
+    key: str  # stable: 功能注册 overrides are stored under it
     label: str
     items: tuple[NavItem, ...]
+    hidden: bool = False
+    default_label: str = ""
 
+
+class Override(NamedTuple):
+    """One stored 功能注册 change of a group ("group", key) or an item ("item", endpoint)."""
+    position: Optional[int] = None
+    hidden: bool = False
+    label: str = ""
+
+
+Overrides = Mapping[tuple[str, str], Override]
+
+WORKBENCH_ANY = ("workbench_content.view", "workbench_community.view", "workbench_traffic.view")
 
 NAVIGATION: tuple[NavGroup, ...] = (
-    NavGroup("", (NavItem("首页", "dashboard.index", "dashboard.view", "home", ("dashboard.",)),)),
-    NavGroup("客户管理", (
+    NavGroup("home", "", (NavItem("首页", "dashboard.index", "dashboard.view", "home", ("dashboard.",)),)),
+    NavGroup("customers", "客户管理", (
         NavItem("客户档案", "customers.index", "customers.view", "users", ("customers.",)),
         NavItem("客户分组管理", "groups.index", "groups.view", "list", ("groups.index", "groups.group")),
         NavItem("我的分组", "groups.mine", "customers.view", "users", ("groups.mine",)),
@@ -39,7 +66,7 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("回收站客户", "groups.recycle_bin", "customers.manage", "alert", ("groups.recycle",)),
         NavItem("公司管理", "companies.index", "companies.manage", "cube", ("companies.",)),
     )),
-    NavGroup("场景获客", (
+    NavGroup("leads", "场景获客", (
         NavItem("场景获客", "lead_home.index", "leads.view", "bolt", ("lead_home.", "lead_plans.")),
         NavItem("线索列表", "leads.index", "leads.view", "list", ("leads.",)),
         NavItem("获客统计", "lead_stats.index", "leads.view", "flow", ("lead_stats.",)),
@@ -52,7 +79,7 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("线索导入", "lead_imports.index", "leads.import", "list", ("lead_imports.",)),
         NavItem("线索死信", "lead_deadletters.index", "leads.manage", "alert", ("lead_deadletters.",)),
     )),
-    NavGroup("数据中心", (
+    NavGroup("reports", "数据中心", (
         NavItem("每日数据报表", "reports.daily", "reports.view", "flow", ("reports.daily",)),
         NavItem("周复盘", "reports.weekly", "reports.view", "list", ("reports.week",)),
         NavItem("月度数据看板", "reports.monthly", "reports.view", "flow", ("reports.month",)),
@@ -62,13 +89,13 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("RFM 客户分层", "dashboards.rfm", "dashboards.view", "users", ("dashboards.rfm", "dashboards.segment")),
         NavItem("运行监控", "monitor.index", "monitor.view", "alert", ("monitor.",)),
     )),
-    NavGroup("商品与订单", (
+    NavGroup("commerce", "商品与订单", (
         NavItem("商品管理", "products.index", "products.view", "cube", ("products.",)),
         NavItem("类目与品牌", "product_catalog.index", "products.manage", "list", ("product_catalog.",)),
         NavItem("库存流水", "stock.index", "products.view", "list", ("stock.",)),
         NavItem("订单管理", "orders.index", "orders.view", "inbox", ("orders.",)),
     )),
-    NavGroup("会话中心", (
+    NavGroup("conversations", "会话中心", (
         NavItem("触客宝", "chat.index", "conversations.view", "inbox", ("chat.",)),
         NavItem("快捷回复库", "quick_replies.index", "conversations.view", "list", ("quick_replies.",)),
         NavItem("消息群发", "broadcasts.index", "broadcasts.manage", "mail", ("broadcasts.",)),
@@ -77,7 +104,7 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("微信粉丝", "mp.fans", "mp.manage", "users", ("mp.fan",)),
         NavItem("消息搜索", "chat_search.index", "conversations.view", "search", ("chat_search.",)),
     )),
-    NavGroup("社群增长", (
+    NavGroup("community", "社群增长", (
         NavItem("社群列表", "community.groups", "community.view", "users", ("community.group",)),
         NavItem("群活监控", "community.alerts", "community.view", "alert", ("community.alert", "community.rule")),
         NavItem("裂变活动", "fission.index", "fission.manage", "flow", ("fission.",)),
@@ -85,12 +112,12 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("KOC 管理", "koc.index", "koc.manage", "users", ("koc.",)),
         NavItem("智能回复", "kb.index", "kb.manage", "bolt", ("kb.",)),
     )),
-    NavGroup("销售管理", (
+    NavGroup("sales", "销售管理", (
         NavItem("任务中心", "worktasks.index", "worktasks.view", "clock", ("worktasks.index", "worktasks.task")),
         NavItem("客户跟进任务", "worktasks.followups", "worktasks.view", "list", ("worktasks.follow",)),
         NavItem("定向营销", "marketing.index", "marketing.view", "mail", ("marketing.",)),
     )),
-    NavGroup("系统建模", (
+    NavGroup("modeling", "系统建模", (
         NavItem("数据结构定义", "modeling.fields", "fields.manage", "cube", ("modeling.field",)),
         NavItem("标签管理", "tags.index", "tags.view", "token", ("tags.index", "tags.tag", "tags.categor")),
         NavItem("枚举管理", "modeling.enums", "fields.manage", "list", ("modeling.enum",)),
@@ -98,12 +125,12 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("消息模板管理", "templates.index", "templates.manage", "mail", ("templates.",)),
         NavItem("站内通知管理", "notices.index", "notices.send", "bell", ("notices.",)),
     )),
-    NavGroup("操作日志", (
+    NavGroup("crmlogs", "操作日志", (
         NavItem("标签历史", "tags.history", "crmlogs.view", "clock", ("tags.history",)),
         NavItem("分组与分配日志", "crmlogs.index", "crmlogs.view", "list", ("crmlogs.",)),
     )),
-    NavGroup("矩阵管理", (
-        NavItem("工作台", "workbench.index", "strategies.view", "bolt", ("workbench.",)),
+    NavGroup("matrix", "矩阵管理", (
+        NavItem("工作台", "workbench.index", WORKBENCH_ANY, "bolt", ("workbench.",)),
         NavItem("设备管理", "devices.index", "devices.view", "cube", ("devices.",)),
         NavItem("微信号管理", "accounts.index", "accounts.view", "users",
                 ("accounts.index", "accounts.account", "accounts.friends", "accounts.groups")),
@@ -113,7 +140,7 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("素材管理", "content.materials", "content.view", "inbox", ("content.material",)),
         NavItem("敏感词", "content.sensitive", "content.manage", "alert", ("content.sensitive",)),
     )),
-    NavGroup("营销工具", (
+    NavGroup("automation", "营销工具", (
         NavItem("事件注册中心", "events.index", "events.view", "bolt", ("events.",)),
         NavItem("处理器注册中心", "processors.index", "processors.view", "cube", ("processors.",)),
         NavItem("自动化策略管理", "strategies.index", "strategies.view", "flow", ("strategies.",)),
@@ -122,7 +149,7 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("死信", "deadletters.index", "deadletters.view", "alert", ("deadletters.",)),
         NavItem("短信发件箱", "outbox.index", "outbox.view", "mail", ("outbox.",)),
     )),
-    NavGroup("系统配置", (
+    NavGroup("settings", "系统配置", (
         NavItem("应用管理", "apps.index", "apps.view", "key", ("apps.",)),
         NavItem("用户管理", "users.index", "users.view", "users",
                 ("users.index", "users.new", "users.edit")),
@@ -130,7 +157,7 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("组织管理", "org.index", "org.manage", "users", ("org.index", "org.dep")),
         NavItem("脱敏管理", "org.masking", "masking.manage", "shield", ("org.mask",)),
     )),
-    NavGroup("系统管理", (
+    NavGroup("system", "系统管理", (
         NavItem("任务调度", "jobs.index", "jobs.view", "clock", ("jobs.",)),
         NavItem("参数配置", "params.index", "params.manage", "cube", ("params.",)),
         NavItem("功能注册", "menu_admin.index", "menu.manage", "list", ("menu_admin.",)),
@@ -141,7 +168,7 @@ NAVIGATION: tuple[NavGroup, ...] = (
         NavItem("异常日志", "logs.errors", "logs.view", "alert", ("logs.error",)),
         NavItem("API 文档", "api_docs.index", None, "token", ("api_docs.",)),
     )),
-    NavGroup("个人", (
+    NavGroup("personal", "个人", (
         NavItem("站内通知", "account.notifications", None, "bell", ("account.notification",)),
         NavItem("API 令牌", "account.tokens", None, "token", ("account.token",)),
     )),
@@ -149,25 +176,56 @@ NAVIGATION: tuple[NavGroup, ...] = (
 
 
 def _allowed(item: NavItem, permissions: Iterable[str]) -> bool:
-    return item.permission is None or item.permission in permissions
+    return item.permission is None or any(p in permissions for p in item.permissions)
 
 
-def visible_menu(permissions: Iterable[str], view_functions: Iterable[str]) -> list[NavGroup]:
-    """The groups and items one user sees: existing endpoints they have permission for."""
+def _apply(entry, override: Optional[Override]):
+    if override is None:
+        return entry
+    label = override.label or entry.label
+    return replace(entry, label=label, hidden=override.hidden,
+                   default_label=entry.label if label != entry.label else "")
+
+
+def _ordered(entries, kind: str, overrides: Overrides, key) -> list:
+    def rank(pair):
+        index, entry = pair
+        override = overrides.get((kind, key(entry)))
+        position = override.position if override is not None and override.position is not None else index
+        return (position, index)
+    return [entry for _, entry in sorted(enumerate(entries), key=rank)]
+
+
+def arrange(overrides: Overrides) -> tuple[NavGroup, ...]:
+    """The declaration with 功能注册's overrides laid over it: order, labels, hidden flags."""
+    groups = []
+    for group in _ordered(NAVIGATION, "group", overrides, lambda g: g.key):
+        items = _ordered(group.items, "item", overrides, lambda i: i.endpoint)
+        items = tuple(_apply(i, overrides.get(("item", i.endpoint))) for i in items)
+        groups.append(_apply(replace(group, items=items), overrides.get(("group", group.key))))
+    return tuple(groups)
+
+
+def visible_menu(permissions: Iterable[str], view_functions: Iterable[str],
+                 overrides: Overrides = {}) -> list[NavGroup]:
+    """The groups and items one user sees: existing, not hidden endpoints they have permission for."""
     permissions, views = set(permissions), set(view_functions)
     groups = []
-    for group in NAVIGATION:
-        items = tuple(i for i in group.items if i.endpoint in views and _allowed(i, permissions))
+    for group in arrange(overrides):
+        if group.hidden:
+            continue
+        items = tuple(i for i in group.items if not i.hidden and i.endpoint in views and _allowed(i, permissions))
         if items:
-            groups.append(NavGroup(group.label, items))
+            groups.append(replace(group, items=items))
     return groups
 
 
-def menu_preview(permissions: Iterable[str]) -> list[tuple[NavGroup, list[tuple[NavItem, bool]]]]:
-    """For 角色管理's "预览菜单权限": every menu item and whether the permissions show it
-    (regardless of whether the page is built yet)."""
+def menu_preview(permissions: Iterable[str], groups: Iterable[NavGroup] = NAVIGATION,
+                 ) -> list[tuple[NavGroup, list[tuple[NavItem, bool]]]]:
+    """For 角色管理's "预览菜单权限": every menu item (of `groups`, e.g. arrange()'s, without the
+    hidden ones) and whether the permissions show it (regardless of whether the page is built yet)."""
     permissions = set(permissions)
-    return [(g, [(i, _allowed(i, permissions)) for i in g.items]) for g in NAVIGATION]
+    return [(g, [(i, _allowed(i, permissions)) for i in g.items if not i.hidden]) for g in groups if not g.hidden]
 
 
 def is_active(item: NavItem, endpoint: Optional[str] = None) -> bool:
@@ -175,8 +233,9 @@ def is_active(item: NavItem, endpoint: Optional[str] = None) -> bool:
     return endpoint == item.endpoint or any(endpoint.startswith(p) for p in item.prefixes)
 
 
-def first_allowed_endpoint(permissions: Iterable[str], view_functions: Iterable[str]) -> Optional[str]:
-    """Where to land after login when the user cannot see 首页."""
-    for group in visible_menu(permissions, view_functions):
+def first_allowed_endpoint(permissions: Iterable[str], view_functions: Iterable[str],
+                           overrides: Overrides = {}) -> Optional[str]:
+    """Where to land after login when the user cannot see 首页: the first item of their menu."""
+    for group in visible_menu(permissions, view_functions, overrides):
         return group.items[0].endpoint
     return None

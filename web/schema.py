@@ -40,6 +40,7 @@ import conversations.chat_models  # noqa: F401 - 转接记录 (chat)
 import conversations.quick_replies.models  # noqa: F401
 import conversations.broadcast.models  # noqa: F401
 import config.parameter_models  # noqa: F401 - 参数配置
+import crm.people.menu_models  # noqa: F401 - 功能注册 (issue 14)
+import engine.process_models  # noqa: F401 - 系统监控 heartbeats
 
 metadata = SQLModel.metadata
-import engine.process_models  # noqa: F401 - 系统监控 heartbeats

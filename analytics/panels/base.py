@@ -58,6 +58,9 @@ class Panel(ABC):
     title: ClassVar[str]
     permission: ClassVar[str]
     description: ClassVar[str] = ""
+    # The console page (menu endpoint) this panel summarises: 选择模块 shows and orders panels by
+    # where that page sits in the menu (功能注册). "" for none.
+    page: ClassVar[str] = ""
     # Wide panels take a whole row on the home grid (tables, charts); the rest share a row.
     wide: ClassVar[bool] = False
 

@@ -81,6 +81,7 @@ class CustomerMoves(Panel):
     key = "customer_moves"
     title = "今日客户动向"
     permission = "customers.view"
+    page = "customers.index"
     description = "今日新增客户、新增好友、分配给我的线索与待回复消息"
 
     def data(self, session: Session, ctx: PanelContext) -> dict:

@@ -22,6 +22,7 @@ class DeviceHealth(Panel):
     key = "device_health"
     title = "设备与账号告警"
     permission = "devices.view"
+    page = "devices.index"
     description = "离线设备、健康分偏低或已暂停的微信号"
     wide = True
 

@@ -16,6 +16,7 @@ class EngineRuns(Panel):
     key = "engine_runs"
     title = "策略运行"
     permission = "monitor.view"
+    page = "monitor.index"
     description = "今日事件接入、策略匹配与步骤执行（运行监控）"
     wide = True
 

@@ -24,6 +24,7 @@ class FollowupRanking(Panel):
     key = "followup_ranking"
     title = "昨日跟进排名"
     permission = "reports.view"
+    page = "worktasks.followups"
     description = "昨天每位员工的跟进次数排名"
 
     def data(self, session: Session, ctx: PanelContext) -> dict:

@@ -15,6 +15,7 @@ class MyInfo(Panel):
     key = "my_info"
     title = "我的信息"
     permission = "dashboard.view"
+    page = "dashboard.index"
     description = "姓名、角色、部门、最近登录与我负责的客户数"
 
     def data(self, session: Session, ctx: PanelContext) -> dict:

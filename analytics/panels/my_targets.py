@@ -43,6 +43,7 @@ class MyTargets(Panel):
     key = "my_targets"
     title = "我的目标达成"
     permission = "reports.view"
+    page = "reports.daily"
     description = "为我设定的日/周/月目标与当前完成情况"
 
     def data(self, session: Session, ctx: PanelContext) -> dict:

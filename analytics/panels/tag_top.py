@@ -81,6 +81,7 @@ class TagTop(Panel):
     key = "tag_top"
     title = "标签 top10"
     permission = "tags.view"
+    page = "tags.index"
     description = "我可见的客户中人数最多的 10 个标签"
 
     def data(self, session: Session, ctx: PanelContext) -> dict:

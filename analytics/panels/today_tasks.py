@@ -20,6 +20,7 @@ class TodayTasks(Panel):
     key = "today_tasks"
     title = "今日待办"
     permission = "worktasks.view"
+    page = "worktasks.index"
     description = "今天到期与已过期的任务（任务中心）"
 
     def _bucket(self, session: Session, ctx: PanelContext, bucket: str) -> tuple[int, list[Task]]:

@@ -97,6 +97,15 @@ PERMISSION_GROUPS: tuple[PermissionGroup, ...] = (
            ("fission.manage", "管理裂变活动"), ("rewards.manage", "管理积分、优惠券与盲盒"),
            ("rewards.redeem", "核销优惠券"), ("koc.manage", "管理 KOC 与 KOC 任务"),
            ("kb.manage", "管理智能回复知识库")),
+    # 工作台 families (issue 14): a workbench task is governed by its template's family, so 内容运营
+    # authors 朋友圈同步 without reaching lead pipelines or HTTP processors (rules/templates/families.py).
+    _group("workbench", "工作台",
+           ("workbench_content.view", "查看内容运营任务（朋友圈同步、自动点赞）"),
+           ("workbench_content.manage", "新建、编辑与启停内容运营任务"),
+           ("workbench_community.view", "查看社群任务（社群推送、入群欢迎语、自动建群、群打卡、定时提醒）"),
+           ("workbench_community.manage", "新建、编辑与启停社群任务"),
+           ("workbench_traffic.view", "查看流量任务（流量分发、关键词回复）"),
+           ("workbench_traffic.manage", "新建、编辑与启停流量任务")),
     # 系统管理 (issue 14)
     _group("system", "系统管理",
            ("jobs.view", "查看任务调度"), ("jobs.manage", "修改调度、立即执行与定时任务注册"),
@@ -122,6 +131,60 @@ class BuiltinRole:
     permissions: frozenset[str]
 
 
+def _views(*exclude: str) -> frozenset[str]:
+    return frozenset(n for n in ALL_PERMISSIONS if n.endswith(".view")) - _ADMIN_ONLY - set(exclude)
+
+
+_DAILY = frozenset({"dashboard.view", "notifications.view", "reports.view"})  # everyone's home, inbox, own figures
+_SYSTEM = frozenset(p.name for g in PERMISSION_GROUPS if g.key == "system" for p in g.permissions)
+
+# The jobs of seed 002 §1.2 (岗位与系统功能映射) and the 店长 / 客服 of seed 003, ready-made: each
+# holds what that job's daily workflow in the handbook touches, nothing more. Admins copy and
+# adjust them in 角色管理; ensure_builtin_roles only creates the missing ones.
+SEED_ROLES: tuple[BuiltinRole, ...] = (
+    # 项目主理人 · 超级管理员: every permission, as a role (the account flag is_admin stays separate).
+    BuiltinRole("owner", "项目主理人", ALL_PERMISSIONS),
+    # 后端开发 · 系统管理员: 系统配置、任务调度、日志监控 — the automation plumbing and 系统管理, not staff.
+    BuiltinRole("backend_dev", "后端开发", _DAILY | _SYSTEM | {
+        "events.view", "events.manage", "apps.view", "apps.manage", "processors.view", "processors.manage",
+        "strategies.view", "strategies.manage", "strategies.test", "tasks.view", "tasks.manage", "history.view",
+        "deadletters.view", "deadletters.manage", "outbox.view", "monitor.view", "dashboards.view",
+        "workbench_content.view", "workbench_community.view", "workbench_traffic.view"}),
+    # 前端开发 · 开发权限: 界面开发 — UI templates, the menu and reading what pages show.
+    BuiltinRole("frontend_dev", "前端开发", _DAILY | {
+        "ui_templates.manage", "menu.manage", "sysmon.view", "monitor.view", "events.view", "processors.view",
+        "strategies.view", "history.view", "templates.manage", "dashboards.view"}),
+    # 产品经理 · 产品权限: 需求管理、功能验收、数据分析 — reads everything (masked), tries strategies, all figures.
+    BuiltinRole("product_manager", "产品经理", _views("customers.view_all", "pii.view") | _DAILY | {
+        "strategies.test", "reports.view_all", "dashboards.view", "sysmon.view"}),
+    # 用户运营 · 运营权限: 微信管理、消息群发、流量分发、自动建群, 流量池 tags and 重客追访.
+    BuiltinRole("user_ops", "用户运营", _DAILY | {
+        "customers.view", "customers.manage", "tags.view", "tags.apply", "groups.view", "worktasks.view",
+        "worktasks.manage", "marketing.view", "leads.view", "leads.manage", "accounts.view", "content.view",
+        "conversations.view", "quick_replies.manage", "broadcasts.manage", "community.view", "community.manage",
+        "dashboards.view", "workbench_traffic.view", "workbench_traffic.manage", "workbench_community.view",
+        "workbench_community.manage", "workbench_content.view"}),
+    # 内容运营 · 内容权限: 内容库、朋友圈同步、素材管理 (and 自动点赞); no strategies, scenes or processors.
+    BuiltinRole("content_ops", "内容运营", _DAILY | {
+        "content.view", "content.manage", "accounts.view", "workbench_content.view", "workbench_content.manage",
+        "quick_replies.manage", "kb.manage"}),
+    # 矩阵管理 · 设备权限: 设备管理、健康分监控、账号管理.
+    BuiltinRole("matrix_ops", "矩阵管理", _DAILY | {
+        "devices.view", "devices.manage", "accounts.view", "accounts.manage", "content.view", "monitor.view",
+        "workbench_content.view", "workbench_community.view", "workbench_traffic.view"}),
+    # 店长: the shop — goods, stock, orders and refunds, the store's customers and coupons.
+    BuiltinRole("store_manager", "店长", _DAILY | {
+        "customers.view", "customers.manage", "customers.export", "tags.view", "tags.apply", "groups.view",
+        "products.view", "products.manage", "stock.manage", "orders.view", "orders.manage", "orders.refund",
+        "worktasks.view", "worktasks.manage", "marketing.view", "reports.view_department", "dashboards.view",
+        "rewards.manage", "rewards.redeem", "community.view", "conversations.view"}),
+    # 客服: answers customers in 触客宝 with the 话术库, records follow-ups, looks up orders, redeems coupons.
+    BuiltinRole("service", "客服", _DAILY | {
+        "customers.view", "tags.view", "tags.apply", "worktasks.view", "worktasks.manage", "conversations.view",
+        "orders.view", "rewards.redeem", "community.view"}),
+)
+
+
 BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
     BuiltinRole("admin", "管理员", ALL_PERMISSIONS),
     BuiltinRole("operator", "运营", ALL_PERMISSIONS - _ADMIN_ONLY),
@@ -143,7 +206,7 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
         "reports.view", "reports.view_department", "reports.targets", "dashboards.view", "conversations.view",
         "conversations.view_all", "quick_replies.manage", "broadcasts.manage", "community.view", "community.manage",
         "rewards.redeem"})),
-)
+) + SEED_ROLES
 
 
 def label(name: str) -> str:

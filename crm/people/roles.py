@@ -30,7 +30,8 @@ def _clean(name: str, permissions: Iterable[str]) -> tuple[str, list[str]]:
 
 def ensure_builtin_roles(db: Database) -> None:
     """Creates missing built-in roles. Customised operator/viewer roles are kept as edited; the
-    admin role always holds every permission, including ones added by later releases."""
+    roles built as "everything" (管理员, 项目主理人) always hold every permission, including ones
+    added by later releases."""
     with db.write() as session:
         existing = {r.code: r for r in session.exec(select(Role)).all()}
         for spec in BUILTIN_ROLES:
@@ -38,7 +39,7 @@ def ensure_builtin_roles(db: Database) -> None:
             if role is None:
                 session.add(Role(code=spec.code, name=spec.name,
                                  permissions=sorted(spec.permissions), builtin=True))
-            elif spec.code == "admin" and set(role.permissions or []) != ALL_PERMISSIONS:
+            elif spec.permissions == ALL_PERMISSIONS and set(role.permissions or []) != ALL_PERMISSIONS:
                 role.permissions = sorted(ALL_PERMISSIONS)
                 session.add(role)
 

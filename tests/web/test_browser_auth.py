@@ -18,7 +18,8 @@ def shot(page, name: str) -> None:
 
 
 def sidebar_labels(page) -> list[str]:
-    return [t.strip() for t in page.locator(".sidebar .menu-item span:first-of-type").all_inner_texts()]
+    # Every item of the menu, also those inside a collapsed group.
+    return [t.strip() for t in page.locator(".sidebar .menu-item span:first-of-type").all_text_contents()]
 
 
 def test_login_sidebar_badge_and_restricted_menu(page, app_db, admin_user, browser_login):
@@ -72,7 +73,7 @@ def test_login_sidebar_badge_and_restricted_menu(page, app_db, admin_user, brows
 def test_role_form_preview_and_confirm_dialog(page, app_db, admin_user, browser_login):
     browser_login()
     page.goto("/roles/new")
-    page.fill("#f-name", "店长")
+    page.fill("#f-name", "门店助理")
     page.fill("#f-code", "shop")
     item = page.locator(".menu-preview-item", has_text="策略任务")
     assert "hidden-item" in item.get_attribute("class")
@@ -83,16 +84,16 @@ def test_role_form_preview_and_confirm_dialog(page, app_db, admin_user, browser_
     assert group.locator("input[value='history.view']").is_checked()
     shot(page, "09_role_form")
     page.click("button:has-text('创建角色')")
-    assert "已创建角色「店长」" in page.inner_text(".flashes")
+    assert "已创建角色「门店助理」" in page.inner_text(".flashes")
     shot(page, "10_roles")
 
     # Delete asks in the styled confirm dialog first; 取消 keeps the role.
-    row = page.locator("tr", has_text="店长")
+    row = page.locator("tr", has_text="门店助理")
     row.locator("button:has-text('删除')").click()
     assert page.locator("#confirm-dialog").is_visible()
     shot(page, "11_confirm")
     page.click("[data-confirm-cancel]")
-    assert page.locator("tr", has_text="店长").count() == 1
+    assert page.locator("tr", has_text="门店助理").count() == 1
     row.locator("button:has-text('删除')").click()
     page.click("[data-confirm-ok]")
     page.wait_for_selector(".flashes")

@@ -14,6 +14,7 @@ from web.api import serializers as ser
 from web.api.common import BadRequest, bool_field, ids_arg, int_arg, json_body, masked, ok, str_field, write_and_reload
 from web.api.spec import ANY_OBJ, BOOL, IDS, INT, INT_LIST, STR, api_route, obj
 from web.auth.guards import api_auth
+from web.auth.strategy_access import require_strategies, strategy_guard
 from web.extensions import runtime, services
 
 bp = Blueprint("api_strategies", __name__, url_prefix="/api/v1")
@@ -86,6 +87,7 @@ def create_strategy():
 
 @api_route(bp, "/strategies/<int:strategy_id>", "GET", "策略详情", "自动化策略", permission="strategies.view")
 @api_auth("strategies.view")
+@strategy_guard("view")
 def get_strategy(strategy_id):
     with services().db.read() as s:
         return ok(ser.strategy(authoring.get_strategy(s, strategy_id)))
@@ -94,6 +96,7 @@ def get_strategy(strategy_id):
 @api_route(bp, "/strategies/<int:strategy_id>", "PUT", "修改策略（生成新版本）", "自动化策略", body=STRATEGY,
            permission="strategies.manage")
 @api_auth("strategies.manage")
+@strategy_guard("manage")
 def update_strategy(strategy_id):
     data, rt = strategy_body(json_body()), runtime()
     return ok(ser.strategy(write_and_reload(lambda s: authoring.update_strategy(s, strategy_id, data, rt.registry, rt.settings.timezone, _user()))))
@@ -102,6 +105,7 @@ def update_strategy(strategy_id):
 @api_route(bp, "/strategies/<int:strategy_id>", "DELETE", "删除策略（取消其待执行任务）", "自动化策略",
            permission="strategies.manage")
 @api_auth("strategies.manage")
+@strategy_guard("manage")
 def delete_strategy(strategy_id):
     cancelled = write_and_reload(lambda s: lifecycle.delete_strategy(s, strategy_id))
     return ok({"deleted": strategy_id, "cancelled_tasks": cancelled})
@@ -113,6 +117,7 @@ def delete_strategy(strategy_id):
 def enable_strategies():
     data = json_body()
     ids, enabled = ids_arg(data), bool_field(data, "enabled")
+    require_strategies(ids, "manage")
     return ok(write_and_reload(lambda s: lifecycle.set_enabled(s, ids, enabled)))
 
 
@@ -144,6 +149,7 @@ def test_strategy():
     data, rt = json_body(), runtime()
     if not isinstance(data.get("sample"), dict):
         raise BadRequest("sample 应为 JSON 对象（事件数据）", {"sample": "sample 应为 JSON 对象（事件数据）"})
+    require_strategies([data.get("strategy_id")], "view")
     with services().db.read() as s:
         strategy = _strategy_input(s, data)
         return ok(dryrun.dry_run(s, strategy, data["sample"], rt.registry, rt.services))
@@ -155,6 +161,7 @@ def test_strategy():
 def backtest_strategy():
     data, rt = json_body(), runtime()
     tz, now = rt.settings.timezone, rt.services.now()
+    require_strategies([data.get("strategy_id")], "view")
     try:
         since = parse_datetime(data["since"], tz) if data.get("since") else now - timedelta(days=7)
         until = parse_datetime(data["until"], tz) if data.get("until") else now
@@ -196,6 +203,7 @@ def _strategy_input(session, data: dict) -> dict:
 
 @api_route(bp, "/strategies/<int:strategy_id>/versions", "GET", "策略版本列表", "自动化策略", permission="strategies.view")
 @api_auth("strategies.view")
+@strategy_guard("view")
 def list_versions(strategy_id):
     with services().db.read() as s:
         authoring.get_strategy(s, strategy_id)
@@ -205,6 +213,7 @@ def list_versions(strategy_id):
 @api_route(bp, "/strategies/<int:strategy_id>/versions/<int:version>/diff", "GET", "与当前版本对比", "自动化策略",
            permission="strategies.view")
 @api_auth("strategies.view")
+@strategy_guard("view")
 def diff_version(strategy_id, version):
     with services().db.read() as s:
         current = version_service.snapshot(authoring.get_strategy(s, strategy_id))
@@ -215,6 +224,7 @@ def diff_version(strategy_id, version):
 @api_route(bp, "/strategies/<int:strategy_id>/rollback", "POST", "回滚到指定版本", "自动化策略",
            body=obj({"version": INT}, ("version",)), permission="strategies.manage")
 @api_auth("strategies.manage")
+@strategy_guard("manage")
 def rollback(strategy_id):
     version, rt = json_body().get("version"), runtime()
     if not isinstance(version, int):
@@ -227,6 +237,8 @@ def rollback(strategy_id):
 @api_auth("strategies.view")
 def export_bundle():
     ids = json_body(required=False).get("strategy_ids") or None
+    if isinstance(ids, list):
+        require_strategies(ids, "view")
     with services().db.read() as s:
         return ok(bundles.export_bundle(s, ids))
 

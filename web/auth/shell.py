@@ -13,7 +13,7 @@ from config.clock import DISPLAY_FORMAT, format_local
 from config.pii import mask_email, mask_mobile
 from crm.people import service as people
 from devices.budget_plan import BudgetUnavailable
-from web import navigation
+from web import menu_registry, navigation
 from web.extensions import services
 
 ERROR_TITLES = {
@@ -48,7 +48,7 @@ def _shell_context():
     perms = g.get("permissions", frozenset())
     context = {"current_user": user, "can": lambda name: name in perms, "nav_active": navigation.is_active}
     if user is not None:
-        context["nav_menu"] = navigation.visible_menu(perms, current_app.view_functions)
+        context["nav_menu"] = menu_registry.visible_menu(perms, current_app.view_functions)
         context["unread_notifications"] = people.unread_count(services().db, user.id)
     return context
 

@@ -6,7 +6,7 @@ from redis.exceptions import RedisError
 
 from config.errors import LimiterUnavailable
 from crm.people import service as people
-from web import navigation
+from web import menu_registry
 from web.auth.forms import errors_from, form_value
 from web.auth.guards import login_required
 from web.auth.session import login_user, logout_user, safe_next
@@ -22,7 +22,7 @@ def _landing(user) -> str:
     views = current_app.view_functions
     if "dashboard.index" in views and "dashboard.view" in perms:
         return url_for("dashboard.index")
-    endpoint = navigation.first_allowed_endpoint(perms, views)
+    endpoint = menu_registry.first_allowed_endpoint(perms, views)
     return url_for(endpoint) if endpoint else url_for("account.notifications")
 
 

@@ -43,6 +43,7 @@ def register_console(app: Flask) -> None:
     from web.console import chat_search, friends; [app.register_blueprint(m.bp) for m in (friends, chat_search)]  # noqa: E702 - 好友详情/消息搜索
     from web.console import sysmon; app.register_blueprint(sysmon.bp)  # noqa: E702 - 系统监控
     from web.console import params; app.register_blueprint(params.bp)  # noqa: E702 - 参数配置
+    from web.console import menu_admin; app.register_blueprint(menu_admin.bp)  # noqa: E702 - 功能注册
 
 
 def register_leads(app: Flask) -> None:

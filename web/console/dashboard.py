@@ -17,6 +17,7 @@ from config.clock import to_local
 from crm.errors import CrmError, NotFound
 from engine.history import start_of_today
 from engine.overview import today_counts
+from web import menu_registry
 from web.auth.guards import current_viewer, permission_required
 from web.console.forms_common import error_map, read
 from web.extensions import runtime
@@ -66,8 +67,8 @@ def write(fn):
 
 def _picker(session, uid: int) -> dict:
     shown = workbench.layout(session, uid, g.permissions)
-    return {"shown": shown, "custom": workbench.is_custom(session, uid),
-            "choices": registry.available(g.permissions)}
+    choices, modules = menu_registry.by_menu(registry.available(g.permissions))
+    return {"shown": shown, "custom": workbench.is_custom(session, uid), "choices": choices, "modules": modules}
 
 
 @bp.get("/")
@@ -135,8 +136,9 @@ def edit_default(role_id: int):
     except NotFound:
         abort(404)
     chosen = request.form.getlist("panels") if errors else (row["panels"] if row["panels"] is not None else list(registry.PANELS))
+    panels, modules = menu_registry.by_menu(registry.PANELS.values())
     return render_template("home/default_form.html", row=row, chosen=chosen, errors=errors,
-                           panels=list(registry.PANELS.values())), 422 if errors else 200
+                           panels=panels, modules=modules), 422 if errors else 200
 
 
 @bp.post("/home/defaults/<int:role_id>/clear")

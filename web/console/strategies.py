@@ -15,6 +15,7 @@ from rules import groups as group_service
 from rules.errors import NotFound, RulesError
 from web.auth.forms import form_value
 from web.auth.guards import permission_required
+from web.auth.strategy_access import require_strategies, strategy_guard
 from web.console.forms_common import error_map, json_error, read, selected_ids, write
 from web.extensions import runtime
 
@@ -120,6 +121,7 @@ def set_enabled():
     if not ids:
         flash("请先勾选策略", "warning")
         return _back(group_id)
+    require_strategies(ids, "manage")
     try:
         result = write(lambda s: lifecycle.set_enabled(s, ids, enabled))
     except NotFound:
@@ -134,6 +136,7 @@ def set_enabled():
 
 @bp.post("/strategies/<int:strategy_id>/delete")
 @permission_required("strategies.manage")
+@strategy_guard("manage")
 def delete(strategy_id: int):
     group_id = request.form.get("group", type=int)
     try:

@@ -17,6 +17,7 @@ from rules import groups as group_service
 from rules.conditions import ConditionError, operators_metadata
 from rules.errors import NotFound, RulesError
 from web.auth.guards import has_permission, permission_required
+from web.auth.strategy_access import require_strategies, strategy_guard
 from web.console.forms_common import json_error, local_input, parse_local, read, write
 from web.console.strategies import bp
 from web.extensions import runtime
@@ -79,6 +80,7 @@ def new():
 
 @bp.get("/strategies/<int:strategy_id>/edit")
 @permission_required("strategies.view")
+@strategy_guard("view")
 def edit(strategy_id: int):
     return _render_editor(strategy_id, None)
 
@@ -89,6 +91,8 @@ def save():
     data, rt = request.get_json(silent=True) or {}, runtime()
     tz, user = rt.settings.timezone, _user()
     strategy_id = data.get("id")
+    if strategy_id:
+        require_strategies([strategy_id], "manage")
     try:
         if strategy_id:
             row = write(lambda s: authoring.update_strategy(s, int(strategy_id), data, rt.registry, tz, user))

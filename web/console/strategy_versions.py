@@ -13,6 +13,7 @@ from rules import versions as version_service
 from rules.errors import NotFound, RulesError
 from rules.models import StrategyGroup
 from web.auth.guards import permission_required
+from web.auth.strategy_access import require_strategies, strategy_guard
 from web.console.forms_common import read
 from web.console.strategies import bp
 from web.extensions import runtime
@@ -34,6 +35,7 @@ def _versions_view(session, strategy_id: int, compare: int | None) -> dict:
 
 @bp.get("/strategies/<int:strategy_id>/versions")
 @permission_required("strategies.view")
+@strategy_guard("view")
 def versions(strategy_id: int):
     try:
         data = read(lambda s: _versions_view(s, strategy_id, request.args.get("compare", type=int)))
@@ -44,6 +46,7 @@ def versions(strategy_id: int):
 
 @bp.post("/strategies/<int:strategy_id>/rollback")
 @permission_required("strategies.manage")
+@strategy_guard("manage")
 def rollback(strategy_id: int):
     rt, version = runtime(), request.form.get("version", type=int) or 0
     user = g.user.username if g.get("user") is not None else ""
@@ -65,6 +68,7 @@ def rollback(strategy_id: int):
 @permission_required("strategies.view")
 def export_bundle():
     ids = int_values(request.args.get("ids", "").split(","))
+    require_strategies(ids, "view")
     bundle = read(lambda s: bundles.export_bundle(s, ids or None))
     filename = f"cunkebao-strategies-{utcnow():%Y%m%d%H%M}.json"
     return Response(json.dumps(bundle, ensure_ascii=False, indent=2), mimetype="application/json",

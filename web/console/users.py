@@ -7,7 +7,7 @@ from flask import Blueprint, abort, g, render_template, request, url_for
 
 from crm.people import service as people
 from crm.people.permissions import PERMISSION_GROUPS
-from web import navigation
+from web import menu_registry, navigation
 from web.auth.forms import form_flag, form_value, password_or_initial, post_action, submit
 from web.auth.guards import permission_required
 from web.extensions import services
@@ -154,7 +154,7 @@ def role_edit(role_id: int):
 def _role_form(role, values, errors):
     return render_template("users/role_form.html", role=role, values=values, errors=errors,
                            groups=PERMISSION_GROUPS,
-                           preview=navigation.menu_preview(values["permissions"])), (400 if errors else 200)
+                           preview=navigation.menu_preview(values["permissions"], menu_registry.arranged())), (400 if errors else 200)
 
 
 @bp.get("/roles/<int:role_id>/preview")
@@ -162,7 +162,7 @@ def _role_form(role, values, errors):
 def role_preview(role_id: int):
     role = people.get_role(_db(), role_id) or abort(404)
     return render_template("users/role_preview.html", role=role,
-                           preview=navigation.menu_preview(role.permissions))
+                           preview=navigation.menu_preview(role.permissions, menu_registry.arranged()))
 
 
 @bp.post("/roles/<int:role_id>/delete")

@@ -10,10 +10,11 @@ from handlers.builtin.workbench_checkin import rankings as checkin_rankings
 from handlers.builtin.workbench_group_push import delivery_report, push_runs
 from rules.errors import NotFound, RulesError
 from rules.templates import TEMPLATES, get_template
+from rules.templates.families import family_of, governing
 from rules.templates.moment_sync import SOP_SLOTS, TIMING, VISIBILITY
 from rules.templates.schedule_fields import REPEATS, WEEKDAYS
 from rules.templates.traffic_split import MODES, SOURCES, TARGET_KINDS
-from web.auth.guards import permission_required
+from web.auth.strategy_access import allowed_families, workbench_guard
 from web.console.forms_common import error_map, read, write
 from web.console.workbench_forms import choices, form_config
 from web.extensions import runtime
@@ -39,18 +40,21 @@ def _user() -> str:
 
 
 @bp.get("/workbench")
-@permission_required("strategies.view")
+@workbench_guard("view")
 def index():
     counts = read(service.counts_by_template)
-    return render_template("workbench/index.html", templates=TEMPLATES, counts=counts)
+    families = allowed_families(g.permissions)
+    shown = {k: t for k, t in TEMPLATES.items() if family_of(k).key in families}
+    return render_template("workbench/index.html", templates=shown, counts=counts)
 
 
 @bp.get("/workbench/<key>")
-@permission_required("strategies.view")
+@workbench_guard("view")
 def tasks(key: str):
     template = _template(key)
     rows = read(lambda s: service.list_tasks(s, key))
-    return render_template("workbench/list.html", template=template, rows=rows, names=read(choices))
+    return render_template("workbench/list.html", template=template, rows=rows, names=read(choices),
+                           can_manage=governing(key, "manage") in g.permissions)
 
 
 def _wizard(template, strategy_id, values, errors, status=200):
@@ -74,7 +78,7 @@ def _save(template, strategy_id):
 
 
 @bp.route("/workbench/<key>/new", methods=["GET", "POST"])
-@permission_required("strategies.manage")
+@workbench_guard("manage")
 def new(key: str):
     template = _template(key)
     if request.method == "POST":
@@ -83,7 +87,7 @@ def new(key: str):
 
 
 @bp.route("/workbench/<key>/<int:strategy_id>/edit", methods=["GET", "POST"])
-@permission_required("strategies.manage")
+@workbench_guard("manage")
 def edit(key: str, strategy_id: int):
     template = _template(key)
     try:
@@ -97,7 +101,7 @@ def edit(key: str, strategy_id: int):
 
 
 @bp.post("/workbench/<key>/<int:strategy_id>/<any(enable, disable):action>")
-@permission_required("strategies.manage")
+@workbench_guard("manage")
 def toggle(key: str, strategy_id: int, action: str):
     _template(key)
     try:
@@ -113,7 +117,7 @@ def toggle(key: str, strategy_id: int, action: str):
 
 
 @bp.post("/workbench/<key>/<int:strategy_id>/delete")
-@permission_required("strategies.manage")
+@workbench_guard("manage")
 def delete(key: str, strategy_id: int):
     _template(key)
     try:
@@ -125,7 +129,7 @@ def delete(key: str, strategy_id: int):
 
 
 @bp.get("/workbench/<any(group_push, reminder):key>/<int:strategy_id>/report")
-@permission_required("strategies.view")
+@workbench_guard("view")
 def report(key: str, strategy_id: int):
     try:
         strategy = read(lambda s: service.get_task(s, key, strategy_id))
@@ -138,7 +142,7 @@ def report(key: str, strategy_id: int):
 
 
 @bp.get("/workbench/checkin/<int:strategy_id>/rankings")
-@permission_required("strategies.view")
+@workbench_guard("view", fixed_key="checkin")
 def rankings(strategy_id: int):
     try:
         strategy = read(lambda s: service.get_task(s, "checkin", strategy_id))

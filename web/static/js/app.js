@@ -10,6 +10,7 @@
                                 POST {"order": [ids…]} (JSON) to the URL, with the CSRF header
    fieldset[data-perm-group] input[data-check-all]   ticks/unticks the whole group
    [data-menu-preview]          live menu preview for the role form (checked permissions)
+   nav[data-menu] details[data-menu-group]   the sidebar's collapsible groups (state in localStorage)
 
    window.CKB: csrfToken(), fetch(url, options) (adds X-CSRFToken on unsafe methods),
    postJSON(url, data), toast(message, tone), confirm(message) → Promise<boolean>,
@@ -174,8 +175,9 @@
     var granted = {};
     form.querySelectorAll('input[name="permissions"]:checked').forEach(function (b) { granted[b.value] = true; });
     preview.querySelectorAll("[data-permission]").forEach(function (item) {
-      var perm = item.getAttribute("data-permission");
-      var shown = !perm || !!granted[perm];
+      // One permission, or several separated by spaces of which any one shows the item.
+      var perms = (item.getAttribute("data-permission") || "").split(" ").filter(Boolean);
+      var shown = !perms.length || perms.some(function (p) { return !!granted[p]; });
       item.classList.toggle("hidden-item", !shown);
       var state = item.querySelector(".menu-preview-state");
       if (state) state.textContent = shown ? "可见" : "隐藏";
@@ -251,7 +253,43 @@
     });
   });
 
+  /* ---- sidebar: collapsible groups ----
+     The active page's group is open (server-rendered) and its item scrolled into view; other
+     groups open or closed as this browser last left them (localStorage); with no memory yet, a
+     short menu starts fully open and a long one with only the active group open. */
+  var MENU_KEY = "ckb.menu.open";
+  function menuMemory() {
+    try { return JSON.parse(window.localStorage.getItem(MENU_KEY) || "{}") || {}; } catch (e) { return {}; }
+  }
+  function initMenu() {
+    var menu = document.querySelector("[data-menu]");
+    if (!menu) return;
+    var memory = menuMemory();
+    var short = menu.querySelectorAll(".menu-item").length <= 16;
+    menu.querySelectorAll("details[data-menu-group]").forEach(function (d) {
+      var key = d.getAttribute("data-menu-group");
+      if (d.hasAttribute("data-active-group")) d.open = true;
+      else if (Object.prototype.hasOwnProperty.call(memory, key)) d.open = !!memory[key];
+      else d.open = short;
+    });
+    menu.addEventListener("click", function (ev) {
+      var summary = ev.target.closest("summary.menu-group-label");
+      if (!summary) return;
+      var d = summary.parentNode, state = menuMemory();
+      state[d.getAttribute("data-menu-group")] = !d.open;  // the click is about to flip it
+      try { window.localStorage.setItem(MENU_KEY, JSON.stringify(state)); } catch (e) { /* private mode */ }
+    });
+    var active = menu.querySelector(".menu-item.active");
+    if (active) {
+      var top = active.offsetTop, bottom = top + active.offsetHeight;
+      if (top < menu.scrollTop || bottom > menu.scrollTop + menu.clientHeight) {
+        menu.scrollTop = Math.max(0, top - menu.clientHeight / 2);
+      }
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    initMenu();
     document.querySelectorAll("tbody[data-reorder-url]").forEach(function (tb) {
       enableReorder(tb, tb.getAttribute("data-reorder-url"));
     });
