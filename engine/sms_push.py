@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from crm.customers.models import Customer
@@ -80,8 +81,8 @@ def report_of(runtime, token: str, viewer: Viewer) -> PushReport:
         for status, rows in steps.items():
             for key, error in rows:
                 by_customer[int(key.rsplit(":", 1)[1])] = (status, error or "")
-        names = dict(s.exec(select(Customer.id, Customer.name).where(
-            col(Customer.id).in_(list(by_customer)), customer_scope(viewer)))) if by_customer else {}
+        names = {cid: name for cid, name in s.execute(sa_select(Customer.id, Customer.name).where(
+            col(Customer.id).in_(list(by_customer)), customer_scope(viewer))).all()} if by_customer else {}
     report = PushReport(token)
     for cid, (status, error) in sorted(by_customer.items()):
         if cid not in names:
