@@ -242,6 +242,14 @@ def _plans(w: dict) -> dict:
         "friends.link": [("POST", f"/friends/{fid}/link", {"data": {"customer_id": str(cid)}}) for fid in (1, 2)
                          for cid in (c, h)],
         "friends.unlink": [("POST", f"/friends/{fid}/unlink", {}) for fid in (1, 2)],
+        # 短信推送 and the detail page's 打电话/打标签 (seed 001): B's customers are dropped or 404.
+        "customer_actions.compose": [("POST", "/customers/sms-push", {"data": {"ids": [str(c), str(h)]}})],
+        "customer_actions.send": [("POST", "/customers/sms-push/send", {"data": {
+            "ids": [str(c), str(h)], "template_id": "1", "push": "f" * 32}})],
+        "customer_actions.log_call": [("POST", f"/customers/{cid}/call", {"data": {"status": "deal", "content": "越权"}})
+                                      for cid in (c, h)],
+        "customer_actions.add_tags": [("POST", f"/customers/{cid}/tags", {"data": {"tag_ids": "1"}}) for cid in (c, h)],
+        "customer_actions.remove_tag": [("POST", f"/customers/{cid}/tags/1/remove", {}) for cid in (c, h)],
     }
 
 
