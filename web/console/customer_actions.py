@@ -45,14 +45,16 @@ def _compose(ids: list[int], errors: dict | None = None, status: int = 200):
         chosen = next((t for t in templates if str(t.id) == str(form.get("template_id") or "")), None)
         variables = sender_variables(s, chosen) if chosen else []
         preview = ""
+        # The preview shows someone who will get the text: the first with a mobile.
+        shown = next((c for c in customers if c.mobile), customers[0])
         if chosen is not None:
             sample = {v["name"]: raw.get(v["name"]) or f"【{v['name']}】" for v in variables}
             try:
-                preview = render_for(chosen, {**sample, **customer_data(s, customers[0], tz)})["body"]
+                preview = render_for(chosen, {**sample, **customer_data(s, shown, tz)})["body"]
             except CrmError as exc:
                 preview = exc.message
         return {"customers": customers, "templates": templates, "chosen": chosen, "variables": variables,
-                "preview": mask_list(preview)}
+                "preview": mask_list(preview), "shown": shown}
 
     try:
         page = read(load_page)
