@@ -250,6 +250,10 @@ def _plans(w: dict) -> dict:
                                       for cid in (c, h)],
         "customer_actions.add_tags": [("POST", f"/customers/{cid}/tags", {"data": {"tag_ids": "1"}}) for cid in (c, h)],
         "customer_actions.remove_tag": [("POST", f"/customers/{cid}/tags/1/remove", {}) for cid in (c, h)],
+        # 个人标签 and 复制 (tag 1 is global, not a 业务员's to copy; another's personal tag is 404)
+        "tags.copy": [("POST", "/tags/copy", {"data": {"ids": ["1"]}})],
+        "tags.personal": [("POST", "/tags/personal", {"data": {"name": "我的", "category_id": "1"}})],
+        "tags.personal_delete": [("POST", "/tags/personal/1/delete", {})],
     }
 
 
