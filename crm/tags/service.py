@@ -188,6 +188,8 @@ def save_rule(session: Session, tag_id: int, spec: dict, viewer_id: int | None, 
         raise CrmError("只能为自动标签配置规则", {"kind": "手动标签与个人标签由人工标记，没有规则"})
     spec = normalise_spec(spec)
     audience.validate_spec(session, spec, tz)
+    if (tag.rule or {}).get("alternatives"):  # rules 2… stay (crm.tags.multirule)
+        spec["alternatives"] = tag.rule["alternatives"]
     for other in rule_dependencies(spec):
         get_tag(session, other, viewer_id)  # a personal tag of someone else is "not found"
     if tag.id in rule_dependencies(spec):

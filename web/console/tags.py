@@ -230,4 +230,4 @@ def job(job_id: int):
 
 
 from web.console import tags_rules  # noqa: E402,F401 - the rule editor and 标签历史 routes of this blueprint
-from web.console import tags_personal  # noqa: E402,F401 - 个人标签 and 复制 (seed 001)
+from web.console import tags_multirule, tags_personal  # noqa: E402,F401 - 多条规则, 个人标签, 复制 (seed 001)
