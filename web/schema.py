@@ -39,5 +39,6 @@ import community.rewards.models  # noqa: F401
 import conversations.chat_models  # noqa: F401 - 转接记录 (chat)
 import conversations.quick_replies.models  # noqa: F401
 import conversations.broadcast.models  # noqa: F401
+import crm.customers.ui_template_models  # noqa: F401 - UI 模板管理 (issue 14, seed001)
 
 metadata = SQLModel.metadata

@@ -1,5 +1,6 @@
 """seed001 (issue 14): message templates whose variables come from an event (变量来源事件) and tags
-on products and companies (object_tag). Several rules per tag live in tag.rule (JSON): no column.
+on products and companies (object_tag), UI 模板管理 (ui_template). Several rules per tag live in
+tag.rule (JSON): no column.
 
 Revision ID: 0037
 Revises: 0036
@@ -8,6 +9,9 @@ Create Date: 2026-12-07 17:45:00
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+from sqlalchemy.dialects import postgresql
+
+JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
 revision = '0037'
@@ -30,9 +34,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("object_type", "object_id", "tag_id"),
     )
     op.create_index("ix_object_tag_tag", "object_tag", ["tag_id"])
+    op.create_table(
+        "ui_template",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("object_type", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("columns", JSON, nullable=False),
+        sa.Column("form_fields", JSON, nullable=False),
+        sa.Column("query_fields", JSON, nullable=False),
+        sa.Column("body", sqlmodel.sql.sqltypes.AutoString(length=5000), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("code"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("ui_template")
     op.drop_index("ix_object_tag_tag", table_name="object_tag")
     op.drop_table("object_tag")
     with op.batch_alter_table("message_template") as batch:

@@ -41,7 +41,7 @@ def register_console(app: Flask) -> None:
     from web.console import community; app.register_blueprint(community.bp)  # noqa: E702 - 社群列表/群活监控
     from web.console import broadcasts, quick_replies; [app.register_blueprint(m.bp) for m in (quick_replies, broadcasts)]  # noqa: E702 - 快捷回复库/消息群发
     from web.console import chat_search, friends; [app.register_blueprint(m.bp) for m in (friends, chat_search)]  # noqa: E702 - 好友详情/消息搜索
-    from web.console import customer_actions, object_tags; [app.register_blueprint(m.bp) for m in (customer_actions, object_tags)]  # noqa: E702 - 短信推送/打电话/打标签, 商品与公司标签
+    from web.console import customer_actions, object_tags, ui_templates; [app.register_blueprint(m.bp) for m in (customer_actions, object_tags, ui_templates)]  # noqa: E702 - 短信推送/打电话/打标签, 商品与公司标签, UI 模板管理
 
 
 def register_leads(app: Flask) -> None:

@@ -13,7 +13,7 @@ from commerce.recommend.ranker import recommend
 from community.rewards.ledger import customer_rewards
 from config.pii import mask_text
 from conversations import friend_profile
-from crm.customers import attachments, detail, service, tabs
+from crm.customers import attachments, detail, service, tabs, ui_templates
 from crm.customers.companies import company_choices
 from crm.customers.fields import enum_items_by_field, list_fields
 from crm.people.masking import can_see_full
@@ -63,6 +63,9 @@ def show(customer_id: int):
     for tab in data["tabs"]:
         if tab.kind == "url":
             extra.append({"tab": tab, "url": tabs.tab_url(tab, context)})
+        elif tab.kind == ui_templates.UI_TAB_KIND:  # a UI 模板 by its 模板编号 (UI 模板管理)
+            html = read(lambda s, code=tab.content: ui_templates.render_for(ui_templates.by_code(s, code), context))
+            extra.append({"tab": tab, "html": Markup(html)})
         else:
             # Autoescaped in the Jinja sandbox; the operator's own markup is allowed (CSP blocks scripts).
             extra.append({"tab": tab, "html": Markup(tabs.render_template_tab(tab, context))})
