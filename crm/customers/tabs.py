@@ -62,13 +62,9 @@ def _validate(data: dict) -> dict:
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             errors["content"] = "链接须以 http:// 或 https:// 开头"
     else:
-        try:
-            reason = trial_render(_ENV.from_string(clean["content"]), _context(SAMPLE_CUSTOMER))
-        except TemplateError as exc:
-            errors["content"] = f"模板语法错误：{exc}"
-        else:
-            if reason:
-                errors["content"] = reason
+        reason = check_template(clean["content"], _context(SAMPLE_CUSTOMER))
+        if reason:
+            errors["content"] = reason
     if errors:
         raise CrmError("页签设置有误，请检查", errors)
     return clean
@@ -104,10 +100,22 @@ def _context(customer: dict) -> dict:
     return {"customer": customer, "attrs": customer.get("attrs") or {}}
 
 
-def render_template_tab(tab: DetailTab, customer: dict) -> str:
-    """HTML (auto-escaped) from the sandboxed template; an error becomes a Chinese message."""
+def check_template(source: str, sample: dict) -> str | None:
+    """At save: why an operator's template is refused (syntax, or over budget with `sample`), or None."""
     try:
-        return render(_ENV.from_string(tab.content), _context(customer))
+        return trial_render(_ENV.from_string(source), sample)
+    except TemplateError as exc:
+        return f"模板语法错误：{exc}"
+
+
+def render_template_tab(tab: DetailTab, customer: dict) -> str:
+    return render_sandboxed(tab.content, _context(customer))
+
+
+def render_sandboxed(source: str, context: dict) -> str:
+    """HTML (auto-escaped) from an operator's template in the sandbox; an error becomes a Chinese message."""
+    try:
+        return render(_ENV.from_string(source), context)
     except TemplateBudgetError as exc:
         return f"<p class=\"field-error\">{escape(str(exc))}</p>"
     except Exception as exc:  # noqa: BLE001 - a broken operator template must not break the page

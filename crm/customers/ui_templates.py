@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from jinja2 import TemplateError
 from markupsafe import Markup, escape
 from sqlalchemy import or_
 from sqlmodel import Session, select
@@ -21,15 +20,13 @@ from sqlmodel import Session, select
 from config.clock import utcnow
 from crm.customers.fieldset import customer_fields
 from crm.customers.models import DetailTab
-from crm.customers.tabs import TAB_BUDGET, SAMPLE_CUSTOMER
+from crm.customers.tabs import SAMPLE_CUSTOMER, check_template, render_sandboxed
 from crm.customers.ui_template_models import UiTemplate
 from crm.errors import CrmError, NotFound
-from events.template_budget import BudgetedSandbox, TemplateBudgetError, render, trial_render
 
 CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")
 MIN_WIDTH, MAX_WIDTH = 40, 600
 UI_TAB_KIND = "ui"  # DetailTab.kind whose content is a 模板编号
-_ENV = BudgetedSandbox(autoescape=True, budget=TAB_BUDGET)
 
 
 def list_templates(session: Session, q: str = "") -> list[UiTemplate]:
@@ -97,13 +94,9 @@ def _clean(session: Session, data: dict, current: Optional[UiTemplate]) -> dict:
     if len(body) > 5000:
         errors["body"] = "显示模板最多 5000 字"
     elif body.strip():
-        try:
-            reason = trial_render(_ENV.from_string(body), _context(SAMPLE_CUSTOMER, columns))
-        except TemplateError as exc:
-            errors["body"] = f"模板语法错误：{exc}"
-        else:
-            if reason:
-                errors["body"] = reason
+        reason = check_template(body, _context(SAMPLE_CUSTOMER, columns))
+        if reason:
+            errors["body"] = reason
     if errors:
         raise CrmError("UI 模板设置有误，请检查", errors)
     return {"code": code, "name": name, "columns": columns, "body": body, "enabled": bool(data.get("enabled", True)),
@@ -155,9 +148,4 @@ def render_for(template: Optional[UiTemplate], customer: dict) -> str:
         cells = "".join(f"<dt>{escape(c['label'])}</dt><dd>{escape(_value(customer, c['field']) or '—')}</dd>"
                         for c in template.columns)
         return str(Markup(f"<dl class=\"crm-dl\">{cells}</dl>"))
-    try:
-        return render(_ENV.from_string(template.body), _context(customer, template.columns))
-    except TemplateBudgetError as exc:
-        return f"<p class=\"field-error\">{escape(str(exc))}</p>"
-    except Exception as exc:  # noqa: BLE001 - a broken operator template must not break the page
-        return f"<p class=\"field-error\">模板渲染失败：{type(exc).__name__}</p>"
+    return render_sandboxed(template.body, _context(customer, template.columns))

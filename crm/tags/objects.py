@@ -10,7 +10,6 @@ Functions take the caller's Session and never commit.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import delete
 from sqlmodel import Session, select

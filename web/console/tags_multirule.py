@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
-from crm.customers.fieldset import customer_fields
 from crm.errors import CrmError, NotFound
-from crm.tags import multirule, service
-from rules.conditions import operators_metadata
+from crm.tags import multirule
 from web.auth.guards import permission_required
-from web.console.forms_common import json_error, read
+from web.console.forms_common import json_error
 from web.console.tags import bp, tz, uid, write
+from web.console.tags_rules import editor_for
 
 EMPTY = {"mode": "conditions", "rows": [], "include_tags": [], "exclude_tags": [], "sql": ""}
 
@@ -19,23 +18,13 @@ EMPTY = {"mode": "conditions", "rows": [], "include_tags": [], "exclude_tags": [
 @permission_required("tags.manage")
 def alt_rule(tag_id: int, index: int):
     """The editor on rule `index + 2`; index == the number of rules 2… opens a new one."""
-    def load(s):
-        tag = service.get_tag(s, tag_id, uid())
-        choices = [{"id": t.id, "name": t.name, "kind": t.kind} for t in service.choices(s, uid()) if t.id != tag_id]
-        return tag, customer_fields(s), choices
-
-    try:
-        tag, fields, choices = read(load)
-    except NotFound:
-        abort(404)
+    tag, editor = editor_for(tag_id)
     alts = multirule.alternatives(tag)
-    if tag.kind != "auto" or index > len(alts):
+    if index > len(alts):
         abort(404)
     rule = alts[index] if index < len(alts) else {**EMPTY, "name": f"规则 {index + 2}"}
-    editor = {"rule": rule, "fields": [{"name": f["name"], "type": f["type"], "label": f["label"]} for f in fields],
-              "operators": operators_metadata(), "tags": choices,
-              "save_url": url_for("tags.alt_rule_save", tag_id=tag.id, index=index),
-              "preview_url": url_for("tags.rule_preview"), "back_url": url_for("tags.tag_rule", tag_id=tag.id)}
+    editor.update(rule=rule, save_url=url_for("tags.alt_rule_save", tag_id=tag.id, index=index),
+                  back_url=url_for("tags.tag_rule", tag_id=tag.id))
     return render_template("tags/rule.html", tag=tag, editor=editor, rule_number=index + 2)
 
 
