@@ -122,3 +122,17 @@ def test_too_many_and_disabled_template(app, app_db, login, world, admin_user):
     resp = _push(client, token, range(1, 300))
     assert resp.status_code == 302
     assert "一次最多推送 200 位客户" in client.get(resp.location).get_data(as_text=True)
+
+
+def test_from_the_follow_up_task_list(app, app_db, login, world):
+    """图 76 客户跟进任务: tick the tasks' customers, 短信推送 opens with them."""
+    from crm.sales.models import Task
+
+    with app_db.write() as s:
+        s.add(Task(title="回访张三", kind="follow_up", customer_id=world["ids"]["zhang"], owner_id=world["a"],
+                   creator_id=world["a"]))
+    client, token = _signed_in(app, login)
+    html = client.get("/worktasks/followups").get_data(as_text=True)
+    assert 'form="followup-sms"' in html and f'value="{world["ids"]["zhang"]}"' in html
+    page = _push(client, token, [world["ids"]["zhang"]]).get_data(as_text=True)
+    assert "已选 <strong>1</strong> 人：张三" in page
