@@ -213,6 +213,13 @@ BUILTIN_EVENTS.append({
     "fields": [_f("customer_id", "number", "客户ID", True), _f("plan_id", "number", "营销计划ID", True),
                _f("run_id", "number", "推送批次ID", True), _f("channel", "text", "渠道", remark="sms/email"),
                _f("name", "text", "客户名称"), _f("mobile", "text", "手机号"), _f("email", "text", "邮件")]})
+# 短信推送 (engine.sms_push): one per customer a salesperson texts from 客户档案 (source "console").
+BUILTIN_EVENTS.append({
+    "key": "crm_sms_push", "code": "crm.sms_push", "name": "短信推送",
+    "remark": "员工在客户档案中勾选客户推送短信（每位客户一条）",
+    "fields": [_f("customer_id", "number", "客户ID", True), _f("push", "text", "推送批次", True),
+               _f("sender_id", "number", "发送人ID", True), _f("template", "text", "短信模板"),
+               _f("name", "text", "客户名称"), _f("mobile", "text", "手机号"), _f("content", "text", "短信内容")]})
 DEVICE_EVENT_KEYS = tuple(e["key"] for e in DEVICE_EVENTS)
 
 # 商品与订单 (issue 11): commerce emits these through crm.events_out.emit (source "commerce"), so a

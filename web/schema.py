@@ -42,5 +42,6 @@ import conversations.broadcast.models  # noqa: F401
 import config.parameter_models  # noqa: F401 - 参数配置
 import crm.people.menu_models  # noqa: F401 - 功能注册 (issue 14)
 import engine.process_models  # noqa: F401 - 系统监控 heartbeats
+import crm.customers.ui_template_models  # noqa: F401 - UI 模板管理 (issue 14, seed001)
 
 metadata = SQLModel.metadata

@@ -7,6 +7,7 @@ customer shows the reason in its tab instead of slowing or breaking the page.
 Functions take a Session."""
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, urlparse
 
 from jinja2 import TemplateError
@@ -17,7 +18,7 @@ from crm.customers.models import DetailTab
 from crm.errors import CrmError, NotFound
 from events.template_budget import Budget, BudgetedSandbox, TemplateBudgetError, render, trial_render
 
-TAB_KINDS = {"url": "外部链接", "template": "UI 模板"}
+TAB_KINDS = {"url": "外部链接", "template": "UI 模板", "ui": "UI 模板编号"}  # ui: crm.customers.ui_templates
 TAB_BUDGET = Budget(seconds=0.5, steps=50_000, output_chars=64 * 1024, value_chars=64 * 1024)
 _ENV = BudgetedSandbox(autoescape=True, budget=TAB_BUDGET)
 SAMPLE_CUSTOMER = {"id": 1, "name": "示例客户", "mobile": "13800000000", "email": "demo@example.com",
@@ -53,18 +54,17 @@ def _validate(data: dict) -> dict:
         errors["kind"] = "请选择页签类型"
     elif not clean["content"] or len(clean["content"]) > 5000:
         errors["content"] = "请填写链接或模板内容（最多 5000 字）"
+    elif clean["kind"] == "ui":
+        if not re.match(r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$", clean["content"]):
+            errors["content"] = "请填写「UI 模板管理」中的模板编号"
     elif clean["kind"] == "url":
         parsed = urlparse(clean["content"].replace("{customer_id}", "1").replace("{mobile}", "1"))
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             errors["content"] = "链接须以 http:// 或 https:// 开头"
     else:
-        try:
-            reason = trial_render(_ENV.from_string(clean["content"]), _context(SAMPLE_CUSTOMER))
-        except TemplateError as exc:
-            errors["content"] = f"模板语法错误：{exc}"
-        else:
-            if reason:
-                errors["content"] = reason
+        reason = check_template(clean["content"], _context(SAMPLE_CUSTOMER))
+        if reason:
+            errors["content"] = reason
     if errors:
         raise CrmError("页签设置有误，请检查", errors)
     return clean
@@ -100,10 +100,22 @@ def _context(customer: dict) -> dict:
     return {"customer": customer, "attrs": customer.get("attrs") or {}}
 
 
-def render_template_tab(tab: DetailTab, customer: dict) -> str:
-    """HTML (auto-escaped) from the sandboxed template; an error becomes a Chinese message."""
+def check_template(source: str, sample: dict) -> str | None:
+    """At save: why an operator's template is refused (syntax, or over budget with `sample`), or None."""
     try:
-        return render(_ENV.from_string(tab.content), _context(customer))
+        return trial_render(_ENV.from_string(source), sample)
+    except TemplateError as exc:
+        return f"模板语法错误：{exc}"
+
+
+def render_template_tab(tab: DetailTab, customer: dict) -> str:
+    return render_sandboxed(tab.content, _context(customer))
+
+
+def render_sandboxed(source: str, context: dict) -> str:
+    """HTML (auto-escaped) from an operator's template in the sandbox; an error becomes a Chinese message."""
+    try:
+        return render(_ENV.from_string(source), context)
     except TemplateBudgetError as exc:
         return f"<p class=\"field-error\">{escape(str(exc))}</p>"
     except Exception as exc:  # noqa: BLE001 - a broken operator template must not break the page

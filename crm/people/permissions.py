@@ -51,7 +51,8 @@ PERMISSION_GROUPS: tuple[PermissionGroup, ...] = (
     _group("modeling", "系统建模",
            ("fields.manage", "数据结构定义与枚举"), ("detail_tabs.manage", "客户详情TABS")),
     _group("tags", "标签管理", ("tags.view", "查看标签"), ("tags.manage", "管理标签与规则"),
-           ("tags.apply", "手动打标签")),
+           ("tags.apply", "手动打标签"),
+           ("tags.personal", "管理自己的个人标签")),
     _group("groups", "客户分组",
            ("groups.view", "查看分组"), ("groups.manage", "管理分组与分组规则"),
            ("allocation.manage", "分配与回收规则"), ("customers.transfer", "客户批量转移")),
@@ -195,7 +196,7 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
         "dashboard.view", "customers.view", "customers.manage", "tags.view", "tags.apply", "worktasks.view",
         "worktasks.manage", "notifications.view", "marketing.view", "leads.view", "leads.manage",
         "products.view", "orders.view", "orders.manage", "reports.view", "conversations.view", "community.view",
-        "rewards.redeem"})),
+        "rewards.redeem", "tags.personal"})),
     # 部门经理: runs groups, allocation and the team's tasks; sees all customers of the groups they manage.
     BuiltinRole("manager", "部门经理", frozenset({
         "dashboard.view", "customers.view", "customers.manage", "customers.import", "customers.export",

@@ -71,6 +71,9 @@ class MessageTemplate(SQLModel, table=True):
     body: str = Field(max_length=5000)
     enabled: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    # 变量来源事件: the template may also use this event's fields (${code} of a 验证码 event); a
+    # strategy step fills them from the event, 短信推送 asks the sender for them.
+    event_code: str = Field(default="", max_length=64)
 
 
 class MarketingPlan(SQLModel, table=True):

@@ -21,6 +21,7 @@ from crm.errors import CrmError, NotFound
 from crm.leads.fields import STANDARD_FIELDS
 from crm.sales.models import MarketingPlan, MessageTemplate
 from crm.scope import Viewer, customers as customer_scope, load
+from events.definitions import get_by_code
 from events.placeholders import PlaceholderError, find_variables, render_message
 
 CHANNELS = {"sms": "短信", "email": "邮件"}
@@ -62,16 +63,34 @@ def _lead_only(session: Session) -> list[dict]:
             if f["name"] not in customer]
 
 
-def variable_names(session: Session) -> list[dict]:
+def event_variables(session: Session, event_code: str) -> list[dict]:
+    """变量来源事件: the fields of that event which are not customer fields ({"name", "label"})."""
+    definition = get_by_code(session, event_code) if event_code else None
+    if definition is None:
+        return []
+    customer = {f["name"] for f in customer_fields(session)}
+    return [{"name": f["name"], "label": f"{f.get('label') or f['name']}（来自事件 {definition.name}）"}
+            for f in definition.fields or [] if f.get("name") and f["name"] not in customer]
+
+
+def variable_names(session: Session, event_code: str = "") -> list[dict]:
     """The variables a template may use (for the editor's 插入变量 list)."""
     return ([{"name": f["name"], "label": f["label"]} for f in customer_fields(session)] + _lead_only(session)
-            + PRODUCT_VARIABLES)
+            + PRODUCT_VARIABLES + event_variables(session, event_code))
 
 
-def check_variables(session: Session, *texts: str) -> set[str]:
-    """The ${变量} used; CrmError naming unknown ones or a syntax error."""
+def sender_variables(session: Session, template: MessageTemplate) -> list[dict]:
+    """The event variables a template uses, which a person sending it by hand (短信推送) fills in
+    (the 验证码 of 图 78): there is no event to take them from."""
+    used = find_variables(template.subject or "") | find_variables(template.body or "")
+    return [v for v in event_variables(session, template.event_code) if v["name"] in used]
+
+
+def check_variables(session: Session, *texts: str, event_code: str = "") -> set[str]:
+    """The ${变量} used; CrmError naming unknown ones or a syntax error. With `event_code` the
+    event's fields are known too."""
     known = ({f["name"] for f in customer_fields(session)} | {f["name"] for f in _lead_only(session)}
-             | {f["name"] for f in PRODUCT_VARIABLES})
+             | {f["name"] for f in PRODUCT_VARIABLES} | {v["name"] for v in event_variables(session, event_code)})
     used: set[str] = set()
     try:
         for text in texts:
@@ -81,7 +100,8 @@ def check_variables(session: Session, *texts: str) -> set[str]:
     unknown = sorted(used - known)
     if unknown:
         names = "、".join("${" + n + "}" for n in unknown)
-        raise CrmError(f"模板使用了客户字段中不存在的变量：{names}", {"body": f"未知变量：{names}"})
+        where = "客户字段和所选事件的字段" if event_code else "客户字段"
+        raise CrmError(f"模板使用了{where}中不存在的变量：{names}", {"body": f"未知变量：{names}"})
     return used
 
 
@@ -114,15 +134,18 @@ def _clean(session: Session, data: dict, current: Optional[MessageTemplate]) -> 
         errors["body"] = f"短信内容不能超过 {SMS_MAX_CHARS} 字"
     elif len(body) > 5000:
         errors["body"] = "模板内容不能超过 5000 字"
+    event_code = str(data.get("event_code") or "").strip()
+    if event_code and get_by_code(session, event_code) is None:
+        errors["event_code"] = f"事件「{event_code}」不存在，请在事件注册中心确认事件编码"
     if not errors:
         try:
-            check_variables(session, subject if channel == "email" else "", body)
+            check_variables(session, subject if channel == "email" else "", body, event_code=event_code)
         except CrmError as exc:
             errors.update(exc.errors)
     if errors:
         raise CrmError("模板信息有误：" + "；".join(errors.values()), errors)
     return dict(code=code, name=name, channel=channel, subject=subject if channel == "email" else "",
-                body=body, enabled=bool(data.get("enabled", True)))
+                body=body, enabled=bool(data.get("enabled", True)), event_code=event_code)
 
 
 def create_template(session: Session, data: dict) -> MessageTemplate:
@@ -196,14 +219,18 @@ def preview(session: Session, data: dict, customer_id: Optional[int] = None, tz:
     customer, else a made-up 张三 — only customers `viewer` may see (another's id is NotFound).
     Returns {"subject", "body", "customer"}."""
     channel = data.get("channel") or "sms"
+    event_code = str(data.get("event_code") or "").strip()
     tpl = MessageTemplate(code="preview", name="preview", channel=channel, subject=str(data.get("subject") or ""),
                           body=str(data.get("body") or ""))
-    check_variables(session, tpl.subject if channel == "email" else "", tpl.body)
+    check_variables(session, tpl.subject if channel == "email" else "", tpl.body, event_code=event_code)
     customer = load(session, viewer, Customer, customer_id) if customer_id else None
     if customer is None:
         customer = session.exec(select(Customer).where(Customer.status == "active", customer_scope(viewer))
                                 .order_by(col(Customer.id).desc()).limit(1)).first()
-    variables = {**SAMPLE_PRODUCT, **customer_data(session, customer if customer is not None else SAMPLE_CUSTOMER, tz)}
+    # An event's own variables show as 【label】: the event fills them when the step runs.
+    sample_event = {v["name"]: f"【{v['label'].split('（')[0]}】" for v in event_variables(session, event_code)}
+    variables = {**sample_event, **SAMPLE_PRODUCT,
+                 **customer_data(session, customer if customer is not None else SAMPLE_CUSTOMER, tz)}
     out = render_for(tpl, variables)
     out["customer"] = {"id": variables.get("id"), "name": variables.get("name") or ""}
     return out

@@ -29,7 +29,7 @@ from crm import events_out
 from crm.customers.models import Customer
 from crm.errors import CrmError, NotFound
 from crm.tags import scores
-from crm.tags.models import CustomerTag, Tag, TagHistory
+from crm.tags.models import CustomerTag, Tag, TagCategory, TagHistory
 from crm.tags.scratch import clear, count, fill_ids, fill_select, scratch
 from events import ordering
 
@@ -60,6 +60,8 @@ def _tags(session: Session, tag_ids, operator_id: int | None, source: str, remov
         tag = found.get(tag_id)
         if tag is None or (tag.kind == "personal" and tag.owner_id != operator_id):
             raise NotFound("标签不存在", {"tag_ids": f"标签 {tag_id} 不存在"})
+        if session.get(TagCategory, tag.category_id).object_type != "customer":  # 商品/公司 tags: crm.tags.objects
+            raise CrmError(f"标签「{tag.name}」不适用于客户", {"tag_ids": f"「{tag.name}」是商品或公司的标签"})
         if tag.kind == "auto" and source != "auto":
             verb = "移除" if removing else "标记"
             raise CrmError(f"自动标签不能手动{verb}", {"tag_ids": f"「{tag.name}」是自动标签，由标签规则{verb}"})

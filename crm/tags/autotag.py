@@ -120,6 +120,9 @@ def _apply_rule(session: Session, tag: Tag, sql_ids: Optional[list[int]], now: d
             fill_select(session, match, audience_select(session, spec, now, tz))
         else:
             fill_ids(session, match, sql_ids)
+        for other in spec.get("alternatives") or []:  # rules 2…: any rule matching gives the tag
+            found = audience_select(session, other, now, tz).subquery()
+            fill_select(session, match, select(found.c.id).where(~exists().where(match.c.customer_id == found.c.id)))
         run.matched = count(session, match)
         changes: dict[int, list[Tag]] = {}
         # Newly matching customers: history, links (source 自动), score.

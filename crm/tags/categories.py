@@ -13,13 +13,13 @@ from sqlmodel import Session
 from crm.errors import CrmError, NotFound
 from crm.tags.models import Tag, TagCategory
 
-OBJECT_TYPES = {"customer": "客户档案"}
+OBJECT_TYPES = {"customer": "客户档案", "product": "商品", "company": "公司"}  # crm.tags.objects: 商品/公司
 
 
 def _object_type(value) -> str:
     value = str(value or "customer")
     if value not in OBJECT_TYPES:
-        raise CrmError("适用对象无效", {"object_type": "只能为客户档案设置标签"})
+        raise CrmError("适用对象无效", {"object_type": "适用对象只能是" + "、".join(OBJECT_TYPES.values())})
     return value
 
 

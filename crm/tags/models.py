@@ -75,3 +75,16 @@ class TagHistory(SQLModel, table=True):
     source: str = Field(max_length=16)  # manual | auto | expiry | strategy | import
     operator_id: Optional[int] = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ObjectTag(SQLModel, table=True):
+    """A tag on a product or a company (customers keep customer_tag, read by every audience query)."""
+
+    __tablename__ = "object_tag"
+    __table_args__ = (Index("ix_object_tag_tag", "tag_id"),)
+
+    object_type: str = Field(max_length=16, primary_key=True)
+    object_id: int = Field(primary_key=True)
+    tag_id: int = Field(foreign_key="tag.id", primary_key=True)
+    added_by: Optional[int] = None
+    added_at: datetime = Field(default_factory=utcnow)

@@ -20,6 +20,8 @@ def rule_dependencies(rule: dict | None) -> set[int]:
         for value in rule.get(key) or []:
             if isinstance(value, int) and not isinstance(value, bool):
                 out.add(value)
+    for other in rule.get("alternatives") or []:  # rules 2… of the tag (crm.tags.multirule)
+        out |= rule_dependencies(other) if isinstance(other, dict) else set()
     return out
 
 

@@ -20,7 +20,7 @@ from crm.customers import audience
 from crm.errors import CrmError, NotFound
 from crm.tags import scores
 from crm.tags.categories import descendant_ids, get_category
-from crm.tags.models import TAG_KINDS, CustomerTag, Tag, TagCategory, TagHistory
+from crm.tags.models import TAG_KINDS, CustomerTag, ObjectTag, Tag, TagCategory, TagHistory
 from crm.tags.ordering import find_cycle, rule_dependencies
 
 MAX_VALIDITY_DAYS = 36_500
@@ -40,9 +40,11 @@ def get_tag(session: Session, tag_id: int, viewer_id: int | None = None) -> Tag:
 
 def list_tags(session: Session, viewer_id: int | None, category_id: int | None = None,
               include_children: bool = True, keyword: str = "", kind: str = "",
-              page: int = 1, per_page: int = 20) -> tuple[list[dict], int]:
-    """A page of 标签列表 rows {"tag", "category", "count"} and the total."""
+              page: int = 1, per_page: int = 20, object_type: str | None = None) -> tuple[list[dict], int]:
+    """A page of 标签列表 rows {"tag", "category", "count"} and the total (of one 适用对象 when given)."""
     stmt = select(Tag).where(visible_clause(viewer_id))
+    if object_type:
+        stmt = stmt.where(Tag.category_id.in_(select(TagCategory.id).where(TagCategory.object_type == object_type)))
     if category_id:
         ids = descendant_ids(session, category_id) if include_children else [category_id]
         stmt = stmt.where(Tag.category_id.in_(ids))
@@ -60,9 +62,14 @@ def list_tags(session: Session, viewer_id: int | None, category_id: int | None =
 
 
 def choices(session: Session, viewer_id: int | None, kinds: tuple[str, ...] = TAG_KINDS) -> list[Tag]:
-    """Every tag a user may pick (包含标签 pickers, bulk 打标签), enabled ones first by name."""
-    return list(session.scalars(select(Tag).where(visible_clause(viewer_id), Tag.kind.in_(kinds))
+    """Every customer tag a user may pick (包含标签 pickers, bulk 打标签), enabled ones first by name."""
+    return list(session.scalars(select(Tag).where(visible_clause(viewer_id), Tag.kind.in_(kinds), _for_customers())
                                 .order_by(Tag.enabled.desc(), Tag.name)))
+
+
+def _for_customers():
+    """Tags of 客户档案 categories (商品/公司 tags are crm.tags.objects')."""
+    return Tag.category_id.in_(select(TagCategory.id).where(TagCategory.object_type == "customer"))
 
 
 def _int(value, field: str, label: str, errors: dict, minimum=None, maximum=None, blank=None):
@@ -95,7 +102,8 @@ def _clean(session: Session, data: dict, tag: Tag | None, viewer_id: int | None)
         errors["category_id"] = "请选择所属分类"
     elif category_id is not None:
         try:
-            get_category(session, category_id)
+            if get_category(session, category_id).object_type != "customer" and kind == "auto":
+                errors["kind"] = "商品和公司的标签只能是手动标签或个人标签（自动标签的规则按客户筛选）"
         except NotFound:
             errors["category_id"] = "所属分类不存在"
     validity = _int(data.get("validity_days"), "validity_days", "有效期", errors, 1, MAX_VALIDITY_DAYS)
@@ -175,6 +183,7 @@ def delete_tag(session: Session, tag_id: int, viewer_id: int | None, now=None) -
         select(CustomerTag.customer_id, literal(tag.id), literal(tag.name), literal("remove"),
                literal("manual"), literal(viewer_id), literal(now)).where(CustomerTag.tag_id == tag.id)))
     removed = session.execute(delete(CustomerTag).where(CustomerTag.tag_id == tag.id)).rowcount or 0
+    session.execute(delete(ObjectTag).where(ObjectTag.tag_id == tag.id))  # on products and companies
     session.delete(tag)
     session.flush()
     return removed
@@ -188,6 +197,8 @@ def save_rule(session: Session, tag_id: int, spec: dict, viewer_id: int | None, 
         raise CrmError("只能为自动标签配置规则", {"kind": "手动标签与个人标签由人工标记，没有规则"})
     spec = normalise_spec(spec)
     audience.validate_spec(session, spec, tz)
+    if (tag.rule or {}).get("alternatives"):  # rules 2… stay (crm.tags.multirule)
+        spec["alternatives"] = tag.rule["alternatives"]
     for other in rule_dependencies(spec):
         get_tag(session, other, viewer_id)  # a personal tag of someone else is "not found"
     if tag.id in rule_dependencies(spec):

@@ -22,7 +22,7 @@ CHANNEL_LABELS = {"sms": "短信", "email": "邮件"}
 class SendTemplateProcessor(Processor):
     key = "crm.send_template"
     name = "发送模板消息"
-    description = "用消息模板给事件对应的客户发送短信或邮件，模板中的 ${变量} 取自客户档案字段。"
+    description = "用消息模板给事件对应的客户发送短信或邮件，模板中的 ${变量} 取自客户档案字段和事件数据（如 ${code}）。"
     config_fields = LOOKUP_FIELDS + (
         ConfigField("template", "消息模板", required=True, help="模板编码或模板ID（见「消息模板管理」）；短信或邮件由模板决定"),
     )
@@ -32,7 +32,8 @@ class SendTemplateProcessor(Processor):
         with ctx.services.db.read() as session:
             template = resolve_template(session, render_config(config.get("template"), ctx.data))
             customer = find_customer(session, lookup_keys(ctx, config))
-            variables = customer_data(session, customer, ctx.services.settings.timezone)
+            # 变量来源事件: the event's own fields (${code}) fill the template beside the customer's.
+            variables = {**ctx.data, **customer_data(session, customer, ctx.services.settings.timezone)}
         try:
             message = render_for(template, variables)
         except CrmError as exc:

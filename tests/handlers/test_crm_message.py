@@ -75,3 +75,30 @@ def test_the_sender_is_the_registered_processor_run_by_the_executor(kit):
     _cid, task = _welcome_step(kit)
     assert task.status == "done" and seen == [(task.idempotency_key, task.id, "张三您好，欢迎来自上海的您")]
     assert rows(kit.svc, SmsMessage) == []
+
+
+def test_event_variables_fill_the_template_beside_the_customer_fields(kit):
+    """变量来源事件 (the manual's ${code}): a template bound to an event is saved only with that
+    event's fields, and a strategy step fills them from the event while the customer's own fields
+    still come from the record (an event field of the same name never overrides them)."""
+    from crm.errors import CrmError
+    from crm.sales.templates import create_template, sender_variables
+
+    cid = customer(kit.svc, "张三", city="上海")
+    kit.strategy("tag_customer", [], [step("crm.send_template", template="code_tpl")])
+    with kit.svc.db.write() as s:
+        with pytest.raises(CrmError, match=r"未知变量：\$\{tagName\}"):
+            create_template(s, {"code": "code_tpl", "name": "验证码", "body": "${name}您好，${tagName}"})
+    with kit.svc.db.write() as s:
+        with pytest.raises(CrmError, match="事件「no.such」不存在"):
+            create_template(s, {"code": "code_tpl", "name": "验证码", "body": "hi", "event_code": "no.such"})
+    with kit.svc.db.write() as s:
+        tpl = create_template(s, {"code": "code_tpl", "name": "验证码", "event_code": "tag_customer",
+                                  "body": "${name}您好，验证码${tagName}，来自${city}"})
+        assert [v["name"] for v in sender_variables(s, tpl)] == ["tagName"]
+    kit.post({"event": "tag_customer", "data": {"customerId": str(cid), "tagName": "1090", "city": "北京"}})
+    kit.rt.tick()
+    [task] = tasks(kit.svc)
+    assert task.status == "done", task.last_error
+    [sms] = rows(kit.svc, SmsMessage)
+    assert sms.content == "张三您好，验证码1090，来自上海"

@@ -246,6 +246,18 @@ def _plans(w: dict) -> dict:
         # 给好友发消息 (API): B's friends answer 404 to A, nothing is sent on B's account.
         "api_friends.send_friend_message_post": [("POST", f"/api/v1/friends/{fid}/messages", {"json": {"text": "越权"}})
                                                  for fid in (1, 2)],
+        # 短信推送 and the detail page's 打电话/打标签 (seed 001): B's customers are dropped or 404.
+        "customer_actions.compose": [("POST", "/customers/sms-push", {"data": {"ids": [str(c), str(h)]}})],
+        "customer_actions.send": [("POST", "/customers/sms-push/send", {"data": {
+            "ids": [str(c), str(h)], "template_id": "1", "push": "f" * 32}})],
+        "customer_actions.log_call": [("POST", f"/customers/{cid}/call", {"data": {"status": "deal", "content": "越权"}})
+                                      for cid in (c, h)],
+        "customer_actions.add_tags": [("POST", f"/customers/{cid}/tags", {"data": {"tag_ids": "1"}}) for cid in (c, h)],
+        "customer_actions.remove_tag": [("POST", f"/customers/{cid}/tags/1/remove", {}) for cid in (c, h)],
+        # 个人标签 and 复制 (tag 1 is global, not a 业务员's to copy; another's personal tag is 404)
+        "tags.copy": [("POST", "/tags/copy", {"data": {"ids": ["1"]}})],
+        "tags.personal": [("POST", "/tags/personal", {"data": {"name": "我的", "category_id": "1"}})],
+        "tags.personal_delete": [("POST", "/tags/personal/1/delete", {})],
     }
 
 

@@ -44,6 +44,7 @@ def register_console(app: Flask) -> None:
     from web.console import sysmon; app.register_blueprint(sysmon.bp)  # noqa: E702 - 系统监控
     from web.console import params; app.register_blueprint(params.bp)  # noqa: E702 - 参数配置
     from web.console import menu_admin; app.register_blueprint(menu_admin.bp)  # noqa: E702 - 功能注册
+    from web.console import customer_actions, object_tags, ui_templates; [app.register_blueprint(m.bp) for m in (customer_actions, object_tags, ui_templates)]  # noqa: E702 - 短信推送/打电话/打标签, 商品与公司标签, UI 模板管理
 
 
 def register_leads(app: Flask) -> None:

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from crm.customers import companies as service
 from crm.errors import CrmError, NotFound
+from crm.tags.objects import forget_object
 from web.auth.guards import current_viewer, permission_required
 from web.console.forms_common import error_map, page_arg, pages, read
 from web.extensions import services
@@ -71,6 +72,7 @@ def delete(company_id: int):
     try:
         with services().db.write() as s:
             service.delete_company(s, company_id)
+            forget_object(s, "company", company_id)  # its 标签 links
     except NotFound:
         abort(404)
     flash("已删除公司（其客户保留，不再关联公司）", "success")

@@ -13,10 +13,11 @@ from commerce.recommend.ranker import recommend
 from community.rewards.ledger import customer_rewards
 from config.pii import mask_text
 from conversations import friend_profile
-from crm.customers import attachments, detail, service, tabs
+from crm.customers import attachments, detail, service, tabs, ui_templates
 from crm.customers.companies import company_choices
 from crm.customers.fields import enum_items_by_field, list_fields
 from crm.people.masking import can_see_full
+from crm.tags.service import choices as tag_choices
 from crm.errors import CrmError, NotFound
 from integrations.mp.fans import of_customer as mp_fans_of
 from integrations.wecom import linking as wecom_linking
@@ -45,6 +46,7 @@ def show(customer_id: int):
         data = detail.customer_detail(s, customer_id, current_viewer())
         data["full_contact"] = _full_contact(s, customer_id)
         data["recommendations"] = recommend(s, customer_id) if "products.view" in g.permissions else None  # 推荐商品
+        data["tag_choices"] = tag_choices(s, g.user.id, ("manual", "personal")) if "tags.apply" in g.permissions else []
         data["wechat_friends"] = (friend_profile.customer_friends(s, current_viewer(), customer_id)
                                   if "accounts.view" in g.permissions else None)  # 微信好友 (好友详情 links)
         return data
@@ -61,6 +63,9 @@ def show(customer_id: int):
     for tab in data["tabs"]:
         if tab.kind == "url":
             extra.append({"tab": tab, "url": tabs.tab_url(tab, context)})
+        elif tab.kind == ui_templates.UI_TAB_KIND:  # a UI 模板 by its 模板编号 (UI 模板管理)
+            html = read(lambda s, code=tab.content: ui_templates.render_for(ui_templates.by_code(s, code), context))
+            extra.append({"tab": tab, "html": Markup(html)})
         else:
             # Autoescaped in the Jinja sandbox; the operator's own markup is allowed (CSP blocks scripts).
             extra.append({"tab": tab, "html": Markup(tabs.render_template_tab(tab, context))})

@@ -149,3 +149,4 @@ def delete(strategy_id: int):
 
 # The editor, versions and bundles add their routes to `bp`.
 from web.console import strategy_editor, strategy_versions  # noqa: E402,F401
+from web.console import strategy_builtin  # noqa: E402,F401 - 导入内置策略 (seed 001)

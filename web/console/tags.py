@@ -32,6 +32,12 @@ def _int_arg(value) -> Optional[int]:
     return optional_int(value)
 
 
+def object_arg() -> str:
+    """The 适用对象 the page is on (客户档案 unless ?object=product|company)."""
+    value = request.values.get("object", "customer")
+    return value if value in categories.OBJECT_TYPES else "customer"
+
+
 def write(fn):
     with services().db.write() as session:
         return fn(session)
@@ -50,12 +56,14 @@ def index():
     page = page_arg()
 
     def load(s):
-        tree = categories.tree(s)
+        chosen = s.get(categories.TagCategory, category_id) if category_id else None
+        ot = chosen.object_type if chosen is not None else object_arg()  # a category link names its object
+        tree = categories.tree(s, ot)
         rows, total = service.list_tags(s, uid(), category_id, include_children, keyword, page=page,
-                                        per_page=PER_PAGE)
-        return tree, rows, total
+                                        per_page=PER_PAGE, object_type=ot)
+        return tree, rows, total, ot
 
-    tree, rows, total = read(load)
+    tree, rows, total, object_type = read(load)
     flat = categories.flatten(tree)
     selected = next((n for n in flat if n["id"] == category_id), None)
     below = {n["id"] for n in categories.flatten([selected])} if selected else set()
@@ -65,7 +73,8 @@ def index():
         pages=pages(total, PER_PAGE), include_children=include_children, keyword=keyword,
         kind_labels=TAG_KIND_LABELS, parent_options=_tree_options(flat),
         move_options=_tree_options(flat, below), job=job_status(services().db, job_id) if job_id else None,
-        recent_jobs=list_jobs(services().db, kind=tag_jobs.KIND, limit=5))
+        recent_jobs=list_jobs(services().db, kind=tag_jobs.KIND, limit=5), object_type=object_type,
+        object_types=categories.OBJECT_TYPES)
 
 
 def _back(category_id: Optional[int] = None):
@@ -75,7 +84,7 @@ def _back(category_id: Optional[int] = None):
 
 def _category_data() -> dict:
     return {"name": request.form.get("name", ""), "parent_id": _int_arg(request.form.get("parent_id")),
-            "position": request.form.get("position", "0") or "0", "object_type": "customer"}
+            "position": request.form.get("position", "0") or "0", "object_type": object_arg()}
 
 
 def _flash_error(exc: CrmError, prefix: str) -> None:
@@ -129,10 +138,11 @@ def _tag_form_data() -> dict:
 
 
 def _tag_form(tag, values: dict, errors: dict, status: int = 200):
-    flat = categories.flatten(read(categories.tree))
+    ot = read(lambda s: categories.get_category(s, tag.category_id).object_type) if tag else object_arg()
+    flat = categories.flatten(read(lambda s: categories.tree(s, ot)))
     kinds = list(TAG_KIND_LABELS) if tag is None else (["personal"] if tag.kind == "personal" else ["auto", "manual"])
-    return render_template("tags/form.html", tag=tag, values=values, errors=errors,
-                           category_options=_tree_options(flat),
+    return render_template("tags/form.html", tag=tag, values=values, errors=errors, object_type=ot,
+                           object_label=categories.OBJECT_TYPES[ot], category_options=_tree_options(flat),
                            kind_options=[(k, TAG_KIND_LABELS[k]) for k in kinds]), status
 
 
@@ -230,3 +240,4 @@ def job(job_id: int):
 
 
 from web.console import tags_rules  # noqa: E402,F401 - the rule editor and 标签历史 routes of this blueprint
+from web.console import tags_multirule, tags_personal  # noqa: E402,F401 - 多条规则, 个人标签, 复制 (seed 001)

@@ -20,9 +20,9 @@ from web.console.tags import bp, services, tz, uid, write
 HISTORY_PER_PAGE = 20
 
 
-@bp.get("/tags/<int:tag_id>/rule")
-@permission_required("tags.manage")
-def tag_rule(tag_id: int):
+def editor_for(tag_id: int) -> tuple:
+    """(the auto tag, the editor's data without rule/save/back) — 404 for another's or a non-auto tag.
+    Shared with rules 2… (web/console/tags_multirule.py)."""
     def load(s):
         tag = service.get_tag(s, tag_id, uid())
         choices = [{"id": t.id, "name": t.name, "kind": t.kind} for t in service.choices(s, uid()) if t.id != tag_id]
@@ -34,12 +34,18 @@ def tag_rule(tag_id: int):
         abort(404)
     if tag.kind != "auto":
         abort(404, description="只有自动标签才有标签规则")
+    return tag, {"fields": [{"name": f["name"], "type": f["type"], "label": f["label"]} for f in fields],
+                 "operators": operators_metadata(), "tags": choices, "preview_url": url_for("tags.rule_preview")}
+
+
+@bp.get("/tags/<int:tag_id>/rule")
+@permission_required("tags.manage")
+def tag_rule(tag_id: int):
+    tag, editor = editor_for(tag_id)
     rule = service.normalise_spec(tag.rule) if tag.rule else {"mode": "conditions", "rows": [], "include_tags": [],
                                                                 "exclude_tags": [], "sql": ""}
-    editor = {"rule": rule, "fields": [{"name": f["name"], "type": f["type"], "label": f["label"]} for f in fields],
-              "operators": operators_metadata(), "tags": choices,
-              "save_url": url_for("tags.tag_rule_save", tag_id=tag.id), "preview_url": url_for("tags.rule_preview"),
-              "back_url": url_for("tags.index", category=tag.category_id)}
+    editor.update(rule=rule, save_url=url_for("tags.tag_rule_save", tag_id=tag.id),
+                  back_url=url_for("tags.index", category=tag.category_id))
     return render_template("tags/rule.html", tag=tag, editor=editor)
 
 

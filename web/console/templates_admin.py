@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 
 from crm.errors import CrmError, NotFound
 from crm.sales import templates as service
+from events.definitions import list_definitions
 from web.auth.guards import current_viewer, permission_required
 from web.console.forms_common import error_map, json_error, read
 from web.console.masking_filters import mask_list
@@ -25,13 +26,15 @@ def index():
 def _form() -> dict:
     f = request.form
     return {"code": f.get("code", ""), "name": f.get("name", ""), "channel": f.get("channel", "sms"),
-            "subject": f.get("subject", ""), "body": f.get("body", ""), "enabled": f.get("enabled", "1") == "1"}
+            "subject": f.get("subject", ""), "body": f.get("body", ""), "enabled": f.get("enabled", "1") == "1",
+            "event_code": f.get("event_code", "")}
 
 
 def _page(tpl, values, errors, status=200):
-    variables = read(service.variable_names)
+    variables = read(lambda s: service.variable_names(s, values.get("event_code") or ""))
+    events = read(lambda s: [("", "不使用（只用客户字段）")] + [(d.code, f"{d.name}（{d.code}）") for d in list_definitions(s)])
     return render_template("templates_admin/form.html", tpl=tpl, values=values, errors=errors,
-                           variables=variables, channels=service.CHANNELS), status
+                           variables=variables, channels=service.CHANNELS, events=events), status
 
 
 @bp.route("/message-templates/new", methods=["GET", "POST"])

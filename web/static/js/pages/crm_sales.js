@@ -73,7 +73,8 @@
       var data = {
         channel: channel ? channel.value : "sms",
         subject: (form.querySelector("[name=subject]") || {}).value || "",
-        body: (form.querySelector("[name=body]") || {}).value || ""
+        body: (form.querySelector("[name=body]") || {}).value || "",
+        event_code: (form.querySelector("[name=event_code]") || {}).value || ""
       };
       window.CKB.postJSON(form.getAttribute("data-preview-url"), data).then(function (res) {
         out.hidden = false;
