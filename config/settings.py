@@ -190,6 +190,10 @@ class Settings(BaseSettings):
     # 会话中心: chat messages older than this many days are deleted nightly (0 = keep forever); the
     # conversations keep their summary (last message, times).
     chat_retention_days: int = Field(default=365, ge=0, le=36500)
+    # 审计日志 (crm.audit): days kept before the nightly purge.
+    operation_log_days: int = Field(default=180, ge=1, le=36500)
+    login_log_days: int = Field(default=365, ge=1, le=36500)
+    error_log_days: int = Field(default=180, ge=1, le=36500)
 
     @field_validator("var_dir", mode="before")
     @classmethod

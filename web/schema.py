@@ -39,5 +39,6 @@ import community.rewards.models  # noqa: F401
 import conversations.chat_models  # noqa: F401 - 转接记录 (chat)
 import conversations.quick_replies.models  # noqa: F401
 import conversations.broadcast.models  # noqa: F401
+import crm.audit.models  # noqa: F401 - 登录/操作/异常日志
 
 metadata = SQLModel.metadata
