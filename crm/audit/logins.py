@@ -10,6 +10,7 @@ from config.db import Database
 from config.pii import mask_text
 from crm.audit.models import LoginLog
 from crm.people.models import User
+from crm.people.users import BAD_LOGIN
 
 RESULTS = {
     "success": "成功", "bad_password": "密码错误", "unknown_user": "用户不存在", "disabled": "已停用",
@@ -19,14 +20,14 @@ RESULTS = {
 CHANNELS = {"console": "控制台", "wecom_sidebar": "企业微信侧边栏"}
 
 
-def classify_failure(session: Session, username: str, disabled_message: str, message: str) -> tuple[str, Optional[int]]:
+def classify_failure(session: Session, username: str, message: str) -> tuple[str, Optional[int]]:
     """(result, user id) for a refused password sign-in. The form says the same thing for an
     unknown user and a wrong password (so it reveals nobody); the log, read by admins, tells them
     apart."""
     user = session.exec(select(User).where(User.username == (username or "").strip())).first()
     if user is None:
         return "unknown_user", None
-    return ("disabled" if message == disabled_message else "bad_password"), user.id
+    return ("bad_password" if message == BAD_LOGIN or user.enabled else "disabled"), user.id
 
 
 def record_login(db: Database, *, username: str, result: str, ip: str, user_agent: str, now: datetime,
@@ -39,8 +40,8 @@ def record_login(db: Database, *, username: str, result: str, ip: str, user_agen
                              user_agent=(user_agent or "")[:500], detail=mask_text(detail or "")[:500]))
 
 
-def record_failed_password(db: Database, *, username: str, message: str, disabled_message: str, ip: str,
-                           user_agent: str, now: datetime) -> None:
+def record_failed_password(db: Database, *, username: str, message: str, ip: str, user_agent: str,
+                           now: datetime) -> None:
     with db.read() as session:
-        result, user_id = classify_failure(session, username, disabled_message, message)
+        result, user_id = classify_failure(session, username, message)
     record_login(db, username=username, result=result, ip=ip, user_agent=user_agent, now=now, user_id=user_id)

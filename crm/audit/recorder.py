@@ -163,7 +163,7 @@ def _after_commit(session) -> None:
         ctx.committed += ctx._pending.pop(id(session), 0)
 
 
-def _after_rollback(session) -> None:
+def _after_rollback(session, _previous_transaction) -> None:
     ctx = _current.get()
     if ctx is not None:
         ctx._pending.pop(id(session), None)

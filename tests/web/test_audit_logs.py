@@ -1,0 +1,83 @@
+"""登录日志, 操作日志 and 异常日志 recorded by the running app: sign-in outcomes, a console and an
+API write with masked before/after, a rollback that leaves no log, and an unhandled error shown as
+a reference id whose stack lands only in 异常日志."""
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from crm.audit.masking import REDACTED
+from crm.audit.models import ErrorLog, LoginLog, OperationLog
+from crm.customers.models import Customer
+from crm.people import service as people
+from tests.web.conftest import ADMIN_PASSWORD, get_csrf_token
+
+
+def _rows(app_db, model, *where):
+    with app_db.read() as s:
+        return list(s.exec(select(model).where(*where).order_by(model.id)).all())
+
+
+def test_every_sign_in_outcome_is_logged_without_the_password(app, app_db, admin_user, login):
+    off = people.create_user(app_db, "off", "Offline1234", roles=[])
+    with app_db.write() as s:
+        s.get(type(off), off.id).enabled = False
+    client = app.test_client()
+    login(client, "admin", "wrong-password-1")
+    login(client, "13800138000", "whatever-1")
+    login(client, "off", "Offline1234")
+    login(client, "admin", ADMIN_PASSWORD)
+    client.post("/logout", data={"csrf_token": get_csrf_token(client, "/login")})
+    rows = _rows(app_db, LoginLog)
+    assert [r.result for r in rows] == ["bad_password", "unknown_user", "disabled", "success", "logout"]
+    assert rows[0].user_id == admin_user.id and rows[1].user_id is None
+    assert rows[1].username == "138****8000"
+    assert all(r.ip == "127.0.0.1" for r in rows)
+    assert not any("wrong-password" in (r.detail + r.username) for r in rows)
+
+
+def test_throttled_sign_in_is_logged(app, app_db, admin_user, login, settings):
+    client = app.test_client()
+    for _ in range(settings.login_max_failures + 2):
+        resp = login(client, "admin", "bad-bad-bad-1")
+    assert resp.status_code == 429
+    assert "throttled" in [r.result for r in _rows(app_db, LoginLog)]
+
+
+def test_console_write_logs_masked_before_and_after(app, app_db, admin_user, login):
+    with app_db.write() as s:
+        c = Customer(name="张三", mobile="13900139000")
+        s.add(c)
+        s.flush()
+        cid = c.id
+    client = app.test_client()
+    login(client)
+    token = get_csrf_token(client, "/customers")
+    resp = client.post(f"/customers/{cid}/edit", data={"name": "张三丰", "mobile": "13700137000", "email": "",
+                                                        "csrf_token": token})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    rows = _rows(app_db, OperationLog, OperationLog.table_name == "customer", OperationLog.object_id == str(cid))
+    assert rows, _rows(app_db, OperationLog)
+    change = rows[-1].changes
+    assert change["name"] == ["张三", "张三丰"]
+    assert change["mobile"] == [REDACTED, REDACTED]
+    assert rows[-1].username == "admin" and rows[-1].endpoint == "customers.edit" and rows[-1].via == "console"
+    assert "13700137000" not in str([r.changes for r in _rows(app_db, OperationLog)])
+
+
+def test_unhandled_error_shows_a_reference_and_logs_the_stack(app, app_db, admin_user, login, monkeypatch):
+    from web.console import customers as view
+
+    def explode(*_a, **_k):
+        raise RuntimeError("boom for 13900139000")
+
+    monkeypatch.setattr(view, "render_template", explode)
+    client = app.test_client()
+    login(client)
+    resp = client.get("/customers")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 500
+    [row] = _rows(app_db, ErrorLog)
+    assert row.reference in body and "参考编号" in body
+    assert "Traceback" not in body and "boom" not in body
+    assert "RuntimeError: boom for 139****9000" in row.stack and row.endpoint == "customers.index"
