@@ -81,3 +81,23 @@ def test_unhandled_error_shows_a_reference_and_logs_the_stack(app, app_db, admin
     assert row.reference in body and "参考编号" in body
     assert "Traceback" not in body and "boom" not in body
     assert "RuntimeError: boom for 139****9000" in row.stack and row.endpoint == "customers.index"
+
+
+def test_log_pages_filter_and_export(app, app_db, admin_user, login):
+    client = app.test_client()
+    login(client, "admin", "wrong-password-1")
+    login(client)
+    token = get_csrf_token(client, "/customers")
+    client.post("/customers/new", data={"name": "导出客户", "mobile": "13900139000", "csrf_token": token})
+    page = client.get("/system/logs/logins?result=bad_password").get_data(as_text=True)
+    assert "密码错误" in page and "成功</span>" not in page
+    ops = client.get("/system/logs/operations?table_name=customer").get_data(as_text=True)
+    assert "导出客户" in ops and "13900139000" not in ops
+    csv = client.get("/system/logs/operations?table_name=customer&export=csv")
+    assert csv.mimetype == "text/csv" and "导出客户" in csv.get_data().decode("utf-8-sig")
+    xlsx = client.get("/system/logs/logins?export=xlsx")
+    assert xlsx.data[:2] == b"PK"
+    request_id = _rows(app_db, OperationLog, OperationLog.table_name == "customer")[0].request_id
+    assert "导出客户" in client.get(f"/system/logs/operations/{request_id}").get_data(as_text=True)
+    assert client.get("/system/logs/errors").status_code == 200
+    assert client.get("/system/logs/errors/NOPE").status_code == 404

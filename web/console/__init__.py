@@ -41,6 +41,7 @@ def register_console(app: Flask) -> None:
     from web.console import community; app.register_blueprint(community.bp)  # noqa: E702 - 社群列表/群活监控
     from web.console import broadcasts, quick_replies; [app.register_blueprint(m.bp) for m in (quick_replies, broadcasts)]  # noqa: E702 - 快捷回复库/消息群发
     from web.console import chat_search, friends; [app.register_blueprint(m.bp) for m in (friends, chat_search)]  # noqa: E702 - 好友详情/消息搜索
+    from web.console import logs; app.register_blueprint(logs.bp)  # noqa: E702 - 登录日志/操作日志/异常日志
 
 
 def register_leads(app: Flask) -> None:
