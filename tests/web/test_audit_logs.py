@@ -101,3 +101,53 @@ def test_log_pages_filter_and_export(app, app_db, admin_user, login):
     assert "导出客户" in client.get(f"/system/logs/operations/{request_id}").get_data(as_text=True)
     assert client.get("/system/logs/errors").status_code == 200
     assert client.get("/system/logs/errors/NOPE").status_code == 404
+
+
+def _lead(app_db) -> int:
+    from crm.leads.models import Lead, LeadScene
+
+    with app_db.write() as s:
+        scene = LeadScene(name="官网", key="site", scene_type="WEB_FORM")
+        s.add(scene)
+        s.flush()
+        lead = Lead(scene_id=scene.id, name="线索甲", mobile="13700137000", status="NEW")
+        s.add(lead)
+        s.flush()
+        return lead.id
+
+
+def test_bearer_api_write_is_logged_as_api(app, app_db, admin_user):
+    lead_id = _lead(app_db)
+    token = people.create_token(app_db, "admin", "audit")
+    resp = app.test_client().put(f"/api/v1/leads/{lead_id}", json={"notes": "回访 13700137000"},
+                                 headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    rows = _rows(app_db, OperationLog, OperationLog.table_name == "lead")
+    assert rows and {r.via for r in rows} == {"api"} and rows[0].method == "PUT"
+    assert rows[0].endpoint == "api_leads.update_lead_put" and rows[0].username == "admin"
+    assert "13700137000" not in repr([r.changes for r in rows])
+
+
+def test_api_refusal_leaves_a_request_level_row(app, app_db, admin_user):
+    token = people.create_token(app_db, "admin", "audit")
+    resp = app.test_client().put("/api/v1/leads/999999", json={"notes": "x"},
+                                 headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 404
+    [row] = _rows(app_db, OperationLog)
+    assert row.action == "request" and row.status_code == 404 and row.path == "/api/v1/leads/999999"
+
+
+def test_api_unhandled_error_answers_json_with_the_reference(app, app_db, admin_user, monkeypatch):
+    from web.api import leads as api_leads
+
+    def explode(*_a, **_k):
+        raise ValueError("secret state")
+
+    monkeypatch.setattr(api_leads, "ok", explode)
+    token = people.create_token(app_db, "admin", "audit")
+    resp = app.test_client().get("/api/v1/leads", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 500
+    body = resp.get_json()
+    [row] = _rows(app_db, ErrorLog)
+    assert body["error"]["code"] == "internal_error" and body["error"]["reference_id"] == row.reference
+    assert "secret state" not in resp.get_data(as_text=True) and "ValueError: secret state" in row.stack

@@ -4,6 +4,7 @@ Admin-only (logs.view). Values were masked when recorded (crm.audit.masking)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from flask import Blueprint, abort, render_template, request
 from sqlmodel import select
@@ -26,6 +27,23 @@ VIA = {"console": "控制台", "api": "API"}
 LOGIN_FILTERS = ("user_id", "username", "result", "ip", "since", "until")
 OPERATION_FILTERS = ("user_id", "table_name", "object_id", "endpoint", "action", "ip", "since", "until")
 ERROR_FILTERS = ("user_id", "reference", "exc_type", "endpoint", "since", "until")
+
+
+@bp.app_template_filter("log_value")
+def log_value(value) -> str:
+    """A logged before/after value as a reader wants it: times in the configured zone, ∅ for none."""
+    if value is None:
+        return "∅"
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if parsed.tzinfo is not None:
+            return _when(parsed)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 def _filter() -> queries.LogFilter:
