@@ -47,16 +47,12 @@ def _finish(response):
         return response
     _close()
     actor = _actor()
-    if actor is None:
+    if actor is None or ctx.committed:
         return response
     try:
-        db = services().db
-        with db.read() as session:
-            if recorder.logged(session, ctx.request_id):
-                return response
         # A write that changed nothing (refused, invalid, a no-op): still who tried what, and
         # with which answer.
-        with db.write() as session:
+        with services().db.write() as session:
             session.add(recorder.OperationLog(**ctx.row(actor, action="request", status_code=response.status_code)))
     except Exception:  # noqa: BLE001 - the request's own answer must not turn into a 500 here
         log.exception("operation log row for %s %s not written", ctx.method, ctx.path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from config.clock import utcnow
@@ -33,6 +34,7 @@ class OperationLog(SQLModel, table=True):
     changed nothing through the ORM). Rows of one request share `request_id`."""
 
     __tablename__ = "operation_log"
+    __table_args__ = (Index("ix_operation_log_object", "table_name", "object_id"),)
 
     id: Optional[int] = Field(default=None, primary_key=True)
     request_id: str = Field(max_length=32, index=True)
@@ -41,13 +43,13 @@ class OperationLog(SQLModel, table=True):
     username: str = Field(default="", max_length=100)
     via: str = Field(default="console", max_length=16)  # console | api
     method: str = Field(default="", max_length=8)
-    endpoint: str = Field(default="", max_length=200, index=True)
+    endpoint: str = Field(default="", max_length=200)  # filtered by "contains": an index would not help
     path: str = Field(default="", max_length=500)
     ip: str = Field(default="", max_length=64)
     # insert | update | delete | bulk_insert | bulk_update | bulk_delete | request
     action: str = Field(max_length=16)
-    table_name: str = Field(default="", max_length=100, index=True)
-    object_id: str = Field(default="", max_length=100, index=True)
+    table_name: str = Field(default="", max_length=100)  # indexed with object_id (one index, less to maintain)
+    object_id: str = Field(default="", max_length=100)
     # {column: [before, after]} for the columns that changed, masked / redacted
     changes: dict = Field(default_factory=dict, sa_type=JSONType)
     summary: str = Field(default="", max_length=2000)  # bulk statements: condition and values

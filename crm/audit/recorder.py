@@ -7,24 +7,24 @@ outside one (cron jobs, the dispatcher, public forms, sign-in) nothing is record
 operation_log row per object through the flushing connection. Every other write statement — an
 ORM bulk UPDATE/DELETE, a Core statement on the session's connection, text() SQL — is caught by
 the engine's `after_execute` and logged on the same connection with its table, condition,
-values and rowcount. `logged(session, request_id)` tells the web layer whether anything
-committed, so a write that changed nothing still leaves one request-level row.
+values and rowcount. Log rows are counted when their connection commits (`committed`), so the
+web layer can add one request-level row for a write that changed nothing.
 """
 from __future__ import annotations
 
 import contextvars
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from sqlalchemy import Delete, Insert, Update, event, inspect, select
+from sqlalchemy import Delete, Insert, Update, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
 from config.clock import utcnow
 from config.pii import mask_text
-from crm.audit.masking import REDACTED, column_value, loggable, sensitive_name
+from crm.audit.masking import REDACTED, loggable, sensitive_column, sensitive_name
 from crm.audit.models import ErrorLog, LoginLog, OperationLog
 
 AUDIT_TABLES = frozenset({OperationLog.__tablename__, LoginLog.__tablename__, ErrorLog.__tablename__})
@@ -47,6 +47,8 @@ class AuditContext:
     # the view, after the context opened. None: nobody signed in, nothing is recorded.
     actor: Callable[[], Optional[tuple[int, str]]]
     flushing: int = 0  # inside a unit-of-work flush (or our own insert): statements are not re-logged
+    committed: int = 0  # log rows whose transaction committed
+    pending: dict = field(default_factory=dict)  # id(connection) → log rows not yet committed
 
     def row(self, actor: tuple[int, str], **values) -> dict:
         return {"request_id": self.request_id, "created_at": utcnow(), "user_id": actor[0], "username": actor[1],
@@ -67,32 +69,52 @@ def current() -> Optional[AuditContext]:
     return _current.get()
 
 
+_columns_of: dict = {}
+
+
+def _columns(mapper) -> dict:
+    """attribute key → (column, sensitive) of a mapper, worked out once per class."""
+    found = _columns_of.get(mapper)
+    if found is None:
+        found = _columns_of[mapper] = {prop.key: (prop.columns[0], sensitive_column(prop.columns[0]))
+                                       for prop in mapper.column_attrs}
+    return found
+
+
+def _value(column, sensitive: bool, value):
+    return REDACTED if sensitive and value is not None else loggable(value)
+
+
 def _object_row(ctx, actor, obj, action: str) -> Optional[dict]:
     state = inspect(obj)
     mapper = state.mapper
     table = mapper.persist_selectable
     if getattr(table, "name", None) in AUDIT_TABLES:
         return None
+    columns = _columns(mapper)
     changes = {}
-    for prop in mapper.column_attrs:
-        column = prop.columns[0]
-        hist = state.attrs[prop.key].history
-        if action == "update":
-            if not hist.has_changes():
+    if action == "update":
+        # Only attributes the unit of work saw modified carry history worth reading.
+        for key in state.committed_state:
+            if key not in columns:
                 continue
+            column, sensitive = columns[key]
+            hist = state.attrs[key].history
             before = hist.deleted[0] if hist.deleted else None
-            after = hist.added[0] if hist.added else None
-            if before == after:
+            after = hist.added[0] if hist.added else (hist.unchanged[0] if hist.unchanged else None)
+            if before == after or not (hist.added or hist.deleted):
                 continue
-        elif action == "insert":
-            before, after = None, state.dict.get(prop.key)
-            if after is None:
+            changes[column.key] = [_value(column, sensitive, before), _value(column, sensitive, after)]
+        if not changes or set(changes) <= QUIET_COLUMNS.get(table.name, frozenset()):
+            return None
+    else:
+        values = state.dict
+        for key, (column, sensitive) in columns.items():
+            value = values.get(key)
+            if value is None:
                 continue
-        else:
-            before, after = state.dict.get(prop.key, hist.deleted[0] if hist.deleted else None), None
-        changes[column.key] = [column_value(column, before), column_value(column, after)]
-    if action == "update" and (not changes or set(changes) <= QUIET_COLUMNS.get(table.name, frozenset())):
-        return None
+            shown = _value(column, sensitive, value)
+            changes[column.key] = [None, shown] if action == "insert" else [shown, None]
     ident = mapper.primary_key_from_instance(obj)
     return ctx.row(actor, action=action, table_name=table.name, object_id=",".join(str(v) for v in ident)[:100],
                    changes=changes)
@@ -111,12 +133,25 @@ def _after_flush(session, _flush_context) -> None:
             row = _object_row(ctx, actor, obj, action)
             if row is not None:
                 rows.append(row)
-    _write(session, ctx, rows)
-
-
-def _write(session, ctx, rows) -> None:
     if rows:
-        session.connection().execute(_OPS.insert(), rows).close()
+        _write(session.connection(), ctx, rows)
+
+
+def _write(conn, ctx, rows) -> None:
+    conn.execute(_OPS.insert(), rows).close()
+    ctx.pending[id(conn)] = ctx.pending.get(id(conn), 0) + len(rows)
+
+
+def _on_commit(conn) -> None:
+    ctx = _current.get()
+    if ctx is not None and ctx.pending:
+        ctx.committed += ctx.pending.pop(id(conn), 0)
+
+
+def _on_rollback(conn) -> None:
+    ctx = _current.get()
+    if ctx is not None and ctx.pending:
+        ctx.pending.pop(id(conn), None)
 
 
 _TEXT_WRITE = re.compile(r"^\s*(INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+[\"`]?(\w+)", re.I)
@@ -126,26 +161,23 @@ def _shown(name: str, value):
     return REDACTED if sensitive_name(name) else loggable(value)
 
 
-def _statement_summary(statement, params) -> str:
-    parts = []
-    where = getattr(statement, "whereclause", None)
-    if where is not None:
-        compiled = where.compile()
-        parts.append("条件: " + str(compiled))
-        if compiled.params:
-            parts.append("参数: " + str({k: _shown(k, v) for k, v in compiled.params.items()}))
-    elif isinstance(statement, TextClause):
-        parts.append("语句: " + " ".join(statement.text.split())[:600])
-    values = getattr(statement, "_values", None)
-    if values:
-        parts.append("值: " + str({getattr(k, "key", str(k)): _shown(getattr(k, "key", str(k)),
-                                                                     getattr(v, "value", "<表达式>"))
-                                   for k, v in values.items()}))
-    if isinstance(params, dict) and params:
-        parts.append("参数: " + str({k: _shown(k, v) for k, v in params.items()}))
-    elif isinstance(params, (list, tuple)) and params:
-        parts.append(f"{len(params)} 组参数")
-    return mask_text("；".join(parts))[:2000]
+def _statement_summary(result, statement, params) -> str:
+    """The SQL as executed (the statement compiled once already, placeholders kept) and its
+    parameters, masked; compiling again just to log it would double the statement's cost."""
+    context = getattr(result, "context", None)
+    sql = getattr(context, "statement", None) or (statement.text if isinstance(statement, TextClause) else "")
+    sql = " ".join(str(sql).split())[:800]
+    # Compiled SQL carries placeholders, not values; only hand-written text() SQL may quote one.
+    parts = ["语句: " + (mask_text(sql) if isinstance(statement, TextClause) else sql)] if sql else []
+    compiled = getattr(context, "compiled_parameters", None)
+    if compiled:
+        first = compiled[0]
+        parts.append("参数: " + str({k: _shown(k, v) for k, v in list(first.items())[:30]}))
+        if len(compiled) > 1:
+            parts.append(f"共 {len(compiled)} 组参数")
+    elif isinstance(params, dict) and params:
+        parts.append("参数: " + str({k: _shown(k, v) for k, v in list(params.items())[:30]}))
+    return "；".join(parts)[:2000]
 
 
 def _quiet(table_name: str, statement) -> bool:
@@ -181,11 +213,6 @@ def _reset(session, _previous_transaction) -> None:
         ctx.flushing = 0
 
 
-def logged(session, request_id: str) -> bool:
-    """Whether any operation_log row of the request was committed."""
-    return session.execute(select(_OPS.c.id).where(_OPS.c.request_id == request_id).limit(1)).first() is not None
-
-
 def _after_flush_postexec(session, _flush_context) -> None:
     ctx = _current.get()
     if ctx is not None and ctx.flushing:
@@ -215,10 +242,10 @@ def _after_execute(conn, clauseelement, multiparams, params, _options, result) -
     if rowcount == 0:
         return  # matched nothing: not a change (the request-level row still records the attempt)
     rows = [ctx.row(actor, action=action, table_name=name[:100], rowcount=rowcount,
-                    summary=_statement_summary(clauseelement, multiparams or params))]
+                    summary=_statement_summary(result, clauseelement, params))]
     ctx.flushing += 1  # our own insert below must not log itself
     try:
-        conn.execute(_OPS.insert(), rows).close()
+        _write(conn, ctx, rows)
     finally:
         ctx.flushing -= 1
 
@@ -237,4 +264,6 @@ def install() -> None:
     event.listen(Session, "after_flush_postexec", _after_flush_postexec)
     event.listen(Session, "after_soft_rollback", _reset)
     event.listen(Engine, "after_execute", _after_execute)
+    event.listen(Engine, "commit", _on_commit)
+    event.listen(Engine, "rollback", _on_rollback)
     _installed = True

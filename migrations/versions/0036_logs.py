@@ -78,16 +78,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index(op.f('ix_operation_log_created_at'), 'operation_log', ['created_at'], unique=False)
-    op.create_index(op.f('ix_operation_log_endpoint'), 'operation_log', ['endpoint'], unique=False)
-    op.create_index(op.f('ix_operation_log_object_id'), 'operation_log', ['object_id'], unique=False)
+    op.create_index('ix_operation_log_object', 'operation_log', ['table_name', 'object_id'], unique=False)
     op.create_index(op.f('ix_operation_log_request_id'), 'operation_log', ['request_id'], unique=False)
-    op.create_index(op.f('ix_operation_log_table_name'), 'operation_log', ['table_name'], unique=False)
     op.create_index(op.f('ix_operation_log_user_id'), 'operation_log', ['user_id'], unique=False)
 
 
 def downgrade() -> None:
-    for table, columns in (('operation_log', ('user_id', 'table_name', 'request_id', 'object_id', 'endpoint',
-                                              'created_at')),
+    op.drop_index('ix_operation_log_object', table_name='operation_log')
+    for table, columns in (('operation_log', ('user_id', 'request_id', 'created_at')),
                            ('login_log', ('username', 'user_id', 'result', 'ip', 'created_at')),
                            ('error_log', ('user_id', 'reference', 'exc_type', 'endpoint', 'created_at'))):
         for column in columns:
