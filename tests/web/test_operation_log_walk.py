@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import func, select as sa_select
 from sqlmodel import SQLModel, select
 
@@ -114,6 +115,7 @@ def _requests(app, w):
             yield rule.endpoint, method, url, kwargs
 
 
+@pytest.mark.timeout(900)  # two whole-database snapshots per request: ~3 min on SQLite; not for the PG pass
 def test_every_write_route_leaves_operation_log_rows_that_match_the_change(app, app_db, login):
     w = _world(app, app_db, login)
     problems, walked, changed_requests, errors = [], 0, 0, 0
