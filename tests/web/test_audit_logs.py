@@ -1,9 +1,8 @@
 """登录日志, 操作日志 and 异常日志 recorded by the running app: sign-in outcomes, a console and an
-API write with masked before/after, a rollback that leaves no log, and an unhandled error shown as
+API write with masked before/after, a refused write as one request-level row, and an unhandled error shown as
 a reference id whose stack lands only in 异常日志."""
 from __future__ import annotations
 
-import pytest
 from sqlmodel import select
 
 from crm.audit.masking import REDACTED
