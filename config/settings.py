@@ -199,6 +199,10 @@ class Settings(BaseSettings):
     params_refresh_seconds: float = Field(default=3.0, ge=0, le=300)
     # 初始密码 (seed 001 §3.1): a new user or a password reset left empty gets it, and must change it at first login.
     initial_password: str = ""
+    # 审计日志 (crm.audit): days kept before the nightly purge.
+    operation_log_days: int = Field(default=180, ge=1, le=36500)
+    login_log_days: int = Field(default=365, ge=1, le=36500)
+    error_log_days: int = Field(default=180, ge=1, le=36500)
 
     @field_validator("var_dir", mode="before")
     @classmethod

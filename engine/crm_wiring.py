@@ -32,6 +32,7 @@ from engine.marketing import CRON_JOB as MARKETING_CRON
 from engine.schedule_triggers import CRON_JOB as SCHEDULE_CRON
 from engine.broadcasts import CRON_JOB as BROADCAST_CRON
 from integrations.mp.schedule import CRON_SPECS as MP_CRON
+from crm.audit.retention import CRON_SPECS as AUDIT_CRON
 
 audience_fields.register()  # RFM 分层 / 生命周期阶段 as audience fields for the jobs (auto-tag, group push)
 
@@ -47,6 +48,7 @@ def all_cron_jobs(settings, extra: tuple = ()) -> list[CronJob]:
     specs = (list(tag_cron_specs(settings)) + list(GROUP_CRON) + list(SALES_CRON) + list(LEADS_CRON)
              + list(ORDER_CRON) + list(RECOMMEND_CRON) + analytics_cron_specs(settings) + list(RFM_CRON)
              + list(DOUYIN_CRON) + list(CALL_CRON) + list(MP_CRON) + list(COMMUNITY_CRON) + list(CHAT_RETENTION_CRON))
+    specs += list(AUDIT_CRON)  # 审计日志 retention (issue 14)
     jobs = (list(CRON_JOBS) + [_from_spec(s) for s in specs] + [MARKETING_CRON, SCHEDULE_CRON, LEAD_PULL_CRON, BROADCAST_CRON]
             + list(FISSION_CRON) + list(extra))
     keys = [j.key for j in jobs]

@@ -48,4 +48,5 @@ def create_app(settings: Optional[Settings] = None, *, runtime=None, clock=None)
 
     masking_filters.register(app)
     input_guard.register(app)
+    from web import audit_hooks; audit_hooks.init_audit(app)  # noqa: E702 - 操作日志/异常日志 (issue 14)
     return app

@@ -43,5 +43,6 @@ import config.parameter_models  # noqa: F401 - 参数配置
 import crm.people.menu_models  # noqa: F401 - 功能注册 (issue 14)
 import engine.process_models  # noqa: F401 - 系统监控 heartbeats
 import crm.customers.ui_template_models  # noqa: F401 - UI 模板管理 (issue 14, seed001)
+import crm.audit.models  # noqa: F401 - 登录/操作/异常日志
 
 metadata = SQLModel.metadata

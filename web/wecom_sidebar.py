@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 
 from conversations.quick_replies import service as quick_service
 from conversations.quick_replies.rendering import search_for_customer
+from crm.audit import logins as login_log
 from crm.errors import NotFound
 from crm.people import service as people
 from crm.scope import Viewer
@@ -52,6 +53,15 @@ def _denied(message: str, status: int = 401):
     return render_template("wecom/sidebar_denied.html", message=message), status
 
 
+def _log_sign_in(result: str, user_id, detail: str) -> None:
+    """登录日志 for the sidebar's WeCom OAuth sign-in, beside the console's password sign-in."""
+    svc = services()
+    user = people.load_identity(svc.db, user_id)[0] if user_id else None
+    login_log.record_login(svc.db, username=user.username if user else "", result=result, user_id=user_id,
+                           ip=request.remote_addr or "", user_agent=request.headers.get("User-Agent", ""),
+                           now=svc.now(), channel="wecom_sidebar", detail=detail)
+
+
 @bp.get("/wecom/sidebar/<corp_id>")
 def page(corp_id: str):
     try:
@@ -65,7 +75,9 @@ def page(corp_id: str):
             with svc.db.read() as session:
                 user_id = sidebar.user_for_code(svc.settings, session, corp, code[:128])
         except IntegrationError as exc:
+            _log_sign_in("rejected", None, str(exc))
             return _denied(str(exc), 403)
+        _log_sign_in("success", user_id, corp.name)
         args = {k: v for k, v in request.args.items() if k not in ("code", "state")}
         response = redirect(url_for("wecom_sidebar.page", corp_id=corp_id, **args))
         response.set_cookie(sidebar.COOKIE, sidebar.issue(svc.settings.resolved_secret_key(), user_id, corp.id),

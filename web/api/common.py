@@ -96,6 +96,12 @@ def error_response(exc) -> tuple:
     return api_error(status, code, message, fields=getattr(exc, "errors", {}) or {})
 
 
+def internal_error_response(reference: str):
+    """500 for an unhandled error (web.audit_hooks): the 异常日志 reference id, never the stack."""
+    return api_error(500, "internal_error", "Internal server error; quote the reference id when reporting it.",
+                     reference_id=reference)
+
+
 def unavailable_response(exc):
     """A limiter that cannot count refuses (503 + Retry-After): the one envelope under /api,
     the plain message elsewhere (platform webhooks, public forms)."""

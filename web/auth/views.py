@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from redis.exceptions import RedisError
 
 from config.errors import LimiterUnavailable
+from crm.audit import logins as login_log
 from crm.people import service as people
 from web import menu_registry
 from web.auth.forms import errors_from, form_value
@@ -26,6 +27,13 @@ def _landing(user) -> str:
     return url_for(endpoint) if endpoint else url_for("account.notifications")
 
 
+def _log_login(result: str, username: str, user_id=None, detail: str = "") -> None:
+    svc = services()
+    login_log.record_login(svc.db, username=username, result=result, ip=request.remote_addr or "",
+                           user_agent=request.headers.get("User-Agent", ""), now=svc.clock.now(), user_id=user_id,
+                           detail=detail)
+
+
 def _throttle():
     return people.LoginThrottle(rate_limiter(), services().settings)
 
@@ -40,6 +48,7 @@ def login():
         password = request.form.get("password", "")
         if not username or not password:
             errors, status = {"__all__": ["请输入用户名和密码"]}, 400
+            _log_login("missing", username)
         else:
             svc, ip = services(), request.remote_addr or ""
             try:
@@ -47,15 +56,20 @@ def login():
                 user = people.authenticate(svc.db, username, password, svc.clock.now())
             except people.LoginThrottled as exc:
                 errors, status, headers = errors_from(exc), 429, {"Retry-After": str(exc.retry_after)}
+                _log_login("throttled", username, detail=f"{exc.retry_after} 秒后可重试")
             except (RedisError, LimiterUnavailable):
                 # The shared counters are out of reach: refuse (fail closed) rather than let
                 # guesses through unthrottled or answer 500.
                 errors, status, headers = {"__all__": [LIMITER_DOWN]}, 503, {"Retry-After": "30"}
+                _log_login("unavailable", username)
             except people.PeopleError as exc:
                 errors, status = errors_from(exc), 400
+                login_log.record_failed_password(svc.db, username=username, message=str(exc), ip=ip, now=svc.clock.now(),
+                                                 user_agent=request.headers.get("User-Agent", ""))
             else:
                 _throttle().succeeded(username, ip)
                 login_user(user)
+                _log_login("success", username, user.id)
                 if user.must_change_password:
                     flash("请先设置新密码后再继续使用", "warning")
                     return redirect(url_for("auth.password"))
@@ -65,6 +79,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    user = g.get("user")
+    if user is not None:
+        _log_login("logout", user.username, user.id)
     logout_user()
     flash("已退出登录", "success")
     return redirect(url_for("auth.login"))

@@ -45,6 +45,7 @@ def register_console(app: Flask) -> None:
     from web.console import params; app.register_blueprint(params.bp)  # noqa: E702 - 参数配置
     from web.console import menu_admin; app.register_blueprint(menu_admin.bp)  # noqa: E702 - 功能注册
     from web.console import customer_actions, object_tags, ui_templates; [app.register_blueprint(m.bp) for m in (customer_actions, object_tags, ui_templates)]  # noqa: E702 - 短信推送/打电话/打标签, 商品与公司标签, UI 模板管理
+    from web.console import logs; app.register_blueprint(logs.bp)  # noqa: E702 - 登录日志/操作日志/异常日志
 
 
 def register_leads(app: Flask) -> None:

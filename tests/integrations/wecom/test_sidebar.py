@@ -93,6 +93,12 @@ def test_sidebar_session_from_wecom_oauth(wecom_app, app_corp_pk, fake_corp):
     answer = client.get(page + "?code=" + fake_corp.oauth_code("u01") + "&external_userid=wmPORTRAIT")
     assert answer.status_code == 302 and "code=" not in answer.headers["Location"]
     assert COOKIE in answer.headers["Set-Cookie"]
+    from sqlmodel import select
+
+    from crm.audit.models import LoginLog  # 登录日志: the sidebar's OAuth sign-ins, refused and accepted
+    with db.read() as s:
+        logged = [(r.result, r.channel, r.user_id) for r in s.exec(select(LoginLog).order_by(LoginLog.id))]
+    assert logged == [("rejected", "wecom_sidebar", None)] * 2 + [("success", "wecom_sidebar", sales.id)]
     html = client.get(page + "?external_userid=wmPORTRAIT").get_data(as_text=True)
     assert 'data-external-userid="wmPORTRAIT"' in html and "小李" in html
     assert client.get("/api/crm/customers/wmPORTRAIT").get_json()["customer"]["name"] == "王小美"
