@@ -99,7 +99,7 @@ def test_viewer_gets_403_naming_the_missing_permission_exactly_where_documented(
             assert resp.status_code not in (401, 403), (resp.status_code, resp.json)
         else:
             body = assert_error(resp, 403, route.permission)
-            assert body["error"]["missing"] == [route.permission]
+            assert [d["permission"] for d in body["error"]["details"]] == [route.permission]
 
     check_each(BEARER, check)
     assert any(r.permission not in VIEWER for r in BEARER) and any(r.permission in VIEWER for r in BEARER)

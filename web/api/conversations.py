@@ -12,10 +12,10 @@ from conversations.errors import ConversationError
 from conversations.models import CHANNELS
 from crm.errors import CrmError
 from devices.budget_plan import BudgetUnavailable, write_with_budget
-from web.api.common import BadRequest, error_response, int_arg, json_body, masked, ok
+from web.api.common import BadRequest, error_envelope, error_response, int_arg, json_body, masked, ok
 from web.api.orders import _json, _refuse_unknown
 from web.api.spec import INT, STR, api_route, obj
-from web.auth.guards import api_auth, api_error, current_viewer
+from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
 
 bp = Blueprint("api_conversations", __name__, url_prefix="/api/v1")
@@ -95,7 +95,7 @@ def send_message(conversation_id):
             settings=svc.settings),
             settings=svc.settings, redis=svc.redis, now=svc.now())
     except BudgetUnavailable as exc:
-        return api_error(503, "unavailable", exc.message)
+        return error_envelope(503, "unavailable", exc.message)
     with svc.db.read() as session:
         shown = chat_thread.load_messages(session, [message.id], svc.now())[0]
     return ok(masked(_json(shown)), 201)

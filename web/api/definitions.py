@@ -7,7 +7,7 @@ from engine.impact import definition_change_impact, strategies_using_event
 from events import apps as app_service
 from events import definitions as service
 from web.api import serializers as ser
-from web.api.common import bool_field, ids_arg, json_body, list_field, ok, write_and_reload
+from web.api.common import bool_field, error_envelope, ids_arg, json_body, list_field, ok, write_and_reload
 from web.api.spec import BOOL, IDS, INT_LIST, STR, api_route, obj
 from web.auth.guards import api_auth
 from web.extensions import runtime, services
@@ -52,8 +52,8 @@ def update_definition(definition_id):
         with services().db.read() as s:
             impact = definition_change_impact(s, definition_id, fields, runtime().registry)
     if impact and not data.get("confirm"):
-        return ok({"error": {"code": "breaks_strategies", "message": "修改会影响已启用的策略，确认后请带 confirm=true 重新提交",
-                             "strategies": impact}}, 409)
+        return error_envelope(409, "breaks_strategies", "修改会影响已启用的策略，确认后请带 confirm=true 重新提交",
+                              details=impact)
     return ok(ser.definition(write_and_reload(lambda s: service.update_definition(s, definition_id, data))))
 
 
@@ -63,7 +63,7 @@ def delete_definition(definition_id):
     with services().db.read() as s:
         users = strategies_using_event(s, definition_id)
     if users:
-        return ok({"error": {"code": "in_use", "message": f"事件被 {len(users)} 条策略使用，不能删除", "strategies": users}}, 409)
+        return error_envelope(409, "in_use", f"事件被 {len(users)} 条策略使用，不能删除", details=users)
     write_and_reload(lambda s: service.delete_definition(s, definition_id))
     return ok({"deleted": definition_id})
 

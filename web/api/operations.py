@@ -9,7 +9,7 @@ from config.clock import from_local
 from engine import history, tasks
 from handlers import definitions as processor_service
 from web.api import serializers as ser
-from web.api.common import BadRequest, ids_arg, int_arg, json_body, masked, ok
+from web.api.common import BadRequest, error_envelope, ids_arg, int_arg, json_body, masked, ok
 from web.api.spec import IDS, OBJ_LIST, STR, api_route, obj
 from web.auth.guards import api_auth
 from web.extensions import runtime, services
@@ -126,7 +126,7 @@ def get_record(record_id):
     with svc.db.read() as s:
         d = history.record_detail(s, record_id, svc.now(), svc.settings.timezone)
     if d is None:
-        return ok({"error": {"code": "not_found", "message": f"事件记录 {record_id} 不存在"}}, 404)
+        return error_envelope(404, "not_found", f"事件记录 {record_id} 不存在")
     return ok({
         **ser.record(d["record"], d["app_name"], d["event_name"], d["outcome_label"]),
         "runs": [{"strategy_id": r["run"].strategy_id, "strategy_name": r["run"].strategy_name,
