@@ -31,6 +31,7 @@ def register_api(app: Flask) -> None:
     from web.api import social; csrf.exempt(social.bp); app.register_blueprint(social.bp)  # noqa: E702 - /api/social 社群
     from web.api import broadcasts, quick_replies; [app.register_blueprint(csrf.exempt(m.bp)) for m in (quick_replies, broadcasts)]  # noqa: E702 - 快捷回复/消息群发
     from web.api import messages; csrf.exempt(messages.bp); app.register_blueprint(messages.bp)  # noqa: E702 - 消息搜索
+    from web.api import docs; app.register_blueprint(docs.bp)  # noqa: E702 - API 文档 (Swagger UI page)
 
     for exc_class in (BadRequest, EventsError, RulesError, DefinitionError, DefinitionNotFound, ConditionError):
         app.register_error_handler(exc_class, error_response)

@@ -6,6 +6,7 @@ from flask import Blueprint, request
 from events.errors import IngestError
 from events.ingestion import IngestRequest
 from web.api.common import error_envelope, ok
+from web.api.examples import ingest as ex
 from web.api.spec import ANY_OBJ, INT, OBJ_LIST, STR, api_route, obj
 from web.extensions import csrf, runtime
 
@@ -20,7 +21,8 @@ RESULT = obj({"accepted": {"type": "array", "items": obj({"index": INT, "id": ST
 
 @api_route(bp, "/events", "POST", "接入事件（单个或批量，HMAC 签名）", "事件接入", body=BODY, auth="hmac",
            responses={"202": RESULT, "400": "请求体错误", "401": "签名或时间戳错误", "403": "应用禁用或 IP 不允许",
-                      "422": "单个事件校验失败，或 Idempotency-Key 已用于另一个不同的请求"})
+                      "422": "单个事件校验失败，或 Idempotency-Key 已用于另一个不同的请求"},
+           operation_id="ingestEvents", examples=ex.INGEST_EVENTS)
 def ingest_events():
     rt = runtime()
     limit = rt.settings.max_body_bytes

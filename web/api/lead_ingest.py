@@ -25,6 +25,7 @@ from events.body import parse_body
 from events.errors import IngestError, error_body
 from events.ingestion import IngestRequest
 from web.api.common import error_envelope, ok
+from web.api.examples import lead_ingest as ex
 from web.api.spec import ANY_OBJ, BOOL, INT, STR, api_route, obj
 from web.extensions import rate_limiter, runtime, services
 
@@ -200,7 +201,8 @@ def replay_digest(app, signature: str) -> str:
            body={"oneOf": [ITEM, BATCH]}, auth="hmac",
            responses={"202": {"oneOf": [STORED, BATCH_RESULT]}, "400": "校验失败：error.fields 逐字段说明（批量全部失败时 error.details 逐条说明）",
                       "401": "签名、时间戳错误或重放", "403": "应用禁用或 IP 不允许",
-                      "422": "Idempotency-Key 已用于另一个不同的请求", "429": "超过应用或场景的每分钟限额"})
+                      "422": "Idempotency-Key 已用于另一个不同的请求", "429": "超过应用或场景的每分钟限额"},
+           operation_id="ingestLeads", examples=ex.INGEST_LEADS)
 def ingest_leads():
     try:
         app, req, payload = signed_payload()

@@ -1,0 +1,133 @@
+"""API 文档: every documented operation reads as a name, promises a 2xx schema and the one error
+envelope, and carries an example; the document validates; /api/v1/docs serves the vendored
+Swagger UI under the app's CSP; and /api answers every error (routing, CSRF, permissions,
+validation) in the one envelope without console wording."""
+from __future__ import annotations
+
+import re
+
+from openapi_spec_validator import validate
+
+from web.api.openapi import ERROR_SCHEMA
+from web.api.spec import ROUTES
+from tests.web.api_helpers import CHINESE, anon_api, api, assert_error, viewer_api  # noqa: F401
+
+OPERATION_ID = re.compile(r"^[a-z]+[A-Z][A-Za-z]*$")  # camelCase verb + noun: listStrategies
+CONSOLE_WORDING = ("请通过页面上的按钮操作", "请刷新页面", "页面不存在", "<html", "<!doctype")
+
+
+def _doc(anon_api) -> dict:
+    resp = anon_api.get("/api/v1/openapi.json")
+    assert resp.status_code == 200
+    return resp.json
+
+
+def test_every_route_declares_an_operation_id_a_2xx_schema_and_an_example(app):
+    """Parts adding routes must comply: this walks ROUTES as registered by every API module (the
+    app fixture imports them all)."""
+    assert len(ROUTES) > 100
+    problems = []
+    ids = [r.operation_id for r in ROUTES]
+    for r in ROUTES:
+        where = f"{r.method.upper()} {r.path}"
+        if not OPERATION_ID.match(r.operation_id or ""):
+            problems.append(f"{where}: operation_id {r.operation_id!r} should read as a name (listCustomers)")
+        success = [code for code, resp in r.responses.items() if code.startswith("2") and isinstance(resp, dict)]
+        if not success:
+            problems.append(f"{where}: no 2xx response schema")
+        if not any(code in r.examples for code in r.responses if code.startswith(("2", "4"))):
+            problems.append(f"{where}: no response example")
+        if r.body is not None and "request" not in r.examples:
+            problems.append(f"{where}: a body but no request example")
+        unknown = set(r.examples) - set(r.responses) - {"request"}
+        if unknown:
+            problems.append(f"{where}: examples for undeclared statuses {sorted(unknown)}")
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    assert not duplicates, f"operation ids used twice: {duplicates}"
+    assert not problems, "\n".join(problems)
+
+
+def test_the_document_validates_and_renders_examples_and_the_one_error_schema(anon_api):
+    doc = _doc(anon_api)
+    validate(doc)
+    assert doc["components"]["schemas"]["Error"] == ERROR_SCHEMA
+    operations = [(path, method, op) for path, ops in doc["paths"].items() for method, op in ops.items()]
+    assert len(operations) == len(ROUTES)
+    for path, method, op in operations:
+        where = f"{method.upper()} {path}"
+        assert OPERATION_ID.match(op["operationId"]), where
+        ok_codes = [c for c in op["responses"] if c.startswith("2")]
+        media = {c: next(iter(op["responses"][c].get("content", {}).values()), {}) for c in op["responses"]}
+        assert any("schema" in media[c] for c in ok_codes), where
+        assert any("example" in m for m in media.values()), where
+        for code, resp in op["responses"].items():
+            if code.startswith(("4", "5")):
+                assert resp["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}, (where, code)
+        if "requestBody" in op:
+            assert "example" in op["requestBody"]["content"]["application/json"], where
+
+
+def test_the_error_examples_in_the_document_are_envelopes(anon_api):
+    import jsonschema
+
+    for ops in _doc(anon_api)["paths"].values():
+        for op in ops.values():
+            for code, resp in op["responses"].items():
+                example = resp.get("content", {}).get("application/json", {}).get("example")
+                if code.startswith(("4", "5")) and example is not None:
+                    jsonschema.validate(example, ERROR_SCHEMA)
+
+
+def test_docs_page_serves_vendored_swagger_ui_under_the_csp(anon_api):
+    resp = anon_api.get("/api/v1/docs")
+    assert resp.status_code == 200 and resp.mimetype == "text/html"
+    html = resp.get_data(as_text=True)
+    assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    assert scripts and all('src="/static/' in attrs and not body.strip() for attrs, body in scripts)  # no inline code
+    assert "//cdn" not in html and "https://" not in html
+    assert 'data-spec-url="/api/v1/openapi.json"' in html
+    for asset in ("/static/vendor/swagger-ui/swagger-ui-bundle.js", "/static/vendor/swagger-ui/swagger-ui.css",
+                  "/static/js/api_docs.js"):
+        resp = anon_api.get(asset)
+        resp.close()  # a static file is streamed from disk
+        assert resp.status_code == 200, asset
+
+
+def assert_envelope(resp, status: int, code: str) -> dict:
+    body = assert_error(resp, status)
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert error["code"] == code and set(error) >= {"code", "message", "fields", "details"}, error
+    import jsonschema
+    jsonschema.validate(body, ERROR_SCHEMA)
+    text = resp.get_data(as_text=True)
+    assert not any(w.lower() in text.lower() for w in CONSOLE_WORDING), text
+    return error
+
+
+def test_api_errors_outside_views_answer_the_envelope_without_console_wording(api, anon_api):
+    error = assert_envelope(api.post("/api/v1/leads", {"name": "x"}), 405, "method_not_allowed")
+    assert "GET" in error["message"] and "/api/v1/leads" in error["message"]
+    assert_envelope(api.get("/api/v1/no-such-thing"), 404, "not_found")
+    assert_envelope(anon_api.get("/api/v1/strategies"), 401, "unauthorized")
+    assert_envelope(api.call("PATCH", "/api/v1/strategies"), 405, "method_not_allowed")
+
+
+def test_a_cookie_post_to_an_api_route_without_csrf_gets_the_envelope(app, admin_user, login):
+    """A console session posting to a non-exempt /api path (no such route but the CSRF check runs
+    first for real ones) must never get the console's 「请刷新页面」 page."""
+    client = app.test_client()
+    login(client)
+    resp = client.post("/api/v1/strategy-groups", json={"name": "组"})
+    assert resp.status_code in (400, 401), resp.get_data(as_text=True)
+    assert_envelope(resp, resp.status_code, "csrf_failed" if resp.status_code == 400 else "unauthorized")
+
+
+def test_permission_and_validation_errors_use_the_same_envelope(api, viewer_api):
+    error = assert_envelope(viewer_api.post("/api/v1/strategy-groups", {"name": "组"}), 403, "forbidden")
+    assert error["details"] == [{"permission": "strategies.manage", "label": error["details"][0]["label"]}]
+    error = assert_envelope(api.post("/api/v1/strategy-groups", {"name": ["not", "text"]}), 422, "invalid")
+    assert "name" in error["fields"]
+    assert_envelope(api.get("/api/v1/strategies/999999"), 404, "not_found")
+    assert_envelope(api.get("/api/v1/event-records/999999"), 404, "not_found")
