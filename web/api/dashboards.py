@@ -29,8 +29,9 @@ OVERVIEW_OUT = obj({"start": STR, "end": STR, "scope": obj({"dim": STR, "ids": {
                     "trends": ANY_OBJ, "contribution": ANY_OBJ, "segments": ANY_OBJ,
                     "totals_as_of": {"type": "string", "nullable": True,
                                      "description": "看全公司时社群/用户/客户/好友数取自最近一次评分（此时间，UTC ISO），否则为实时"}})
-FUNNEL_OUT = obj({"steps": OBJ_LIST, "median_hours": ANY_OBJ, "cohorts": ANY_OBJ, "computed_at": STR})
-RFM_OUT = obj({"segments": OBJ_LIST, "computed_at": STR, "cuts": ANY_OBJ})
+# computed_at/cuts are null until the nightly rollup has run once
+FUNNEL_OUT = obj({"steps": OBJ_LIST, "median_hours": ANY_OBJ, "cohorts": ANY_OBJ, "computed_at": {**STR, "nullable": True}})
+RFM_OUT = obj({"segments": OBJ_LIST, "computed_at": {**STR, "nullable": True}, "cuts": {**ANY_OBJ, "nullable": True}})
 
 
 def _today():
