@@ -17,7 +17,7 @@ from crm.errors import CrmError
 from devices.models import Material
 from web.api.common import BadRequest, error_response, int_arg, iso, json_body, ok
 from web.api.examples import products as ex
-from web.api.spec import BOOL, INT, INT_LIST, STR, api_route, obj
+from web.api.spec import BOOL, INT, INT_LIST, NINT, STR, api_route, obj
 from web.auth.guards import api_auth
 from web.extensions import services
 
@@ -45,7 +45,7 @@ SPU_IN = {**obj({"code": STR, "name": STR, "subtitle": STR, "category_id": INT, 
                  "link_url": STR, "miniprogram": obj({"appid": STR, "path": STR, "title": STR}), "one_time": BOOL,
                  "skus": {"type": "array", "items": SKU_IN}}, ("code", "name", "skus")), "example": EXAMPLE}
 SKU_OUT = obj({"sku_id": INT, "code": STR, "spec_key": STR, "specs": {"type": "object"}, "price_fen": INT,
-               "market_price_fen": INT, "on_hand": INT, "reserved": INT, "available": INT, "low_stock_threshold": INT,
+               "market_price_fen": NINT, "on_hand": INT, "reserved": INT, "available": INT, "low_stock_threshold": NINT,
                "status": STR})
 SPU_OUT = {**obj({"spu_id": INT, "code": STR, "name": STR, "shelf": STR, "version": INT, "skus": {"type": "array",
                                                                                                   "items": SKU_OUT}}),
@@ -211,7 +211,7 @@ def stock_operation(sku_code):
 
 
 MOVEMENT_OUT = obj({"movement_id": INT, "kind": STR, "on_hand_delta": INT, "reserved_delta": INT, "on_hand_after": INT,
-                    "reserved_after": INT, "order_id": INT, "operator_id": INT, "reason": STR, "created_at": STR})
+                    "reserved_after": INT, "order_id": NINT, "operator_id": NINT, "reason": STR, "created_at": STR})
 
 
 @api_route(bp, "/products/skus/<sku_code>/movements", "GET", "SKU 的库存流水（新的在前），分页", "商品",
@@ -241,7 +241,7 @@ def list_categories():
 
 @api_route(bp, "/product-categories", "POST", "新建类目", "商品",
            body={**obj({"name": STR, "parent_id": INT}, ("name",)), "example": {"name": "T恤", "parent_id": 1}},
-           permission="products.manage", responses={"201": obj({"category_id": INT, "name": STR, "parent_id": INT})},
+           permission="products.manage", responses={"201": obj({"category_id": INT, "name": STR, "parent_id": NINT})},
            operation_id="createProductCategory", examples=ex.CREATE_PRODUCT_CATEGORY)
 @api_auth("products.manage")
 def create_category():
