@@ -6,7 +6,7 @@ INGEST_EVENTS = {
         "id": "pay-20261207-0001",
         "event": "order_paid",
         "occurred_at": "2026-12-07T10:20:00+08:00",
-        "data": {"orderNo": "E20261207001", "amount": 199.0, "mobile": "13800138000"},
+        "data": {"orderNo": "E20261207001", "amount": 199.0, "mobile": "13912345678"},
     },
     "202": {
         "accepted": [{"index": 0, "id": "pay-20261207-0001", "record_id": 10452}],

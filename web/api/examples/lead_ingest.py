@@ -5,7 +5,7 @@ INGEST_LEADS = {
     "request": {
         "scene_type": "WEB_FORM",
         "external_lead_id": "form-88231",
-        "submission_data": {"name": "王先生", "phone": "13800138000", "company": "某某公司"},
+        "submission_data": {"name": "王先生", "phone": "13912345678", "company": "某某公司"},
         "meta": {"submission_url": "https://example.com/contact"},
     },
     "202": {"lead_id": 3310, "duplicate": False},
