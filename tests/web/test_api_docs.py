@@ -114,14 +114,29 @@ def test_api_errors_outside_views_answer_the_envelope_without_console_wording(ap
     assert_envelope(api.call("PATCH", "/api/v1/strategies"), 405, "method_not_allowed")
 
 
-def test_a_cookie_post_to_an_api_route_without_csrf_gets_the_envelope(app, admin_user, login):
-    """A console session posting to a non-exempt /api path (no such route but the CSRF check runs
-    first for real ones) must never get the console's 「请刷新页面」 page."""
+def test_a_console_session_on_the_api_gets_the_envelope_not_a_page(app, admin_user, login):
+    """A browser session (cookie, no bearer token) posting to /api is told in the envelope that the
+    API wants a token — never the console's login redirect or 「请刷新页面」 page."""
     client = app.test_client()
     login(client)
-    resp = client.post("/api/v1/strategy-groups", json={"name": "组"})
-    assert resp.status_code in (400, 401), resp.get_data(as_text=True)
-    assert_envelope(resp, resp.status_code, "csrf_failed" if resp.status_code == 400 else "unauthorized")
+    assert_envelope(client.post("/api/v1/strategy-groups", json={"name": "组"}), 401, "unauthorized")
+
+
+def test_csrf_and_unstorable_values_under_api_answer_the_envelope(app):
+    from flask_wtf.csrf import CSRFError
+    from sqlalchemy.exc import DataError
+
+    from web.auth.shell import handle_csrf_error, handle_unstorable_value
+
+    with app.test_request_context("/api/v1/strategy-groups", method="POST"):
+        resp = handle_csrf_error(CSRFError())
+        assert_envelope(resp, 400, "csrf_failed")
+        assert "Bearer" in resp.get_json()["error"]["message"]
+        assert_envelope(handle_unstorable_value(DataError("stmt", {}, Exception("out of range"))), 400,
+                        "value_out_of_range")
+    with app.test_request_context("/strategies/new", method="POST"):  # the console keeps its page
+        body, status, _ = handle_csrf_error(CSRFError())
+        assert status == 400 and "刷新页面" in body
 
 
 def test_permission_and_validation_errors_use_the_same_envelope(api, viewer_api):
