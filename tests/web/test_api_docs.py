@@ -146,3 +146,20 @@ def test_permission_and_validation_errors_use_the_same_envelope(api, viewer_api)
     assert "name" in error["fields"]
     assert_envelope(api.get("/api/v1/strategies/999999"), 404, "not_found")
     assert_envelope(api.get("/api/v1/event-records/999999"), 404, "not_found")
+
+
+def test_an_unhandled_error_under_api_is_a_500_envelope_without_a_stack(app):
+    from flask import Blueprint
+
+    bp = Blueprint("api_probe_crash", __name__, url_prefix="/api/v1/probe-crash")
+
+    @bp.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals: stack frame")
+
+    app.register_blueprint(bp)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the 500 handler answers
+    resp = app.test_client().get("/api/v1/probe-crash/boom")
+    error = assert_envelope(resp, 500, "internal_error")
+    assert "secret internals" not in resp.get_data(as_text=True) and "Traceback" not in resp.get_data(as_text=True)
+    assert error["fields"] == {} and error["details"] == []
