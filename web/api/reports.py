@@ -29,7 +29,7 @@ REPORT = obj({"period": obj({"kind": STR, "key": STR, "first": STR, "last": STR,
               "scope": obj({"dim": STR, "id": INT, "name": STR}),
               "kpis": {"type": "array", "items": FIGURE}, "more": {"type": "array", "items": FIGURE},
               "trend": ANY_OBJ, "ranking": OBJ_LIST, "review": {**ANY_OBJ, "nullable": True}})
-EXAMPLE = ex.GET_DAILY_REPORT["200"]
+EXAMPLE = ex.REPORT
 SCOPE_QUERY = [("dim", "string", "company / department / user / account；省略时为调用者可见的最大范围"),
                ("id", "integer", "部门、员工或微信号 ID（dim=company 时省略）")]
 

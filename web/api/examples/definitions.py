@@ -1,99 +1,53 @@
 """Examples of the /api routes in web/api/definitions.py (request body and answers by status), shown in the
 OpenAPI document and Swagger UI; names follow the operationIds."""
 
-LIST_EVENT_DEFINITIONS = {
-    "200": {
-        "items": [
-            {
-                "id": 7,
-                "code": "order_paid",
-                "name": "订单已支付",
-                "enabled": True,
-                "remark": "商城回调",
-                "fields": [
-                    {"name": "orderNo", "type": "text", "label": "订单号", "required": True},
-                    {"name": "amount", "type": "number", "label": "金额", "required": True},
-                ],
-                "builtin_key": None,
-                "version": 1,
-                "created_at": "2026-12-01T02:00:00",
-                "updated_at": "2026-12-01T02:00:00",
-            },
-        ],
-    },
+DEFINITION = {
+    "id": 7,
+    "code": "order_paid",
+    "name": "订单已支付",
+    "enabled": True,
+    "remark": "商城回调",
+    "fields": [
+        {"name": "orderNo", "type": "text", "label": "订单号", "required": True},
+        {"name": "amount", "type": "number", "label": "金额", "required": True},
+    ],
+    "builtin_key": None,
+    "version": 1,
+    "created_at": "2026-12-01T02:00:00",
+    "updated_at": "2026-12-01T02:00:00",
 }
 
-CREATE_EVENT_DEFINITION = {
-    "request": {
-        "code": "order_paid",
-        "name": "订单已支付",
-        "enabled": True,
-        "fields": [
-            {"name": "orderNo", "type": "text", "label": "订单号", "required": True},
-            {"name": "amount", "type": "number", "label": "金额", "required": True},
-        ],
-    },
-    "201": {
-        "id": 7,
-        "code": "order_paid",
-        "name": "订单已支付",
-        "enabled": True,
-        "remark": "商城回调",
-        "fields": [
-            {"name": "orderNo", "type": "text", "label": "订单号", "required": True},
-            {"name": "amount", "type": "number", "label": "金额", "required": True},
-        ],
-        "builtin_key": None,
-        "version": 1,
-        "created_at": "2026-12-01T02:00:00",
-        "updated_at": "2026-12-01T02:00:00",
-    },
+DEFINITION_REQUEST = {
+    "code": "order_paid",
+    "name": "订单已支付",
+    "enabled": True,
+    "fields": [
+        {"name": "orderNo", "type": "text", "label": "订单号", "required": True},
+        {"name": "amount", "type": "number", "label": "金额", "required": True},
+    ],
 }
 
-GET_EVENT_DEFINITION = {
-    "200": {
-        "id": 7,
-        "code": "order_paid",
-        "name": "订单已支付",
-        "enabled": True,
-        "remark": "商城回调",
-        "fields": [
-            {"name": "orderNo", "type": "text", "label": "订单号", "required": True},
-            {"name": "amount", "type": "number", "label": "金额", "required": True},
-        ],
-        "builtin_key": None,
-        "version": 1,
-        "created_at": "2026-12-01T02:00:00",
-        "updated_at": "2026-12-01T02:00:00",
-    },
+APP = {
+    "id": 2,
+    "name": "官方商城",
+    "app_key": "ak_9f2c4e",
+    "ip_allowlist": ["203.0.113.0/24"],
+    "enabled": True,
+    "remark": "",
+    "secret_rotating_until": None,
+    "created_at": "2026-12-01T02:00:00",
+    "updated_at": "2026-12-01T02:00:00",
 }
+
+LIST_EVENT_DEFINITIONS = {"200": {"items": [DEFINITION]}}
+
+CREATE_EVENT_DEFINITION = {"request": DEFINITION_REQUEST, "201": DEFINITION}
+
+GET_EVENT_DEFINITION = {"200": DEFINITION}
 
 UPDATE_EVENT_DEFINITION = {
-    "request": {
-        "code": "order_paid",
-        "name": "订单已支付",
-        "enabled": True,
-        "fields": [
-            {"name": "orderNo", "type": "text", "label": "订单号", "required": True},
-            {"name": "amount", "type": "number", "label": "金额", "required": True},
-        ],
-        "confirm": True,
-    },
-    "200": {
-        "id": 7,
-        "code": "order_paid",
-        "name": "订单已支付",
-        "enabled": True,
-        "remark": "商城回调",
-        "fields": [
-            {"name": "orderNo", "type": "text", "label": "订单号", "required": True},
-            {"name": "amount", "type": "number", "label": "金额", "required": True},
-        ],
-        "builtin_key": None,
-        "version": 2,
-        "created_at": "2026-12-01T02:00:00",
-        "updated_at": "2026-12-01T02:00:00",
-    },
+    "request": {**DEFINITION_REQUEST, "confirm": True},
+    "200": {**DEFINITION, "version": 2},
     "409": {
         "error": {
             "code": "breaks_strategies",
@@ -117,75 +71,17 @@ ENABLE_EVENT_DEFINITIONS = {"request": {"ids": [7, 8], "enabled": False}, "200":
 
 COPY_EVENT_DEFINITIONS = {
     "request": {"ids": [7]},
-    "200": {
-        "items": [
-            {
-                "id": 9,
-                "code": "order_paid_copy",
-                "name": "订单已支付（副本）",
-                "enabled": False,
-                "remark": "商城回调",
-                "fields": [
-                    {"name": "orderNo", "type": "text", "label": "订单号", "required": True},
-                    {"name": "amount", "type": "number", "label": "金额", "required": True},
-                ],
-                "builtin_key": None,
-                "version": 1,
-                "created_at": "2026-12-01T02:00:00",
-                "updated_at": "2026-12-01T02:00:00",
-            },
-        ],
-    },
+    "200": {"items": [{**DEFINITION, "id": 9, "code": "order_paid_copy", "name": "订单已支付（副本）", "enabled": False}]},
 }
 
-LIST_APPS = {
-    "200": {
-        "items": [
-            {
-                "id": 2,
-                "name": "官方商城",
-                "app_key": "ak_9f2c4e",
-                "ip_allowlist": ["203.0.113.0/24"],
-                "enabled": True,
-                "remark": "",
-                "secret_rotating_until": None,
-                "created_at": "2026-12-01T02:00:00",
-                "updated_at": "2026-12-01T02:00:00",
-            },
-        ],
-    },
-}
+LIST_APPS = {"200": {"items": [APP]}}
 
 CREATE_APP = {
     "request": {"name": "官方商城", "ip_allowlist": ["203.0.113.0/24"], "enabled": True},
-    "201": {
-        "id": 2,
-        "name": "官方商城",
-        "app_key": "ak_9f2c4e",
-        "ip_allowlist": ["203.0.113.0/24"],
-        "enabled": True,
-        "remark": "",
-        "secret_rotating_until": None,
-        "created_at": "2026-12-01T02:00:00",
-        "updated_at": "2026-12-01T02:00:00",
-        "secret": "sk_只显示这一次_3b9d…",
-    },
+    "201": {**APP, "secret": "sk_只显示这一次_3b9d…"},
 }
 
-UPDATE_APP = {
-    "request": {"name": "官方商城", "ip_allowlist": [], "enabled": True},
-    "200": {
-        "id": 2,
-        "name": "官方商城",
-        "app_key": "ak_9f2c4e",
-        "ip_allowlist": [],
-        "enabled": True,
-        "remark": "",
-        "secret_rotating_until": None,
-        "created_at": "2026-12-01T02:00:00",
-        "updated_at": "2026-12-01T02:00:00",
-    },
-}
+UPDATE_APP = {"request": {"name": "官方商城", "ip_allowlist": [], "enabled": True}, "200": {**APP, "ip_allowlist": []}}
 
 DELETE_APP = {"200": {"deleted": 2}}
 

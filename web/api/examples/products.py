@@ -1,37 +1,30 @@
 """Examples of the /api routes in web/api/products.py (request body and answers by status), shown in the
 OpenAPI document and Swagger UI; names follow the operationIds."""
 
-LIST_PRODUCTS = {
-    "200": {
-        "items": [
-            {
-                "spu_id": 40,
-                "code": "TEA",
-                "name": "明前龙井",
-                "shelf": "on",
-                "version": 2,
-                "skus": [
-                    {
-                        "sku_id": 81,
-                        "code": "TEA-250G",
-                        "spec_key": "规格:250g",
-                        "specs": {"规格": "250g"},
-                        "price_fen": 19900,
-                        "market_price_fen": 25900,
-                        "on_hand": 120,
-                        "reserved": 3,
-                        "available": 117,
-                        "low_stock_threshold": 10,
-                        "status": "active",
-                    },
-                ],
-            },
-        ],
-        "total": 1,
-        "page": 1,
-        "per_page": 20,
-    },
+PRODUCT = {
+    "spu_id": 40,
+    "code": "TEA",
+    "name": "明前龙井",
+    "shelf": "on",
+    "version": 2,
+    "skus": [
+        {
+            "sku_id": 81,
+            "code": "TEA-250G",
+            "spec_key": "规格:250g",
+            "specs": {"规格": "250g"},
+            "price_fen": 19900,
+            "market_price_fen": 25900,
+            "on_hand": 120,
+            "reserved": 3,
+            "available": 117,
+            "low_stock_threshold": 10,
+            "status": "active",
+        },
+    ],
 }
+
+LIST_PRODUCTS = {"200": {"items": [PRODUCT], "total": 1, "page": 1, "per_page": 20}}
 
 CREATE_PRODUCT = {
     "request": {
@@ -40,108 +33,16 @@ CREATE_PRODUCT = {
         "spec_dims": [{"name": "规格", "values": ["250g"]}],
         "skus": [{"code": "TEA-250G", "specs": {"规格": "250g"}, "price_fen": 19900}],
     },
-    "201": {
-        "spu_id": 40,
-        "code": "TEA",
-        "name": "明前龙井",
-        "shelf": "on",
-        "version": 1,
-        "skus": [
-            {
-                "sku_id": 81,
-                "code": "TEA-250G",
-                "spec_key": "规格:250g",
-                "specs": {"规格": "250g"},
-                "price_fen": 19900,
-                "market_price_fen": 25900,
-                "on_hand": 120,
-                "reserved": 3,
-                "available": 117,
-                "low_stock_threshold": 10,
-                "status": "active",
-            },
-        ],
-    },
+    "201": {**PRODUCT, "version": 1},
 }
 
-GET_PRODUCT = {
-    "200": {
-        "spu_id": 40,
-        "code": "TEA",
-        "name": "明前龙井",
-        "shelf": "on",
-        "version": 2,
-        "skus": [
-            {
-                "sku_id": 81,
-                "code": "TEA-250G",
-                "spec_key": "规格:250g",
-                "specs": {"规格": "250g"},
-                "price_fen": 19900,
-                "market_price_fen": 25900,
-                "on_hand": 120,
-                "reserved": 3,
-                "available": 117,
-                "low_stock_threshold": 10,
-                "status": "active",
-            },
-        ],
-    },
-}
+GET_PRODUCT = {"200": PRODUCT}
 
-UPDATE_PRODUCT = {
-    "request": {"name": "明前龙井（特级）"},
-    "200": {
-        "spu_id": 40,
-        "code": "TEA",
-        "name": "明前龙井（特级）",
-        "shelf": "on",
-        "version": 3,
-        "skus": [
-            {
-                "sku_id": 81,
-                "code": "TEA-250G",
-                "spec_key": "规格:250g",
-                "specs": {"规格": "250g"},
-                "price_fen": 19900,
-                "market_price_fen": 25900,
-                "on_hand": 120,
-                "reserved": 3,
-                "available": 117,
-                "low_stock_threshold": 10,
-                "status": "active",
-            },
-        ],
-    },
-}
+UPDATE_PRODUCT = {"request": {"name": "明前龙井（特级）"}, "200": {**PRODUCT, "name": "明前龙井（特级）", "version": 3}}
 
 DELETE_PRODUCT = {"200": {"deleted": 40}}
 
-SHELVE_PRODUCT = {
-    "request": {"shelf": "off"},
-    "200": {
-        "spu_id": 40,
-        "code": "TEA",
-        "name": "明前龙井",
-        "shelf": "off",
-        "version": 2,
-        "skus": [
-            {
-                "sku_id": 81,
-                "code": "TEA-250G",
-                "spec_key": "规格:250g",
-                "specs": {"规格": "250g"},
-                "price_fen": 19900,
-                "market_price_fen": 25900,
-                "on_hand": 120,
-                "reserved": 3,
-                "available": 117,
-                "low_stock_threshold": 10,
-                "status": "active",
-            },
-        ],
-    },
-}
+SHELVE_PRODUCT = {"request": {"shelf": "off"}, "200": {**PRODUCT, "shelf": "off"}}
 
 LIST_PRODUCT_VERSIONS = {
     "200": {

@@ -1,113 +1,51 @@
 """Examples of the /api routes in web/api/strategies.py (request body and answers by status), shown in the
 OpenAPI document and Swagger UI; names follow the operationIds."""
 
-LIST_STRATEGY_GROUPS = {"200": {"items": [{"id": 1, "name": "新客欢迎", "position": 0}]}}
+GROUP = {"id": 1, "name": "新客欢迎", "position": 0}
 
-CREATE_STRATEGY_GROUP = {"request": {"name": "新客欢迎"}, "201": {"id": 1, "name": "新客欢迎", "position": 0}}
+STRATEGY = {
+    "id": 5,
+    "name": "支付后发券",
+    "group_id": 1,
+    "event_id": 7,
+    "enabled": False,
+    "position": 0,
+    "starts_at": None,
+    "ends_at": None,
+    "conditions": [{"lparen": 0, "field": "amount", "op": "gte", "value": 100, "rparen": 0, "join": "and"}],
+    "steps": [{"processor": "crm.add_tag", "config": {"tag": "已购"}, "timing": {"mode": "immediate"}}],
+    "remark": "",
+    "version": 1,
+    "created_by": "admin",
+    "created_at": "2026-12-07T02:00:00",
+    "updated_at": "2026-12-07T02:00:00",
+}
 
-RENAME_STRATEGY_GROUP = {"request": {"name": "新客欢迎（12月）"}, "200": {"id": 1, "name": "新客欢迎（12月）", "position": 0}}
+STRATEGY_REQUEST = {
+    "name": "支付后发券",
+    "group_id": 1,
+    "event_id": 7,
+    "conditions": [{"lparen": 0, "field": "amount", "op": "gte", "value": 100, "rparen": 0, "join": "and"}],
+    "steps": [{"processor": "crm.add_tag", "config": {"tag": "已购"}, "timing": {"mode": "immediate"}}],
+}
+
+LIST_STRATEGY_GROUPS = {"200": {"items": [GROUP]}}
+
+CREATE_STRATEGY_GROUP = {"request": {"name": "新客欢迎"}, "201": GROUP}
+
+RENAME_STRATEGY_GROUP = {"request": {"name": "新客欢迎（12月）"}, "200": {**GROUP, "name": "新客欢迎（12月）"}}
 
 DELETE_STRATEGY_GROUP = {"200": {"deleted": 1}}
 
 REORDER_STRATEGY_GROUPS = {"request": {"ids": [3, 1, 2]}, "200": {"order": [3, 1, 2]}}
 
-LIST_STRATEGIES = {
-    "200": {
-        "items": [
-            {
-                "id": 5,
-                "name": "支付后发券",
-                "group_id": 1,
-                "event_id": 7,
-                "enabled": False,
-                "position": 0,
-                "starts_at": None,
-                "ends_at": None,
-                "conditions": [{"lparen": 0, "field": "amount", "op": "gte", "value": 100, "rparen": 0, "join": "and"}],
-                "steps": [{"processor": "crm.add_tag", "config": {"tag": "已购"}, "timing": {"mode": "immediate"}}],
-                "remark": "",
-                "version": 1,
-                "created_by": "admin",
-                "created_at": "2026-12-07T02:00:00",
-                "updated_at": "2026-12-07T02:00:00",
-            },
-        ],
-    },
-}
+LIST_STRATEGIES = {"200": {"items": [STRATEGY]}}
 
-CREATE_STRATEGY = {
-    "request": {
-        "name": "支付后发券",
-        "group_id": 1,
-        "event_id": 7,
-        "conditions": [{"lparen": 0, "field": "amount", "op": "gte", "value": 100, "rparen": 0, "join": "and"}],
-        "steps": [{"processor": "crm.add_tag", "config": {"tag": "已购"}, "timing": {"mode": "immediate"}}],
-    },
-    "201": {
-        "id": 5,
-        "name": "支付后发券",
-        "group_id": 1,
-        "event_id": 7,
-        "enabled": False,
-        "position": 0,
-        "starts_at": None,
-        "ends_at": None,
-        "conditions": [{"lparen": 0, "field": "amount", "op": "gte", "value": 100, "rparen": 0, "join": "and"}],
-        "steps": [{"processor": "crm.add_tag", "config": {"tag": "已购"}, "timing": {"mode": "immediate"}}],
-        "remark": "",
-        "version": 1,
-        "created_by": "admin",
-        "created_at": "2026-12-07T02:00:00",
-        "updated_at": "2026-12-07T02:00:00",
-    },
-}
+CREATE_STRATEGY = {"request": STRATEGY_REQUEST, "201": STRATEGY}
 
-GET_STRATEGY = {
-    "200": {
-        "id": 5,
-        "name": "支付后发券",
-        "group_id": 1,
-        "event_id": 7,
-        "enabled": False,
-        "position": 0,
-        "starts_at": None,
-        "ends_at": None,
-        "conditions": [{"lparen": 0, "field": "amount", "op": "gte", "value": 100, "rparen": 0, "join": "and"}],
-        "steps": [{"processor": "crm.add_tag", "config": {"tag": "已购"}, "timing": {"mode": "immediate"}}],
-        "remark": "",
-        "version": 1,
-        "created_by": "admin",
-        "created_at": "2026-12-07T02:00:00",
-        "updated_at": "2026-12-07T02:00:00",
-    },
-}
+GET_STRATEGY = {"200": STRATEGY}
 
-UPDATE_STRATEGY = {
-    "request": {
-        "name": "支付后发券",
-        "group_id": 1,
-        "event_id": 7,
-        "conditions": [{"lparen": 0, "field": "amount", "op": "gte", "value": 100, "rparen": 0, "join": "and"}],
-        "steps": [{"processor": "crm.add_tag", "config": {"tag": "已购"}, "timing": {"mode": "immediate"}}],
-    },
-    "200": {
-        "id": 5,
-        "name": "支付后发券",
-        "group_id": 1,
-        "event_id": 7,
-        "enabled": False,
-        "position": 0,
-        "starts_at": None,
-        "ends_at": None,
-        "conditions": [{"lparen": 0, "field": "amount", "op": "gte", "value": 100, "rparen": 0, "join": "and"}],
-        "steps": [{"processor": "crm.add_tag", "config": {"tag": "已购"}, "timing": {"mode": "immediate"}}],
-        "remark": "",
-        "version": 2,
-        "created_by": "admin",
-        "created_at": "2026-12-07T02:00:00",
-        "updated_at": "2026-12-07T02:00:00",
-    },
-}
+UPDATE_STRATEGY = {"request": STRATEGY_REQUEST, "200": {**STRATEGY, "version": 2}}
 
 DELETE_STRATEGY = {"200": {"deleted": 5, "cancelled_tasks": 3}}
 
@@ -149,26 +87,7 @@ LIST_STRATEGY_VERSIONS = {
 
 DIFF_STRATEGY_VERSION = {"200": {"changes": [{"field": "conditions", "label": "条件", "old": "金额 ≥ 100", "new": "金额 ≥ 150"}]}}
 
-ROLLBACK_STRATEGY = {
-    "request": {"version": 1},
-    "200": {
-        "id": 5,
-        "name": "支付后发券",
-        "group_id": 1,
-        "event_id": 7,
-        "enabled": False,
-        "position": 0,
-        "starts_at": None,
-        "ends_at": None,
-        "conditions": [{"lparen": 0, "field": "amount", "op": "gte", "value": 100, "rparen": 0, "join": "and"}],
-        "steps": [{"processor": "crm.add_tag", "config": {"tag": "已购"}, "timing": {"mode": "immediate"}}],
-        "remark": "",
-        "version": 3,
-        "created_by": "admin",
-        "created_at": "2026-12-07T02:00:00",
-        "updated_at": "2026-12-07T02:00:00",
-    },
-}
+ROLLBACK_STRATEGY = {"request": {"version": 1}, "200": {**STRATEGY, "version": 3}}
 
 EXPORT_BUNDLE = {
     "request": {"strategy_ids": [5]},
