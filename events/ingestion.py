@@ -27,7 +27,7 @@ from config.dialect_insert import insert_for
 from events import idempotency
 from events.body import parse_body
 from events.catalog import CachedApp, Catalog
-from events.errors import IngestError
+from events.errors import IngestError, error_body
 from events.field_types import FieldValueError, normalise, parse_datetime
 from events.models import EventDefinition, EventRecord
 from events.safe_json import problems, scrub
@@ -284,11 +284,15 @@ def insert_rows(conn, rows: list) -> tuple[list, list, list, list]:
 
 
 def answer(single, refusal, accepted, duplicates, rejected) -> tuple[int, dict]:
+    """202 with what was accepted, duplicated and rejected; a refused request (app disabled, IP not
+    allowed) answers the error envelope with the rejected events in `details` (each with index,
+    record_id, reason and its field errors); a single rejected event answers it with its field
+    errors in `details` ({"field", "code", "message"}) and `fields` (field → message)."""
     if refusal is not None:
-        return refusal[0], {"error": {"code": refusal[1], "message": refusal[2]}, "rejected": rejected}
-    payload = {"accepted": accepted, "duplicates": duplicates, "rejected": rejected}
+        return refusal[0], error_body(refusal[1], refusal[2], details=rejected)
     if single and rejected:
         first = rejected[0]
-        payload["error"] = {"code": first["reason"], "message": "事件校验不通过", "details": first["errors"]}
-        return 422, payload
-    return 202, payload
+        fields = {e["field"]: e["message"] for e in first["errors"] if e.get("field")}
+        return 422, error_body(first["reason"], "事件校验不通过：" + "；".join(e["message"] for e in first["errors"])[:300],
+                               fields=fields, details=first["errors"])
+    return 202, {"accepted": accepted, "duplicates": duplicates, "rejected": rejected}

@@ -22,7 +22,7 @@ from integrations.errors import IntegrationError, PlatformError
 from integrations.wecom import sidebar
 from integrations.wecom.corps import by_corp_id
 from web.api.common import masked, ok
-from web.auth.guards import api_error
+from web.auth.guards import api_error, missing_details
 from web.extensions import services
 from web.wecom_portrait import portrait
 
@@ -116,7 +116,7 @@ def customer_portrait(wx_id: str):
     if user is None:
         return api_error(401, "unauthorized", "需要控制台登录或企业微信侧边栏会话")
     if "customers.view" not in perms:
-        return api_error(403, "forbidden", "缺少权限：查看客户（customers.view）", missing=["customers.view"])
+        return api_error(403, "forbidden", "缺少权限：查看客户（customers.view）", details=missing_details(["customers.view"]))
     if not wx_id or len(wx_id) > 64:
         return api_error(404, "not_found", "未找到该联系人对应的客户")
     g.permissions = perms  # masked() reads pii.view from here
@@ -138,7 +138,7 @@ def sidebar_quick_replies():
     if user is None:
         return api_error(401, "unauthorized", "需要控制台登录或企业微信侧边栏会话")
     if "conversations.view" not in perms:
-        return api_error(403, "forbidden", "缺少权限：使用触客宝（conversations.view）", missing=["conversations.view"])
+        return api_error(403, "forbidden", "缺少权限：使用触客宝（conversations.view）", details=missing_details(["conversations.view"]))
     try:
         customer_id = int(request.args.get("customer_id") or 0) or None
     except ValueError:

@@ -71,12 +71,12 @@ def test_edit_that_breaks_an_enabled_strategy_needs_confirmation(api, world):
     without_status = [f for f in event["fields"] if f["name"] != "status"]
     edit = {"code": event["code"], "name": event["name"], "fields": without_status}
     body = assert_error(api.put(url, edit), 409, "confirm", "改密短信", "status")
-    [hit] = body["error"]["strategies"]
+    [hit] = body["error"]["details"]
     assert hit["id"] == strategy["id"] and hit["problems"]
     assert api.ok("GET", url)["version"] == event["version"]  # unchanged until confirmed
     without_mobile = [f for f in event["fields"] if f["name"] != "mobile"]
     body = assert_error(api.put(url, {**edit, "fields": without_mobile}), 409, "mobile")
-    assert "第 1 步" in body["error"]["strategies"][0]["problems"][0]
+    assert "第 1 步" in body["error"]["details"][0]["problems"][0]
     confirmed = api.ok("PUT", url, {**edit, "confirm": True})
     assert confirmed["version"] == event["version"] + 1
     assert_error(api.delete(url), 409, "1 条策略")

@@ -197,7 +197,8 @@ def test_single_invalid_event_is_422_naming_each_field(signer, app_db):
     fields = {d["field"]: d["message"] for d in body["error"]["details"]}
     assert set(fields) == {"occurred_at", "orderNo", "amount", "tradeTime"}
     assert "订单号" in fields["orderNo"] and "数值" in fields["amount"] and "很多" in fields["amount"]
-    assert body["accepted"] == [] and body["rejected"][0]["reason"] == "invalid"
+    assert body["error"]["code"] == "invalid" and set(body) == {"error"}  # the one envelope, nothing beside it
+    assert body["error"]["fields"]["amount"] == fields["amount"]
     assert count(app_db, EventRecord, EventRecord.status == "accepted") == 0
 
 

@@ -85,7 +85,7 @@ def test_the_same_external_id_is_one_lead(signer, app_db):
 
 
 def fields_of(resp) -> dict:
-    return {e["field"]: e["message"] for e in resp.json()["errors"]}
+    return resp.json()["error"]["fields"]
 
 
 INVALID = [  # (case, the field named, words of the answer)
@@ -152,16 +152,18 @@ def test_a_batch_answers_per_lead_and_stores_the_valid_ones(signer, app_db):
     results = body["results"]
     assert [r["index"] for r in results] == [0, 1, 2, 3, 4]
     assert "lead_id" in results[0] and "lead_id" in results[3]
-    assert results[1]["errors"][0]["field"] == "submission_data"
-    assert results[2]["errors"][0]["field"] == "channel_id" and "不存在" in results[2]["error"]["message"]
-    assert "JSON 对象" in results[4]["errors"][0]["message"]
+    assert results[1]["error"]["details"][0]["field"] == "submission_data"
+    assert "submission_data" in results[1]["error"]["fields"]
+    assert results[2]["error"]["details"][0]["field"] == "channel_id" and "不存在" in results[2]["error"]["message"]
+    assert "JSON 对象" in results[4]["error"]["details"][0]["message"]
     assert count(app_db, Lead) == 2
 
 
 def test_a_batch_with_nothing_valid_is_400_with_the_same_results(signer, app_db):
     resp = signer.post({"leads": [{"scene_type": "WEB_FORM"}, {"scene_type": "WEB_FORM", "submission_data": []}]})
     body = assert_error(resp, 400, "均未通过")
-    assert body["rejected"] == 2 and len(body["results"]) == 2
+    assert set(body) == {"error"} and [d["index"] for d in body["error"]["details"]] == [0, 1]  # the one envelope
+    assert all(d["error"]["code"] == "invalid" for d in body["error"]["details"])
     assert count(app_db, Lead) == 0
 
 
@@ -386,7 +388,7 @@ def test_every_bearer_body_route_refuses_bad_bodies_and_unknown_ids(api):
 def test_unstorable_text_is_refused_naming_the_field_and_stores_nothing(signer, app_db):
     body = json.dumps(lead("bad-1", name="张\u0000三")).encode()  # ASCII JSON: "\u0000" escapes
     answer = assert_error(signer.post_raw(body), 400, "submission_data.name")
-    assert any(e["field"] == "submission_data.name" for e in answer["errors"])
+    assert any(e["field"] == "submission_data.name" for e in answer["error"]["details"])
     body = json.dumps(lead("bad-2", name="\ud800")).encode()
     assert_error(signer.post_raw(body), 400, "submission_data.name")
     assert count(app_db, Lead) == 0 and count(app_db, EventRecord) == 0

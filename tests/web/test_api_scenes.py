@@ -113,7 +113,7 @@ def test_viewer_reads_but_cannot_write(viewer_api, created):
     for method, path in (("POST", BASE), ("PUT", f"{BASE}/{sid}"), ("DELETE", f"{BASE}/{sid}"),
                          ("POST", f"{BASE}/{sid}/secret")):
         answer = assert_error(viewer_api.call(method, path, {} if method != "DELETE" else None), 403, "scenes.manage")
-        assert answer["error"]["missing"] == ["scenes.manage"]
+        assert [d["permission"] for d in answer["error"]["details"]] == ["scenes.manage"]
 
 
 def test_anonymous_is_401(anon_api):

@@ -148,5 +148,5 @@ def test_api_unhandled_error_answers_json_with_the_reference(app, app_db, admin_
     assert resp.status_code == 500
     body = resp.get_json()
     [row] = _rows(app_db, ErrorLog)
-    assert body["error"]["code"] == "internal_error" and body["error"]["reference_id"] == row.reference
+    assert body["error"]["code"] == "internal_error" and body["error"]["reference"] == row.reference
     assert "secret state" not in resp.get_data(as_text=True) and "ValueError: secret state" in row.stack

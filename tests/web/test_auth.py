@@ -177,7 +177,7 @@ def test_api_bearer_tokens(api_app, app_db, admin_user):
     # No CSRF token needed with a bearer token; the missing permission is named.
     resp = client.post("/api/v1/probe/write", headers=auth)
     assert resp.status_code == 403
-    assert resp.json["error"]["code"] == "forbidden" and resp.json["error"]["missing"] == ["users.manage"]
+    assert resp.json["error"]["code"] == "forbidden" and [d["permission"] for d in resp.json["error"]["details"]] == ["users.manage"]
     assert "管理用户" in resp.json["error"]["message"]
     admin_token = people.create_token(app_db, "admin", "管理脚本")
     assert client.post("/api/v1/probe/write", headers={"Authorization": f"Bearer {admin_token}"}).status_code == 200

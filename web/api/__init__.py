@@ -42,6 +42,7 @@ def register_api(app: Flask) -> None:
     from web.api import wechat_accounts; app.register_blueprint(csrf.exempt(wechat_accounts.bp))  # noqa: E702 - 微信号与好友请求
     from web.api import friends; app.register_blueprint(csrf.exempt(friends.bp))  # noqa: E702 - 好友与微信群
     from web.api import auto_accept; app.register_blueprint(csrf.exempt(auto_accept.bp))  # noqa: E702 - 自动通过规则
+    from web.api import docs; app.register_blueprint(docs.bp)  # noqa: E702 - API 文档 (Swagger UI page)
 
     for exc_class in (BadRequest, EventsError, RulesError, DefinitionError, DefinitionNotFound, ConditionError):
         app.register_error_handler(exc_class, error_response)

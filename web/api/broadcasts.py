@@ -11,6 +11,7 @@ from conversations.broadcast import content as contents, runner, service
 from conversations.broadcast.models import RECIPIENT_STATES, Broadcast, BroadcastRecipient
 from crm.errors import CrmError
 from web.api.common import BadRequest, error_response, int_arg, iso, json_body, ok
+from web.api.examples import broadcasts as ex
 from web.api.spec import ANY_OBJ, INT, NUM, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
@@ -62,7 +63,8 @@ def _answer(broadcast_id: int, status: int = 200):
 
 
 @api_route(bp, "/broadcasts", "POST", "创建 1:1 消息群发（立即或定时）", "会话中心", body=BROADCAST_IN, permission=MANAGE,
-           responses={"201": BROADCAST_OUT, "422": "字段无效（附字段名）"})
+           responses={"201": BROADCAST_OUT, "422": "字段无效（附字段名）"},
+           operation_id="createBroadcast", examples=ex.CREATE_BROADCAST)
 @api_auth(MANAGE)
 def create_broadcast():
     data = json_body()
@@ -86,7 +88,8 @@ def create_broadcast():
 
 
 @api_route(bp, "/broadcasts/<int:broadcast_id>", "GET", "群发详情与各状态人数", "会话中心", permission=MANAGE,
-           responses={"200": BROADCAST_OUT, "404": "群发不存在或无权查看"})
+           responses={"200": BROADCAST_OUT, "404": "群发不存在或无权查看"},
+           operation_id="getBroadcast", examples=ex.GET_BROADCAST)
 @api_auth(MANAGE)
 def get_broadcast(broadcast_id):
     return _answer(broadcast_id)
@@ -96,7 +99,8 @@ def get_broadcast(broadcast_id):
            permission=MANAGE, query=[("state", "string", "状态：" + "/".join(RECIPIENT_STATES)), ("page", "integer", "页码"),
                                      ("size", "integer", "每页条数（最多 500）")],
            responses={"200": obj({"items": {"type": "array", "items": RECIPIENT_OUT}, "total": INT, "page": INT,
-                                  "size": INT}), "404": "群发不存在或无权查看"})
+                                  "size": INT}), "404": "群发不存在或无权查看"},
+           operation_id="listBroadcastRecipients", examples=ex.LIST_BROADCAST_RECIPIENTS)
 @api_auth(MANAGE)
 def recipients(broadcast_id):
     state = request.args.get("state") or None
@@ -119,7 +123,8 @@ def recipients(broadcast_id):
 
 
 @api_route(bp, "/broadcasts/<int:broadcast_id>/cancel", "POST", "取消群发（尚未发出的不再发送）", "会话中心", permission=MANAGE,
-           responses={"200": BROADCAST_OUT, "404": "群发不存在或无权查看", "422": "群发已结束"})
+           responses={"200": BROADCAST_OUT, "404": "群发不存在或无权查看", "422": "群发已结束"},
+           operation_id="cancelBroadcast", examples=ex.CANCEL_BROADCAST)
 @api_auth(MANAGE)
 def cancel_broadcast(broadcast_id):
     svc = services()

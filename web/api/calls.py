@@ -15,6 +15,7 @@ from crm.leads.call_models import CALL_RESULTS, TASK_STATES, CallRecord
 from crm.leads.errors import LeadNotFound
 from engine.outbound_calls import callback_url, dial_soon
 from web.api.common import error_response, int_arg, iso, json_body, masked, ok
+from web.api.examples import calls as ex
 from web.api.spec import ANY_OBJ, INT, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
@@ -47,7 +48,8 @@ def record_dict(r: CallRecord) -> dict:
             "recording_error": r.recording_error}
 
 
-@api_route(bp, "/call-tasks", "GET", "外呼任务列表", "电话外呼", permission="leads.view", responses={"200": obj({"items": {"type": "array", "items": TASK_OUT}})})
+@api_route(bp, "/call-tasks", "GET", "外呼任务列表", "电话外呼", permission="leads.view", responses={"200": obj({"items": {"type": "array", "items": TASK_OUT}})},
+           operation_id="listCallTasks", examples=ex.LIST_CALL_TASKS)
 @api_auth("leads.view")
 def list_call_tasks():
     with services().db.read() as s:
@@ -57,7 +59,8 @@ def list_call_tasks():
 
 
 @api_route(bp, "/call-tasks", "POST", "创建外呼任务（未开始；用状态接口开始）", "电话外呼", body=TASK_IN, permission="scenes.manage",
-           responses={"201": TASK_OUT})
+           responses={"201": TASK_OUT},
+           operation_id="createCallTask", examples=ex.CREATE_CALL_TASK)
 @api_auth("scenes.manage")
 def create_call_task():
     data = json_body()
@@ -65,7 +68,8 @@ def create_call_task():
         return ok(task_dict(calls.create_task(s, data, g.user.id)), 201)
 
 
-@api_route(bp, "/call-tasks/<int:task_id>", "GET", "外呼任务详情（含进度）", "电话外呼", permission="leads.view", responses={"200": TASK_OUT})
+@api_route(bp, "/call-tasks/<int:task_id>", "GET", "外呼任务详情（含进度）", "电话外呼", permission="leads.view", responses={"200": TASK_OUT},
+           operation_id="getCallTask", examples=ex.GET_CALL_TASK)
 @api_auth("leads.view")
 def get_call_task(task_id):
     with services().db.read() as s:
@@ -74,7 +78,8 @@ def get_call_task(task_id):
 
 @api_route(bp, "/call-tasks/<int:task_id>/status", "PUT", "更新外呼任务状态（running 开始/继续、paused 暂停、done 完成）", "电话外呼",
            body={**obj({"status": {"type": "string", "enum": list(TASK_STATES)}}, ("status",)), "additionalProperties": False},
-           permission="scenes.manage", responses={"200": TASK_OUT})
+           permission="scenes.manage", responses={"200": TASK_OUT},
+           operation_id="setCallTaskStatus", examples=ex.SET_CALL_TASK_STATUS)
 @api_auth("scenes.manage")
 def set_call_task_status(task_id):
     status = json_body().get("status")
@@ -88,7 +93,8 @@ def set_call_task_status(task_id):
 
 @api_route(bp, "/call-records", "GET", "通话记录列表（座席只看自己的通话）", "电话外呼", permission="leads.view",
            query=[("task_id", "integer", "外呼任务"), ("result", "string", "结果 answered/no_answer/busy/failed"), ("page", "integer", "页码")],
-           responses={"200": obj({"items": {"type": "array", "items": RECORD_OUT}, "total": INT})})
+           responses={"200": obj({"items": {"type": "array", "items": RECORD_OUT}, "total": INT})},
+           operation_id="listCallRecords", examples=ex.LIST_CALL_RECORDS)
 @api_auth("leads.view")
 def list_call_records():
     result = request.args.get("result", "")
@@ -98,7 +104,8 @@ def list_call_records():
         return ok({"items": [record_dict(r) for r in rows], "total": total})
 
 
-@api_route(bp, "/call-records/<int:record_id>", "GET", "通话记录详情", "电话外呼", permission="leads.view", responses={"200": RECORD_OUT})
+@api_route(bp, "/call-records/<int:record_id>", "GET", "通话记录详情", "电话外呼", permission="leads.view", responses={"200": RECORD_OUT},
+           operation_id="getCallRecord", examples=ex.GET_CALL_RECORD)
 @api_auth("leads.view")
 def get_call_record(record_id):
     with services().db.read() as s:
@@ -106,7 +113,8 @@ def get_call_record(record_id):
 
 
 @api_route(bp, "/call-records/<int:record_id>/recording", "GET", "获取通话录音文件（音频；每次获取都会留痕）", "电话外呼",
-           permission="leads.view", responses={"200": {"type": "string", "format": "binary"}})
+           permission="leads.view", responses={"200": {"type": "string", "format": "binary"}, "404": "通话记录不存在或没有录音"},
+           operation_id="downloadCallRecording", examples=ex.DOWNLOAD_CALL_RECORDING)
 @api_auth("leads.view")
 def get_call_recording(record_id):
     viewer = current_viewer()

@@ -12,10 +12,11 @@ from conversations.errors import ConversationError
 from conversations.models import CHANNELS
 from crm.errors import CrmError
 from devices.budget_plan import BudgetUnavailable, write_with_budget
-from web.api.common import BadRequest, error_response, int_arg, json_body, masked, ok
+from web.api.common import BadRequest, error_envelope, error_response, int_arg, json_body, masked, ok
 from web.api.orders import _json, _refuse_unknown
+from web.api.examples import conversations as ex
 from web.api.spec import INT, STR, api_route, obj
-from web.auth.guards import api_auth, api_error, current_viewer
+from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
 
 bp = Blueprint("api_conversations", __name__, url_prefix="/api/v1")
@@ -46,7 +47,8 @@ LIST_QUERY = [("show", "string", "unreplied 未回复 / unread 未读 / mine 我
 
 @api_route(bp, "/conversations", "GET", "会话列表（最近活跃在前；筛选：未回复 / 未读 / 我的客户 / 账号 / 标签 / 渠道）", "触客宝",
            permission="conversations.view", query=LIST_QUERY,
-           responses={"200": obj({"items": {"type": "array", "items": CONVERSATION_OUT}, "page": INT, "size": INT})})
+           responses={"200": obj({"items": {"type": "array", "items": CONVERSATION_OUT}, "page": INT, "size": INT})},
+           operation_id="listConversations", examples=ex.LIST_CONVERSATIONS)
 @api_auth("conversations.view")
 def list_conversations():
     page, size = int_arg("page", 1), int_arg("size", 50, maximum=200)
@@ -67,7 +69,8 @@ def list_conversations():
            "触客宝", permission="conversations.view",
            query=[("before", "integer", "取这条消息之前的消息"), ("size", "integer", "条数（最多 100）")],
            responses={"200": obj({"items": {"type": "array", "items": MESSAGE_OUT}, "more": {"type": "boolean"}}),
-                      "404": "会话不存在（或不属于你）"})
+                      "404": "会话不存在（或不属于你）"},
+           operation_id="listConversationMessages", examples=ex.LIST_CONVERSATION_MESSAGES)
 @api_auth("conversations.view")
 def list_messages(conversation_id):
     size = int_arg("size", chat_thread.PAGE, maximum=100)
@@ -81,7 +84,8 @@ def list_messages(conversation_id):
            "在会话中发送消息（经风控预算：过快则延后并注明原因；client_key 幂等）", "触客宝", body=SEND_IN,
            permission="conversations.view",
            responses={"201": MESSAGE_OUT, "404": "会话不存在（或不属于你）", "422": "内容无效（附字段名）；公众号超出 48 小时窗口",
-                      "503": "风控服务暂不可用"})
+                      "503": "风控服务暂不可用"},
+           operation_id="sendConversationMessage", examples=ex.SEND_CONVERSATION_MESSAGE)
 @api_auth("conversations.view")
 def send_message(conversation_id):
     data = json_body()
@@ -95,7 +99,7 @@ def send_message(conversation_id):
             settings=svc.settings),
             settings=svc.settings, redis=svc.redis, now=svc.now())
     except BudgetUnavailable as exc:
-        return api_error(503, "unavailable", exc.message)
+        return error_envelope(503, "unavailable", exc.message)
     with svc.db.read() as session:
         shown = chat_thread.load_messages(session, [message.id], svc.now())[0]
     return ok(masked(_json(shown)), 201)
@@ -103,7 +107,8 @@ def send_message(conversation_id):
 
 @api_route(bp, "/conversations/<int:conversation_id>/transfer", "POST", "转接会话给同事（记录转接人与时间，并站内通知对方）",
            "触客宝", body=TRANSFER_IN, permission="conversations.view",
-           responses={"200": CONVERSATION_OUT, "404": "会话不存在（或不属于你）", "422": "同事不存在或没有会话权限"})
+           responses={"200": CONVERSATION_OUT, "404": "会话不存在（或不属于你）", "422": "同事不存在或没有会话权限"},
+           operation_id="transferConversation", examples=ex.TRANSFER_CONVERSATION)
 @api_auth("conversations.view")
 def transfer_conversation(conversation_id):
     from web.console.chat import colleagues

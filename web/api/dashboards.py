@@ -11,6 +11,7 @@ from analytics.errors import AnalyticsError
 from config.clock import local_iso, to_local
 from crm.errors import CrmError
 from web.api.common import error_response, ok
+from web.api.examples import dashboards as ex
 from web.api.spec import ANY_OBJ, INT, NUM, OBJ_LIST, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
@@ -28,8 +29,9 @@ OVERVIEW_OUT = obj({"start": STR, "end": STR, "scope": obj({"dim": STR, "ids": {
                     "trends": ANY_OBJ, "contribution": ANY_OBJ, "segments": ANY_OBJ,
                     "totals_as_of": {"type": "string", "nullable": True,
                                      "description": "看全公司时社群/用户/客户/好友数取自最近一次评分（此时间，UTC ISO），否则为实时"}})
-FUNNEL_OUT = obj({"steps": OBJ_LIST, "median_hours": ANY_OBJ, "cohorts": ANY_OBJ, "computed_at": STR})
-RFM_OUT = obj({"segments": OBJ_LIST, "computed_at": STR, "cuts": ANY_OBJ})
+# computed_at/cuts are null until the nightly rollup has run once
+FUNNEL_OUT = obj({"steps": OBJ_LIST, "median_hours": ANY_OBJ, "cohorts": ANY_OBJ, "computed_at": {**STR, "nullable": True}})
+RFM_OUT = obj({"segments": OBJ_LIST, "computed_at": {**STR, "nullable": True}, "cuts": {**ANY_OBJ, "nullable": True}})
 
 
 def _today():
@@ -50,7 +52,8 @@ def _relabel(items: list[dict]) -> list[dict]:
            permission="dashboards.view", query=RANGE + [("channel_id", "integer", "渠道 ID"),
                                                         ("scene_id", "integer", "获客场景 ID"),
                                                         ("staff_id", "integer", "员工 ID")],
-           responses={"200": OVERVIEW_OUT, "422": "筛选条件有误（fields 指出哪一个）"})
+           responses={"200": OVERVIEW_OUT, "422": "筛选条件有误（fields 指出哪一个）"},
+           operation_id="getDashboardOverview", examples=ex.GET_DASHBOARD_OVERVIEW)
 @api_auth("dashboards.view")
 def dashboard_overview():
     seg = _segment(kind="buyers")
@@ -68,7 +71,8 @@ def dashboard_overview():
 
 @api_route(bp, "/dashboard/funnel", "GET", "生命周期漏斗（入群/加好友 → 首购 → 复购）与同期群留存", "数据中心",
            permission="dashboards.view", query=FUNNEL_FILTERS + [("months", "integer", "同期群月数（1–24，默认 12）")],
-           responses={"200": FUNNEL_OUT, "422": "筛选条件有误"})
+           responses={"200": FUNNEL_OUT, "422": "筛选条件有误"},
+           operation_id="getDashboardFunnel", examples=ex.GET_DASHBOARD_FUNNEL)
 @api_auth("dashboards.view")
 def dashboard_funnel():
     seg = _segment(kind="funnel", step="contact")
@@ -89,7 +93,8 @@ def dashboard_funnel():
 
 
 @api_route(bp, "/dashboard/rfm", "GET", "RFM 客户分层：各分层客户数与消费金额", "数据中心", permission="dashboards.view",
-           responses={"200": RFM_OUT})
+           responses={"200": RFM_OUT},
+           operation_id="getDashboardRfm", examples=ex.GET_DASHBOARD_RFM)
 @api_auth("dashboards.view")
 def dashboard_rfm():
     tz = services().settings.timezone

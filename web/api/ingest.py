@@ -5,9 +5,9 @@ from flask import Blueprint, request
 
 from events.errors import IngestError
 from events.ingestion import IngestRequest
-from web.api.common import ok
+from web.api.common import error_envelope, ok
+from web.api.examples import ingest as ex
 from web.api.spec import ANY_OBJ, INT, OBJ_LIST, STR, api_route, obj
-from web.auth.guards import api_error
 from web.extensions import csrf, runtime
 
 bp = Blueprint("api_ingest", __name__, url_prefix="/api/v1")
@@ -21,12 +21,13 @@ RESULT = obj({"accepted": {"type": "array", "items": obj({"index": INT, "id": ST
 
 @api_route(bp, "/events", "POST", "接入事件（单个或批量，HMAC 签名）", "事件接入", body=BODY, auth="hmac",
            responses={"202": RESULT, "400": "请求体错误", "401": "签名或时间戳错误", "403": "应用禁用或 IP 不允许",
-                      "422": "单个事件校验失败，或 Idempotency-Key 已用于另一个不同的请求"})
+                      "422": "单个事件校验失败，或 Idempotency-Key 已用于另一个不同的请求"},
+           operation_id="ingestEvents", examples=ex.INGEST_EVENTS)
 def ingest_events():
     rt = runtime()
     limit = rt.settings.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
-        return api_error(400, "body_too_large", f"请求体过大：{request.content_length} 字节，上限 {limit} 字节")
+        return error_envelope(400, "body_too_large", f"请求体过大：{request.content_length} 字节，上限 {limit} 字节")
     body = request.stream.read(limit + 1) if request.content_length is None else request.get_data(cache=False)
     req = IngestRequest(
         body=body, app_key=request.headers.get("X-App-Key"), timestamp=request.headers.get("X-Timestamp"),
@@ -36,5 +37,5 @@ def ingest_events():
     try:
         result = rt.ingestor.ingest(req)
     except IngestError as exc:
-        return api_error(exc.status, exc.code, exc.message)
+        return error_envelope(exc.status, exc.code, exc.message, details=exc.details)
     return ok(result.payload, result.status)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, request
 
 from crm.leads import intake
 from crm.leads.errors import SubmissionRefused
@@ -22,9 +22,10 @@ from crm.leads.scenes import resolve_scene
 from crm.leads.webhook_guard import forget_signature, remember_signature
 from events import idempotency
 from events.body import parse_body
-from events.errors import IngestError
+from events.errors import IngestError, error_body
 from events.ingestion import IngestRequest
-from web.api.common import ok
+from web.api.common import error_envelope, ok
+from web.api.examples import lead_ingest as ex
 from web.api.spec import ANY_OBJ, BOOL, INT, STR, api_route, obj
 from web.extensions import rate_limiter, runtime, services
 
@@ -43,10 +44,10 @@ STORED = obj({"lead_id": INT, "duplicate": BOOL})
 BATCH_RESULT = obj({"results": {"type": "array", "items": ANY_OBJ}, "accepted": INT, "duplicates": INT, "rejected": INT})
 
 
-def refused(status: int, code: str, message: str, errors: list | None = None, **extra):
-    response = jsonify({"error": {"code": code, "message": message}, "errors": errors or [], **extra})
-    response.status_code = status
-    return response
+def item_error(code: str, message: str, errors: list[dict]) -> dict:
+    """One refused lead's error (the envelope's inner object): `fields` maps each field to its
+    problem, `details` lists them in order ({"field", "message"})."""
+    return error_body(code, message, {e["field"]: e["message"] for e in errors if e["field"]}, errors)["error"]
 
 
 def field_errors(errors) -> list[dict]:
@@ -173,7 +174,7 @@ def resolve_all(parsed: list, results: dict) -> dict[int, SceneRef]:
 
 
 def rejected(exc: SubmissionRefused) -> dict:
-    return {"error": {"code": "invalid", "message": exc.message}, "errors": field_errors(exc.errors)}
+    return {"error": item_error("invalid", exc.message, field_errors(exc.errors))}
 
 
 def throttled(app, scenes) -> tuple[str, int] | None:
@@ -198,36 +199,35 @@ def replay_digest(app, signature: str) -> str:
 
 @api_route(bp, "/leads/ingestions", "POST", "接收线索（单条或批量 leads，HMAC 签名，同场景 external_lead_id 幂等）", "场景获客",
            body={"oneOf": [ITEM, BATCH]}, auth="hmac",
-           responses={"202": {"oneOf": [STORED, BATCH_RESULT]}, "400": "校验失败：errors 逐字段说明",
+           responses={"202": {"oneOf": [STORED, BATCH_RESULT]}, "400": "校验失败：error.fields 逐字段说明（批量全部失败时 error.details 逐条说明）",
                       "401": "签名、时间戳错误或重放", "403": "应用禁用或 IP 不允许",
-                      "422": "Idempotency-Key 已用于另一个不同的请求", "429": "超过应用或场景的每分钟限额"})
+                      "422": "Idempotency-Key 已用于另一个不同的请求", "429": "超过应用或场景的每分钟限额"},
+           operation_id="ingestLeads", examples=ex.INGEST_LEADS)
 def ingest_leads():
     try:
         app, req, payload = signed_payload()
         items, batch = body_items(payload)
     except IngestError as exc:
-        return refused(exc.status, exc.code, exc.message)
+        return error_envelope(exc.status, exc.code, exc.message)
     results: dict[int, dict] = {}
     parsed = []
     for index, item in enumerate(items):
         part, errors = parse_item(item)
         if part is None:
-            results[index] = {"error": {"code": "invalid", "message": "线索校验不通过：" + errors[0]["message"]}, "errors": errors}
+            results[index] = {"error": item_error("invalid", "线索校验不通过：" + errors[0]["message"], errors)}
         else:
             parsed.append((index, part))
     scenes = resolve_all(parsed, results) if parsed else {}
     if scenes:
         limited = throttled(app, scenes.values())
         if limited:
-            response = refused(429, "rate_limited", limited[0])
-            response.headers["Retry-After"] = str(limited[1])
-            return response
+            return error_envelope(429, "rate_limited", limited[0], headers={"Retry-After": str(limited[1])})
     digest = None
     if any(part["submission"].external_id is None for i, part in parsed if i in scenes):
         svc = services()
         digest = replay_digest(app, req.signature)
         if not remember_signature(svc.db, 0, digest, svc.now(), svc.settings.signature_tolerance_seconds):
-            return refused(401, "replayed", "重复的签名请求（重放）：没有 external_lead_id 的线索请求只接受一次，请用新的时间戳重新签名")
+            return error_envelope(401, "replayed", "重复的签名请求（重放）：没有 external_lead_id 的线索请求只接受一次，请用新的时间戳重新签名")
     idem = (req.idempotency_key, idempotency.fingerprint("leads", req.body)) if req.idempotency_key else None
     try:
         status, body = store(app, parsed, scenes, results, (len(items), batch), idem)
@@ -235,7 +235,7 @@ def ingest_leads():
         if digest is not None:  # nothing was stored: the same request may come again as it was
             forget_signature(services().db, 0, digest)
         if isinstance(exc, IngestError):  # the Idempotency-Key belongs to another request
-            return refused(exc.status, exc.code, exc.message)
+            return error_envelope(exc.status, exc.code, exc.message)
         raise
     return ok(body, status)
 
@@ -270,13 +270,12 @@ def answer(results: dict, count: int, batch: bool) -> tuple[int, dict]:
     if not batch:
         only = results[0]
         if "error" in only:
-            return 400, {"error": only["error"], "errors": only["errors"]}
+            return 400, {"error": only["error"]}
         return 202, only
     rows = [{"index": i, **results[i]} for i in range(count)]
     stored = [r for r in rows if "lead_id" in r]
     summary = {"results": rows, "accepted": sum(1 for r in stored if not r["duplicate"]),
                "duplicates": sum(1 for r in stored if r["duplicate"]), "rejected": count - len(stored)}
-    if not stored:
-        return 400, {"error": {"code": "invalid", "message": f"{count} 条线索均未通过校验，未保存任何线索"},
-                     "errors": [], **summary}
+    if not stored:  # the envelope; details are the leads one by one, as `results` of a 202
+        return 400, error_body("invalid", f"{count} 条线索均未通过校验，未保存任何线索", details=rows)
     return 202, summary

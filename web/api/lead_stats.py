@@ -11,6 +11,7 @@ from config.clock import to_local
 from crm.errors import CrmError
 from crm.leads import stats
 from web.api.common import BadRequest, error_response, ok
+from web.api.examples import lead_stats as ex
 from web.api.spec import api_route
 from web.auth.guards import api_auth
 from web.extensions import services
@@ -51,7 +52,8 @@ def stats_json(data: dict) -> dict:
 @api_route(bp, "/leads/stats", "GET", "获客统计（与控制台「获客统计」页相同的数字）", "场景获客",
            permission="leads.view",
            query=[("start", "string", "开始日期（本地时区，含），默认 14 天前"), ("end", "string", "结束日期（含），默认今天")],
-           responses={"200": STATS})
+           responses={"200": STATS},
+           operation_id="getLeadStatistics", examples=ex.GET_LEAD_STATISTICS)
 @api_auth("leads.view")
 def lead_statistics():
     period = _period()

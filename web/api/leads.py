@@ -18,6 +18,7 @@ from crm.leads.assignment import manual_assign
 from crm.leads.logs import STAGE_LABELS
 from crm.leads.models import LEAD_STATUSES, LeadLog
 from web.api.common import BadRequest, can_see_pii, error_response, int_arg, iso, json_body, masked, ok
+from web.api.examples import leads as ex
 from web.api.spec import ANY_OBJ, INT, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
@@ -73,7 +74,8 @@ LIST_QUERY = [("status", "string", "状态：" + "/".join(LEAD_STATUSES)), ("cha
 
 
 @api_route(bp, "/leads", "GET", "线索列表（筛选、分页、排序）", "场景获客", permission="leads.view", query=LIST_QUERY,
-           responses={"200": obj({"items": {"type": "array", "items": LEAD}, "total": INT, "page": INT, "size": INT})})
+           responses={"200": obj({"items": {"type": "array", "items": LEAD}, "total": INT, "page": INT, "size": INT})},
+           operation_id="listLeads", examples=ex.LIST_LEADS)
 @api_auth("leads.view")
 def list_leads():
     page, size = int_arg("page", 1), int_arg("size", 20, maximum=200)
@@ -102,14 +104,16 @@ def _lead_answer(lead_id: int):
 
 
 @api_route(bp, "/leads/<int:lead_id>", "GET", "线索详情（含处理日志）", "场景获客", permission="leads.view",
-           responses={"200": LEAD})
+           responses={"200": LEAD},
+           operation_id="getLead", examples=ex.GET_LEAD)
 @api_auth("leads.view")
 def get_lead(lead_id):
     return _lead_answer(lead_id)
 
 
 @api_route(bp, "/leads/<int:lead_id>", "PUT", "更新线索：状态、备注、关联客户、线索字段", "场景获客", body=LEAD_UPDATE,
-           permission="leads.manage", responses={"200": LEAD, "422": "状态流转不允许或字段无效（附原因）"})
+           permission="leads.manage", responses={"200": LEAD, "422": "状态流转不允许或字段无效（附原因）"},
+           operation_id="updateLead", examples=ex.UPDATE_LEAD)
 @api_auth("leads.manage")
 def update_lead(lead_id):
     data = json_body()
@@ -124,7 +128,8 @@ def update_lead(lead_id):
 
 
 @api_route(bp, "/leads/<int:lead_id>/assign", "POST", "手动分配/重新分配线索（user_id 或 team_id=客户分组）", "场景获客",
-           body=ASSIGN, permission="leads.assign", responses={"200": LEAD})
+           body=ASSIGN, permission="leads.assign", responses={"200": LEAD},
+           operation_id="assignLead", examples=ex.ASSIGN_LEAD)
 @api_auth("leads.assign")
 def assign_lead(lead_id):
     data = json_body()

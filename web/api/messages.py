@@ -9,6 +9,7 @@ from config.pii import mask_text
 from conversations import search as service
 from crm.errors import CrmError
 from web.api.common import can_see_pii, error_response, int_arg, iso, masked, ok
+from web.api.examples import messages as ex
 from web.api.spec import BOOL, INT, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
@@ -48,7 +49,8 @@ def _hit(h) -> dict:
                   ("direction", "string", "in 收到 / out 发出"), ("since", "string", "开始日期 YYYY-MM-DD（北京时间，含）"),
                   ("until", "string", "结束日期 YYYY-MM-DD（含）"), ("page", "integer", "页码"),
                   ("per_page", "integer", f"每页条数，最多 {service.MAX_PER_PAGE}")],
-           responses={"200": RESULT})
+           responses={"200": RESULT},
+           operation_id="searchMessages", examples=ex.SEARCH_MESSAGES)
 @api_auth("conversations.view")
 def search_messages():
     flt = service.parse_filter(request.args)

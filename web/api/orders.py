@@ -16,6 +16,7 @@ from commerce.orders.models import ORDER_SOURCES, ORDER_STATES
 from crm.errors import CrmError
 from web.api.common import BadRequest, error_response, int_arg, json_body, masked, ok
 from web.api.leads import _day_arg
+from web.api.examples import orders as ex
 from web.api.spec import BOOL, INT, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
@@ -86,7 +87,8 @@ def _answer(order_id: int, status: int = 200):
 
 @api_route(bp, "/orders", "POST", "创建订单（预占库存；external_id 幂等）", "订单", body=ORDER_IN, permission="orders.manage",
            responses={"201": ORDER_OUT, "200": "external_id 已存在：返回已有订单", "409": "库存不足（附 SKU）",
-                      "422": "字段无效（附字段名）"})
+                      "422": "字段无效（附字段名）"},
+           operation_id="createOrder", examples=ex.CREATE_ORDER)
 @api_auth("orders.manage")
 def create_order():
     data = json_body()
@@ -99,7 +101,8 @@ def create_order():
 
 
 @api_route(bp, "/orders", "GET", "订单列表（筛选、分页）", "订单", permission="orders.view", query=LIST_QUERY,
-           responses={"200": obj({"items": {"type": "array", "items": ORDER_OUT}, "total": INT, "page": INT, "size": INT})})
+           responses={"200": obj({"items": {"type": "array", "items": ORDER_OUT}, "total": INT, "page": INT, "size": INT})},
+           operation_id="listOrders", examples=ex.LIST_ORDERS)
 @api_auth("orders.view")
 def list_orders():
     page, size = int_arg("page", 1), int_arg("size", 20, maximum=200)
@@ -116,7 +119,8 @@ def list_orders():
 
 
 @api_route(bp, "/orders/<int:order_id>", "GET", "订单详情（含明细、状态流转、退款）", "订单", permission="orders.view",
-           responses={"200": ORDER_OUT})
+           responses={"200": ORDER_OUT},
+           operation_id="getOrder", examples=ex.GET_ORDER)
 @api_auth("orders.view")
 def get_order(order_id):
     return _answer(order_id)
@@ -124,7 +128,8 @@ def get_order(order_id):
 
 @api_route(bp, "/orders/<int:order_id>/transitions", "POST", "订单状态流转：pay 支付 / ship 发货 / complete 完成 / cancel 取消",
            "订单", body=TRANSITION_IN, permission="orders.manage",
-           responses={"200": ORDER_OUT, "422": "流程不允许（说明从何状态到何状态）"})
+           responses={"200": ORDER_OUT, "422": "流程不允许（说明从何状态到何状态）"},
+           operation_id="transitionOrder", examples=ex.TRANSITION_ORDER)
 @api_auth("orders.manage")
 def transition(order_id):
     data = json_body()
@@ -141,7 +146,8 @@ def transition(order_id):
 
 @api_route(bp, "/orders/<int:order_id>/refunds", "POST", "退款：按商品行与数量，或按金额；可退回库存", "订单",
            body=REFUND_IN, permission="orders.refund",
-           responses={"201": ORDER_OUT, "422": "超过可退数量/金额，或订单状态不可退款"})
+           responses={"201": ORDER_OUT, "422": "超过可退数量/金额，或订单状态不可退款"},
+           operation_id="refundOrder", examples=ex.REFUND_ORDER)
 @api_auth("orders.refund")
 def refund(order_id):
     data = json_body()

@@ -16,7 +16,8 @@ from commerce.stock import operations
 from crm.errors import CrmError
 from devices.models import Material
 from web.api.common import BadRequest, error_response, int_arg, iso, json_body, ok
-from web.api.spec import BOOL, INT, INT_LIST, STR, api_route, obj
+from web.api.examples import products as ex
+from web.api.spec import BOOL, INT, INT_LIST, NINT, STR, api_route, obj
 from web.auth.guards import api_auth
 from web.extensions import services
 
@@ -44,7 +45,7 @@ SPU_IN = {**obj({"code": STR, "name": STR, "subtitle": STR, "category_id": INT, 
                  "link_url": STR, "miniprogram": obj({"appid": STR, "path": STR, "title": STR}), "one_time": BOOL,
                  "skus": {"type": "array", "items": SKU_IN}}, ("code", "name", "skus")), "example": EXAMPLE}
 SKU_OUT = obj({"sku_id": INT, "code": STR, "spec_key": STR, "specs": {"type": "object"}, "price_fen": INT,
-               "market_price_fen": INT, "on_hand": INT, "reserved": INT, "available": INT, "low_stock_threshold": INT,
+               "market_price_fen": NINT, "on_hand": INT, "reserved": INT, "available": INT, "low_stock_threshold": NINT,
                "status": STR})
 SPU_OUT = {**obj({"spu_id": INT, "code": STR, "name": STR, "shelf": STR, "version": INT, "skus": {"type": "array",
                                                                                                   "items": SKU_OUT}}),
@@ -99,7 +100,8 @@ def _full(session, spu) -> dict:
                   ("price_min_fen", "integer", "最低价（分）"), ("price_max_fen", "integer", "最高价（分）"),
                   ("shelf", "string", "draft/on/off"), ("low_stock", "boolean", "只看有 SKU 可售库存不高于预警值的商品"),
                   ("page", "integer", "页码"), ("per_page", "integer", "每页条数，最多 100")],
-           responses={"200": LIST_OUT})
+           responses={"200": LIST_OUT},
+           operation_id="listProducts", examples=ex.LIST_PRODUCTS)
 @api_auth("products.view")
 def list_products():
     shelf = request.args.get("shelf", "")
@@ -122,7 +124,8 @@ def list_products():
 
 
 @api_route(bp, "/products", "POST", "新建商品（规格维度生成 SKU；价格为整数分；库存入库记流水）", "商品",
-           body=SPU_IN, permission="products.manage", responses={"201": SPU_OUT})
+           body=SPU_IN, permission="products.manage", responses={"201": SPU_OUT},
+           operation_id="createProduct", examples=ex.CREATE_PRODUCT)
 @api_auth("products.manage")
 def create_product():
     data = _body()
@@ -133,7 +136,8 @@ def create_product():
 
 
 @api_route(bp, "/products/<int:spu_id>", "GET", "商品详情（含 SKU、库存）", "商品", permission="products.view",
-           responses={"200": SPU_OUT})
+           responses={"200": SPU_OUT},
+           operation_id="getProduct", examples=ex.GET_PRODUCT)
 @api_auth("products.view")
 def get_product(spu_id):
     with services().db.read() as session:
@@ -141,7 +145,8 @@ def get_product(spu_id):
 
 
 @api_route(bp, "/products/<int:spu_id>", "PUT", "修改商品（只改提交的字段；新规格组合生成 SKU，去掉的组合停用并保留库存）", "商品",
-           body={k: v for k, v in SPU_IN.items() if k != "required"}, permission="products.manage", responses={"200": SPU_OUT})
+           body={k: v for k, v in SPU_IN.items() if k != "required"}, permission="products.manage", responses={"200": SPU_OUT},
+           operation_id="updateProduct", examples=ex.UPDATE_PRODUCT)
 @api_auth("products.manage")
 def update_product(spu_id):
     data = _body()
@@ -152,7 +157,8 @@ def update_product(spu_id):
 
 
 @api_route(bp, "/products/<int:spu_id>", "DELETE", "删除商品（软删除：订单和库存流水保留）", "商品",
-           permission="products.manage", responses={"200": obj({"deleted": INT})})
+           permission="products.manage", responses={"200": obj({"deleted": INT})},
+           operation_id="deleteProduct", examples=ex.DELETE_PRODUCT)
 @api_auth("products.manage")
 def delete_product(spu_id):
     with services().db.write() as session:
@@ -162,7 +168,8 @@ def delete_product(spu_id):
 
 @api_route(bp, "/products/<int:spu_id>/shelf", "POST", "上架 / 下架", "商品",
            body={**obj({"shelf": {"type": "string", "enum": ["on", "off"]}}, ("shelf",)), "example": {"shelf": "on"}},
-           permission="products.manage", responses={"200": SPU_OUT})
+           permission="products.manage", responses={"200": SPU_OUT},
+           operation_id="shelveProduct", examples=ex.SHELVE_PRODUCT)
 @api_auth("products.manage")
 def shelve_product(spu_id):
     shelf = json_body().get("shelf")
@@ -175,7 +182,8 @@ def shelve_product(spu_id):
            permission="products.view",
            responses={"200": obj({"items": {"type": "array", "items": obj({"version": INT, "summary": STR,
                                                                           "changed_by": INT, "created_at": STR,
-                                                                          "snapshot": {"type": "object"}})}})})
+                                                                          "snapshot": {"type": "object"}})}})},
+           operation_id="listProductVersions", examples=ex.LIST_PRODUCT_VERSIONS)
 @api_auth("products.view")
 def product_versions(spu_id):
     with services().db.read() as session:
@@ -187,7 +195,8 @@ def product_versions(spu_id):
 
 @api_route(bp, "/products/skus/<sku_code>/stock", "POST", "库存操作：入库 / 出库 / 盘点调整（记录操作人和原因）", "商品",
            body=STOCK_IN, permission="stock.manage",
-           responses={"200": obj({"sku_code": STR, "on_hand": INT, "reserved": INT, "available": INT})})
+           responses={"200": obj({"sku_code": STR, "on_hand": INT, "reserved": INT, "available": INT})},
+           operation_id="changeSkuStock", examples=ex.CHANGE_SKU_STOCK)
 @api_auth("stock.manage")
 def stock_operation(sku_code):
     body = json_body()
@@ -202,12 +211,13 @@ def stock_operation(sku_code):
 
 
 MOVEMENT_OUT = obj({"movement_id": INT, "kind": STR, "on_hand_delta": INT, "reserved_delta": INT, "on_hand_after": INT,
-                    "reserved_after": INT, "order_id": INT, "operator_id": INT, "reason": STR, "created_at": STR})
+                    "reserved_after": INT, "order_id": NINT, "operator_id": NINT, "reason": STR, "created_at": STR})
 
 
 @api_route(bp, "/products/skus/<sku_code>/movements", "GET", "SKU 的库存流水（新的在前），分页", "商品",
            permission="products.view", query=[("page", "integer", "页码"), ("per_page", "integer", "每页条数，最多 200")],
-           responses={"200": obj({"items": {"type": "array", "items": MOVEMENT_OUT}, "total": INT})})
+           responses={"200": obj({"items": {"type": "array", "items": MOVEMENT_OUT}, "total": INT})},
+           operation_id="listSkuStockMovements", examples=ex.LIST_SKU_STOCK_MOVEMENTS)
 @api_auth("products.view")
 def stock_movements(sku_code):
     page, per_page = int_arg("page", 1), int_arg("per_page", 50, maximum=200)
@@ -221,7 +231,8 @@ def stock_movements(sku_code):
 
 
 @api_route(bp, "/product-categories", "GET", "类目树", "商品", permission="products.view",
-           responses={"200": obj({"items": {"type": "array", "items": {"type": "object", "additionalProperties": True}}})})
+           responses={"200": obj({"items": {"type": "array", "items": {"type": "object", "additionalProperties": True}}})},
+           operation_id="listProductCategories", examples=ex.LIST_PRODUCT_CATEGORIES)
 @api_auth("products.view")
 def list_categories():
     with services().db.read() as session:
@@ -230,7 +241,8 @@ def list_categories():
 
 @api_route(bp, "/product-categories", "POST", "新建类目", "商品",
            body={**obj({"name": STR, "parent_id": INT}, ("name",)), "example": {"name": "T恤", "parent_id": 1}},
-           permission="products.manage", responses={"201": obj({"category_id": INT, "name": STR, "parent_id": INT})})
+           permission="products.manage", responses={"201": obj({"category_id": INT, "name": STR, "parent_id": NINT})},
+           operation_id="createProductCategory", examples=ex.CREATE_PRODUCT_CATEGORY)
 @api_auth("products.manage")
 def create_category():
     with services().db.write() as session:
@@ -239,7 +251,8 @@ def create_category():
 
 
 @api_route(bp, "/product-brands", "GET", "品牌列表", "商品", permission="products.view",
-           responses={"200": obj({"items": {"type": "array", "items": obj({"brand_id": INT, "name": STR, "remark": STR})}})})
+           responses={"200": obj({"items": {"type": "array", "items": obj({"brand_id": INT, "name": STR, "remark": STR})}})},
+           operation_id="listProductBrands", examples=ex.LIST_PRODUCT_BRANDS)
 @api_auth("products.view")
 def list_brands():
     with services().db.read() as session:
@@ -249,7 +262,8 @@ def list_brands():
 
 @api_route(bp, "/product-brands", "POST", "新建品牌", "商品",
            body={**obj({"name": STR, "remark": STR}, ("name",)), "example": {"name": "优衣", "remark": ""}},
-           permission="products.manage", responses={"201": obj({"brand_id": INT, "name": STR, "remark": STR})})
+           permission="products.manage", responses={"201": obj({"brand_id": INT, "name": STR, "remark": STR})},
+           operation_id="createProductBrand", examples=ex.CREATE_PRODUCT_BRAND)
 @api_auth("products.manage")
 def create_brand():
     with services().db.write() as session:

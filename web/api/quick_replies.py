@@ -8,6 +8,7 @@ from flask import Blueprint, request
 from conversations.quick_replies import rendering, service
 from crm.errors import CrmError
 from web.api.common import error_response, int_arg, ok
+from web.api.examples import quick_replies as ex
 from web.api.spec import INT, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
@@ -29,7 +30,8 @@ LIST_OUT = {**obj({"items": {"type": "array", "items": REPLY_OUT}}), "example": 
 @api_route(bp, "/quick-replies", "GET", "快捷回复（按客户渲染 ${变量}）", "会话中心", permission="conversations.view",
            query=[("q", "string", "搜索标题 / 内容 / 分类"), ("category_id", "integer", "分类（0 = 未分类）"),
                   ("customer_id", "integer", "按此客户渲染变量"), ("limit", "integer", "最多条数（默认 50，最多 200）")],
-           responses={"200": LIST_OUT, "404": "客户不存在或无权查看"})
+           responses={"200": LIST_OUT, "404": "客户不存在或无权查看"},
+           operation_id="listQuickReplies", examples=ex.LIST_QUICK_REPLIES)
 @api_auth("conversations.view")
 def list_replies():
     viewer = current_viewer()

@@ -9,6 +9,7 @@ from commerce.recommend.ranker import MAX_LIMIT
 from commerce.recommend.service import for_customer
 from crm.errors import CrmError
 from web.api.common import error_response, int_arg, iso, ok
+from web.api.examples import recommendations as ex
 from web.api.spec import BOOL, INT, NUM, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
@@ -34,7 +35,8 @@ ANSWER = {**obj({"customer_id": INT, "built_at": {"type": "string", "format": "d
 @api_route(bp, "/customers/<int:customer_id>/recommendations", "GET", "客户的智能推荐商品（含推荐理由）", "商品与订单",
            permission="customers.view, products.view",
            query=[("limit", "integer", f"返回条数，默认 5，最多 {MAX_LIMIT}")],
-           responses={"200": ANSWER, "404": "客户不存在或无权查看"})
+           responses={"200": ANSWER, "404": "客户不存在或无权查看"},
+           operation_id="listCustomerRecommendations", examples=ex.LIST_CUSTOMER_RECOMMENDATIONS)
 @api_auth("customers.view", "products.view")
 def customer_recommendations(customer_id):
     limit = int_arg("limit", 5, maximum=MAX_LIMIT)

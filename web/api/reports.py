@@ -12,6 +12,7 @@ from analytics.scopes import DIM_LABELS
 from config.clock import to_local
 from crm.errors import CrmError
 from web.api.common import BadRequest, error_response, int_arg, ok
+from web.api.examples import reports as ex
 from web.api.spec import ANY_OBJ, INT, OBJ_LIST, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
@@ -28,13 +29,7 @@ REPORT = obj({"period": obj({"kind": STR, "key": STR, "first": STR, "last": STR,
               "scope": obj({"dim": STR, "id": INT, "name": STR}),
               "kpis": {"type": "array", "items": FIGURE}, "more": {"type": "array", "items": FIGURE},
               "trend": ANY_OBJ, "ranking": OBJ_LIST, "review": {**ANY_OBJ, "nullable": True}})
-EXAMPLE = {"period": {"kind": "day", "key": "2026-12-07", "first": "2026-12-07", "last": "2026-12-07",
-                      "label": "2026年12月07日"},
-           "scope": {"dim": "user", "id": 3, "name": "张三"},
-           "kpis": [{"key": "new_friends", "label": "新增好友数", "unit": "人", "actual": 112, "target": 100,
-                     "achieved": 112.0, "previous": 98, "mom": 14.3, "year_ago": None, "yoy": None, "money": False,
-                     "rate": False, "definition": "当天新加为我方微信号好友的人数（同一人加了多个微信号只计一次）"}],
-           "more": [], "trend": {"new_friends": [{"day": "2026-12-07", "value": 112}]}, "ranking": [], "review": None}
+EXAMPLE = ex.REPORT
 SCOPE_QUERY = [("dim", "string", "company / department / user / account；省略时为调用者可见的最大范围"),
                ("id", "integer", "部门、员工或微信号 ID（dim=company 时省略）")]
 
@@ -58,19 +53,22 @@ def _doc(kind: str, name: str, example: str, label: str) -> dict:
             "responses": {"200": {**REPORT, "example": EXAMPLE}}}
 
 
-@api_route(bp, "/daily", "GET", "每日数据报表", "数据中心", **_doc("day", "day", "2026-12-07", "日期（北京时间）"))
+@api_route(bp, "/daily", "GET", "每日数据报表", "数据中心", **_doc("day", "day", "2026-12-07", "日期（北京时间）"),
+           operation_id="getDailyReport", examples=ex.GET_DAILY_REPORT)
 @api_auth("reports.view")
 def daily():
     return _answer("day", "day")
 
 
-@api_route(bp, "/weekly", "GET", "周报（含周复盘）", "数据中心", **_doc("week", "week", "2026-W49", "ISO 周"))
+@api_route(bp, "/weekly", "GET", "周报（含周复盘）", "数据中心", **_doc("week", "week", "2026-W49", "ISO 周"),
+           operation_id="getWeeklyReport", examples=ex.GET_WEEKLY_REPORT)
 @api_auth("reports.view")
 def weekly():
     return _answer("week", "week")
 
 
-@api_route(bp, "/monthly", "GET", "月度数据看板", "数据中心", **_doc("month", "month", "2026-12", "月份"))
+@api_route(bp, "/monthly", "GET", "月度数据看板", "数据中心", **_doc("month", "month", "2026-12", "月份"),
+           operation_id="getMonthlyReport", examples=ex.GET_MONTHLY_REPORT)
 @api_auth("reports.view")
 def monthly():
     return _answer("month", "month")

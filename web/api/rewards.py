@@ -11,6 +11,7 @@ from crm import scope
 from crm.customers.models import Customer
 from crm.errors import CrmError
 from web.api.common import BadRequest, error_response, json_body, ok
+from web.api.examples import rewards as ex
 from web.api.spec import INT, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
@@ -35,7 +36,8 @@ def _coupon(c) -> dict:
 
 @api_route(bp, "/rewards/coupons/redeem", "POST", "核销优惠券（一码一用，并发核销只有一次成功）", "权益", body=REDEEM_IN,
            permission="rewards.redeem", responses={"200": COUPON_OUT, "404": "券码不存在", "409": "已核销或已作废",
-                                                   "422": "未到使用时间或已过期"})
+                                                   "422": "未到使用时间或已过期"},
+           operation_id="redeemCoupon", examples=ex.REDEEM_COUPON)
 @api_auth("rewards.redeem")
 def redeem_coupon():
     data = json_body()
@@ -51,7 +53,8 @@ def redeem_coupon():
 
 @api_route(bp, "/rewards/customers/<int:customer_id>/points", "GET", "客户积分余额与最近明细", "权益",
            permission="rewards.manage", responses={"200": obj({"customer_id": INT, "balance": INT,
-                                                               "entries": {"type": "array", "items": {"type": "object"}}})})
+                                                               "entries": {"type": "array", "items": {"type": "object"}}})},
+           operation_id="getCustomerPoints", examples=ex.GET_CUSTOMER_POINTS)
 @api_auth("rewards.manage")
 def customer_points(customer_id):
     with services().db.read() as s:
@@ -64,7 +67,8 @@ def customer_points(customer_id):
 
 @api_route(bp, "/rewards/customers/<int:customer_id>/points", "POST", "手工调整客户积分（正数增加、负数扣减，需原因）",
            "权益", body=ADJUST_IN, permission="rewards.manage",
-           responses={"201": obj({"entry_id": INT, "balance": INT}), "409": "积分不足", "422": "字段无效"})
+           responses={"201": obj({"entry_id": INT, "balance": INT}), "409": "积分不足", "422": "字段无效"},
+           operation_id="adjustCustomerPoints", examples=ex.ADJUST_CUSTOMER_POINTS)
 @api_auth("rewards.manage")
 def adjust_points(customer_id):
     data = json_body()

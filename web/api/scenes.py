@@ -18,6 +18,7 @@ from crm.leads.models import CHANNEL_TYPES, DEDUP_STRATEGIES, SCENE_TYPES, LeadS
 from crm.leads.scenes import get_scene, list_scenes, scene_dict
 from engine.lead_scenes import delete_scene, rotate_secret, save_scene
 from web.api.common import BadRequest, error_response, iso, json_body, ok, write_and_reload
+from web.api.examples import scenes as ex
 from web.api.spec import ANY_OBJ, BOOL, INT, OBJ_LIST, STR, api_route, obj
 from web.auth.guards import api_auth
 from web.extensions import runtime, services
@@ -93,7 +94,8 @@ def _save(scene_id=None) -> tuple[dict, str | None]:
 
 @api_route(bp, "/scenes/configurations", "GET", "获客场景配置列表", "获客场景配置", permission="leads.view",
            query=[("scene_type", "string", "场景类型：" + "/".join(SCENE_TYPES))],
-           responses={"200": obj({"items": {"type": "array", "items": SCENE_OUT}})})
+           responses={"200": obj({"items": {"type": "array", "items": SCENE_OUT}})},
+           operation_id="listSceneConfigurations", examples=ex.LIST_SCENE_CONFIGURATIONS)
 @api_auth("leads.view")
 def list_scene_configurations():
     scene_type = request.args.get("scene_type") or None
@@ -104,7 +106,8 @@ def list_scene_configurations():
 
 
 @api_route(bp, "/scenes/configurations", "POST", "新建获客场景（答复中的 webhook_secret 只出现这一次）", "获客场景配置",
-           body=SCENE_IN, permission="scenes.manage", responses={"201": CREATED})
+           body=SCENE_IN, permission="scenes.manage", responses={"201": CREATED},
+           operation_id="createSceneConfiguration", examples=ex.CREATE_SCENE_CONFIGURATION)
 @api_auth("scenes.manage")
 def create_scene_configuration():
     scene, secret = _save()
@@ -112,7 +115,8 @@ def create_scene_configuration():
 
 
 @api_route(bp, "/scenes/configurations/<int:scene_config_id>", "GET", "获客场景配置详情", "获客场景配置",
-           permission="leads.view", responses={"200": SCENE_OUT})
+           permission="leads.view", responses={"200": SCENE_OUT},
+           operation_id="getSceneConfiguration", examples=ex.GET_SCENE_CONFIGURATION)
 @api_auth("leads.view")
 def get_scene_configuration(scene_config_id):
     with services().db.read() as session:
@@ -120,14 +124,16 @@ def get_scene_configuration(scene_config_id):
 
 
 @api_route(bp, "/scenes/configurations/<int:scene_config_id>", "PUT", "修改获客场景（只改提交的字段，每次修改生成新版本）",
-           "获客场景配置", body=SCENE_IN, permission="scenes.manage", responses={"200": SCENE_OUT})
+           "获客场景配置", body=SCENE_IN, permission="scenes.manage", responses={"200": SCENE_OUT},
+           operation_id="updateSceneConfiguration", examples=ex.UPDATE_SCENE_CONFIGURATION)
 @api_auth("scenes.manage")
 def update_scene_configuration(scene_config_id):
     return ok(_save(scene_config_id)[0])
 
 
 @api_route(bp, "/scenes/configurations/<int:scene_config_id>", "DELETE", "删除获客场景", "获客场景配置",
-           permission="scenes.manage", responses={"200": obj({"deleted": INT})})
+           permission="scenes.manage", responses={"200": obj({"deleted": INT})},
+           operation_id="deleteSceneConfiguration", examples=ex.DELETE_SCENE_CONFIGURATION)
 @api_auth("scenes.manage")
 def delete_scene_configuration(scene_config_id):
     write_and_reload(lambda s: delete_scene(s, scene_config_id))
@@ -136,7 +142,8 @@ def delete_scene_configuration(scene_config_id):
 
 @api_route(bp, "/scenes/configurations/<int:scene_config_id>/secret", "POST",
            "重新生成场景的 webhook 签名密钥（新密钥只出现这一次，旧密钥立即失效）", "获客场景配置",
-           permission="scenes.manage", responses={"200": obj({"scene_config_id": INT, "webhook_secret": STR})})
+           permission="scenes.manage", responses={"200": obj({"scene_config_id": INT, "webhook_secret": STR})},
+           operation_id="rotateSceneSecret", examples=ex.ROTATE_SCENE_SECRET)
 @api_auth("scenes.manage")
 def rotate_scene_secret(scene_config_id):
     svc = services()
@@ -153,7 +160,8 @@ def channel_dict(c) -> dict:
 
 @api_route(bp, "/channels", "GET", "渠道列表", "渠道管理", permission="leads.view",
            query=[("active_only", "boolean", "只看启用的渠道")],
-           responses={"200": obj({"items": {"type": "array", "items": CHANNEL_OUT}})})
+           responses={"200": obj({"items": {"type": "array", "items": CHANNEL_OUT}})},
+           operation_id="listLeadChannels", examples=ex.LIST_LEAD_CHANNELS)
 @api_auth("leads.view")
 def list_lead_channels():
     active_only = request.args.get("active_only") in ("1", "true")
@@ -162,7 +170,8 @@ def list_lead_channels():
 
 
 @api_route(bp, "/channels", "POST", "新建渠道", "渠道管理", body=CHANNEL_IN, permission="scenes.manage",
-           responses={"201": CHANNEL_OUT})
+           responses={"201": CHANNEL_OUT},
+           operation_id="createLeadChannel", examples=ex.CREATE_LEAD_CHANNEL)
 @api_auth("scenes.manage")
 def create_lead_channel():
     data = _channel_body()
@@ -181,7 +190,8 @@ def _channel_body() -> dict:
 
 
 @api_route(bp, "/channels/<int:channel_id>", "GET", "渠道详情", "渠道管理", permission="leads.view",
-           responses={"200": CHANNEL_OUT})
+           responses={"200": CHANNEL_OUT},
+           operation_id="getLeadChannel", examples=ex.GET_LEAD_CHANNEL)
 @api_auth("leads.view")
 def get_lead_channel(channel_id):
     with services().db.read() as session:
@@ -190,7 +200,8 @@ def get_lead_channel(channel_id):
 
 @api_route(bp, "/channels/<int:channel_id>", "PUT", "修改渠道（只改提交的字段；停用用 is_active=false）", "渠道管理",
            body=obj({"name": STR, "channel_type": {"type": "string", "enum": list(CHANNEL_TYPES)}, "code": STR,
-                     "is_active": BOOL, "remark": STR}), permission="scenes.manage", responses={"200": CHANNEL_OUT})
+                     "is_active": BOOL, "remark": STR}), permission="scenes.manage", responses={"200": CHANNEL_OUT},
+           operation_id="updateLeadChannel", examples=ex.UPDATE_LEAD_CHANNEL)
 @api_auth("scenes.manage")
 def update_lead_channel(channel_id):
     data = _channel_body()
@@ -202,7 +213,8 @@ def update_lead_channel(channel_id):
 
 
 @api_route(bp, "/channels/<int:channel_id>", "DELETE", "删除渠道（已有线索的渠道不能删除，可改为停用）", "渠道管理",
-           permission="scenes.manage", responses={"200": obj({"deleted": INT})})
+           permission="scenes.manage", responses={"200": obj({"deleted": INT})},
+           operation_id="deleteLeadChannel", examples=ex.DELETE_LEAD_CHANNEL)
 @api_auth("scenes.manage")
 def delete_lead_channel(channel_id):
     with services().db.write() as session:

@@ -12,6 +12,7 @@ from community.groups.listing import SORTS, GroupFilter, list_groups
 from crm.errors import CrmError
 from web.api.common import BadRequest, error_response, int_arg, json_body, ok
 from web.api.orders import _json  # datetimes as ISO 8601
+from web.api.examples import social as ex
 from web.api.spec import INT, STR, api_route, obj
 from web.auth.guards import api_auth, current_viewer
 from web.extensions import services
@@ -50,7 +51,8 @@ REPORT_OUT = {"type": "object", "additionalProperties": True, "example": {
 
 @api_route(bp, "/groups", "GET", "社群列表（活跃度、潜水率；按微信号、负责人、活跃度区间、标签筛选，分页）", "社群",
            permission="community.view", query=LIST_QUERY,
-           responses={"200": obj({"items": {"type": "array", "items": GROUP_OUT}, "total": INT, "page": INT, "size": INT})})
+           responses={"200": obj({"items": {"type": "array", "items": GROUP_OUT}, "total": INT, "page": INT, "size": INT})},
+           operation_id="listSocialGroups", examples=ex.LIST_SOCIAL_GROUPS)
 @api_auth("community.view")
 def list_social_groups():
     sort = request.args.get("sort") or "messages"
@@ -72,7 +74,8 @@ def list_social_groups():
 @api_route(bp, "/groups/broadcast", "POST", "群发助手：向多个群发送文字/图片/小程序/链接，可定时（202 返回群发ID）", "社群",
            body=BROADCAST_IN, permission="community.manage",
            responses={"202": obj({"broadcastId": INT, "status": STR, "groups": INT}),
-                      "422": "字段无效或群不存在（附字段名；不写入任何数据）"})
+                      "422": "字段无效或群不存在（附字段名；不写入任何数据）"},
+           operation_id="createGroupBroadcast", examples=ex.CREATE_GROUP_BROADCAST)
 @api_auth("community.manage")
 def create_broadcast():
     data = json_body()
@@ -94,7 +97,8 @@ def create_broadcast():
 
 
 @api_route(bp, "/groups/broadcast/<int:broadcast_id>", "GET", "群发送达报告：每个群的微信号、状态与原因", "社群",
-           permission="community.view", responses={"200": REPORT_OUT, "404": "群发不存在或无权查看"})
+           permission="community.view", responses={"200": REPORT_OUT, "404": "群发不存在或无权查看"},
+           operation_id="getGroupBroadcastReport", examples=ex.GET_GROUP_BROADCAST_REPORT)
 @api_auth("community.view")
 def broadcast_report(broadcast_id):
     with services().db.read() as session:

@@ -55,3 +55,12 @@ ANY_OBJ = {"type": "object", "additionalProperties": True}
 INT_LIST = {"type": "array", "items": INT}
 OBJ_LIST = {"type": "array", "items": ANY_OBJ}  # OpenAPI 3.0: an array names its items
 IDS = obj({"ids": INT_LIST}, ("ids",))
+# Response parts: a value the serializers may leave empty is nullable (the document promises no more).
+NSTR = {"type": "string", "nullable": True}
+NINT = {"type": "integer", "nullable": True}
+DELETED = obj({"deleted": INT}, ("deleted",))
+
+
+def items_of(item: dict, **extra) -> dict:
+    """A list answer: {"items": [item…], …extra (total, page…)}."""
+    return obj({"items": {"type": "array", "items": item}, **extra}, ("items",))

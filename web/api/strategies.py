@@ -12,7 +12,8 @@ from rules import groups as group_service
 from rules import versions as version_service
 from web.api import serializers as ser
 from web.api.common import BadRequest, bool_field, ids_arg, int_arg, json_body, masked, ok, str_field, write_and_reload
-from web.api.spec import ANY_OBJ, BOOL, IDS, INT, INT_LIST, STR, api_route, obj
+from web.api.examples import strategies as ex
+from web.api.spec import ANY_OBJ, BOOL, DELETED, IDS, INT, INT_LIST, NSTR, NUM, OBJ_LIST, STR, api_route, items_of, obj
 from web.auth.guards import api_auth
 from web.auth.strategy_access import require_strategies, strategy_guard
 from web.extensions import runtime, services
@@ -29,9 +30,17 @@ STRATEGY = obj({"name": STR, "group_id": INT, "event_id": INT, "starts_at": STR,
 
 def _user() -> str:
     return g.user.username if g.get("user") is not None else ""
+GROUP_OUT = obj({"id": INT, "name": STR, "position": INT}, ("id", "name"))
+STRATEGY_OUT = obj({"id": INT, "name": STR, "group_id": INT, "event_id": INT, "enabled": BOOL, "position": INT,
+                    "starts_at": NSTR, "ends_at": NSTR, "conditions": {}, "steps": {}, "remark": NSTR, "version": INT,
+                    "created_by": NSTR, "created_at": NSTR, "updated_at": NSTR}, ("id", "name", "enabled", "version"))
+VERSION_OUT = obj({"version": INT, "changed_by": NSTR, "changed_at": NSTR, "summary": NSTR, "snapshot": {}}, ("version",))
 
 
-@api_route(bp, "/strategy-groups", "GET", "策略组列表", "自动化策略", permission="strategies.view")
+@api_route(bp, "/strategy-groups", "GET", "策略组列表", "自动化策略", permission="strategies.view",
+           operation_id="listStrategyGroups",
+           responses={"200": items_of(GROUP_OUT)},
+           examples=ex.LIST_STRATEGY_GROUPS)
 @api_auth("strategies.view")
 def list_groups():
     with services().db.read() as s:
@@ -39,7 +48,8 @@ def list_groups():
 
 
 @api_route(bp, "/strategy-groups", "POST", "添加策略组", "自动化策略", body=obj({"name": STR}, ("name",)),
-           permission="strategies.manage")
+           permission="strategies.manage",
+           operation_id="createStrategyGroup", responses={"201": GROUP_OUT}, examples=ex.CREATE_STRATEGY_GROUP)
 @api_auth("strategies.manage")
 def create_group():
     name = str_field(json_body(), "name", "策略组名称")
@@ -47,21 +57,26 @@ def create_group():
 
 
 @api_route(bp, "/strategy-groups/<int:group_id>", "PUT", "重命名策略组", "自动化策略", body=obj({"name": STR}, ("name",)),
-           permission="strategies.manage")
+           permission="strategies.manage",
+           operation_id="renameStrategyGroup", responses={"200": GROUP_OUT}, examples=ex.RENAME_STRATEGY_GROUP)
 @api_auth("strategies.manage")
 def rename_group(group_id):
     name = str_field(json_body(), "name", "策略组名称")
     return ok(ser.group(write_and_reload(lambda s: group_service.rename_group(s, group_id, name))))
 
 
-@api_route(bp, "/strategy-groups/<int:group_id>", "DELETE", "删除策略组", "自动化策略", permission="strategies.manage")
+@api_route(bp, "/strategy-groups/<int:group_id>", "DELETE", "删除策略组", "自动化策略", permission="strategies.manage",
+           operation_id="deleteStrategyGroup", responses={"200": DELETED}, examples=ex.DELETE_STRATEGY_GROUP)
 @api_auth("strategies.manage")
 def delete_group(group_id):
     write_and_reload(lambda s: group_service.delete_group(s, group_id))
     return ok({"deleted": group_id})
 
 
-@api_route(bp, "/strategy-groups/reorder", "POST", "策略组排序", "自动化策略", body=IDS, permission="strategies.manage")
+@api_route(bp, "/strategy-groups/reorder", "POST", "策略组排序", "自动化策略", body=IDS, permission="strategies.manage",
+           operation_id="reorderStrategyGroups",
+           responses={"200": obj({"order": INT_LIST})},
+           examples=ex.REORDER_STRATEGY_GROUPS)
 @api_auth("strategies.manage")
 def reorder_groups():
     ids = ids_arg(json_body())
@@ -70,7 +85,8 @@ def reorder_groups():
 
 
 @api_route(bp, "/strategies", "GET", "策略列表", "自动化策略", query=[("group_id", "integer", "策略组")],
-           permission="strategies.view")
+           permission="strategies.view",
+           operation_id="listStrategies", responses={"200": items_of(STRATEGY_OUT)}, examples=ex.LIST_STRATEGIES)
 @api_auth("strategies.view")
 def list_strategies():
     group_id = int_arg("group_id")
@@ -78,14 +94,16 @@ def list_strategies():
         return ok({"items": [ser.strategy(x) for x in lifecycle.list_strategies(s, group_id)]})
 
 
-@api_route(bp, "/strategies", "POST", "添加策略（默认禁用）", "自动化策略", body=STRATEGY, permission="strategies.manage")
+@api_route(bp, "/strategies", "POST", "添加策略（默认禁用）", "自动化策略", body=STRATEGY, permission="strategies.manage",
+           operation_id="createStrategy", responses={"201": STRATEGY_OUT}, examples=ex.CREATE_STRATEGY)
 @api_auth("strategies.manage")
 def create_strategy():
     data, rt = strategy_body(json_body()), runtime()
     return ok(ser.strategy(write_and_reload(lambda s: authoring.create_strategy(s, data, rt.registry, rt.settings.timezone, _user()))), 201)
 
 
-@api_route(bp, "/strategies/<int:strategy_id>", "GET", "策略详情", "自动化策略", permission="strategies.view")
+@api_route(bp, "/strategies/<int:strategy_id>", "GET", "策略详情", "自动化策略", permission="strategies.view",
+           operation_id="getStrategy", responses={"200": STRATEGY_OUT}, examples=ex.GET_STRATEGY)
 @api_auth("strategies.view")
 @strategy_guard("view")
 def get_strategy(strategy_id):
@@ -94,7 +112,8 @@ def get_strategy(strategy_id):
 
 
 @api_route(bp, "/strategies/<int:strategy_id>", "PUT", "修改策略（生成新版本）", "自动化策略", body=STRATEGY,
-           permission="strategies.manage")
+           permission="strategies.manage",
+           operation_id="updateStrategy", responses={"200": STRATEGY_OUT}, examples=ex.UPDATE_STRATEGY)
 @api_auth("strategies.manage")
 @strategy_guard("manage")
 def update_strategy(strategy_id):
@@ -103,7 +122,10 @@ def update_strategy(strategy_id):
 
 
 @api_route(bp, "/strategies/<int:strategy_id>", "DELETE", "删除策略（取消其待执行任务）", "自动化策略",
-           permission="strategies.manage")
+           permission="strategies.manage",
+           operation_id="deleteStrategy",
+           responses={"200": obj({"deleted": INT, "cancelled_tasks": INT})},
+           examples=ex.DELETE_STRATEGY)
 @api_auth("strategies.manage")
 @strategy_guard("manage")
 def delete_strategy(strategy_id):
@@ -112,7 +134,10 @@ def delete_strategy(strategy_id):
 
 
 @api_route(bp, "/strategies/enable", "POST", "启用或禁用策略（禁用会取消待执行任务）", "自动化策略",
-           body=obj({"ids": INT_LIST, "enabled": BOOL}, ("ids", "enabled")), permission="strategies.manage")
+           body=obj({"ids": INT_LIST, "enabled": BOOL}, ("ids", "enabled")), permission="strategies.manage",
+           operation_id="enableStrategies",
+           responses={"200": obj({"changed": INT, "cancelled_tasks": INT})},
+           examples=ex.ENABLE_STRATEGIES)
 @api_auth("strategies.manage")
 def enable_strategies():
     data = json_body()
@@ -122,7 +147,10 @@ def enable_strategies():
 
 
 @api_route(bp, "/strategies/pending-count", "POST", "待执行任务数（禁用前确认）", "自动化策略", body=IDS,
-           permission="strategies.view")
+           permission="strategies.view",
+           operation_id="countPendingTasks",
+           responses={"200": obj({"pending": INT})},
+           examples=ex.COUNT_PENDING_TASKS)
 @api_auth("strategies.view")
 def pending_count():
     ids = ids_arg(json_body())
@@ -131,7 +159,10 @@ def pending_count():
 
 
 @api_route(bp, "/strategies/reorder", "POST", "策略排序（组内拖动）", "自动化策略",
-           body=obj({"group_id": INT, "ids": INT_LIST}, ("group_id", "ids")), permission="strategies.manage")
+           body=obj({"group_id": INT, "ids": INT_LIST}, ("group_id", "ids")), permission="strategies.manage",
+           operation_id="reorderStrategies",
+           responses={"200": obj({"order": INT_LIST})},
+           examples=ex.REORDER_STRATEGIES)
 @api_auth("strategies.manage")
 def reorder_strategies():
     data = json_body()
@@ -143,7 +174,10 @@ def reorder_strategies():
 
 
 @api_route(bp, "/strategies/test", "POST", "试运行（不产生任何副作用）", "自动化策略",
-           body=obj({"strategy": STRATEGY, "strategy_id": INT, "sample": ANY_OBJ}, ("sample",)), permission="strategies.test")
+           body=obj({"strategy": STRATEGY, "strategy_id": INT, "sample": ANY_OBJ}, ("sample",)), permission="strategies.test",
+           operation_id="testStrategy",
+           responses={"200": obj({"valid": BOOL, "matched": BOOL, "trace": OBJ_LIST, "steps": OBJ_LIST, "data": ANY_OBJ, "errors": OBJ_LIST}, ("valid",))},
+           examples=ex.TEST_STRATEGY)
 @api_auth("strategies.test")
 def test_strategy():
     data, rt = json_body(), runtime()
@@ -156,7 +190,10 @@ def test_strategy():
 
 
 @api_route(bp, "/strategies/backtest", "POST", "回测：统计一段时间内的已存事件会匹配多少", "自动化策略",
-           body=obj({"strategy": STRATEGY, "strategy_id": INT, "since": STR, "until": STR}), permission="strategies.test")
+           body=obj({"strategy": STRATEGY, "strategy_id": INT, "since": STR, "until": STR}), permission="strategies.test",
+           operation_id="backtestStrategy",
+           responses={"200": obj({"total": INT, "matched": INT, "ratio": NUM, "examples": OBJ_LIST, "truncated": BOOL})},
+           examples=ex.BACKTEST_STRATEGY)
 @api_auth("strategies.test")
 def backtest_strategy():
     data, rt = json_body(), runtime()
@@ -201,7 +238,10 @@ def _strategy_input(session, data: dict) -> dict:
     raise BadRequest("请提供 strategy_id 或 strategy", {"strategy": "请提供 strategy_id 或 strategy"})
 
 
-@api_route(bp, "/strategies/<int:strategy_id>/versions", "GET", "策略版本列表", "自动化策略", permission="strategies.view")
+@api_route(bp, "/strategies/<int:strategy_id>/versions", "GET", "策略版本列表", "自动化策略", permission="strategies.view",
+           operation_id="listStrategyVersions",
+           responses={"200": items_of(VERSION_OUT)},
+           examples=ex.LIST_STRATEGY_VERSIONS)
 @api_auth("strategies.view")
 @strategy_guard("view")
 def list_versions(strategy_id):
@@ -211,7 +251,10 @@ def list_versions(strategy_id):
 
 
 @api_route(bp, "/strategies/<int:strategy_id>/versions/<int:version>/diff", "GET", "与当前版本对比", "自动化策略",
-           permission="strategies.view")
+           permission="strategies.view",
+           operation_id="diffStrategyVersion",
+           responses={"200": obj({"changes": OBJ_LIST})},
+           examples=ex.DIFF_STRATEGY_VERSION)
 @api_auth("strategies.view")
 @strategy_guard("view")
 def diff_version(strategy_id, version):
@@ -222,7 +265,8 @@ def diff_version(strategy_id, version):
 
 
 @api_route(bp, "/strategies/<int:strategy_id>/rollback", "POST", "回滚到指定版本", "自动化策略",
-           body=obj({"version": INT}, ("version",)), permission="strategies.manage")
+           body=obj({"version": INT}, ("version",)), permission="strategies.manage",
+           operation_id="rollbackStrategy", responses={"200": STRATEGY_OUT}, examples=ex.ROLLBACK_STRATEGY)
 @api_auth("strategies.manage")
 @strategy_guard("manage")
 def rollback(strategy_id):
@@ -233,7 +277,10 @@ def rollback(strategy_id):
 
 
 @api_route(bp, "/bundles/export", "POST", "导出配置包（事件、处理器、策略）", "配置包",
-           body=obj({"strategy_ids": INT_LIST}), permission="strategies.view")
+           body=obj({"strategy_ids": INT_LIST}), permission="strategies.view",
+           operation_id="exportBundle",
+           responses={"200": obj({"format": STR, "exported_at": STR, "events": OBJ_LIST, "processors": OBJ_LIST, "strategies": OBJ_LIST})},
+           examples=ex.EXPORT_BUNDLE)
 @api_auth("strategies.view")
 def export_bundle():
     ids = json_body(required=False).get("strategy_ids") or None
@@ -244,7 +291,10 @@ def export_bundle():
 
 
 @api_route(bp, "/bundles/import", "POST", "导入配置包，返回创建/更新/拒绝报告", "配置包", body=ANY_OBJ,
-           permission="strategies.manage")
+           permission="strategies.manage",
+           operation_id="importBundle",
+           responses={"200": obj({"created": {"type": "array", "items": {}}, "updated": {"type": "array", "items": {}}, "refused": OBJ_LIST})},
+           examples=ex.IMPORT_BUNDLE)
 @api_auth("strategies.manage")
 def import_bundle():
     data, rt = json_body(), runtime()

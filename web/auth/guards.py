@@ -9,16 +9,22 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, g, jsonify, redirect, request, url_for
+from flask import abort, g, redirect, request, url_for
 
 from crm.people import service as people
 from crm.people.permissions import label, user_permissions
 from crm.scope import Viewer
+from web.api.common import error_envelope as api_error  # noqa: F401 - the one /api error answer
 from web.extensions import csrf, services
 
 
 def missing_message(missing: list[str]) -> str:
     return "缺少权限：" + "、".join(f"{label(p)}（{p}）" for p in missing)
+
+
+def missing_details(missing: list[str]) -> list[dict]:
+    """The envelope's details for a 403: each missing permission by key and label."""
+    return [{"permission": p, "label": label(p)} for p in missing]
 
 
 def login_required(view):
@@ -61,15 +67,6 @@ def has_permission(name: str) -> bool:
     return name in g.get("permissions", frozenset())
 
 
-def api_error(status: int, code: str, message: str, **extra):
-    body = {"error": {"code": code, "message": message, **extra}}
-    response = jsonify(body)
-    response.status_code = status
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="cunkebao"'
-    return response
-
-
 def bearer_user():
     """The user of this request's bearer token, or None."""
     header = request.headers.get("Authorization", "")
@@ -93,7 +90,7 @@ def api_auth(*perms: str):
             g.user, g.permissions = user, frozenset(granted)
             missing = [p for p in perms if p not in granted]
             if missing:
-                return api_error(403, "forbidden", missing_message(missing), missing=missing)
+                return api_error(403, "forbidden", missing_message(missing), details=missing_details(missing))
             return view(*args, **kwargs)
 
         csrf.exempt(wrapped)

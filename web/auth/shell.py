@@ -1,10 +1,10 @@
 """What every console page needs from the layout: the current user, the menu they may see,
-the unread-notification badge, time and PII filters, and Chinese error pages (JSON under /api)."""
+the unread-notification badge, time and PII filters, and Chinese error pages (under /api the one JSON error envelope of web/api/common.py)."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
@@ -14,11 +14,12 @@ from config.pii import mask_email, mask_mobile
 from crm.people import service as people
 from devices.budget_plan import BudgetUnavailable
 from web import menu_registry, navigation
+from web.api.common import http_error_response, http_exception_message
 from web.extensions import services
 
 ERROR_TITLES = {
     400: "请求无效", 401: "需要登录", 403: "无权访问", 404: "页面不存在",
-    405: "不支持的请求方式", 413: "提交的内容过大", 429: "请求过于频繁", 500: "服务器出错了",
+    405: "不支持的请求方式", 413: "提交的内容过大", 415: "不支持的内容类型", 429: "请求过于频繁", 500: "服务器出错了",
     503: "服务暂时不可用",
 }
 ERROR_HINTS = {
@@ -57,16 +58,13 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _render_error(code: int, message: str, headers: dict | None = None):
+def _render_error(code: int, message: str, headers: dict | None = None, api_message: str | None = None,
+                  api_code: str | None = None):
+    """The Chinese error page, or under /api the one error envelope: `api_message` (None: the API's
+    own wording for the status, never the console's hints) and a stable English `api_code`."""
     headers = headers or {}
     if _wants_json():
-        key = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 413: "too_large", 429: "rate_limited",
-               503: "unavailable"}.get(code, "error")
-        response = jsonify({"error": {"code": key, "message": message}})
-        response.status_code = code
-        response.headers.extend(headers)
-        return response
+        return http_error_response(code, api_message, headers, api_code)
     return render_template("errors/error.html", code=code, title=ERROR_TITLES.get(code, "出错了"),
                            message=message), code, headers
 
@@ -74,29 +72,31 @@ def _render_error(code: int, message: str, headers: dict | None = None):
 def handle_http_error(exc: HTTPException):
     code = exc.code or 500
     # Werkzeug's default descriptions are English; keep ours (set by abort(…, description=)).
-    default = type(exc).description
-    message = exc.description if exc.description and exc.description != default else ""
+    message = http_exception_message(exc)
     # The exception's own headers (Allow on a 405, Retry-After, WWW-Authenticate) belong on the
     # answer whichever body it gets.
     headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
-    return _render_error(code, message or ERROR_HINTS.get(code, ERROR_TITLES.get(code, "出错了")), headers)
+    return _render_error(code, message or ERROR_HINTS.get(code, ERROR_TITLES.get(code, "出错了")), headers,
+                         api_message=message or None)
 
 
 def handle_unstorable_value(exc: Exception):
     """A value the database cannot hold (an id past INTEGER on PostgreSQL, an int past 64 bits on
     SQLite) that no form or API check caught: the write was rolled back by db.write(); answer 400
     naming the problem, never 500 — whichever field of whichever route carried it."""
-    return _render_error(400, "提交的数值超出范围或格式不被接受，请检查后重试。")
+    return _render_error(400, "提交的数值超出范围或格式不被接受，请检查后重试。",
+                         api_message="提交的数值超出范围或格式不被接受", api_code="value_out_of_range")
 
 
 def handle_csrf_error(exc: CSRFError):
-    return _render_error(400, "页面已过期或缺少安全令牌，请刷新页面后重试。")
+    return _render_error(400, "页面已过期或缺少安全令牌，请刷新页面后重试。",
+                         api_message="缺少或无效的 CSRF 令牌：接口请使用 Bearer 令牌或 HMAC 签名调用", api_code="csrf_failed")
 
 
 def handle_budget_unavailable(exc: BudgetUnavailable):
     """Any console action whose risk check needs Redis while it is down: 503 and why, never a 500
     (nothing was written; the operator simply tries again)."""
-    return _render_error(503, exc.message, {"Retry-After": "30"})
+    return _render_error(503, exc.message, {"Retry-After": "30"}, api_message=exc.message)
 
 
 def init_shell(app: Flask) -> None:
@@ -107,5 +107,5 @@ def init_shell(app: Flask) -> None:
     for exc_class in (DataError, OverflowError):
         app.register_error_handler(exc_class, handle_unstorable_value)
     app.register_error_handler(BudgetUnavailable, handle_budget_unavailable)
-    for code in (400, 403, 404, 405, 413, 429, 500):
+    for code in (400, 401, 403, 404, 405, 413, 415, 429, 500):
         app.register_error_handler(code, handle_http_error)
