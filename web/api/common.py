@@ -148,7 +148,7 @@ def http_exception_message(exc: HTTPException) -> str:
 
 def internal_error_response(reference: str):
     """500 for an unhandled error (web.audit_hooks): the 异常日志 reference id, never the stack."""
-    return error_envelope(500, "internal_error", "Internal server error; quote the reference when reporting it.",
+    return error_envelope(500, "internal_error", "服务器内部错误；反馈问题时请提供参考编号（reference）",
                           reference=reference)
 
 

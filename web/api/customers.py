@@ -141,7 +141,7 @@ def _answer(customer_id: int, status: int = 200):
 @api_route(bp, "/customers", "POST", "新建客户（内置字段与自定义字段按数据结构定义校验；手机号/邮箱查重）", TAG,
            body={**CUSTOMER_IN, "required": ["name"]}, permission="customers.manage", operation_id="createCustomer",
            responses={"201": CUSTOMER_OUT, "422": "字段无效或手机号/邮箱重复（附字段名）"},
-           examples={"request": {"name": "张三", "mobile": "13800138000", "city": "上海", "source": "官网表单",
+           examples={"request": {"name": "张三", "mobile": "13912345678", "city": "上海", "source": "官网表单",
                                  "attrs": {"level": "vip"}}, "201": CUSTOMER_EXAMPLE})
 @api_auth("customers.manage")
 def create_customer():
