@@ -39,5 +39,6 @@ import community.rewards.models  # noqa: F401
 import conversations.chat_models  # noqa: F401 - 转接记录 (chat)
 import conversations.quick_replies.models  # noqa: F401
 import conversations.broadcast.models  # noqa: F401
+import engine.cron_models  # noqa: F401 - 任务调度, 定时任务注册
 
 metadata = SQLModel.metadata
