@@ -45,6 +45,7 @@ class Scheduler:
         self._code_jobs: list = []  # as registered in code (defaults)
         self._by_key: dict = {}  # every job, enabled or not, for 立即执行
         self._version: Optional[int] = None
+        self.timing = False  # started with cron: this process times the jobs
         # Cron jobs run beside the loop (an auto-tag run of minutes must not hold up the sweep);
         # one instance per job at a time, as APScheduler's max_instances=1 did.
         self._cron_pool: Optional[ThreadPoolExecutor] = None
@@ -87,7 +88,7 @@ class Scheduler:
         """Re-reads schedules and registered jobs (任务调度); a job whose schedule is unchanged keeps
         its timing. Called by the process that saved a change, and by the loop when the stored
         version moved. False when the database could not be read (the jobs stay as they were)."""
-        if not self._code_jobs:
+        if not self.timing:
             return False
         try:
             with self.runtime.services.db.read() as s:
@@ -249,6 +250,7 @@ class Scheduler:
     def start(self, sweep: bool = True, cron: bool = True) -> None:
         self._code_jobs = all_cron_jobs(self.runtime.settings, self.runtime.extra_cron_jobs) if cron else []
         self._jobs, self._by_key = list(self._code_jobs), {job.key: job for job in self._code_jobs}
+        self.timing = cron
         self.reload()
         self._stop.clear()
         if cron:
@@ -269,7 +271,7 @@ class Scheduler:
             wait(list(self._futures), timeout=max(0.0, deadline - time.monotonic()))
             self._cron_pool.shutdown(wait=False, cancel_futures=True)
             self._cron_pool = None
-        if self._code_jobs:
+        if self.timing:
             # Also when the loop had not yet won (or lost) an election: release() gives up only
             # what this owner holds, and closes the PostgreSQL session the attempt opened.
             self.lease.release()
