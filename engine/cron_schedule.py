@@ -87,6 +87,21 @@ def describe(cron: dict) -> str:
     return " ".join(str(cron.get(k, "*")) for k in FIELDS)
 
 
+def human(cron: dict) -> str:
+    """The common shapes in words (每天 05:30 / 每 10 分钟 / 每小时第 7 分); "" for the rest."""
+    if set(cron) == {"hour", "minute"} and all(isinstance(cron[k], int) for k in cron):
+        return f"每天 {cron['hour']:02d}:{cron['minute']:02d}"
+    if set(cron) == {"minute"}:
+        minute = str(cron["minute"])
+        if minute == "*":
+            return "每分钟"
+        if minute.startswith("*/") and minute[2:].isdigit():
+            return f"每 {minute[2:]} 分钟"
+        if minute.isdigit():
+            return f"每小时第 {minute} 分"
+    return ""
+
+
 def next_runs(cron: dict, tz: str, now: datetime, count: int = 5) -> list[datetime]:
     """The next `count` slots at or after `now` (aware UTC)."""
     slots, out, moment = CronSlots(cron, tz), [], now

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from config.clock import as_utc
 from engine import cron_requests
 from engine.cron_registry import catalog, find, last_runs, reset_schedule, runs_of, save_schedule
-from engine.cron_schedule import local_label, next_runs, preview as preview_runs
+from engine.cron_schedule import human, local_label, next_runs, preview as preview_runs
 from engine.cron_models import REQUEST_STATUS_LABELS, TRIGGER_LABELS
 from engine.crm_wiring import all_cron_jobs
 from engine.errors import JobError, JobNotFound
@@ -78,7 +78,7 @@ def index():
     rows = read(lambda s: _rows(s, q, only_problems))
     return render_template("jobs/index.html", rows=rows, q=q, only_problems=only_problems,
                            run_labels=CRON_RUN_STATUS_LABELS, can_manage=has_permission("jobs.manage"),
-                           tz_name=runtime().settings.timezone)
+                           tz_name=runtime().settings.timezone, human=human)
 
 
 def _detail(key: str, form_value: str | None = None, enabled=None, errors=None, status: int = 200):
