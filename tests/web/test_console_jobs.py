@@ -105,3 +105,44 @@ def test_viewers_see_and_cannot_change(client, login, admin_user, app_db):
     assert client.post("/jobs/auto_tag", data={"csrf_token": token, "schedule": "06:00"}).status_code == 403
     assert client.get("/jobs/custom/new").status_code == 403
     assert client.get("/jobs/auto_tag").status_code == 200
+
+
+def test_the_saving_process_re_times_its_scheduler_at_once(app, client, login, admin_user):
+    token = _admin(client, login, admin_user)
+    scheduler = app.extensions["ckb"].scheduler
+    scheduler._code_jobs, scheduler.timing = code_jobs_of(app), True  # as start() leaves it, without the thread
+    scheduler.reload()
+    client.post("/jobs/recycle", data={"csrf_token": token, "schedule": "0 2 * * 1-5", "enabled": "1"})
+    recycle = [j for j in scheduler.jobs if j.key == "recycle"][0]
+    assert recycle.cron == {"minute": "0", "hour": "2", "day_of_week": "mon-fri"}
+    client.post("/jobs/recycle", data={"csrf_token": token, "schedule": "0 2 * * 1-5"})
+    assert "recycle" not in {j.key for j in scheduler.jobs}
+
+
+def code_jobs_of(app):
+    from engine.crm_wiring import all_cron_jobs
+
+    rt = app.extensions["ckb"]
+    return all_cron_jobs(rt.settings, rt.extra_cron_jobs)
+
+
+def test_failed_missed_and_overdue_jobs_stand_out(client, login, admin_user, app_db):
+    from datetime import datetime, timezone
+
+    from engine.models import CronRun
+
+    _admin(client, login, admin_user)
+    utc = timezone.utc
+    with app_db.write() as s:  # clock: 2026-11-20 10:00 Beijing
+        s.add(CronRun(job_key="auto_tag", job_name="自动打标签", slot_at=datetime(2026, 11, 18, 21, 30, tzinfo=utc),
+                      status="done", summary="打标签 3 个"))  # 11-19 05:30; 11-20 05:30 left no record
+        s.add(CronRun(job_key="recycle", job_name="客户回收", slot_at=datetime(2026, 11, 19, 17, 0, tzinfo=utc),
+                      status="failed", summary="OperationalError: database is locked"))
+        s.add(CronRun(job_key="tag_expiry", job_name="标签过期清理", slot_at=datetime(2026, 11, 19, 16, 0, tzinfo=utc),
+                      status="done", summary="移除 0 条"))
+    html = client.get("/jobs?problems=1").get_data(as_text=True)
+    assert 'data-testid="job-auto_tag"' in html and "逾期未运行" in html
+    assert 'data-testid="job-recycle"' in html and "database is locked" in html
+    assert 'data-testid="job-tag_expiry"' not in html  # ran at 00:00 as due
+    detail = client.get("/jobs/recycle").get_data(as_text=True)
+    assert 'data-testid="job-run-failed"' in detail and "定时" in detail
