@@ -63,3 +63,32 @@ def test_run_now_twice_quickly_runs_the_recycle_job_once(page, browser_login, ad
             assert [(r.job_key, r.trigger) for r in s.exec(select(CronRun))] == [("recycle", "manual")]
     finally:
         rt.scheduler.stop()
+
+
+@pytest.mark.browser
+def test_register_a_job_that_fires_an_event(page, browser_login, admin_user, app_db):
+    from events.definitions import import_builtin
+
+    with app_db.write() as s:
+        import_builtin(s)
+    browser_login()
+    page.goto("/jobs")
+    page.click("text=注册定时任务")
+    page.fill("#f-name", "每日交易对账")
+    page.fill("#f-schedule", "0 9 * * 1-5")
+    page.wait_for_selector("#next-runs li:has-text('2026-11-23 09:00 周一')")
+    assert not page.is_visible("#f-http_target")
+    page.select_option("#f-event_target", "customer_trade")  # the form reloads with the event's fields
+    page.wait_for_selector("#f-data-amount")
+    assert page.input_value("#f-name") == "每日交易对账" and page.input_value("#f-schedule") == "0 9 * * 1-5"
+    page.fill("#f-data-customerName", "张三")
+    page.fill("#f-data-mobile", "13800000000")
+    page.fill("#f-data-orderNo", "A1")
+    page.fill("#f-data-amount", "很多")
+    page.click("[data-testid=custom-job-form] button.btn-primary")
+    page.wait_for_selector(".field-error:has-text('类型应为数值')")
+    page.fill("#f-data-amount", "12.5")
+    page.screenshot(path=f"{SHOTS}/jobs_custom_form.png", full_page=True)
+    page.click("[data-testid=custom-job-form] button.btn-primary")
+    page.wait_for_selector("text=定时任务「每日交易对账」已注册")
+    assert "定时任务注册" in page.inner_text("body") and "2026-11-23 09:00 周一" in page.inner_text("[data-testid=next-runs]")
