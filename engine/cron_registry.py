@@ -137,12 +137,17 @@ def save_schedule(session: Session, code_jobs: list[CronJob], key: str, text: st
     return find(session, code_jobs, key)
 
 
-def reset_schedule(session: Session, code_jobs: list[CronJob], key: str, who: str, now: datetime) -> JobEntry:
-    """恢复默认: the code's schedule again (enabled); for a code job only."""
+def reset_schedule(session: Session, code_jobs: list[CronJob], key: str) -> JobEntry:
+    """恢复默认: the stored row goes, so the code's default (for 自动打标签, the CKB_AUTOTAG_CRON
+    setting) applies again, enabled — also when that default changes later."""
     entry = find(session, code_jobs, key)
     if entry.custom is not None:
         raise JobError("自定义任务没有默认时间，请直接修改执行时间", {"schedule": "自定义任务没有默认时间"})
-    return save_schedule(session, code_jobs, key, entry.default, True, who, now)
+    if entry.stored is not None:
+        session.delete(entry.stored)
+        bump_version(session)
+        session.flush()
+    return find(session, code_jobs, key)
 
 
 def last_runs(session: Session) -> dict[str, CronRun]:

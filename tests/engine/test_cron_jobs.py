@@ -60,7 +60,7 @@ def test_a_saved_schedule_reaches_a_running_scheduler_through_the_version(runtim
     runtime.scheduler.control_tick()
     assert runtime.scheduler.jobs == []  # disabled: not timed
     with services.db.write() as s:
-        entry = reset_schedule(s, [_probe(calls)], "probe", "admin", services.now())
+        entry = reset_schedule(s, [_probe(calls)], "probe")
     runtime.scheduler.control_tick()
     assert entry.enabled and runtime.scheduler.jobs[0].cron == {"hour": 5, "minute": 30}
     with pytest.raises(JobError) as caught, services.db.write() as s:
@@ -195,3 +195,18 @@ def test_a_failing_http_job_shows_the_failure_on_its_run(kit, runtime, services,
     with services.db.read() as s:
         run = s.exec(select(CronRun)).one()
     assert run.status == "failed" and "失败" in run.summary and "500" in run.summary
+
+
+def test_the_auto_tag_setting_stays_the_default_until_a_schedule_is_stored(services):
+    from engine.crm_wiring import all_cron_jobs
+    from engine.cron_registry import find
+    from tests.support import with_settings
+
+    jobs = all_cron_jobs(with_settings(services, autotag_cron="04:45").settings)
+    with services.db.write() as s:
+        assert find(s, jobs, "auto_tag").schedule == "04:45"
+        save_schedule(s, jobs, "auto_tag", "06:10", True, "admin", services.now())
+        entry = find(s, jobs, "auto_tag")
+        assert (entry.schedule, entry.default, entry.customised) == ("06:10", "04:45", True)
+        entry = reset_schedule(s, jobs, "auto_tag")
+        assert (entry.schedule, entry.stored) == ("04:45", None)

@@ -137,7 +137,7 @@ def reset(key: str):
     rt = runtime()
     try:
         with rt.services.db.write() as s:
-            entry = reset_schedule(s, code_jobs(), key, _who(), rt.services.now())
+            entry = reset_schedule(s, code_jobs(), key)
     except JobNotFound:
         abort(404)
     except JobError as exc:
