@@ -23,6 +23,7 @@ from engine.own_steps import plan_step
 from events.definitions import ensure_builtin, get_by_code
 from events.field_types import normalise as normalise_data
 from events.ingestion import store_trusted
+from events.models import EventDefinition
 from handlers.errors import UnknownProcessor
 from handlers.models import ProcessorDefinition
 
@@ -34,8 +35,6 @@ MAX_WAIT_SECONDS = 60.0
 
 
 def event_choices(session: Session) -> list[tuple[str, str]]:
-    from events.models import EventDefinition
-
     return [(d.code, d.picker_label()) for d in session.execute(
         select(EventDefinition).where(EventDefinition.enabled == True).order_by(EventDefinition.name)).scalars()]  # noqa: E712
 

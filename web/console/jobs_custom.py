@@ -4,7 +4,7 @@ fields. The form lists the chosen target's fields; 「载入字段」 (automatic
 re-renders it for another target without saving."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from engine.cron_admin import create_custom, delete_custom, get_custom, update_custom
 from engine.cron_custom import action_fields, event_choices, processor_choices
