@@ -46,6 +46,7 @@ class Scheduler:
         self._by_key: dict = {}  # every job, enabled or not, for 立即执行
         self._version: Optional[int] = None
         self.timing = False  # started with cron: this process times the jobs
+        self._from_registry = False  # code defaults re-read from the settings on every reload
         # Cron jobs run beside the loop (an auto-tag run of minutes must not hold up the sweep);
         # one instance per job at a time, as APScheduler's max_instances=1 did.
         self._cron_pool: Optional[ThreadPoolExecutor] = None
@@ -91,6 +92,8 @@ class Scheduler:
         if not self.timing:
             return False
         try:
+            if self._from_registry:  # a default read from a setting (自动打标签) follows the setting
+                self._code_jobs = all_cron_jobs(self.runtime.settings, self.runtime.extra_cron_jobs)
             with self.runtime.services.db.read() as s:
                 version = current_version(s)
                 entries = catalog(s, self._code_jobs)
@@ -250,7 +253,7 @@ class Scheduler:
     def start(self, sweep: bool = True, cron: bool = True) -> None:
         self._code_jobs = all_cron_jobs(self.runtime.settings, self.runtime.extra_cron_jobs) if cron else []
         self._jobs, self._by_key = list(self._code_jobs), {job.key: job for job in self._code_jobs}
-        self.timing = cron
+        self.timing = self._from_registry = cron
         self.reload()
         self._stop.clear()
         if cron:
