@@ -9,7 +9,7 @@ threads claiming the same row get one winner, on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Optional
 
 from sqlalchemy import insert, select, update
@@ -19,6 +19,9 @@ from engine.cron_models import CronRunRequest
 
 REQUESTS = CronRunRequest.__table__
 ACTIVE = ("pending", "running")
+# A quick job can finish between the two clicks of a double click; a request this soon after the
+# previous one of the same job is the same click, not a second run.
+DOUBLE_CLICK = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,8 @@ class Requested:
     def message(self) -> str:
         if self.created:
             return "已提交立即执行，调度进程会在几秒内开始运行"
+        if self.status in ("done", "failed"):
+            return "刚刚已执行过，请查看运行记录；如需再次执行，请稍候几秒再点"
         return "该任务正在执行，请稍后查看运行记录" if self.status == "running" else "该任务已在排队，请勿重复点击"
 
 
@@ -39,9 +44,12 @@ def _live(session, key: str) -> Optional[tuple]:
 
 
 def request_run(db, key: str, who: str, now: datetime) -> Requested:
-    """Queues a run of `key` unless one is already queued or running."""
+    """Queues a run of `key` unless one is queued or running, or was asked for a moment ago."""
     with db.read() as s:
-        live = _live(s, key)
+        live = _live(s, key) or s.execute(
+            select(REQUESTS.c.id, REQUESTS.c.status).where(REQUESTS.c.job_key == key,
+                                                           REQUESTS.c.requested_at > now - DOUBLE_CLICK)
+            .order_by(REQUESTS.c.id.desc()).limit(1)).first()
     if live is not None:
         return Requested(live.id, False, live.status)
     try:

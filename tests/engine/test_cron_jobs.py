@@ -69,7 +69,7 @@ def test_a_saved_schedule_reaches_a_running_scheduler_through_the_version(runtim
     other.stop()
 
 
-def test_run_now_twice_runs_once_and_records_who(runtime, services):
+def test_run_now_twice_runs_once_and_records_who(runtime, services, clock):
     calls: list = []
     _with_jobs(runtime, [_probe(calls)])
     first = cron_requests.request_run(services.db, "probe", "admin", services.now())
@@ -83,6 +83,9 @@ def test_run_now_twice_runs_once_and_records_who(runtime, services):
         run = s.exec(select(CronRun)).one()
         assert (run.trigger, run.requested_by, run.status, run.summary) == ("manual", "admin", "done", "探针完成")
         assert cron_requests.live_requests(s) == {}
+    again = cron_requests.request_run(services.db, "probe", "admin", services.now())
+    assert not again.created and "刚刚已执行过" in again.message  # a double click outlived by a quick job
+    clock.advance(seconds=6)
     assert cron_requests.request_run(services.db, "probe", "admin", services.now()).created  # asked again later: fine
 
 
@@ -119,13 +122,14 @@ def test_two_claimers_of_one_request_run_it_once(engine_services):
         rt.stop()
 
 
-def test_a_request_left_running_by_a_dead_leader_is_released(runtime, services):
+def test_a_request_left_running_by_a_dead_leader_is_released(runtime, services, clock):
     calls: list = []
     _with_jobs(runtime, [_probe(calls)])
     req = cron_requests.request_run(services.db, "probe", "admin", services.now())
     assert cron_requests.claim(services.db, req.request_id, "gone-host:1:abc", services.now())
     assert not cron_requests.request_run(services.db, "probe", "admin", services.now()).created
     runtime.scheduler._took_lead()
+    clock.advance(seconds=6)
     assert cron_requests.request_run(services.db, "probe", "admin", services.now()).created
 
 
