@@ -39,7 +39,7 @@ audience_fields.register()  # RFM 分层 / 生命周期阶段 as audience fields
 
 def _from_spec(spec: tuple) -> CronJob:
     key, name, cron, fn = spec
-    return CronJob(key, name, cron, lambda runtime, fn=fn: fn(runtime.services))
+    return CronJob(key, name, cron, lambda runtime, fn=fn: fn(runtime.services), owner=fn.__module__)
 
 
 def all_cron_jobs(settings, extra: tuple = ()) -> list[CronJob]:

@@ -23,6 +23,7 @@ class CronJob:
     name: str
     cron: dict  # APScheduler CronTrigger fields, e.g. {"hour": 3, "minute": 0}
     run: Callable  # run(runtime) -> str summary
+    owner: str = ""  # the module the job belongs to (任务调度 shows it); "" = the module of `run`
 
 
 def purge_idempotency_keys(runtime) -> str:

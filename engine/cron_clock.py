@@ -78,7 +78,9 @@ def record_missed(db, jobs: list, tz: str, now: datetime, worker: str) -> int:
     """On becoming leader: a `missed` row for every slot of every job since its last recorded
     slot. A job never recorded before (first start, new job) has nothing to compare with."""
     with db.read() as s:
-        last = dict(s.execute(select(RUNS.c.job_key, func.max(RUNS.c.slot_at)).group_by(RUNS.c.job_key)).all())
+        # A 立即执行 run is not a slot: it must not hide the slots missed before it.
+        last = dict(s.execute(select(RUNS.c.job_key, func.max(RUNS.c.slot_at)).where(RUNS.c.trigger == "schedule")
+                              .group_by(RUNS.c.job_key)).all())
     rows = []
     for job in jobs:
         if job.key not in last:
@@ -87,6 +89,7 @@ def record_missed(db, jobs: list, tz: str, now: datetime, worker: str) -> int:
         for i, slot in enumerate(slots):
             extra = count - len(slots) if i == len(slots) - 1 and count > len(slots) else 0
             rows.append({"job_key": job.key, "job_name": job.name, "slot_at": slot, "status": "missed",
+                         "trigger": "schedule", "requested_by": "",
                          "summary": "服务停止期间未运行" + (f"（另有 {extra} 次错过，未逐条记录）" if extra else ""),
                          "worker": worker, "started_at": None, "finished_at": None})
     if rows:
@@ -95,10 +98,12 @@ def record_missed(db, jobs: list, tz: str, now: datetime, worker: str) -> int:
     return len(rows)
 
 
-def begin_run(db, job, slot: datetime, now: datetime, worker: str) -> int:
+def begin_run(db, job, slot: datetime, now: datetime, worker: str, trigger: str = "schedule",
+              requested_by: str = "") -> int:
     with db.write() as s:
         return s.execute(insert(RUNS).values(job_key=job.key, job_name=job.name, slot_at=slot, status="running",
-                                             started_at=now, finished_at=None, summary="", worker=worker)
+                                             started_at=now, finished_at=None, summary="", worker=worker,
+                                             trigger=trigger, requested_by=requested_by[:64])
                          .returning(RUNS.c.id)).scalar()
 
 

@@ -118,6 +118,8 @@ class CronRun(SQLModel, table=True):
     finished_at: Optional[datetime] = None
     summary: str = Field(default="", max_length=500)
     worker: str = Field(default="", max_length=64)
+    trigger: str = Field(default="schedule", max_length=16)  # schedule | manual (立即执行)
+    requested_by: str = Field(default="", max_length=64)  # who clicked 立即执行
 
 
 class LeaderLock(SQLModel, table=True):

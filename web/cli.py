@@ -286,5 +286,8 @@ def devices_simulate(count, url, tokens_file, message_rate, moment_rate, friend_
     fleet.stop()
 
 
+from web.cli_jobs import jobs as _jobs_group  # noqa: E402 - 任务调度 (cunkebao jobs …)
+main.add_command(_jobs_group)
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -44,5 +44,6 @@ import crm.people.menu_models  # noqa: F401 - 功能注册 (issue 14)
 import engine.process_models  # noqa: F401 - 系统监控 heartbeats
 import crm.customers.ui_template_models  # noqa: F401 - UI 模板管理 (issue 14, seed001)
 import crm.audit.models  # noqa: F401 - 登录/操作/异常日志
+import engine.cron_models  # noqa: F401 - 任务调度, 定时任务注册
 
 metadata = SQLModel.metadata

@@ -21,7 +21,7 @@ if [ -n "${CKB_TEST_POSTGRES_URL:-}" ]; then
   CKB_TEST_DATABASE=postgres $BIN/python -m pytest -q -m "not browser" tests/config tests/events tests/engine tests/rules tests/crm tests/devices tests/handlers \
     tests/web/test_input_limits.py tests/web/test_api_huge_ids.py \
     tests/commerce tests/analytics tests/conversations tests/community tests/integrations \
-    tests/web/test_health.py tests/web/test_console_params.py tests/web/test_console_menu_admin.py \
+    tests/web/test_health.py tests/web/test_console_jobs.py tests/web/test_console_params.py tests/web/test_console_menu_admin.py \
     tests/web/test_workbench_access.py tests/web/test_audit_logs.py tests/web/test_outbox_filters.py \
     tests/web/test_console_sms_push.py tests/web/test_console_object_tags.py tests/web/test_console_ui_templates.py \
     tests/web/test_console_tags_personal.py tests/web/test_api_customers.py tests/web/test_api_customers_actions.py \

@@ -70,3 +70,4 @@ def register_tools(app: Flask) -> None:
 
     for module in (events, processors, strategies, tasks, history, deadletters, outbox, apps):
         app.register_blueprint(module.bp)
+    from web.console import jobs, jobs_custom; app.register_blueprint(jobs_custom.bp)  # noqa: E702 - 任务调度, 定时任务注册
