@@ -7,6 +7,7 @@ Imported strategies are validated like any save; new ones start disabled.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable, Optional
 
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -54,8 +55,13 @@ def _iso(value: datetime | None):
     return value.isoformat() if value else None
 
 
-def import_bundle(db: Database, bundle: dict, registry, tz: str, user: str = "") -> dict:
-    """Each item is its own unit: one refused item never half-writes or blocks the others."""
+def import_bundle(db: Database, bundle: dict, registry, tz: str, user: str = "",
+                  may_manage: Callable[[Optional[str]], Optional[str]] = lambda _key: None) -> dict:
+    """Each item is its own unit: one refused item never half-writes or blocks the others.
+
+    `may_manage(template_key)` names the permission the importing user lacks to change an existing
+    strategy of that template (工作台 families), or None: a bundle never overwrites a task its
+    importer could not edit by hand."""
     report = {"created": [], "updated": [], "refused": []}
     if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT:
         report["refused"].append({"item": "bundle", "reason": f"不是存客宝导出文件（format 应为 {BUNDLE_FORMAT}）"})
@@ -69,7 +75,8 @@ def import_bundle(db: Database, bundle: dict, registry, tz: str, user: str = "")
         for ev in _objects(bundle, "events", report):
             _item(session, report, f"事件 {ev.get('code')}", lambda ev=ev: _import_event(session, ev))
         for st in _objects(bundle, "strategies", report):
-            _item(session, report, f"策略 {st.get('name')}", lambda st=st: _import_strategy(session, st, registry, tz, user))
+            _item(session, report, f"策略 {st.get('name')}",
+                  lambda st=st: _import_strategy(session, st, registry, tz, user, may_manage))
     return report
 
 
@@ -125,7 +132,7 @@ def _import_processor(db: Database, proc: dict) -> str:
     return "created"
 
 
-def _import_strategy(session: Session, st: dict, registry, tz: str, user: str) -> str:
+def _import_strategy(session: Session, st: dict, registry, tz: str, user: str, may_manage) -> str:
     event = get_by_code(session, st["event"])
     if event is None:
         raise RulesError(f"事件「{st['event']}」不存在")
@@ -133,6 +140,9 @@ def _import_strategy(session: Session, st: dict, registry, tz: str, user: str) -
     data = {**st, "group_id": group.id, "event_id": event.id}
     existing = session.exec(select(Strategy).where(Strategy.group_id == group.id, Strategy.name == st["name"])).first()
     if existing:
+        lacking = may_manage(existing.template_key)
+        if lacking:
+            raise RulesError(f"无权覆盖已有策略「{existing.name}」（缺少权限：{lacking}）")
         update_strategy(session, existing.id, data, registry, tz, user, summary="导入更新")
         return "updated"
     create_strategy(session, data, registry, tz, user)

@@ -120,3 +120,22 @@ def test_dry_runs_of_a_stored_strategy_follow_its_family(app, app_db, world, cli
     assert api.post("/api/v1/strategies/test", {"strategy_id": task, "sample": {}}).status_code == 403
     assert api.post("/api/v1/strategies/backtest", {"strategy_id": task}).status_code == 403
     assert api.post("/api/v1/strategies/test", {"strategy_id": world["pipeline"], "sample": {}}).status_code == 200
+
+
+def test_a_bundle_never_overwrites_a_task_its_importer_could_not_edit(app, app_db, world, client):
+    api, task = _family_less_api(app, app_db, world, client, "daoru",
+                                 ["strategies.view", "strategies.manage", "dashboard.view"])
+    admin_api = Api(app.test_client(), people.create_token(app_db, "admin", "导出脚本"))
+    bundle = admin_api.ok("POST", "/api/v1/bundles/export", {"strategy_ids": [task]})
+    with app_db.read() as s:
+        before = s.get(Strategy, task)
+        name, version = before.name, before.version
+    [item] = bundle["strategies"]
+    item["remark"] = "被配置包改写"
+    report = api.ok("POST", "/api/v1/bundles/import", bundle)
+    assert not [i for i in report["updated"] if i.startswith("策略")] and report["refused"], report
+    assert "无权覆盖已有策略" in report["refused"][-1]["reason"] and "workbench_content.manage" in report["refused"][-1]["reason"]
+    with app_db.read() as s:
+        after = s.get(Strategy, task)
+        assert (after.name, after.version) == (name, version) and after.remark != "被配置包改写"
+    assert "策略 每日朋友圈" in admin_api.ok("POST", "/api/v1/bundles/import", bundle)["updated"]  # the admin may

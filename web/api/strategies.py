@@ -15,7 +15,7 @@ from web.api.common import BadRequest, bool_field, ids_arg, int_arg, json_body, 
 from web.api.examples import strategies as ex
 from web.api.spec import ANY_OBJ, BOOL, DELETED, IDS, INT, INT_LIST, NSTR, NUM, OBJ_LIST, STR, api_route, items_of, obj
 from web.auth.guards import api_auth
-from web.auth.strategy_access import require_strategies, strategy_guard
+from web.auth.strategy_access import lacking_to_manage, require_strategies, strategy_guard
 from web.extensions import runtime, services
 
 bp = Blueprint("api_strategies", __name__, url_prefix="/api/v1")
@@ -302,6 +302,7 @@ def import_bundle():
         items = data.get(part)
         if items is not None and (not isinstance(items, list) or not all(isinstance(i, dict) for i in items)):
             raise BadRequest(f"{part} 应为对象数组", {part: f"{part} 应为对象数组"}, status=422, code="invalid")
-    report = bundles.import_bundle(rt.services.db, data, rt.registry, rt.settings.timezone, _user())
+    report = bundles.import_bundle(rt.services.db, data, rt.registry, rt.settings.timezone, _user(),
+                                   may_manage=lacking_to_manage)
     rt.invalidate()
     return ok(report)

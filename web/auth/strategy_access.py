@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from rules.models import Strategy
 from rules.templates.families import FAMILIES, GENERAL, governing
+from crm.people.permissions import label
 from web.auth.guards import missing_message
 from web.extensions import services
 
@@ -24,6 +25,13 @@ from web.extensions import services
 def missing_for(template_keys: Iterable, action: str, permissions: Iterable[str]) -> list[str]:
     granted = set(permissions)
     return sorted({governing(k, action) for k in template_keys} - granted)
+
+
+def lacking_to_manage(template_key) -> str | None:
+    """For services that change strategies they find themselves (bundle import): the permission the
+    signed-in user lacks to manage a strategy of this template, labelled, or None."""
+    missing = missing_for([template_key], "manage", g.get("permissions", frozenset()))
+    return "、".join(f"{label(p)}（{p}）" for p in missing) or None
 
 
 def require_strategies(ids: Iterable, action: str) -> None:

@@ -13,7 +13,7 @@ from rules import versions as version_service
 from rules.errors import NotFound, RulesError
 from rules.models import StrategyGroup
 from web.auth.guards import permission_required
-from web.auth.strategy_access import require_strategies, strategy_guard
+from web.auth.strategy_access import lacking_to_manage, require_strategies, strategy_guard
 from web.console.forms_common import read
 from web.console.strategies import bp
 from web.extensions import runtime
@@ -89,6 +89,7 @@ def import_bundle():
         return redirect(url_for("strategies.index"))
     rt = runtime()
     user = g.user.username if g.get("user") is not None else ""
-    report = bundles.import_bundle(rt.services.db, bundle, rt.registry, rt.settings.timezone, user)
+    report = bundles.import_bundle(rt.services.db, bundle, rt.registry, rt.settings.timezone, user,
+                                   may_manage=lacking_to_manage)
     rt.invalidate()
     return render_template("strategies/import_report.html", report=report, filename=upload.filename)
