@@ -4,7 +4,7 @@ Disabling a strategy cancels its pending delayed tasks (the console first shows 
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlmodel import Session
 
 from config.clock import utcnow
@@ -68,9 +68,12 @@ def reorder_strategies(session: Session, group_id: int, ordered_ids: list[int]) 
     session.flush()
 
 
-def list_strategies(session: Session, group_id: int | None = None, q: str = "") -> list[Strategy]:
+def list_strategies(session: Session, group_id: int | None = None, q: str = "", hidden_templates=()) -> list[Strategy]:
+    """`hidden_templates`: 工作台 template keys the viewer's families do not cover (left out)."""
     stmt = select(Strategy).order_by(Strategy.group_id, Strategy.position, Strategy.id)
     if group_id:
         stmt = stmt.where(Strategy.group_id == group_id)
+    if hidden_templates:
+        stmt = stmt.where(or_(Strategy.template_key.is_(None), Strategy.template_key.notin_(list(hidden_templates))))
     rows = list(session.execute(stmt).scalars())
     return [r for r in rows if not q or q in r.name]

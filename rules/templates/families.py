@@ -39,6 +39,12 @@ def family_of(template_key: Optional[str]) -> Family:
     return _BY_TEMPLATE.get(template_key or "", GENERAL)
 
 
+def hidden_templates(permissions) -> tuple[str, ...]:
+    """Template keys of the families a user may not even view: lists leave their tasks out."""
+    granted = set(permissions)
+    return tuple(t for f in FAMILIES.values() if f.view not in granted for t in f.templates)
+
+
 def governing(template_key: Optional[str], action: str) -> str:
     """The permission a user needs to `action` ("view" | "manage") a strategy of this template."""
     return family_of(template_key).permission(action)

@@ -139,3 +139,11 @@ def test_a_bundle_never_overwrites_a_task_its_importer_could_not_edit(app, app_d
         after = s.get(Strategy, task)
         assert (after.name, after.version) == (name, version) and after.remark != "被配置包改写"
     assert "策略 每日朋友圈" in admin_api.ok("POST", "/api/v1/bundles/import", bundle)["updated"]  # the admin may
+
+
+def test_strategy_lists_leave_out_tasks_of_families_the_user_cannot_view(app, app_db, world, client):
+    api, task = _family_less_api(app, app_db, world, client, "liebiao", ["strategies.view", "dashboard.view"])
+    ids = {s["id"] for s in api.ok("GET", "/api/v1/strategies")["items"]}
+    assert task not in ids and world["pipeline"] in ids
+    admin_api = Api(app.test_client(), people.create_token(app_db, "admin", "列表脚本"))
+    assert task in {s["id"] for s in admin_api.ok("GET", "/api/v1/strategies")["items"]}

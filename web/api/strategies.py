@@ -10,6 +10,7 @@ from engine import authoring, bundles, dryrun, lifecycle
 from events.field_types import FieldValueError, parse_datetime
 from rules import groups as group_service
 from rules import versions as version_service
+from rules.templates.families import hidden_templates
 from web.api import serializers as ser
 from web.api.common import BadRequest, bool_field, ids_arg, int_arg, json_body, masked, ok, str_field, write_and_reload
 from web.api.examples import strategies as ex
@@ -91,7 +92,8 @@ def reorder_groups():
 def list_strategies():
     group_id = int_arg("group_id")
     with services().db.read() as s:
-        return ok({"items": [ser.strategy(x) for x in lifecycle.list_strategies(s, group_id)]})
+        return ok({"items": [ser.strategy(x) for x in lifecycle.list_strategies(
+            s, group_id, hidden_templates=hidden_templates(g.permissions))]})
 
 
 @api_route(bp, "/strategies", "POST", "添加策略（默认禁用）", "自动化策略", body=STRATEGY, permission="strategies.manage",

@@ -6,13 +6,14 @@ all register on this blueprint.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from sqlmodel import select
 
 from engine import lifecycle
 from events.models import EventDefinition
 from rules import groups as group_service
 from rules.errors import NotFound, RulesError
+from rules.templates.families import hidden_templates
 from web.auth.forms import form_value
 from web.auth.guards import permission_required
 from web.auth.strategy_access import require_strategies, strategy_guard
@@ -25,7 +26,7 @@ bp = Blueprint("strategies", __name__)
 def _overview(session, group_id: int | None) -> dict:
     groups = group_service.list_groups(session)
     current = next((g for g in groups if g.id == group_id), groups[0] if groups else None)
-    rows = lifecycle.list_strategies(session, current.id) if current else []
+    rows = lifecycle.list_strategies(session, current.id, hidden_templates=hidden_templates(g.permissions)) if current else []
     events = {e.id: e for e in session.exec(select(EventDefinition))}
     return {"groups": groups, "current": current, "rows": rows, "events": events, "now": runtime().services.now()}
 
