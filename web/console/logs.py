@@ -81,18 +81,26 @@ def _list(stmt, extra=None):
     return rows, total, users, page, more
 
 
+def _exported(stmt, title: str, headers: list[str], cells):
+    """The filtered rows as CSV/Excel when ?export= asks for it, else None (the page renders)."""
+    fmt = _export_format()
+    if not fmt:
+        return None
+    with services().db.read() as s:
+        rows = queries.everything(s, stmt)
+    return send_table(title, fmt, headers, (cells(r) for r in rows))
+
+
 @bp.get("/logins")
 @permission_required("logs.view")
 def logins():
     f = _filter()
     stmt = queries.login_query(f)
-    fmt = _export_format()
-    if fmt:
-        with services().db.read() as s:
-            rows = queries.everything(s, stmt)
-        return send_table("登录日志", fmt, ["时间", "用户名", "用户ID", "结果", "渠道", "IP", "User-Agent", "说明"],
-                          ([_when(r.created_at), r.username, r.user_id or "", RESULTS.get(r.result, r.result),
-                            CHANNELS.get(r.channel, r.channel), r.ip, r.user_agent, r.detail] for r in rows))
+    export = _exported(stmt, "登录日志", ["时间", "用户名", "用户ID", "结果", "渠道", "IP", "User-Agent", "说明"],
+                       lambda r: [_when(r.created_at), r.username, r.user_id or "", RESULTS.get(r.result, r.result),
+                                  CHANNELS.get(r.channel, r.channel), r.ip, r.user_agent, r.detail])
+    if export is not None:
+        return export
     rows, total, users, page, _ = _list(stmt)
     return render_template("logs/logins.html", rows=rows, total=total, users=users, page=page, pages=pages(total),
                            f=f, results=RESULTS, channels=CHANNELS, args=query_args(*LOGIN_FILTERS))
@@ -103,16 +111,14 @@ def logins():
 def operations():
     f = _filter()
     stmt = queries.operation_query(f)
-    fmt = _export_format()
-    if fmt:
-        with services().db.read() as s:
-            rows = queries.everything(s, stmt)
-        return send_table("操作日志", fmt, ["时间", "操作人", "来源", "请求", "路由", "IP", "动作", "对象类型", "对象ID",
-                                         "变更（前 → 后）", "说明", "影响行数", "状态码", "请求编号"],
-                          ([_when(r.created_at), r.username, VIA.get(r.via, r.via), f"{r.method} {r.path}", r.endpoint,
-                            r.ip, ACTIONS.get(r.action, r.action), r.table_name, r.object_id,
-                            json.dumps(r.changes, ensure_ascii=False) if r.changes else "", r.summary,
-                            "" if r.rowcount is None else r.rowcount, r.status_code or "", r.request_id] for r in rows))
+    export = _exported(stmt, "操作日志", ["时间", "操作人", "来源", "请求", "路由", "IP", "动作", "对象类型", "对象ID",
+                                        "变更（前 → 后）", "说明", "影响行数", "状态码", "请求编号"],
+                       lambda r: [_when(r.created_at), r.username, VIA.get(r.via, r.via), f"{r.method} {r.path}",
+                                  r.endpoint, r.ip, ACTIONS.get(r.action, r.action), r.table_name, r.object_id,
+                                  json.dumps(r.changes, ensure_ascii=False) if r.changes else "", r.summary,
+                                  "" if r.rowcount is None else r.rowcount, r.status_code or "", r.request_id])
+    if export is not None:
+        return export
     rows, total, users, page, more = _list(stmt, lambda s: {"tables": queries.object_tables(s)})
     return render_template("logs/operations.html", rows=rows, total=total, users=users, page=page, pages=pages(total),
                            f=f, actions=ACTIONS, via=VIA, tables=more["tables"], args=query_args(*OPERATION_FILTERS))
@@ -134,13 +140,11 @@ def operation_request(request_id: str):
 def errors():
     f = _filter()
     stmt = queries.error_query(f)
-    fmt = _export_format()
-    if fmt:
-        with services().db.read() as s:
-            rows = queries.everything(s, stmt)
-        return send_table("异常日志", fmt, ["参考编号", "时间", "请求", "路由", "用户", "IP", "异常类型", "异常信息"],
-                          ([r.reference, _when(r.created_at), f"{r.method} {r.path}", r.endpoint, r.username, r.ip,
-                            r.exc_type, r.message] for r in rows))
+    export = _exported(stmt, "异常日志", ["参考编号", "时间", "请求", "路由", "用户", "IP", "异常类型", "异常信息"],
+                       lambda r: [r.reference, _when(r.created_at), f"{r.method} {r.path}", r.endpoint, r.username,
+                                  r.ip, r.exc_type, r.message])
+    if export is not None:
+        return export
     rows, total, users, page, _ = _list(stmt)
     return render_template("logs/errors.html", rows=rows, total=total, users=users, page=page, pages=pages(total),
                            f=f, args=query_args(*ERROR_FILTERS))
