@@ -85,16 +85,22 @@ class LiveHub:
         for thread in threads:
             thread.start()
 
-    def stop(self) -> None:
+    def stop(self, join_timeout: float = 0.0) -> None:
+        """Stop the hub; with join_timeout, also wait for its threads, so that nothing it writes
+        (message states mirrored from commands) lands after this returns."""
         with self._lock:
-            if not self._running:
-                return
+            threads, was_running = list(self._threads), self._running
             self._running = False
             unhook, self._unhook = self._unhook, None
         if unhook:
             unhook()
-        self._stop.set()
-        self._inbox.put(("stop", {}))
+        if was_running:
+            self._stop.set()
+            self._inbox.put(("stop", {}))
+        if join_timeout:
+            for thread in threads:
+                if thread is not threading.current_thread():
+                    thread.join(join_timeout)
 
     @property
     def running(self) -> bool:
