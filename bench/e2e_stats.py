@@ -1,4 +1,5 @@
-"""End-to-end figures read back from the database after a run (sqlite3, read-only queries).
+"""End-to-end figures read back from the database after a run (read-only queries on SQLite, or on
+PostgreSQL when the target is a database URL).
 
 An event is *complete* when it is dispatched and every step task of it is final; its
 completion time is the later of its dispatch time and its last task's finished_at. The step
@@ -22,8 +23,31 @@ def _epoch(value) -> float | None:
     return dt.timestamp()
 
 
-def connect(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+class _Postgres:
+    """psycopg with sqlite3's `?` placeholders and `execute(...).fetchone()`, in autocommit so each
+    poll sees the latest commits and holds no snapshot or lock between polls."""
+
+    def __init__(self, url: str):
+        import psycopg
+
+        self.conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+    def execute(self, sql: str, params=()):
+        return self.conn.execute(sql.replace("?", "%s"), params)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def is_url(target: str) -> bool:
+    return target.startswith("postgresql")
+
+
+def connect(target: str, write: bool = False):
+    """A connection to the run's database: `target` is the SQLite file path or a PostgreSQL URL."""
+    if is_url(target):
+        return _Postgres(target)
+    conn = sqlite3.connect(target if write else f"file:{target}?mode=ro", uri=not write, timeout=30)
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
 

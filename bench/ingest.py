@@ -15,7 +15,6 @@ import secrets
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import e2e_stats  # noqa: E402
 from bench.openloop import OpenLoop  # noqa: E402
+from bench.pg_cluster import PostgresCluster  # noqa: E402
 from bench.seed import EVENT_TYPES, event_code, event_data  # noqa: E402
 from events.signature import sign  # noqa: E402
 
@@ -64,6 +64,12 @@ class Proc:
                 os.killpg(self.p.pid, signal.SIGKILL)
                 self.p.wait()
         self.log.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def wait_port(port: int, timeout: float = 30) -> None:
@@ -114,11 +120,14 @@ def profile(pid: int, seconds: int, out: Path) -> subprocess.Popen:
 def skip_backlog(db: str) -> int:
     """Events stored by the ingest-only phases are marked dispatched, so the end-to-end phases
     start from an empty queue and measure only their own events."""
-    conn = sqlite3.connect(db, timeout=30)
-    with conn:
+    conn = e2e_stats.connect(db, write=True)
+    try:
         n = conn.execute("UPDATE event_record SET dispatch_status='done', outcome='unmatched', "
                          "outcome_note='bench: ingest-only phase' WHERE dispatch_status='pending'").rowcount
-    conn.close()
+        if not e2e_stats.is_url(db):
+            conn.commit()
+    finally:
+        conn.close()
     return n
 
 
@@ -167,7 +176,11 @@ def run(args) -> dict:
     results: dict = {"config": vars(args) | {"cores": os.cpu_count(), "work_dir": str(work)}}
     procs: list[Proc] = []
     t0 = time.time()
+    cluster = PostgresCluster(work) if args.postgres else None
     try:
+        if cluster is not None:
+            db = env["CKB_DATABASE_URL"] = cluster.start()
+            print(f"PostgreSQL started on 127.0.0.1:{cluster.port} (data in {cluster.data})", flush=True)
         info = init_and_seed([PY, "-m", "bench.seed"], env)
         results["seed"] = {"event_types": EVENT_TYPES, "strategies": info["strategies"],
                            "expected_matches_per_event": info["expected_matches"], "seconds": time.time() - t0}
@@ -198,9 +211,10 @@ def run(args) -> dict:
         base.stop()
         results["skipped_backlog"] = skip_backlog(db)
 
-        worker = Proc("worker", [CLI, "worker"], env, work)
-        procs.append(worker)
-        time.sleep(4)  # the worker has loaded 1,000 strategies into the matcher
+        workers = [Proc(f"worker{n}", [CLI, "worker"], env, work) for n in range(args.worker_processes)]
+        procs += workers
+        worker = workers[0]
+        time.sleep(4 + args.worker_processes)  # every worker has loaded 1,000 strategies into the matcher
         OpenLoop(args.port, key, secret, "warm").run(args.e2e_rate, 2)
         e2e_stats.wait_drained(db, 1, 10**12, 60)
         spy = profile(worker.p.pid, args.e2e_seconds, work / "dispatch.spy") if args.profile else None
@@ -231,6 +245,8 @@ def run(args) -> dict:
     finally:
         for p in reversed(procs):
             p.stop()
+        if cluster is not None:
+            cluster.stop()
     results["elapsed_seconds"] = time.time() - t0
     if not args.keep and not args.profile:
         shutil.rmtree(work, ignore_errors=True)
@@ -260,7 +276,10 @@ def table(r: dict) -> str:
          f"step p50 {r['ceiling'].get('step_p50_ms') or 0:.0f} / p99 {r['ceiling'].get('step_p99_ms') or 0:.0f} ms",
          f"{q['e2e_ceiling_ratio']:.2f}×", ""),
     ]
-    lines = [f"{'figure':28s} {'throughput':>16s}  {'latency':28s} {'vs baseline':>11s}  goal"]
+    cfg = r["config"]
+    head = (f"{'PostgreSQL' if cfg.get('postgres') else 'SQLite'}: {cfg['workers']} web processes × {cfg['threads']} threads, "
+            f"{cfg.get('worker_processes', 1)} worker process(es), {cfg['cores']} cores")
+    lines = [head, f"{'figure':28s} {'throughput':>16s}  {'latency':28s} {'vs baseline':>11s}  goal"]
     lines += [f"{a:28s} {b:>16s}  {c:28s} {d:>11s}  {e}" for a, b, c, d, e in rows]
     met = {k: (q[k] >= v if k.endswith("ratio") else (q[k] is not None and q[k] <= v)) for k, v in GOALS.items()}
     lines.append("goals met: " + ", ".join(f"{k} {'yes' if ok else 'NO'}" for k, ok in met.items()))
@@ -280,11 +299,16 @@ def main() -> None:
     ap.add_argument("--ceiling-rate", type=float, default=0.0, help="0: 95%% of the e2e completion rate measured")
     ap.add_argument("--ceiling-seconds", type=float, default=15.0)
     ap.add_argument("--drain-timeout", type=float, default=75.0)
-    ap.add_argument("--port", type=int, default=5602)
-    ap.add_argument("--base-port", type=int, default=5601)
+    ap.add_argument("--port", type=int, default=0, help="0: a free port (several benches may run at once)")
+    ap.add_argument("--base-port", type=int, default=0, help="0: a free port")
+    ap.add_argument("--worker-processes", type=int, default=1, help="`cunkebao worker` processes for the e2e phases")
+    ap.add_argument("--postgres", action="store_true",
+                    help="run on a PostgreSQL server this bench starts on loopback (initdb in the temp dir)")
     ap.add_argument("--profile", action="store_true", help="py-spy record ingest and dispatch (raw stacks, kept)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary var dir and logs")
     args = ap.parse_args()
+    args.port = args.port or free_port()
+    args.base_port = args.base_port or free_port()
     if shutil.which("wrk") is None:
         sys.exit("wrk not found: apt-get install -y wrk")
     r = run(args)

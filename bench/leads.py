@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.e2e_stats import connect  # noqa: E402
-from bench.ingest import CLI, PY, Proc, fresh_env, init_and_seed, profile, save_results, start_servers  # noqa: E402
+from bench.ingest import CLI, PY, Proc, free_port, fresh_env, init_and_seed, profile, save_results, start_servers  # noqa: E402
+from bench.pg_cluster import PostgresCluster  # noqa: E402
 from events.signature import sign  # noqa: E402
 
 PATH = "/api/v1/leads/ingestions"
@@ -228,7 +229,7 @@ def outcome(db: str, scene_id: int, tag_id: int) -> dict:
         spans.sort()
         return {"leads": q("SELECT COUNT(*) FROM lead WHERE scene_id = ?", scene_id), "statuses": statuses,
                 "duplicate_of_set": q("SELECT COUNT(*) FROM lead WHERE duplicate_of_id IS NOT NULL"),
-                "customer_matches": q("SELECT COUNT(*) FROM lead WHERE customer_id IS NOT NULL AND customer_is_new = 0"),
+                "customer_matches": q("SELECT COUNT(*) FROM lead WHERE customer_id IS NOT NULL AND NOT customer_is_new"),
                 "customers": q("SELECT COUNT(*) FROM customer"),
                 "tagged": q("SELECT COUNT(DISTINCT lead_id) FROM lead_tag WHERE tag_id = ?", tag_id),
                 "last_assigned_at": epoch(q("SELECT MAX(assigned_at) FROM lead")) if statuses.get("ASSIGNED") else None,
@@ -242,10 +243,10 @@ def outcome(db: str, scene_id: int, tag_id: int) -> dict:
 
 # -- the run ----------------------------------------------------------------------------------------
 def start_worker(args, env: dict, work: Path, procs: list) -> None:
-    worker = Proc("worker", [CLI, "worker"], env, work)
-    procs.append(worker)
-    if args.profile:  # py-spy raw stacks of the lead pipeline, kept in the work dir
-        profile(worker.p.pid, args.profile, work / "worker.spy")
+    workers = [Proc(f"worker{n}", [CLI, "worker"], env, work) for n in range(args.worker_processes)]
+    procs += workers
+    if args.profile:  # py-spy raw stacks of the lead pipeline (the first worker), kept in the work dir
+        profile(workers[0].p.pid, args.profile, work / "worker.spy")
 
 
 def run(args) -> dict:
@@ -257,7 +258,11 @@ def run(args) -> dict:
     items, expected = plan_leads(args.leads, args.seed, args.person_share, args.ext_share)
     r: dict = {"config": vars(args) | {"cores": os.cpu_count(), "work_dir": str(work)}, "expected": expected}
     procs: list[Proc] = []
+    cluster = PostgresCluster(work) if args.postgres else None
     try:
+        if cluster is not None:
+            db = env["CKB_DATABASE_URL"] = cluster.start()
+            print(f"PostgreSQL started on 127.0.0.1:{cluster.port}", flush=True)
         info = init_and_seed([PY, "bench/leads.py", "--seed-only"], env)
         base, _ = start_servers(args, env, work, procs)
         n1 = int(len(items) * args.single_share)
@@ -297,6 +302,8 @@ def run(args) -> dict:
     finally:
         for p in reversed(procs):
             p.stop()
+        if cluster is not None:
+            cluster.stop()
     r["elapsed_seconds"] = time.time() - t0
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
@@ -317,7 +324,10 @@ def checks(r: dict) -> list[tuple[str, object, object]]:
 
 def report(r: dict) -> str:
     base = r["baseline"]["req_per_s"] or 1.0
-    lines = [f"{'figure':32s} {'throughput':>18s}  {'latency':26s} {'vs baseline':>11s}",
+    cfg = r["config"]
+    lines = [f"{'PostgreSQL' if cfg.get('postgres') else 'SQLite'}: {cfg['workers']} web processes × {cfg['threads']} threads, "
+             f"{cfg.get('worker_processes', 1)} worker process(es), {cfg['cores']} cores",
+             f"{'figure':32s} {'throughput':>18s}  {'latency':26s} {'vs baseline':>11s}",
              f"{'baseline Flask 202 (1/req)':32s} {base:13.0f} req/s  p50 {r['baseline']['p50_ms']:.1f} / p99 {r['baseline']['p99_ms']:.1f} ms {'1.00×':>11s}"]
     for name, label in (("single", "accepted, 1 lead/request"), ("batch100", "accepted, 100 leads/request"),
                         ("batch500", "accepted, 500 leads/request")):
@@ -350,8 +360,11 @@ def main() -> None:
     ap.add_argument("--worker-after", action="store_true",
                     help="start the worker after the last lead is accepted (ingest figures without processing beside them)")
     ap.add_argument("--seed", type=int, default=20240601)
-    ap.add_argument("--port", type=int, default=5612)
-    ap.add_argument("--base-port", type=int, default=5611)
+    ap.add_argument("--port", type=int, default=0, help="0: a free port (several benches may run at once)")
+    ap.add_argument("--base-port", type=int, default=0, help="0: a free port")
+    ap.add_argument("--worker-processes", type=int, default=1, help="`cunkebao worker` processes turning leads into ASSIGNED")
+    ap.add_argument("--postgres", action="store_true",
+                    help="run on a PostgreSQL server this bench starts on loopback (initdb in the temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary var dir and server logs")
     ap.add_argument("--profile", type=int, default=0, metavar="SECONDS",
                     help="py-spy record the worker for SECONDS from its start (worker.spy, kept with --keep)")
@@ -360,6 +373,8 @@ def main() -> None:
     if args.seed_only:
         print("SEEDJSON " + json.dumps(seed()))
         return
+    args.port = args.port or free_port()
+    args.base_port = args.base_port or free_port()
     r = run(args)
     print()
     print(report(r))
