@@ -14,7 +14,6 @@ from werkzeug.exceptions import HTTPException
 from crm.audit import recorder
 from crm.audit.incidents import new_reference, record_error
 from web.extensions import services
-from web.lean_endpoints import is_lean
 
 log = logging.getLogger(__name__)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -26,7 +25,7 @@ def _actor():
 
 
 def _begin():
-    if request.method not in WRITE_METHODS or request.endpoint in (None, "static") or is_lean():
+    if request.method not in WRITE_METHODS or request.endpoint in (None, "static"):
         return None
     ctx = recorder.AuditContext(
         request_id=secrets.token_hex(8), method=request.method, endpoint=request.endpoint or "",

@@ -12,15 +12,12 @@ from __future__ import annotations
 from flask import Flask, abort, request
 
 from events.safe_json import problems
-from web.lean_endpoints import is_lean
 
 FORM = "application/x-www-form-urlencoded"
 RAW_BODY_PREFIXES = ("/api/", "/webhooks/")
 
 
 def refuse_unstorable_form():
-    if is_lean():
-        return None  # reads neither query string nor form (web.lean_endpoints)
     found = problems(request.args.to_dict(flat=False))  # query strings reach searches on every route
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype == FORM \
             and not request.path.startswith(RAW_BODY_PREFIXES):

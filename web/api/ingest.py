@@ -9,11 +9,15 @@ from events.errors import IngestError
 from events.ingestion import IngestRequest
 from web.api.common import error_envelope
 from web.api.examples import ingest as ex
+from web.api.ingest_fast import install as install_fast_path
 from web.api.spec import ANY_OBJ, INT, OBJ_LIST, STR, api_route, obj
 from web.extensions import csrf, runtime
 
 bp = Blueprint("api_ingest", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
+# Signed POSTs are answered by the lean WSGI path (web.api.ingest_fast) before Flask routing;
+# the view below documents the operation and answers the same way if that path is absent.
+bp.record_once(lambda state: install_fast_path(state.app))
 
 EVENT = obj({"id": STR, "event": STR, "occurred_at": {"type": "string", "format": "date-time"}, "data": ANY_OBJ}, ("event",))
 BODY = {"oneOf": [EVENT, obj({"events": {"type": "array", "items": EVENT, "maxItems": 1000}}, ("events",))]}

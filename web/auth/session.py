@@ -14,7 +14,6 @@ from flask import g, redirect, request, session, url_for
 
 from crm.people import service as people
 from web.extensions import services
-from web.lean_endpoints import is_lean
 
 # What a user who must change their password may still reach.
 _PASSWORD_GATE_OPEN = {"auth.password", "auth.logout", "auth.login", "static"}
@@ -36,7 +35,7 @@ def logout_user() -> None:
 def load_current_user():
     """before_request: sets g.user (or None) and g.permissions for templates and guards."""
     g.user, g.permissions = None, frozenset()
-    if request.endpoint == "static" or is_lean() or "sid" not in session:
+    if request.endpoint == "static" or "sid" not in session:
         return None
     svc = services()
     live = people.resolve_session(svc.db, session.get("sid"), svc.clock.now(),
