@@ -125,8 +125,8 @@ class GroupCommitter:
         """Stores and commits the group; the tickets that committed (the others hold their error)."""
         if len(group) > 1:
             try:
-                with self.db.write() as session:
-                    results = self.store(session.connection(), [t.item for t in group])
+                with self.db.write_connection() as conn:
+                    results = self.store(conn, [t.item for t in group])
             except Exception:  # noqa: BLE001 - rolled back: each item is stored alone below
                 log.warning("group of %d requests rolled back; storing each alone", len(group), exc_info=True)
             else:
@@ -136,8 +136,8 @@ class GroupCommitter:
         committed = []
         for ticket in group:
             try:
-                with self.db.write() as session:
-                    ticket.result = self.store(session.connection(), [ticket.item])[0]
+                with self.db.write_connection() as conn:
+                    ticket.result = self.store(conn, [ticket.item])[0]
             except Exception as exc:  # noqa: BLE001 - this request's own failure, answered to it
                 ticket.result, ticket.error = None, exc
             else:

@@ -215,7 +215,7 @@ def store_trusted(session, source: str, origin_key: str, events: list[dict], now
 def event_row(definitions, tz: str, app_id, index: int, ev, now: datetime, req: IngestRequest, refusal) -> dict:
     """The event_record row for one event: accepted with typed data and its dedupe key, or refused
     with errors naming each field. `definitions.get(code)` gives the event's definition."""
-    row = {"index": index, "app_id": app_id, "source": "api", "received_at": now, "occurred_at": now,
+    row = {"app_id": app_id, "source": "api", "received_at": now, "occurred_at": now,
            "client_ip": req.client_ip[:64], "errors": [], "data": {}, "event_code": "",
            "external_id": None, "dedupe_key": None, "event_definition_id": None}
     if not isinstance(ev, dict):
@@ -287,10 +287,6 @@ def _statement(conn, kind: str):
     return stmt
 
 
-def _values(row: dict) -> dict:
-    return {k: v for k, v in row.items() if k != "index"}
-
-
 def insert_rows(conn, rows: list) -> tuple[list, list, list, list]:
     """Inserts built rows in the caller's transaction: (accepted, duplicates, rejected, stored ids)."""
     return insert_groups(conn, [rows])[0]
@@ -309,7 +305,7 @@ def insert_groups(conn, groups: list[list]) -> list[tuple[list, list, list, list
     ids: dict[str, int] = {}
     if first:
         ids.update((key, rid) for rid, key in conn.execute(_statement(conn, "accepted"),
-                                                           [_values(r) for r in first.values()]))
+                                                           list(first.values())))
     new_keys = set(ids)
     seen_before = [key for key in first if key not in ids]
     if seen_before:
@@ -318,12 +314,11 @@ def insert_groups(conn, groups: list[list]) -> list[tuple[list, list, list, list
     answers = []
     for rows in groups:
         accepted, duplicates, rejected, stored = [], [], [], []
-        for row in rows:
-            index = row["index"]
+        for index, row in enumerate(rows):
             if row["status"] == "rejected":
                 # Refused rows have no dedupe key, so nothing conflicts; one at a time keeps each id
                 # with its row (they are the rare case).
-                rid = conn.execute(_statement(conn, "rejected"), _values(row)).scalar()
+                rid = conn.execute(_statement(conn, "rejected"), row).scalar()
                 rejected.append({"index": index, "record_id": rid, "reason": row["reject_reason"], "errors": row["errors"]})
                 continue
             key = row["dedupe_key"]
