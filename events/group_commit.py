@@ -76,6 +76,12 @@ class GroupCommitter:
             raise ticket.error
         return ticket.result
 
+    @property
+    def pending(self) -> int:
+        """Requests waiting for the committer (not counting the group it is storing)."""
+        with self._cond:
+            return len(self._queue)
+
     # -- the committer thread ---------------------------------------------------------------
     def _take(self) -> list[_Ticket]:
         """The queued tickets up to max_rows (at least one); [] when idle long enough to stop."""
