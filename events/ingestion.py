@@ -25,7 +25,7 @@ from config import metrics
 from config.services import Services
 from config.dialect_insert import insert_for
 from events import idempotency
-from events.body import parse_body
+from events.body import parse_events
 from events.catalog import CachedApp, Catalog
 from events.errors import IngestError, error_body
 from events.field_types import FieldValueError, normalise, parse_datetime
@@ -100,7 +100,7 @@ class Ingestor:
         if len(req.body) > s.max_body_bytes:
             raise IngestError(400, "body_too_large", f"请求体过大：{len(req.body)} 字节，上限 {s.max_body_bytes} 字节")
         app = self.authenticate(req)
-        events, single = parse_body(req.body, s.max_body_bytes, s.max_json_depth, s.max_batch_events)
+        parsed = parse_events(req.body, s.max_body_bytes, s.max_json_depth, s.max_batch_events)
         idem_key = idempotency.check_key(req.idempotency_key)
         now = self.services.now()
         refusal = None
@@ -108,8 +108,9 @@ class Ingestor:
             refusal = (403, "app_disabled", f"应用「{app.name}」已禁用")
         elif not app.ip_allowed(req.client_ip):
             refusal = (403, "ip_not_allowed", f"来源 IP {req.client_ip} 不在应用「{app.name}」的白名单中")
-        rows = [event_row(self.catalog.definitions, s.timezone, app.id, i, ev, now, req, refusal)
-                for i, ev in enumerate(events)]
+        single = parsed.single
+        rows = [event_row(self.catalog.definitions, s.timezone, app.id, i, ev, now, req, refusal, parsed.plain)
+                for i, ev in enumerate(parsed.events)]
         if idem_key is None:
             # Counted and dispatched by the committer, once per group, before this wakes.
             return self.group.run((rows, single, refusal), len(rows))
@@ -212,9 +213,11 @@ def store_trusted(session, source: str, origin_key: str, events: list[dict], now
 
 
 # -- one event ------------------------------------------------------------------------------
-def event_row(definitions, tz: str, app_id, index: int, ev, now: datetime, req: IngestRequest, refusal) -> dict:
+def event_row(definitions, tz: str, app_id, index: int, ev, now: datetime, req: IngestRequest, refusal,
+              plain: bool = False) -> dict:
     """The event_record row for one event: accepted with typed data and its dedupe key, or refused
-    with errors naming each field. `definitions.get(code)` gives the event's definition."""
+    with errors naming each field. `definitions.get(code)` gives the event's definition; `plain`
+    says the body it came from cannot hold an unstorable value (events.body.ParsedBody)."""
     row = {"app_id": app_id, "source": "api", "received_at": now, "occurred_at": now,
            "client_ip": req.client_ip[:64], "errors": [], "data": {}, "event_code": "",
            "external_id": None, "dedupe_key": None, "event_definition_id": None}
@@ -222,7 +225,7 @@ def event_row(definitions, tz: str, app_id, index: int, ev, now: datetime, req: 
         return _reject(row, "bad_shape", [{"field": "", "code": "type", "message": "事件应为 JSON 对象"}])
     # NUL, lone surrogates and NaN/Infinity are refused here, whichever door the event came by;
     # the refused record keeps a scrubbed copy (the database could not store the original).
-    errors = problems(ev)
+    errors = [] if plain else problems(ev)
     if errors:
         ev = scrub(ev)
     row["event_code"] = str(ev.get("event", ""))[:64]

@@ -144,3 +144,19 @@ def test_a_batch_with_repeated_ids_in_a_group(services, setup, batch):  # noqa: 
     dup_ids = {d["record_id"] for p in payloads for d in p["duplicates"]}
     assert dup_ids == {xs[0]["record_id"]} and sum(len(p["duplicates"]) for p in payloads) == 3
     assert len(records(services)) == 3
+
+
+def test_only_a_plain_utf8_body_skips_the_storable_walk():
+    import json as _json
+
+    from events.body import parse_events
+
+    def plain(raw: bytes) -> bool:
+        return parse_events(raw, 100_000, 16, 10).plain
+
+    assert plain('{"event":"a","data":{"name":"张三","x":1.5}}'.encode())
+    assert not plain(b'{"event":"a","data":{"name":"\\u0000"}}')
+    assert not plain(b'{"event":"a","data":{"name":"\\uD800"}}')
+    assert not plain(b'{"event":"a","data":{"name":"\xed\xa0\x80"}}')  # surrogate bytes
+    assert not plain(b'{"event":"a","data":{"x":NaN}}') and not plain(b'{"event":"a","data":{"x":1e999}}')
+    assert not plain(_json.dumps({"event": "a"}).encode("utf-16"))
