@@ -171,6 +171,11 @@ class Database:
         with self.write_turn(), self._write_engine.begin() as conn:
             yield conn
 
+    def holds_write_turn(self) -> bool:
+        """This thread is inside a write() (SQLite file databases): another thread's write would
+        wait for it."""
+        return self._queue is not None and getattr(self._queue._local, "held", False)
+
     def write_turn(self):
         """This thread's turn to write (SQLite file databases); a no-op on PostgreSQL."""
         return self._queue.hold() if self._queue is not None else nullcontext()

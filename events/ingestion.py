@@ -111,12 +111,14 @@ class Ingestor:
         single = parsed.single
         rows = [event_row(self.catalog.definitions, s.timezone, app.id, i, ev, now, req, refusal, parsed.plain)
                 for i, ev in enumerate(parsed.events)]
-        if idem_key is None:
-            # Counted and dispatched by the committer, once per group, before this wakes.
+        if idem_key is None and not self.services.db.holds_write_turn():
+            # Counted and dispatched by the committer, once per group, before this wakes. (A
+            # caller already inside a write would block the committer: it stores inline below.)
             return self.group.run((rows, single, refusal), len(rows))
         # With an Idempotency-Key the key is claimed in the transaction that stores the events,
         # and a concurrent holder of the key makes the claim wait: that request writes alone.
-        result = self._store(app, rows, single, refusal, (idem_key, idempotency.fingerprint("events", req.body)), now)
+        idem = (idem_key, idempotency.fingerprint("events", req.body)) if idem_key else None
+        result = self._store(app, rows, single, refusal, idem, now)
         if result.stored_ids:
             metrics.EVENTS_STORED.labels("api").inc(len(result.stored_ids))
             self.on_stored(result.stored_ids)

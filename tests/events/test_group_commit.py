@@ -160,3 +160,11 @@ def test_only_a_plain_utf8_body_skips_the_storable_walk():
     assert not plain(b'{"event":"a","data":{"name":"\xed\xa0\x80"}}')  # surrogate bytes
     assert not plain(b'{"event":"a","data":{"x":NaN}}') and not plain(b'{"event":"a","data":{"x":1e999}}')
     assert not plain(_json.dumps({"event": "a"}).encode("utf-16"))
+
+
+def test_a_caller_inside_a_write_is_stored_without_waiting_for_the_committer(services, setup):  # noqa: F811
+    ing, app, secret, stored = setup
+    with services.db.write():
+        # On SQLite the committer would wait for this very write turn: the request stores inline.
+        res = ing.ingest(request(services, app, secret, {**PW, "id": "inside"}))
+    assert res.status == 202 and [r.external_id for r in records(services)] == ["inside"] and len(stored) == 1
