@@ -37,7 +37,11 @@ class _Ticket:
         self.rows = rows
         self.result = None
         self.error: BaseException | None = None
-        self.done = threading.Event()
+        # Released once by the committer when the answer is ready. A bare lock, not an Event:
+        # Event.set (a Condition's notify in Python) was a third of the committer's samples
+        # under load (py-spy, bench/ingest.py single phase).
+        self.done = threading.Lock()
+        self.done.acquire()
 
 
 class GroupCommitter:
@@ -71,7 +75,7 @@ class GroupCommitter:
                 self._thread.start()
             else:
                 self._cond.notify()
-        ticket.done.wait()
+        ticket.done.acquire()
         if ticket.error is not None:
             raise ticket.error
         return ticket.result
@@ -117,7 +121,7 @@ class GroupCommitter:
                     ticket.result, ticket.error = None, ticket.error or exc
             finally:
                 for ticket in group:
-                    ticket.done.set()
+                    ticket.done.release()
 
     def _bookkeep(self, committed: list[_Ticket]) -> None:
         # Before the waiters wake, so whoever was answered finds the bookkeeping done (the
