@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 from config.settings import Settings
@@ -162,6 +162,19 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """`write()` for Core statements only: a connection in a write transaction without an ORM
+        Session around it (cheaper for a hot path that flushes no objects), committed on success,
+        rolled back on any exception."""
+        with self.write_turn(), self._write_engine.begin() as conn:
+            yield conn
+
+    def holds_write_turn(self) -> bool:
+        """This thread is inside a write() (SQLite file databases): another thread's write would
+        wait for it."""
+        return self._queue is not None and getattr(self._queue._local, "held", False)
 
     def write_turn(self):
         """This thread's turn to write (SQLite file databases); a no-op on PostgreSQL."""

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Generic, Optional, TypeVar
 
+from sqlalchemy import bindparam, select as sa_select
 from sqlmodel import select
 
 from config.services import Services
@@ -74,6 +75,11 @@ class CachedDefinition:
     fields: tuple
 
 
+_DEF = EventDefinition.__table__
+_DEFINITION_BY_CODE = sa_select(_DEF.c.id, _DEF.c.code, _DEF.c.name, _DEF.c.enabled, _DEF.c.fields).where(
+    _DEF.c.code == bindparam("code"))
+
+
 class Catalog:
     def __init__(self, services: Services, ttl: float = 2.0):
         self.services = services
@@ -90,8 +96,9 @@ class Catalog:
         return CachedApp(app.id, app.name, app.enabled, tuple(secrets), nets)
 
     def _load_definition(self, code: str) -> Optional[CachedDefinition]:
-        with self.services.db.read() as s:
-            d = s.exec(select(EventDefinition).where(EventDefinition.code == code)).first()
+        # Core, one statement built once: every definition is reloaded each TTL in every process.
+        with self.services.db.engine.connect() as conn:
+            d = conn.execute(_DEFINITION_BY_CODE, {"code": code}).first()
         if d is None:
             return None
         return CachedDefinition(d.id, d.code, d.name, d.enabled, tuple(d.fields or []))

@@ -25,17 +25,18 @@ from config import metrics
 from config.services import Services
 from config.dialect_insert import insert_for
 from events import idempotency
-from events.body import parse_body
+from events.body import parse_events
 from events.catalog import CachedApp, Catalog
 from events.errors import IngestError, error_body
 from events.field_types import FieldValueError, normalise, parse_datetime
+from events.group_commit import GroupCommitter
 from events.models import EventDefinition, EventRecord
 from events.safe_json import problems, scrub
 from events.signature import check_signature, check_timestamp
 
 log = logging.getLogger("ckb.ingest")
 TABLE = EventRecord.__table__
-_INSERTS: dict = {}  # dialect name → the compiled-once INSERT … ON CONFLICT DO NOTHING RETURNING id
+_INSERTS: dict = {}  # (dialect name, kind) → the compiled-once INSERT … ON CONFLICT DO NOTHING RETURNING
 
 REJECT_LABELS = {
     "app_disabled": "应用已禁用",
@@ -71,6 +72,8 @@ class Ingestor:
         self.on_stored = on_stored or (lambda ids: None)
         self.unauthenticated = Counter()  # code → count, shown on the dashboard
         self._lock = threading.Lock()
+        # Signed requests of this process share write transactions (see events.group_commit).
+        self.group = GroupCommitter(services.db, _store_group, after_commit=self._group_stored)
 
     # -- authentication ---------------------------------------------------------------------
     def authenticate(self, req: IngestRequest) -> CachedApp:
@@ -97,7 +100,7 @@ class Ingestor:
         if len(req.body) > s.max_body_bytes:
             raise IngestError(400, "body_too_large", f"请求体过大：{len(req.body)} 字节，上限 {s.max_body_bytes} 字节")
         app = self.authenticate(req)
-        events, single = parse_body(req.body, s.max_body_bytes, s.max_json_depth, s.max_batch_events)
+        parsed = parse_events(req.body, s.max_body_bytes, s.max_json_depth, s.max_batch_events)
         idem_key = idempotency.check_key(req.idempotency_key)
         now = self.services.now()
         refusal = None
@@ -105,14 +108,27 @@ class Ingestor:
             refusal = (403, "app_disabled", f"应用「{app.name}」已禁用")
         elif not app.ip_allowed(req.client_ip):
             refusal = (403, "ip_not_allowed", f"来源 IP {req.client_ip} 不在应用「{app.name}」的白名单中")
-        rows = [event_row(self.catalog.definitions, s.timezone, app.id, i, ev, now, req, refusal)
-                for i, ev in enumerate(events)]
+        single = parsed.single
+        rows = [event_row(self.catalog.definitions, s.timezone, app.id, i, ev, now, req, refusal, parsed.plain)
+                for i, ev in enumerate(parsed.events)]
+        if idem_key is None and not self.services.db.holds_write_turn():
+            # Counted and dispatched by the committer, once per group, before this wakes. (A
+            # caller already inside a write would block the committer: it stores inline below.)
+            return self.group.run((rows, single, refusal), len(rows))
+        # With an Idempotency-Key the key is claimed in the transaction that stores the events,
+        # and a concurrent holder of the key makes the claim wait: that request writes alone.
         idem = (idem_key, idempotency.fingerprint("events", req.body)) if idem_key else None
         result = self._store(app, rows, single, refusal, idem, now)
         if result.stored_ids:
             metrics.EVENTS_STORED.labels("api").inc(len(result.stored_ids))
             self.on_stored(result.stored_ids)
         return result
+
+    def _group_stored(self, results: list) -> None:
+        stored = [rid for result in results for rid in result.stored_ids]
+        if stored:
+            metrics.EVENTS_STORED.labels("api").inc(len(stored))
+            self.on_stored(stored)
 
     # -- trusted producers (device gateway, schedules) ------------------------------------------
     def ingest_trusted(self, source: str, origin_key: str, events: list[dict]) -> IngestResult:
@@ -140,11 +156,22 @@ class Ingestor:
                 replay = idempotency.claim(conn, app.id, idem[0], idem[1], now, self.services.settings.timezone)
                 if replay is not None:
                     return IngestResult(*replay)
-            accepted, duplicates, rejected, stored = insert_rows(conn, rows)
-            status, payload = answer(single, refusal, accepted, duplicates, rejected)
+            result = _stored(conn, rows, single, refusal)
             if idem is not None:
-                idempotency.settle(conn, app.id, idem[0], status, payload)
-        return IngestResult(status, payload, stored)
+                idempotency.settle(conn, app.id, idem[0], result.status, result.payload)
+        return result
+
+
+def _stored(conn, rows: list, single: bool, refusal) -> IngestResult:
+    """Stores one request's rows in the caller's transaction; its answer."""
+    return _store_group(conn, [(rows, single, refusal)])[0]
+
+
+def _store_group(conn, requests: list[tuple]) -> list[IngestResult]:
+    """Stores (rows, single, refusal) of several requests in the caller's transaction; their answers."""
+    inserted = insert_groups(conn, [rows for rows, _single, _refusal in requests])
+    return [IngestResult(*answer(single, refusal, *lists[:3]), lists[3])
+            for (_rows, single, refusal), lists in zip(requests, inserted)]
 
 
 class SessionDefinitions:
@@ -188,17 +215,19 @@ def store_trusted(session, source: str, origin_key: str, events: list[dict], now
 
 
 # -- one event ------------------------------------------------------------------------------
-def event_row(definitions, tz: str, app_id, index: int, ev, now: datetime, req: IngestRequest, refusal) -> dict:
+def event_row(definitions, tz: str, app_id, index: int, ev, now: datetime, req: IngestRequest, refusal,
+              plain: bool = False) -> dict:
     """The event_record row for one event: accepted with typed data and its dedupe key, or refused
-    with errors naming each field. `definitions.get(code)` gives the event's definition."""
-    row = {"index": index, "app_id": app_id, "source": "api", "received_at": now, "occurred_at": now,
+    with errors naming each field. `definitions.get(code)` gives the event's definition; `plain`
+    says the body it came from cannot hold an unstorable value (events.body.ParsedBody)."""
+    row = {"app_id": app_id, "source": "api", "received_at": now, "occurred_at": now,
            "client_ip": req.client_ip[:64], "errors": [], "data": {}, "event_code": "",
            "external_id": None, "dedupe_key": None, "event_definition_id": None}
     if not isinstance(ev, dict):
         return _reject(row, "bad_shape", [{"field": "", "code": "type", "message": "事件应为 JSON 对象"}])
     # NUL, lone surrogates and NaN/Infinity are refused here, whichever door the event came by;
     # the refused record keeps a scrubbed copy (the database could not store the original).
-    errors = problems(ev)
+    errors = [] if plain else problems(ev)
     if errors:
         ev = scrub(ev)
     row["event_code"] = str(ev.get("event", ""))[:64]
@@ -247,40 +276,64 @@ def _reject(row: dict, reason: str, errors: list) -> dict:
 
 
 # -- storage --------------------------------------------------------------------------------
-def _insert(conn, values: dict):
-    # One statement per dialect with the row as bound parameters: SQLAlchemy compiles it once
-    # and caches it, where values(**row) built a new statement (and cache key) for every event.
-    stmt = _INSERTS.get(conn.dialect.name)
+def _statement(conn, kind: str):
+    # Built once per dialect with the rows as bound parameters: SQLAlchemy compiles it once and
+    # caches it, where values(**row) built a new statement (and cache key) for every event.
+    stmt = _INSERTS.get((conn.dialect.name, kind))
     if stmt is None:
         ins = insert_for(conn)(TABLE)
-        stmt = _INSERTS[conn.dialect.name] = ins.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(TABLE.c.id)
-    return conn.execute(stmt, values).scalar()
+        if kind == "accepted":
+            # Accepted rows go in as one multi-row INSERT; RETURNING leaves out the rows that hit
+            # an existing dedupe_key, so each returned id is matched back by its key.
+            stmt = ins.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(TABLE.c.id, TABLE.c.dedupe_key)
+        else:
+            stmt = ins.returning(TABLE.c.id)
+        _INSERTS[(conn.dialect.name, kind)] = stmt
+    return stmt
 
 
 def insert_rows(conn, rows: list) -> tuple[list, list, list, list]:
     """Inserts built rows in the caller's transaction: (accepted, duplicates, rejected, stored ids)."""
-    accepted, duplicates, rejected, stored = [], [], [], []
-    first_by_key: dict[str, int] = {}
-    for row in rows:
-        index = row.pop("index")
-        if row["status"] == "rejected":
-            rid = _insert(conn, row)
-            rejected.append({"index": index, "record_id": rid, "reason": row["reject_reason"], "errors": row["errors"]})
-            continue
-        key = row["dedupe_key"]
-        ext = row["external_id"]
-        if key in first_by_key:
-            duplicates.append({"index": index, "id": ext, "record_id": first_by_key[key]})
-            continue
-        rid = _insert(conn, row)
-        if rid is None:
-            rid = conn.execute(sa_select(TABLE.c.id).where(TABLE.c.dedupe_key == key)).scalar()
-            duplicates.append({"index": index, "id": ext, "record_id": rid})
-        else:
-            accepted.append({"index": index, "id": ext, "record_id": rid})
-            stored.append(rid)
-        first_by_key[key] = rid
-    return accepted, duplicates, rejected, stored
+    return insert_groups(conn, [rows])[0]
+
+
+def insert_groups(conn, groups: list[list]) -> list[tuple[list, list, list, list]]:
+    """Inserts several requests' rows in the caller's transaction with one multi-row INSERT; for
+    each request (accepted, duplicates, rejected, stored ids). A dedupe key seen twice is stored
+    once, for its first row in the order given; every later row with it is a duplicate of that
+    record. The rows are left as they were (a group commit may store them again after a rollback)."""
+    first: dict[str, dict] = {}  # dedupe_key → the first accepted row with it
+    for rows in groups:
+        for row in rows:
+            if row["status"] != "rejected":
+                first.setdefault(row["dedupe_key"], row)
+    ids: dict[str, int] = {}
+    if first:
+        ids.update((key, rid) for rid, key in conn.execute(_statement(conn, "accepted"),
+                                                           list(first.values())))
+    new_keys = set(ids)
+    seen_before = [key for key in first if key not in ids]
+    if seen_before:
+        ids.update((key, rid) for rid, key in conn.execute(
+            sa_select(TABLE.c.id, TABLE.c.dedupe_key).where(TABLE.c.dedupe_key.in_(seen_before))))
+    answers = []
+    for rows in groups:
+        accepted, duplicates, rejected, stored = [], [], [], []
+        for index, row in enumerate(rows):
+            if row["status"] == "rejected":
+                # Refused rows have no dedupe key, so nothing conflicts; one at a time keeps each id
+                # with its row (they are the rare case).
+                rid = conn.execute(_statement(conn, "rejected"), row).scalar()
+                rejected.append({"index": index, "record_id": rid, "reason": row["reject_reason"], "errors": row["errors"]})
+                continue
+            key = row["dedupe_key"]
+            if first[key] is row and key in new_keys:
+                accepted.append({"index": index, "id": row["external_id"], "record_id": ids[key]})
+                stored.append(ids[key])
+            else:
+                duplicates.append({"index": index, "id": row["external_id"], "record_id": ids[key]})
+        answers.append((accepted, duplicates, rejected, stored))
+    return answers
 
 
 def answer(single, refusal, accepted, duplicates, rejected) -> tuple[int, dict]:

@@ -32,11 +32,18 @@ HEADERS = {
 }
 
 
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
+
+
+def header_list(secure: bool) -> list[tuple[str, str]]:
+    """The headers every response carries, for a WSGI answer built without Flask (the ingest
+    fast path, web.api.ingest_fast)."""
+    return [*HEADERS.items(), HSTS] if secure else list(HEADERS.items())
+
+
 def add_security_headers(response):
-    for name, value in HEADERS.items():
+    for name, value in header_list(request.is_secure):
         response.headers.setdefault(name, value)
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     # Pages of a signed-in user may show customer data: keep them out of shared caches and
     # the back-button cache after logout.
     if g.get("user") is not None and response.mimetype == "text/html":
