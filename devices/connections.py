@@ -32,6 +32,7 @@ class Connection:
         self.transport = transport
         self.closed = False
         self.accounts: dict[str, int] = {}  # wxid → account id, from the accounts frame
+        self.end_reason = "手机断开连接"  # for the device log when the session ends
         self._lock = threading.Lock()
 
     def send(self, text: str) -> bool:

@@ -180,9 +180,9 @@ class Delivery:
     def on_ack(self, op) -> None:
         self.outcomes.submit(op)
 
-    def on_result(self, op) -> bool:
-        """Returns once the result is stored (the caller then acknowledges it to the phone)."""
-        return self.outcomes.submit(op, wait=True)
+    def on_result(self, op) -> None:
+        """Queues the result for storing; the op's `then` acknowledges it to the phone once stored."""
+        self.outcomes.submit(op)
 
     def requeue_unacked(self, device_id: int) -> None:
         """A phone that dropped its connection: what it had not acknowledged goes out again when

@@ -3,7 +3,9 @@
 With a thousand phones, one transaction per ack would queue writers behind each other on
 SQLite; a single writer thread drains everything that arrived meanwhile into one transaction,
 so an idle server writes at once and a busy one writes in bigger batches. A result is only
-acknowledged to the phone after its batch is committed.
+acknowledged to the phone after its batch is committed: the submitter either waits for it (a
+blocking session thread) or passes `then`, called on the writer thread once the batch is done
+(the asynchronous gateway, whose event loop must never wait on a database write).
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from sqlalchemy import update
 from sqlmodel import select
@@ -34,6 +36,7 @@ class Op:
     battery: Any = None
     network: Any = None
     done: threading.Event = field(default_factory=threading.Event)
+    then: Optional[Callable[[], None]] = None  # called once the op's batch is written (or failed)
 
 
 def command_result_event(cmd: DeviceCommand) -> dict:
@@ -90,6 +93,11 @@ class OutcomeWriter:
             finally:
                 for item in batch:
                     item.done.set()
+                    if item.then is not None:
+                        try:
+                            item.then()
+                        except Exception:  # noqa: BLE001 - one phone's answer must not stop the writer
+                            log.exception("answering a device outcome failed")
 
     def apply(self, batch: list[Op]) -> None:
         events = []

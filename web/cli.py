@@ -153,6 +153,39 @@ def scheduler():
     _run_until_signal(_runtime(), dispatch=False, sweep=True, cron=True)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5001, show_default=True, type=int)
+@click.option("--threads", default=16, show_default=True, type=int,
+              help="数据库写入线程数（hello、accounts、上报）；连接本身不占线程")
+def gateway(host, port, threads):
+    """设备网关：手机的 WebSocket（/devices/ws）在一个事件循环上，可承载上万台手机。"""
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    from config import metrics
+    from devices.async_gateway import AsyncGateway, raise_open_files_limit
+    from devices.gateway import Gateway
+    from web.devices_ws import configure, expose
+
+    rt = _runtime()
+    gw = expose(configure(Gateway(rt.services, rt.ingestor)), rt)
+
+    def http(path: str, remote: str):
+        if path == "/healthz":
+            return 200, "text/plain; charset=utf-8", "ok\n"
+        if path == "/metrics" and _loopback(remote):  # the process's own figures, as web's /metrics
+            return 200, CONTENT_TYPE_LATEST, generate_latest(metrics.REGISTRY).decode("utf-8")
+        return None
+
+    limit = raise_open_files_limit(65536)
+    rt.start_beacon({"gateway"})
+    click.echo(f"设备网关已启动：ws://{host}:{port}/devices/ws（最多约 {max(0, limit - 100)} 台手机：打开文件数上限 {limit}）")
+    try:
+        AsyncGateway(gw, threads=threads, http=http).run(host, port)
+    finally:
+        rt.beacon.stop()
+
+
 @main.group()
 def apps():
     """应用管理."""
