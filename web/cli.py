@@ -163,10 +163,11 @@ def gateway(host, port, threads):
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
     from config import metrics
-    from devices.async_gateway import AsyncGateway, raise_open_files_limit
+    from devices.async_gateway import AsyncGateway, limit_malloc_arenas, raise_open_files_limit
     from devices.gateway import Gateway
     from web.devices_ws import configure, expose
 
+    limit_malloc_arenas()  # before any thread starts
     rt = _runtime()
     gw = expose(configure(Gateway(rt.services, rt.ingestor)), rt)
 
