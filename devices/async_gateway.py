@@ -32,11 +32,11 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from devices.gateway import Gateway
-from devices.protocol import CLOSE_NORMAL, MAX_FRAME_BYTES
+from devices.protocol import MAX_FRAME_BYTES
 
 log = logging.getLogger("ckb.devices.async_gateway")
 PATH = "/devices/ws"
-STOP_SECONDS = 15  # for the phones' sessions to record their disconnect on SIGTERM
+STOP_SECONDS = 15  # for the sessions to end on SIGTERM (a phone mid-hello: up to the hello timeout)
 
 
 class LoopTransport:
@@ -127,8 +127,8 @@ class AsyncGateway:
 
     async def _shutdown(self, server) -> None:
         server.close(close_connections=False)  # no new phones
-        for conn in self.gateway.registry.all():
-            conn.close(CLOSE_NORMAL, "服务器停止")
+        # Every phone's disconnect recorded at once, then closed (1000 服务器停止).
+        await self._blocking(self.gateway.release_all, "服务器停止")
         try:
             await asyncio.wait_for(server.wait_closed(), STOP_SECONDS)  # sessions record their disconnect
         except asyncio.TimeoutError:

@@ -134,7 +134,7 @@ class Delivery:
             now = self.services.now()  # after the write lock: sent_at is when it really goes
             stmt = (select(DeviceCommand, WechatAccount)
                     .join(WechatAccount, WechatAccount.id == DeviceCommand.account_id)
-                    .where(DeviceCommand.status == "queued", _held_by_us(session, held),
+                    .where(DeviceCommand.status == "queued", _one_of(session, WechatAccount.device_id, held),
                            or_(DeviceCommand.not_before.is_(None), DeviceCommand.not_before <= now))
                     .order_by(DeviceCommand.id).limit(limit).with_for_update(skip_locked=True, of=DeviceCommand))
             go, holds, refused = self.gate.sort(session, list(session.exec(stmt).all()), now)
@@ -186,11 +186,11 @@ class Delivery:
         """Queues the result for storing; the op's `then` acknowledges it to the phone once stored."""
         self.outcomes.submit(op)
 
-    def requeue_unacked(self, device_id: int) -> None:
-        """A phone that dropped its connection: what it had not acknowledged goes out again when
-        it is back (phones ignore a command id they already executed; PROTOCOL.md)."""
+    def requeue_unacked(self, device_ids: list[int]) -> None:
+        """Phones that dropped their connection: what they had not acknowledged goes out again when
+        they are back (phones ignore a command id they already executed; PROTOCOL.md)."""
         with self.services.db.write() as session:
-            for cmd in session.exec(select(DeviceCommand).where(DeviceCommand.device_id == device_id,
+            for cmd in session.exec(select(DeviceCommand).where(_one_of(session, DeviceCommand.device_id, device_ids),
                                                                 DeviceCommand.status == "sent")):
                 cmd.status, cmd.sent_at = "queued", None
                 session.add(cmd)
@@ -245,11 +245,11 @@ class Delivery:
         return len(events)
 
 
-def _held_by_us(session, held: list[int]):
-    """Accounts on the phones this process holds, as ONE bound value: an IN list of 10,000
-    parameters (one gateway's phones) costs a statement build and parse per round, and every
-    distinct length is another prepared statement in each connection's cache."""
+def _one_of(session, column, ids: list[int]):
+    """`column IN ids` as ONE bound value: an IN list of 10,000 parameters (one gateway's phones)
+    costs a statement build and parse per delivery round, and every distinct length is another
+    prepared statement in each connection's cache."""
     if session.get_bind().dialect.name == "postgresql":
-        return WechatAccount.device_id == any_(bindparam("held_devices", held, type_=ARRAY(BigInteger)))
-    ids = func.json_each(json.dumps(held)).table_valued("value")
-    return WechatAccount.device_id.in_(sa_select(ids.c.value))
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger)))
+    values = func.json_each(json.dumps(list(ids))).table_valued("value")
+    return column.in_(sa_select(values.c.value))

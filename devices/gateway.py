@@ -63,9 +63,28 @@ class Gateway:
         return self.services.settings.timezone
 
     def stop(self) -> None:
-        for conn in self.registry.all():
-            conn.close(CLOSE_NORMAL, "服务器停止")
+        self.release_all("服务器停止")
         self.delivery.stop()
+
+    def release_all(self, reason: str) -> None:
+        """The server is stopping: every phone's disconnect is recorded in one transaction (10,000
+        phones would take a transaction each, longer than a stop may last), then each is closed;
+        their sessions end with nothing left to record."""
+        conns = self.registry.take_all()
+        if conns:
+            try:
+                self._record_disconnects(conns, reason)
+            except Exception:  # noqa: BLE001 - the offline sweep of another process catches up
+                log.exception("recording the phones' disconnect at shutdown failed")
+        for conn in conns:
+            conn.close(CLOSE_NORMAL, reason)
+
+    def _record_disconnects(self, conns: list[Connection], reason: str) -> None:
+        now = self.services.now()
+        with self.services.db.write() as session:
+            for conn in conns:
+                presence.mark_disconnected(session, conn.device_id, now, reason)
+        self.delivery.requeue_unacked([conn.device_id for conn in conns])
 
     def ensure_definitions(self) -> None:
         """Device reports are events: their definitions must exist, or every report is refused."""
@@ -180,11 +199,9 @@ class Gateway:
         reason = conn.end_reason
         conn.close(CLOSE_NORMAL, reason)
         if not self.registry.remove(conn):
-            return  # replaced by a newer connection of the same phone: that one is the truth
+            return  # replaced by a newer connection of the same phone (that one is the truth), or released
         try:
-            with self.services.db.write() as session:
-                presence.mark_disconnected(session, conn.device_id, self.services.now(), reason)
-            self.delivery.requeue_unacked(conn.device_id)
+            self._record_disconnects([conn], reason)
         except Exception:  # noqa: BLE001 - bookkeeping only; the offline sweep catches up
             log.exception("recording a disconnect failed", extra={"device_id": conn.device_id})
 
