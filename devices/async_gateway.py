@@ -20,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import gc
 import logging
+import time
 import resource
 import signal
 import threading
@@ -208,3 +210,20 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return bool(libc.mallopt(M_ARENA_MAX, arenas))
     except (OSError, AttributeError):
         return False
+
+
+def log_long_gc_pauses(threshold_seconds: float = 0.1) -> None:
+    """Logs every garbage collection that stops the loop longer than the threshold: with 10,000
+    phones a full collection walks every connection's objects, and acks wait meanwhile."""
+    started: list[float] = []
+
+    def watch(phase: str, info: dict) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            took = time.perf_counter() - started[0]
+            if took >= threshold_seconds:
+                log.warning("garbage collection paused the gateway %.0f ms (generation %s, %s collected)",
+                            took * 1000, info.get("generation"), info.get("collected"))
+
+    gc.callbacks.append(watch)

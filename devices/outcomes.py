@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import select
 
 from devices.models import Device, DeviceCommand
@@ -23,6 +23,8 @@ from devices.models import Device, DeviceCommand
 log = logging.getLogger("ckb.devices.outcomes")
 FINISHABLE = ("sent", "acked", "timeout", "queued")
 BATCH_MAX = 500
+DEVICES = Device.__table__
+COMMANDS = DeviceCommand.__table__
 
 
 @dataclass
@@ -107,19 +109,24 @@ class OutcomeWriter:
             for op in batch:
                 if op.kind == "heartbeat":
                     beats[op.device_id] = op
+            # One executemany per shape of row: 10,000 phones beat 333 times a second, and a
+            # statement built and run per heartbeat held the write lock longer than the beats took.
+            shapes: dict[tuple, list[dict]] = {}
             for device_id, op in beats.items():
-                values = {"last_seen_at": now, "online": True}
+                row = {"b_id": device_id}  # bind names may not be column names in an UPDATE's SET
                 if isinstance(op.battery, int) and not isinstance(op.battery, bool) and 0 <= op.battery <= 100:
-                    values["battery"] = op.battery
+                    row["v_battery"] = op.battery
                 if isinstance(op.network, str) and op.network:
-                    values["network"] = op.network[:16]
-                session.execute(update(Device).where(Device.id == device_id).values(**values))
-            acks = [{"cid": op.command_id, "dev": op.device_id} for op in batch if op.kind == "ack"]
+                    row["v_network"] = op.network[:16]
+                shapes.setdefault(tuple(sorted(row)), []).append(row)
+            conn = session.connection()
+            for shape, rows in shapes.items():
+                values = {"last_seen_at": now, "online": True, **{k[2:]: bindparam(k) for k in shape if k.startswith("v_")}}
+                conn.execute(update(DEVICES).where(DEVICES.c.id == bindparam("b_id")).values(**values), rows)
+            acks = [{"b_cid": op.command_id, "b_dev": op.device_id} for op in batch if op.kind == "ack"]
             if acks:
-                for a in acks:
-                    session.execute(update(DeviceCommand).where(
-                        DeviceCommand.id == a["cid"], DeviceCommand.device_id == a["dev"],
-                        DeviceCommand.status == "sent").values(status="acked", acked_at=now))
+                conn.execute(update(COMMANDS).where(COMMANDS.c.id == bindparam("b_cid"), COMMANDS.c.device_id == bindparam("b_dev"),
+                                                    COMMANDS.c.status == "sent").values(status="acked", acked_at=now), acks)
             results = [op for op in batch if op.kind == "result"]
             if results:
                 cmds = {c.id: c for c in session.exec(select(DeviceCommand).where(

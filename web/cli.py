@@ -163,7 +163,7 @@ def gateway(host, port, threads):
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
     from config import metrics
-    from devices.async_gateway import AsyncGateway, limit_malloc_arenas, raise_open_files_limit
+    from devices.async_gateway import AsyncGateway, limit_malloc_arenas, log_long_gc_pauses, raise_open_files_limit
     from devices.gateway import Gateway
     from web.devices_ws import configure, expose
 
@@ -179,6 +179,7 @@ def gateway(host, port, threads):
         return None
 
     limit = raise_open_files_limit(65536)
+    log_long_gc_pauses()
     rt.start_beacon({"gateway"})
     click.echo(f"设备网关已启动：ws://{host}:{port}/devices/ws（最多约 {max(0, limit - 100)} 台手机：打开文件数上限 {limit}）")
     try:
