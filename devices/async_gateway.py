@@ -98,6 +98,7 @@ class AsyncGateway:
         self.ready = threading.Event()
         self._stop: Optional[asyncio.Event] = None
         self._sends: set = set()
+        self.gc = FrozenHeap()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def run(self, host: str, port: int, *, handle_signals: bool = True) -> None:
@@ -122,9 +123,11 @@ class AsyncGateway:
                              server_header=None)
         self.port = server.sockets[0].getsockname()[1]
         self.ready.set()
+        keeper = asyncio.create_task(self.gc.run(lambda: len(self.gateway.registry)))
         try:
             await self._stop.wait()
         finally:
+            keeper.cancel()
             await self._shutdown(server)
 
     async def _shutdown(self, server) -> None:
@@ -182,6 +185,7 @@ class AsyncGateway:
         except ConnectionClosed:
             pass
         finally:
+            self.gc.ended += 1
             await self._blocking(gw.disconnected, conn)
         await ws.wait_closed()
 
@@ -210,6 +214,36 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return bool(libc.mallopt(M_ARENA_MAX, arenas))
     except (OSError, AttributeError):
         return False
+
+
+class FrozenHeap:
+    """Keeps the garbage collector off the phones' long-lived objects.
+
+    10,000 connections are millions of tracked objects; every full collection walked them all and
+    stopped the loop for 0.4–2 s (bench/devices.py, logged by log_long_gc_pauses), which was the
+    ack latency's tail. Every `every` seconds what exists is frozen (gc.freeze: moved out of the
+    collector's sight; new objects are collected as usual). A connection that ends leaves its
+    frozen cycles behind, so once enough sessions ended (a tenth of the phones, at least 500) or
+    an hour passed, one full collection runs — one pause, at a time of few reconnects — and
+    everything is frozen again."""
+
+    def __init__(self, every: float = 30.0, full_every: float = 3600.0):
+        self.every = every
+        self.full_every = full_every
+        self.ended = 0  # sessions ended since the last full collection
+        self._last_full = time.monotonic()
+
+    async def run(self, connected: Callable[[], int]) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            self.step(connected())
+
+    def step(self, connected: int) -> None:
+        if self.ended >= max(500, connected // 10) or time.monotonic() - self._last_full >= self.full_every:
+            gc.unfreeze()
+            gc.collect()
+            self.ended, self._last_full = 0, time.monotonic()
+        gc.freeze()
 
 
 def log_long_gc_pauses(threshold_seconds: float = 0.1) -> None:
