@@ -221,13 +221,13 @@ class FrozenHeap:
 
     10,000 connections are millions of tracked objects; every full collection walked them all and
     stopped the loop for 0.4–2 s (bench/devices.py, logged by log_long_gc_pauses), which was the
-    ack latency's tail. Every `every` seconds what exists is frozen (gc.freeze: moved out of the
+    ack latency's tail. Every `every` seconds (5) what exists is frozen (gc.freeze: moved out of the
     collector's sight; new objects are collected as usual). A connection that ends leaves its
     frozen cycles behind, so once enough sessions ended (a tenth of the phones, at least 500) or
     an hour passed, one full collection runs — one pause, at a time of few reconnects — and
     everything is frozen again."""
 
-    def __init__(self, every: float = 30.0, full_every: float = 3600.0):
+    def __init__(self, every: float = 5.0, full_every: float = 3600.0):
         self.every = every
         self.full_every = full_every
         self.ended = 0  # sessions ended since the last full collection
