@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
@@ -24,6 +23,7 @@ from devices.models import Device, DeviceCommand, Friend, WechatAccount
 from devices.registry import add_device
 from devices.simulator import PhoneConfig, SimulatedFleet
 from engine.process_models import ProcessHeartbeat
+from tests.engine.test_crash_recovery import _wait
 
 pytestmark = pytest.mark.slow
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -33,15 +33,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _wait(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def _listening(port: int) -> bool:
