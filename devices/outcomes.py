@@ -3,9 +3,9 @@
 With a thousand phones, one transaction per ack would queue writers behind each other on
 SQLite; a single writer thread drains everything that arrived meanwhile into one transaction,
 so an idle server writes at once and a busy one writes in bigger batches. A result is only
-acknowledged to the phone after its batch is committed: the submitter either waits for it (a
-blocking session thread) or passes `then`, called on the writer thread once the batch is done
-(the asynchronous gateway, whose event loop must never wait on a database write).
+acknowledged to the phone after its batch is committed: the gateway passes `then`, called on the
+writer thread once the batch is committed (never after a failed batch: the phone re-sends), so
+neither a session thread nor the asynchronous gateway's event loop waits on a database write.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class Op:
     battery: Any = None
     network: Any = None
     done: threading.Event = field(default_factory=threading.Event)
-    then: Optional[Callable[[], None]] = None  # called once the op's batch is written (or failed)
+    then: Optional[Callable[[], None]] = None  # called once the op's batch is committed (not if it failed)
 
 
 def command_result_event(cmd: DeviceCommand) -> dict:
@@ -88,14 +88,16 @@ class OutcomeWriter:
                     self._queue.put(None)  # stop after this batch
                     break
                 batch.append(nxt)
+            stored = False
             try:
                 self.apply(batch)
+                stored = True
             except Exception:  # noqa: BLE001 - the phone re-sends an unacknowledged result
                 log.exception("recording device outcomes failed", extra={"ops": len(batch)})
             finally:
                 for item in batch:
                     item.done.set()
-                    if item.then is not None:
+                    if stored and item.then is not None:
                         try:
                             item.then()
                         except Exception:  # noqa: BLE001 - one phone's answer must not stop the writer
