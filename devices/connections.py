@@ -1,8 +1,9 @@
 """The phones connected to this process: device id → its open connection.
 
-A connection wraps whatever transport carries it (flask-sock in the server, a fake in unit
-tests); sends are serialised with a lock because commands go out from the delivery thread
-while the session thread answers the phone's own frames.
+A connection wraps whatever transport carries it (flask-sock in the web process, the asyncio
+gateway's loop transport, a fake in unit tests); sends are serialised with a lock because
+commands go out from the delivery thread, acks from the outcome writer, while the session
+answers the phone's own frames.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class Connection:
         self.transport = transport
         self.closed = False
         self.accounts: dict[str, int] = {}  # wxid → account id, from the accounts frame
+        self.end_reason = "手机断开连接"  # for the device log when the session ends
         self._lock = threading.Lock()
 
     def send(self, text: str) -> bool:
@@ -74,6 +76,12 @@ class ConnectionRegistry:
                 del self._conns[conn.device_id]
                 return True
         return False
+
+    def take_all(self) -> list[Connection]:
+        """Empties the registry (the server stopping) and returns what it held."""
+        with self._lock:
+            conns, self._conns = list(self._conns.values()), {}
+        return conns
 
     def get(self, device_id: int) -> Optional[Connection]:
         return self._conns.get(device_id)

@@ -63,9 +63,28 @@ class Gateway:
         return self.services.settings.timezone
 
     def stop(self) -> None:
-        for conn in self.registry.all():
-            conn.close(CLOSE_NORMAL, "服务器停止")
+        self.release_all("服务器停止")
         self.delivery.stop()
+
+    def release_all(self, reason: str) -> None:
+        """The server is stopping: every phone's disconnect is recorded in one transaction (10,000
+        phones would take a transaction each, longer than a stop may last), then each is closed;
+        their sessions end with nothing left to record."""
+        conns = self.registry.take_all()
+        if conns:
+            try:
+                self._record_disconnects(conns, reason)
+            except Exception:  # noqa: BLE001 - the offline sweep of another process catches up
+                log.exception("recording the phones' disconnect at shutdown failed")
+        for conn in conns:
+            conn.close(CLOSE_NORMAL, reason)
+
+    def _record_disconnects(self, conns: list[Connection], reason: str) -> None:
+        now = self.services.now()
+        with self.services.db.write() as session:
+            for conn in conns:
+                presence.mark_disconnected(session, conn.device_id, now, reason)
+        self.delivery.requeue_unacked([conn.device_id for conn in conns])
 
     def ensure_definitions(self) -> None:
         """Device reports are events: their definitions must exist, or every report is refused."""
@@ -86,11 +105,21 @@ class Gateway:
             self._definitions_ready = True
 
     # -- one connection ------------------------------------------------------------------------
+    # Two transports drive the same steps: `serve` below (a blocking thread per phone: flask-sock
+    # in the web process) and devices/async_gateway.py (one event loop for every phone, the
+    # `cunkebao gateway` process). Each step says whether it may block: accept_hello, handle of a
+    # BLOCKING_FRAMES frame and disconnected write to the database; read_frame and handle of any
+    # other frame never wait (heartbeats, acks and results are answered by the outcome writer).
+    BLOCKING_FRAMES = ("accounts", "report")
+
     def serve(self, transport: Transport) -> None:
-        conn = self._hello(transport)
+        try:
+            raw = transport.receive(timeout=self.hello_timeout)
+        except Exception:  # noqa: BLE001 - the transport's "closed" exception
+            return
+        conn = self.accept_hello(raw, transport)
         if conn is None:
             return
-        reason = "手机断开连接"
         try:
             while not conn.closed:
                 try:
@@ -99,17 +128,17 @@ class Gateway:
                     break
                 if raw is None:
                     continue
-                try:
-                    self.handle(conn, parse_frame(raw))
-                except ProtocolError as exc:
-                    reason = exc.message
-                    conn.send(error(None, exc.code, exc.message))
-                    conn.close(exc.close_code, exc.message)
+                frame = self.read_frame(conn, raw)
+                if frame is None:
                     break
+                self.handle(conn, frame)
         finally:
-            self._disconnected(conn, reason)
+            self.disconnected(conn)
 
-    def _hello(self, transport: Transport) -> Optional[Connection]:
+    def accept_hello(self, raw, transport: Transport) -> Optional[Connection]:
+        """The first frame (None: nothing came within the hello timeout) → the registered
+        connection, welcomed; or None once the phone was told why not and the transport closed.
+        Blocking: resolves the token and marks the device online."""
         def refuse(code: int, close_code: int, message: str, frame_id=None) -> None:
             try:
                 transport.send(error(frame_id, code, message))
@@ -117,10 +146,6 @@ class Gateway:
                 pass
             Connection(0, transport).close(close_code, message)
 
-        try:
-            raw = transport.receive(timeout=self.hello_timeout)
-        except Exception:  # noqa: BLE001
-            return None
         if raw is None:
             refuse("hello_timeout", CLOSE_HELLO_TIMEOUT, f"{int(self.hello_timeout)} 秒内未发送 hello")
             return None
@@ -158,34 +183,45 @@ class Gateway:
         self.delivery.ensure_running()
         return conn
 
-    def _disconnected(self, conn: Connection, reason: str) -> None:
+    def read_frame(self, conn: Connection, raw) -> Optional[dict]:
+        """A frame after hello, parsed; a broken one is answered with an error and closes the
+        connection (None, the reason kept for the device log). Never blocks."""
+        try:
+            return parse_frame(raw)
+        except ProtocolError as exc:
+            conn.end_reason = exc.message
+            conn.send(error(None, exc.code, exc.message))
+            conn.close(exc.close_code, exc.message)
+            return None
+
+    def disconnected(self, conn: Connection) -> None:
+        """The session ended (the phone hung up, a bad frame, the server stopping). Blocking."""
+        reason = conn.end_reason
         conn.close(CLOSE_NORMAL, reason)
         if not self.registry.remove(conn):
-            return  # replaced by a newer connection of the same phone: that one is the truth
+            return  # replaced by a newer connection of the same phone (that one is the truth), or released
         try:
-            with self.services.db.write() as session:
-                presence.mark_disconnected(session, conn.device_id, self.services.now(), reason)
-            self.delivery.requeue_unacked(conn.device_id)
+            self._record_disconnects([conn], reason)
         except Exception:  # noqa: BLE001 - bookkeeping only; the offline sweep catches up
             log.exception("recording a disconnect failed", extra={"device_id": conn.device_id})
 
     # -- frames ----------------------------------------------------------------------------------
     def handle(self, conn: Connection, frame: dict) -> None:
+        """One frame after hello. Blocks only for BLOCKING_FRAMES; heartbeats and results are
+        acknowledged by the outcome writer's thread once stored."""
         kind, fid = frame["type"], frame["id"]
         if kind == "heartbeat":
             self.delivery.outcomes.submit(Op("heartbeat", conn.device_id, battery=frame.get("battery"),
-                                             network=frame.get("network")), wait=True)
-            conn.send(ack(fid))
+                                             network=frame.get("network"), then=lambda: conn.send(ack(fid))))
         elif kind == "ack":
             self.delivery.on_ack(Op("ack", conn.device_id, command_id=_int(fid)))
         elif kind == "result":
             result = frame.get("result") if isinstance(frame.get("result"), dict) else {}
             if frame.get("code"):  # e.g. account_not_on_device: kept with the result for 指令记录
                 result = {**result, "code": str(frame["code"])[:64]}
-            op = Op("result", conn.device_id, command_id=_int(fid), ok=frame.get("ok") is True,
-                    result=result, error=str(frame.get("error") or "")[:1000])
-            if self.delivery.on_result(op):
-                conn.send(ack(fid))
+            self.delivery.on_result(Op("result", conn.device_id, command_id=_int(fid), ok=frame.get("ok") is True,
+                                       result=result, error=str(frame.get("error") or "")[:1000],
+                                       then=lambda: conn.send(ack(fid))))
         elif kind == "accounts":
             self._accounts(conn, frame)
         elif kind == "report":

@@ -3,7 +3,9 @@
 With a thousand phones, one transaction per ack would queue writers behind each other on
 SQLite; a single writer thread drains everything that arrived meanwhile into one transaction,
 so an idle server writes at once and a busy one writes in bigger batches. A result is only
-acknowledged to the phone after its batch is committed.
+acknowledged to the phone after its batch is committed: the gateway passes `then`, called on the
+writer thread once the batch is committed (never after a failed batch: the phone re-sends), so
+neither a session thread nor the asynchronous gateway's event loop waits on a database write.
 """
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import select
 
 from devices.models import Device, DeviceCommand
@@ -21,6 +23,8 @@ from devices.models import Device, DeviceCommand
 log = logging.getLogger("ckb.devices.outcomes")
 FINISHABLE = ("sent", "acked", "timeout", "queued")
 BATCH_MAX = 500
+DEVICES = Device.__table__
+COMMANDS = DeviceCommand.__table__
 
 
 @dataclass
@@ -34,6 +38,7 @@ class Op:
     battery: Any = None
     network: Any = None
     done: threading.Event = field(default_factory=threading.Event)
+    then: Optional[Callable[[], None]] = None  # called once the op's batch is committed (not if it failed)
 
 
 def command_result_event(cmd: DeviceCommand) -> dict:
@@ -83,13 +88,20 @@ class OutcomeWriter:
                     self._queue.put(None)  # stop after this batch
                     break
                 batch.append(nxt)
+            stored = False
             try:
                 self.apply(batch)
+                stored = True
             except Exception:  # noqa: BLE001 - the phone re-sends an unacknowledged result
                 log.exception("recording device outcomes failed", extra={"ops": len(batch)})
             finally:
                 for item in batch:
                     item.done.set()
+                    if stored and item.then is not None:
+                        try:
+                            item.then()
+                        except Exception:  # noqa: BLE001 - one phone's answer must not stop the writer
+                            log.exception("answering a device outcome failed")
 
     def apply(self, batch: list[Op]) -> None:
         events = []
@@ -99,19 +111,24 @@ class OutcomeWriter:
             for op in batch:
                 if op.kind == "heartbeat":
                     beats[op.device_id] = op
+            # One executemany per shape of row: 10,000 phones beat 333 times a second, and a
+            # statement built and run per heartbeat held the write lock longer than the beats took.
+            shapes: dict[tuple, list[dict]] = {}
             for device_id, op in beats.items():
-                values = {"last_seen_at": now, "online": True}
+                row = {"b_id": device_id}  # bind names may not be column names in an UPDATE's SET
                 if isinstance(op.battery, int) and not isinstance(op.battery, bool) and 0 <= op.battery <= 100:
-                    values["battery"] = op.battery
+                    row["v_battery"] = op.battery
                 if isinstance(op.network, str) and op.network:
-                    values["network"] = op.network[:16]
-                session.execute(update(Device).where(Device.id == device_id).values(**values))
-            acks = [{"cid": op.command_id, "dev": op.device_id} for op in batch if op.kind == "ack"]
+                    row["v_network"] = op.network[:16]
+                shapes.setdefault(tuple(sorted(row)), []).append(row)
+            conn = session.connection()
+            for shape, rows in shapes.items():
+                values = {"last_seen_at": now, "online": True, **{k[2:]: bindparam(k) for k in shape if k.startswith("v_")}}
+                conn.execute(update(DEVICES).where(DEVICES.c.id == bindparam("b_id")).values(**values), rows)
+            acks = [{"b_cid": op.command_id, "b_dev": op.device_id} for op in batch if op.kind == "ack"]
             if acks:
-                for a in acks:
-                    session.execute(update(DeviceCommand).where(
-                        DeviceCommand.id == a["cid"], DeviceCommand.device_id == a["dev"],
-                        DeviceCommand.status == "sent").values(status="acked", acked_at=now))
+                conn.execute(update(COMMANDS).where(COMMANDS.c.id == bindparam("b_cid"), COMMANDS.c.device_id == bindparam("b_dev"),
+                                                    COMMANDS.c.status == "sent").values(status="acked", acked_at=now), acks)
             results = [op for op in batch if op.kind == "result"]
             if results:
                 cmds = {c.id: c for c in session.exec(select(DeviceCommand).where(

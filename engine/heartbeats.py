@@ -23,11 +23,13 @@ from engine.process_models import ProcessHeartbeat
 log = logging.getLogger("ckb.heartbeats")
 BEATS = ProcessHeartbeat.__table__
 PRUNE_AFTER = timedelta(days=1)
-KIND_LABELS = {"server": "一体化服务", "web": "Web/API", "worker": "Worker", "scheduler": "调度器"}
-ROLE_LABELS = {"dispatch": "事件分发", "sweep": "到期步骤", "cron": "定时作业", "web": "Web/API"}
+KIND_LABELS = {"server": "一体化服务", "web": "Web/API", "worker": "Worker", "scheduler": "调度器", "gateway": "设备网关"}
+ROLE_LABELS = {"dispatch": "事件分发", "sweep": "到期步骤", "cron": "定时作业", "web": "Web/API", "gateway": "设备网关"}
 
 
 def kind_for(roles: set[str]) -> str:
+    if roles == {"gateway"}:  # `cunkebao gateway`: phones only (devices/async_gateway.py)
+        return "gateway"
     if "web" in roles:
         return "server" if "dispatch" in roles else "web"
     if "cron" in roles:

@@ -153,6 +153,41 @@ def scheduler():
     _run_until_signal(_runtime(), dispatch=False, sweep=True, cron=True)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5001, show_default=True, type=int)
+@click.option("--threads", default=16, show_default=True, type=int,
+              help="数据库写入线程数（hello、accounts、上报）；连接本身不占线程")
+def gateway(host, port, threads):
+    """设备网关：手机的 WebSocket（/devices/ws）在一个事件循环上，可承载上万台手机。"""
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    from config import metrics
+    from devices.async_gateway import AsyncGateway, limit_malloc_arenas, log_long_gc_pauses, raise_open_files_limit
+    from devices.gateway import Gateway
+    from web.devices_ws import configure, expose
+
+    limit_malloc_arenas()  # before any thread starts
+    rt = _runtime()
+    gw = expose(configure(Gateway(rt.services, rt.ingestor)), rt)
+
+    def http(path: str, remote: str):
+        if path == "/healthz":
+            return 200, "text/plain; charset=utf-8", "ok\n"
+        if path == "/metrics" and _loopback(remote):  # the process's own figures, as web's /metrics
+            return 200, CONTENT_TYPE_LATEST, generate_latest(metrics.REGISTRY).decode("utf-8")
+        return None
+
+    limit = raise_open_files_limit(65536)
+    log_long_gc_pauses()
+    rt.start_beacon({"gateway"})
+    click.echo(f"设备网关已启动：ws://{host}:{port}/devices/ws（最多约 {max(0, limit - 100)} 台手机：打开文件数上限 {limit}）")
+    try:
+        AsyncGateway(gw, threads=threads, http=http).run(host, port)
+    finally:
+        rt.beacon.stop()
+
+
 @main.group()
 def apps():
     """应用管理."""
@@ -254,10 +289,13 @@ def devices_add(count, prefix, host, tokens_file):
 @click.option("--join-rate", default=0.2, show_default=True, type=float, help="每个微信号每分钟的入群人数")
 @click.option("--group-fail-rate", default=0.0, show_default=True, type=float, help="发送必定失败的群所占比例")
 @click.option("--min-send-gap", default=3.0, show_default=True, type=float, help="同一微信号两次发送间隔低于此秒数即触发「操作过于频繁」")
+@click.option("--accounts", default="1-3", show_default=True, help="每台手机上的微信号数量（N 或 最少-最多）")
+@click.option("--friends", default=20, show_default=True, type=int, help="每个微信号的好友数")
+@click.option("--groups", default=3, show_default=True, type=int, help="每个微信号的群数")
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--ready-file", type=click.Path(dir_okay=False), help="全部连上后把统计（含每台的连接耗时）写成 JSON 到此文件")
 def devices_simulate(count, url, tokens_file, message_rate, moment_rate, friend_request_rate, join_rate,
-                     group_fail_rate, min_send_gap, seed, ready_file):
+                     group_fail_rate, min_send_gap, accounts, friends, groups, seed, ready_file):
     """Run N simulated phones against a running server until Ctrl-C."""
     from devices.simulator import PhoneConfig, SimulatedFleet
 
@@ -265,13 +303,15 @@ def devices_simulate(count, url, tokens_file, message_rate, moment_rate, friend_
         tokens = [line.strip() for line in fh if line.strip()][:count]
     if not tokens:
         raise click.ClickException(f"{tokens_file} 里没有令牌（先运行 cunkebao devices add）")
-    config = PhoneConfig(message_rate=message_rate, moment_rate=moment_rate, friend_request_rate=friend_request_rate,
-                         join_rate=join_rate, group_fail_rate=group_fail_rate, min_send_gap=min_send_gap, seed=seed)
+    low, _, high = accounts.partition("-")
+    config = PhoneConfig(accounts=(int(low), int(high or low)), friends=friends, groups=groups, message_rate=message_rate,
+                         moment_rate=moment_rate, friend_request_rate=friend_request_rate, join_rate=join_rate,
+                         group_fail_rate=group_fail_rate, min_send_gap=min_send_gap, seed=seed)
     fleet = SimulatedFleet(url, tokens, config)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    fleet.start(timeout=300)
+    fleet.start(timeout=900)
     stats = fleet.stats()
     click.echo(f"{stats['connected']} 台模拟手机已连接（{stats['accounts']} 个微信号），拒绝 {stats['refused']} 台；Ctrl-C 结束")
     for phone in fleet.refused()[:5]:

@@ -1,8 +1,10 @@
 """The device gateway's WebSocket endpoint, /devices/ws (flask-sock).
 
 Each connected phone holds one server thread for its lifetime (gunicorn gthread worker, or the
-development server): size `cunkebao serve --threads` above the number of phones. The session
-logic itself lives in devices.gateway and knows nothing of Flask.
+development server): size `cunkebao serve --threads` above the number of phones. This is the
+embedded default (`make run`, tests); for thousands of phones run `cunkebao gateway`
+(devices/async_gateway.py: one event loop, same URL and protocol). Both run the session logic of
+devices.gateway, which knows nothing of Flask, with the same additions (`configure`, `expose`).
 """
 from __future__ import annotations
 
@@ -42,9 +44,14 @@ def gateway_for(app: Flask) -> Gateway:
     gateway = app.extensions.get("ckb_devices")
     if gateway is None:
         runtime = app.extensions["ckb"]
-        gateway = app.extensions["ckb_devices"] = configure(Gateway(runtime.services, runtime.ingestor))
-        runtime.beacon_info["gateway_connections"] = lambda: len(gateway.registry)
-        metrics.GATEWAY_CONNECTIONS.set_function(lambda: len(gateway.registry))
+        gateway = app.extensions["ckb_devices"] = expose(configure(Gateway(runtime.services, runtime.ingestor)), runtime)
+    return gateway
+
+
+def expose(gateway: Gateway, runtime) -> Gateway:
+    """The connected phones as a figure: on the process's heartbeat row (系统监控) and in /metrics."""
+    runtime.beacon_info["gateway_connections"] = lambda: len(gateway.registry)
+    metrics.GATEWAY_CONNECTIONS.set_function(lambda: len(gateway.registry))
     return gateway
 
 
