@@ -36,7 +36,7 @@ class DatabaseCollector:
         yield GaugeMetricFamily("ckb_device_commands_deferred", "Device commands the risk budget deferred", value=deferred)
         alive = Counter(p.row.kind for p in states if p.alive)
         family = GaugeMetricFamily("ckb_processes_alive", "Processes with a fresh heartbeat", labels=["kind"])
-        for kind in ("server", "web", "worker", "scheduler"):
+        for kind in ("server", "web", "worker", "scheduler", "gateway"):
             family.add_metric([kind], alive.get(kind, 0))
         yield family
         leader = any(p.alive and p.row.is_leader for p in states) or self.rt.scheduler.is_leader
