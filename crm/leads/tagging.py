@@ -4,6 +4,7 @@ tags, recorded in 标签历史 like any strategy's. Re-running after an update o
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Optional
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
@@ -33,8 +34,10 @@ def matching_rules(scene: LeadScene, facts: dict, now: datetime, tz: str) -> lis
     return out
 
 
-def tag_lead(session: Session, lead: Lead, scene: LeadScene, facts: dict, now: datetime, tz: str) -> list[str]:
-    """Adds the tags of every matching rule; returns the names of tags newly given to the lead."""
+def tag_lead(session: Session, lead: Lead, scene: LeadScene, facts: dict, now: datetime, tz: str,
+            batch_of: Optional[int] = None) -> list[str]:
+    """Adds the tags of every matching rule; returns the names of tags newly given to the lead.
+    `batch_of`: the lead whose batch (crm.leads.batch) does this one; kept in the log line."""
     rules = matching_rules(scene, facts, now, tz)
     wanted: list[int] = []
     for rule in rules:
@@ -53,5 +56,6 @@ def tag_lead(session: Session, lead: Lead, scene: LeadScene, facts: dict, now: d
     names = "、".join(r.get("name", "") for r in rules)
     message = (f"命中规则「{names}」，添加标签：{'、'.join(given)}" if given else
                f"命中规则「{names}」，标签均已存在" if rules else "没有命中的打标签规则")
-    write_log(session, lead.id, "tagged", message, detail={"rules": [r.get("name") for r in rules], "added": given})
+    write_log(session, lead.id, "tagged", message, detail={"rules": [r.get("name") for r in rules], "added": given,
+                                                         **({"batch": batch_of} if batch_of is not None else {})})
     return given
