@@ -39,10 +39,13 @@ from crm.leads.assignment import apply_assignment, decide
 from crm.leads.identify import identify
 from crm.leads.intake import event_data
 from crm.leads.models import Lead, LeadLog, LeadScene
-from crm.leads.tagging import tag_lead
+from crm.customers.service import FIELD_CACHE
+from crm.events_out import SHARED_DEFINITIONS
+from crm.leads.tagging import KNOWN_LEAD_TAGS, TAG_CACHE, lead_tags, tag_lead
+from events.ingestion import SessionDefinitions
 from rules.models import Strategy
 
-BATCH_SIZE = 100
+BATCH_SIZE = 50  # the SQLite write lock is held for the whole batch: intake waits behind it
 STAGES = ("lead.identify", "lead.tag", "lead.assign")
 # The log lines each stage ends with: the marker that the stage is settled.
 STAGE_LOGS = {"lead.identify": ("identified",), "lead.tag": ("tagged",), "lead.assign": ("assigned", "held")}
@@ -201,6 +204,19 @@ def run_batch(session: Session, trigger: Lead, scene: LeadScene, strategy: Strat
     leads = [trigger] + _pending(session, scene, strategy, trigger.id, limit - 1)
     facts = _facts(session, scene, leads[1:])
     facts[trigger.id] = trigger_facts
+    # Lookups that cannot change during the batch, read once for it (see each key's module).
+    shared = {SHARED_DEFINITIONS: SessionDefinitions(session), FIELD_CACHE: {}, TAG_CACHE: {},
+              KNOWN_LEAD_TAGS: lead_tags(session, [l.id for l in leads])}
+    session.info.update(shared)
+    try:
+        return _run(session, leads, trigger, scene, facts, now, tz, actor)
+    finally:
+        for key in shared:
+            session.info.pop(key, None)
+
+
+def _run(session: Session, leads: list[Lead], trigger: Lead, scene: LeadScene, facts: dict, now: datetime, tz,
+         actor: str) -> tuple[dict[int, dict[str, dict]], Optional[Exception]]:
     outcomes: dict[int, dict[str, dict]] = {}
     trigger_error = None
     for lead in leads:
