@@ -28,6 +28,7 @@ and notifications are written by the same functions as the one-by-one path.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from datetime import datetime
 from typing import Optional
@@ -45,7 +46,10 @@ from crm.leads.tagging import KNOWN_LEAD_TAGS, TAG_CACHE, lead_tags, tag_lead
 from events.ingestion import SessionDefinitions
 from rules.models import Strategy
 
-BATCH_SIZE = 50  # the SQLite write lock is held for the whole batch: intake waits behind it
+BATCH_SIZE = 50
+# The write lock (SQLite: the whole file) is held for the whole batch and intake waits behind it:
+# a batch takes no further lead once it has run this long, whatever the machine's load.
+BATCH_SECONDS = 0.1
 STAGES = ("lead.identify", "lead.tag", "lead.assign")
 # The log lines each stage ends with: the marker that the stage is settled.
 STAGE_LOGS = {"lead.identify": ("identified",), "lead.tag": ("tagged",), "lead.assign": ("assigned", "held")}
@@ -219,7 +223,10 @@ def _run(session: Session, leads: list[Lead], trigger: Lead, scene: LeadScene, f
          actor: str) -> tuple[dict[int, dict[str, dict]], Optional[Exception]]:
     outcomes: dict[int, dict[str, dict]] = {}
     trigger_error = None
+    deadline = time.monotonic() + BATCH_SECONDS
     for lead in leads:
+        if lead is not trigger and time.monotonic() > deadline:
+            break  # the rest stay pending, untouched: their own steps or the next batch take them
         savepoint = session.begin_nested()
         try:
             outcomes[lead.id] = _one(session, lead, scene, facts[lead.id], now, tz, actor, trigger.id)

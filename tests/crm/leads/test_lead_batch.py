@@ -21,7 +21,8 @@ from tests.crm.leads.test_payments import make_scene, rt  # noqa: F401 - the run
 
 
 @pytest.fixture(autouse=True)
-def fresh_memo():
+def fresh_memo(monkeypatch):
+    monkeypatch.setattr(batch, "BATCH_SECONDS", 600.0)  # a loaded test machine must not cut a batch short
     batch.memo.clear()
     yield
     batch.memo.clear()
@@ -206,6 +207,19 @@ def test_two_processors_racing_over_the_same_leads_do_each_once(rt, scene):  # n
     for lead in leads[:20]:
         per_user[lead.assignee_user_id] = per_user.get(lead.assignee_user_id, 0) + 1
     assert sorted(per_user.values()) == [6, 7, 7]
+
+
+def test_a_batch_past_its_time_leaves_the_rest_to_their_own_steps(rt, scene, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(batch, "BATCH_SECONDS", 0.0)  # only the lead whose step runs
+    db = rt.services.db
+    ids = _submit(rt, scene["id"], *[{"mobile": f"1380000000{i}"} for i in range(1, 5)],
+                  {"mobile": "13800000001"})
+    rt.tick()
+    leads = _leads(db, ids)
+    assert all(l.status == "ASSIGNED" for l in leads) and leads[-1].duplicate_of_id == ids[0]
+    u = scene["users"]
+    assert [l.assignee_user_id for l in leads] == [u[0], u[1], u[2], u[0], u[0]]
+    assert all(_log_count(db, i, "identified") == 1 for i in ids)
 
 
 def test_a_customised_strategy_is_processed_lead_by_lead(rt, scene):  # noqa: F811
