@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from datetime import datetime
 from typing import Optional
@@ -48,7 +49,10 @@ from rules.models import Strategy
 
 BATCH_SIZE = 50
 # The write lock (SQLite: the whole file) is held for the whole batch and intake waits behind it:
-# a batch takes no further lead once it has run this long, whatever the machine's load.
+# past MIN_BATCH leads a batch takes no further lead once it has run BATCH_SECONDS. (Cut at a
+# time alone, a loaded machine made one-lead batches that read fifty leads each: slower than
+# no batch at all.)
+MIN_BATCH = 10
 BATCH_SECONDS = 0.1
 STAGES = ("lead.identify", "lead.tag", "lead.assign")
 # The log lines each stage ends with: the marker that the stage is settled.
@@ -114,16 +118,36 @@ class _Memo:
             self._items.clear()
 
 
-memo = _Memo()
-_failed_lock = threading.Lock()
-_failed: "OrderedDict[int, None]" = OrderedDict()  # leads that failed in a batch: left to their own steps
+class _State:
+    """One database's memo and the leads that failed in a batch there (left to their own steps)."""
+
+    def __init__(self):
+        self.memo = _Memo()
+        self.failed: "OrderedDict[int, None]" = OrderedDict()
+        self.lock = threading.Lock()
+
+    def remember_failed(self, lead_id: int) -> None:
+        with self.lock:
+            self.failed[lead_id] = None
+            while len(self.failed) > 10_000:
+                self.failed.popitem(last=False)
+
+    def failed_ids(self) -> list[int]:
+        with self.lock:
+            return list(self.failed)
 
 
-def _remember_failed(lead_id: int) -> None:
-    with _failed_lock:
-        _failed[lead_id] = None
-        while len(_failed) > 10_000:
-            _failed.popitem(last=False)
+# Per Database object, gone with it: lead ids of one database never meet another's (tests).
+_states: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_states_lock = threading.Lock()
+
+
+def state_of(db) -> _State:
+    with _states_lock:
+        state = _states.get(db)
+        if state is None:
+            state = _states[db] = _State()
+        return state
 
 
 def settled(session: Session, key: str, lead_id: int, lock: bool) -> Optional[dict]:
@@ -160,9 +184,8 @@ def batch_strategy(session: Session, scene: LeadScene, strategy_id: int) -> Opti
     return strategy
 
 
-def _pending(session: Session, scene: LeadScene, strategy: Strategy, trigger_id: int, limit: int) -> list[Lead]:
-    with _failed_lock:
-        failed = list(_failed)
+def _pending(session: Session, scene: LeadScene, strategy: Strategy, trigger_id: int, limit: int,
+             failed: list[int]) -> list[Lead]:
     started = exists().where(LeadLog.lead_id == Lead.id, LeadLog.stage.in_(ALL_STAGE_LOGS))
     query = (select(Lead).where(Lead.scene_id == scene.id, Lead.status == "NEW", Lead.id != trigger_id,
                                 Lead.customer_id.is_(None), Lead.assignee_user_id.is_(None), Lead.error == "",
@@ -200,12 +223,12 @@ def _one(session: Session, lead: Lead, scene: LeadScene, facts: dict, now: datet
 
 
 def run_batch(session: Session, trigger: Lead, scene: LeadScene, strategy: Strategy, trigger_facts: dict,
-              now: datetime, tz, limit: int = BATCH_SIZE) -> tuple[dict[int, dict[str, dict]], Optional[Exception]]:
+              now: datetime, tz, state: _State, limit: int = BATCH_SIZE) -> tuple[dict[int, dict[str, dict]], Optional[Exception]]:
     """Processes `trigger` and up to limit-1 pending leads of its scene in the caller's write
     transaction. Returns (outcomes by lead id and stage, the trigger's own failure or None). A
     lead that fails is rolled back to its savepoint and left pending."""
     actor = f"strategy:{strategy.id}"
-    leads = [trigger] + _pending(session, scene, strategy, trigger.id, limit - 1)
+    leads = [trigger] + _pending(session, scene, strategy, trigger.id, limit - 1, state.failed_ids())
     facts = _facts(session, scene, leads[1:])
     facts[trigger.id] = trigger_facts
     # Lookups that cannot change during the batch, read once for it (see each key's module).
@@ -213,19 +236,19 @@ def run_batch(session: Session, trigger: Lead, scene: LeadScene, strategy: Strat
               KNOWN_LEAD_TAGS: lead_tags(session, [l.id for l in leads])}
     session.info.update(shared)
     try:
-        return _run(session, leads, trigger, scene, facts, now, tz, actor)
+        return _run(session, leads, trigger, scene, facts, now, tz, actor, state)
     finally:
         for key in shared:
             session.info.pop(key, None)
 
 
 def _run(session: Session, leads: list[Lead], trigger: Lead, scene: LeadScene, facts: dict, now: datetime, tz,
-         actor: str) -> tuple[dict[int, dict[str, dict]], Optional[Exception]]:
+         actor: str, state: _State) -> tuple[dict[int, dict[str, dict]], Optional[Exception]]:
     outcomes: dict[int, dict[str, dict]] = {}
     trigger_error = None
     deadline = time.monotonic() + BATCH_SECONDS
-    for lead in leads:
-        if lead is not trigger and time.monotonic() > deadline:
+    for index, lead in enumerate(leads):
+        if index >= MIN_BATCH and time.monotonic() > deadline:
             break  # the rest stay pending, untouched: their own steps or the next batch take them
         savepoint = session.begin_nested()
         try:
@@ -236,5 +259,5 @@ def _run(session: Session, leads: list[Lead], trigger: Lead, scene: LeadScene, f
             if lead.id == trigger.id:
                 trigger_error = exc
             else:
-                _remember_failed(lead.id)
+                state.remember_failed(lead.id)
     return outcomes, trigger_error

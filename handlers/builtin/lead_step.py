@@ -68,15 +68,16 @@ class LeadStep(Processor):
         if ctx.dry_run:
             return Outcome(request=self.render(ctx, config), note=DRY_RUN_NOTE)
         new_lead = ctx.data.get("stage") == "created"  # an update or a re-drive runs its stages again
-        done = batch.memo.take(lead_id, self.key) if new_lead else None
+        state = batch.state_of(ctx.services.db)
+        done = state.memo.take(lead_id, self.key) if new_lead else None
         if done is not None:  # a committed batch of this process did this stage
             return Outcome(**done)
         try:
-            outcome, batched = self._run_once(ctx, config, lead_id, new_lead)
+            outcome, batched = self._run_once(ctx, config, lead_id, new_lead, state)
             if batched is not None:
-                batch.memo.publish(batched)  # committed: the siblings' steps may use it now
+                state.memo.publish(batched)  # committed: the siblings' steps may use it now
             if outcome is None:  # this lead failed inside its batch: alone, as before, to record why
-                outcome, _ = self._run_once(ctx, config, lead_id, False)
+                outcome, _ = self._run_once(ctx, config, lead_id, False, state)
             return outcome
         except CrmError as exc:
             record_failure(ctx, lead_id, self.name, exc.message)
@@ -85,7 +86,7 @@ class LeadStep(Processor):
             record_failure(ctx, lead_id, self.name, exc.message)
             raise
 
-    def _run_once(self, ctx: ProcessorContext, config: dict, lead_id: int, new_lead: bool):
+    def _run_once(self, ctx: ProcessorContext, config: dict, lead_id: int, new_lead: bool, state):
         """(outcome or None when the lead failed in its batch, the batch's other outcomes or None)."""
         with ctx.services.db.write() as session:
             if new_lead:
@@ -99,7 +100,7 @@ class LeadStep(Processor):
             if strategy is None:
                 return self.apply(ctx, config, session, lead, scene), None
             outcomes, error = batch.run_batch(session, lead, scene, strategy, dict(ctx.data), ctx.services.now(),
-                                              ctx.services.settings.timezone)
+                                              ctx.services.settings.timezone, state)
             mine = outcomes.pop(lead_id, None)
             if mine is None:
                 return None, outcomes

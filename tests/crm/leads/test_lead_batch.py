@@ -21,11 +21,8 @@ from tests.crm.leads.test_payments import make_scene, rt  # noqa: F401 - the run
 
 
 @pytest.fixture(autouse=True)
-def fresh_memo(monkeypatch):
+def whole_batches(monkeypatch):
     monkeypatch.setattr(batch, "BATCH_SECONDS", 600.0)  # a loaded test machine must not cut a batch short
-    batch.memo.clear()
-    yield
-    batch.memo.clear()
 
 
 @pytest.fixture
@@ -156,7 +153,7 @@ def test_a_batch_dying_half_way_leaves_every_lead_pending(rt, scene, monkeypatch
     with db.read() as s:
         assert s.exec(select(func.count()).select_from(Customer)).one() == 0
     monkeypatch.setattr(batch, "_one", real)
-    batch.memo.clear()
+    batch.state_of(rt.services.db).memo.clear()
     rt.tick()  # the leads' own steps: processed once each
     assert all(l.status == "ASSIGNED" for l in _leads(db, ids))
     assert all(_log_count(db, i, "identified") == 1 for i in ids)
@@ -192,7 +189,7 @@ def test_two_processors_racing_over_the_same_leads_do_each_once(rt, scene):  # n
     for t in threads:
         t.join()
     assert errors == []
-    batch.memo.clear()  # the leads' own steps must find their stages in the lead log too
+    batch.state_of(rt.services.db).memo.clear()  # the leads' own steps must find their stages in the lead log too
     rt.tick()
     leads = _leads(db, ids)
     assert all(l.status == "ASSIGNED" for l in leads)
@@ -210,7 +207,8 @@ def test_two_processors_racing_over_the_same_leads_do_each_once(rt, scene):  # n
 
 
 def test_a_batch_past_its_time_leaves_the_rest_to_their_own_steps(rt, scene, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(batch, "BATCH_SECONDS", 0.0)  # only the lead whose step runs
+    monkeypatch.setattr(batch, "BATCH_SECONDS", 0.0)
+    monkeypatch.setattr(batch, "MIN_BATCH", 2)  # two leads a batch
     db = rt.services.db
     ids = _submit(rt, scene["id"], *[{"mobile": f"1380000000{i}"} for i in range(1, 5)],
                   {"mobile": "13800000001"})
