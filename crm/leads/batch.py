@@ -34,7 +34,7 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, select, text
 from sqlmodel import Session
 
 from crm.leads.assignment import apply_assignment, decide
@@ -148,6 +148,18 @@ def state_of(db) -> _State:
         if state is None:
             state = _states[db] = _State()
         return state
+
+
+IDENTIFY_LOCK = 0x1EAD  # the class of PostgreSQL advisory locks a scene's identification takes
+
+
+def serialize_identification(session: Session, scene_id) -> None:
+    """On PostgreSQL, one transaction at a time identifies a scene's new leads (until it commits):
+    two processors identifying the same phone at once would otherwise each see no customer and
+    make two. Taken before any row lock, so it never waits while holding one. SQLite serialises
+    writers anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:c, :k)"), {"c": IDENTIFY_LOCK, "k": int(scene_id or 0)})
 
 
 def settled(session: Session, key: str, lead_id: int, lock: bool) -> Optional[dict]:

@@ -89,6 +89,8 @@ class LeadStep(Processor):
     def _run_once(self, ctx: ProcessorContext, config: dict, lead_id: int, new_lead: bool, state):
         """(outcome or None when the lead failed in its batch, the batch's other outcomes or None)."""
         with ctx.services.db.write() as session:
+            if new_lead and self.key == "lead.identify":
+                batch.serialize_identification(session, ctx.data.get("scene_id"))
             if new_lead:
                 done = batch.settled(session, self.key, lead_id, lock=True)
                 if done is not None:
