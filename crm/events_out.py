@@ -14,10 +14,14 @@ from sqlmodel import Session
 from config.clock import utcnow
 from events.ingestion import IngestResult, store_trusted
 
+SHARED_DEFINITIONS = "ckb_event_definitions"  # session.info key: a SessionDefinitions for every emit
+
 
 def emit(session: Session, event_code: str, data: dict, tz: str | None = None, *, source: str = "crm",
          event_id: Optional[str] = None, definitions=None, now=None) -> IngestResult:
     """Stores the event in the caller's transaction. `event_id` makes it idempotent (the same id
     from the same source is stored once); `definitions` is a lookup reused across a batch."""
     event = {"event": event_code, "data": data, **({"id": event_id} if event_id is not None else {})}
+    if definitions is None:  # a batch of leads (crm.leads.batch) shares one lookup for its events
+        definitions = session.info.get(SHARED_DEFINITIONS)
     return store_trusted(session, source, source, [event], now or utcnow(), tz, definitions)

@@ -26,6 +26,7 @@ from crm.scope import SYSTEM, Viewer, load, visible_ids
 
 TEXT_FIELDS = {"name": ("姓名", 100), "wechat_id": ("微信号", 64), "city": ("城市", 64), "source": ("来源", 64)}
 GENDERS = ("男", "女", "")
+FIELD_CACHE = "ckb_customer_fields"  # session.info key, see _field_definitions
 BUILTIN_INPUTS = ("name", "mobile", "email", "wechat_id", "gender", "birthday", "city", "source", "company_id",
                   "owner_id", "invited_by_id")
 
@@ -111,11 +112,22 @@ def _builtin(session: Session, data: dict, errors: dict, existing: Optional[Cust
     return clean
 
 
+def _field_definitions(session: Session) -> tuple[dict, list]:
+    """(enum items by field, custom fields). A batch of leads creating customers in one
+    transaction (crm.leads.batch) puts a dict under session.info[FIELD_CACHE]: read once there."""
+    cache = session.info.get(FIELD_CACHE)
+    if cache is None:
+        return enum_items_by_field(session), list_fields(session)
+    if "fields" not in cache:
+        cache["fields"] = (enum_items_by_field(session), list_fields(session))
+    return cache["fields"]
+
+
 def _custom(session: Session, raw: dict, errors: dict, existing: Optional[Customer]) -> dict:
     """Typed custom values merged over the stored ones; a blank value removes the key."""
     merged = dict(existing.attrs or {}) if existing else {}
-    items = enum_items_by_field(session)
-    for field in list_fields(session):
+    items, fields = _field_definitions(session)
+    for field in fields:
         if field.key in raw:
             try:
                 value = attr_values.coerce(field, raw[field.key], items.get(field.key))

@@ -195,7 +195,7 @@ def _notify(session: Session, lead: Lead, user_id: Optional[int], group_id: Opti
 
 
 def _record(session: Session, lead: Lead, decision: Decision, actor: str, actor_id: Optional[int],
-            now: datetime) -> LeadAssignment:
+            now: datetime, marker: Optional[dict] = None) -> LeadAssignment:
     from_user_id = lead.assignee_user_id
     lead.assignee_user_id, lead.assignee_group_id = decision.user_id, decision.group_id
     lead.assigned_at = lead.updated_at = now
@@ -211,7 +211,7 @@ def _record(session: Session, lead: Lead, decision: Decision, actor: str, actor_
     session.flush()
     write_log(session, lead.id, "assigned", decision.reason, actor=actor, detail={
         "assignment_id": row.id, "from_user_id": from_user_id, "user_id": decision.user_id,
-        "group_id": decision.group_id, "method": decision.method, "rule_name": decision.rule_name})
+        "group_id": decision.group_id, "method": decision.method, "rule_name": decision.rule_name, **(marker or {})})
     if decision.user_id:
         _take_customer(session, lead, decision.user_id, decision.group_id, decision.reason, decision.rule_name,
                        actor_id, now, decision.user_name)
@@ -222,13 +222,15 @@ def _record(session: Session, lead: Lead, decision: Decision, actor: str, actor_
 
 
 def apply_assignment(session: Session, lead: Lead, decision: Decision, *, actor: str, now: datetime,
-                     actor_id: Optional[int] = None) -> Optional[LeadAssignment]:
-    """Records `decision`; a held decision only writes the log line (暂未分配) and returns None."""
+                     actor_id: Optional[int] = None, batch_of: Optional[int] = None) -> Optional[LeadAssignment]:
+    """Records `decision`; a held decision only writes the log line (暂未分配) and returns None.
+    `batch_of`: the lead whose batch (crm.leads.batch) does this one; kept in the log line."""
+    marker = {"batch": batch_of} if batch_of is not None else {}
     if decision.held:
         write_log(session, lead.id, "held", decision.reason, ok=False, actor=actor,
-                  detail={"method": decision.method, "rule_name": decision.rule_name})
+                  detail={"method": decision.method, "rule_name": decision.rule_name, **marker})
         return None
-    return _record(session, lead, decision, actor, actor_id, now)
+    return _record(session, lead, decision, actor, actor_id, now, marker)
 
 
 def _by_id(session: Session, model, raw):

@@ -123,7 +123,9 @@ def earlier_reply(session: Session, lead: Lead, scene: LeadScene, now: datetime)
     return (earlier, days) if earlier is not None else None
 
 
-def identify(session: Session, lead: Lead, scene: LeadScene, now: datetime) -> Identified:
+def identify(session: Session, lead: Lead, scene: LeadScene, now: datetime, batch_of: Optional[int] = None) -> Identified:
+    """`batch_of`: the lead whose batch (crm.leads.batch) does this one; kept in the log line."""
+    marker = {"batch": batch_of} if batch_of is not None else {}
     if lead.customer_id is not None:
         # An updated lead (通话结束, a re-import) may bring what the customer still lacks, e.g. the
         # real name behind a placeholder.
@@ -137,10 +139,10 @@ def identify(session: Session, lead: Lead, scene: LeadScene, now: datetime) -> I
         return Identified(lead.customer_id, filled=filled, note="线索已关联客户，无需重复识别")
     keys = _keys(scene.dedup_strategy)
     if not keys:
-        write_log(session, lead.id, "identified", "场景设置为不去重：不关联客户")
+        write_log(session, lead.id, "identified", "场景设置为不去重：不关联客户", detail=dict(marker))
         return Identified(None, note="不去重，不关联客户")
     if not any(getattr(lead, k) for k in keys):
-        write_log(session, lead.id, "identified", "线索没有可用于识别的手机号或邮箱：不关联客户")
+        write_log(session, lead.id, "identified", "线索没有可用于识别的手机号或邮箱：不关联客户", detail=dict(marker))
         return Identified(None, note="没有手机号或邮箱，不关联客户")
     duplicate_of, customer, matched_by = _lookups(session, lead, keys)
     data = dict(lead.lead_data or {})
@@ -179,5 +181,5 @@ def identify(session: Session, lead: Lead, scene: LeadScene, now: datetime) -> I
     session.add(lead)
     write_log(session, lead.id, "identified", result.note,
               detail={"customer_id": result.customer_id, "created": result.created, "matched_by": matched_by,
-                      "duplicate_of": duplicate_of, "filled": result.filled})
+                      "duplicate_of": duplicate_of, "filled": result.filled, **marker})
     return result

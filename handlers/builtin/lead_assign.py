@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from crm.leads.assignment import apply_assignment, decide
+from crm.leads.batch import assign_stage
 from crm.leads.models import Lead, LeadScene
 from handlers.base import ConfigField, Outcome, ProcessorContext
 from handlers.builtin.lead_step import LeadStep
@@ -18,12 +18,6 @@ class AssignLeadProcessor(LeadStep):
     config_fields = (ConfigField("reassign", "已分配的线索重新分配", kind="boolean", default=False, templated=False),)
 
     def apply(self, ctx: ProcessorContext, config: dict, session: Session, lead: Lead, scene: LeadScene) -> Outcome:
-        if lead.assignee_user_id is not None and not config.get("reassign"):
-            return Outcome(request={"lead_id": lead.id}, response={"user_id": lead.assignee_user_id},
-                           note="线索已分配，保持原负责人")
-        now = ctx.services.now()
-        decision = decide(session, lead, scene, dict(ctx.data), now, ctx.services.settings.timezone)
-        apply_assignment(session, lead, decision, actor=f"strategy:{ctx.strategy_id}", now=now)
-        return Outcome(request={"lead_id": lead.id, "method": decision.method},
-                       response={"user_id": decision.user_id, "group_id": decision.group_id, "held": decision.held},
-                       note=decision.reason)
+        return Outcome(**assign_stage(session, lead, scene, dict(ctx.data), ctx.services.now(),
+                                      ctx.services.settings.timezone, f"strategy:{ctx.strategy_id}",
+                                      reassign=bool(config.get("reassign"))))

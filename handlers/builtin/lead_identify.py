@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from crm.leads.identify import identify
+from crm.leads.batch import identify_stage
 from crm.leads.models import Lead, LeadScene
 from handlers.base import Outcome, ProcessorContext
 from handlers.builtin.lead_step import LeadStep
@@ -16,8 +16,4 @@ class IdentifyLeadProcessor(LeadStep):
     description = "按获客场景的去重策略（手机号/邮箱）查找已有客户并关联；找不到则新建潜在客户。同一场景的重复线索会被标记。"
 
     def apply(self, ctx: ProcessorContext, config: dict, session: Session, lead: Lead, scene: LeadScene) -> Outcome:
-        result = identify(session, lead, scene, ctx.services.now())
-        return Outcome(request={"lead_id": lead.id, "dedup": scene.dedup_strategy},
-                       response={"customer_id": result.customer_id, "created": result.created,
-                                 "matched_by": result.matched_by, "duplicate_of": result.duplicate_of},
-                       note=result.note)
+        return Outcome(**identify_stage(session, lead, scene, ctx.services.now()))

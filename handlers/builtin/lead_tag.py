@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from crm.leads.models import Lead, LeadScene
-from crm.leads.tagging import tag_lead
+from crm.leads.batch import tag_stage
 from handlers.base import Outcome, ProcessorContext
 from handlers.builtin.lead_step import LeadStep
 
@@ -15,6 +15,5 @@ class TagLeadProcessor(LeadStep):
     description = "按获客场景的打标签规则（关键词、数值范围、来源等条件）为线索及其客户添加标签。"
 
     def apply(self, ctx: ProcessorContext, config: dict, session: Session, lead: Lead, scene: LeadScene) -> Outcome:
-        given = tag_lead(session, lead, scene, dict(ctx.data), ctx.services.now(), ctx.services.settings.timezone)
-        return Outcome(request={"lead_id": lead.id}, response={"added": given},
-                       note=f"添加标签：{'、'.join(given)}" if given else "没有新标签")
+        return Outcome(**tag_stage(session, lead, scene, dict(ctx.data), ctx.services.now(),
+                                   ctx.services.settings.timezone))
