@@ -1,8 +1,9 @@
 """The dispatcher: claim stored events, match every enabled strategy, plan and record steps.
 
 One write transaction per batch records, for each event, the matched strategy runs, every
-planned step (immediate ones already claimed by this process) and the event's outcome —
-all or nothing, so a crash mid-batch leaves the events claimable again.
+planned step (immediate ones already claimed by this process, or already finished when they
+are pure and ran here: engine.inline_steps) and the event's outcome — all or nothing, so a
+crash mid-batch leaves the events claimable again.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from types import SimpleNamespace
 from sqlalchemy import bindparam, insert, select, update
 
 from engine.ledger import claim_events
-from engine.models import StrategyRun, StrategyTask
+from engine.inline_steps import settle_run
+from engine.models import StepAttempt, StrategyRun, StrategyTask
 from engine.planner import plan_steps
 from events.field_types import typed
 from events.models import EventRecord
@@ -28,6 +30,7 @@ _EVENT_DONE = (update(EVENTS).where(EVENTS.c.id == bindparam("b_id"), EVENTS.c.d
                        outcome_note=bindparam("b_note"), matched_count=bindparam("b_matched")))
 _RUN_INSERT = insert(RUNS).returning(RUNS.c.id, sort_by_parameter_order=True)
 _TASK_INSERT = insert(TASKS).returning(TASKS.c.id, TASKS.c.status, sort_by_parameter_order=True)
+_ATTEMPT_INSERT = insert(StepAttempt.__table__)
 
 
 class Dispatcher:
@@ -68,10 +71,10 @@ class Dispatcher:
         runs = []
         for strategy in matched:
             if not strategy.in_window(rec.received_at):
-                runs.append((strategy, False, "事件接入时间不在策略生效时间内", []))
+                runs.append((strategy, False, "事件接入时间不在策略生效时间内", [], {}))
                 continue
             steps = plan_steps(list(strategy.steps), rec.received_at, now, rt.settings.timezone)
-            runs.append((strategy, True, "", steps))
+            runs.append((strategy, True, "", steps, settle_run(rt, rec, strategy, steps, now)))
         hit = sum(1 for r in runs if r[1])
         if hit:
             return rec, runs, "matched", f"匹配 {hit} 条策略"
@@ -90,28 +93,37 @@ class Dispatcher:
                     "b_matched": sum(1 for r in runs if r[1])}).rowcount
                 if not claimed:
                     continue  # another dispatcher finished it after our lease expired
-                for strategy, matched, reason, steps in runs:
+                for strategy, matched, reason, steps, settled in runs:
                     run_rows.append({"event_record_id": rec.id, "strategy_id": strategy.id, "strategy_name": strategy.name,
                                      "strategy_version": strategy.version, "matched": matched, "reason": reason,
                                      "created_at": now})
-                    planned.append((rec.id, strategy, steps))
+                    planned.append((rec.id, strategy, steps, settled))
             if not run_rows:
                 return []
             # Two multi-row INSERT … RETURNING statements for the whole batch (rows come back in
             # parameter order), instead of one statement per run and per run's steps.
             run_ids = [row[0] for row in conn.execute(_RUN_INSERT, run_rows)]
-            task_rows = [self._task_row(record_id, run_id, strategy, step, now, lease)
-                         for (record_id, strategy, steps), run_id in zip(planned, run_ids) for step in steps]
+            task_rows, attempts = [], []  # attempts: (index in task_rows, row) of the steps settled inline
+            for (record_id, strategy, steps, settled), run_id in zip(planned, run_ids):
+                for step in steps:
+                    values, attempt = settled.get(step.step_index, (None, None))
+                    if attempt is not None:
+                        attempts.append((len(task_rows), attempt))
+                    task_rows.append(self._task_row(record_id, run_id, strategy, step, now, lease, values))
             if not task_rows:
                 return []
             inserted = conn.execute(_TASK_INSERT, task_rows).all()
+            if attempts:
+                conn.execute(_ATTEMPT_INSERT, [{**row, "task_id": inserted[i][0]} for i, row in attempts])
         records = {rec.id: rec for rec, *_ in plans}
         return [(SimpleNamespace(**row, id=task_id), records[row["event_record_id"]])
                 for row, (task_id, status) in zip(task_rows, inserted) if status == "running"]
 
-    def _task_row(self, record_id, run_id, strategy, step, now, lease) -> dict:
+    def _task_row(self, record_id, run_id, strategy, step, now, lease, settled: dict | None = None) -> dict:
+        """The step's row: claimed by this process when it is due now (the executor runs it next),
+        or, with `settled`, already finished (or waiting) by engine.inline_steps."""
         rt = self.runtime
-        immediate = step.status == "pending" and step.due_at <= now
+        immediate = step.status == "pending" and step.due_at <= now and settled is None
         try:
             name = rt.registry.get(step.processor_key).name
         except LookupError:
@@ -126,4 +138,5 @@ class Dispatcher:
             "idempotency_key": f"{record_id}:{strategy.id}:{step.step_index}",
             "rendered": {}, "result": {}, "last_error": "", "note": step.note, "created_at": now,
             "started_at": now if immediate else None, "finished_at": now if step.status == "skipped" else None,
+            **(settled or {}),
         }
