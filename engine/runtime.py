@@ -26,6 +26,7 @@ from engine.ledger import extend_leases, release_tasks
 from engine.matcher import build_matcher
 from engine.scheduler import HOLD_PER_THREAD, Scheduler
 from engine.strategy_set import StrategySet
+from engine.wakeup import EventsStoredSignal
 from events.catalog import Catalog
 from events.ingestion import Ingestor
 from handlers.registry import default_registry
@@ -76,6 +77,10 @@ class Runtime:
         self.background = False  # start() was called: steps run on the pool, leases are heartbeated
         self._pool: Optional[ThreadPoolExecutor] = None
         self._wake = threading.Event()
+        # Idle, the dispatch loop looks for new events this often even if no wake-up came (the
+        # fallback: engine.wakeup wakes it when any process stores events).
+        self.idle_poll_seconds = 0.5
+        self.stored_signal = EventsStoredSignal(services.db, self._wake)
         self._stop = threading.Event()
         self._beat_stop = threading.Event()  # the heartbeat outlives the drain: held steps keep their lease
         self._threads: list[threading.Thread] = []
@@ -158,8 +163,7 @@ class Runtime:
                 log.exception("dispatch failed")
                 count = 0
             if count == 0:
-                self._wake.wait(timeout=0.5)
-                self._wake.clear()
+                self.stored_signal.wait(self.idle_poll_seconds)
 
     def start_beacon(self, roles=()) -> None:
         """Adds `roles` to what this process does and keeps its heartbeat row fresh."""
@@ -180,6 +184,7 @@ class Runtime:
         beat = threading.Thread(target=self._heartbeat_loop, name="ckb-heartbeat", daemon=True)
         beat.start()
         if dispatch:
+            self.stored_signal.start()
             t = threading.Thread(target=self._dispatch_loop, name="ckb-dispatch", daemon=True)
             t.start()
             self._threads.append(t)
@@ -201,6 +206,7 @@ class Runtime:
         self.jobs.stop()
         for t in self._threads:
             t.join(timeout=max(0.0, min(5.0, deadline - time.monotonic())))
+        self.stored_signal.stop()
         if self._pool is not None:
             self._pool.shutdown(wait=False)
             while len(self.executor.held) > len(self.executor.in_flight) and time.monotonic() < deadline:
