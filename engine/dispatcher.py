@@ -8,13 +8,16 @@ crash mid-batch leaves the events claimable again.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from types import SimpleNamespace
+from typing import Optional
 
 from sqlalchemy import bindparam, insert, select, update
 
 from engine.ledger import claim_events
 from engine.inline_steps import settle_run
+from engine.journal import scrubbed
 from engine.models import StepAttempt, StrategyRun, StrategyTask
 from engine.planner import plan_steps
 from events.field_types import typed
@@ -33,6 +36,19 @@ _TASK_INSERT = insert(TASKS).returning(TASKS.c.id, TASKS.c.status, sort_by_param
 _ATTEMPT_INSERT = insert(StepAttempt.__table__)
 
 
+@dataclass
+class Batch:
+    """Claimed events, matched and planned (pure steps already run), not yet recorded."""
+
+    now: datetime
+    plans: list  # (record, runs, outcome, note) per event
+
+
+def _still_claimed(conn, ids: list[int], lock_rows: bool) -> set[int]:
+    stmt = select(EVENTS.c.id).where(EVENTS.c.id.in_(ids), EVENTS.c.dispatch_status == "claimed")
+    return set(conn.execute(stmt.with_for_update() if lock_rows else stmt).scalars())
+
+
 class Dispatcher:
     def __init__(self, runtime):
         self.runtime = runtime
@@ -42,20 +58,37 @@ class Dispatcher:
 
         The immediate steps come back as (task row, event record) pairs, already claimed by this
         process, so the executor runs them without reading back what was just written."""
+        batch = self.prepare(limit)
+        return (len(batch.plans), self.record(batch)) if batch is not None else (0, [])
+
+    def prepare(self, limit: int | None = None) -> Optional["Batch"]:
+        """Claims a batch (the claim returns the rows), matches and plans it, and runs its pure
+        steps (engine.inline_steps); None when nothing was waiting. `record` writes it: the
+        background runtime does that on another thread, so the next batch is matched meanwhile."""
         rt = self.runtime
         s = rt.settings
         now = rt.services.now()
-        ids = claim_events(rt.services.db, now, s.task_lease_seconds, limit or s.dispatcher_batch_size)
-        if not ids:
-            return 0, []
+        records = claim_events(rt.services.db, now, s.task_lease_seconds, limit or s.dispatcher_batch_size)
+        if not records:
+            return None
         rt.strategies.refresh()
-        with rt.services.db.read() as session:
-            records = session.execute(
-                select(EVENTS.c.id, EVENTS.c.event_code, EVENTS.c.data, EVENTS.c.received_at).where(EVENTS.c.id.in_(ids))
-                .order_by(EVENTS.c.id)  # arrival order: PostgreSQL returns IN (...) rows in any order
-            ).all()
-        plans = [self._plan(rec, now) for rec in records]
-        return len(records), self._store(plans, now)
+        return Batch(now, [self._plan(rec, now) for rec in records])
+
+    def record(self, batch: "Batch") -> list:
+        """Writes the batch in one transaction. If the database refuses it, the pure steps'
+        outcomes are scrubbed of texts it cannot store (a lone surrogate, a NUL) and it is written
+        again — scrubbing every outcome up front was a twentieth of the worker's time."""
+        try:
+            return self._store(batch.plans, batch.now)
+        except Exception:  # noqa: BLE001 - retried once scrubbed; a second failure is the caller's
+            if not any(settled for _, runs, *_ in batch.plans for *_, settled in runs):
+                raise
+            log.warning("dispatch transaction refused; writing it again with step outcomes scrubbed", exc_info=True)
+        for _, runs, *_ in batch.plans:
+            for *_, settled in runs:
+                for index, (values, attempt) in list(settled.items()):
+                    settled[index] = (scrubbed(values), scrubbed(attempt) if attempt else attempt)
+        return self._store(batch.plans, batch.now)
 
     def _plan(self, rec, now):
         rt = self.runtime
@@ -87,12 +120,15 @@ class Dispatcher:
         planned: list[tuple] = []  # (event record id, strategy, steps), parallel to run_rows
         with rt.services.db.write() as session:
             conn = session.connection()
+            # Ours still (another dispatcher may have finished one after our lease expired): read
+            # under the write lock (SQLite) or row locks (PostgreSQL), then one executemany.
+            ours = _still_claimed(conn, [rec.id for rec, *_ in plans], rt.services.db.is_postgres)
+            plans = [plan for plan in plans if plan[0].id in ours]
+            if plans:
+                conn.execute(_EVENT_DONE, [{"b_id": rec.id, "b_at": now, "b_outcome": outcome, "b_note": note,
+                                            "b_matched": sum(1 for r in runs if r[1])}
+                                           for rec, runs, outcome, note in plans])
             for rec, runs, outcome, note in plans:
-                claimed = conn.execute(_EVENT_DONE, {
-                    "b_id": rec.id, "b_at": now, "b_outcome": outcome, "b_note": note,
-                    "b_matched": sum(1 for r in runs if r[1])}).rowcount
-                if not claimed:
-                    continue  # another dispatcher finished it after our lease expired
                 for strategy, matched, reason, steps, settled in runs:
                     run_rows.append({"event_record_id": rec.id, "strategy_id": strategy.id, "strategy_name": strategy.name,
                                      "strategy_version": strategy.version, "matched": matched, "reason": reason,

@@ -20,7 +20,6 @@ from types import SimpleNamespace
 
 from config.clock import as_utc
 from engine.executor import WAIT_MARGIN
-from engine.journal import scrubbed
 from handlers.errors import UnknownProcessor
 
 
@@ -54,12 +53,12 @@ def settle_run(runtime, rec, strategy, steps: list, now: datetime) -> dict[int, 
             attempts=0, max_attempts=registry.max_attempts(step.processor_key), rendered={},
             idempotency_key=f"{rec.id}:{strategy.id}:{step.step_index}")
         done, final = runtime.executor.run_detached(task, rec)
-        out = scrubbed(done.outcome)  # a refused text must not fail the whole dispatch transaction
+        out = done.outcome
         settled[step.step_index] = ({
             "status": out["status"], "due_at": out["due_at"], "attempts": out["delta"],
             "started_at": out["started_at"], "rendered": out["rendered"], "result": out["result"],
             "last_error": out["last_error"], "note": out["note"], "finished_at": out["finished_at"]},
-            {"number": 1, "worker": runtime.owner, **scrubbed(done.attempt)})
+            {"number": 1, "worker": runtime.owner, **done.attempt})
         if final[0] == "failed":
             blocker = (step.step_index, final[1])
     return settled

@@ -182,3 +182,15 @@ def test_two_workers_claim_disjoint_work_and_run_no_step_twice(kit, engine_servi
     assert len(ran) == 2 * total and set(ran.values()) == {1}
     tasks, attempts = _tasks(kit.svc), _attempts(kit.svc)
     assert len(tasks) == 3 * total and all(len(attempts[t.id]) == 1 and t.attempts == 1 for t in tasks)
+
+
+def test_a_pure_step_outcome_the_database_refuses_is_stored_scrubbed(kit):
+    """A lone surrogate or a NUL in one step's outcome must not fail its whole dispatch batch."""
+    kit.rt.registry.register(Probe(lambda ctx: Outcome(request={"text": "坏\ud800字\x00"}, note="坏\ud800"),
+                                   key="pure", inline=True), replace=True)
+    kit.strategy("password_changed", [row("status", "eq", "1")], [_step("pure"), _step("log")])
+    _post(kit, 2)
+    kit.rt.tick()
+    tasks = _tasks(kit.svc)
+    assert [t.status for t in tasks] == ["done"] * 4
+    assert tasks[0].rendered == {"text": "坏?字"} and tasks[0].note == "坏?"
