@@ -153,8 +153,8 @@ class Dispatcher:
                     planned.append((rec.id, strategy, steps, settled))
             if not run_rows:
                 return []
-            # Two multi-row INSERT … RETURNING statements for the whole batch (rows come back in
-            # parameter order), instead of one statement per run and per run's steps.
+            # One batch insert for the runs and one for the steps, ids back in parameter order
+            # (_inserted_ids), instead of one statement per run and per run's steps.
             postgres = rt.services.db.is_postgres
             run_ids = _inserted_ids(conn, _RUN_INSERT, run_rows, postgres)
             task_rows, attempts = [], []  # attempts: (index in task_rows, row) of the steps settled inline
