@@ -1,19 +1,24 @@
 """The dispatcher: claim stored events, match every enabled strategy, plan and record steps.
 
 One write transaction per batch records, for each event, the matched strategy runs, every
-planned step (immediate ones already claimed by this process) and the event's outcome —
-all or nothing, so a crash mid-batch leaves the events claimable again.
+planned step (immediate ones already claimed by this process, or already finished when they
+are pure and ran here: engine.inline_steps) and the event's outcome — all or nothing, so a
+crash mid-batch leaves the events claimable again.
 """
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from types import SimpleNamespace
+from typing import Optional
 
 from sqlalchemy import bindparam, insert, select, update
 
 from engine.ledger import claim_events
-from engine.models import StrategyRun, StrategyTask
+from engine.inline_steps import settle_run
+from engine.journal import scrubbed
+from engine.models import StepAttempt, StrategyRun, StrategyTask
 from engine.planner import plan_steps
 from events.field_types import typed
 from events.models import EventRecord
@@ -26,8 +31,39 @@ TASKS = StrategyTask.__table__
 _EVENT_DONE = (update(EVENTS).where(EVENTS.c.id == bindparam("b_id"), EVENTS.c.dispatch_status == "claimed")
                .values(dispatch_status="done", dispatched_at=bindparam("b_at"), outcome=bindparam("b_outcome"),
                        outcome_note=bindparam("b_note"), matched_count=bindparam("b_matched")))
-_RUN_INSERT = insert(RUNS).returning(RUNS.c.id, sort_by_parameter_order=True)
-_TASK_INSERT = insert(TASKS).returning(TASKS.c.id, TASKS.c.status, sort_by_parameter_order=True)
+_RUN_INSERT = insert(RUNS)
+_TASK_INSERT = insert(TASKS)
+_ATTEMPT_INSERT = insert(StepAttempt.__table__)
+
+
+@dataclass
+class Batch:
+    """Claimed events, matched and planned (pure steps already run), not yet recorded."""
+
+    now: datetime
+    plans: list  # (record, runs, outcome, note) per event
+
+
+def _inserted_ids(conn, stmt, rows: list[dict], postgres: bool) -> list[int]:
+    """Inserts `rows` and returns their ids in parameter order.
+
+    PostgreSQL: multi-row INSERT … RETURNING in batches (SQLAlchemy sorts the ids back into
+    parameter order). SQLite cannot promise the order of a multi-row RETURNING, so SQLAlchemy sent
+    one statement per row — 640 statements per batch, a third of the worker's time. There the rows
+    go in one executemany: this transaction holds SQLite's only write lock and no trigger inserts
+    into these tables, so each row's rowid is one more than the one before (SQLite gives a new row
+    the largest rowid + 1, also with AUTOINCREMENT) and the last is last_insert_rowid()."""
+    if postgres:
+        table = stmt.table
+        return [row[0] for row in conn.execute(stmt.returning(table.c.id, sort_by_parameter_order=True), rows)]
+    conn.execute(stmt, rows)
+    last = conn.exec_driver_sql("SELECT last_insert_rowid()").scalar()
+    return list(range(last - len(rows) + 1, last + 1))
+
+
+def _still_claimed(conn, ids: list[int], lock_rows: bool) -> set[int]:
+    stmt = select(EVENTS.c.id).where(EVENTS.c.id.in_(ids), EVENTS.c.dispatch_status == "claimed")
+    return set(conn.execute(stmt.with_for_update() if lock_rows else stmt).scalars())
 
 
 class Dispatcher:
@@ -39,20 +75,37 @@ class Dispatcher:
 
         The immediate steps come back as (task row, event record) pairs, already claimed by this
         process, so the executor runs them without reading back what was just written."""
+        batch = self.prepare(limit)
+        return (len(batch.plans), self.record(batch)) if batch is not None else (0, [])
+
+    def prepare(self, limit: int | None = None) -> Optional["Batch"]:
+        """Claims a batch (the claim returns the rows), matches and plans it, and runs its pure
+        steps (engine.inline_steps); None when nothing was waiting. `record` writes it: the
+        background runtime does that on another thread, so the next batch is matched meanwhile."""
         rt = self.runtime
         s = rt.settings
         now = rt.services.now()
-        ids = claim_events(rt.services.db, now, s.task_lease_seconds, limit or s.dispatcher_batch_size)
-        if not ids:
-            return 0, []
+        records = claim_events(rt.services.db, now, s.task_lease_seconds, limit or s.dispatcher_batch_size)
+        if not records:
+            return None
         rt.strategies.refresh()
-        with rt.services.db.read() as session:
-            records = session.execute(
-                select(EVENTS.c.id, EVENTS.c.event_code, EVENTS.c.data, EVENTS.c.received_at).where(EVENTS.c.id.in_(ids))
-                .order_by(EVENTS.c.id)  # arrival order: PostgreSQL returns IN (...) rows in any order
-            ).all()
-        plans = [self._plan(rec, now) for rec in records]
-        return len(records), self._store(plans, now)
+        return Batch(now, [self._plan(rec, now) for rec in records])
+
+    def record(self, batch: "Batch") -> list:
+        """Writes the batch in one transaction. If the database refuses it, the pure steps'
+        outcomes are scrubbed of texts it cannot store (a lone surrogate, a NUL) and it is written
+        again — scrubbing every outcome up front was a twentieth of the worker's time."""
+        try:
+            return self._store(batch.plans, batch.now)
+        except Exception:  # noqa: BLE001 - retried once scrubbed; a second failure is the caller's
+            if not any(settled for _, runs, *_ in batch.plans for *_, settled in runs):
+                raise
+            log.warning("dispatch transaction refused; writing it again with step outcomes scrubbed", exc_info=True)
+        for _, runs, *_ in batch.plans:
+            for *_, settled in runs:
+                for index, (values, attempt) in list(settled.items()):
+                    settled[index] = (scrubbed(values), scrubbed(attempt) if attempt else attempt)
+        return self._store(batch.plans, batch.now)
 
     def _plan(self, rec, now):
         rt = self.runtime
@@ -68,10 +121,10 @@ class Dispatcher:
         runs = []
         for strategy in matched:
             if not strategy.in_window(rec.received_at):
-                runs.append((strategy, False, "事件接入时间不在策略生效时间内", []))
+                runs.append((strategy, False, "事件接入时间不在策略生效时间内", [], {}))
                 continue
             steps = plan_steps(list(strategy.steps), rec.received_at, now, rt.settings.timezone)
-            runs.append((strategy, True, "", steps))
+            runs.append((strategy, True, "", steps, settle_run(rt, rec, strategy, steps, now)))
         hit = sum(1 for r in runs if r[1])
         if hit:
             return rec, runs, "matched", f"匹配 {hit} 条策略"
@@ -84,34 +137,47 @@ class Dispatcher:
         planned: list[tuple] = []  # (event record id, strategy, steps), parallel to run_rows
         with rt.services.db.write() as session:
             conn = session.connection()
+            # Ours still (another dispatcher may have finished one after our lease expired): read
+            # under the write lock (SQLite) or row locks (PostgreSQL), then one executemany.
+            ours = _still_claimed(conn, [rec.id for rec, *_ in plans], rt.services.db.is_postgres)
+            plans = [plan for plan in plans if plan[0].id in ours]
+            if plans:
+                conn.execute(_EVENT_DONE, [{"b_id": rec.id, "b_at": now, "b_outcome": outcome, "b_note": note,
+                                            "b_matched": sum(1 for r in runs if r[1])}
+                                           for rec, runs, outcome, note in plans])
             for rec, runs, outcome, note in plans:
-                claimed = conn.execute(_EVENT_DONE, {
-                    "b_id": rec.id, "b_at": now, "b_outcome": outcome, "b_note": note,
-                    "b_matched": sum(1 for r in runs if r[1])}).rowcount
-                if not claimed:
-                    continue  # another dispatcher finished it after our lease expired
-                for strategy, matched, reason, steps in runs:
+                for strategy, matched, reason, steps, settled in runs:
                     run_rows.append({"event_record_id": rec.id, "strategy_id": strategy.id, "strategy_name": strategy.name,
                                      "strategy_version": strategy.version, "matched": matched, "reason": reason,
                                      "created_at": now})
-                    planned.append((rec.id, strategy, steps))
+                    planned.append((rec.id, strategy, steps, settled))
             if not run_rows:
                 return []
-            # Two multi-row INSERT … RETURNING statements for the whole batch (rows come back in
-            # parameter order), instead of one statement per run and per run's steps.
-            run_ids = [row[0] for row in conn.execute(_RUN_INSERT, run_rows)]
-            task_rows = [self._task_row(record_id, run_id, strategy, step, now, lease)
-                         for (record_id, strategy, steps), run_id in zip(planned, run_ids) for step in steps]
+            # One batch insert for the runs and one for the steps, ids back in parameter order
+            # (_inserted_ids), instead of one statement per run and per run's steps.
+            postgres = rt.services.db.is_postgres
+            run_ids = _inserted_ids(conn, _RUN_INSERT, run_rows, postgres)
+            task_rows, attempts = [], []  # attempts: (index in task_rows, row) of the steps settled inline
+            for (record_id, strategy, steps, settled), run_id in zip(planned, run_ids):
+                for step in steps:
+                    values, attempt = settled.get(step.step_index, (None, None))
+                    if attempt is not None:
+                        attempts.append((len(task_rows), attempt))
+                    task_rows.append(self._task_row(record_id, run_id, strategy, step, now, lease, values))
             if not task_rows:
                 return []
-            inserted = conn.execute(_TASK_INSERT, task_rows).all()
+            task_ids = _inserted_ids(conn, _TASK_INSERT, task_rows, postgres)
+            if attempts:
+                conn.execute(_ATTEMPT_INSERT, [{**row, "task_id": task_ids[i]} for i, row in attempts])
         records = {rec.id: rec for rec, *_ in plans}
         return [(SimpleNamespace(**row, id=task_id), records[row["event_record_id"]])
-                for row, (task_id, status) in zip(task_rows, inserted) if status == "running"]
+                for row, task_id in zip(task_rows, task_ids) if row["status"] == "running"]
 
-    def _task_row(self, record_id, run_id, strategy, step, now, lease) -> dict:
+    def _task_row(self, record_id, run_id, strategy, step, now, lease, settled: dict | None = None) -> dict:
+        """The step's row: claimed by this process when it is due now (the executor runs it next),
+        or, with `settled`, already finished (or waiting) by engine.inline_steps."""
         rt = self.runtime
-        immediate = step.status == "pending" and step.due_at <= now
+        immediate = step.status == "pending" and step.due_at <= now and settled is None
         try:
             name = rt.registry.get(step.processor_key).name
         except LookupError:
@@ -126,4 +192,5 @@ class Dispatcher:
             "idempotency_key": f"{record_id}:{strategy.id}:{step.step_index}",
             "rendered": {}, "result": {}, "last_error": "", "note": step.note, "created_at": now,
             "started_at": now if immediate else None, "finished_at": now if step.status == "skipped" else None,
+            **(settled or {}),
         }

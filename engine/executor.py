@@ -105,6 +105,16 @@ class TaskExecutor:
         self.held.add(task.id for task, _ in steps)
         return self._run([task for task, _ in steps], {record.id: record for _, record in steps}, {})
 
+    def run_detached(self, task, record) -> tuple[Finish, tuple]:
+        """Runs a step whose row does not exist yet (engine.inline_steps): returns its outcome,
+        not queued anywhere (the caller writes it), and its final (status, due time)."""
+        started = self.services.now()
+        t0 = time.perf_counter()
+        result = self._attempt(task, record)
+        finished = self.services.now()
+        final = self._final_status(task, result, finished)
+        return self._finish(task, None, result, final, started, finished, int((time.perf_counter() - t0) * 1000)), final
+
     def _committed(self, ops: list) -> None:
         """A task leaves `held` once its outcome (or hand-back) is on disk, not before: until
         then the heartbeat keeps its lease."""

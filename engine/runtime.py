@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import socket
 import threading
 import time
@@ -26,6 +27,7 @@ from engine.ledger import extend_leases, release_tasks
 from engine.matcher import build_matcher
 from engine.scheduler import HOLD_PER_THREAD, Scheduler
 from engine.strategy_set import StrategySet
+from engine.wakeup import EventsStoredSignal
 from events.catalog import Catalog
 from events.ingestion import Ingestor
 from handlers.registry import default_registry
@@ -76,6 +78,11 @@ class Runtime:
         self.background = False  # start() was called: steps run on the pool, leases are heartbeated
         self._pool: Optional[ThreadPoolExecutor] = None
         self._wake = threading.Event()
+        self._to_record: queue.Queue = queue.Queue(maxsize=1)  # prepared batches, dispatch → recorder
+        # Idle, the dispatch loop looks for new events this often even if no wake-up came (the
+        # fallback: engine.wakeup wakes it when any process stores events).
+        self.idle_poll_seconds = 0.5
+        self.stored_signal = EventsStoredSignal(services.db, self._wake)
         self._stop = threading.Event()
         self._beat_stop = threading.Event()  # the heartbeat outlives the drain: held steps keep their lease
         self._threads: list[threading.Thread] = []
@@ -147,19 +154,37 @@ class Runtime:
                 log.exception("lease heartbeat failed", extra={"tasks": len(held)})
 
     def _dispatch_loop(self) -> None:
+        """Claims and matches batches; the recorder thread writes them, so batch N+1 is claimed and
+        matched while batch N's transaction waits for the write lock and the disk (one thread
+        doing both left the CPU idle for half of each cycle under load)."""
         while not self._stop.is_set():
             if len(self.executor.held) > 4 * HOLD_PER_THREAD * self.executor_threads:
                 self._stop.wait(0.05)  # the steps we hold come first; events wait stored, not claimed
                 continue
             try:
-                count, steps = self.dispatcher.run_once()
-                self.submit_claimed(steps)
+                batch = self.dispatcher.prepare()
             except Exception:  # noqa: BLE001 - keep dispatching; claims expire and are retried
                 log.exception("dispatch failed")
-                count = 0
-            if count == 0:
-                self._wake.wait(timeout=0.5)
-                self._wake.clear()
+                batch = None
+            if batch is None:
+                self.stored_signal.wait(self.idle_poll_seconds)
+            else:
+                self._to_record.put(batch)  # bounded: matching runs at most one batch ahead
+
+    def _record_loop(self, dispatching: threading.Thread) -> None:
+        """Writes prepared batches and hands their claimed steps to the pool; it outlives the
+        dispatch loop until every batch that loop prepared is written (their pure steps ran)."""
+        while True:
+            try:
+                batch = self._to_record.get(timeout=0.1)
+            except queue.Empty:
+                if not dispatching.is_alive():
+                    return
+                continue
+            try:
+                self.submit_claimed(self.dispatcher.record(batch))
+            except Exception:  # noqa: BLE001 - its claims expire and the events are dispatched again
+                log.exception("recording a dispatched batch failed")
 
     def start_beacon(self, roles=()) -> None:
         """Adds `roles` to what this process does and keeps its heartbeat row fresh."""
@@ -180,9 +205,12 @@ class Runtime:
         beat = threading.Thread(target=self._heartbeat_loop, name="ckb-heartbeat", daemon=True)
         beat.start()
         if dispatch:
+            self.stored_signal.start()
             t = threading.Thread(target=self._dispatch_loop, name="ckb-dispatch", daemon=True)
+            recorder = threading.Thread(target=self._record_loop, args=(t,), name="ckb-dispatch-record", daemon=True)
             t.start()
-            self._threads.append(t)
+            recorder.start()
+            self._threads += [t, recorder]  # joined in this order on stop
             self.jobs.start()
         if sweep or cron:
             self.scheduler.start(sweep=sweep, cron=cron)
@@ -201,6 +229,7 @@ class Runtime:
         self.jobs.stop()
         for t in self._threads:
             t.join(timeout=max(0.0, min(5.0, deadline - time.monotonic())))
+        self.stored_signal.stop()
         if self._pool is not None:
             self._pool.shutdown(wait=False)
             while len(self.executor.held) > len(self.executor.in_flight) and time.monotonic() < deadline:

@@ -35,7 +35,7 @@ class ProcessorContext:
     data: dict
     event_record_id: int
     strategy_id: int
-    task_id: int
+    task_id: Optional[int]  # None for an inline step (Processor.inline): its row is written after it ran
     idempotency_key: str
     attempt: int
     services: Any  # engine.runtime.Services: settings, db, clock, secret box, http session…
@@ -77,6 +77,10 @@ class Processor(ABC):
     # processor that only writes here, idempotently by ctx.idempotency_key (its start and outcome
     # are then group-committed together, cheaply; a crash re-runs it harmlessly).
     external: ClassVar[bool] = True
+    # Pure: no effect outside the process (no database write, nothing sent), so it may run in the
+    # dispatcher before its task row exists (ctx.task_id is None then) and be recorded finished in
+    # the dispatcher's own transaction (engine.inline_steps). A crash before that commit runs it again.
+    inline: ClassVar[bool] = False
     # An attempt a crash interrupted (its start on disk, no outcome) is run again with the same
     # idempotency key when True; False sends it to 死信 instead, for a peer that cannot dedupe.
     replay_safe: ClassVar[bool] = True

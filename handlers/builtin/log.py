@@ -19,6 +19,7 @@ LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 class LogProcessor(Processor):
     key = "log"
     external = False  # a log line; re-running it after a crash harms nothing
+    inline = True  # nothing but the log line: settled while its event is dispatched
     name = "写日志"
     description = "把一行日志写入系统日志（手机号、邮箱自动打码），常用于调试策略。"
     config_fields = (
@@ -47,5 +48,5 @@ class LogProcessor(Processor):
         if not ctx.dry_run:
             LOGGER.log(getattr(logging, rendered["level"]), rendered["message"], extra={
                 "event_code": ctx.event_code, "strategy_id": ctx.strategy_id, "task_id": ctx.task_id,
-                "event_record_id": ctx.event_record_id})
+                "event_record_id": ctx.event_record_id, "idempotency_key": ctx.idempotency_key})
         return Outcome(request=rendered, response={"logged": not ctx.dry_run}, note=rendered["message"][:200])
