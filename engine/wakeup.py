@@ -21,10 +21,11 @@ import threading
 import time
 from typing import Optional
 
+from config.pg_listen import PgListener
+
 log = logging.getLogger("ckb.wakeup")
 CHANNEL = "ckb_events_stored"
 SQLITE_POLL_SECONDS = 0.005
-RECONNECT_SECONDS = 1.0
 _PENDING = "SELECT 1 FROM event_record WHERE dispatch_status = 'pending' LIMIT 1"
 
 
@@ -38,21 +39,17 @@ class EventsStoredSignal:
         self._sqlite_path = _sqlite_file(db.url)
         self._sqlite: Optional[sqlite3.Connection] = None
         self._version: Optional[int] = None
-        self._listener: Optional[threading.Thread] = None
-        self._stop = threading.Event()
-        self.listening = threading.Event()  # PostgreSQL: LISTEN is in place (tests wait for it)
+        self._listener = PgListener(db.engine, CHANNEL, wake.set, thread_name="ckb-events-listen") if db.is_postgres else None
+        # PostgreSQL: LISTEN is in place (tests wait for it)
+        self.listening = self._listener.ready if self._listener is not None else threading.Event()
 
     def start(self) -> None:
-        self._stop.clear()
-        if self.db.is_postgres and (self._listener is None or not self._listener.is_alive()):
-            self._listener = threading.Thread(target=self._listen, name="ckb-events-listen", daemon=True)
+        if self._listener is not None:
             self._listener.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        thread, self._listener = self._listener, None
-        if thread is not None:
-            thread.join(timeout=5)
+        if self._listener is not None:
+            self._listener.stop()
         if self._sqlite is not None:
             self._sqlite.close()
             self._sqlite = None
@@ -81,24 +78,6 @@ class EventsStoredSignal:
         except sqlite3.Error:  # noqa: PERF203 - e.g. locked schema change: the poll covers it
             log.debug("data_version check failed", exc_info=True)
             return False
-
-    # -- PostgreSQL -----------------------------------------------------------------------------
-    def _listen(self) -> None:
-        import psycopg
-
-        url = self.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
-                    self.listening.set()
-                    while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=1.0):
-                            self.wake.set()
-            except Exception:  # noqa: BLE001 - the poll covers the gap; try again shortly
-                self.listening.clear()
-                log.warning("events wake-up listener lost its connection; retrying", exc_info=True)
-                self._stop.wait(RECONNECT_SECONDS)
 
 
 def _sqlite_file(url: str) -> Optional[str]:
