@@ -111,7 +111,7 @@ class SimulatedFleet:
     def refused(self) -> list[SimulatedPhone]:
         return [p for p in self.phones if p.stats.refused and p.device_id is None]
 
-    def wait_for(self, predicate, timeout: float = 10.0, interval: float = 0.05) -> bool:
+    def wait_for(self, predicate, timeout: float = 30.0, interval: float = 0.05) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if predicate():
