@@ -58,9 +58,6 @@ class LoopTransport:
     def close(self, code: int, reason: str) -> None:
         self._on_loop(self._spawn, lambda: self.ws.close(code, reason))
 
-    def receive(self, timeout: Optional[float]):  # pragma: no cover - the event loop reads
-        raise NotImplementedError("the asynchronous gateway reads on its event loop")
-
     def _on_loop(self, fn: Callable, *args) -> None:
         try:
             here = asyncio.get_running_loop() is self.loop

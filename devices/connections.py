@@ -12,13 +12,19 @@ from typing import Optional, Protocol
 
 
 class Transport(Protocol):
+    """What a connection sends through (any thread may send)."""
     remote_addr: str
 
     def send(self, text: str) -> None: ...
 
-    def receive(self, timeout: Optional[float]): ...  # str | bytes | None on timeout; raises on close
-
     def close(self, code: int, reason: str) -> None: ...
+
+
+class BlockingTransport(Transport, Protocol):
+    """A transport whose session thread reads frames itself (flask-sock; Gateway.serve). The
+    asynchronous gateway reads on its event loop instead and has no receive."""
+
+    def receive(self, timeout: Optional[float]): ...  # str | bytes | None on timeout; raises on close
 
 
 def close_reason(text: str) -> str:

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from devices import presence
 from devices.auto_accepting import auto_accept
-from devices.connections import Connection, ConnectionRegistry, Transport
+from devices.connections import BlockingTransport, Connection, ConnectionRegistry, Transport
 from devices.delivery import Delivery
 from devices.errors import ProtocolError
 from devices.models import WechatAccount
@@ -112,7 +112,7 @@ class Gateway:
     # other frame never wait (heartbeats, acks and results are answered by the outcome writer).
     BLOCKING_FRAMES = ("accounts", "report")
 
-    def serve(self, transport: Transport) -> None:
+    def serve(self, transport: BlockingTransport) -> None:
         try:
             raw = transport.receive(timeout=self.hello_timeout)
         except Exception:  # noqa: BLE001 - the transport's "closed" exception

@@ -23,7 +23,7 @@ sock = Sock()
 
 
 class _SockTransport:
-    """simple-websocket's server connection as a devices.connections.Transport."""
+    """simple-websocket's server connection as a devices.connections.BlockingTransport."""
 
     def __init__(self, ws, remote_addr: str):
         self.ws = ws
