@@ -77,5 +77,5 @@ def figures(services, ids: list[int], wait_seconds: float = 60) -> dict:
     r1 = lambda v: None if v is None else round(v, 1)  # noqa: E731
     return {"commands": len(rows), "statuses": statuses,
             "pickup_p50_ms": r1(pct(pickup, 50)), "pickup_p99_ms": r1(pct(pickup, 99)),
-            "ack_p50_ms": r1(pct(ack, 50)), "ack_p99_ms": r1(pct(ack, 99)),
+            "ack_p50_ms": r1(pct(ack, 50)), "ack_p99_ms": r1(pct(ack, 99)), "ack_max_ms": r1(max(ack, default=None)),
             "result_p50_ms": r1(pct(result, 50)), "result_p99_ms": r1(pct(result, 99))}

@@ -33,10 +33,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,6 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import device_commands  # noqa: E402
 from bench.ingest import CLI, Proc, wait_port  # noqa: E402
 
 GOAL_ACK_P99_MS = 200.0
@@ -148,51 +147,10 @@ def main() -> int:
         time.sleep(2.0)
         rss_after, threads_after = rss_kib(worker), threads_of(worker)
 
-        from sqlmodel import select
-
-        from devices.commands import issue_command
-        from devices.models import DeviceCommand, Friend, WechatAccount
-
-        with services.db.read() as s:
-            accounts = [(a.id, a.wxid) for a in s.exec(select(WechatAccount).where(WechatAccount.device_id.is_not(None)))]
-            friend_of = {}
-            for account_id, wxid in s.exec(select(Friend.account_id, Friend.wxid)):
-                friend_of.setdefault(account_id, wxid)
-        rng = random.Random(7)
-        order = [accounts[i % len(accounts)] for i in range(args.commands)]
-        rng.shuffle(order)
-        ids = []
         t_issue = time.monotonic()
-        for i, (account_id, wxid) in enumerate(order):
-            due = t_issue + i / args.rate
-            pause = due - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            with services.db.write() as s:
-                # One distinct recipient per command: the budget paces sends per account, so a
-                # second send to the same account would wait its 5–10 s gap (by design).
-                cmd = issue_command(s, account_id, "send_text", {"to": friend_of[account_id], "text": f"压测消息 {i}"},
-                                    source="manual", idempotency_key=f"bench:{i}")
-                ids.append((cmd.id, cmd.status))
+        queued = device_commands.issue_at_rate(services, args.commands, args.rate, "devices")
         issue_seconds = time.monotonic() - t_issue
-        queued = [cid for cid, status in ids if status == "queued"]
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with services.db.read() as s:
-                open_ = s.exec(select(DeviceCommand.id).where(DeviceCommand.id.in_(queued),
-                                                              DeviceCommand.status.in_(("queued", "sent", "acked")))).all()
-            if not open_:
-                break
-            time.sleep(0.5)
-        with services.db.read() as s:
-            rows = s.exec(select(DeviceCommand).where(DeviceCommand.id.in_(queued))).all()
-        ms = lambda a, b: (b - a).total_seconds() * 1000  # noqa: E731
-        ack = [ms(c.sent_at, c.acked_at) for c in rows if c.sent_at and c.acked_at]
-        result = [ms(c.sent_at, c.finished_at) for c in rows if c.sent_at and c.finished_at]
-        pickup = [ms(c.created_at, c.sent_at) for c in rows if c.sent_at]
-        statuses: dict[str, int] = {}
-        for c in rows:
-            statuses[c.status] = statuses.get(c.status, 0) + 1
+        commands = device_commands.figures(services, queued)
         rss_end = rss_kib(worker)
 
         figures = {
@@ -201,16 +159,14 @@ def main() -> int:
             "database": "postgresql" if args.database_url else "sqlite",
             "connect_all_s": round(connect_all, 1),
             "connect_p50_ms": round(pct(connect_times, 50) * 1000), "connect_p99_ms": round(pct(connect_times, 99) * 1000),
-            "commands_issued": len(ids), "commands_queued": len(queued), "issue_rate_per_s": round(len(ids) / issue_seconds, 1),
-            "statuses": statuses,
-            "ack_p50_ms": round(pct(ack, 50), 1), "ack_p99_ms": round(pct(ack, 99), 1), "ack_max_ms": round(max(ack or [0]), 1),
-            "result_p50_ms": round(pct(result, 50), 1), "result_p99_ms": round(pct(result, 99), 1),
-            "pickup_p50_ms": round(pct(pickup, 50), 1), "pickup_p99_ms": round(pct(pickup, 99), 1),
+            "commands_issued": args.commands, "commands_queued": len(queued),
+            "issue_rate_per_s": round(args.commands / issue_seconds, 1),
+            **{k: v for k, v in commands.items() if k != "commands"},
             "gateway_rss_before_mib": round(rss_before / 1024, 1), "gateway_rss_connected_mib": round(rss_after / 1024, 1),
             "gateway_rss_end_mib": round(rss_end / 1024, 1),
             "memory_per_device_kib": round((rss_after - rss_before) / max(1, stats["connected"]), 1),
             "gateway_threads_before": threads_before, "gateway_threads_connected": threads_after,
-            "ack_goal_met": bool(ack) and pct(ack, 99) <= GOAL_ACK_P99_MS,
+            "ack_goal_met": commands["ack_p99_ms"] is not None and commands["ack_p99_ms"] <= GOAL_ACK_P99_MS,
             "memory_goal_met": (rss_after - rss_before) / max(1, stats["connected"]) <= GOAL_KIB_PER_PHONE,
             "total_s": round(time.monotonic() - started, 1),
         }
