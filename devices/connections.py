@@ -40,6 +40,9 @@ class Connection:
         self.closed = False
         self.accounts: dict[str, int] = {}  # wxid → account id, from the accounts frame
         self.end_reason = "手机断开连接"  # for the device log when the session ends
+        # Service-clock time of the last frame read from the phone. The offline sweep trusts it
+        # over last_seen_at, which the outcome writer stores later (it lags on a loaded machine).
+        self.last_frame_at = None
         self._lock = threading.Lock()
 
     def send(self, text: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from typing import Optional
 
 from sqlalchemy.exc import IntegrityError
@@ -186,6 +187,7 @@ class Gateway:
     def read_frame(self, conn: Connection, raw) -> Optional[dict]:
         """A frame after hello, parsed; a broken one is answered with an error and closes the
         connection (None, the reason kept for the device log). Never blocks."""
+        conn.last_frame_at = self.services.now()
         try:
             return parse_frame(raw)
         except ProtocolError as exc:
@@ -319,8 +321,12 @@ class Gateway:
         now = self.services.now()
         with self.services.db.read() as session:
             candidates = presence.find_silent(session, now, self.heartbeat_seconds)
+        cutoff = now - timedelta(seconds=self.heartbeat_seconds * presence.MISSED_HEARTBEATS)
         marked, stored = [], []
         for device_id in candidates:
+            held = self.registry.get(device_id)
+            if held is not None and held.last_frame_at is not None and held.last_frame_at >= cutoff:
+                continue  # its heartbeat was read but is still queued for the outcome writer: not silent
             # The mark and its device.offline event commit together: a crash between them would
             # lose the alert, and a second sweeper (the delivery loop) could see the mark first.
             with self.services.db.write() as session:

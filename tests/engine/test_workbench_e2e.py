@@ -39,13 +39,27 @@ def _save(rt, key: str, config: dict) -> int:
     return sid
 
 
-def _drive(f, rt, clock, done, rounds: int = 120) -> bool:
+def _move_clock(f, gateway, clock, seconds: float) -> None:
+    """Moves the manual clock in steps of at most 60 s (less than the 90 s offline window), each
+    only once every connected phone has sent a frame at the clock's time: the phones heartbeat in
+    real time, so one long jump would let the gateway's offline sweep find them all silent and
+    hang one up before its next heartbeat arrives (the flake this test once had under load)."""
+    while seconds > 0:
+        step = min(seconds, 60)
+        clock.advance(seconds=step)
+        seconds -= step
+        now = clock.now()
+        assert f.wait_for(lambda: all(c.last_frame_at is not None and c.last_frame_at >= now
+                                      for c in gateway.registry.all())), "a phone stopped heartbeating"
+
+
+def _drive(f, gateway, rt, clock, done, rounds: int = 120) -> bool:
     """Ticks the engine and moves the manual clock until `done()` (the phones answer in real time)."""
     for _ in range(rounds):
         rt.tick()
         if f.wait_for(done, timeout=0.3):
             return True
-        clock.advance(seconds=9)
+        _move_clock(f, gateway, clock, 9)
     return done()
 
 
@@ -54,7 +68,7 @@ def _commands(db, kind: str) -> list[DeviceCommand]:
         return list(s.exec(select(DeviceCommand).where(DeviceCommand.kind == kind).order_by(DeviceCommand.id)))
 
 
-def test_course_lead_is_accepted_welcomed_tagged_and_split_two_to_one(app, app_db, clock, fleet, make_devices):  # noqa: F811
+def test_course_lead_is_accepted_welcomed_tagged_and_split_two_to_one(app, app_db, clock, fleet, gateway, make_devices):  # noqa: F811
     rt = app.extensions["ckb"]
     with app_db.write() as s:
         s.add(AutoAcceptRule(name="课程咨询自动通过", keywords=["课程"], daily_cap=20))
@@ -78,7 +92,7 @@ def test_course_lead_is_accepted_welcomed_tagged_and_split_two_to_one(app, app_d
             done = s.exec(select(DeviceCommand).where(DeviceCommand.status == "succeeded",
                                                       DeviceCommand.kind.in_(["add_friend", "send_text"]))).all()
             return len(done) == 12
-    assert _drive(f, rt, clock, finished), Counter((c.kind, c.status) for c in _commands(app_db, "add_friend") + _commands(app_db, "send_text"))
+    assert _drive(f, gateway, rt, clock, finished), Counter((c.kind, c.status) for c in _commands(app_db, "add_friend") + _commands(app_db, "send_text"))
 
     accepts = _commands(app_db, "accept_friend")
     assert [c.payload["wxid"] for c in accepts] == leads and all(c.status == "succeeded" for c in accepts)
@@ -102,7 +116,7 @@ def test_course_lead_is_accepted_welcomed_tagged_and_split_two_to_one(app, app_d
         assert tasks == {("device.distribute", "done"): 6, ("device.send_message", "done"): 6, ("device.tag_friend", "done"): 6}
 
 
-def test_push_to_100_simulated_groups_reports_99_percent_with_the_failure_named(app, app_db, clock, fleet, make_devices):  # noqa: F811
+def test_push_to_100_simulated_groups_reports_99_percent_with_the_failure_named(app, app_db, clock, fleet, gateway, make_devices):  # noqa: F811
     rt = app.extensions["ckb"]
     tokens = [token for _id, token in make_devices(5)]
     f = fleet(tokens, accounts=(2, 2), friends=3, groups=10, members=2, min_send_gap=0.0, heartbeat_seconds=0.2)
@@ -113,7 +127,7 @@ def test_push_to_100_simulated_groups_reports_99_percent_with_the_failure_named(
     assert len(groups) == 100
     sid = _save(rt, "group_push", {"name": "百群推送", "group_ids": sorted(groups.values()), "text": "今晚 8 点直播开课",
                                    "repeat": "once", "run_at": "2026-11-20 10:05", "interval_seconds": 3, "retries": 0})
-    clock.set(datetime(2026, 11, 20, 2, 5, tzinfo=UTC))
+    _move_clock(f, gateway, clock, (datetime(2026, 11, 20, 2, 5, tzinfo=UTC) - clock.now()).total_seconds())
     assert fire_due(rt) == "定时触发 1 个"
 
     def settled() -> bool:
@@ -121,7 +135,7 @@ def test_push_to_100_simulated_groups_reports_99_percent_with_the_failure_named(
             runs = push_runs(s, sid)
             report = delivery_report(s, runs[0]) if runs else None
         return bool(report) and report["total"] == 100 and report["in_flight"] == 0
-    assert _drive(f, rt, clock, settled, rounds=200), (clock.now(), [(c.status, c.not_before, c.device_id, c.account_id) for c in _commands(app_db, "send_text")][:6], f.stats())
+    assert _drive(f, gateway, rt, clock, settled, rounds=200), (clock.now(), [(c.status, c.not_before, c.device_id, c.account_id) for c in _commands(app_db, "send_text")][:6], f.stats())
     with app_db.read() as s:
         report = delivery_report(s, push_runs(s, sid)[0])
     assert report["rate"] >= 99.0 and report["delivered"] == 99

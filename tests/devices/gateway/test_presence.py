@@ -47,3 +47,18 @@ def test_reconnect_clears_the_outage(raw_phone, make_devices, app_db, clock, gat
     with app_db.read() as s:
         device = s.get(Device, device_id)
         assert device.online and not device.offline_alerted
+
+
+def test_a_heartbeat_read_but_not_yet_stored_keeps_the_phone_online(raw_phone, make_devices, app_db, clock, gateway):
+    """The outcome writer stores heartbeats later (seconds later on a loaded machine); the sweep
+    must not hang up a phone whose frame this process has already read."""
+    [(device_id, token)] = make_devices()
+    phone = raw_phone()
+    phone.login(token)
+    clock.advance(seconds=100)
+    conn = gateway.registry.get(device_id)
+    assert gateway.read_frame(conn, '{"type": "heartbeat", "id": "b1"}') is not None  # read, never submitted
+    assert gateway.sweep_offline() == []
+    assert gateway.registry.get(device_id) is conn and not conn.closed
+    with app_db.read() as s:
+        assert s.get(Device, device_id).online
