@@ -23,7 +23,6 @@ from sqlalchemy import select as sa_select
 
 from config import metrics
 from config.services import Services
-from config.dialect_insert import insert_for
 from events import idempotency
 from events.body import parse_events
 from events.catalog import CachedApp, Catalog
@@ -31,12 +30,12 @@ from events.errors import IngestError, error_body
 from events.field_types import FieldValueError, normalise, parse_datetime
 from events.group_commit import GroupCommitter
 from events.models import EventDefinition, EventRecord
+from events.record_store import writer_for
 from events.safe_json import problems, scrub
 from events.signature import check_signature, check_timestamp
 
 log = logging.getLogger("ckb.ingest")
 TABLE = EventRecord.__table__
-_INSERTS: dict = {}  # (dialect name, kind) → the compiled-once INSERT … ON CONFLICT DO NOTHING RETURNING
 
 REJECT_LABELS = {
     "app_disabled": "应用已禁用",
@@ -276,22 +275,6 @@ def _reject(row: dict, reason: str, errors: list) -> dict:
 
 
 # -- storage --------------------------------------------------------------------------------
-def _statement(conn, kind: str):
-    # Built once per dialect with the rows as bound parameters: SQLAlchemy compiles it once and
-    # caches it, where values(**row) built a new statement (and cache key) for every event.
-    stmt = _INSERTS.get((conn.dialect.name, kind))
-    if stmt is None:
-        ins = insert_for(conn)(TABLE)
-        if kind == "accepted":
-            # Accepted rows go in as one multi-row INSERT; RETURNING leaves out the rows that hit
-            # an existing dedupe_key, so each returned id is matched back by its key.
-            stmt = ins.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(TABLE.c.id, TABLE.c.dedupe_key)
-        else:
-            stmt = ins.returning(TABLE.c.id)
-        _INSERTS[(conn.dialect.name, kind)] = stmt
-    return stmt
-
-
 def insert_rows(conn, rows: list) -> tuple[list, list, list, list]:
     """Inserts built rows in the caller's transaction: (accepted, duplicates, rejected, stored ids)."""
     return insert_groups(conn, [rows])[0]
@@ -308,9 +291,9 @@ def insert_groups(conn, groups: list[list]) -> list[tuple[list, list, list, list
             if row["status"] != "rejected":
                 first.setdefault(row["dedupe_key"], row)
     ids: dict[str, int] = {}
+    writer = writer_for(conn)
     if first:
-        ids.update((key, rid) for rid, key in conn.execute(_statement(conn, "accepted"),
-                                                           list(first.values())))
+        ids.update((key, rid) for rid, key in writer.insert_new(conn, list(first.values())))
     new_keys = set(ids)
     seen_before = [key for key in first if key not in ids]
     if seen_before:
@@ -323,7 +306,7 @@ def insert_groups(conn, groups: list[list]) -> list[tuple[list, list, list, list
             if row["status"] == "rejected":
                 # Refused rows have no dedupe key, so nothing conflicts; one at a time keeps each id
                 # with its row (they are the rare case).
-                rid = conn.execute(_statement(conn, "rejected"), row).scalar()
+                rid = writer.insert_one(conn, row)
                 rejected.append({"index": index, "record_id": rid, "reason": row["reject_reason"], "errors": row["errors"]})
                 continue
             key = row["dedupe_key"]
