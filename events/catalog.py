@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Generic, Optional, TypeVar
 
 from sqlalchemy import bindparam, select as sa_select
@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from config.services import Services
 from events.apps import valid_secrets
+from events.field_types import FieldsValidator
 from events.models import App, EventDefinition
 
 T = TypeVar("T")
@@ -73,6 +74,11 @@ class CachedDefinition:
     name: str
     enabled: bool
     fields: tuple
+    # Built with the entry (once per load, not per event).
+    validator: FieldsValidator = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "validator", FieldsValidator(self.fields))
 
 
 _DEF = EventDefinition.__table__

@@ -27,7 +27,7 @@ from events import idempotency
 from events.body import parse_events
 from events.catalog import CachedApp, Catalog
 from events.errors import IngestError, error_body
-from events.field_types import FieldValueError, normalise, parse_datetime
+from events.field_types import FieldsValidator, FieldValueError, parse_datetime
 from events.group_commit import GroupCommitter
 from events.models import EventDefinition, EventRecord
 from events.record_store import writer_for
@@ -255,7 +255,8 @@ def event_row(definitions, tz: str, app_id, index: int, ev, now: datetime, req: 
     row["event_definition_id"] = definition.id
     if not definition.enabled:
         return _reject(row, "event_disabled", [{"field": "event", "code": "disabled", "message": f"事件「{definition.name}」已禁用"}])
-    clean, field_errors = normalise(list(definition.fields or []), row["data"], tz)
+    validator = getattr(definition, "validator", None) or FieldsValidator(definition.fields or [])
+    clean, field_errors = validator.normalise(row["data"], tz)
     errors += field_errors
     if errors:
         return _reject(row, "invalid", errors)
