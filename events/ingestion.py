@@ -111,8 +111,8 @@ class Ingestor:
         rows = [event_row(self.catalog.definitions, s.timezone, app.id, i, ev, now, req, refusal, parsed.plain)
                 for i, ev in enumerate(parsed.events)]
         if idem_key is None and not self.services.db.holds_write_turn():
-            # Counted and dispatched by the committer, once per group, before this wakes. (A
-            # caller already inside a write would block the committer: it stores inline below.)
+            # Counted and dispatched by the group's leader, once per group, before this wakes. (A
+            # caller already inside a write would block whoever leads: it stores inline below.)
             return self.group.run((rows, single, refusal), len(rows))
         # With an Idempotency-Key the key is claimed in the transaction that stores the events,
         # and a concurrent holder of the key makes the claim wait: that request writes alone.
