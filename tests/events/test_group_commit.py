@@ -168,3 +168,50 @@ def test_a_caller_inside_a_write_is_stored_without_waiting_for_the_committer(ser
         # On SQLite the committer would wait for this very write turn: the request stores inline.
         res = ing.ingest(request(services, app, secret, {**PW, "id": "inside"}))
     assert res.status == 202 and [r.external_id for r in records(services)] == ["inside"] and len(stored) == 1
+
+
+def test_a_leader_whose_own_request_fails_passes_the_lead_on(services, setup):  # noqa: F811
+    ing, app, secret, stored = setup
+    store = ing.group.store
+    calls = []
+
+    def leader_fails(conn, items):
+        calls.append(len(items))
+        if len(calls) == 1:  # the first group: its leader alone, while everyone else queues behind it
+            deadline = time.monotonic() + 30  # a guard against a hang, not a measurement
+            while ing.group.pending < N - 1 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            raise RuntimeError("leader's storage refused")
+        return store(conn, items)
+
+    ing.group.store = leader_fails
+    base = int(services.now().timestamp())
+    first = threading.Thread(target=lambda: out0.append(_send(ing, services, app, secret, "lead", base)))
+    out0: list = []
+    first.start()
+    while not calls:
+        time.sleep(0.005)
+    out = concurrently(N - 1, lambda i: ing.ingest(request(services, app, secret, {**PW, "id": f"f{i}"}, ts=base + 1 + i)))
+    first.join()
+    assert isinstance(out0[0], RuntimeError)
+    assert all(exc is None and res.status == 202 for res, exc in out)
+    assert calls[0] == 1 and max(calls[1:]) > 1  # the followers went in together, under a new leader
+    assert sorted(r.external_id for r in records(services)) == sorted(f"f{i}" for i in range(N - 1))
+    assert ing.group.pending == 0 and not ing.group._leading
+
+
+def _send(ing, services, app, secret, ext, ts):
+    try:
+        return ing.ingest(request(services, app, secret, {**PW, "id": ext}, ts=ts))
+    except Exception as exc:  # noqa: BLE001 - returned to the test
+        return exc
+
+
+def test_no_thread_is_left_behind(services, setup):  # noqa: F811
+    ing, app, secret, _ = setup
+    before = {t.ident for t in threading.enumerate()}
+    base = int(services.now().timestamp())
+    out = concurrently(N, lambda i: ing.ingest(request(services, app, secret, {**PW, "id": f"t{i}"}, ts=base + i)))
+    assert all(exc is None for _, exc in out)
+    assert {t.ident for t in threading.enumerate()} <= before  # requests lead their own groups
+    assert not ing.group._leading and ing.group.pending == 0
