@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Callable, Generic, Optional, TypeVar
 
@@ -60,11 +61,17 @@ class CachedApp:
     def ip_allowed(self, ip: str) -> bool:
         if not self.networks:
             return True
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
-            return False
-        return any(addr in net for net in self.networks)
+        return _ip_in(ip, self.networks)
+
+
+@lru_cache(maxsize=4096)
+def _ip_in(ip: str, networks: tuple) -> bool:
+    # Callers come from a few addresses: parsing each request's address cost more than its HMAC.
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(addr in net for net in networks)
 
 
 @dataclass(frozen=True)

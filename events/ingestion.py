@@ -221,7 +221,8 @@ def event_row(definitions, tz: str, app_id, index: int, ev, now: datetime, req: 
     says the body it came from cannot hold an unstorable value (events.body.ParsedBody)."""
     row = {"app_id": app_id, "source": "api", "received_at": now, "occurred_at": now,
            "client_ip": req.client_ip[:64], "errors": [], "data": {}, "event_code": "",
-           "external_id": None, "dedupe_key": None, "event_definition_id": None}
+           "external_id": None, "dedupe_key": None, "event_definition_id": None,
+           "matched_count": 0, "outcome": "", "outcome_note": ""}
     if not isinstance(ev, dict):
         return _reject(row, "bad_shape", [{"field": "", "code": "type", "message": "事件应为 JSON 对象"}])
     # NUL, lone surrogates and NaN/Infinity are refused here, whichever door the event came by;

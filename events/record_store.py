@@ -18,6 +18,7 @@ datetimes on SQLite, the same JSON), so rows read back exactly as rows written b
 from __future__ import annotations
 
 import json
+from operator import itemgetter
 
 from events.models import EventRecord
 
@@ -26,7 +27,11 @@ TABLE = EventRecord.__table__
 COLUMNS = ("app_id", "source", "event_code", "event_definition_id", "external_id", "dedupe_key", "occurred_at",
            "received_at", "data", "status", "reject_reason", "errors", "dispatch_status", "matched_count", "outcome",
            "outcome_note", "client_ip")
-DEFAULTS = {"matched_count": 0, "outcome": "", "outcome_note": ""}
+# For a row built elsewhere without some column: its scalar default, or NULL when it may be NULL.
+DEFAULTS = {name: (TABLE.c[name].default.arg if TABLE.c[name].default is not None and TABLE.c[name].default.is_scalar
+                   else None)
+            for name in COLUMNS if TABLE.c[name].nullable or (TABLE.c[name].default is not None
+                                                             and TABLE.c[name].default.is_scalar)}
 SQLITE_CHUNKS = (256, 64, 16, 4, 1)  # rows per statement: few distinct texts, few statements
 _WRITERS: dict = {}  # dialect name → its writer
 
@@ -47,28 +52,35 @@ def raw_cursor(conn):
 
 class _Writer:
     def __init__(self, dialect):
-        self.processors = [TABLE.c[name].type._cached_bind_processor(dialect) for name in COLUMNS]
+        self._set_processors([TABLE.c[name].type._cached_bind_processor(dialect) for name in COLUMNS])
+        self._getter = itemgetter(*COLUMNS)
 
-    def values(self, rows: list[dict]) -> list[tuple]:
+    def _set_processors(self, processors: list) -> None:
+        # Only the columns with a conversion are visited per row (datetimes and JSON).
+        self._converted = tuple((i, proc) for i, proc in enumerate(processors) if proc is not None)
+
+    def values(self, rows: list[dict]) -> list[list]:
         """Each row's column values, converted for the driver. Datetimes repeat (every row of a
         request has the same received_at): the last conversion of each column is reused."""
+        get = self._getter
+        converted = self._converted
+        memo = [(None, None)] * len(COLUMNS)
         out = []
-        memo: dict = {}
-        procs = tuple(zip(COLUMNS, self.processors))
         for row in rows:
-            vals = []
-            for name, proc in procs:
-                value = row[name] if name in row else DEFAULTS.get(name)
-                if proc is not None and value is not None:
-                    last = memo.get(name)
-                    if last is not None and last[0] is value:
-                        value = last[1]
+            try:
+                vals = list(get(row))
+            except KeyError:
+                vals = list(get(DEFAULTS | row))
+            for i, proc in converted:
+                value = vals[i]
+                if value is not None:
+                    last = memo[i]
+                    if last[0] is value:
+                        vals[i] = last[1]
                     else:
-                        converted = proc(value)
-                        memo[name] = (value, converted)
-                        value = converted
-                vals.append(value)
-            out.append(tuple(vals))
+                        vals[i] = proc(value)
+                        memo[i] = (value, vals[i])
+            out.append(vals)
         return out
 
     def insert_new(self, conn, rows: list[dict]) -> list[tuple[int, str]]:
@@ -118,8 +130,8 @@ class _PostgresWriter(_Writer):
         super().__init__(dialect)
         # JSON goes as text and is cast to jsonb by the server (a Jsonb wrapper per value would
         # be adapted one by one inside the array).
-        self.processors = [json.dumps if TABLE.c[name].type._type_affinity.__name__ == "JSON" else proc
-                           for name, proc in zip(COLUMNS, self.processors)]
+        self._set_processors([json.dumps if TABLE.c[name].type._type_affinity.__name__ == "JSON"
+                              else TABLE.c[name].type._cached_bind_processor(dialect) for name in COLUMNS])
         self._casts = [_pg_array_type(TABLE.c[name]) for name in COLUMNS]
         cols = ", ".join(COLUMNS)
         arrays = ", ".join(f"%s::{cast}[]" for cast in self._casts)
