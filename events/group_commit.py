@@ -21,7 +21,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from sqlalchemy.engine import Connection
 
 log = logging.getLogger("ckb.ingest.group_commit")
 
@@ -63,12 +66,17 @@ class GroupCommitter:
         self._queue: list[_Ticket] = []
         self._leading = False  # a request of this process is storing a group (the queue waits for it)
         self._pid = os.getpid()
+        # The leaders' connection, kept while groups follow one another (a pool checkout, and on
+        # PostgreSQL its pre-ping round trip, cost as much as a group's INSERT); back in the pool
+        # whenever no group waits, so an idle process holds none.
+        self._engine = db.engine.execution_options(ckb_write=True)  # as Database.write_connection
+        self._conn = None
 
     def run(self, item, rows: int = 1):
         ticket = _Ticket(item, rows)
         with self._mutex:
-            if self._pid != os.getpid():  # forked: the parent's leader does not exist here
-                self._pid, self._queue, self._leading = os.getpid(), [], False
+            if self._pid != os.getpid():  # forked: the parent's leader (and connection) are not ours
+                self._pid, self._queue, self._leading, self._conn = os.getpid(), [], False, None
             self._queue.append(ticket)
             lead, self._leading = not self._leading, True
         if not lead:
@@ -113,6 +121,8 @@ class GroupCommitter:
             with self._mutex:
                 following = self._queue[0] if self._queue else None
                 self._leading = following is not None
+            if following is None:
+                self._release_connection()
             if following is not None:  # the next group starts storing while this one is answered
                 following.lead = True
                 following.done.release()
@@ -134,7 +144,7 @@ class GroupCommitter:
         """Stores and commits the group; the tickets that committed (the others hold their error)."""
         if len(group) > 1:
             try:
-                with self.db.write_connection() as conn:
+                with self._transaction() as conn:
                     results = self.store(conn, [t.item for t in group])
             except Exception:  # noqa: BLE001 - rolled back: each item is stored alone below
                 log.warning("group of %d requests rolled back; storing each alone", len(group), exc_info=True)
@@ -145,10 +155,34 @@ class GroupCommitter:
         committed = []
         for ticket in group:
             try:
-                with self.db.write_connection() as conn:
+                with self._transaction() as conn:
                     ticket.result = self.store(conn, [ticket.item])[0]
             except Exception as exc:  # noqa: BLE001 - this request's own failure, answered to it
                 ticket.result, ticket.error = None, exc
             else:
                 committed.append(ticket)
         return committed
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A write transaction on the leaders' connection (`Database.write_connection` without the
+        checkout): this process's write turn, BEGIN (IMMEDIATE on SQLite), commit on success; on
+        any failure rolled back and the connection dropped (the next group opens a fresh one)."""
+        with self.db.write_turn():
+            if self._conn is None:
+                self._conn = self._engine.connect()
+            conn = self._conn
+            try:
+                with conn.begin():
+                    yield conn
+            except BaseException:
+                self._release_connection()
+                raise
+
+    def _release_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - a broken connection: the pool discards it
+                log.warning("closing the group commit connection failed", exc_info=True)

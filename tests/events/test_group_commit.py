@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from contextlib import contextmanager
 
 import pytest
 from sqlmodel import select
@@ -105,19 +104,20 @@ def test_a_failing_request_fails_alone_and_the_others_are_stored(services, setup
 def test_a_failed_commit_acknowledges_nothing(services, setup, monkeypatch):  # noqa: F811
     ing, app, secret, stored = setup
     held_first_group(ing, N)
-    real = services.db.write_connection
+    dialect = type(services.db.engine.dialect)
 
-    @contextmanager
-    def commit_fails():
-        with real() as conn:
-            yield conn
-            raise RuntimeError("commit failed")  # inside: the transaction rolls back
+    def commit_fails(self, dbapi_connection):
+        raise RuntimeError("commit failed")  # the driver's COMMIT: the transaction rolls back
 
-    monkeypatch.setattr(services.db, "write_connection", commit_fails)
+    monkeypatch.setattr(dialect, "do_commit", commit_fails)
     base = int(services.now().timestamp())
     out = concurrently(N, lambda i: ing.ingest(request(services, app, secret, {**PW, "id": f"c{i}"}, ts=base + i)))
     assert all(res is None and isinstance(exc, RuntimeError) for res, exc in out)
+    monkeypatch.undo()
     assert records(services) == [] and stored == []
+    # The connection that failed was dropped: the next request stores on a fresh one.
+    assert ing.ingest(request(services, app, secret, {**PW, "id": "after"}, ts=base + N)).status == 202
+    assert [r.external_id for r in records(services)] == ["after"]
 
 
 def test_idempotent_requests_still_write_alone(services, setup):  # noqa: F811
@@ -207,7 +207,7 @@ def _send(ing, services, app, secret, ext, ts):
         return exc
 
 
-def test_no_thread_is_left_behind(services, setup):  # noqa: F811
+def test_no_thread_or_connection_is_left_behind(services, setup):  # noqa: F811
     ing, app, secret, _ = setup
     before = {t.ident for t in threading.enumerate()}
     base = int(services.now().timestamp())
@@ -215,3 +215,4 @@ def test_no_thread_is_left_behind(services, setup):  # noqa: F811
     assert all(exc is None for _, exc in out)
     assert {t.ident for t in threading.enumerate()} <= before  # requests lead their own groups
     assert not ing.group._leading and ing.group.pending == 0
+    assert ing.group._conn is None  # idle: the leaders' connection is back in the pool
