@@ -10,18 +10,17 @@ from events.errors import IngestError
 
 
 def json_depth(value) -> int:
-    """Depth of nested containers, iteratively (a hostile body must not blow the stack)."""
-    deepest = 0
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            deepest = max(deepest, depth)
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            deepest = max(deepest, depth)
-            stack.extend((v, depth + 1) for v in node)
-    return deepest
+    """Depth of nested containers, level by level (a hostile body must not blow the stack); only
+    containers are queued, so the scalars of a large batch cost one class check each."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    depth = 0
+    while level:
+        depth += 1
+        below = []
+        for node in level:
+            below += [v for v in (node.values() if isinstance(node, dict) else node) if isinstance(v, (dict, list))]
+        level = below
+    return depth
 
 
 # What can turn into an unstorable value (events.safe_json): a \u escape of NUL or of a

@@ -8,7 +8,8 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
-from dataclasses import dataclass
+from functools import lru_cache
+from dataclasses import dataclass, field
 from typing import Callable, Generic, Optional, TypeVar
 
 from sqlalchemy import bindparam, select as sa_select
@@ -16,6 +17,7 @@ from sqlmodel import select
 
 from config.services import Services
 from events.apps import valid_secrets
+from events.field_types import FieldsValidator
 from events.models import App, EventDefinition
 
 T = TypeVar("T")
@@ -59,11 +61,17 @@ class CachedApp:
     def ip_allowed(self, ip: str) -> bool:
         if not self.networks:
             return True
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
-            return False
-        return any(addr in net for net in self.networks)
+        return _ip_in(ip, self.networks)
+
+
+@lru_cache(maxsize=4096)
+def _ip_in(ip: str, networks: tuple) -> bool:
+    # Callers come from a few addresses: parsing each request's address cost more than its HMAC.
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(addr in net for net in networks)
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,11 @@ class CachedDefinition:
     name: str
     enabled: bool
     fields: tuple
+    # Built with the entry (once per load, not per event).
+    validator: FieldsValidator = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "validator", FieldsValidator(self.fields))
 
 
 _DEF = EventDefinition.__table__

@@ -123,23 +123,46 @@ def is_blank(value: Any) -> bool:
 
 def normalise(fields: list[dict], data: dict, tz_name: str) -> tuple[dict, list[dict]]:
     """Checks data against the definition; returns (JSON-able data, errors naming each field)."""
-    out = dict(data)
-    errors: list[dict] = []
-    for f in fields:
-        name, label = f["name"], f.get("label") or f["name"]
-        value = data.get(name)
-        if is_blank(value):
-            if f.get("required"):
-                errors.append({"field": name, "code": "missing", "message": f"缺少必填字段「{label}」({name})"})
-            continue
-        try:
-            typed = coerce(f.get("type", "text"), value, tz_name)
-        except FieldValueError as exc:
-            type_label = FIELD_TYPE_LABELS.get(f.get("type", "text"), "文本")
-            errors.append({"field": name, "code": "type", "message": f"字段「{label}」({name})类型应为{type_label}：{exc}"})
-            continue
-        out[name] = typed.isoformat() if isinstance(typed, datetime) else typed
-    return out, errors
+    return FieldsValidator(fields).normalise(data, tz_name)
+
+
+# A value of this exact class is already the stored form of the field's type: no conversion.
+_STORED_AS_IS = {"text": str, "number": int, "boolean": bool, "list": list}
+
+
+class FieldsValidator:
+    """`normalise` for one definition's field list, prepared once (the ingestion path keeps one per
+    cached definition revision): the per-field lookups and messages are worked out here, and a
+    value already in its stored form (text as a string, a number as an int, …) passes with one
+    class check."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields):
+        self._fields = tuple(
+            (f["name"], bool(f.get("required")), _STORED_AS_IS.get(f.get("type", "text")), f.get("type", "text"),
+             f.get("label") or f["name"])
+            for f in fields)
+
+    def normalise(self, data: dict, tz_name: str) -> tuple[dict, list[dict]]:
+        out = dict(data)
+        errors: list[dict] = []
+        for name, required, as_is, field_type, label in self._fields:
+            value = data.get(name)
+            if value.__class__ is as_is and (as_is is not str or value.strip()):
+                continue  # stored as received
+            if is_blank(value):
+                if required:
+                    errors.append({"field": name, "code": "missing", "message": f"缺少必填字段「{label}」({name})"})
+                continue
+            try:
+                typed = coerce(field_type, value, tz_name)
+            except FieldValueError as exc:
+                type_label = FIELD_TYPE_LABELS.get(field_type, "文本")
+                errors.append({"field": name, "code": "type", "message": f"字段「{label}」({name})类型应为{type_label}：{exc}"})
+                continue
+            out[name] = typed.isoformat() if isinstance(typed, datetime) else typed
+        return out, errors
 
 
 def typed(fields: list[dict], data: dict, tz_name: str) -> dict:

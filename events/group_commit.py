@@ -1,45 +1,48 @@
 """Group commit: concurrent ingest requests of one process share one write transaction.
 
-A request hands its item (its validated rows) to the process's committer thread and waits. The
-committer takes everything queued, stores all items with one call of `store` (one multi-row
+A request queues its item (its validated rows). When no request of the process is committing,
+it leads: it takes everything queued, stores all items with one call of `store` (one multi-row
 INSERT for the whole group) in one transaction, commits, and only then wakes each waiter with
-its own answer: a 2xx still means "committed". While it commits, the next requests queue up and
-go in together, so under load one BEGIN/COMMIT (and one turn at SQLite's write lock, the
-cross-process flock) serves many requests instead of one each.
+its own answer: a 2xx still means "committed". While it commits, the next requests queue up;
+the leader then hands the lead to the first of them, who stores them all together. So under load
+one BEGIN/COMMIT (and one turn at SQLite's write lock, the cross-process flock) serves many
+requests instead of one each, and no thread hand-off is paid for the leader's own request.
+(A separate committer thread used to do the storing: each request then cost two wake-ups, the
+committer's and its own, measured as a fifth of the single-event path.)
 
 Failures never acknowledge unstored rows: when storing raises, or the commit fails, the whole
 transaction is rolled back and every item of it is stored again alone in its own transaction,
 so the one that fails fails only its own request (with its own exception) and the others are
 stored and answered as if they had come one at a time. A deadlock between two processes'
 groups on PostgreSQL is cured the same way.
-
-The thread is started on first use in each process (gunicorn forks after the app is built) and
-ends after a short idle spell, so apps built and dropped (tests, tools) leave no thread behind.
 """
 from __future__ import annotations
 
 import logging
 import os
 import threading
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from sqlalchemy.engine import Connection
 
 log = logging.getLogger("ckb.ingest.group_commit")
 
 MAX_GROUP_ROWS = 5000  # rows per shared transaction: a long one would hold the write lock too long
-IDLE_SECONDS = 2.0  # the committer thread ends after this long without work
 
 
 class _Ticket:
-    __slots__ = ("item", "rows", "result", "error", "done")
+    __slots__ = ("item", "rows", "result", "error", "done", "lead")
 
     def __init__(self, item, rows: int):
         self.item = item
         self.rows = rows
         self.result = None
         self.error: BaseException | None = None
-        # Released once by the committer when the answer is ready. A bare lock, not an Event:
-        # Event.set (a Condition's notify in Python) was a third of the committer's samples
-        # under load (py-spy, bench/ingest.py single phase).
+        self.lead = False  # woken to lead the next group rather than with an answer
+        # Released once, when the answer is ready or the lead passes to this request. A bare
+        # lock, not an Event: Event.set (a Condition's notify in Python) was a third of the
+        # committer's samples under load (py-spy, bench/ingest.py single phase).
         self.done = threading.Lock()
         self.done.acquire()
 
@@ -50,7 +53,7 @@ class GroupCommitter:
 
     `store(connection, items)` stores a group's items in the caller's transaction and answers
     one result per item, in order; it must leave the items as they were (after a rollback they
-    are stored again, alone). `after_commit(results)` runs on the committer thread once per
+    are stored again, alone). `after_commit(results)` runs on the leading thread once per
     committed group, after the commit and before its waiters wake."""
 
     def __init__(self, db, store: Callable[[Any, list], list], after_commit: Callable[[list], None] | None = None,
@@ -59,42 +62,40 @@ class GroupCommitter:
         self.store = store
         self.after_commit = after_commit or (lambda results: None)
         self.max_rows = max_rows
-        self._cond = threading.Condition()
+        self._mutex = threading.Lock()
         self._queue: list[_Ticket] = []
-        self._thread: threading.Thread | None = None
-        self._pid = None
+        self._leading = False  # a request of this process is storing a group (the queue waits for it)
+        self._pid = os.getpid()
+        # The leaders' connection, kept while groups follow one another (a pool checkout, and on
+        # PostgreSQL its pre-ping round trip, cost as much as a group's INSERT); back in the pool
+        # whenever no group waits, so an idle process holds none.
+        self._engine = db.engine.execution_options(ckb_write=True)  # as Database.write_connection
+        self._conn = None
 
     def run(self, item, rows: int = 1):
         ticket = _Ticket(item, rows)
-        with self._cond:
+        with self._mutex:
+            if self._pid != os.getpid():  # forked: the parent's leader (and connection) are not ours
+                self._pid, self._queue, self._leading, self._conn = os.getpid(), [], False, None
             self._queue.append(ticket)
-            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
-                # Also after a fork: the parent's thread does not exist in the child.
-                self._pid = os.getpid()
-                self._thread = threading.Thread(target=self._loop, name="ckb-group-commit", daemon=True)
-                self._thread.start()
-            else:
-                self._cond.notify()
-        ticket.done.acquire()
+            lead, self._leading = not self._leading, True
+        if not lead:
+            ticket.done.acquire()
+        if lead or ticket.lead:
+            self._lead(ticket)
         if ticket.error is not None:
             raise ticket.error
         return ticket.result
 
     @property
     def pending(self) -> int:
-        """Requests waiting for the committer (not counting the group it is storing)."""
-        with self._cond:
+        """Requests waiting for a group (not counting the group being stored)."""
+        with self._mutex:
             return len(self._queue)
 
-    # -- the committer thread ---------------------------------------------------------------
     def _take(self) -> list[_Ticket]:
-        """The queued tickets up to max_rows (at least one); [] when idle long enough to stop."""
-        with self._cond:
-            while not self._queue:
-                if not self._cond.wait(IDLE_SECONDS) and not self._queue:
-                    if self._thread is threading.current_thread():
-                        self._thread = None  # the next run() starts a fresh one
-                    return []
+        """The queued tickets up to max_rows (at least one: the leader's own is first)."""
+        with self._mutex:
             taken, rows = 0, 0
             for ticket in self._queue:
                 if taken and rows + ticket.rows > self.max_rows:
@@ -104,23 +105,31 @@ class GroupCommitter:
             group, self._queue[:] = self._queue[:taken], self._queue[taken:]
             return group
 
-    def _loop(self) -> None:
-        while True:
-            group = self._take()
-            if not group:
-                return
-            try:
-                committed = self._commit(group)
-                if committed:
-                    self._bookkeep(committed)
-            except BaseException as exc:  # noqa: BLE001 - never leave a waiter hanging
-                # Whether anything committed is unknown here: acknowledge nothing (a retry is
-                # deduped, a lost acknowledgement is not recoverable).
-                log.exception("group commit failed")
-                for ticket in group:
-                    ticket.result, ticket.error = None, ticket.error or exc
-            finally:
-                for ticket in group:
+    def _lead(self, own: _Ticket) -> None:
+        """Stores and commits one group (`own` at its head), passes the lead on, wakes the group."""
+        group = self._take()
+        committed: list[_Ticket] = []
+        try:
+            committed = self._commit(group)
+        except BaseException as exc:  # noqa: BLE001 - never leave a waiter hanging
+            # Whether anything committed is unknown here: acknowledge nothing (a retry is
+            # deduped, a lost acknowledgement is not recoverable).
+            log.exception("group commit failed")
+            for ticket in group:
+                ticket.result, ticket.error = None, ticket.error or exc
+        finally:
+            with self._mutex:
+                following = self._queue[0] if self._queue else None
+                self._leading = following is not None
+            if following is None:
+                self._release_connection()
+            if following is not None:  # the next group starts storing while this one is answered
+                following.lead = True
+                following.done.release()
+            if committed:
+                self._bookkeep(committed)
+            for ticket in group:
+                if ticket is not own:
                     ticket.done.release()
 
     def _bookkeep(self, committed: list[_Ticket]) -> None:
@@ -135,7 +144,7 @@ class GroupCommitter:
         """Stores and commits the group; the tickets that committed (the others hold their error)."""
         if len(group) > 1:
             try:
-                with self.db.write_connection() as conn:
+                with self._transaction() as conn:
                     results = self.store(conn, [t.item for t in group])
             except Exception:  # noqa: BLE001 - rolled back: each item is stored alone below
                 log.warning("group of %d requests rolled back; storing each alone", len(group), exc_info=True)
@@ -146,10 +155,34 @@ class GroupCommitter:
         committed = []
         for ticket in group:
             try:
-                with self.db.write_connection() as conn:
+                with self._transaction() as conn:
                     ticket.result = self.store(conn, [ticket.item])[0]
             except Exception as exc:  # noqa: BLE001 - this request's own failure, answered to it
                 ticket.result, ticket.error = None, exc
             else:
                 committed.append(ticket)
         return committed
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A write transaction on the leaders' connection (`Database.write_connection` without the
+        checkout): this process's write turn, BEGIN (IMMEDIATE on SQLite), commit on success; on
+        any failure rolled back and the connection dropped (the next group opens a fresh one)."""
+        with self.db.write_turn():
+            if self._conn is None:
+                self._conn = self._engine.connect()
+            conn = self._conn
+            try:
+                with conn.begin():
+                    yield conn
+            except BaseException:
+                self._release_connection()
+                raise
+
+    def _release_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - a broken connection: the pool discards it
+                log.warning("closing the group commit connection failed", exc_info=True)

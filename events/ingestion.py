@@ -23,20 +23,19 @@ from sqlalchemy import select as sa_select
 
 from config import metrics
 from config.services import Services
-from config.dialect_insert import insert_for
 from events import idempotency
 from events.body import parse_events
 from events.catalog import CachedApp, Catalog
 from events.errors import IngestError, error_body
-from events.field_types import FieldValueError, normalise, parse_datetime
+from events.field_types import FieldsValidator, FieldValueError, parse_datetime
 from events.group_commit import GroupCommitter
 from events.models import EventDefinition, EventRecord
+from events.record_store import writer_for
 from events.safe_json import problems, scrub
 from events.signature import check_signature, check_timestamp
 
 log = logging.getLogger("ckb.ingest")
 TABLE = EventRecord.__table__
-_INSERTS: dict = {}  # (dialect name, kind) → the compiled-once INSERT … ON CONFLICT DO NOTHING RETURNING
 
 REJECT_LABELS = {
     "app_disabled": "应用已禁用",
@@ -112,8 +111,8 @@ class Ingestor:
         rows = [event_row(self.catalog.definitions, s.timezone, app.id, i, ev, now, req, refusal, parsed.plain)
                 for i, ev in enumerate(parsed.events)]
         if idem_key is None and not self.services.db.holds_write_turn():
-            # Counted and dispatched by the committer, once per group, before this wakes. (A
-            # caller already inside a write would block the committer: it stores inline below.)
+            # Counted and dispatched by the group's leader, once per group, before this wakes. (A
+            # caller already inside a write would block whoever leads: it stores inline below.)
             return self.group.run((rows, single, refusal), len(rows))
         # With an Idempotency-Key the key is claimed in the transaction that stores the events,
         # and a concurrent holder of the key makes the claim wait: that request writes alone.
@@ -222,7 +221,8 @@ def event_row(definitions, tz: str, app_id, index: int, ev, now: datetime, req: 
     says the body it came from cannot hold an unstorable value (events.body.ParsedBody)."""
     row = {"app_id": app_id, "source": "api", "received_at": now, "occurred_at": now,
            "client_ip": req.client_ip[:64], "errors": [], "data": {}, "event_code": "",
-           "external_id": None, "dedupe_key": None, "event_definition_id": None}
+           "external_id": None, "dedupe_key": None, "event_definition_id": None,
+           "matched_count": 0, "outcome": "", "outcome_note": ""}
     if not isinstance(ev, dict):
         return _reject(row, "bad_shape", [{"field": "", "code": "type", "message": "事件应为 JSON 对象"}])
     # NUL, lone surrogates and NaN/Infinity are refused here, whichever door the event came by;
@@ -256,7 +256,8 @@ def event_row(definitions, tz: str, app_id, index: int, ev, now: datetime, req: 
     row["event_definition_id"] = definition.id
     if not definition.enabled:
         return _reject(row, "event_disabled", [{"field": "event", "code": "disabled", "message": f"事件「{definition.name}」已禁用"}])
-    clean, field_errors = normalise(list(definition.fields or []), row["data"], tz)
+    validator = getattr(definition, "validator", None) or FieldsValidator(definition.fields or [])
+    clean, field_errors = validator.normalise(row["data"], tz)
     errors += field_errors
     if errors:
         return _reject(row, "invalid", errors)
@@ -276,22 +277,6 @@ def _reject(row: dict, reason: str, errors: list) -> dict:
 
 
 # -- storage --------------------------------------------------------------------------------
-def _statement(conn, kind: str):
-    # Built once per dialect with the rows as bound parameters: SQLAlchemy compiles it once and
-    # caches it, where values(**row) built a new statement (and cache key) for every event.
-    stmt = _INSERTS.get((conn.dialect.name, kind))
-    if stmt is None:
-        ins = insert_for(conn)(TABLE)
-        if kind == "accepted":
-            # Accepted rows go in as one multi-row INSERT; RETURNING leaves out the rows that hit
-            # an existing dedupe_key, so each returned id is matched back by its key.
-            stmt = ins.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(TABLE.c.id, TABLE.c.dedupe_key)
-        else:
-            stmt = ins.returning(TABLE.c.id)
-        _INSERTS[(conn.dialect.name, kind)] = stmt
-    return stmt
-
-
 def insert_rows(conn, rows: list) -> tuple[list, list, list, list]:
     """Inserts built rows in the caller's transaction: (accepted, duplicates, rejected, stored ids)."""
     return insert_groups(conn, [rows])[0]
@@ -308,9 +293,9 @@ def insert_groups(conn, groups: list[list]) -> list[tuple[list, list, list, list
             if row["status"] != "rejected":
                 first.setdefault(row["dedupe_key"], row)
     ids: dict[str, int] = {}
+    writer = writer_for(conn)
     if first:
-        ids.update((key, rid) for rid, key in conn.execute(_statement(conn, "accepted"),
-                                                           list(first.values())))
+        ids.update((key, rid) for rid, key in writer.insert_new(conn, list(first.values())))
     new_keys = set(ids)
     seen_before = [key for key in first if key not in ids]
     if seen_before:
@@ -323,7 +308,7 @@ def insert_groups(conn, groups: list[list]) -> list[tuple[list, list, list, list
             if row["status"] == "rejected":
                 # Refused rows have no dedupe key, so nothing conflicts; one at a time keeps each id
                 # with its row (they are the rare case).
-                rid = conn.execute(_statement(conn, "rejected"), row).scalar()
+                rid = writer.insert_one(conn, row)
                 rejected.append({"index": index, "record_id": rid, "reason": row["reject_reason"], "errors": row["errors"]})
                 continue
             key = row["dedupe_key"]

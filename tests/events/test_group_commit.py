@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from contextlib import contextmanager
 
 import pytest
 from sqlmodel import select
@@ -105,19 +104,20 @@ def test_a_failing_request_fails_alone_and_the_others_are_stored(services, setup
 def test_a_failed_commit_acknowledges_nothing(services, setup, monkeypatch):  # noqa: F811
     ing, app, secret, stored = setup
     held_first_group(ing, N)
-    real = services.db.write_connection
+    dialect = type(services.db.engine.dialect)
 
-    @contextmanager
-    def commit_fails():
-        with real() as conn:
-            yield conn
-            raise RuntimeError("commit failed")  # inside: the transaction rolls back
+    def commit_fails(self, dbapi_connection):
+        raise RuntimeError("commit failed")  # the driver's COMMIT: the transaction rolls back
 
-    monkeypatch.setattr(services.db, "write_connection", commit_fails)
+    monkeypatch.setattr(dialect, "do_commit", commit_fails)
     base = int(services.now().timestamp())
     out = concurrently(N, lambda i: ing.ingest(request(services, app, secret, {**PW, "id": f"c{i}"}, ts=base + i)))
     assert all(res is None and isinstance(exc, RuntimeError) for res, exc in out)
+    monkeypatch.undo()
     assert records(services) == [] and stored == []
+    # The connection that failed was dropped: the next request stores on a fresh one.
+    assert ing.ingest(request(services, app, secret, {**PW, "id": "after"}, ts=base + N)).status == 202
+    assert [r.external_id for r in records(services)] == ["after"]
 
 
 def test_idempotent_requests_still_write_alone(services, setup):  # noqa: F811
@@ -168,3 +168,51 @@ def test_a_caller_inside_a_write_is_stored_without_waiting_for_the_committer(ser
         # On SQLite the committer would wait for this very write turn: the request stores inline.
         res = ing.ingest(request(services, app, secret, {**PW, "id": "inside"}))
     assert res.status == 202 and [r.external_id for r in records(services)] == ["inside"] and len(stored) == 1
+
+
+def test_a_leader_whose_own_request_fails_passes_the_lead_on(services, setup):  # noqa: F811
+    ing, app, secret, stored = setup
+    store = ing.group.store
+    calls = []
+
+    def leader_fails(conn, items):
+        calls.append(len(items))
+        if len(calls) == 1:  # the first group: its leader alone, while everyone else queues behind it
+            deadline = time.monotonic() + 30  # a guard against a hang, not a measurement
+            while ing.group.pending < N - 1 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            raise RuntimeError("leader's storage refused")
+        return store(conn, items)
+
+    ing.group.store = leader_fails
+    base = int(services.now().timestamp())
+    first = threading.Thread(target=lambda: out0.append(_send(ing, services, app, secret, "lead", base)))
+    out0: list = []
+    first.start()
+    while not calls:
+        time.sleep(0.005)
+    out = concurrently(N - 1, lambda i: ing.ingest(request(services, app, secret, {**PW, "id": f"f{i}"}, ts=base + 1 + i)))
+    first.join()
+    assert isinstance(out0[0], RuntimeError)
+    assert all(exc is None and res.status == 202 for res, exc in out)
+    assert calls[0] == 1 and max(calls[1:]) > 1  # the followers went in together, under a new leader
+    assert sorted(r.external_id for r in records(services)) == sorted(f"f{i}" for i in range(N - 1))
+    assert ing.group.pending == 0 and not ing.group._leading
+
+
+def _send(ing, services, app, secret, ext, ts):
+    try:
+        return ing.ingest(request(services, app, secret, {**PW, "id": ext}, ts=ts))
+    except Exception as exc:  # noqa: BLE001 - returned to the test
+        return exc
+
+
+def test_no_thread_or_connection_is_left_behind(services, setup):  # noqa: F811
+    ing, app, secret, _ = setup
+    before = {t.ident for t in threading.enumerate()}
+    base = int(services.now().timestamp())
+    out = concurrently(N, lambda i: ing.ingest(request(services, app, secret, {**PW, "id": f"t{i}"}, ts=base + i)))
+    assert all(exc is None for _, exc in out)
+    assert {t.ident for t in threading.enumerate()} <= before  # requests lead their own groups
+    assert not ing.group._leading and ing.group.pending == 0
+    assert ing.group._conn is None  # idle: the leaders' connection is back in the pool
