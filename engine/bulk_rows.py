@@ -61,7 +61,7 @@ class RowWriter:
     def __init__(self, table: Table):
         self.table = table
         self._statements: dict[tuple, tuple[str, list[Callable]]] = {}
-        self._sequence: str | None = None
+        self._sequences: dict[str, str] = {}  # database → the id sequence of this table there
 
     def _converters(self, postgres: bool, names: tuple) -> tuple[list[str], list[Callable | None]]:
         marks, converters = [], []
@@ -131,11 +131,14 @@ class RowWriter:
         return list(range(last - len(rows) + 1, last + 1))
 
     def _allocate_ids(self, conn, count: int) -> list[int]:
-        if self._sequence is None:
-            self._sequence = conn.exec_driver_sql("SELECT pg_get_serial_sequence(%s, 'id')", (self.table.name,)).scalar()
+        database = conn.engine.url.render_as_string(hide_password=True)  # one process may hold several
+        sequence = self._sequences.get(database)
+        if sequence is None:
+            sequence = self._sequences[database] = conn.exec_driver_sql(
+                "SELECT pg_get_serial_sequence(%s, 'id')", (self.table.name,)).scalar()
         # Sorted: a run's rows keep ascending ids in the marketer's order (history lists by id).
         return sorted(conn.exec_driver_sql("SELECT nextval(%s) FROM generate_series(1, %s)",
-                                           (self._sequence, count)).scalars())
+                                           (sequence, count)).scalars())
 
     def _copy(self, conn, names: tuple, params: list[tuple]) -> None:
         """PostgreSQL: the rows in one COPY, inside the connection's transaction. An executemany
