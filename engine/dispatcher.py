@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Optional
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 
+from engine.bulk_rows import RowWriter
 from engine.ledger import claim_events
 from engine.inline_steps import settle_run
 from engine.journal import scrubbed
@@ -27,13 +28,13 @@ log = logging.getLogger("ckb.dispatcher")
 EVENTS = EventRecord.__table__
 RUNS = StrategyRun.__table__
 TASKS = StrategyTask.__table__
-# Built once, compiled once: the values travel as parameters.
-_EVENT_DONE = (update(EVENTS).where(EVENTS.c.id == bindparam("b_id"), EVENTS.c.dispatch_status == "claimed")
-               .values(dispatch_status="done", dispatched_at=bindparam("b_at"), outcome=bindparam("b_outcome"),
-                       outcome_note=bindparam("b_note"), matched_count=bindparam("b_matched")))
-_RUN_INSERT = insert(RUNS)
-_TASK_INSERT = insert(TASKS)
-_ATTEMPT_INSERT = insert(StepAttempt.__table__)
+# Written straight through the DBAPI, statements built once (engine.bulk_rows: SQLAlchemy's
+# per-parameter processing was a third of the worker on SQLite, psycopg's parse of each new
+# multi-VALUES RETURNING text 40 % of a worker on PostgreSQL).
+EVENT_ROWS = RowWriter(EVENTS)
+RUN_ROWS = RowWriter(RUNS)
+TASK_ROWS = RowWriter(TASKS)
+ATTEMPT_ROWS = RowWriter(StepAttempt.__table__)
 
 
 @dataclass
@@ -42,23 +43,6 @@ class Batch:
 
     now: datetime
     plans: list  # (record, runs, outcome, note) per event
-
-
-def _inserted_ids(conn, stmt, rows: list[dict], postgres: bool) -> list[int]:
-    """Inserts `rows` and returns their ids in parameter order.
-
-    PostgreSQL: multi-row INSERT … RETURNING in batches (SQLAlchemy sorts the ids back into
-    parameter order). SQLite cannot promise the order of a multi-row RETURNING, so SQLAlchemy sent
-    one statement per row — 640 statements per batch, a third of the worker's time. There the rows
-    go in one executemany: this transaction holds SQLite's only write lock and no trigger inserts
-    into these tables, so each row's rowid is one more than the one before (SQLite gives a new row
-    the largest rowid + 1, also with AUTOINCREMENT) and the last is last_insert_rowid()."""
-    if postgres:
-        table = stmt.table
-        return [row[0] for row in conn.execute(stmt.returning(table.c.id, sort_by_parameter_order=True), rows)]
-    conn.execute(stmt, rows)
-    last = conn.exec_driver_sql("SELECT last_insert_rowid()").scalar()
-    return list(range(last - len(rows) + 1, last + 1))
 
 
 def _still_claimed(conn, ids: list[int], lock_rows: bool) -> set[int]:
@@ -141,10 +125,9 @@ class Dispatcher:
             # under the write lock (SQLite) or row locks (PostgreSQL), then one executemany.
             ours = _still_claimed(conn, [rec.id for rec, *_ in plans], rt.services.db.is_postgres)
             plans = [plan for plan in plans if plan[0].id in ours]
-            if plans:
-                conn.execute(_EVENT_DONE, [{"b_id": rec.id, "b_at": now, "b_outcome": outcome, "b_note": note,
-                                            "b_matched": sum(1 for r in runs if r[1])}
-                                           for rec, runs, outcome, note in plans])
+            EVENT_ROWS.update(conn, [{"id": rec.id, "dispatch_status": "done", "dispatched_at": now, "outcome": outcome,
+                                      "outcome_note": note, "matched_count": sum(1 for r in runs if r[1])}
+                                     for rec, runs, outcome, note in plans], where="dispatch_status = 'claimed'")
             for rec, runs, outcome, note in plans:
                 for strategy, matched, reason, steps, settled in runs:
                     run_rows.append({"event_record_id": rec.id, "strategy_id": strategy.id, "strategy_name": strategy.name,
@@ -153,10 +136,9 @@ class Dispatcher:
                     planned.append((rec.id, strategy, steps, settled))
             if not run_rows:
                 return []
-            # One batch insert for the runs and one for the steps, ids back in parameter order
-            # (_inserted_ids), instead of one statement per run and per run's steps.
-            postgres = rt.services.db.is_postgres
-            run_ids = _inserted_ids(conn, _RUN_INSERT, run_rows, postgres)
+            # One batch insert for the runs and one for the steps, ids back in row order
+            # (engine.bulk_rows), instead of one statement per run and per run's steps.
+            run_ids = RUN_ROWS.insert(conn, run_rows)
             task_rows, attempts = [], []  # attempts: (index in task_rows, row) of the steps settled inline
             for (record_id, strategy, steps, settled), run_id in zip(planned, run_ids):
                 for step in steps:
@@ -166,9 +148,8 @@ class Dispatcher:
                     task_rows.append(self._task_row(record_id, run_id, strategy, step, now, lease, values))
             if not task_rows:
                 return []
-            task_ids = _inserted_ids(conn, _TASK_INSERT, task_rows, postgres)
-            if attempts:
-                conn.execute(_ATTEMPT_INSERT, [{**row, "task_id": task_ids[i]} for i, row in attempts])
+            task_ids = TASK_ROWS.insert(conn, task_rows)
+            ATTEMPT_ROWS.insert(conn, [{**row, "task_id": task_ids[i]} for i, row in attempts], return_ids=False)
         records = {rec.id: rec for rec, *_ in plans}
         return [(SimpleNamespace(**row, id=task_id), records[row["event_record_id"]])
                 for row, task_id in zip(task_rows, task_ids) if row["status"] == "running"]

@@ -6,6 +6,7 @@ One Runtime lives in each process: the web server (one-process mode runs everyth
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import queue
@@ -198,6 +199,14 @@ class Runtime:
 
     def start(self, dispatch: bool = True, sweep: bool = True, cron: bool = True) -> None:
         self.strategies.refresh(force=True)
+        # What is loaded by now (models, compiled strategies and templates, the matcher's sets)
+        # lives as long as the process: frozen, the cyclic collector stops walking it on every
+        # older-generation pass. The dispatcher allocates a few dicts per step, so those passes
+        # are frequent: they took a quarter of its CPU (measured in process: 0.8 s of 3 s for
+        # 4,000 events), a tenth after the freeze. stop() thaws it, so what this runtime held
+        # becomes collectable again (tests start and stop many runtimes in one process).
+        gc.collect()
+        gc.freeze()
         self.background = True
         self.executor.draining.clear()
         self._beat_stop.clear()
@@ -250,6 +259,7 @@ class Runtime:
         if self.beacon is not None:
             self.beacon.stop()
             self.beacon = None
+        gc.unfreeze()
 
     # -- synchronous mode (tests, CLI) ----------------------------------------------------------
     def tick(self, rounds: int = 100) -> dict:

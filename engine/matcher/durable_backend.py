@@ -30,7 +30,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import json
@@ -58,6 +58,18 @@ class _EventSet:
     definition: dict | None = None
     plan: tuple = ()
     errors: int = 0
+    position: dict = field(default_factory=dict)    # strategy id → its place in `ordered`
+
+    def __post_init__(self):
+        self.position = {sid: i for i, (sid, _) in enumerate(self.ordered)}
+
+    def in_order(self, fired: set[int], data: dict, now: datetime) -> list[int]:
+        """The fired strategies and the Python-only ones whose predicate holds, in the marketer's
+        order: sorted by place, so the work follows the matches, not the type's strategy count."""
+        hits = set(fired)
+        if self.python_only:
+            hits.update(sid for sid, predicate in self.ordered if sid in self.python_only and predicate(data, now))
+        return sorted(hits, key=self.position.__getitem__)
 
 
 class DurableMatcher(Matcher):
@@ -140,11 +152,13 @@ class DurableMatcher(Matcher):
             event_set = self._sets.get(event_code)
             if event_set is None:
                 return []
-            fired = self._fire(event_set, data, now) if event_set.ruleset else set()
+            if event_set.ruleset:
+                fired = self._fire(event_set, data, now)
+            else:  # nothing in durable, or durable refused the ruleset: its rules fall back to Python
+                fired = None if event_set.definition else set()
         if fired is None:  # durable could not take this event: every strategy by predicate
             return [sid for sid, predicate in event_set.ordered if predicate(data, now)]
-        return [sid for sid, predicate in event_set.ordered
-                if sid in fired or (sid in event_set.python_only and predicate(data, now))]
+        return event_set.in_order(fired, data, now)
 
     def _fire(self, event_set: _EventSet, data: dict, now: datetime) -> set[int] | None:
         try:

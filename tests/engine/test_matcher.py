@@ -216,3 +216,25 @@ def test_a_strategy_whose_only_test_is_empty_works_on_durable():
     matcher.load("e", [CompiledStrategy(1, (1,), node)])
     assert matcher.routes("e") == {1: "durable_rules"}
     assert matcher.match("e", {}, NOW) == [1] and matcher.match("e", {"note": "x"}, NOW) == []
+
+
+def test_the_fired_strategies_come_back_in_order_with_python_only_ones_between():
+    m = DurableMatcher()
+    # 2 is not expressible in durable (regex) and sits between durable ones in the marketer's order
+    regex = {"field": "note", "op": "regex", "value": "^a"}
+    m.load("e", [strategy(3, [status_is("1")], order=(3,)), strategy(2, [regex], order=(2,)),
+                 strategy(1, [status_is("1")], order=(1,)), strategy(4, [status_is("2")], order=(4,))])
+    assert m.routes("e") == {1: "durable_rules", 2: "python", 3: "durable_rules", 4: "durable_rules"}
+    assert m.match("e", {"status": "1", "note": "abc"}, NOW) == [1, 2, 3]
+    assert m.match("e", {"status": "1", "note": "x"}, NOW) == [1, 3]
+
+
+def test_a_ruleset_durable_refuses_is_matched_in_python(monkeypatch):
+    def refuse(name, text):
+        raise RuntimeError("refused")
+
+    monkeypatch.setattr(durable_backend.durable_rules_engine, "create_ruleset", refuse)
+    m = DurableMatcher()
+    m.load("e", SEED)
+    assert m.match("e", {"status": "1", "score": 5, "vip": 3}, NOW) == [1, 2]
+    assert m.match("e", {"status": "2", "score": 1, "vip": 3}, NOW) == []
