@@ -4,9 +4,10 @@ a scene's new leads in ONE write transaction, instead of three transactions per 
 Measured before (bench/leads.py): each lead cost the worker three write transactions (one per
 step) plus the engine's records of each step, all queued on one writer; leads reached ASSIGNED
 at about 100/s. Now the 识别客户 step of the first lead of a burst also takes the scene's other
-pending leads (up to BATCH_SIZE, in id order — the order they would have been processed in, so
-dedupe and the round-robin pointer see exactly what they would have seen one by one) and runs
-the three stages for each of them in the same transaction. Those leads' own steps then find
+pending leads (up to BATCH_SIZE, in id order) and runs the three stages for each of them in the
+same transaction, one after the other — dedupe (which compares with the leads identified before,
+crm.leads.identify) and the round-robin pointer see exactly what they would have seen had the
+leads been processed one by one in that order. Those leads' own steps then find
 their stage settled (in this process's memo, or in the lead log) and return its outcome without
 writing anything.
 
@@ -34,11 +35,11 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import bindparam, exists, select, text
+from sqlalchemy import bindparam, exists, select
 from sqlmodel import Session
 
 from crm.leads.assignment import apply_assignment, decide
-from crm.leads.identify import identify
+from crm.leads.identify import identify, serialize_identification  # noqa: F401 - the step takes it before its row lock
 from crm.leads.intake import event_data
 from crm.leads.models import Lead, LeadLog, LeadScene
 from crm.customers.service import FIELD_CACHE
@@ -148,18 +149,6 @@ def state_of(db) -> _State:
         if state is None:
             state = _states[db] = _State()
         return state
-
-
-IDENTIFY_LOCK = 0x1EAD  # the class of PostgreSQL advisory locks a scene's identification takes
-
-
-def serialize_identification(session: Session, scene_id) -> None:
-    """On PostgreSQL, one transaction at a time identifies a scene's new leads (until it commits):
-    two processors identifying the same phone at once would otherwise each see no customer and
-    make two. Taken before any row lock, so it never waits while holding one. SQLite serialises
-    writers anyway."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:c, :k)"), {"c": IDENTIFY_LOCK, "k": int(scene_id or 0)})
 
 
 def settled(session: Session, key: str, lead_id: int, lock: bool) -> Optional[dict]:
