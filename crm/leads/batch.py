@@ -39,6 +39,7 @@ from sqlalchemy import bindparam, exists, select
 from sqlmodel import Session
 
 from crm.leads.assignment import apply_assignment, decide
+from crm.leads.contact_index import CONTACT_INDEX, ContactIndex
 from crm.leads.identify import identify, serialize_identification  # noqa: F401 - the step takes it before its row lock
 from crm.leads.intake import event_data
 from crm.leads.models import Lead, LeadLog, LeadScene
@@ -234,7 +235,8 @@ def run_batch(session: Session, trigger: Lead, scene: LeadScene, strategy: Strat
     facts[trigger.id] = trigger_facts
     # Lookups that cannot change during the batch, read once for it (see each key's module).
     shared = {SHARED_DEFINITIONS: SessionDefinitions(session), FIELD_CACHE: {}, TAG_CACHE: {},
-              KNOWN_LEAD_TAGS: lead_tags(session, [l.id for l in leads])}
+              KNOWN_LEAD_TAGS: lead_tags(session, [l.id for l in leads]),
+              CONTACT_INDEX: ContactIndex(session, scene.id, leads)}
     session.info.update(shared)
     try:
         return _run(session, leads, trigger, scene, facts, now, tz, actor, state)
@@ -252,11 +254,14 @@ def _run(session: Session, leads: list[Lead], trigger: Lead, scene: LeadScene, f
         if index >= MIN_BATCH and time.monotonic() > deadline:
             break  # the rest stay pending, untouched: their own steps or the next batch take them
         savepoint = session.begin_nested()
+        index = session.info[CONTACT_INDEX]
+        marked = index.mark()
         try:
             outcomes[lead.id] = _one(session, lead, scene, facts[lead.id], now, tz, actor, trigger.id)
             savepoint.commit()
         except Exception as exc:  # noqa: BLE001 - whatever it is, it is this lead's: it alone goes back
             savepoint.rollback()
+            index.restore(marked)  # what it wrote is gone: so is what the index learnt from it
             if lead.id == trigger.id:
                 trigger_error = exc
             else:

@@ -29,6 +29,7 @@ from config.pii_column import blind_index
 from crm.customers.growth import record_growth
 from crm.customers.models import Customer
 from crm.customers.service import create_customer
+from crm.leads.contact_index import CONTACT_INDEX
 from crm.leads.logs import write_log
 from crm.leads.models import Lead, LeadScene
 from crm.people.models import Notification
@@ -94,7 +95,12 @@ def _lookups(session: Session, lead: Lead, keys: tuple[str, ...]) -> tuple[Optio
     without this, a repeat by e-mail and a repeat by phone of one person made two customers.
     Every lookup is a scalar subquery of one SELECT: one round trip instead of five."""
     present = tuple(k for k in keys if getattr(lead, k))
-    params = {"scene_id": lead.scene_id, "lead_id": lead.id, **{k: blind_index(k, getattr(lead, k)) for k in present}}
+    pairs = {k: blind_index(k, getattr(lead, k)) for k in present}
+    index = session.info.get(CONTACT_INDEX)  # a batch read its leads' contacts at once
+    if index is not None and index.scene_id == lead.scene_id and index.covers(pairs):
+        earlier, customer_id, key = index.lookups(pairs)
+        return earlier, (session.get(Customer, customer_id) if customer_id is not None else None), key
+    params = {"scene_id": lead.scene_id, "lead_id": lead.id, **pairs}
     row = session.execute(_lookup_query(present), params).mappings().one()
     for prefix in ("customer", "linked"):
         for key in present:
@@ -199,6 +205,10 @@ def identify(session: Session, lead: Lead, scene: LeadScene, now: datetime, batc
     if duplicate_of:
         result.note += f"；与线索 #{duplicate_of} 重复"
     lead.customer_id, lead.customer_is_new, lead.duplicate_of_id = result.customer_id, result.created, duplicate_of
+    index = session.info.get(CONTACT_INDEX)
+    if index is not None:  # the batch's index follows what this identification wrote
+        index.holds(customer if customer is not None else created)
+        index.identified(lead)
     if scene.scene_type == "PAYMENT_CODE" and customer is not None and lead.status in ("NEW", "QUALIFIED"):
         # A known customer paying through a payment code is a deal (成交), not a new lead.
         lead.status, lead.converted_at = "CONVERTED", now

@@ -92,3 +92,27 @@ def test_racing_processors_give_the_one_by_one_outcome_of_the_recorded_order(rt,
     stored = {l.id: (l.duplicate_of_id, l.customer_id, l.customer_is_new) for l in _leads(db, ids)}
     assert compare(expected, stored) == []
     assert _customers(db) == len({e.customer for e in expected.values()})
+
+
+def test_a_lead_rolled_back_in_its_batch_leaves_no_trace_in_the_next_leads_identification(rt, scene, monkeypatch):  # noqa: F811
+    real = batch.tag_stage
+
+    def failing(session, lead, *a, **kw):  # after 识别客户 made its customer: the whole lead goes back
+        if lead.name == "坏":
+            raise RuntimeError("测试：打标签失败")
+        return real(session, lead, *a, **kw)
+
+    monkeypatch.setattr(batch, "tag_stage", failing)
+    db = rt.services.db
+    raws = [{"mobile": "13812345678", "email": "a@example.com", "name": "坏"},
+            {"mobile": "13812345678", "email": "b@example.com", "name": "乙"}]
+    ids = _submit(rt, scene["id"], *raws)
+    rt.tick()  # the batch (the second lead identified first), then the first lead by its own steps
+    bad, good = _leads(db, ids)
+    assert good.duplicate_of_id is None and good.customer_is_new  # the rolled-back lead was never identified
+    assert bad.duplicate_of_id == good.id and bad.customer_id == good.customer_id
+    order = _identification_order(db)
+    assert order == [ids[1], ids[0]]
+    expected = replay((i, raw["mobile"], raw["email"]) for i, raw in sorted(zip(ids, raws), key=lambda p: order.index(p[0])))
+    assert compare(expected, {l.id: (l.duplicate_of_id, l.customer_id, l.customer_is_new) for l in (bad, good)}) == []
+    assert _customers(db) == 1
