@@ -7,7 +7,11 @@ One WEB_FORM scene (dedup BY_PHONE_OR_EMAIL, one tag rule, round-robin to 5 sale
 fresh SQLite var dir, served on 127.0.0.1 by `cunkebao serve` (gunicorn) with a `cunkebao
 worker` processing the leads while they arrive. Of the leads, a known number repeat an earlier
 lead's phone or e-mail (10 %: they must be found as duplicates, exactly) and a known number are
-re-deliveries of an earlier external id (2 %: they must not create a lead). The leads go in three
+re-deliveries of an earlier external id (2 %: they must not create a lead). Which leads are
+duplicates and how many customers they make depends on the order the server got them (concurrent
+requests reorder them; see bench/lead_dedupe.py), so every lead is checked against the one-by-one
+model replayed in the order the server identified them, and the counts expected if they had come
+in the order sent are printed beside. The leads go in three
 phases: single-lead requests, batches of 100, batches of 500; a same-run baseline (a bare Flask
 app answering 202, same gunicorn options, same client) is the denominator of the ratios.
 Results are printed and written to bench/out/leads-<timestamp>.json.
@@ -31,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.e2e_stats import connect  # noqa: E402
+from bench.lead_dedupe import compare, replay  # noqa: E402
 from bench.ingest import CLI, PY, Proc, free_port, fresh_env, init_and_seed, profile, save_results, start_servers  # noqa: E402
 from bench.pg_cluster import PostgresCluster  # noqa: E402
 from events.signature import sign  # noqa: E402
@@ -69,7 +74,9 @@ def plan_leads(n: int, seed: int, person_share: float, ext_share: float) -> tupl
         else:
             originals.append(len(items))
         items.append({"external_lead_id": f"L{seq}", "submission_data": data, "meta": {"ip_address": "10.0.0.1"}})
+    contacts = {it["external_lead_id"]: (it["submission_data"]["phone"], it["submission_data"]["email"]) for it in items}
     return items, {"leads_sent": n, "leads_created": n - n_ext, "ext_repeats": n_ext, "person_repeats": n_person,
+                   "contacts": contacts,
                    "tagged": sum(1 for i in {it["external_lead_id"]: it for it in items}.values()
                                  if "产品A" in i["submission_data"]["message"])}
 
@@ -217,7 +224,23 @@ def wait_assigned(db: str, expected: int, deadline: float, stall_seconds: float)
         conn.close()
 
 
-def outcome(db: str, scene_id: int, tag_id: int) -> dict:
+def identification(conn, contacts: dict) -> dict:
+    """Every lead checked against the one-by-one model (bench.lead_dedupe) replayed in the order
+    the server identified the leads (its 「识别客户」 log lines): the differences, and the counts the
+    model gives for that order."""
+    rows = {r[0]: r[1:] for r in conn.execute(
+        "SELECT id, external_id, duplicate_of_id, customer_id, customer_is_new FROM lead").fetchall()}
+    order = [r[0] for r in conn.execute("SELECT lead_id FROM lead_log WHERE stage = 'identified' ORDER BY id").fetchall()]
+    expected = replay((i, *contacts[rows[i][0]]) for i in order if i in rows)
+    stored = {i: (rows[i][1], rows[i][2], bool(rows[i][3])) for i in expected}
+    problems = compare(expected, stored)
+    return {"identified": len(order), "model_differences": len(problems), "model_first_differences": problems[:5],
+            "model_duplicates": sum(1 for e in expected.values() if e.duplicate_of is not None),
+            "model_matches": sum(1 for e in expected.values() if not e.created),
+            "model_customers": len({e.customer for e in expected.values()})}
+
+
+def outcome(db: str, scene_id: int, tag_id: int, contacts: dict) -> dict:
     conn = connect(db)
     try:
         q = lambda sql, *a: conn.execute(sql, a).fetchone()[0]  # noqa: E731
@@ -236,7 +259,8 @@ def outcome(db: str, scene_id: int, tag_id: int) -> dict:
                 "per_user": per_user, "dead_letters": q("SELECT COUNT(*) FROM lead_dead_letter"),
                 "lead_error": q("SELECT COUNT(*) FROM lead WHERE error != ''"),
                 "assign_p50_s": spans[len(spans) // 2] if spans else None,
-                "assign_p99_s": spans[int(len(spans) * 0.99)] if spans else None}
+                "assign_p99_s": spans[int(len(spans) * 0.99)] if spans else None,
+                **identification(conn, contacts)}
     finally:
         conn.close()
 
@@ -256,6 +280,7 @@ def run(args) -> dict:
     env, db = fresh_env(work)
     env.pop("CKB_REDIS_URL", None)  # one machine: the rate-limit counters stay in each process
     items, expected = plan_leads(args.leads, args.seed, args.person_share, args.ext_share)
+    contacts = expected.pop("contacts")
     r: dict = {"config": vars(args) | {"cores": os.cpu_count(), "work_dir": str(work)}, "expected": expected}
     procs: list[Proc] = []
     cluster = PostgresCluster(work) if args.postgres else None
@@ -295,7 +320,7 @@ def run(args) -> dict:
             start_worker(args, env, work, procs)
             first_ok = time.time()
         assigned, _ = wait_assigned(db, expected["leads_created"], deadline, args.stall_seconds)
-        o = r["outcome"] = outcome(db, scene_id, info["tag_id"])
+        o = r["outcome"] = outcome(db, scene_id, info["tag_id"], contacts)
         last = o["last_assigned_at"]
         r["processed_per_s"] = assigned / (last - first_ok) if last and first_ok and last > first_ok else 0.0
         r["processing_seconds"] = (last - first_ok) if last and first_ok else None
@@ -315,9 +340,11 @@ def checks(r: dict) -> list[tuple[str, object, object]]:
     return [("leads stored", o["leads"], e["leads_created"]),
             ("answered duplicate (external id)", a["duplicates"], e["ext_repeats"]),
             ("refused", a["refused"], 0),
-            ("duplicates found (lead.duplicate_of_id)", o["duplicate_of_set"], e["person_repeats"]),
-            ("matched existing customer", o["customer_matches"], e["person_repeats"]),
-            ("customers created", o["customers"], e["leads_created"] - e["person_repeats"]),
+            ("leads identified once each", o["identified"], e["leads_created"]),
+            ("leads differing from the one-by-one model", o["model_differences"], 0),
+            ("duplicates found (lead.duplicate_of_id)", o["duplicate_of_set"], o["model_duplicates"]),
+            ("matched existing customer", o["customer_matches"], o["model_matches"]),
+            ("customers created", o["customers"], o["model_customers"]),
             ("tagged 产品A意向", o["tagged"], e["tagged"]),
             ("ASSIGNED", o["statuses"].get("ASSIGNED", 0), e["leads_created"])]
 
@@ -342,6 +369,11 @@ def report(r: dict) -> str:
     lines.append(f"statuses {o['statuses']}  per salesperson {o['per_user']}  dead letters {o['dead_letters']}")
     for label, got, want in checks(r):
         lines.append(f"  {label:42s} {got!s:>8s} expected {want!s:>8s}  {'OK' if got == want else 'MISMATCH'}")
+    e = r["expected"]
+    lines.append(f"  (had they arrived in the order sent: {e['person_repeats']} duplicates, {e['person_repeats']} matches, "
+                 f"{e['leads_created'] - e['person_repeats']} customers; the model's counts follow the order identified)")
+    for problem in o.get("model_first_differences") or []:
+        lines.append(f"  model difference: {problem}")
     return "\n".join(lines)
 
 

@@ -4,9 +4,10 @@ a scene's new leads in ONE write transaction, instead of three transactions per 
 Measured before (bench/leads.py): each lead cost the worker three write transactions (one per
 step) plus the engine's records of each step, all queued on one writer; leads reached ASSIGNED
 at about 100/s. Now the 识别客户 step of the first lead of a burst also takes the scene's other
-pending leads (up to BATCH_SIZE, in id order — the order they would have been processed in, so
-dedupe and the round-robin pointer see exactly what they would have seen one by one) and runs
-the three stages for each of them in the same transaction. Those leads' own steps then find
+pending leads (up to BATCH_SIZE, in id order) and runs the three stages for each of them in the
+same transaction, one after the other — dedupe (which compares with the leads identified before,
+crm.leads.identify) and the round-robin pointer see exactly what they would have seen had the
+leads been processed one by one in that order. Those leads' own steps then find
 their stage settled (in this process's memo, or in the lead log) and return its outcome without
 writing anything.
 
@@ -34,11 +35,12 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import bindparam, exists, select, text
+from sqlalchemy import bindparam, exists, select
 from sqlmodel import Session
 
 from crm.leads.assignment import apply_assignment, decide
-from crm.leads.identify import identify
+from crm.leads.contact_index import CONTACT_INDEX, ContactIndex
+from crm.leads.identify import identify, serialize_identification  # noqa: F401 - the step takes it before its row lock
 from crm.leads.intake import event_data
 from crm.leads.models import Lead, LeadLog, LeadScene
 from crm.customers.service import FIELD_CACHE
@@ -125,6 +127,13 @@ class _State:
         self.memo = _Memo()
         self.failed: "OrderedDict[int, None]" = OrderedDict()
         self.lock = threading.Lock()
+        # How many leads the next batch reads: a batch cut short by BATCH_SECONDS read leads it
+        # never processed (loaded, decrypted, their logs and tags read: a tenth of a batch's
+        # time in py-spy when batches of ten read fifty), so the next one reads about what fits.
+        self.batch_hint = BATCH_SIZE
+
+    def learn(self, read: int, processed: int) -> None:
+        self.batch_hint = BATCH_SIZE if processed >= read else max(MIN_BATCH, min(BATCH_SIZE, processed + processed // 2))
 
     def remember_failed(self, lead_id: int) -> None:
         with self.lock:
@@ -148,18 +157,6 @@ def state_of(db) -> _State:
         if state is None:
             state = _states[db] = _State()
         return state
-
-
-IDENTIFY_LOCK = 0x1EAD  # the class of PostgreSQL advisory locks a scene's identification takes
-
-
-def serialize_identification(session: Session, scene_id) -> None:
-    """On PostgreSQL, one transaction at a time identifies a scene's new leads (until it commits):
-    two processors identifying the same phone at once would otherwise each see no customer and
-    make two. Taken before any row lock, so it never waits while holding one. SQLite serialises
-    writers anyway."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:c, :k)"), {"c": IDENTIFY_LOCK, "k": int(scene_id or 0)})
 
 
 def settled(session: Session, key: str, lead_id: int, lock: bool) -> Optional[dict]:
@@ -240,12 +237,13 @@ def run_batch(session: Session, trigger: Lead, scene: LeadScene, strategy: Strat
     transaction. Returns (outcomes by lead id and stage, the trigger's own failure or None). A
     lead that fails is rolled back to its savepoint and left pending."""
     actor = f"strategy:{strategy.id}"
-    leads = [trigger] + _pending(session, scene, strategy, trigger.id, limit - 1, state.failed_ids())
+    leads = [trigger] + _pending(session, scene, strategy, trigger.id, min(limit, state.batch_hint) - 1, state.failed_ids())
     facts = _facts(session, scene, leads[1:])
     facts[trigger.id] = trigger_facts
     # Lookups that cannot change during the batch, read once for it (see each key's module).
     shared = {SHARED_DEFINITIONS: SessionDefinitions(session), FIELD_CACHE: {}, TAG_CACHE: {},
-              KNOWN_LEAD_TAGS: lead_tags(session, [l.id for l in leads])}
+              KNOWN_LEAD_TAGS: lead_tags(session, [l.id for l in leads]),
+              CONTACT_INDEX: ContactIndex(session, scene.id, leads)}
     session.info.update(shared)
     try:
         return _run(session, leads, trigger, scene, facts, now, tz, actor, state)
@@ -259,17 +257,23 @@ def _run(session: Session, leads: list[Lead], trigger: Lead, scene: LeadScene, f
     outcomes: dict[int, dict[str, dict]] = {}
     trigger_error = None
     deadline = time.monotonic() + BATCH_SECONDS
+    processed = len(leads)
     for index, lead in enumerate(leads):
         if index >= MIN_BATCH and time.monotonic() > deadline:
+            processed = index
             break  # the rest stay pending, untouched: their own steps or the next batch take them
         savepoint = session.begin_nested()
+        index = session.info[CONTACT_INDEX]
+        marked = index.mark()
         try:
             outcomes[lead.id] = _one(session, lead, scene, facts[lead.id], now, tz, actor, trigger.id)
             savepoint.commit()
         except Exception as exc:  # noqa: BLE001 - whatever it is, it is this lead's: it alone goes back
             savepoint.rollback()
+            index.restore(marked)  # what it wrote is gone: so is what the index learnt from it
             if lead.id == trigger.id:
                 trigger_error = exc
             else:
                 state.remember_failed(lead.id)
+    state.learn(len(leads), processed)
     return outcomes, trigger_error

@@ -1,7 +1,18 @@
 """客户识别: who is this lead? Following the scene's dedup strategy the lead is matched to an
 existing customer by mobile and/or e-mail (then the customer's empty fields are filled and its
-owner is told), or a prospect customer is created in the company pool. An earlier lead of the
-same person in the same scene marks this one as a duplicate (重复线索), counted in statistics.
+owner is told), or a prospect customer is created in the company pool. A lead of the same person
+in the same scene identified before this one marks it as a duplicate (重复线索), counted in
+statistics.
+
+"Before" is the order of identification, not of lead ids: a scene's identifications are
+serialised (SQLite's write lock; a per-scene advisory lock on PostgreSQL), so each lead sees
+exactly the leads and customers the identifications before it made, and the outcome is that of
+processing the leads one by one in that order — whatever the arrival order, the batch a lead
+was processed in, or the worker that took it. (Comparing ids instead made the outcome depend on
+processing order: a lead processed before a lower-id lead of the same person was marked a
+duplicate AND made a new customer, and the lower-id lead then matched it — bench/leads.py
+counted one duplicate too few and one customer too many. On PostgreSQL a lower id can also
+commit after a higher one is processed.)
 """
 from __future__ import annotations
 
@@ -11,13 +22,14 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Optional
 
-from sqlalchemy import bindparam, or_
+from sqlalchemy import bindparam, or_, text
 from sqlmodel import Session, select
 
 from config.pii_column import blind_index
 from crm.customers.growth import record_growth
 from crm.customers.models import Customer
 from crm.customers.service import create_customer
+from crm.leads.contact_index import CONTACT_INDEX
 from crm.leads.logs import write_log
 from crm.leads.models import Lead, LeadScene
 from crm.people.models import Notification
@@ -44,23 +56,38 @@ def _keys(strategy: str) -> tuple[str, ...]:
 @lru_cache(maxsize=8)
 def _lookup_query(present: tuple[str, ...]):
     """The lookups for a lead with these contacts, built once (parameters: scene_id, lead_id and
-    one per contact); rebuilding five subqueries per lead cost more than running them."""
+    one per contact); rebuilding five subqueries per lead cost more than running them. Each
+    names the lowest id where several rows qualify, so the outcome is one (not the plan's pick)."""
     lead_id = bindparam("lead_id")
-    columns = [select(Lead.id).where(Lead.scene_id == bindparam("scene_id"), Lead.id < lead_id,
+    # The earlier lead is one already identified (it has its customer): see the module docstring.
+    columns = [select(Lead.id).where(Lead.scene_id == bindparam("scene_id"), Lead.id != lead_id,
+                                     Lead.customer_id.is_not(None),
                                      or_(*[getattr(Lead, f"{k}_bidx") == bindparam(k) for k in present]))
                .order_by(Lead.id).limit(1).scalar_subquery().label("earlier")]
     for key in present:
-        columns.append(select(Customer.id).where(getattr(Customer, f"{key}_bidx") == bindparam(key)).limit(1)
-                       .scalar_subquery().label(f"customer_{key}"))
+        columns.append(select(Customer.id).where(getattr(Customer, f"{key}_bidx") == bindparam(key))
+                       .order_by(Customer.id).limit(1).scalar_subquery().label(f"customer_{key}"))
     for key in present:
         columns.append(select(Lead.customer_id).where(getattr(Lead, f"{key}_bidx") == bindparam(key), Lead.id != lead_id,
-                                                      Lead.customer_id.is_not(None)).limit(1)
+                                                      Lead.customer_id.is_not(None)).order_by(Lead.id).limit(1)
                        .scalar_subquery().label(f"linked_{key}"))
     return select(*columns)
 
 
+IDENTIFY_LOCK = 0x1EAD  # the class of PostgreSQL advisory locks a scene's identification takes
+
+
+def serialize_identification(session: Session, scene_id) -> None:
+    """On PostgreSQL, one transaction at a time identifies a scene's leads (until it commits):
+    two processors identifying the same phone at once would otherwise each see no customer and
+    make two. Re-entrant within a transaction; a caller that locks rows takes it before them, so
+    it never waits while holding one. SQLite serialises writers anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:c, :k)"), {"c": IDENTIFY_LOCK, "k": int(scene_id or 0)})
+
+
 def _lookups(session: Session, lead: Lead, keys: tuple[str, ...]) -> tuple[Optional[int], Optional[Customer], str]:
-    """(the earlier lead of this person in the scene, the customer and the key that found it).
+    """(the first identified lead of this person in the scene, the customer and the key that found it).
 
     The customer is the first holding the lead's mobile (then e-mail); failing that, the one an
     earlier lead with this mobile (or e-mail) was linked to — the person may already be a
@@ -68,7 +95,12 @@ def _lookups(session: Session, lead: Lead, keys: tuple[str, ...]) -> tuple[Optio
     without this, a repeat by e-mail and a repeat by phone of one person made two customers.
     Every lookup is a scalar subquery of one SELECT: one round trip instead of five."""
     present = tuple(k for k in keys if getattr(lead, k))
-    params = {"scene_id": lead.scene_id, "lead_id": lead.id, **{k: blind_index(k, getattr(lead, k)) for k in present}}
+    pairs = {k: blind_index(k, getattr(lead, k)) for k in present}
+    index = session.info.get(CONTACT_INDEX)  # a batch read its leads' contacts at once
+    if index is not None and index.scene_id == lead.scene_id and index.covers(pairs):
+        earlier, customer_id, key = index.lookups(pairs)
+        return earlier, (session.get(Customer, customer_id) if customer_id is not None else None), key
+    params = {"scene_id": lead.scene_id, "lead_id": lead.id, **pairs}
     row = session.execute(_lookup_query(present), params).mappings().one()
     for prefix in ("customer", "linked"):
         for key in present:
@@ -144,6 +176,9 @@ def identify(session: Session, lead: Lead, scene: LeadScene, now: datetime, batc
     if not any(getattr(lead, k) for k in keys):
         write_log(session, lead.id, "identified", "线索没有可用于识别的手机号或邮箱：不关联客户", detail=dict(marker))
         return Identified(None, note="没有手机号或邮箱，不关联客户")
+    # Every path into identification (a new lead's step, a batch, a re-drive, an update of a lead
+    # never identified) is serialised per scene, so "identified before" is one order.
+    serialize_identification(session, lead.scene_id)
     duplicate_of, customer, matched_by = _lookups(session, lead, keys)
     data = dict(lead.lead_data or {})
     result = Identified(None, duplicate_of=duplicate_of, matched_by=matched_by)
@@ -170,6 +205,10 @@ def identify(session: Session, lead: Lead, scene: LeadScene, now: datetime, batc
     if duplicate_of:
         result.note += f"；与线索 #{duplicate_of} 重复"
     lead.customer_id, lead.customer_is_new, lead.duplicate_of_id = result.customer_id, result.created, duplicate_of
+    index = session.info.get(CONTACT_INDEX)
+    if index is not None:  # the batch's index follows what this identification wrote
+        index.holds(customer if customer is not None else created)
+        index.identified(lead)
     if scene.scene_type == "PAYMENT_CODE" and customer is not None and lead.status in ("NEW", "QUALIFIED"):
         # A known customer paying through a payment code is a deal (成交), not a new lead.
         lead.status, lead.converted_at = "CONVERTED", now

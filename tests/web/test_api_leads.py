@@ -398,3 +398,29 @@ def test_bearer_json_bodies_refuse_unstorable_text(api, stored):
     lead_id = stored[0]
     resp = api.call("PUT", f"/api/v1/leads/{lead_id}", data=b'{"notes": "x\\u0000y"}')
     assert_error(resp, 422, "notes")
+
+
+class _Deadlock(Exception):
+    """What psycopg raises for the victim of a deadlock (SQLSTATE 40P01)."""
+    sqlstate = "40P01"
+
+
+def test_a_batch_chosen_as_a_deadlocks_victim_is_stored_again_whole(signer, app_db, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from crm.leads import intake
+    real, calls = intake.submit_in, []
+
+    def deadlocking_once(session, *a, **kw):
+        results = real(session, *a, **kw)  # rows written, then PostgreSQL aborts the transaction
+        calls.append(len(results))
+        if len(calls) == 1:
+            raise OperationalError("INSERT INTO lead …", {}, _Deadlock("deadlock detected"))
+        return results
+
+    monkeypatch.setattr(intake, "submit_in", deadlocking_once)
+    resp = signer.post({"scene_type": "WEB_FORM", "leads": [lead(f"dl-{i}", **person(i)) for i in range(3)]})
+    assert resp.status_code == 202, resp.text
+    assert resp.json()["accepted"] == 3 and calls == [3, 3]
+    with app_db.read() as s:  # the aborted attempt left nothing: each lead once
+        assert sorted(s.exec(select(Lead.external_id)).all()) == ["dl-0", "dl-1", "dl-2"]

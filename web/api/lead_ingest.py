@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, request
+from sqlalchemy.exc import OperationalError
 
 from crm.leads import intake
 from crm.leads.errors import SubmissionRefused
@@ -32,6 +33,11 @@ from web.extensions import rate_limiter, runtime, services
 bp = Blueprint("api_lead_ingest", __name__, url_prefix="/api/v1")
 
 MAX_BATCH = 500
+# PostgreSQL aborts one of two batches that insert the same external ids in opposite orders
+# (unique index waits: bench/leads.py --postgres answered 500 to one batch of 500 this way).
+# Its transaction is rolled back whole, so it is simply run again.
+DEADLOCK_RETRIES = 3
+DEADLOCK = "40P01"
 # A runaway client is stopped per app; a scene's own limit (rate_limit_per_minute) guards its pipeline.
 SCENE_TTL = 5.0
 ENVELOPE = ("scene_type", "scene_config_id", "scene_key", "meta", "external_lead_id", "channel_id", "plan_id")
@@ -243,11 +249,22 @@ def ingest_leads():
 def store(app, parsed: list, scenes: dict, results: dict, shape: tuple[int, bool], idem) -> tuple[int, dict]:
     """Every scene's leads in one write transaction, items in their order, with the
     Idempotency-Key (if any) taken and settled in that same transaction — the contract of
-    POST /api/v1/events (events.idempotency). Returns the answer: (status, body)."""
+    POST /api/v1/events (events.idempotency). Returns the answer: (status, body). A transaction
+    PostgreSQL aborted as a deadlock's victim stored nothing, so it is run again."""
     by_scene: dict[int, list] = {}
     for index, part in parsed:
         if index in scenes:
             by_scene.setdefault(scenes[index].id, []).append((index, part["submission"]))
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            return _store_once(app, by_scene, dict(results), shape, idem)
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != DEADLOCK or attempt == DEADLOCK_RETRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _store_once(app, by_scene: dict, results: dict, shape: tuple[int, bool], idem) -> tuple[int, dict]:
     svc = services()
     tz, now = svc.settings.timezone, svc.now()
     with svc.db.write() as session:

@@ -234,3 +234,14 @@ def test_a_customised_strategy_is_processed_lead_by_lead(rt, scene):  # noqa: F8
     rt.tick()
     assert all(l.status == "ASSIGNED" for l in _leads(db, ids))
     assert not any(_batched(db, i) for i in ids)
+
+
+def test_a_batch_cut_short_makes_the_next_one_read_about_what_fits():
+    state = batch._State()
+    assert state.batch_hint == batch.BATCH_SIZE
+    state.learn(read=batch.BATCH_SIZE, processed=12)  # cut by BATCH_SECONDS after 12 leads
+    assert state.batch_hint == 18
+    state.learn(read=18, processed=batch.MIN_BATCH)
+    assert state.batch_hint == batch.MIN_BATCH + batch.MIN_BATCH // 2
+    state.learn(read=15, processed=15)  # it all fitted: read a whole batch again
+    assert state.batch_hint == batch.BATCH_SIZE
