@@ -118,11 +118,16 @@ class GroupCommitter:
             for ticket in group:
                 ticket.result, ticket.error = None, ticket.error or exc
         finally:
+            idle_conn = None
             with self._mutex:
                 following = self._queue[0] if self._queue else None
                 self._leading = following is not None
-            if following is None:
-                self._release_connection()
+                if following is None:
+                    # Taken under the mutex: once it is released a new request may lead and must
+                    # open its own connection, never get this one closed under it.
+                    idle_conn, self._conn = self._conn, None
+            if idle_conn is not None:
+                self._close(idle_conn)
             if following is not None:  # the next group starts storing while this one is answered
                 following.lead = True
                 following.done.release()
@@ -180,9 +185,14 @@ class GroupCommitter:
                 raise
 
     def _release_connection(self) -> None:
+        """Only while leading (no other thread can take the connection meanwhile)."""
         conn, self._conn = self._conn, None
         if conn is not None:
-            try:
-                conn.close()
-            except Exception:  # noqa: BLE001 - a broken connection: the pool discards it
-                log.warning("closing the group commit connection failed", exc_info=True)
+            self._close(conn)
+
+    @staticmethod
+    def _close(conn) -> None:
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001 - a broken connection: the pool discards it
+            log.warning("closing the group commit connection failed", exc_info=True)
