@@ -14,8 +14,9 @@ that were never acknowledged.
   without a retry (the phone may have done it; doing it twice would be worse).
 - Several web processes: each delivers only to the phones it holds. A command issued in this
   process wakes delivery at once (devices.commands.on_issued after commit); one issued
-  elsewhere (a worker process) wakes it by PostgreSQL NOTIFY (devices/command_wakeup.py), and
-  is otherwise found by polling the database every 0.5 s — one indexed query on
+  elsewhere (a worker process) wakes it by PostgreSQL NOTIFY, or on SQLite by the file's
+  data_version moving (devices/command_wakeup.py), and is otherwise found by polling the
+  database every 0.5 s — one indexed query on
   (status, not_before), the fallback on SQLite or while the listener reconnects.
 """
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy import BigInteger, any_, bindparam, func, or_, select as sa_sele
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import col, select
 
-from devices.command_wakeup import listener_for
+from devices.command_wakeup import listener_for, sqlite_watch_for
 from devices.connections import ConnectionRegistry
 from devices.models import DeviceCommand, WechatAccount
 from devices.outcomes import OutcomeWriter, command_result_event
@@ -61,6 +62,8 @@ class Delivery:
         self._unhook = None
         # On PostgreSQL a command committed by another process wakes this loop by NOTIFY.
         self.listener = listener_for(services, self.wake)
+        # On SQLite, by the file's data_version (read by the loop itself, between its waits).
+        self.sqlite_watch = sqlite_watch_for(services)
         try:  # a command issued in this process wakes delivery the moment it commits
             from devices.commands import on_issued
 
@@ -91,6 +94,8 @@ class Delivery:
             thread.join(timeout=10)
         if self.listener is not None:
             self.listener.stop()
+        if self.sqlite_watch is not None:
+            self.sqlite_watch.close()
         self.outcomes.stop()
         if self._unhook is not None:
             self._unhook()
@@ -100,8 +105,7 @@ class Delivery:
         idle_since = None
         last_house = 0.0
         while not self._stop.is_set():
-            self._wake.wait(self.poll_seconds)
-            self._wake.clear()
+            self._wait()
             if not len(self.registry):
                 idle_since = idle_since or time.monotonic()
                 if time.monotonic() - idle_since > 2:
@@ -110,6 +114,8 @@ class Delivery:
                             self._thread = None
                             if self.listener is not None:
                                 self.listener.stop()
+                            if self.sqlite_watch is not None:
+                                self.sqlite_watch.close()
                             return
                 continue
             idle_since = None
@@ -123,6 +129,13 @@ class Delivery:
                         self.housekeeping()
             except Exception:  # noqa: BLE001 - keep delivering; the next round retries
                 log.exception("device command delivery failed")
+
+    def _wait(self) -> None:
+        if self.sqlite_watch is not None:
+            self.sqlite_watch.wait(self._wake, self.poll_seconds)
+        else:
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
 
     # -- sending -------------------------------------------------------------------------------
     def deliver_due(self, limit: int = 500) -> int:
