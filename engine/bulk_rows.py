@@ -24,6 +24,8 @@ from typing import Callable
 
 from sqlalchemy import JSON, DateTime, Table, TypeDecorator
 
+from config.raw_writes import announce_raw_write
+
 
 @lru_cache(maxsize=4096)  # a batch's rows share a handful of times (its `now`, its lease)
 def _sqlite_datetime(value):
@@ -120,8 +122,10 @@ class RowWriter:
         params = self._params(rows, names, converters)
         if postgres:
             self._copy(conn, names, params)
+            announce_raw_write(conn, "bulk_insert", self.table.name, len(rows), sql)
             return ids
         conn.exec_driver_sql(sql, params)
+        announce_raw_write(conn, "bulk_insert", self.table.name, len(rows), sql)
         if not return_ids:
             return ids
         # SQLite: this transaction holds the only write lock and no trigger inserts into these
@@ -161,3 +165,6 @@ class RowWriter:
         names = tuple(n for n in rows[0] if n != "id") + ("id",)  # the parameters' order in the SQL
         sql, converters = self._statement("update", postgres, names, where)
         conn.exec_driver_sql(sql, self._params(rows, names, converters))
+        # The rows the `where` let through are not counted (an executemany's rowcount is not
+        # reliable on every driver): the statement and the number of rows offered are logged.
+        announce_raw_write(conn, "bulk_update", self.table.name, len(rows), sql)

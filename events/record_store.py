@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from operator import itemgetter
 
+from config.raw_writes import announce_raw_write
 from events.models import EventRecord
 
 TABLE = EventRecord.__table__
@@ -33,6 +34,7 @@ DEFAULTS = {name: (TABLE.c[name].default.arg if TABLE.c[name].default is not Non
                    else None)
             for name in COLUMNS if TABLE.c[name].nullable or (TABLE.c[name].default is not None
                                                              and TABLE.c[name].default.is_scalar)}
+INSERT_SUMMARY = f"INSERT INTO {TABLE.name} ({', '.join(COLUMNS)})"  # what the operation log shows
 SQLITE_CHUNKS = (256, 64, 16, 4, 1)  # rows per statement: few distinct texts, few statements
 _WRITERS: dict = {}  # dialect name → its writer
 
@@ -55,10 +57,20 @@ class _Writer:
     def insert_new(self, conn, rows: list[dict]) -> list[tuple[int, str]]:
         """Inserts rows whose dedupe keys are distinct; (id, dedupe_key) of those stored (a key
         already in the table stores nothing)."""
-        raise NotImplementedError
+        stored = self._insert_new(conn, rows)
+        announce_raw_write(conn, "bulk_insert", TABLE.name, len(stored), INSERT_SUMMARY)
+        return stored
 
     def insert_one(self, conn, row: dict) -> int:
         """Inserts a row without a dedupe key (a refused event); its id."""
+        new_id = self._insert_one(conn, row)
+        announce_raw_write(conn, "bulk_insert", TABLE.name, 1, INSERT_SUMMARY)
+        return new_id
+
+    def _insert_new(self, conn, rows: list[dict]) -> list[tuple[int, str]]:
+        raise NotImplementedError
+
+    def _insert_one(self, conn, row: dict) -> int:
         raise NotImplementedError
 
 
@@ -98,7 +110,7 @@ class _SqliteWriter(_Writer):
             out.append(vals)
         return out
 
-    def insert_new(self, conn, rows):
+    def _insert_new(self, conn, rows):
         values = self.values(rows)
         cur = raw_cursor(conn)
         stored = []
@@ -113,7 +125,7 @@ class _SqliteWriter(_Writer):
             cur.close()
         return stored
 
-    def insert_one(self, conn, row):
+    def _insert_one(self, conn, row):
         cur = raw_cursor(conn)
         try:
             return cur.execute(self._one, self.values([row])[0]).fetchone()[0]
@@ -152,12 +164,12 @@ class _PostgresWriter(_Writer):
             out.append(row)
         return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
 
-    def insert_new(self, conn, rows):
+    def _insert_new(self, conn, rows):
         with raw_cursor(conn) as cur:
             cur.execute(self._new, (self.document(rows),))
             return cur.fetchall()
 
-    def insert_one(self, conn, row):
+    def _insert_one(self, conn, row):
         with raw_cursor(conn) as cur:
             cur.execute(self._one, (self.document([row]),))
             return cur.fetchone()[0]

@@ -24,6 +24,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from config.clock import utcnow
 from config.pii import mask_text
+from config.raw_writes import on_raw_write
 from crm.audit.masking import REDACTED, loggable, sensitive_column, sensitive_name
 from crm.audit.models import ErrorLog, LoginLog, OperationLog
 
@@ -241,8 +242,23 @@ def _after_execute(conn, clauseelement, multiparams, params, _options, result) -
         rowcount = None
     if rowcount == 0:
         return  # matched nothing: not a change (the request-level row still records the attempt)
-    rows = [ctx.row(actor, action=action, table_name=name[:100], rowcount=rowcount,
-                    summary=_statement_summary(result, clauseelement, params))]
+    _log_statement(conn, ctx, actor, action, name, rowcount, _statement_summary(result, clauseelement, params))
+
+
+def _after_raw_write(conn, action: str, name: str, rowcount: int, sql: str) -> None:
+    """Rows the hot paths wrote through the DBAPI cursor (config/raw_writes.py): logged as a
+    Core statement on the same connection would be."""
+    ctx = _current.get()
+    if ctx is None or ctx.flushing or name in AUDIT_TABLES:
+        return
+    actor = ctx.actor()
+    if actor is None:
+        return
+    _log_statement(conn, ctx, actor, action, name, rowcount, "语句: " + " ".join(sql.split())[:800])
+
+
+def _log_statement(conn, ctx, actor, action: str, name: str, rowcount, summary: str) -> None:
+    rows = [ctx.row(actor, action=action, table_name=name[:100], rowcount=rowcount, summary=summary)]
     ctx.flushing += 1  # our own insert below must not log itself
     try:
         _write(conn, ctx, rows)
@@ -266,4 +282,5 @@ def install() -> None:
     event.listen(Engine, "after_execute", _after_execute)
     event.listen(Engine, "commit", _on_commit)
     event.listen(Engine, "rollback", _on_rollback)
+    on_raw_write(_after_raw_write)
     _installed = True
