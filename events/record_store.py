@@ -19,6 +19,7 @@ the ORM.
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from operator import itemgetter
 
 from config.raw_writes import announce_raw_write
@@ -53,7 +54,10 @@ def raw_cursor(conn):
     return conn.connection.driver_connection.cursor()
 
 
-class _Writer:
+class _Writer(ABC):
+    """The public calls announce what they wrote (config/raw_writes.py); each database's writer
+    supplies the two statements."""
+
     def insert_new(self, conn, rows: list[dict]) -> list[tuple[int, str]]:
         """Inserts rows whose dedupe keys are distinct; (id, dedupe_key) of those stored (a key
         already in the table stores nothing)."""
@@ -67,11 +71,13 @@ class _Writer:
         announce_raw_write(conn, "bulk_insert", TABLE.name, 1, INSERT_SUMMARY)
         return new_id
 
+    @abstractmethod
     def _insert_new(self, conn, rows: list[dict]) -> list[tuple[int, str]]:
-        raise NotImplementedError
+        """The database's multi-row insert (see insert_new)."""
 
+    @abstractmethod
     def _insert_one(self, conn, row: dict) -> int:
-        raise NotImplementedError
+        """The database's one-row insert (see insert_one)."""
 
 
 class _SqliteWriter(_Writer):
